@@ -1,0 +1,32 @@
+namespace BpoStudio.Core.Approval;
+
+/// <summary>An approved, frozen set of accepted pairs. Its items are snapshots, so later edits never change it.</summary>
+public class DatasetVersion
+{
+    public int Id { get; set; }
+    public int DatasetId { get; set; }
+    public int Number { get; set; }
+    public required string ContentHash { get; set; }
+    public required string ApprovedBy { get; set; }
+    public DateTime ApprovedAt { get; set; }
+    public string? Notes { get; set; }
+    public bool Deprecated { get; set; }
+    public int PairCount { get; set; }
+
+    public List<DatasetVersionItem> Items { get; set; } = [];
+}
+
+public class DatasetVersionItem
+{
+    public long Id { get; set; }
+    public int DatasetVersionId { get; set; }
+    public long PairId { get; set; }
+    public long SampleId { get; set; }
+    public string? ImageHash { get; set; }
+    public required string Prompt { get; set; }
+    public required string ChosenText { get; set; }
+    public required string RejectedText { get; set; }
+    public required string ChosenKind { get; set; }
+    public required string RejectedKind { get; set; }
+    public string? RejectedMethod { get; set; }
+}

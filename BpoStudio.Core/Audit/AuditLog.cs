@@ -1,0 +1,14 @@
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Audit;
+
+public sealed class AuditLog(IDbContextFactory<BpoDbContext> dbFactory)
+{
+    public async Task WriteAsync(string? userName, string action, string? subject, string? details, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.AuditEntries.Add(new AuditEntry { At = DateTime.UtcNow, UserName = userName, Action = action, Subject = subject, Details = details });
+        await db.SaveChangesAsync(ct);
+    }
+}

@@ -1,0 +1,56 @@
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets.Demo;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace BpoStudio.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    public const string ConnectionStringName = "BpoStudio";
+
+    /// <summary>Everything the web app and the CLI share: options, database, identity stores, storage, features.</summary>
+    public static IHostApplicationBuilder AddBpoStudioCore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<BpoStudioOptions>().BindConfiguration(BpoStudioOptions.Section);
+        services.AddSingleton<DataPaths>();
+
+        services.AddDbContextFactory<BpoDbContext>((sp, options) =>
+        {
+            var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
+                ?? $"Data Source={sp.GetRequiredService<DataPaths>().Database}";
+            options.UseSqlite(connectionString);
+        });
+
+        services.AddIdentityCore<AppUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 10;
+                options.Lockout.MaxFailedAccessAttempts = 8;
+                options.SignIn.RequireConfirmedAccount = false;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<BpoDbContext>()
+            .AddDefaultTokenProviders();
+
+        services.AddSingleton<IBootstrapConsole, StandardBootstrapConsole>();
+        services.AddScoped<AdminBootstrapper>();
+        services.AddScoped<UserAdministration>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<ImageStore>();
+        services.AddSingleton(InjectionLexicon.Default);
+        services.AddSingleton<ModelFreeInjector>();
+        services.AddSingleton<DemoSeeder>();
+        services.AddSingleton<Datasets.DatasetQueries>();
+        services.AddSingleton<DatabaseInitializer>();
+        return builder;
+    }
+}

@@ -1,0 +1,69 @@
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Review;
+using BpoStudio.Core.Storage;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace BpoStudio.Core.Data;
+
+public class BpoDbContext(DbContextOptions<BpoDbContext> options) : IdentityDbContext<AppUser>(options)
+{
+    public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<Sample> Samples => Set<Sample>();
+    public DbSet<Response> Responses => Set<Response>();
+    public DbSet<PreferencePair> Pairs => Set<PreferencePair>();
+    public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
+    public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
+    public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobItemFailure> JobItemFailures => Set<JobItemFailure>();
+    public DbSet<ExportRecord> Exports => Set<ExportRecord>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<StoredImage> StoredImages => Set<StoredImage>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(BpoDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // Enums as readable strings: stable across providers and legible in SQL.
+        builder.Properties<PairStatus>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<ReviewAction>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<ExportStatus>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<ResponseKind>().HaveConversion<ResponseKindConverter>().HaveMaxLength(16);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        BumpRowVersions();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        BumpRowVersions();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    private void BumpRowVersions()
+    {
+        foreach (var entry in ChangeTracker.Entries<PreferencePair>())
+            if (entry.State == EntityState.Modified) entry.Entity.RowVersion++;
+        foreach (var entry in ChangeTracker.Entries<Job>())
+            if (entry.State == EntityState.Modified) entry.Entity.RowVersion++;
+    }
+
+    private sealed class ResponseKindConverter() : ValueConverter<ResponseKind, string>(
+        kind => kind.ToWire(), wire => ResponseKindNames.Parse(wire));
+}

@@ -1,0 +1,76 @@
+using BpoStudio.Core.Datasets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BpoStudio.Core.Data.Configurations;
+
+internal sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
+{
+    public void Configure(EntityTypeBuilder<Dataset> builder)
+    {
+        builder.Property(d => d.Name).HasMaxLength(200);
+        builder.HasIndex(d => d.Name).IsUnique();
+        builder.Property(d => d.CreatedBy).HasMaxLength(256);
+    }
+}
+
+internal sealed class SampleConfiguration : IEntityTypeConfiguration<Sample>
+{
+    public void Configure(EntityTypeBuilder<Sample> builder)
+    {
+        builder.Property(s => s.ImageHash).HasMaxLength(64);
+        builder.OwnsOne(s => s.Source, source =>
+        {
+            source.Property(p => p.File).HasColumnName("SourceFile").HasMaxLength(1024);
+            source.Property(p => p.RecordId).HasColumnName("SourceRecordId").HasMaxLength(256);
+            source.Property(p => p.Turn).HasColumnName("SourceTurn");
+            source.Property(p => p.ImagePath).HasColumnName("SourceImagePath").HasMaxLength(1024);
+            // Resuming an import finds already-imported records by (dataset, file, record, turn).
+            source.HasIndex(p => new { p.File, p.RecordId, p.Turn });
+        });
+        builder.Navigation(s => s.Source).IsRequired();
+        builder.HasOne(s => s.Dataset).WithMany(d => d.Samples).HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(s => new { s.DatasetId, s.Id });
+        builder.HasIndex(s => s.ImageHash);
+    }
+}
+
+internal sealed class ResponseConfiguration : IEntityTypeConfiguration<Response>
+{
+    public void Configure(EntityTypeBuilder<Response> builder)
+    {
+        builder.OwnsOne(r => r.Provenance, p =>
+        {
+            p.Property(x => x.Method).HasColumnName("Method").HasMaxLength(128);
+            p.Property(x => x.ParametersJson).HasColumnName("ParametersJson");
+            p.Property(x => x.Seed).HasColumnName("Seed");
+            p.Property(x => x.Model).HasColumnName("Model").HasMaxLength(256);
+            p.Property(x => x.ExecutionProvider).HasColumnName("ExecutionProvider").HasMaxLength(64);
+            p.Property(x => x.GeneratedAt).HasColumnName("GeneratedAt");
+            p.Property(x => x.WeakenedImageHash).HasColumnName("WeakenedImageHash").HasMaxLength(64);
+            p.Property(x => x.ChangedSpansJson).HasColumnName("ChangedSpansJson");
+            p.Property(x => x.ExtraJson).HasColumnName("ExtraJson");
+        });
+        builder.Navigation(r => r.Provenance).IsRequired();
+        builder.HasOne(r => r.Sample).WithMany(s => s.Responses).HasForeignKey(r => r.SampleId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Response>().WithMany().HasForeignKey(r => r.PreviousVersionId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasIndex(r => new { r.SampleId, r.Kind });
+    }
+}
+
+internal sealed class PreferencePairConfiguration : IEntityTypeConfiguration<PreferencePair>
+{
+    public void Configure(EntityTypeBuilder<PreferencePair> builder)
+    {
+        builder.Property(p => p.RowVersion).IsConcurrencyToken();
+        builder.Property(p => p.AssigneeId).HasMaxLength(450);
+        builder.Property(p => p.DecidedBy).HasMaxLength(256);
+        builder.HasOne(p => p.Sample).WithMany().HasForeignKey(p => p.SampleId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne(p => p.ChosenResponse).WithMany().HasForeignKey(p => p.ChosenResponseId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne(p => p.RejectedResponse).WithMany().HasForeignKey(p => p.RejectedResponseId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(p => p.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        // The review queue: next pending pair in a dataset, assigned first.
+        builder.HasIndex(p => new { p.DatasetId, p.Status, p.AssigneeId, p.Id });
+        builder.HasIndex(p => p.SampleId);
+    }
+}

@@ -1,0 +1,102 @@
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Review;
+using BpoStudio.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BpoStudio.Core.Data.Configurations;
+
+internal sealed class ReviewEventConfiguration : IEntityTypeConfiguration<ReviewEvent>
+{
+    public void Configure(EntityTypeBuilder<ReviewEvent> builder)
+    {
+        builder.Property(e => e.UserId).HasMaxLength(450);
+        builder.Property(e => e.UserName).HasMaxLength(256);
+        builder.HasOne<PreferencePair>().WithMany().HasForeignKey(e => e.PairId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(e => new { e.PairId, e.Id });
+        builder.HasIndex(e => new { e.DatasetId, e.At });
+        builder.HasIndex(e => new { e.UserId, e.At });
+    }
+}
+
+internal sealed class DatasetVersionConfiguration : IEntityTypeConfiguration<DatasetVersion>
+{
+    public void Configure(EntityTypeBuilder<DatasetVersion> builder)
+    {
+        builder.Property(v => v.ContentHash).HasMaxLength(64);
+        builder.Property(v => v.ApprovedBy).HasMaxLength(256);
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(v => v.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(v => new { v.DatasetId, v.Number }).IsUnique();
+        builder.HasMany(v => v.Items).WithOne().HasForeignKey(i => i.DatasetVersionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class DatasetVersionItemConfiguration : IEntityTypeConfiguration<DatasetVersionItem>
+{
+    public void Configure(EntityTypeBuilder<DatasetVersionItem> builder)
+    {
+        builder.Property(i => i.ImageHash).HasMaxLength(64);
+        builder.Property(i => i.ChosenKind).HasMaxLength(16);
+        builder.Property(i => i.RejectedKind).HasMaxLength(16);
+        builder.Property(i => i.RejectedMethod).HasMaxLength(128);
+        builder.HasIndex(i => new { i.DatasetVersionId, i.PairId });
+    }
+}
+
+internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
+{
+    public void Configure(EntityTypeBuilder<Job> builder)
+    {
+        builder.Property(j => j.RowVersion).IsConcurrencyToken();
+        builder.Property(j => j.CreatedBy).HasMaxLength(256);
+        builder.Property(j => j.LeaseOwner).HasMaxLength(128);
+        builder.HasIndex(j => new { j.Status, j.CreatedAt });
+        builder.HasIndex(j => j.DatasetId);
+    }
+}
+
+internal sealed class JobItemFailureConfiguration : IEntityTypeConfiguration<JobItemFailure>
+{
+    public void Configure(EntityTypeBuilder<JobItemFailure> builder)
+    {
+        builder.Property(f => f.ItemKey).HasMaxLength(256);
+        builder.HasOne<Job>().WithMany().HasForeignKey(f => f.JobId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(f => f.JobId);
+    }
+}
+
+internal sealed class ExportRecordConfiguration : IEntityTypeConfiguration<ExportRecord>
+{
+    public void Configure(EntityTypeBuilder<ExportRecord> builder)
+    {
+        builder.Property(e => e.Format).HasMaxLength(32);
+        builder.Property(e => e.CreatedBy).HasMaxLength(256);
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(e => e.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(e => new { e.DatasetId, e.CreatedAt });
+    }
+}
+
+internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEntry>
+{
+    public void Configure(EntityTypeBuilder<AuditEntry> builder)
+    {
+        builder.Property(a => a.Action).HasMaxLength(64);
+        builder.Property(a => a.UserName).HasMaxLength(256);
+        builder.Property(a => a.Subject).HasMaxLength(512);
+        builder.HasIndex(a => a.At);
+    }
+}
+
+internal sealed class StoredImageConfiguration : IEntityTypeConfiguration<StoredImage>
+{
+    public void Configure(EntityTypeBuilder<StoredImage> builder)
+    {
+        builder.HasKey(i => i.Hash);
+        builder.Property(i => i.Hash).HasMaxLength(64);
+        builder.Property(i => i.ContentType).HasMaxLength(64);
+    }
+}

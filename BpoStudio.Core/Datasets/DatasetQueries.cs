@@ -1,0 +1,53 @@
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Datasets;
+
+public sealed record DatasetSummary(int Id, string Name, string? Description, DateTime CreatedAt, int Samples, int Pairs, int Reviewed)
+{
+    public double ReviewedPercent => Pairs == 0 ? 0 : 100.0 * Reviewed / Pairs;
+}
+
+public sealed record ResponseView(long Id, ResponseKind Kind, string Text, string? Method);
+
+public sealed record SampleCard(long Id, string? ImageHash, string? ImageProblem, string Prompt, string? SourceRecordId, int? Turn, IReadOnlyList<ResponseView> Responses);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, int Total);
+
+/// <summary>Read models for the dataset pages; counts go over narrow indexed columns only.</summary>
+public sealed class DatasetQueries(IDbContextFactory<BpoDbContext> dbFactory)
+{
+    public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var datasets = await db.Datasets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
+        var samples = await db.Samples.GroupBy(s => s.DatasetId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        var pairs = await db.Pairs.GroupBy(p => new { p.DatasetId, Pending = p.Status == PairStatus.Pending })
+            .Select(g => new { g.Key.DatasetId, g.Key.Pending, Count = g.Count() }).ToListAsync(ct);
+        return datasets.Select(d => new DatasetSummary(d.Id, d.Name, d.Description, d.CreatedAt,
+            samples.GetValueOrDefault(d.Id),
+            pairs.Where(p => p.DatasetId == d.Id).Sum(p => p.Count),
+            pairs.Where(p => p.DatasetId == d.Id && !p.Pending).Sum(p => p.Count))).ToList();
+    }
+
+    public async Task<Dataset?> FindAsync(int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
+    }
+
+    public async Task<Page<SampleCard>> SamplesAsync(int datasetId, int page, int pageSize, string? search = null, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var query = db.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId);
+        if (!string.IsNullOrWhiteSpace(search))
+            query = query.Where(s => EF.Functions.Like(s.Prompt, $"%{search.Trim()}%"));
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderBy(s => s.Id).Skip(page * pageSize).Take(pageSize)
+            .Select(s => new SampleCard(s.Id, s.ImageHash, s.ImageProblem, s.Prompt, s.Source.RecordId, s.Source.Turn,
+                s.Responses.Where(r => r.PreviousVersionId == null).OrderBy(r => r.Id)
+                    .Select(r => new ResponseView(r.Id, r.Kind, r.Text, r.Provenance.Method)).ToList()))
+            .ToListAsync(ct);
+        return new Page<SampleCard>(items, total);
+    }
+}

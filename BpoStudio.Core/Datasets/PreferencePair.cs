@@ -1,0 +1,35 @@
+namespace BpoStudio.Core.Datasets;
+
+public enum PairStatus
+{
+    Pending,
+    Accepted,
+    Rejected,
+    Flagged,
+}
+
+/// <summary>chosen x rejected for one sample; the unit annotators decide on.</summary>
+public class PreferencePair
+{
+    public long Id { get; set; }
+
+    // Denormalised from the sample so the review queue filters on one indexed table.
+    public int DatasetId { get; set; }
+    public long SampleId { get; set; }
+    public Sample? Sample { get; set; }
+
+    public long ChosenResponseId { get; set; }
+    public Response? ChosenResponse { get; set; }
+    public long RejectedResponseId { get; set; }
+    public Response? RejectedResponse { get; set; }
+
+    public PairStatus Status { get; set; }
+    public string? AssigneeId { get; set; }
+    public string? RejectReason { get; set; }
+    public string? FlagComment { get; set; }
+    public DateTime? DecidedAt { get; set; }
+    public string? DecidedBy { get; set; }
+
+    /// <summary>Optimistic concurrency token, bumped on every save (provider-neutral, unlike SQL Server rowversion).</summary>
+    public long RowVersion { get; set; }
+}

@@ -1,0 +1,32 @@
+namespace BpoStudio.Core.Datasets;
+
+/// <summary>One (image, prompt, ground truth) unit of work, with where it came from.</summary>
+public class Sample
+{
+    public long Id { get; set; }
+    public int DatasetId { get; set; }
+    public Dataset? Dataset { get; set; }
+
+    /// <summary>SHA-256 of the image in the content-addressed store; null for text-only records.</summary>
+    public string? ImageHash { get; set; }
+
+    /// <summary>Why the image could not be stored (missing, unreadable, outside the root); the record is kept.</summary>
+    public string? ImageProblem { get; set; }
+
+    public required string Prompt { get; set; }
+
+    public SourceProvenance Source { get; set; } = new();
+    public DateTime CreatedAt { get; set; }
+
+    public List<Response> Responses { get; set; } = [];
+}
+
+public class SourceProvenance
+{
+    public string? File { get; set; }
+    public string? RecordId { get; set; }
+    public int? Turn { get; set; }
+
+    /// <summary>The image path as written in the source file.</summary>
+    public string? ImagePath { get; set; }
+}

@@ -1,0 +1,65 @@
+using BpoStudio.Core;
+using BpoStudio.Core.Data;
+
+namespace BpoStudio.Cli;
+
+/// <summary>The same executable as the web app, run with a verb: <c>BpoStudio migrate</c>, <c>BpoStudio users add ...</c>.</summary>
+public static class CliApp
+{
+    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb()];
+
+    private static readonly string[] HelpWords = ["help", "--help", "-h", "-?"];
+
+    public static bool IsCommand(string[] args) =>
+        args.Length > 0 && (HelpWords.Contains(args[0]) || Verbs.Any(v => v.Name == args[0]));
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var verb = Verbs.FirstOrDefault(v => v.Name == args[0]);
+        if (verb is null || args.Skip(1).Any(a => HelpWords.Contains(a)))
+        {
+            WriteHelp(output, verb);
+            return 0;
+        }
+
+        try
+        {
+            var parsed = CliArguments.Parse(args[1..], verb.Flags);
+            var builder = Host.CreateApplicationBuilder([.. parsed.ConfigurationArgs]);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.AddBpoStudioCore();
+            using var host = builder.Build();
+            using var cts = new CancellationTokenSource();
+            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+            if (verb is not MigrateVerb)
+                await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(cts.Token);
+            return await verb.RunAsync(host.Services, parsed, output, cts.Token);
+        }
+        catch (CliUsageException ex)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}. Usage: BpoStudio {verb.Usage}");
+            return 2;
+        }
+        catch (Exception ex) when (ex is CliFailureException or InvalidOperationException or ArgumentException or IOException or KeyNotFoundException)
+        {
+            await error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    private static void WriteHelp(TextWriter output, ICliVerb? verb)
+    {
+        if (verb is not null)
+        {
+            output.WriteLine($"BpoStudio {verb.Usage}\n  {verb.Summary}");
+            return;
+        }
+        output.WriteLine("BpoStudio: run with no verb to start the web app, or with one of these verbs:");
+        foreach (var v in Verbs) output.WriteLine($"  {v.Usage,-60} {v.Summary}");
+        output.WriteLine();
+        output.WriteLine("Every verb accepts configuration overrides, e.g. --BpoStudio:DataDirectory=/path.");
+        output.WriteLine("Exit codes: 0 success, 1 failure (one-line reason on stderr), 2 wrong usage.");
+    }
+}
