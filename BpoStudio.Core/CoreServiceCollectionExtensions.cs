@@ -4,6 +4,7 @@ using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Injection;
 using BpoStudio.Core.Storage;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
@@ -22,6 +23,11 @@ public static class CoreServiceCollectionExtensions
         var services = builder.Services;
         services.AddOptions<BpoStudioOptions>().BindConfiguration(BpoStudioOptions.Section);
         services.AddSingleton<DataPaths>();
+
+        // Keys live in the data folder so sign-in cookies and reset tokens survive restarts.
+        var dataDirectory = builder.Configuration[$"{BpoStudioOptions.Section}:{nameof(BpoStudioOptions.DataDirectory)}"];
+        services.AddDataProtection().SetApplicationName("BpoStudio")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(new DataPaths(dataDirectory).Root, "keys")));
 
         services.AddDbContextFactory<BpoDbContext>((sp, options) =>
         {

@@ -59,7 +59,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, AuditLog audi
     }
 
     private async Task<UserSummary> SummarizeAsync(AppUser user) =>
-        new(user.Id, user.Email ?? user.UserName ?? user.Id, user.DisplayName, [.. await users.GetRolesAsync(user)],
+        new(user.Id, user.Email ?? user.UserName ?? user.Id, user.DisplayName, [.. (await users.GetRolesAsync(user)).OrderBy(r => Roles.All.ToList().IndexOf(r))],
             user.LockoutEnd is { } end && end > DateTimeOffset.UtcNow);
 
     private static List<string> ValidateRoles(IEnumerable<string> roles)

@@ -1,0 +1,51 @@
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BpoStudio.Tests.Accounts;
+
+public class UserAdministrationTests
+{
+    [Fact]
+    public async Task RoleChangesAreAudited_WhenAdminEditsUser()
+    {
+        await using var core = await CoreServices.StartAsync(initialize: true);
+        await using var scope = core.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+
+        var user = await admin.CreateAsync("new@example.test", "Some-Pass-123", [Roles.Annotator], actor: "boss");
+        await admin.SetRolesAsync(user.Id, [Roles.Lead], actor: "boss");
+
+        var listed = (await admin.ListAsync()).Single(u => u.Email == "new@example.test");
+        Assert.Equal([Roles.Lead], listed.Roles);
+        await using var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var actions = await db.AuditEntries.Where(a => a.Subject == "new@example.test").Select(a => a.Action).ToListAsync();
+        Assert.Equal(["user.create", "user.roles"], actions);
+    }
+
+    [Fact]
+    public async Task RefusesToRemoveLastAdmin()
+    {
+        await using var core = await CoreServices.StartAsync(initialize: true);
+        await using var scope = core.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+        var only = (await admin.ListAsync()).Single();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetRolesAsync(only.Id, [Roles.Lead], actor: "x"));
+        Assert.Contains("last admin", error.Message);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetLockedAsync(only.Id, true, actor: "x"));
+    }
+
+    [Fact]
+    public async Task RejectsUnknownRole_WithItsName()
+    {
+        await using var core = await CoreServices.StartAsync(initialize: true);
+        await using var scope = core.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", ["Overlord"], actor: null));
+        Assert.Contains("Overlord", error.Message);
+    }
+}

@@ -1,0 +1,62 @@
+using BpoStudio.Cli;
+using BpoStudio.Tests.Infrastructure;
+
+namespace BpoStudio.Tests.Cli;
+
+public class CliTests
+{
+    [Fact]
+    public async Task HelpListsEveryVerb()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["--help"], output));
+        foreach (var verb in CliApp.Verbs) Assert.Contains(verb.Name, output.ToString());
+    }
+
+    [Fact]
+    public async Task UsersAdd_CreatesUserWithGeneratedPassword_ThenListsIt()
+    {
+        using var data = new TestDataFolder();
+        var config = $"--BpoStudio:DataDirectory={data.Path}";
+        var output = new StringWriter();
+
+        Assert.Equal(0, await CliApp.RunAsync(["users", "add", "ann@example.test", "--role", "Annotator", "--role", "lead", config], output));
+        Assert.Contains("Added ann@example.test (Lead, Annotator)", output.ToString());
+        Assert.Matches(@"Password \(shown once\): \S{24}", output.ToString());
+
+        var list = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["users", "list", config], list));
+        Assert.Contains("ann@example.test\tLead,Annotator", list.ToString());
+    }
+
+    [Fact]
+    public async Task FailsWithOneLineReason_WhenInputIsBad()
+    {
+        using var data = new TestDataFolder();
+        var config = $"--BpoStudio:DataDirectory={data.Path}";
+        var error = new StringWriter();
+
+        Assert.Equal(2, await CliApp.RunAsync(["users", "add", "x@example.test", config], TextWriter.Null, error));
+        Assert.Contains("--role is required", error.ToString());
+
+        error = new StringWriter();
+        Assert.Equal(1, await CliApp.RunAsync(["users", "add", "x@example.test", "--role", "Wizard", config], TextWriter.Null, error));
+        Assert.Single(error.ToString().Trim().Split('\n'));
+        Assert.Contains("Unknown role 'Wizard'", error.ToString());
+    }
+
+    [Fact]
+    public async Task MigrateThenSeedDemo_IsIdempotent()
+    {
+        using var data = new TestDataFolder();
+        var config = $"--BpoStudio:DataDirectory={data.Path}";
+        Assert.Equal(0, await CliApp.RunAsync(["migrate", config], TextWriter.Null));
+        Assert.True(File.Exists(data.File("bpostudio.db")));
+        var first = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["seed-demo", config], first));
+        Assert.Contains("Seeded", first.ToString());
+        var second = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["seed-demo", config], second));
+        Assert.Contains("already exists", second.ToString());
+    }
+}

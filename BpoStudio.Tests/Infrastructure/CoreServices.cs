@@ -1,0 +1,74 @@
+using BpoStudio.Core;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BpoStudio.Tests.Infrastructure;
+
+/// <summary>The Core services over a real SQLite file in a temp data folder, migrated, without the web host.</summary>
+public sealed class CoreServices : IAsyncDisposable
+{
+    private readonly TestDataFolder _folder;
+
+    private CoreServices(IHost host, TestDataFolder folder, CapturingConsole console)
+    {
+        Host = host;
+        _folder = folder;
+        Console = console;
+    }
+
+    public IHost Host { get; }
+    public IServiceProvider Services => Host.Services;
+    public string DataDirectory => _folder.Path;
+    public CapturingConsole Console { get; }
+
+    public static async Task<CoreServices> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool initialize = false, bool seedDemo = false)
+    {
+        var folder = new TestDataFolder();
+        var console = new CapturingConsole();
+        var settings = new Dictionary<string, string?>
+        {
+            ["BpoStudio:DataDirectory"] = folder.Path,
+            ["BpoStudio:SeedDemo"] = seedDemo ? "true" : "false",
+        };
+        configure?.Invoke(settings);
+
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddBpoStudioCore();
+        builder.Services.AddSingleton<IBootstrapConsole>(console);
+        var core = new CoreServices(builder.Build(), folder, console);
+        var initializer = core.Get<DatabaseInitializer>();
+        if (initialize) await initializer.InitializeAsync();
+        else await initializer.MigrateAsync();
+        return core;
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Host is IAsyncDisposable disposable) await disposable.DisposeAsync();
+        else Host.Dispose();
+        _folder.Dispose();
+    }
+}
+
+public sealed class CapturingConsole : IBootstrapConsole
+{
+    private readonly List<string> _messages = [];
+
+    public IReadOnlyList<string> Messages
+    {
+        get { lock (_messages) return [.. _messages]; }
+    }
+
+    public void Announce(string message)
+    {
+        lock (_messages) _messages.Add(message);
+    }
+}
