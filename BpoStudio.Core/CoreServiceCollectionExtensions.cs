@@ -56,6 +56,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ModelFreeInjector>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<Datasets.DatasetQueries>();
+        services.AddSingleton<Review.ReviewQueries>();
+        services.AddSingleton<Review.ReviewService>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

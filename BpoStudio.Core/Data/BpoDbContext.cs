@@ -19,6 +19,7 @@ public class BpoDbContext(DbContextOptions<BpoDbContext> options) : IdentityDbCo
     public DbSet<Response> Responses => Set<Response>();
     public DbSet<PreferencePair> Pairs => Set<PreferencePair>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
+    public DbSet<PairDecision> PairDecisions => Set<PairDecision>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
     public DbSet<Job> Jobs => Set<Job>();
@@ -38,6 +39,7 @@ public class BpoDbContext(DbContextOptions<BpoDbContext> options) : IdentityDbCo
         // Enums as readable strings: stable across providers and legible in SQL.
         builder.Properties<PairStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<ReviewAction>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<Decision>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<ExportStatus>().HaveConversion<string>().HaveMaxLength(16);

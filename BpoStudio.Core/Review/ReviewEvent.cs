@@ -27,4 +27,29 @@ public class ReviewEvent
     public string? TextAfter { get; set; }
     public string? Reason { get; set; }
     public string? Comment { get; set; }
+
+    // The pair as it was before this event, so the event can be undone exactly.
+    public Datasets.PairStatus? PreviousStatus { get; set; }
+    public long? PreviousChosenResponseId { get; set; }
+    public long? PreviousRejectedResponseId { get; set; }
+    public bool Undone { get; set; }
+}
+
+public enum Decision
+{
+    Accepted,
+    Rejected,
+    Flagged,
+}
+
+/// <summary>One annotator's standing decision on a pair: the basis of overlap and agreement.</summary>
+public class PairDecision
+{
+    public long Id { get; set; }
+    public long PairId { get; set; }
+    public int DatasetId { get; set; }
+    public required string UserId { get; set; }
+    public Decision Decision { get; set; }
+    public string? Reason { get; set; }
+    public DateTime At { get; set; }
 }

@@ -23,6 +23,18 @@ internal sealed class ReviewEventConfiguration : IEntityTypeConfiguration<Review
     }
 }
 
+internal sealed class PairDecisionConfiguration : IEntityTypeConfiguration<PairDecision>
+{
+    public void Configure(EntityTypeBuilder<PairDecision> builder)
+    {
+        builder.Property(d => d.UserId).HasMaxLength(450);
+        builder.Property(d => d.Reason).HasMaxLength(256);
+        builder.HasOne<PreferencePair>().WithMany().HasForeignKey(d => d.PairId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(d => new { d.PairId, d.UserId }).IsUnique();
+        builder.HasIndex(d => new { d.DatasetId, d.UserId });
+    }
+}
+
 internal sealed class DatasetVersionConfiguration : IEntityTypeConfiguration<DatasetVersion>
 {
     public void Configure(EntityTypeBuilder<DatasetVersion> builder)

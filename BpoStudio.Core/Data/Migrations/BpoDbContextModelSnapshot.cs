@@ -517,6 +517,45 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("JobItemFailures");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "UserId");
+
+                    b.HasIndex("PairId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("PairDecisions");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Review.ReviewEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -540,6 +579,16 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<long>("PairId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("PreviousChosenResponseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("PreviousRejectedResponseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviousStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Reason")
                         .HasColumnType("TEXT");
 
@@ -548,6 +597,9 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<string>("TextBefore")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Undone")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("UserId")
                         .IsRequired()
@@ -910,6 +962,15 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasOne("BpoStudio.Core.Jobs.Job", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

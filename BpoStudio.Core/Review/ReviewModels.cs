@@ -1,0 +1,55 @@
+using BpoStudio.Core.Datasets;
+
+namespace BpoStudio.Core.Review;
+
+public sealed record Reviewer(string Id, string Name);
+
+public enum PairSide
+{
+    Chosen,
+    Rejected,
+}
+
+public sealed record ResponseDetail(long Id, ResponseKind Kind, string Text, GeneratorProvenance Provenance, bool IsEdited);
+
+/// <summary>A negative of the same sample still open to review, shown as its own card.</summary>
+public sealed record SiblingNegative(long PairId, ResponseKind Kind, string Text, string? Method);
+
+public sealed record PairView(
+    long PairId,
+    int DatasetId,
+    long RowVersion,
+    PairStatus Status,
+    long SampleId,
+    string? ImageHash,
+    string? ImageProblem,
+    string Prompt,
+    ResponseDetail Chosen,
+    ResponseDetail Rejected,
+    IReadOnlyList<SiblingNegative> Siblings,
+    string? AssigneeId,
+    string? FlagComment);
+
+public sealed record ReviewFilter(ResponseKind? RejectedKind = null, string? Method = null, string? Search = null);
+
+public sealed record ReviewProgress(int Total, int Decided, int Mine);
+
+/// <summary>Someone else changed the pair since it was loaded; carries their version so nothing is overwritten silently.</summary>
+public sealed class ReviewConflictException(PairView current)
+    : Exception($"Pair {current.PairId} was changed by someone else while you were reviewing it. Their version is shown; apply your decision again if it still holds.")
+{
+    public PairView Current { get; } = current;
+}
+
+public static class RejectReasons
+{
+    public static readonly IReadOnlyList<string> All =
+    [
+        "Negative is actually correct",
+        "Negative is not plausible",
+        "Chosen answer is wrong",
+        "Image is unusable",
+        "Prompt is unclear",
+        "Other",
+    ];
+}

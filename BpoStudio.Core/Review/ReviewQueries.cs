@@ -1,0 +1,68 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Review;
+
+/// <summary>The review queue and the pair view: indexed lookups only, nothing counted over text on the hot path.</summary>
+public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
+{
+    /// <summary>The next pair for this reviewer: assigned to them first, then unassigned; never one they already decided.</summary>
+    public async Task<PairView?> NextAsync(int datasetId, string userId, ReviewFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var open = Open(db, datasetId, userId, filter, skipped ?? []);
+        var pairId = await open.Where(p => p.AssigneeId == userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
+            ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+        return pairId is null ? null : await LoadAsync(db, pairId.Value, ct);
+    }
+
+    public async Task<PairView?> LoadAsync(long pairId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await LoadAsync(db, pairId, ct);
+    }
+
+    public async Task<ReviewProgress> ProgressAsync(int datasetId, string userId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var byStatus = await db.Pairs.Where(p => p.DatasetId == datasetId).GroupBy(p => p.Status == PairStatus.Pending)
+            .Select(g => new { Pending = g.Key, Count = g.Count() }).ToListAsync(ct);
+        var mine = await db.PairDecisions.CountAsync(d => d.DatasetId == datasetId && d.UserId == userId, ct);
+        return new ReviewProgress(byStatus.Sum(x => x.Count), byStatus.Where(x => !x.Pending).Sum(x => x.Count), mine);
+    }
+
+    private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, ReviewFilter? filter, IReadOnlyCollection<long> skipped)
+    {
+        var query = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending
+            && !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+        if (skipped.Count > 0) query = query.Where(p => !skipped.Contains(p.Id));
+        if (filter?.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
+        if (!string.IsNullOrWhiteSpace(filter?.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method);
+        if (!string.IsNullOrWhiteSpace(filter?.Search))
+        {
+            var pattern = $"%{filter.Search.Trim()}%";
+            query = query.Where(p => EF.Functions.Like(p.Sample!.Prompt, pattern)
+                || EF.Functions.Like(p.ChosenResponse!.Text, pattern) || EF.Functions.Like(p.RejectedResponse!.Text, pattern));
+        }
+        return query;
+    }
+
+    internal static async Task<PairView?> LoadAsync(BpoDbContext db, long pairId, CancellationToken ct)
+    {
+        var pair = await db.Pairs.AsNoTracking()
+            .Include(p => p.Sample).Include(p => p.ChosenResponse).Include(p => p.RejectedResponse)
+            .FirstOrDefaultAsync(p => p.Id == pairId, ct);
+        if (pair is null) return null;
+        var siblings = await db.Pairs.AsNoTracking()
+            .Where(p => p.SampleId == pair.SampleId && p.Id != pair.Id && p.Status == PairStatus.Pending)
+            .OrderBy(p => p.Id)
+            .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method))
+            .ToListAsync(ct);
+        var sample = pair.Sample!;
+        return new PairView(pair.Id, pair.DatasetId, pair.RowVersion, pair.Status, sample.Id, sample.ImageHash, sample.ImageProblem, sample.Prompt,
+            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment);
+    }
+
+    private static ResponseDetail Detail(Response r) => new(r.Id, r.Kind, r.Text, r.Provenance, r.PreviousVersionId is not null);
+}

@@ -1,0 +1,48 @@
+using BpoStudio.Components.Pages.Review;
+using BpoStudio.Core.Datasets;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace BpoStudio.Tests.Review;
+
+public class ReviewComponentTests
+{
+    [Fact]
+    public async Task NegativeCard_HighlightsChangedWordsAndProvenance()
+    {
+        await using var ctx = NewContext();
+        var card = ctx.Render<NegativeCard>(p => p
+            .Add(c => c.Number, 2)
+            .Add(c => c.Kind, ResponseKind.LlmHal)
+            .Add(c => c.Text, "Three blue cats sit on a sofa.")
+            .Add(c => c.ChosenText, "Two blue cats sit on a sofa.")
+            .Add(c => c.Provenance, new GeneratorProvenance { Method = "model-free-injection", Seed = 42 }));
+
+        Assert.Equal("Three", card.Find("mark.diff-added").TextContent);
+        Assert.Equal("Two", card.Find("del.diff-removed").TextContent);
+        Assert.Contains("llm-hal", card.Markup);
+        Assert.Contains("seed 42", card.Find("[data-testid=provenance]").TextContent);
+        Assert.Equal("2", card.Find("kbd").TextContent);
+    }
+
+    [Fact]
+    public async Task KeyboardHelp_ListsEveryShortcutWhenVisible()
+    {
+        await using var ctx = NewContext();
+        var help = ctx.Render<KeyboardHelp>(p => p.Add(c => c.Visible, true));
+        var text = help.Markup;
+        foreach (var key in new[] { "A", "R", "E", "S", "F", "J", "K", "U", "Ctrl+Enter", "Esc", "?" })
+            Assert.Contains($"<kbd class=\"mr-1\">{key}</kbd>", text);
+    }
+
+    private static BunitContext NewContext()
+    {
+        var ctx = new BunitContext();
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        ctx.Services.AddMudServices(o => o.SnackbarConfiguration.ShowTransitionDuration = 0);
+        ctx.Render<MudPopoverProvider>();
+        return ctx;
+    }
+}

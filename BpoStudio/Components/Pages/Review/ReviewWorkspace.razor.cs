@@ -1,0 +1,256 @@
+using System.Security.Claims;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Review;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.JSInterop;
+using MudBlazor;
+
+namespace BpoStudio.Components.Pages.Review;
+
+public sealed partial class ReviewWorkspace
+{
+    private readonly Stack<long> _history = new();
+    private readonly HashSet<long> _skipped = [];
+    private readonly DateTime _sessionStart = DateTime.UtcNow;
+    private DotNetObjectReference<ReviewWorkspace>? _self;
+    private IJSObjectReference? _module, _keys, _zoom;
+    private ElementReference _imageFrame;
+    private Reviewer _reviewer = null!;
+    private PairView? _pair;
+    private ReviewProgress? _progress;
+    private bool _loaded, _busy, _helpVisible, _showWeakened, _flagging;
+    private PairSide? _editing;
+    private string _editText = "";
+    private string? _rejectReason;
+    private string? _message;
+    private Severity _messageSeverity = Severity.Info;
+    private int _sessionDecisions;
+
+    [Parameter] public int DatasetId { get; set; }
+    [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
+    [Inject] private ReviewQueries Queries { get; set; } = default!;
+    [Inject] private ReviewService Reviews { get; set; } = default!;
+    [Inject] private IJSRuntime JS { get; set; } = default!;
+
+    private string? ImageHash => _showWeakened ? _pair?.Rejected.Provenance.WeakenedImageHash : _pair?.ImageHash;
+
+    private IReadOnlyList<(ResponseKind Kind, string Text)> Negatives =>
+        _pair is null ? [] : [(_pair.Rejected.Kind, _pair.Rejected.Text), .. _pair.Siblings.Select(s => (s.Kind, s.Text))];
+
+    private string SessionRate
+    {
+        get
+        {
+            var hours = Math.Max((DateTime.UtcNow - _sessionStart).TotalHours, 1.0 / 60);
+            return $"This session: {_sessionDecisions} decided · {_sessionDecisions / hours:0} pairs/hour";
+        }
+    }
+
+    protected override async Task OnInitializedAsync()
+    {
+        var user = (await AuthState).User;
+        _reviewer = new Reviewer(user.FindFirstValue(ClaimTypes.NameIdentifier)!, user.Identity?.Name ?? "unknown");
+        await LoadNextAsync();
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender)
+        {
+            _self = DotNetObjectReference.Create(this);
+            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./js/review.js");
+            _keys = await _module.InvokeAsync<IJSObjectReference>("attachKeys", _self);
+        }
+        if (_module is not null && _zoom is null && _pair is not null)
+            _zoom = await _module.InvokeAsync<IJSObjectReference>("attachZoom", _imageFrame);
+        if (_editing is not null || _flagging)
+            await _module!.InvokeVoidAsync("focusElement", "edit-text");
+    }
+
+    [JSInvokable]
+    public async Task OnKeyAsync(string key, bool ctrl, bool shift)
+    {
+        if (_helpVisible)
+        {
+            if (key is "Escape" or "?") _helpVisible = false;
+            StateHasChanged();
+            return;
+        }
+        if (_editing is not null || _flagging)
+        {
+            if (key == "Escape") CancelEdit();
+            else if (key == "Enter" && ctrl) await (_flagging ? SaveFlagAsync(_editText) : SaveEditAsync(_editText));
+            StateHasChanged();
+            return;
+        }
+        await (key switch
+        {
+            "a" => AcceptAsync(),
+            "r" => RejectAsync(),
+            "e" => Run(() => StartEdit(shift ? PairSide.Chosen : PairSide.Rejected)),
+            "s" => SwapAsync(),
+            "f" => Run(StartFlag),
+            "j" or "ArrowRight" => SkipAsync(),
+            "k" or "ArrowLeft" => PreviousAsync(),
+            "u" => UndoAsync(),
+            "z" when ctrl => UndoAsync(),
+            "?" => Run(() => _helpVisible = true),
+            [var digit] when char.IsAsciiDigit(digit) && digit != '0' => ChooseNegativeAsync(digit - '1'),
+            _ => Task.CompletedTask,
+        });
+        StateHasChanged();
+    }
+
+    private static Task Run(Action action)
+    {
+        action();
+        return Task.CompletedTask;
+    }
+
+    private Task AcceptAsync() => DecideAsync(p => Reviews.AcceptAsync(p.PairId, p.RowVersion, _reviewer), "Accepted");
+
+    private Task RejectAsync() => DecideAsync(p => Reviews.RejectAsync(p.PairId, p.RowVersion, _reviewer, _rejectReason), "Rejected");
+
+    private Task SwapAsync() => ChangeAsync(p => Reviews.SwapAsync(p.PairId, p.RowVersion, _reviewer), "Swapped chosen and rejected", advance: false);
+
+    private void StartEdit(PairSide side)
+    {
+        if (_pair is null) return;
+        _editing = side;
+        _editText = side == PairSide.Chosen ? _pair.Chosen.Text : _pair.Rejected.Text;
+    }
+
+    private void StartFlag()
+    {
+        if (_pair is null) return;
+        _flagging = true;
+        _editText = "";
+    }
+
+    private void CancelEdit()
+    {
+        _editing = null;
+        _flagging = false;
+    }
+
+    private async Task SaveEditAsync(string text)
+    {
+        if (_editing is not { } side) return;
+        _editText = text;
+        await ChangeAsync(p => Reviews.EditAsync(p.PairId, p.RowVersion, _reviewer, side, text), "Edit saved as a new version", advance: false);
+    }
+
+    private Task SaveFlagAsync(string comment) =>
+        DecideAsync(p => Reviews.FlagAsync(p.PairId, p.RowVersion, _reviewer, string.IsNullOrWhiteSpace(comment) ? null : comment.Trim()), "Flagged for a lead");
+
+    private async Task SkipAsync()
+    {
+        if (_pair is null || _busy) return;
+        await Reviews.SkipAsync(_pair.PairId, _reviewer);
+        _skipped.Add(_pair.PairId);
+        _history.Push(_pair.PairId);
+        await LoadNextAsync();
+    }
+
+    private async Task PreviousAsync()
+    {
+        if (_history.Count == 0 || _busy) return;
+        _pair = await Queries.LoadAsync(_history.Pop());
+        ResetPairState();
+    }
+
+    private async Task ChooseNegativeAsync(int index)
+    {
+        if (_pair is null || index <= 0 || index > _pair.Siblings.Count) return;
+        _history.Push(_pair.PairId);
+        _pair = await Queries.LoadAsync(_pair.Siblings[index - 1].PairId);
+        ResetPairState();
+    }
+
+    private async Task UndoAsync()
+    {
+        if (_busy) return;
+        var restored = await Reviews.UndoAsync(DatasetId, _reviewer);
+        if (restored is null)
+        {
+            Show("Nothing to undo.", Severity.Info);
+            return;
+        }
+        if (_pair is not null) _history.Push(_pair.PairId);
+        _sessionDecisions = Math.Max(0, _sessionDecisions - 1);
+        _pair = restored;
+        ResetPairState();
+        _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
+        Show("Undone.", Severity.Info);
+    }
+
+    private Task DecideAsync(Func<PairView, Task<PairView>> decide, string done) => ChangeAsync(decide, done, advance: true);
+
+    private async Task ChangeAsync(Func<PairView, Task<PairView>> change, string done, bool advance)
+    {
+        if (_pair is null || _busy) return;
+        _busy = true;
+        try
+        {
+            var updated = await change(_pair);
+            CancelEdit();
+            if (advance)
+            {
+                _sessionDecisions++;
+                _history.Push(updated.PairId);
+                await LoadNextAsync();
+            }
+            else _pair = updated;
+            Show(done, Severity.Success);
+        }
+        catch (ReviewConflictException conflict)
+        {
+            _pair = conflict.Current;
+            CancelEdit();
+            Show(conflict.Message, Severity.Warning);
+        }
+        catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException)
+        {
+            Show(ex.Message, Severity.Error);
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task LoadNextAsync()
+    {
+        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, skipped: _skipped);
+        _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
+        _loaded = true;
+        ResetPairState();
+    }
+
+    private void ResetPairState()
+    {
+        _showWeakened = false;
+        CancelEdit();
+        _ = _zoom?.InvokeVoidAsync("reset").AsTask();
+    }
+
+    private void Show(string message, Severity severity) => (_message, _messageSeverity) = (message, severity);
+
+    private static double Percent(int part, int total) => total == 0 ? 0 : 100.0 * part / total;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_keys is not null) { await _keys.InvokeVoidAsync("dispose"); await _keys.DisposeAsync(); }
+            if (_zoom is not null) { await _zoom.InvokeVoidAsync("dispose"); await _zoom.DisposeAsync(); }
+            if (_module is not null) await _module.DisposeAsync();
+        }
+        catch (JSDisconnectedException)
+        {
+            // The circuit is gone; the browser dropped the listeners with the page.
+        }
+        _self?.Dispose();
+    }
+}
