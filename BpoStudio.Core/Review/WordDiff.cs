@@ -14,9 +14,9 @@ public enum DiffKind
 public sealed record DiffSegment(DiffKind Kind, string Text);
 
 /// <summary>Word-level diff of a negative against the chosen answer, for highlighting what changed.</summary>
-public static class WordDiff
+public static partial class WordDiff
 {
-    private static readonly WordChunker Words = new();
+    private static readonly WordsWithSpaceChunker Words = new();
 
     public static IReadOnlyList<DiffSegment> Compute(string chosen, string rejected)
     {
@@ -33,6 +33,15 @@ public static class WordDiff
         Append(segments, DiffKind.Same, result.PiecesOld, position, result.PiecesOld.Count - position);
         return segments;
     }
+
+    // Each piece is a word with the spaces after it, so shared spaces never align two different sentences.
+    private sealed class WordsWithSpaceChunker : IChunker
+    {
+        public IReadOnlyList<string> Chunk(string text) => WordPattern().Matches(text).Select(m => m.Value).ToArray();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s+|\S+\s*")]
+    private static partial System.Text.RegularExpressions.Regex WordPattern();
 
     private static void Append(List<DiffSegment> segments, DiffKind kind, IReadOnlyList<string> pieces, int start, int count)
     {

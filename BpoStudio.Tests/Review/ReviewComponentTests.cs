@@ -20,8 +20,8 @@ public class ReviewComponentTests
             .Add(c => c.ChosenText, "Two blue cats sit on a sofa.")
             .Add(c => c.Provenance, new GeneratorProvenance { Method = "model-free-injection", Seed = 42 }));
 
-        Assert.Equal("Three", card.Find("mark.diff-added").TextContent);
-        Assert.Equal("Two", card.Find("del.diff-removed").TextContent);
+        Assert.Equal("Three ", card.Find("mark.diff-added").TextContent);
+        Assert.Equal("Two ", card.Find("del.diff-removed").TextContent);
         Assert.Contains("llm-hal", card.Markup);
         Assert.Contains("seed 42", card.Find("[data-testid=provenance]").TextContent);
         Assert.Equal("2", card.Find("kbd").TextContent);

@@ -9,10 +9,17 @@ public class WordDiffTests
     {
         var segments = WordDiff.Compute("A red bus is parked on the left.", "A green bus is parked on the right.");
 
-        Assert.Equal([new DiffSegment(DiffKind.Removed, "red"), new DiffSegment(DiffKind.Removed, "left")], segments.Where(s => s.Kind == DiffKind.Removed));
-        Assert.Equal(["green", "right"], segments.Where(s => s.Kind == DiffKind.Added).Select(s => s.Text));
+        Assert.Equal(["red ", "left."], segments.Where(s => s.Kind == DiffKind.Removed).Select(s => s.Text));
+        Assert.Equal(["green ", "right."], segments.Where(s => s.Kind == DiffKind.Added).Select(s => s.Text));
         Assert.Equal("A green bus is parked on the right.", string.Concat(segments.Where(s => s.Kind != DiffKind.Removed).Select(s => s.Text)));
         Assert.Equal("A red bus is parked on the left.", string.Concat(segments.Where(s => s.Kind != DiffKind.Added).Select(s => s.Text)));
+    }
+
+    [Fact]
+    public void UnrelatedSentences_DoNotInterleaveOnSharedSpaces()
+    {
+        var segments = WordDiff.Compute("There is one red object in the image.", "A rather different answer");
+        Assert.Equal([DiffKind.Removed, DiffKind.Added], segments.Select(s => s.Kind));
     }
 
     [Fact]

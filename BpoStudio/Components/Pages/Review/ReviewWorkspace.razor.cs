@@ -61,6 +61,7 @@ public sealed partial class ReviewWorkspace
             _self = DotNetObjectReference.Create(this);
             _module = await JS.InvokeAsync<IJSObjectReference>("import", "./js/review.js");
             _keys = await _module.InvokeAsync<IJSObjectReference>("attachKeys", _self);
+            StateHasChanged();
         }
         if (_module is not null && _zoom is null && _pair is not null)
             _zoom = await _module.InvokeAsync<IJSObjectReference>("attachZoom", _imageFrame);
