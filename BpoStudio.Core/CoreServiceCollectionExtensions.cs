@@ -58,6 +58,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Datasets.DatasetQueries>();
         services.AddSingleton<Review.ReviewQueries>();
         services.AddSingleton<Review.ReviewService>();
+        services.AddSingleton<Review.AssignmentService>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

@@ -14,6 +14,9 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         var open = Open(db, datasetId, userId, filter, skipped ?? []);
         var pairId = await open.Where(p => p.AssigneeId == userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
             ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+        // With overlap, a pair assigned to someone else still needs further reviewers once its own queue is served.
+        if (pairId is null && await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct) > 1)
+            pairId = await open.Where(p => p.AssigneeId != null && p.AssigneeId != userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         return pairId is null ? null : await LoadAsync(db, pairId.Value, ct);
     }
 

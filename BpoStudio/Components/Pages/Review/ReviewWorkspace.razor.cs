@@ -26,6 +26,8 @@ public sealed partial class ReviewWorkspace
     private string? _message;
     private Severity _messageSeverity = Severity.Info;
     private int _sessionDecisions;
+    private ResponseKind? _filterKind;
+    private string? _filterMethod, _filterSearch;
 
     [Parameter] public int DatasetId { get; set; }
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
@@ -223,10 +225,16 @@ public sealed partial class ReviewWorkspace
 
     private async Task LoadNextAsync()
     {
-        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, skipped: _skipped);
+        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new ReviewFilter(_filterKind, _filterMethod, _filterSearch), _skipped);
         _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
         _loaded = true;
         ResetPairState();
+    }
+
+    private async Task ApplyFilterAsync(Action set)
+    {
+        set();
+        await LoadNextAsync();
     }
 
     private void ResetPairState()

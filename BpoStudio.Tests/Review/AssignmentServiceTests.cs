@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Datasets.Demo;
+using BpoStudio.Core.Review;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Review;
+
+public class AssignmentServiceTests : IAsyncLifetime
+{
+    private static readonly ClaimsPrincipal Lead = Principal("lead@example.test", Roles.Lead);
+    private static readonly ClaimsPrincipal Annotator = Principal("ann@example.test", Roles.Annotator);
+    private CoreServices _core = null!;
+    private int _datasetId;
+    private int _pairCount;
+
+    private AssignmentService Assignments => _core.Get<AssignmentService>();
+    private ReviewQueries Queries => _core.Get<ReviewQueries>();
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync();
+        await _core.Get<DemoSeeder>().SeedAsync();
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        _datasetId = await db.Datasets.Select(d => d.Id).SingleAsync();
+        _pairCount = await db.Pairs.CountAsync();
+    }
+
+    public async Task DisposeAsync() => await _core.DisposeAsync();
+
+    [Theory]
+    [InlineData(10, new[] { 1, 1, 1 }, new[] { 4, 3, 3 })]
+    [InlineData(100, new[] { 3, 1 }, new[] { 75, 25 })]
+    [InlineData(2, new[] { 1, 1, 1 }, new[] { 1, 1, 0 })]
+    [InlineData(0, new[] { 5 }, new[] { 0 })]
+    public void SplitByWeight_AddsUpAndFollowsWeights(int total, int[] weights, int[] expected)
+    {
+        Assert.Equal(expected, AssignmentService.SplitByWeight(total, weights));
+    }
+
+    [Fact]
+    public async Task AssignsPendingPairsByShare_AndQueueServesEachTheirOwn()
+    {
+        var result = await Assignments.AssignAsync(Lead, _datasetId, [new("ann", 3), new("bob", 1)], reassignAssigned: false);
+
+        Assert.Equal(_pairCount, result.Values.Sum());
+        Assert.Equal(AssignmentService.SplitByWeight(_pairCount, [3, 1]), new[] { result["ann"], result["bob"] });
+        var loads = await Assignments.PendingByAssigneeAsync(_datasetId);
+        Assert.DoesNotContain(loads, l => l.UserId is null);
+
+        var annFirst = (await Queries.NextAsync(_datasetId, "ann"))!;
+        var bobFirst = (await Queries.NextAsync(_datasetId, "bob"))!;
+        Assert.Equal("ann", annFirst.AssigneeId);
+        Assert.Equal("bob", bobFirst.AssigneeId);
+        Assert.Null(await Queries.NextAsync(_datasetId, "carol")); // everything is someone's, overlap 1
+    }
+
+    [Fact]
+    public async Task WithOverlap_OthersAssignedPairsComeAfterOwnQueue()
+    {
+        await Assignments.AssignAsync(Lead, _datasetId, [new("ann", 1)], reassignAssigned: false);
+        await Assignments.SetOverlapAsync(Lead, _datasetId, 2);
+
+        var forCarol = (await Queries.NextAsync(_datasetId, "carol"))!;
+        Assert.Equal("ann", forCarol.AssigneeId);
+    }
+
+    [Fact]
+    public async Task Annotator_CannotAssignOrChangeOverlap()
+    {
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Assignments.AssignAsync(Annotator, _datasetId, [new("ann", 1)], false));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Assignments.SetOverlapAsync(Annotator, _datasetId, 2));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Assignments.ClearAsync(Annotator, _datasetId));
+    }
+
+    [Fact]
+    public async Task RefusesBadOverlapAndEmptyShares()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => Assignments.SetOverlapAsync(Lead, _datasetId, 0));
+        await Assert.ThrowsAsync<ArgumentException>(() => Assignments.AssignAsync(Lead, _datasetId, [new("ann", 0)], false));
+    }
+
+    [Fact]
+    public async Task QueueFilters_ByKindMethodAndText()
+    {
+        Assert.Null(await Queries.NextAsync(_datasetId, "ann", new ReviewFilter(RejectedKind: ResponseKind.MllmHal)));
+        Assert.NotNull(await Queries.NextAsync(_datasetId, "ann", new ReviewFilter(RejectedKind: ResponseKind.LlmHal, Method: "model-free-injection")));
+        var counting = (await Queries.NextAsync(_datasetId, "ann", new ReviewFilter(Search: "How many")))!;
+        Assert.StartsWith("How many", counting.Prompt);
+    }
+
+    private static ClaimsPrincipal Principal(string name, string role) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], "test"));
+}
