@@ -59,6 +59,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Review.ReviewQueries>();
         services.AddSingleton<Review.ReviewService>();
         services.AddSingleton<Review.AssignmentService>();
+        services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

@@ -22,8 +22,8 @@ public sealed class DatasetQueries(IDbContextFactory<BpoDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasets = await db.Datasets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(ct);
         var samples = await db.Samples.GroupBy(s => s.DatasetId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        var pairs = await db.Pairs.GroupBy(p => new { p.DatasetId, Pending = p.Status == PairStatus.Pending })
-            .Select(g => new { g.Key.DatasetId, g.Key.Pending, Count = g.Count() }).ToListAsync(ct);
+        var pairs = await db.Pairs.GroupBy(p => new { p.DatasetId, p.Status })
+            .Select(g => new { g.Key.DatasetId, Pending = g.Key.Status == PairStatus.Pending, Count = g.Count() }).ToListAsync(ct);
         return datasets.Select(d => new DatasetSummary(d.Id, d.Name, d.Description, d.CreatedAt,
             samples.GetValueOrDefault(d.Id),
             pairs.Where(p => p.DatasetId == d.Id).Sum(p => p.Count),

@@ -29,10 +29,11 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<ReviewProgress> ProgressAsync(int datasetId, string userId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var byStatus = await db.Pairs.Where(p => p.DatasetId == datasetId).GroupBy(p => p.Status == PairStatus.Pending)
-            .Select(g => new { Pending = g.Key, Count = g.Count() }).ToListAsync(ct);
+        // Grouping on the indexed column itself lets SQLite count from the (DatasetId, Status, ...) index.
+        var byStatus = await db.Pairs.Where(p => p.DatasetId == datasetId).GroupBy(p => p.Status)
+            .Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
         var mine = await db.PairDecisions.CountAsync(d => d.DatasetId == datasetId && d.UserId == userId, ct);
-        return new ReviewProgress(byStatus.Sum(x => x.Count), byStatus.Where(x => !x.Pending).Sum(x => x.Count), mine);
+        return new ReviewProgress(byStatus.Sum(x => x.Count), byStatus.Where(x => x.Status != PairStatus.Pending).Sum(x => x.Count), mine);
     }
 
     private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, ReviewFilter? filter, IReadOnlyCollection<long> skipped)

@@ -17,7 +17,7 @@ public class SignInBrowserTests(BrowserFixture fixture)
         await BrowserSession.SignInAsync(page, BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
 
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Datasets" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = DemoSeeder.DatasetName })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = DemoSeeder.DatasetName, Exact = true })).ToBeVisibleAsync();
         // MudBlazor's stylesheet applied: the app bar is a fixed, coloured bar, not unstyled markup.
         var appBar = page.Locator(".mud-appbar");
         Assert.Equal("fixed", await appBar.EvaluateAsync<string>("e => getComputedStyle(e).position"));

@@ -59,4 +59,32 @@ public class CliTests
         Assert.Equal(0, await CliApp.RunAsync(["seed-demo", config], second));
         Assert.Contains("already exists", second.ToString());
     }
+
+    [Fact]
+    public async Task BenchReviewJson_PrintsExactlyOneObjectWithFigures()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["bench", "review", "--pairs", "3000", "--decisions", "30", "--json"], output));
+
+        var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        using var json = System.Text.Json.JsonDocument.Parse(line);
+        var root = json.RootElement;
+        Assert.Equal("review", root.GetProperty("benchmark").GetString());
+        Assert.Equal(3000, root.GetProperty("pairs").GetInt64());
+        Assert.Equal(30, root.GetProperty("acceptAndNext").GetProperty("samples").GetInt32());
+        Assert.True(root.GetProperty("acceptAndNext").GetProperty("p95Ms").GetDouble() > 0);
+        Assert.True(root.GetProperty("baselineLookup").GetProperty("p50Ms").GetDouble() > 0);
+        Assert.True(root.GetProperty("p95RatioToBaseline").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Bench_RefusesUnknownWorkloadAndBadNumbers()
+    {
+        var error = new StringWriter();
+        Assert.Equal(2, await CliApp.RunAsync(["bench", "teleport"], TextWriter.Null, error));
+        Assert.Contains("unknown workload 'teleport'", error.ToString());
+        error = new StringWriter();
+        Assert.Equal(2, await CliApp.RunAsync(["bench", "review", "--pairs", "many"], TextWriter.Null, error));
+        Assert.Contains("--pairs must be a positive whole number", error.ToString());
+    }
 }

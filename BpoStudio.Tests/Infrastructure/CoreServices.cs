@@ -50,6 +50,15 @@ public sealed class CoreServices : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>Seeds the demo dataset and returns its id.</summary>
+    public async Task<int> SeedDemoAsync()
+    {
+        await Get<BpoStudio.Core.Datasets.Demo.DemoSeeder>().SeedAsync();
+        await using var db = await Get<Microsoft.EntityFrameworkCore.IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.SingleAsync(
+            System.Linq.Queryable.Select(db.Datasets, d => d.Id));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Host is IAsyncDisposable disposable) await disposable.DisposeAsync();

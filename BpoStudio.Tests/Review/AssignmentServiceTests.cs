@@ -2,7 +2,6 @@ using System.Security.Claims;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
-using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Review;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -23,9 +22,8 @@ public class AssignmentServiceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _core = await CoreServices.StartAsync();
-        await _core.Get<DemoSeeder>().SeedAsync();
+        _datasetId = await _core.SeedDemoAsync();
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
-        _datasetId = await db.Datasets.Select(d => d.Id).SingleAsync();
         _pairCount = await db.Pairs.CountAsync();
     }
 

@@ -1,6 +1,5 @@
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
-using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Review;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -20,9 +19,7 @@ public class ReviewServiceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _core = await CoreServices.StartAsync();
-        await _core.Get<DemoSeeder>().SeedAsync();
-        await using var db = await NewDbAsync();
-        _datasetId = await db.Datasets.Select(d => d.Id).SingleAsync();
+        _datasetId = await _core.SeedDemoAsync();
     }
 
     public async Task DisposeAsync() => await _core.DisposeAsync();

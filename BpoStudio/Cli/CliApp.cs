@@ -6,7 +6,7 @@ namespace BpoStudio.Cli;
 /// <summary>The same executable as the web app, run with a verb: <c>BpoStudio migrate</c>, <c>BpoStudio users add ...</c>.</summary>
 public static class CliApp
 {
-    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb()];
+    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new BenchVerb()];
 
     private static readonly string[] HelpWords = ["help", "--help", "-h", "-?"];
 
@@ -27,13 +27,10 @@ public static class CliApp
         try
         {
             var parsed = CliArguments.Parse(args[1..], verb.Flags);
-            var builder = Host.CreateApplicationBuilder([.. parsed.ConfigurationArgs]);
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.AddBpoStudioCore();
-            using var host = builder.Build();
+            using var host = CreateHostBuilder([.. parsed.ConfigurationArgs]).Build();
             using var cts = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-            if (verb is not MigrateVerb)
+            if (verb.UsesDatabase && verb is not MigrateVerb)
                 await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(cts.Token);
             return await verb.RunAsync(host.Services, parsed, output, cts.Token);
         }
@@ -47,6 +44,17 @@ public static class CliApp
             await error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
+    }
+
+    /// <summary>The Core services without the web host; logs go to stderr so a verb's stdout stays machine-readable.</summary>
+    public static HostApplicationBuilder CreateHostBuilder(string[] configurationArgs)
+    {
+        var builder = Host.CreateApplicationBuilder(configurationArgs);
+        builder.Configuration.AddInMemoryCollection([new("Logging:LogLevel:Default", "Warning"), new("Logging:LogLevel:Microsoft", "Warning")]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.AddBpoStudioCore();
+        return builder;
     }
 
     private static void WriteHelp(TextWriter output, ICliVerb? verb)

@@ -7,5 +7,8 @@ public interface ICliVerb
     string Summary { get; }
     IReadOnlySet<string> Flags => new HashSet<string>();
 
+    /// <summary>Whether the verb works on the configured database (migrated before it runs).</summary>
+    bool UsesDatabase => true;
+
     Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct);
 }

@@ -202,7 +202,9 @@ public sealed partial class ReviewWorkspace
             {
                 _sessionDecisions++;
                 _history.Push(updated.PairId);
-                await LoadNextAsync();
+                await LoadNextAsync(recount: _sessionDecisions % ProgressRecountEvery == 0);
+                if (_progress is not null && _sessionDecisions % ProgressRecountEvery != 0)
+                    _progress = _progress with { Mine = _progress.Mine + 1, Decided = _progress.Decided + (updated.Status == PairStatus.Pending ? 0 : 1) };
             }
             else _pair = updated;
             Show(done, Severity.Success);
@@ -223,10 +225,13 @@ public sealed partial class ReviewWorkspace
         }
     }
 
-    private async Task LoadNextAsync()
+    // Counting a million pairs after every decision would dominate the hot path; count now and then, add locally between.
+    private const int ProgressRecountEvery = 20;
+
+    private async Task LoadNextAsync(bool recount = true)
     {
         _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new ReviewFilter(_filterKind, _filterMethod, _filterSearch), _skipped);
-        _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
+        if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
         _loaded = true;
         ResetPairState();
     }
