@@ -30,7 +30,14 @@ public sealed record PairView(
     string? AssigneeId,
     string? FlagComment);
 
-public sealed record ReviewFilter(ResponseKind? RejectedKind = null, string? Method = null, string? Search = null);
+/// <summary>What the queue serves. Status defaults to pending; flagged or decided pairs can be reviewed again.</summary>
+public sealed record ReviewFilter(
+    ResponseKind? RejectedKind = null,
+    string? Method = null,
+    string? Search = null,
+    PairStatus? Status = null,
+    string? Source = null,
+    string? AssigneeId = null);
 
 public sealed record ReviewProgress(int Total, int Decided, int Mine);
 

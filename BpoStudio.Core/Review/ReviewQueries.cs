@@ -12,6 +12,12 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var open = Open(db, datasetId, userId, filter, skipped ?? []);
+        if (filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
+        {
+            // Browsing one annotator's share or re-reviewing decided pairs: plain id order, assignment aside.
+            var browsed = await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            return browsed is null ? null : await LoadAsync(db, browsed.Value, ct);
+        }
         var pairId = await open.Where(p => p.AssigneeId == userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
             ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         // With overlap, a pair assigned to someone else still needs further reviewers once its own queue is served.
@@ -38,8 +44,11 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
 
     private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, ReviewFilter? filter, IReadOnlyCollection<long> skipped)
     {
-        var query = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending
+        var status = filter?.Status ?? PairStatus.Pending;
+        var query = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == status
             && !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+        if (!string.IsNullOrWhiteSpace(filter?.Source)) query = query.Where(p => EF.Functions.Like(p.Sample!.Source.File, $"%{filter.Source.Trim()}%"));
+        if (!string.IsNullOrWhiteSpace(filter?.AssigneeId)) query = query.Where(p => p.AssigneeId == filter.AssigneeId);
         if (skipped.Count > 0) query = query.Where(p => !skipped.Contains(p.Id));
         if (filter?.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
         if (!string.IsNullOrWhiteSpace(filter?.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method);

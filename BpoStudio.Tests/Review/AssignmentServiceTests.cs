@@ -90,6 +90,22 @@ public class AssignmentServiceTests : IAsyncLifetime
         Assert.StartsWith("How many", counting.Prompt);
     }
 
+    [Fact]
+    public async Task QueueFilters_ByStatusSourceAndAnnotator()
+    {
+        var reviews = _core.Get<ReviewService>();
+        var first = (await Queries.NextAsync(_datasetId, "ann"))!;
+        var flagged = await reviews.FlagAsync(first.PairId, first.RowVersion, new Reviewer("ann", "ann"), "check colour");
+
+        Assert.Equal(flagged.PairId, (await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(Status: PairStatus.Flagged)))!.PairId);
+        Assert.Null(await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(Source: "no-such-file")));
+        Assert.NotNull(await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(Source: "demo")));
+
+        await Assignments.AssignAsync(Lead, _datasetId, [new("bob", 1)], reassignAssigned: false);
+        var bobs = (await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(AssigneeId: "bob")))!;
+        Assert.Equal("bob", bobs.AssigneeId);
+    }
+
     private static ClaimsPrincipal Principal(string name, string role) =>
         new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], "test"));
 }

@@ -18,13 +18,19 @@ public class ReviewComponentTests
             .Add(c => c.Kind, ResponseKind.LlmHal)
             .Add(c => c.Text, "Three blue cats sit on a sofa.")
             .Add(c => c.ChosenText, "Two blue cats sit on a sofa.")
-            .Add(c => c.Provenance, new GeneratorProvenance { Method = "model-free-injection", Seed = 42 }));
+            .Add(c => c.Provenance, new GeneratorProvenance
+            {
+                Method = "model-free-injection",
+                Seed = 42,
+                ChangedSpansJson = System.Text.Json.JsonSerializer.Serialize(new[] { new BpoStudio.Core.Injection.ChangedSpan(0, 5, "Two", "Three", BpoStudio.Core.Injection.ErrorCategory.Count) }),
+            }));
 
         Assert.Equal("Three ", card.Find("mark.diff-added").TextContent);
         Assert.Equal("Two ", card.Find("del.diff-removed").TextContent);
         Assert.Contains("llm-hal", card.Markup);
         Assert.Contains("seed 42", card.Find("[data-testid=provenance]").TextContent);
         Assert.Equal("2", card.Find("kbd").TextContent);
+        Assert.Contains("count: Two → Three", card.Find("[data-testid=injected-spans]").TextContent);
     }
 
     [Fact]

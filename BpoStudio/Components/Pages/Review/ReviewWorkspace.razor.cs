@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Review;
 using Microsoft.AspNetCore.Components;
@@ -27,13 +28,16 @@ public sealed partial class ReviewWorkspace
     private Severity _messageSeverity = Severity.Info;
     private int _sessionDecisions;
     private ResponseKind? _filterKind;
-    private string? _filterMethod, _filterSearch;
+    private string? _filterMethod, _filterSearch, _filterSource, _filterAssignee;
+    private PairStatus _filterStatus = PairStatus.Pending;
+    private IReadOnlyList<UserSummary> _reviewers = [];
 
     [Parameter] public int DatasetId { get; set; }
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
     [Inject] private ReviewQueries Queries { get; set; } = default!;
     [Inject] private ReviewService Reviews { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
+    [Inject] private IServiceScopeFactory ScopeFactory { get; set; } = default!;
 
     private string? ImageHash => _showWeakened ? _pair?.Rejected.Provenance.WeakenedImageHash : _pair?.ImageHash;
 
@@ -53,6 +57,11 @@ public sealed partial class ReviewWorkspace
     {
         var user = (await AuthState).User;
         _reviewer = new Reviewer(user.FindFirstValue(ClaimTypes.NameIdentifier)!, user.Identity?.Name ?? "unknown");
+        if (user.IsInRole(Roles.Lead) || user.IsInRole(Roles.Admin))
+        {
+            await using var scope = ScopeFactory.CreateAsyncScope();
+            _reviewers = await scope.ServiceProvider.GetRequiredService<UserAdministration>().ListAsync();
+        }
         await LoadNextAsync();
     }
 
@@ -230,7 +239,7 @@ public sealed partial class ReviewWorkspace
 
     private async Task LoadNextAsync(bool recount = true)
     {
-        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new ReviewFilter(_filterKind, _filterMethod, _filterSearch), _skipped);
+        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new ReviewFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee), _skipped);
         if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
         _loaded = true;
         ResetPairState();
