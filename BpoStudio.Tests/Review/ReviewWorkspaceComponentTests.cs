@@ -1,0 +1,69 @@
+using System.Security.Claims;
+using BpoStudio.Components.Pages.Review;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Review;
+using BpoStudio.Tests.Infrastructure;
+using Bunit;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace BpoStudio.Tests.Review;
+
+/// <summary>The whole pair view rendered by bUnit over a real SQLite database with the demo seeded.</summary>
+public class ReviewWorkspaceComponentTests
+{
+    [Fact]
+    public async Task ShowsImagePromptChosenAndEveryNegativeOfTheSample()
+    {
+        await using var core = await CoreServices.StartAsync();
+        var datasetId = await core.SeedDemoAsync();
+        await using var ctx = NewContext(core);
+        var expected = (await core.Get<ReviewQueries>().NextAsync(datasetId, "ann-id"))!;
+
+        var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=pair]")));
+
+        Assert.Equal(expected.PairId.ToString(), page.Find("[data-testid=pair]").GetAttribute("data-pair-id"));
+        Assert.Equal($"/images/{expected.ImageHash}", page.Find(".pair-image-frame img").GetAttribute("src"));
+        Assert.Equal(expected.Prompt, page.Find("[data-testid=prompt]").TextContent);
+        Assert.Equal(expected.Chosen.Text, page.Find("[data-testid=chosen-text]").TextContent);
+        Assert.Equal(1 + expected.Siblings.Count, page.FindAll("[data-testid=negative-card]").Count);
+        Assert.NotEmpty(page.FindAll("[data-testid=negative-card] mark.diff-added"));
+        Assert.Contains("model-free-injection", page.Find("[data-testid=provenance]").TextContent);
+        Assert.Contains("0 of", page.Markup);
+    }
+
+    [Fact]
+    public async Task AcceptButtonMovesToNextPairAndCountsTheSession()
+    {
+        await using var core = await CoreServices.StartAsync();
+        var datasetId = await core.SeedDemoAsync();
+        await using var ctx = NewContext(core);
+        var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=pair]")));
+        var first = page.Find("[data-testid=pair]").GetAttribute("data-pair-id");
+
+        page.FindAll("button").First(b => b.TextContent.StartsWith("Accept", StringComparison.Ordinal)).Click();
+
+        page.WaitForAssertion(() => Assert.NotEqual(first, page.Find("[data-testid=pair]").GetAttribute("data-pair-id")));
+        Assert.Contains("This session: 1 decided", page.Find("[data-testid=session-rate]").TextContent);
+        Assert.Contains("You: 1 decisions", page.Find("[data-testid=my-progress]").TextContent);
+    }
+
+    private static BunitContext NewContext(CoreServices core)
+    {
+        var ctx = new BunitContext();
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        ctx.Services.AddMudServices();
+        ctx.Services.AddSingleton(core.Get<ReviewQueries>());
+        ctx.Services.AddSingleton(core.Get<ReviewService>());
+        ctx.Services.AddSingleton(core.Get<IServiceScopeFactory>());
+        var user = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, "ann-id"), new Claim(ClaimTypes.Name, "ann"), new Claim(ClaimTypes.Role, Roles.Annotator)], "test"));
+        ctx.Services.AddCascadingValue(_ => Task.FromResult(new AuthenticationState(user)));
+        ctx.AddAuthorization().SetAuthorized("ann").SetRoles(Roles.Annotator);
+        ctx.Render<MudPopoverProvider>();
+        return ctx;
+    }
+}
