@@ -60,6 +60,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Review.ReviewService>();
         services.AddSingleton<Review.AssignmentService>();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
+        services.AddSingleton<Imaging.ImageWeakener>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

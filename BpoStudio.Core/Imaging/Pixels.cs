@@ -1,0 +1,39 @@
+using SkiaSharp;
+
+namespace BpoStudio.Core.Imaging;
+
+/// <summary>Decoding and encoding in one fixed pixel layout (RGBA, unpremultiplied), so transforms see stable bytes.</summary>
+public static class Pixels
+{
+    public static SKBitmap Decode(byte[] encoded)
+    {
+        // SKBitmap.Decode throws ArgumentNullException on unknown data; ask for a codec first to give a clear error.
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("The image cannot be decoded (unknown or corrupt format).");
+        using var decoded = SKBitmap.Decode(codec) ?? throw new InvalidDataException("The image cannot be decoded.");
+        return ToRgba(decoded);
+    }
+
+    public static SKBitmap ToRgba(SKBitmap source)
+    {
+        var info = new SKImageInfo(source.Width, source.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var result = new SKBitmap(info);
+        if (!source.CopyTo(result, SKColorType.Rgba8888))
+            using (var canvas = new SKCanvas(result)) canvas.DrawBitmap(source, 0, 0);
+        return result;
+    }
+
+    public static byte[] EncodePng(SKBitmap bitmap)
+    {
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    public static SKBitmap Resize(SKBitmap source, int width, int height, SKSamplingOptions sampling)
+    {
+        var result = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        source.ScalePixels(result, sampling);
+        return result;
+    }
+}
