@@ -61,6 +61,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Review.AssignmentService>();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<Imaging.ImageWeakener>();
+        services.AddSingleton<Benchmarks.ImagingBenchmark>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

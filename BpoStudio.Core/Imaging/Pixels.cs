@@ -23,10 +23,13 @@ public static class Pixels
         return result;
     }
 
+    // Weakened images are mostly noise, which deflate cannot shrink: the fastest level loses little size and most time.
+    private static readonly SKPngEncoderOptions FastPng = new(SKPngEncoderFilterFlags.Sub, zLibLevel: 1);
+
     public static byte[] EncodePng(SKBitmap bitmap)
     {
-        using var image = SKImage.FromBitmap(bitmap);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        using var pixmap = bitmap.PeekPixels();
+        using var data = pixmap.Encode(FastPng) ?? throw new InvalidOperationException("PNG encoding failed.");
         return data.ToArray();
     }
 

@@ -87,4 +87,21 @@ public class CliTests
         Assert.Equal(2, await CliApp.RunAsync(["bench", "review", "--pairs", "many"], TextWriter.Null, error));
         Assert.Contains("--pairs must be a positive whole number", error.ToString());
     }
+
+    [Fact]
+    public async Task BenchImagingJson_ReportsEveryTransformAndTheBaselineOrWhyNot()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["bench", "imaging", "--iterations", "1", "--json"], output));
+
+        using var json = System.Text.Json.JsonDocument.Parse(Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var transforms = json.RootElement.GetProperty("transforms").EnumerateArray().Select(t => t.GetProperty("transform").GetString()).ToList();
+        Assert.Equal(BpoStudio.Core.Imaging.ImageWeakener.Transforms.Select(t => t.Name), transforms);
+        Assert.All(json.RootElement.GetProperty("transforms").EnumerateArray(), t => Assert.True(t.GetProperty("imagesPerSecond").GetDouble() > 0));
+        var ratio = json.RootElement.GetProperty("diffusionRatioToImageMagick");
+        if (ratio.ValueKind == System.Text.Json.JsonValueKind.Null)
+            Assert.Contains("ImageMagick is not installed", json.RootElement.GetProperty("note").GetString());
+        else
+            Assert.True(ratio.GetDouble() > 0);
+    }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BpoStudio.Core;
 using BpoStudio.Core.Benchmarks;
 using BpoStudio.Core.Data;
 
@@ -8,30 +7,43 @@ namespace BpoStudio.Cli;
 /// <summary><c>bench &lt;workload&gt;</c>: speed figures with a baseline measured in the same run, in a throwaway data folder.</summary>
 internal sealed class BenchVerb : ICliVerb
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] [--json]";
-    public string Summary => "Measure a workload against a same-run baseline (review: accept + load-next latency).";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] [--json] | bench imaging [--iterations 20] [--json]";
+    public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
     public bool UsesDatabase => false;
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
-        var workload = args.Positional(0, "a workload (review)");
-        if (workload != "review") throw new CliUsageException($"unknown workload '{workload}'");
-        var pairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
-        var decisions = (int)ParsePositive(args.Option("decisions") ?? "500", "decisions");
+        var workload = args.Positional(0, "a workload (review or imaging)");
+        var json = args.Flag("json");
+        switch (workload)
+        {
+            case "review":
+                var pairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
+                var decisions = (int)ParsePositive(args.Option("decisions") ?? "500", "decisions");
+                await WithThrowawayDataAsync(async scratch =>
+                    WriteReview(output, await scratch.GetRequiredService<ReviewBenchmark>().RunAsync(pairs, decisions, ct), json), ct);
+                return 0;
+            case "imaging":
+                var iterations = (int)ParsePositive(args.Option("iterations") ?? "20", "iterations");
+                WriteImaging(output, await services.GetRequiredService<ImagingBenchmark>().RunAsync(iterations, ct), json);
+                return 0;
+            default:
+                throw new CliUsageException($"unknown workload '{workload}'");
+        }
+    }
 
+    private static async Task WithThrowawayDataAsync(Func<IServiceProvider, Task> run, CancellationToken ct)
+    {
         var folder = Path.Combine(Path.GetTempPath(), "bpostudio-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var builder = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false"]);
-            using var host = builder.Build();
+            using var host = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false"]).Build();
             await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(ct);
-            var result = await host.Services.GetRequiredService<ReviewBenchmark>().RunAsync(pairs, decisions, ct);
-            await WriteAsync(output, result, args.Flag("json"));
-            return 0;
+            await run(host.Services);
         }
         finally
         {
@@ -40,19 +52,38 @@ internal sealed class BenchVerb : ICliVerb
         }
     }
 
-    private static async Task WriteAsync(TextWriter output, ReviewBenchmarkResult r, bool json)
+    private static void WriteReview(TextWriter output, ReviewBenchmarkResult r, bool json)
     {
         var meets = r.AcceptAndNext.P95Ms < 50 && r.ColdOpenMs < 500;
         if (json)
         {
-            await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "review", r.Pairs, r.SeedSeconds, r.ColdOpenMs, r.WarmOpenMs, r.AcceptAndNext, r.BaselineLookup, r.P95RatioToBaseline, targets = new { p95Ms = 50, coldOpenMs = 500 }, meetsTargets = meets }, Json));
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "review", r.Pairs, r.SeedSeconds, r.ColdOpenMs, r.WarmOpenMs, r.AcceptAndNext, r.BaselineLookup, r.P95RatioToBaseline, targets = new { p95Ms = 50, coldOpenMs = 500 }, meetsTargets = meets }, Json));
             return;
         }
-        await output.WriteLineAsync($"bench review: {r.Pairs:N0} pairs (seeded in {r.SeedSeconds:0.0} s)");
-        await output.WriteLineAsync($"  open review page   cold {r.ColdOpenMs,8:0.0} ms   warm {r.WarmOpenMs,8:0.0} ms   (target cold < 500 ms)");
-        await output.WriteLineAsync($"  accept + next      p50 {r.AcceptAndNext.P50Ms,8:0.00} ms   p95 {r.AcceptAndNext.P95Ms,8:0.00} ms   p99 {r.AcceptAndNext.P99Ms,8:0.00} ms   (target p95 < 50 ms, n={r.AcceptAndNext.Samples})");
-        await output.WriteLineAsync($"  baseline lookup    p50 {r.BaselineLookup.P50Ms,8:0.00} ms   p95 {r.BaselineLookup.P95Ms,8:0.00} ms   p99 {r.BaselineLookup.P99Ms,8:0.00} ms");
-        await output.WriteLineAsync($"  ratio p95 accept+next / baseline lookup: {r.P95RatioToBaseline:0.0}x   targets met: {(meets ? "yes" : "no")}");
+        output.WriteLine($"bench review: {r.Pairs:N0} pairs (seeded in {r.SeedSeconds:0.0} s)");
+        output.WriteLine($"  open review page   cold {r.ColdOpenMs,8:0.0} ms   warm {r.WarmOpenMs,8:0.0} ms   (target cold < 500 ms)");
+        output.WriteLine($"  accept + next      p50 {r.AcceptAndNext.P50Ms,8:0.00} ms   p95 {r.AcceptAndNext.P95Ms,8:0.00} ms   p99 {r.AcceptAndNext.P99Ms,8:0.00} ms   (target p95 < 50 ms, n={r.AcceptAndNext.Samples})");
+        output.WriteLine($"  baseline lookup    p50 {r.BaselineLookup.P50Ms,8:0.00} ms   p95 {r.BaselineLookup.P95Ms,8:0.00} ms   p99 {r.BaselineLookup.P99Ms,8:0.00} ms");
+        output.WriteLine($"  ratio p95 accept+next / baseline lookup: {r.P95RatioToBaseline:0.0}x   targets met: {(meets ? "yes" : "no")}");
+    }
+
+    private static void WriteImaging(TextWriter output, ImagingBenchmarkResult r, bool json)
+    {
+        var meets = r.DiffusionRatioToImageMagick >= 2;
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "imaging", r.Width, r.Height, r.Iterations, r.Transforms, r.ImageMagickPerSecond, r.ImageMagickCommand, r.DiffusionRatioToImageMagick, target = new { ratioToImageMagick = 2 }, meetsTarget = meets, r.Note }, Json));
+            return;
+        }
+        output.WriteLine($"bench imaging: {r.Width}x{r.Height}, {r.Iterations} images per transform (end to end = decode PNG, transform, encode PNG)");
+        foreach (var t in r.Transforms)
+            output.WriteLine($"  {t.Transform,-22} {t.ImagesPerSecond,8:0.0} images/s end to end   {t.TransformOnlyPerSecond,8:0.0} images/s transform only");
+        if (r.ImageMagickPerSecond is { } magick)
+        {
+            output.WriteLine($"  ImageMagick baseline   {magick,8:0.0} images/s   ({r.ImageMagickCommand})");
+            output.WriteLine($"  diffusion-noise / ImageMagick: {r.DiffusionRatioToImageMagick:0.00}x   target >= 2x met: {(meets ? "yes" : "no")}");
+        }
+        else output.WriteLine($"  {r.Note}");
     }
 
     private static long ParsePositive(string text, string name) =>
