@@ -62,6 +62,12 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<Imaging.ImageWeakener>();
         services.AddSingleton<Benchmarks.ImagingBenchmark>();
+
+        services.AddSingleton<Jobs.JobQueue>();
+        services.AddSingleton<Jobs.JobProgressNotifier>();
+        services.AddSingleton<Jobs.JobRunner>();
+        services.AddSingleton<Jobs.JobService>();
+        services.AddSingleton<Jobs.IJobHandler, Bootstrapping.GenerationJobHandler>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

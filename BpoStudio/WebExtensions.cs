@@ -45,6 +45,8 @@ public static class WebExtensions
             .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
 
         services.AddHostedService<DatabaseMigratorService>();
+        // After the migrator: the runner recovers interrupted jobs from the database as it starts.
+        services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>());
         return builder;
     }
 

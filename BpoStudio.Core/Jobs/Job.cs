@@ -29,6 +29,9 @@ public class Job
     public long ItemsTotal { get; set; }
     public long ItemsDone { get; set; }
     public long ItemsFailed { get; set; }
+
+    /// <summary>The last item committed, written in the same transaction as that item's results: resume starts after it.</summary>
+    public long? ResumeCursor { get; set; }
     public string? Error { get; set; }
     public string? CreatedBy { get; set; }
     public DateTime CreatedAt { get; set; }

@@ -468,6 +468,9 @@ namespace BpoStudio.Core.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ResumeCursor")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("RowVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BpoStudio.Core.Injection;
+
+namespace BpoStudio.Core.Bootstrapping;
+
+public enum SampleFilter
+{
+    All,
+    WithoutNegatives,
+}
+
+public sealed record GenerationMethod(string Method, int Count = 1, int MaxEdits = 2);
+
+/// <summary>What a generation job does: which samples, which methods with how many negatives each, and the seed.</summary>
+public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IReadOnlyList<GenerationMethod> Methods, long Seed = 0)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
+
+    /// <summary>Methods that run without a model; the others arrive with the local and remote model backends.</summary>
+    public static readonly IReadOnlyList<string> AvailableMethods = [ModelFreeInjection.Method];
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static GenerationParameters Parse(string json)
+    {
+        GenerationParameters? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<GenerationParameters>(json, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"Generation parameters are not valid JSON: {ex.Message}", ex);
+        }
+        return (parsed ?? throw new ArgumentException("Generation parameters are empty.")).Validated();
+    }
+
+    public GenerationParameters Validated()
+    {
+        if (Methods is not { Count: > 0 }) throw new ArgumentException("Choose at least one generation method.");
+        foreach (var method in Methods)
+        {
+            if (!AvailableMethods.Contains(method.Method))
+                throw new ArgumentException($"Method '{method.Method}' is not available: it needs a model backend. Available: {string.Join(", ", AvailableMethods)}.");
+            if (method.Count is < 1 or > 20) throw new ArgumentException($"'{method.Method}': negatives per sample must be 1-20, not {method.Count}.");
+            if (method.MaxEdits is < 1 or > 10) throw new ArgumentException($"'{method.Method}': edits per negative must be 1-10, not {method.MaxEdits}.");
+        }
+        return this;
+    }
+}

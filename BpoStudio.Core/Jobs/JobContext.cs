@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Jobs;
+
+public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactory, JobProgressNotifier notifier)
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly long _doneAtStart = job.ItemsDone;
+
+    public long JobId => job.Id;
+    public string ParametersJson => job.ParametersJson;
+    public long? ResumeCursor => job.ResumeCursor;
+
+    public async Task SetTotalAsync(long total, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ItemsTotal, total), ct);
+        job.ItemsTotal = total;
+        Publish();
+    }
+
+    /// <summary>Adds progress inside the caller's transaction, so results and cursor commit (or vanish) together.</summary>
+    public async Task AddProgressAsync(BpoDbContext db, long cursor, int done, int failed, CancellationToken ct)
+    {
+        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.ItemsDone, j => j.ItemsDone + done)
+            .SetProperty(j => j.ItemsFailed, j => j.ItemsFailed + failed)
+            .SetProperty(j => j.ResumeCursor, cursor), ct);
+        (job.ItemsDone, job.ItemsFailed, job.ResumeCursor) = (job.ItemsDone + done, job.ItemsFailed + failed, cursor);
+    }
+
+    public void RecordFailure(BpoDbContext db, string itemKey, string reason) =>
+        db.JobItemFailures.Add(new JobItemFailure { JobId = job.Id, ItemKey = itemKey, Reason = reason, At = DateTime.UtcNow });
+
+    /// <summary>Call after the batch committed.</summary>
+    public void Publish() => notifier.Publish(JobSnapshot.Of(job, (job.ItemsDone - _doneAtStart) / Math.Max(_clock.Elapsed.TotalSeconds, 1e-3)));
+}

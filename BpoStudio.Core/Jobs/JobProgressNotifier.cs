@@ -1,0 +1,38 @@
+namespace BpoStudio.Core.Jobs;
+
+public sealed record JobSnapshot(long Id, JobKind Kind, JobStatus Status, long ItemsTotal, long ItemsDone, long ItemsFailed,
+    double ItemsPerSecond, string? Error, DateTime? StartedAt, DateTime? FinishedAt)
+{
+    public TimeSpan? Eta => ItemsPerSecond > 0 && Status == JobStatus.Running
+        ? TimeSpan.FromSeconds((ItemsTotal - ItemsDone) / ItemsPerSecond) : null;
+
+    public static JobSnapshot Of(Job job, double itemsPerSecond = 0) =>
+        new(job.Id, job.Kind, job.Status, job.ItemsTotal, job.ItemsDone, job.ItemsFailed, itemsPerSecond, job.Error, job.StartedAt, job.FinishedAt);
+}
+
+/// <summary>Pushes job progress to whoever listens (pages); a subscription is an IDisposable so it is always removed.</summary>
+public sealed class JobProgressNotifier
+{
+    private readonly Lock _gate = new();
+    private readonly List<Action<JobSnapshot>> _listeners = [];
+
+    public IDisposable Subscribe(Action<JobSnapshot> listener)
+    {
+        lock (_gate) _listeners.Add(listener);
+        return new Subscription(() => { lock (_gate) _listeners.Remove(listener); });
+    }
+
+    public void Publish(JobSnapshot snapshot)
+    {
+        Action<JobSnapshot>[] listeners;
+        lock (_gate) listeners = [.. _listeners];
+        foreach (var listener in listeners) listener(snapshot);
+    }
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        private Action? _dispose = dispose;
+
+        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
+    }
+}

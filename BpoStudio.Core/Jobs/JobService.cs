@@ -1,0 +1,55 @@
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Jobs;
+
+/// <summary>Launching and steering jobs; every launch is audited.</summary>
+public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQueue queue, JobRunner runner, JobProgressNotifier notifier, AuditLog audit)
+{
+    public async Task<Job> CreateAsync(JobKind kind, int? datasetId, string parametersJson, string? createdBy, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = new Job { Kind = kind, DatasetId = datasetId, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = DateTime.UtcNow };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync(ct);
+        await audit.WriteAsync(createdBy, $"job.{kind.ToString().ToLowerInvariant()}", $"job {job.Id}", parametersJson, ct);
+        await queue.EnqueueAsync(job.Id, ct);
+        notifier.Publish(JobSnapshot.Of(job));
+        return job;
+    }
+
+    public async Task PauseAsync(long jobId, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Paused, ct);
+
+    public async Task CancelAsync(long jobId, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Cancelled, ct);
+
+    public async Task ResumeAsync(long jobId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Paused || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Failed))
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued), ct);
+        if (updated == 0) throw new InvalidOperationException($"Job {jobId} is not paused, interrupted or failed, so it cannot be resumed.");
+        await queue.EnqueueAsync(jobId, ct);
+    }
+
+    public async Task<IReadOnlyList<Job>> RecentAsync(int count = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Jobs.AsNoTracking().OrderByDescending(j => j.Id).Take(count).ToListAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<JobItemFailure>> FailuresAsync(long jobId, int count = 200, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.JobItemFailures.AsNoTracking().Where(f => f.JobId == jobId).OrderBy(f => f.Id).Take(count).ToListAsync(ct);
+    }
+
+    private async Task StopAsync(long jobId, JobStatus status, CancellationToken ct)
+    {
+        if (runner.RequestStop(jobId, status)) return;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Paused))
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, status), ct);
+        if (updated == 0) throw new InvalidOperationException($"Job {jobId} has already finished.");
+    }
+}
