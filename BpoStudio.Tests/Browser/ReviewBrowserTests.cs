@@ -14,8 +14,7 @@ public class ReviewBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task AnnotatorReviewsWithKeyboardAlone_AndDatabaseRecordsIt()
     {
-        var page = await fixture.Browser.NewPageAsync(fixture.App.BaseAddress);
-        await BrowserSession.SignInAsync(page, BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
         await page.GetByRole(AriaRole.Link, new() { Name = "Review Demo shapes" }).ClickAsync();
         await BrowserSession.WaitForCircuitAsync(page);
         var pair = page.Locator("[data-testid=pair]");

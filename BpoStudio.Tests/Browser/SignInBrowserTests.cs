@@ -41,8 +41,7 @@ public class SignInBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task DarkModeToggle_SwitchesThemeAndPersists()
     {
-        var page = await fixture.Browser.NewPageAsync(fixture.App.BaseAddress);
-        await BrowserSession.SignInAsync(page, BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
         var background = () => page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
         var before = await background();
 

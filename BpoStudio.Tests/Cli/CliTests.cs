@@ -104,4 +104,26 @@ public class CliTests
         else
             Assert.True(ratio.GetDouble() > 0);
     }
+
+    [Fact]
+    public async Task Generate_RunsAModelFreeJobOnTheDemo()
+    {
+        using var data = new TestDataFolder();
+        var config = $"--BpoStudio:DataDirectory={data.Path}";
+        Assert.Equal(0, await CliApp.RunAsync(["seed-demo", config], TextWriter.Null));
+
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "model-free-injection", "--seed", "3", "--json", config], output));
+        using var json = System.Text.Json.JsonDocument.Parse(output.ToString());
+        Assert.Equal("Completed", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(json.RootElement.GetProperty("itemsTotal").GetInt64(), json.RootElement.GetProperty("itemsDone").GetInt64());
+        Assert.True(json.RootElement.GetProperty("itemsDone").GetInt64() > 100);
+
+        var error = new StringWriter();
+        Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Nope", "--method", "model-free-injection", config], TextWriter.Null, error));
+        Assert.Contains("there is no dataset 'Nope'", error.ToString());
+        error = new StringWriter();
+        Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "teleport", config], TextWriter.Null, error));
+        Assert.Contains("Method 'teleport' is not available", error.ToString());
+    }
 }

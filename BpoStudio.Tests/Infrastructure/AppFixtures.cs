@@ -22,6 +22,14 @@ public sealed class BrowserFixture : IAsyncLifetime
         Browser = await BrowserSession.LaunchAsync();
     }
 
+    /// <summary>A fresh browser context signed in as the given user, its circuit interactive.</summary>
+    public async Task<Microsoft.Playwright.IPage> SignedInPageAsync(string email, string password)
+    {
+        var page = await Browser.NewPageAsync(App.BaseAddress);
+        await BrowserSession.SignInAsync(page, email, password);
+        return page;
+    }
+
     public async Task DisposeAsync()
     {
         await Browser.DisposeAsync();

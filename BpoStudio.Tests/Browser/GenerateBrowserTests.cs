@@ -1,0 +1,39 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public class GenerateBrowserTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task LeadLaunchesModelFreeJob_AndWatchesItComplete()
+    {
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Generate" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Generate negatives" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Launch job" }).ClickAsync();
+
+        var status = page.Locator("[data-testid^=job-status-]").First;
+        await Assertions.Expect(status).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByText(" items").First).ToContainTextAsync("139 of 139");
+
+        await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var job = await db.Jobs.OrderByDescending(j => j.Id).FirstAsync();
+        Assert.Equal((JobStatus.Completed, BpoAppFactory.LeadEmail), (job.Status, job.CreatedBy));
+    }
+
+    [Fact]
+    public async Task Annotator_CannotOpenGenerate()
+    {
+        using var client = await fixture.App.CreateSignedInClientAsync(BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
+        var response = await client.GetAsync("/generate");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/access-denied", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+}

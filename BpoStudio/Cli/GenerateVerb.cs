@@ -1,0 +1,61 @@
+using System.Text.Json;
+using BpoStudio.Core.Bootstrapping;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Cli;
+
+/// <summary><c>generate</c>: a generation job run in this process through the same durable runner as the web app.</summary>
+internal sealed class GenerateVerb : ICliVerb
+{
+    public string Name => "generate";
+    public string Usage => "generate --dataset <name> --method model-free-injection [--count 1] [--max-edits 2] [--filter all|without-negatives] [--seed 0] [--json]";
+    public string Summary => "Bootstrap negatives for a dataset (resumable: an interrupted job continues with `generate --resume <job id>`).";
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
+
+    public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
+    {
+        var jobs = services.GetRequiredService<JobService>();
+        var runner = services.GetRequiredService<JobRunner>();
+        long jobId;
+        if (args.Option("resume") is { } resume)
+        {
+            jobId = long.TryParse(resume, out var id) ? id : throw new CliUsageException($"--resume takes a job id, not '{resume}'");
+            await jobs.ResumeAsync(id, ct);
+        }
+        else
+        {
+            var datasetId = await FindDatasetAsync(services, args.Required("dataset"), ct);
+            var filter = args.Option("filter") switch
+            {
+                null or "all" => SampleFilter.All,
+                "without-negatives" => SampleFilter.WithoutNegatives,
+                var other => throw new CliUsageException($"--filter must be all or without-negatives, not '{other}'"),
+            };
+            var parameters = new GenerationParameters(datasetId, filter,
+                [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0)).Validated();
+            jobId = (await jobs.CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "cli", ct)).Id;
+        }
+
+        await runner.RunJobAsync(jobId, ct);
+        var job = (await jobs.RecentAsync(ct: ct)).Single(j => j.Id == jobId);
+        if (args.Flag("json"))
+            await output.WriteLineAsync(JsonSerializer.Serialize(new { job = job.Id, status = job.Status.ToString(), job.ItemsTotal, job.ItemsDone, job.ItemsFailed, job.Error }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        else
+            await output.WriteLineAsync($"Job {job.Id}: {job.Status}, {job.ItemsDone:N0} of {job.ItemsTotal:N0} samples, {job.ItemsFailed:N0} failed{(job.Error is null ? "" : $" ({job.Error})")}.");
+        return job.Status == JobStatus.Completed ? 0 : 1;
+    }
+
+    private static async Task<int> FindDatasetAsync(IServiceProvider services, string nameOrId, CancellationToken ct)
+    {
+        await using var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync(ct);
+        var id = int.TryParse(nameOrId, out var number) ? number : -1;
+        return await db.Datasets.Where(d => d.Name == nameOrId || d.Id == id).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
+            ?? throw new CliFailureException($"there is no dataset '{nameOrId}'");
+    }
+
+    private static int Int(CliArguments args, string name, int fallback) =>
+        args.Option(name) is not { } text ? fallback
+        : int.TryParse(text, out var value) ? value : throw new CliUsageException($"--{name} must be a whole number, not '{text}'");
+}
