@@ -3,21 +3,26 @@ using SkiaSharp;
 
 namespace BpoStudio.Core.Imaging;
 
+public sealed record ParameterSpec(string Name, double Default, double Min, double Max, double Step);
+
 /// <summary>One named image weakening; reproducible bit for bit from (image, parameters, seed).</summary>
 public abstract class WeakeningTransform
 {
     public abstract string Name { get; }
 
-    /// <summary>Parameter names with their defaults, in display order.</summary>
-    public abstract IReadOnlyDictionary<string, double> Defaults { get; }
+    /// <summary>Parameters with defaults and allowed ranges, in display order; the UI's sliders come from here.</summary>
+    public abstract IReadOnlyList<ParameterSpec> Parameters { get; }
+
+    public IReadOnlyDictionary<string, double> Defaults => Parameters.ToDictionary(p => p.Name, p => p.Default);
 
     public abstract SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random);
 
-    protected static double Get(IReadOnlyDictionary<string, double> parameters, string name, double min, double max)
+    protected double Get(IReadOnlyDictionary<string, double> parameters, string name)
     {
-        var value = parameters[name];
-        if (double.IsNaN(value) || value < min || value > max)
-            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be between {min} and {max}.");
+        var spec = Parameters.Single(p => p.Name == name);
+        var value = parameters.TryGetValue(name, out var given) ? given : spec.Default;
+        if (double.IsNaN(value) || value < spec.Min || value > spec.Max)
+            throw new ArgumentOutOfRangeException(name, value, $"'{name}' must be between {spec.Min} and {spec.Max}.");
         return value;
     }
 }
@@ -28,15 +33,18 @@ public sealed class DiffusionNoise : WeakeningTransform
     public override string Name => "diffusion-noise";
 
     /// <summary><c>normalized</c> 0: noise on [0,1] pixels; 1: on <c>(x - mean) / std</c>, mapped back afterwards.</summary>
-    public override IReadOnlyDictionary<string, double> Defaults { get; } =
-        new Dictionary<string, double> { ["step"] = 500, ["normalized"] = 0, ["mean"] = 0.5, ["std"] = 0.5 };
+    public override IReadOnlyList<ParameterSpec> Parameters { get; } =
+    [
+        new("step", 500, 0, DiffusionSchedule.Steps - 1, 1), new("normalized", 0, 0, 1, 1),
+        new("mean", 0.5, 0, 1, 0.01), new("std", 0.5, 0.01, 10, 0.01),
+    ];
 
     public override SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random)
     {
-        var step = (int)Get(parameters, "step", 0, DiffusionSchedule.Steps - 1);
-        var normalized = Get(parameters, "normalized", 0, 1) >= 0.5;
-        var mean = (float)Get(parameters, "mean", 0, 1);
-        var std = (float)Get(parameters, "std", 1e-3, 10);
+        var step = (int)Get(parameters, "step");
+        var normalized = Get(parameters, "normalized") >= 0.5;
+        var mean = (float)Get(parameters, "mean");
+        var std = (float)Get(parameters, "std");
         var signal = (float)DiffusionSchedule.SignalWeight(step);
         var noise = (float)DiffusionSchedule.NoiseWeight(step);
 
@@ -82,13 +90,13 @@ public sealed class RandomResizedCrop : WeakeningTransform
 {
     public override string Name => "random-resized-crop";
 
-    public override IReadOnlyDictionary<string, double> Defaults { get; } =
-        new Dictionary<string, double> { ["minArea"] = 0.01, ["maxArea"] = 0.20 };
+    public override IReadOnlyList<ParameterSpec> Parameters { get; } = [new("minArea", 0.01, 1e-4, 1, 0.01), new("maxArea", 0.20, 1e-4, 1, 0.01)];
 
     public override SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random)
     {
-        var minArea = Get(parameters, "minArea", 1e-4, 1);
-        var maxArea = Get(parameters, "maxArea", minArea, 1);
+        var minArea = Get(parameters, "minArea");
+        var maxArea = Get(parameters, "maxArea");
+        if (maxArea < minArea) throw new ArgumentOutOfRangeException("maxArea", maxArea, $"'maxArea' must not be below 'minArea' ({minArea}).");
         var area = minArea + random.NextDouble() * (maxArea - minArea);
         // Aspect ratio drawn log-uniformly in [3/4, 4/3], as torchvision does.
         var aspect = Math.Exp(Math.Log(3.0 / 4) + random.NextDouble() * (Math.Log(4.0 / 3) - Math.Log(3.0 / 4)));
@@ -109,11 +117,11 @@ public sealed class GaussianBlur : WeakeningTransform
 {
     public override string Name => "gaussian-blur";
 
-    public override IReadOnlyDictionary<string, double> Defaults { get; } = new Dictionary<string, double> { ["sigma"] = 8 };
+    public override IReadOnlyList<ParameterSpec> Parameters { get; } = [new("sigma", 8, 0.1, 200, 0.1)];
 
     public override SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random)
     {
-        var sigma = (float)Get(parameters, "sigma", 0.1, 200);
+        var sigma = (float)Get(parameters, "sigma");
         var result = new SKBitmap(rgba.Info);
         using var canvas = new SKCanvas(result);
         using var paint = new SKPaint { ImageFilter = SKImageFilter.CreateBlur(sigma, sigma, SKShaderTileMode.Clamp) };
@@ -126,11 +134,11 @@ public sealed class Pixelate : WeakeningTransform
 {
     public override string Name => "pixelate";
 
-    public override IReadOnlyDictionary<string, double> Defaults { get; } = new Dictionary<string, double> { ["factor"] = 16 };
+    public override IReadOnlyList<ParameterSpec> Parameters { get; } = [new("factor", 16, 1, 512, 1)];
 
     public override SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random)
     {
-        var factor = Get(parameters, "factor", 1, 512);
+        var factor = Get(parameters, "factor");
         using var small = Pixels.Resize(rgba, Math.Max(1, (int)(rgba.Width / factor)), Math.Max(1, (int)(rgba.Height / factor)),
             new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
         return Pixels.Resize(small, rgba.Width, rgba.Height, new SKSamplingOptions(SKFilterMode.Nearest, SKMipmapMode.None));
@@ -141,11 +149,11 @@ public sealed class JpegReencode : WeakeningTransform
 {
     public override string Name => "jpeg";
 
-    public override IReadOnlyDictionary<string, double> Defaults { get; } = new Dictionary<string, double> { ["quality"] = 5 };
+    public override IReadOnlyList<ParameterSpec> Parameters { get; } = [new("quality", 5, 1, 100, 1)];
 
     public override SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random)
     {
-        var quality = (int)Get(parameters, "quality", 1, 100);
+        var quality = (int)Get(parameters, "quality");
         using var image = SKImage.FromBitmap(rgba);
         using var data = image.Encode(SKEncodedImageFormat.Jpeg, quality);
         return Pixels.Decode(data.ToArray());
@@ -157,13 +165,12 @@ public sealed class RandomMask : WeakeningTransform
 {
     public override string Name => "random-mask";
 
-    public override IReadOnlyDictionary<string, double> Defaults { get; } =
-        new Dictionary<string, double> { ["fraction"] = 0.5, ["patch"] = 32 };
+    public override IReadOnlyList<ParameterSpec> Parameters { get; } = [new("fraction", 0.5, 0, 1, 0.01), new("patch", 32, 1, 4096, 1)];
 
     public override SKBitmap Apply(SKBitmap rgba, IReadOnlyDictionary<string, double> parameters, SeededRandom random)
     {
-        var fraction = Get(parameters, "fraction", 0, 1);
-        var patch = (int)Get(parameters, "patch", 1, 4096);
+        var fraction = Get(parameters, "fraction");
+        var patch = (int)Get(parameters, "patch");
         var columns = (rgba.Width + patch - 1) / patch;
         var rows = (rgba.Height + patch - 1) / patch;
         var cells = Enumerable.Range(0, columns * rows).ToArray();

@@ -1,5 +1,6 @@
 using BpoStudio.Components.Pages.Review;
 using BpoStudio.Core.Datasets;
+using BpoStudio.Tests.Infrastructure;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
@@ -12,7 +13,7 @@ public class ReviewComponentTests
     [Fact]
     public async Task NegativeCard_HighlightsChangedWordsAndProvenance()
     {
-        await using var ctx = NewContext();
+        await using var ctx = ComponentContext.Create();
         var card = ctx.Render<NegativeCard>(p => p
             .Add(c => c.Number, 2)
             .Add(c => c.Kind, ResponseKind.LlmHal)
@@ -36,19 +37,11 @@ public class ReviewComponentTests
     [Fact]
     public async Task KeyboardHelp_ListsEveryShortcutWhenVisible()
     {
-        await using var ctx = NewContext();
+        await using var ctx = ComponentContext.Create();
         var help = ctx.Render<KeyboardHelp>(p => p.Add(c => c.Visible, true));
         var text = help.Markup;
         foreach (var key in new[] { "A", "R", "E", "S", "F", "J", "K", "U", "Ctrl+Enter", "Esc", "?" })
             Assert.Contains($"<kbd class=\"mr-1\">{key}</kbd>", text);
     }
 
-    private static BunitContext NewContext()
-    {
-        var ctx = new BunitContext();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        ctx.Services.AddMudServices(o => o.SnackbarConfiguration.ShowTransitionDuration = 0);
-        ctx.Render<MudPopoverProvider>();
-        return ctx;
-    }
 }

@@ -19,7 +19,7 @@ public class ReviewWorkspaceComponentTests
     {
         await using var core = await CoreServices.StartAsync();
         var datasetId = await core.SeedDemoAsync();
-        await using var ctx = NewContext(core);
+        await using var ctx = ComponentContext.Create(core);
         var expected = (await core.Get<ReviewQueries>().NextAsync(datasetId, "ann-id"))!;
 
         var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
@@ -40,7 +40,7 @@ public class ReviewWorkspaceComponentTests
     {
         await using var core = await CoreServices.StartAsync();
         var datasetId = await core.SeedDemoAsync();
-        await using var ctx = NewContext(core);
+        await using var ctx = ComponentContext.Create(core);
         var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=pair]")));
         var first = page.Find("[data-testid=pair]").GetAttribute("data-pair-id");
@@ -52,18 +52,4 @@ public class ReviewWorkspaceComponentTests
         Assert.Contains("You: 1 decisions", page.Find("[data-testid=my-progress]").TextContent);
     }
 
-    private static BunitContext NewContext(CoreServices core)
-    {
-        var ctx = new BunitContext();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        ctx.Services.AddMudServices();
-        ctx.Services.AddSingleton(core.Get<ReviewQueries>());
-        ctx.Services.AddSingleton(core.Get<ReviewService>());
-        ctx.Services.AddSingleton(core.Get<IServiceScopeFactory>());
-        var user = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, "ann-id"), new Claim(ClaimTypes.Name, "ann"), new Claim(ClaimTypes.Role, Roles.Annotator)], "test"));
-        ctx.Services.AddCascadingValue(_ => Task.FromResult(new AuthenticationState(user)));
-        ctx.AddAuthorization().SetAuthorized("ann").SetRoles(Roles.Annotator);
-        ctx.Render<MudPopoverProvider>();
-        return ctx;
-    }
 }
