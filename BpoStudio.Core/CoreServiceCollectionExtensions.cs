@@ -54,6 +54,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ImageStore>();
         services.AddSingleton(InjectionLexicon.Default);
         services.AddSingleton<ModelFreeInjector>();
+        services.AddOptions<LlmBackendOptions>().BindConfiguration(LlmBackendOptions.Section);
+        services.AddSingleton<LlmBackend>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<Datasets.DatasetQueries>();
         services.AddSingleton<Review.ReviewQueries>();

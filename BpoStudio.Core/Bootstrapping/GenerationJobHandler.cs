@@ -11,7 +11,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// Bootstraps negatives for a dataset's samples in id order, a batch per transaction with the job's resume cursor,
 /// so an interrupted job continues after the last committed sample and never duplicates a negative.
 /// </summary>
-public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector) : IJobHandler
+public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm) : IJobHandler
 {
     public const int BatchSize = 100;
     private const int AttemptsPerNegative = 6;
@@ -20,7 +20,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
 
     public async Task RunAsync(JobContext context, CancellationToken ct)
     {
-        var parameters = GenerationParameters.Parse(context.ParametersJson);
+        var parameters = GenerationParameters.Parse(context.ParametersJson, llm.AvailableMethods);
         if (context.ResumeCursor is null)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -41,18 +41,18 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             var created = new List<(Sample Sample, List<Response> Negatives)>();
             foreach (var sample in batch)
             {
-                var (negatives, problem) = Generate(sample, parameters, context.JobId);
+                var (responses, problem) = await GenerateAsync(sample, parameters, context.JobId, ct);
                 if (problem is not null)
                 {
                     context.RecordFailure(db, $"sample {sample.Id}", problem);
                     failed++;
                 }
-                db.Responses.AddRange(negatives);
-                created.Add((sample, negatives));
+                db.Responses.AddRange(responses);
+                created.Add((sample, responses));
             }
             await db.SaveChangesAsync(ct);
-            foreach (var (sample, negatives) in created)
-                db.Pairs.AddRange(PairBuilder.Build(sample.DatasetId, sample.Id, [.. sample.Responses.Where(r => r.Kind.IsPositive()), .. negatives]));
+            foreach (var (sample, responses) in created)
+                db.Pairs.AddRange(PairBuilder.BuildNew(sample.DatasetId, sample.Id, sample.Responses, responses));
             cursor = batch[^1].Id;
             await context.AddProgressAsync(db, cursor, batch.Count, failed, ct);
             await db.SaveChangesAsync(ct);
@@ -69,33 +69,79 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             : query;
     }
 
-    private (List<Response> Negatives, string? Problem) Generate(Sample sample, GenerationParameters parameters, long jobId)
+    private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, long jobId, CancellationToken ct)
     {
         var truth = sample.Responses.Where(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null).OrderBy(r => r.Id).FirstOrDefault();
         if (truth is null) return ([], "the sample has no ground-truth answer to rewrite");
 
         var seen = sample.Responses.Select(r => r.Text).ToHashSet();
-        var negatives = new List<Response>();
+        var made = new List<Response>();
         var problems = new List<string>();
         foreach (var method in parameters.Methods)
             for (var n = 0; n < method.Count; n++)
             {
-                var made = false;
-                for (var attempt = 0; attempt < AttemptsPerNegative && !made; attempt++)
-                {
-                    var seed = DeriveSeed(parameters.Seed, sample.Id, n, attempt);
-                    var result = injector.Inject(truth.Text, seed, method.MaxEdits);
-                    if (!result.Succeeded)
-                    {
-                        problems.Add(result.Failure!);
-                        break;
-                    }
-                    if (!seen.Add(result.Text!)) continue;
-                    negatives.Add(NewNegative(sample, result, method, seed, jobId));
-                    made = true;
-                }
+                var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
+                var response = method.Method == ModelFreeInjection.Method
+                    ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
+                    : await ByLlmAsync(sample, truth, method, seed, jobId, seen, problems, ct);
+                if (response is not null) made.Add(response);
             }
-        return (negatives, problems.Count > 0 ? problems.Distinct().First() : null);
+        return (made, problems.Count > 0 ? string.Join("; ", problems.Distinct()) : null);
+    }
+
+    private Response? ModelFree(Sample sample, Response truth, GenerationMethod method, long jobSeed, int n, long jobId, HashSet<string> seen, List<string> problems)
+    {
+        for (var attempt = 0; attempt < AttemptsPerNegative; attempt++)
+        {
+            var seed = DeriveSeed(jobSeed, sample.Id, n, attempt);
+            var result = injector.Inject(truth.Text, seed, method.MaxEdits);
+            if (!result.Succeeded)
+            {
+                problems.Add(result.Failure!);
+                return null;
+            }
+            if (seen.Add(result.Text!)) return NewNegative(sample, result, method, seed, jobId);
+        }
+        problems.Add("every attempt repeated an existing negative");
+        return null;
+    }
+
+    private async Task<Response?> ByLlmAsync(Sample sample, Response truth, GenerationMethod method, long seed, long jobId,
+        HashSet<string> seen, List<string> problems, CancellationToken ct)
+    {
+        var injector = llm.Injector ?? throw new InvalidOperationException($"Method '{method.Method}' needs the LLM backend, which is not configured.");
+        var paraphrase = method.Method == LlmBackend.ParaphraseMethod;
+        var result = paraphrase
+            ? await injector.ParaphraseAsync(sample.Prompt, truth.Text, seed, ct)
+            : await injector.InjectErrorsAsync(sample.Prompt, truth.Text, seed, ct);
+        if (!result.Succeeded)
+        {
+            problems.Add($"{method.Method}: {result.Failure}");
+            return null;
+        }
+        if (!seen.Add(result.Text!))
+        {
+            problems.Add($"{method.Method}: the reply repeated an existing response");
+            return null;
+        }
+        return new Response
+        {
+            SampleId = sample.Id,
+            Text = result.Text!,
+            Kind = paraphrase ? ResponseKind.GtRephrased : ResponseKind.LlmHal,
+            Score = paraphrase ? 1 : 0,
+            CreatedAt = DateTime.UtcNow,
+            Provenance = new GeneratorProvenance
+            {
+                Method = method.Method,
+                Seed = seed,
+                Model = result.Model,
+                ExecutionProvider = llm.Provider,
+                ParametersJson = JsonSerializer.Serialize(new { mode = result.Mode?.ToString(), attempts = result.Attempts }),
+                GeneratedAt = DateTime.UtcNow,
+                ExtraJson = JsonSerializer.Serialize(new { jobId }),
+            },
+        };
     }
 
     private static Response NewNegative(Sample sample, InjectionResult result, GenerationMethod method, long seed, long jobId) => new()

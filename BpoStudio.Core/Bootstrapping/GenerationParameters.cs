@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using BpoStudio.Core.Injection;
 
 namespace BpoStudio.Core.Bootstrapping;
 
@@ -17,12 +16,9 @@ public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IR
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
 
-    /// <summary>Methods that run without a model; the others arrive with the local and remote model backends.</summary>
-    public static readonly IReadOnlyList<string> AvailableMethods = [ModelFreeInjection.Method];
-
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static GenerationParameters Parse(string json)
+    public static GenerationParameters Parse(string json, IReadOnlyList<string> availableMethods)
     {
         GenerationParameters? parsed;
         try
@@ -33,16 +29,16 @@ public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IR
         {
             throw new ArgumentException($"Generation parameters are not valid JSON: {ex.Message}", ex);
         }
-        return (parsed ?? throw new ArgumentException("Generation parameters are empty.")).Validated();
+        return (parsed ?? throw new ArgumentException("Generation parameters are empty.")).Validated(availableMethods);
     }
 
-    public GenerationParameters Validated()
+    public GenerationParameters Validated(IReadOnlyList<string> availableMethods)
     {
         if (Methods is not { Count: > 0 }) throw new ArgumentException("Choose at least one generation method.");
         foreach (var method in Methods)
         {
-            if (!AvailableMethods.Contains(method.Method))
-                throw new ArgumentException($"Method '{method.Method}' is not available: it needs a model backend. Available: {string.Join(", ", AvailableMethods)}.");
+            if (!availableMethods.Contains(method.Method))
+                throw new ArgumentException($"Method '{method.Method}' is not available: it needs a model backend that is not configured. Available: {string.Join(", ", availableMethods)}.");
             if (method.Count is < 1 or > 20) throw new ArgumentException($"'{method.Method}': negatives per sample must be 1-20, not {method.Count}.");
             if (method.MaxEdits is < 1 or > 10) throw new ArgumentException($"'{method.Method}': edits per negative must be 1-10, not {method.MaxEdits}.");
         }

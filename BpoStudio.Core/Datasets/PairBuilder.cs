@@ -16,4 +16,13 @@ public static class PairBuilder
                     Status = PairStatus.Pending,
                 };
     }
+
+    /// <summary>Only the pairs that involve a newly added response: new positives with every negative, old positives with new negatives.</summary>
+    public static IEnumerable<PreferencePair> BuildNew(int datasetId, long sampleId, IReadOnlyCollection<Response> existing, IReadOnlyCollection<Response> added)
+    {
+        // Union by reference: EF fix-up may already have put the added responses into the sample's collection.
+        var all = existing.Where(r => r.PreviousVersionId is null).Union(added).ToList();
+        var fresh = added.Select(r => r.Id).ToHashSet();
+        return Build(datasetId, sampleId, all).Where(p => fresh.Contains(p.ChosenResponseId) || fresh.Contains(p.RejectedResponseId));
+    }
 }

@@ -131,7 +131,7 @@ public class GenerationJobTests : IAsyncLifetime
     [InlineData("""{"datasetId":1,""", "not valid JSON")]
     public void BadParameters_AreRefusedWithReason(string json, string reason)
     {
-        Assert.Contains(reason, Assert.Throws<ArgumentException>(() => GenerationParameters.Parse(json)).Message);
+        Assert.Contains(reason, Assert.Throws<ArgumentException>(() => GenerationParameters.Parse(json, [ModelFreeInjection.Method])).Message);
     }
 
     private GenerationParameters Parameters(int count, long seed) =>

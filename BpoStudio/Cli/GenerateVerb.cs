@@ -10,7 +10,7 @@ namespace BpoStudio.Cli;
 internal sealed class GenerateVerb : ICliVerb
 {
     public string Name => "generate";
-    public string Usage => "generate --dataset <name> --method model-free-injection [--count 1] [--max-edits 2] [--filter all|without-negatives] [--seed 0] [--json]";
+    public string Usage => "generate --dataset <name> --method model-free-injection|llm-injection|paraphrase [--count 1] [--max-edits 2] [--filter all|without-negatives] [--seed 0] [--json]";
     public string Summary => "Bootstrap negatives for a dataset (resumable: an interrupted job continues with `generate --resume <job id>`).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
 
@@ -34,7 +34,7 @@ internal sealed class GenerateVerb : ICliVerb
                 var other => throw new CliUsageException($"--filter must be all or without-negatives, not '{other}'"),
             };
             var parameters = new GenerationParameters(datasetId, filter,
-                [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0)).Validated();
+                [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0)).Validated(services.GetRequiredService<BpoStudio.Core.Injection.LlmBackend>().AvailableMethods);
             jobId = (await jobs.CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "cli", ct)).Id;
         }
 
