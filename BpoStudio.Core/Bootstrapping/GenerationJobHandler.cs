@@ -64,9 +64,12 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
     private static IQueryable<Sample> Candidates(BpoDbContext db, GenerationParameters parameters, long after)
     {
         var query = db.Samples.Where(s => s.DatasetId == parameters.DatasetId && s.Id > after);
-        return parameters.Filter == SampleFilter.WithoutNegatives
-            ? query.Where(s => !s.Responses.Any(r => r.Kind != ResponseKind.Gt && r.Kind != ResponseKind.GtRephrased))
-            : query;
+        return parameters.Filter switch
+        {
+            SampleFilter.WithoutNegatives => query.Where(s => !s.Responses.Any(r => r.Kind != ResponseKind.Gt && r.Kind != ResponseKind.GtRephrased)),
+            SampleFilter.Selection => query.Where(s => parameters.SampleIds!.Contains(s.Id)),
+            _ => query,
+        };
     }
 
     private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, long jobId, CancellationToken ct)

@@ -7,12 +7,13 @@ public enum SampleFilter
 {
     All,
     WithoutNegatives,
+    Selection,
 }
 
 public sealed record GenerationMethod(string Method, int Count = 1, int MaxEdits = 2);
 
 /// <summary>What a generation job does: which samples, which methods with how many negatives each, and the seed.</summary>
-public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IReadOnlyList<GenerationMethod> Methods, long Seed = 0)
+public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IReadOnlyList<GenerationMethod> Methods, long Seed = 0, IReadOnlyList<long>? SampleIds = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
 
@@ -35,6 +36,7 @@ public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IR
     public GenerationParameters Validated(IReadOnlyList<string> availableMethods)
     {
         if (Methods is not { Count: > 0 }) throw new ArgumentException("Choose at least one generation method.");
+        if (Filter == SampleFilter.Selection && SampleIds is not { Count: > 0 }) throw new ArgumentException("A selection needs at least one sample id.");
         foreach (var method in Methods)
         {
             if (!availableMethods.Contains(method.Method))

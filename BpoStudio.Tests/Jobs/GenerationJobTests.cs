@@ -124,6 +124,16 @@ public class GenerationJobTests : IAsyncLifetime
         Assert.Equal((JobStatus.Completed, 0L), await db.Jobs.Where(j => j.Id == job.Id).Select(j => ValueTuple.Create(j.Status, j.ItemsTotal)).SingleAsync());
     }
 
+    [Fact]
+    public async Task SelectionFilter_GeneratesOnlyForTheChosenSamples()
+    {
+        var job = await Jobs.CreateAsync(JobKind.Generate, _datasetId, (Parameters(1, 0) with { Filter = SampleFilter.Selection, SampleIds = [3, 5, 8] }).ToJson(), "test");
+        await Runner.RunJobAsync(job.Id, CancellationToken.None);
+        await using var db = await NewDbAsync();
+        Assert.Equal([3L, 5L, 8L], (await GeneratedByAsync(db, job.Id)).Select(r => r.SampleId).Order());
+        Assert.Throws<ArgumentException>(() => (Parameters(1, 0) with { Filter = SampleFilter.Selection }).Validated([ModelFreeInjection.Method]));
+    }
+
     [Theory]
     [InlineData("""{"datasetId":1,"filter":"all","methods":[{"method":"mllm-weakened-image","count":1}]}""", "needs a model backend")]
     [InlineData("""{"datasetId":1,"filter":"all","methods":[]}""", "at least one")]
