@@ -56,6 +56,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ModelFreeInjector>();
         services.AddOptions<LlmBackendOptions>().BindConfiguration(LlmBackendOptions.Section);
         services.AddSingleton<LlmBackend>();
+        services.AddSingleton<PromptTemplates>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<Datasets.DatasetQueries>();
         services.AddSingleton<Review.ReviewQueries>();

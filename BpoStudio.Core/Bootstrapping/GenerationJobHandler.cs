@@ -11,7 +11,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// Bootstraps negatives for a dataset's samples in id order, a batch per transaction with the job's resume cursor,
 /// so an interrupted job continues after the last committed sample and never duplicates a negative.
 /// </summary>
-public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm) : IJobHandler
+public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm, PromptTemplates templates) : IJobHandler
 {
     public const int BatchSize = 100;
     private const int AttemptsPerNegative = 6;
@@ -21,6 +21,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
     public async Task RunAsync(JobContext context, CancellationToken ct)
     {
         var parameters = GenerationParameters.Parse(context.ParametersJson, llm.AvailableMethods);
+        var prompts = await templates.GetAsync(ct);
         if (context.ResumeCursor is null)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -41,7 +42,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             var created = new List<(Sample Sample, List<Response> Negatives)>();
             foreach (var sample in batch)
             {
-                var (responses, problem) = await GenerateAsync(sample, parameters, context.JobId, ct);
+                var (responses, problem) = await GenerateAsync(sample, parameters, context, prompts, ct);
                 if (problem is not null)
                 {
                     context.RecordFailure(db, $"sample {sample.Id}", problem);
@@ -72,8 +73,9 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
         };
     }
 
-    private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, long jobId, CancellationToken ct)
+    private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, JobContext context, PromptSet prompts, CancellationToken ct)
     {
+        var jobId = context.JobId;
         var truth = sample.Responses.Where(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null).OrderBy(r => r.Id).FirstOrDefault();
         if (truth is null) return ([], "the sample has no ground-truth answer to rewrite");
 
@@ -86,7 +88,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
                 var response = method.Method == ModelFreeInjection.Method
                     ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
-                    : await ByLlmAsync(sample, truth, method, seed, jobId, seen, problems, ct);
+                    : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);
             }
         return (made, problems.Count > 0 ? string.Join("; ", problems.Distinct()) : null);
@@ -109,14 +111,16 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
         return null;
     }
 
-    private async Task<Response?> ByLlmAsync(Sample sample, Response truth, GenerationMethod method, long seed, long jobId,
+    private async Task<Response?> ByLlmAsync(Sample sample, Response truth, GenerationMethod method, long seed, JobContext context, PromptSet prompts,
         HashSet<string> seen, List<string> problems, CancellationToken ct)
     {
+        var jobId = context.JobId;
         var injector = llm.Injector ?? throw new InvalidOperationException($"Method '{method.Method}' needs the LLM backend, which is not configured.");
         var paraphrase = method.Method == LlmBackend.ParaphraseMethod;
         var result = paraphrase
-            ? await injector.ParaphraseAsync(sample.Prompt, truth.Text, seed, ct)
-            : await injector.InjectErrorsAsync(sample.Prompt, truth.Text, seed, ct);
+            ? await injector.ParaphraseAsync(sample.Prompt, truth.Text, seed, prompts, ct)
+            : await injector.InjectErrorsAsync(sample.Prompt, truth.Text, seed, prompts, ct);
+        context.AddTokens(result.CompletionTokens);
         if (!result.Succeeded)
         {
             problems.Add($"{method.Method}: {result.Failure}");

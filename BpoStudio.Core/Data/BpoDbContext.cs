@@ -27,6 +27,7 @@ public class BpoDbContext(DbContextOptions<BpoDbContext> options) : IdentityDbCo
     public DbSet<ExportRecord> Exports => Set<ExportRecord>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<StoredImage> StoredImages => Set<StoredImage>();
+    public DbSet<Injection.AppSetting> AppSettings => Set<Injection.AppSetting>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -6,7 +6,7 @@ using Microsoft.SemanticKernel.Connectors.OpenAI;
 
 namespace BpoStudio.Core.Injection;
 
-public sealed record LlmRewrite(string? Text, string? Failure, int Attempts, string Model, InjectionMode? Mode)
+public sealed record LlmRewrite(string? Text, string? Failure, int Attempts, string Model, InjectionMode? Mode, long CompletionTokens = 0)
 {
     public bool Succeeded => Text is not null;
 }
@@ -28,15 +28,16 @@ public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<Ll
         return builder.Build().GetRequiredService<IChatCompletionService>();
     }
 
-    public Task<LlmRewrite> InjectErrorsAsync(string prompt, string answer, long? seed, CancellationToken ct = default)
+    public Task<LlmRewrite> InjectErrorsAsync(string prompt, string answer, long? seed, PromptSet? prompts = null, CancellationToken ct = default)
     {
+        prompts ??= PromptSet.Default;
         var mode = InjectionPrompts.ModeFor(prompt, answer);
-        var template = mode == InjectionMode.Description ? InjectionPrompts.Description : InjectionPrompts.QuestionAnswering;
+        var template = mode == InjectionMode.Description ? prompts.Description : prompts.QuestionAnswering;
         return RewriteAsync(InjectionPrompts.Render(template, prompt, answer), answer, seed, mode, ct);
     }
 
-    public Task<LlmRewrite> ParaphraseAsync(string prompt, string answer, long? seed, CancellationToken ct = default) =>
-        RewriteAsync(InjectionPrompts.Render(InjectionPrompts.Paraphrase, prompt, answer), answer, seed, mode: null, ct);
+    public Task<LlmRewrite> ParaphraseAsync(string prompt, string answer, long? seed, PromptSet? prompts = null, CancellationToken ct = default) =>
+        RewriteAsync(InjectionPrompts.Render((prompts ?? PromptSet.Default).Paraphrase, prompt, answer), answer, seed, mode: null, ct);
 
     private async Task<LlmRewrite> RewriteAsync(string instruction, string original, long? seed, InjectionMode? mode, CancellationToken ct)
     {
@@ -44,6 +45,7 @@ public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<Ll
         history.AddUserMessage(instruction);
         var reasons = new List<string>();
         var attempts = Math.Max(1, Options.MaxAttempts);
+        long tokens = 0;
         for (var attempt = 1; attempt <= attempts; attempt++)
         {
             var settings = new OpenAIPromptExecutionSettings
@@ -54,13 +56,17 @@ public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<Ll
                 Seed = seed is { } s ? s + attempt - 1 : null,
             };
             var reply = await chat.GetChatMessageContentAsync(history, settings, cancellationToken: ct);
+            tokens += CompletionTokens(reply);
             var text = Clean(reply.Content);
             var problem = Problem(text, original);
-            if (problem is null) return new LlmRewrite(text, null, attempt, Options.Model, mode);
+            if (problem is null) return new LlmRewrite(text, null, attempt, Options.Model, mode, tokens);
             reasons.Add($"attempt {attempt}: {problem}");
         }
-        return new LlmRewrite(null, string.Join("; ", reasons), attempts, Options.Model, mode);
+        return new LlmRewrite(null, string.Join("; ", reasons), attempts, Options.Model, mode, tokens);
     }
+
+    private static long CompletionTokens(ChatMessageContent reply) =>
+        reply.Metadata?.TryGetValue("Usage", out var usage) == true && usage is OpenAI.Chat.ChatTokenUsage counted ? counted.OutputTokenCount : 0;
 
     // Models like to announce their answer ("Modified description: ..."); keep only the answer itself.
     private static string Clean(string? content)

@@ -8,6 +8,7 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly long _doneAtStart = job.ItemsDone;
+    private long _tokens;
 
     public long JobId => job.Id;
     public string ParametersJson => job.ParametersJson;
@@ -34,6 +35,13 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
     public void RecordFailure(BpoDbContext db, string itemKey, string reason) =>
         db.JobItemFailures.Add(new JobItemFailure { JobId = job.Id, ItemKey = itemKey, Reason = reason, At = DateTime.UtcNow });
 
+    /// <summary>Tokens a model generated for this job, for the tokens/s figure.</summary>
+    public void AddTokens(long tokens) => Interlocked.Add(ref _tokens, tokens);
+
     /// <summary>Call after the batch committed.</summary>
-    public void Publish() => notifier.Publish(JobSnapshot.Of(job, (job.ItemsDone - _doneAtStart) / Math.Max(_clock.Elapsed.TotalSeconds, 1e-3)));
+    public void Publish()
+    {
+        var seconds = Math.Max(_clock.Elapsed.TotalSeconds, 1e-3);
+        notifier.Publish(JobSnapshot.Of(job, (job.ItemsDone - _doneAtStart) / seconds, Interlocked.Read(ref _tokens) / seconds));
+    }
 }

@@ -1,13 +1,13 @@
 namespace BpoStudio.Core.Jobs;
 
 public sealed record JobSnapshot(long Id, JobKind Kind, JobStatus Status, long ItemsTotal, long ItemsDone, long ItemsFailed,
-    double ItemsPerSecond, string? Error, DateTime? StartedAt, DateTime? FinishedAt)
+    double ItemsPerSecond, string? Error, DateTime? StartedAt, DateTime? FinishedAt, double TokensPerSecond = 0)
 {
     public TimeSpan? Eta => ItemsPerSecond > 0 && Status == JobStatus.Running
         ? TimeSpan.FromSeconds((ItemsTotal - ItemsDone) / ItemsPerSecond) : null;
 
-    public static JobSnapshot Of(Job job, double itemsPerSecond = 0) =>
-        new(job.Id, job.Kind, job.Status, job.ItemsTotal, job.ItemsDone, job.ItemsFailed, itemsPerSecond, job.Error, job.StartedAt, job.FinishedAt);
+    public static JobSnapshot Of(Job job, double itemsPerSecond = 0, double tokensPerSecond = 0) =>
+        new(job.Id, job.Kind, job.Status, job.ItemsTotal, job.ItemsDone, job.ItemsFailed, itemsPerSecond, job.Error, job.StartedAt, job.FinishedAt, tokensPerSecond);
 }
 
 /// <summary>Pushes job progress to whoever listens (pages); a subscription is an IDisposable so it is always removed.</summary>

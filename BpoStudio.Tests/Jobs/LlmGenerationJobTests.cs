@@ -29,7 +29,10 @@ public class LlmGenerationJobTests
         var parameters = new GenerationParameters(datasetId, SampleFilter.All,
             [new GenerationMethod(LlmBackend.InjectionMethod), new GenerationMethod(LlmBackend.ParaphraseMethod)], Seed: 9);
         var job = await core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.Validated(core.Get<LlmBackend>().AvailableMethods).ToJson(), "test");
-        await core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        var tokensPerSecond = 0.0;
+        using (core.Get<JobProgressNotifier>().Subscribe(s => tokensPerSecond = Math.Max(tokensPerSecond, s.TokensPerSecond)))
+            await core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        Assert.True(tokensPerSecond > 0, "progress reports tokens/s while a model runs");
 
         await using var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.Equal(JobStatus.Completed, (await db.Jobs.SingleAsync(j => j.Id == job.Id)).Status);

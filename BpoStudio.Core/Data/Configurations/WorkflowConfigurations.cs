@@ -112,3 +112,13 @@ internal sealed class StoredImageConfiguration : IEntityTypeConfiguration<Stored
         builder.Property(i => i.ContentType).HasMaxLength(64);
     }
 }
+
+internal sealed class AppSettingConfiguration : IEntityTypeConfiguration<Injection.AppSetting>
+{
+    public void Configure(EntityTypeBuilder<Injection.AppSetting> builder)
+    {
+        builder.HasKey(s => s.Key);
+        builder.Property(s => s.Key).HasMaxLength(128);
+        builder.Property(s => s.UpdatedBy).HasMaxLength(256);
+    }
+}

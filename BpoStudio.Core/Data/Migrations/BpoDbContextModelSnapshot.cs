@@ -421,6 +421,28 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("Exports");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Injection.AppSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("AppSettings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Jobs.Job", b =>
                 {
                     b.Property<long>("Id")
