@@ -6,8 +6,13 @@ public sealed record JobSnapshot(long Id, JobKind Kind, JobStatus Status, long I
     public TimeSpan? Eta => ItemsPerSecond > 0 && Status == JobStatus.Running
         ? TimeSpan.FromSeconds((ItemsTotal - ItemsDone) / ItemsPerSecond) : null;
 
-    public static JobSnapshot Of(Job job, double itemsPerSecond = 0, double tokensPerSecond = 0) =>
-        new(job.Id, job.Kind, job.Status, job.ItemsTotal, job.ItemsDone, job.ItemsFailed, itemsPerSecond, job.Error, job.StartedAt, job.FinishedAt, tokensPerSecond);
+    public static JobSnapshot Of(Job job, double itemsPerSecond = 0, double tokensPerSecond = 0)
+    {
+        // A finished job shows its average rate over its whole run.
+        if (itemsPerSecond == 0 && job is { StartedAt: { } start, FinishedAt: { } end } && end > start)
+            itemsPerSecond = job.ItemsDone / (end - start).TotalSeconds;
+        return new(job.Id, job.Kind, job.Status, job.ItemsTotal, job.ItemsDone, job.ItemsFailed, itemsPerSecond, job.Error, job.StartedAt, job.FinishedAt, tokensPerSecond);
+    }
 }
 
 /// <summary>Pushes job progress to whoever listens (pages); a subscription is an IDisposable so it is always removed.</summary>
