@@ -33,6 +33,7 @@ public class ReviewWorkspaceComponentTests
         Assert.NotEmpty(page.FindAll("[data-testid=negative-card] mark.diff-added"));
         Assert.Contains("model-free-injection", page.Find("[data-testid=provenance]").TextContent);
         Assert.Contains("0 of", page.Markup);
+        Assert.Contains("brightness(100%) contrast(100%)", page.Find(".pair-image-frame img").GetAttribute("style"));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed partial class ReviewWorkspace
     private string? _message;
     private Severity _messageSeverity = Severity.Info;
     private int _sessionDecisions;
+    private int _brightness = 100, _contrast = 100;
     private ResponseKind? _filterKind;
     private string? _filterMethod, _filterSearch, _filterSource, _filterAssignee;
     private PairStatus _filterStatus = PairStatus.Pending;
