@@ -64,6 +64,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Review.AssignmentService>();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<Imaging.ImageWeakener>();
+        services.AddSingleton<Import.DatasetImporter>();
         services.AddSingleton<Benchmarks.ImagingBenchmark>();
 
         services.AddSingleton<Jobs.JobQueue>();

@@ -1,0 +1,154 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Import;
+
+public sealed record ImportRequest(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format = null, string? Actor = null);
+
+public sealed class ImportSummary
+{
+    public required string File { get; init; }
+    public required string Dataset { get; init; }
+    public ImportFormat Format { get; set; }
+    public long Records { get; set; }
+    public long Imported { get; set; }
+    public long Flagged { get; set; }
+    public long Duplicates { get; set; }
+    public long ImagesStored { get; set; }
+    public List<RecordProblem> Rejected { get; } = [];
+    public List<RecordProblem> FlaggedImages { get; } = [];
+}
+
+/// <summary>
+/// Streams a source file into a dataset, a batch per transaction, so a cancelled or failed import leaves whole batches;
+/// importing the same file again skips what is there (counted as duplicates), which is how an import resumes.
+/// </summary>
+public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images)
+{
+    public const int BatchSize = 500;
+
+    public async Task<ImportSummary> ImportAsync(ImportRequest request, IProgress<ImportSummary>? progress = null, CancellationToken ct = default)
+    {
+        if (!File.Exists(request.FilePath)) throw new FileNotFoundException($"There is no file {request.FilePath}.");
+        var (isArray, format) = await ImportReader.DetectAsync(request.FilePath, request.Format, ct);
+        var sourceFile = Path.GetFileName(request.FilePath);
+        var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format };
+        var datasetId = await EnsureDatasetAsync(request, ct);
+        var seen = await ExistingKeysAsync(datasetId, sourceFile, ct);
+        var imageCache = new Dictionary<string, (string? Hash, string? Problem)>();
+
+        var batch = new List<(ImportedSample Sample, string Where)>(BatchSize);
+        await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct))
+        {
+            summary.Records++;
+            if (item.Problem is not null) summary.Rejected.Add(item.Problem);
+            foreach (var sample in item.Samples)
+            {
+                if (!seen.Add(Key(sample.RecordId, sample.Turn))) summary.Duplicates++;
+                else batch.Add((sample, item.Problem?.Where ?? sample.RecordId));
+            }
+            if (batch.Count >= BatchSize)
+            {
+                await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, summary, ct);
+                progress?.Report(summary);
+            }
+        }
+        await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, summary, ct);
+        progress?.Report(summary);
+        return summary;
+    }
+
+    private async Task WriteBatchAsync(int datasetId, string sourceFile, string? imageRoot, List<(ImportedSample Sample, string Where)> batch,
+        Dictionary<string, (string? Hash, string? Problem)> imageCache, ImportSummary summary, CancellationToken ct)
+    {
+        if (batch.Count == 0) return;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var now = DateTime.UtcNow;
+        var samples = new List<Sample>(batch.Count);
+        foreach (var (imported, where) in batch)
+        {
+            var (hash, problem) = imported.ImagePath is null ? (null, null) : await StoreImageAsync(db, imported.ImagePath, imageRoot, imageCache, summary, ct);
+            if (problem is not null)
+            {
+                summary.Flagged++;
+                summary.FlaggedImages.Add(new RecordProblem($"record {imported.RecordId}", problem));
+            }
+            var sample = new Sample
+            {
+                DatasetId = datasetId,
+                ImageHash = hash,
+                ImageProblem = problem,
+                Prompt = imported.Prompt,
+                CreatedAt = now,
+                Source = new SourceProvenance { File = sourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath },
+            };
+            foreach (var r in imported.Responses)
+                sample.Responses.Add(new Response { Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now, Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}" } });
+            samples.Add(sample);
+        }
+        db.Samples.AddRange(samples);
+        await db.SaveChangesAsync(ct);
+        foreach (var sample in samples)
+            db.Pairs.AddRange(PairBuilder.Build(datasetId, sample.Id, sample.Responses));
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        summary.Imported += samples.Count;
+        batch.Clear();
+    }
+
+    // Missing, unreadable or outside-the-root images flag the record; the record itself is kept.
+    private async Task<(string? Hash, string? Problem)> StoreImageAsync(BpoDbContext db, string imagePath, string? root,
+        Dictionary<string, (string? Hash, string? Problem)> cache, ImportSummary summary, CancellationToken ct)
+    {
+        if (cache.TryGetValue(imagePath, out var known)) return known;
+        (string? Hash, string? Problem) result;
+        if (root is null) result = (null, $"image '{imagePath}' not read: no image root was given");
+        else if (!SafePath.TryResolve(root, imagePath, out var full, out var problem)) result = (null, problem);
+        else if (!File.Exists(full)) result = (null, $"image '{imagePath}' does not exist under the image root");
+        else
+        {
+            try
+            {
+                var stored = await images.PutAsync(await File.ReadAllBytesAsync(full, ct), ct);
+                // Two paths may hold the same bytes: the store keeps one copy and one catalogue row.
+                if (db.StoredImages.Local.All(i => i.Hash != stored.Hash) && !await db.StoredImages.AnyAsync(i => i.Hash == stored.Hash, ct))
+                {
+                    db.StoredImages.Add(new StoredImage { Hash = stored.Hash, Width = stored.Width, Height = stored.Height, ContentType = stored.ContentType, ByteSize = stored.ByteSize, CreatedAt = DateTime.UtcNow });
+                    summary.ImagesStored++;
+                }
+                result = (stored.Hash, null);
+            }
+            catch (InvalidDataException ex)
+            {
+                result = (null, $"image '{imagePath}' is unreadable: {ex.Message}");
+            }
+        }
+        cache[imagePath] = result;
+        return result;
+    }
+
+    private async Task<int> EnsureDatasetAsync(ImportRequest request, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.DatasetName)) throw new ArgumentException("Give the dataset a name.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var existing = await db.Datasets.Where(d => d.Name == request.DatasetName).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct);
+        if (existing is { } id) return id;
+        var dataset = new Dataset { Name = request.DatasetName.Trim(), CreatedAt = DateTime.UtcNow, CreatedBy = request.Actor };
+        db.Datasets.Add(dataset);
+        await db.SaveChangesAsync(ct);
+        return dataset.Id;
+    }
+
+    private async Task<HashSet<string>> ExistingKeysAsync(int datasetId, string sourceFile, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var keys = await db.Samples.Where(s => s.DatasetId == datasetId && s.Source.File == sourceFile)
+            .Select(s => new { s.Source.RecordId, s.Source.Turn }).ToListAsync(ct);
+        return keys.Select(k => Key(k.RecordId ?? "", k.Turn ?? 0)).ToHashSet();
+    }
+
+    private static string Key(string recordId, int turn) => $"{recordId}\u001f{turn}";
+}

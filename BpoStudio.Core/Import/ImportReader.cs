@@ -1,0 +1,105 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+
+namespace BpoStudio.Core.Import;
+
+/// <summary>
+/// Streams a JSON array or a JSONL file record by record with bounded memory. A bad JSONL line is reported and
+/// skipped; a JSON array cannot be resynchronised after a syntax error, so the rest of it is reported as one problem.
+/// </summary>
+public static class ImportReader
+{
+    public static async Task<(bool IsArray, ImportFormat Format)> DetectAsync(string path, ImportFormat? forced, CancellationToken ct)
+    {
+        await using var stream = File.OpenRead(path);
+        var first = FirstNonWhitespace(stream);
+        if (first is not ('[' or '{')) throw new InvalidDataException($"{System.IO.Path.GetFileName(path)} is neither a JSON array nor JSON lines.");
+        if (forced is { } format) return (first == '[', format);
+        stream.Position = 0;
+        await foreach (var record in ReadRawAsync(stream, first == '[', ct))
+            if (record.Element is { } element) return (first == '[', RecordMappers.Detect(element));
+        throw new InvalidDataException($"{System.IO.Path.GetFileName(path)} has no records.");
+    }
+
+    public static async IAsyncEnumerable<ReadItem> ReadAsync(string path, bool isArray, ImportFormat format, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await foreach (var raw in ReadRawAsync(stream, isArray, ct))
+        {
+            if (raw.Element is not { } element)
+            {
+                yield return new ReadItem([], new RecordProblem(raw.Where, raw.Problem!));
+                continue;
+            }
+            ReadItem item;
+            try
+            {
+                item = new ReadItem(RecordMappers.Map(format, element, raw.FallbackId), null);
+            }
+            catch (RecordException ex)
+            {
+                item = new ReadItem([], new RecordProblem(raw.Where, ex.Message));
+            }
+            yield return item;
+        }
+    }
+
+    private sealed record Raw(JsonElement? Element, string Where, string FallbackId, string? Problem);
+
+    private static async IAsyncEnumerable<Raw> ReadRawAsync(Stream stream, bool isArray, [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (isArray)
+        {
+            var scanner = new JsonArrayScanner(stream);
+            while (true)
+            {
+                JsonElement? element;
+                Raw? failure = null;
+                try
+                {
+                    element = await scanner.NextAsync(ct);
+                }
+                catch (JsonArrayException ex)
+                {
+                    element = null;
+                    failure = new Raw(null, $"record {scanner.Index} (line {ex.Line})", "", $"the JSON is malformed from here on ({ex.Message}); this and any later records were not read");
+                }
+                if (failure is not null)
+                {
+                    yield return failure;
+                    yield break;
+                }
+                if (element is null) yield break;
+                yield return new Raw(element, $"record {scanner.Index - 1}", $"#{scanner.Index - 1}", null);
+            }
+        }
+
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+        var line = 0;
+        while (await reader.ReadLineAsync(ct) is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            JsonElement? element = null;
+            string? problem = null;
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                element = document.RootElement.Clone();
+            }
+            catch (JsonException ex)
+            {
+                problem = $"not valid JSON ({ex.Message.Split(". ")[0]})";
+            }
+            yield return new Raw(element, $"line {line}", $"line-{line}", problem);
+        }
+    }
+
+    private static char FirstNonWhitespace(Stream stream)
+    {
+        int b;
+        do b = stream.ReadByte(); while (b is ' ' or '\t' or '\r' or '\n' or 0xEF or 0xBB or 0xBF);
+        return b < 0 ? '\0' : (char)b;
+    }
+}

@@ -1,0 +1,20 @@
+using BpoStudio.Core.Datasets;
+
+namespace BpoStudio.Core.Import;
+
+public enum ImportFormat
+{
+    Llava,
+    Bpo,
+    PromptOnly,
+}
+
+public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Score);
+
+/// <summary>One (prompt, answers) unit read from a record; a multi-turn record gives one per turn.</summary>
+public sealed record ImportedSample(string RecordId, int Turn, string Prompt, string? ImagePath, IReadOnlyList<ImportedResponse> Responses);
+
+/// <summary>A record that could not be imported: its line (JSONL) or index (JSON array) and why.</summary>
+public sealed record RecordProblem(string Where, string Reason);
+
+public sealed record ReadItem(IReadOnlyList<ImportedSample> Samples, RecordProblem? Problem);

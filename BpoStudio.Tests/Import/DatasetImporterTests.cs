@@ -1,0 +1,134 @@
+using System.Text.Json;
+using BpoStudio.Cli;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Datasets.Demo;
+using BpoStudio.Core.Import;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Import;
+
+public class DatasetImporterTests : IAsyncLifetime
+{
+    private readonly TestDataFolder _files = new();
+    private CoreServices _core = null!;
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync();
+        Directory.CreateDirectory(_files.File("images/img"));
+        var png = DemoScene.Generate(1).RenderPng();
+        await File.WriteAllBytesAsync(_files.File("images/img/a.png"), png);
+        await File.WriteAllBytesAsync(_files.File("images/img/copy.png"), png);
+        await File.WriteAllBytesAsync(_files.File("outside.png"), png);
+        await File.WriteAllTextAsync(_files.File("images/img/broken.png"), "not really a png");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _files.Dispose();
+    }
+
+    [Fact]
+    public async Task LlavaHostileFile_ImportsFlagsAndRejectsExactly()
+    {
+        static object Turns(params string[] values) => values.Select((v, i) => new { from = i % 2 == 0 ? "human" : "gpt", value = v }).ToArray();
+        var records = new List<string>
+        {
+            Json(new { id = "r0", image = "img/a.png", conversations = Turns("<image>\nWhat is this?", "A circle.", "And its colour?", "Red.") }),
+            Json(new { id = "r1", image = "../outside.png", conversations = Turns("<image>Q1", "A1") }),
+            Json(new { id = "r2", image = "/etc/passwd", conversations = Turns("<image>Q2", "A2") }),
+            Json(new { id = "r3", image = "img/missing.png", conversations = Turns("<image>Q3", "A3") }),
+            Json(new { id = "r4", image = "img/a.png", conversations = "not a list" }),
+            Json(new { id = "r5", conversations = Turns("Q5", new string('x', 10 * 1024 * 1024)) }),
+            Json(new { id = "r6", conversations = new[] { new { from = "gpt", value = "A6" }, new { from = "human", value = "Q6" } } }),
+            Json(new { id = "r0", image = "img/a.png", conversations = Turns("<image>\nWhat is this?", "A circle.", "And its colour?", "Red.") }),
+            Json(new { id = 8, image = "img/copy.png", conversations = Turns("Was ist <image> das? \U0001F68C", "Ein Bus.") }),
+            Json(new { id = "r9", image = "img/broken.png", conversations = Turns("<image>Q9", "A9") }),
+            Json(new { id = "r10", conversations = Turns("Text only?", "Yes.") }),
+        };
+        var path = _files.File("llava.json");
+        await File.WriteAllTextAsync(path, "[" + string.Join(",\n", records) + ",\n{\"id\": \"r11\", \"conversations\": [ }\n, {\"id\":\"r12\"}]");
+
+        var summary = await _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(path, "hostile", _files.File("images")));
+
+        Assert.True(summary.Records == 12, string.Join(" | ", summary.Rejected.Select(r => r.Where + ": " + r.Reason)));
+        Assert.Equal(ImportFormat.Llava, summary.Format);
+        Assert.Equal(12, summary.Records); // 11 whole records and the malformed tail
+        Assert.Equal(8, summary.Imported); // r0 (two turns), r1, r2, r3, 8, r9, r10; nothing after the break
+        Assert.Equal(2, summary.Duplicates);
+        Assert.Equal(1, summary.ImagesStored); // a.png and copy.png are the same bytes
+        Assert.Equal(4, summary.Flagged);
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record r1" && p.Reason.Contains("outside the image root"));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record r2" && p.Reason.Contains("absolute image path"));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record r3" && p.Reason.Contains("does not exist"));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record r9" && p.Reason.Contains("unreadable"));
+        Assert.Equal(["record 4", "record 5", "record 6", "record 11 (line 12)"], summary.Rejected.Select(r => r.Where));
+        Assert.Contains("'conversations' is missing or not an array", summary.Rejected[0].Reason);
+        Assert.Contains("10,485,760 characters; the limit is 100,000", summary.Rejected[1].Reason);
+        Assert.Contains("conversations[0].from is 'gpt' where 'human' was expected", summary.Rejected[2].Reason);
+        Assert.Contains("malformed", summary.Rejected[3].Reason);
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var samples = await db.Samples.Include(s => s.Responses).OrderBy(s => s.Id).ToListAsync();
+        Assert.Equal(["r0", "r0", "r1", "r2", "r3", "8", "r9", "r10"], samples.Select(s => s.Source.RecordId));
+        Assert.Equal((0, "What is this?", "A circle."), (samples[0].Source.Turn!.Value, samples[0].Prompt, samples[0].Responses.Single().Text));
+        Assert.Equal((1, "And its colour?", "Red."), (samples[1].Source.Turn!.Value, samples[1].Prompt, samples[1].Responses.Single().Text));
+        var bus = samples.Single(s => s.Source.RecordId == "8");
+        Assert.Equal(samples[0].ImageHash, bus.ImageHash);
+        Assert.DoesNotContain("<image>", bus.Prompt);
+        Assert.Contains("\U0001F68C", bus.Prompt);
+        Assert.Null(samples.Single(s => s.Source.RecordId == "r10").ImageHash);
+        Assert.All(samples.Where(s => s.ImageProblem is not null), s => Assert.Null(s.ImageHash));
+    }
+
+    [Fact]
+    public async Task BpoJsonl_BuildsPairsReportsBadLines_AndReimportOnlyCountsDuplicates()
+    {
+        var path = _files.File("bpo.jsonl");
+        await File.WriteAllLinesAsync(path,
+        [
+            Json(new { prompt = "<image>\nWhat is shown?", image = "img/a.png", id = "b0", completions = new object[] { new { score = 1, response = "A red circle.", type = "gt" }, new { score = 0, response = "A blue square.", type = "llm-hal" }, new { score = 0, response = "A dog.", type = "mllm-hal" } } }),
+            "{ this is not json",
+            Json(new { prompt = "Q", completions = new object[] { new { score = 1, response = "A", type = "golden" } } }),
+            Json(new { prompt = "Q", completions = new object[] { new { score = "high", response = "A", type = "gt" } } }),
+            "",
+            Json(new { prompt = "Q2", id = "b5", completions = new object[] { new { score = 1, response = "Yes.", type = "gt" }, new { score = 0, response = "No.", type = "llm-hal" } } }),
+        ]);
+        var importer = _core.Get<DatasetImporter>();
+
+        var first = await importer.ImportAsync(new ImportRequest(path, "bpo", _files.File("images")));
+        var second = await importer.ImportAsync(new ImportRequest(path, "bpo", _files.File("images")));
+
+        Assert.Equal((ImportFormat.Bpo, 2L, 0L), (first.Format, first.Imported, first.Duplicates));
+        Assert.Equal(["line 2", "line 3", "line 4"], first.Rejected.Select(r => r.Where));
+        Assert.Contains("not valid JSON", first.Rejected[0].Reason);
+        Assert.Contains("completions[0].type 'golden' is not one of", first.Rejected[1].Reason);
+        Assert.Contains("completions[0].score is not a number", first.Rejected[2].Reason);
+        Assert.Equal((0L, 2L), (second.Imported, second.Duplicates));
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(3, await db.Pairs.CountAsync());
+        var kinds = await db.Responses.Where(r => r.Sample!.Source.RecordId == "b0").OrderBy(r => r.Id).Select(r => r.Kind).ToListAsync();
+        Assert.Equal([ResponseKind.Gt, ResponseKind.LlmHal, ResponseKind.MllmHal], kinds);
+    }
+
+    [Fact]
+    public async Task PromptOnlyJsonl_ViaCli_ReportsOneJsonSummary()
+    {
+        var path = _files.File("questions.jsonl");
+        await File.WriteAllLinesAsync(path, [Json(new { ds_question_id = 1, image_path = "img/a.png", question = "What is it?" }), Json(new { ds_question_id = 2, image_path = "img/a.png", question = 5 })]);
+        var output = new StringWriter();
+
+        Assert.Equal(0, await CliApp.RunAsync(["import", path, "--dataset", "questions", "--images", _files.File("images"), "--json", $"--BpoStudio:DataDirectory={_core.DataDirectory}"], output));
+
+        using var json = JsonDocument.Parse(output.ToString());
+        Assert.Equal("prompt-only", json.RootElement.GetProperty("format").GetString());
+        Assert.Equal(1, json.RootElement.GetProperty("imported").GetInt64());
+        Assert.Contains("'question' is number, not a string", json.RootElement.GetProperty("rejected")[0].GetProperty("reason").GetString());
+    }
+
+    private static string Json(object value) => JsonSerializer.Serialize(value);
+}
