@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace BpoStudio.Core.Data.Migrations
 {
     [DbContext(typeof(BpoDbContext))]
-    [Migration("20261123233125_InitialSchema")]
+    [Migration("20261124004337_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -424,6 +424,28 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("Exports");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Injection.AppSetting", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("AppSettings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Jobs.Job", b =>
                 {
                     b.Property<long>("Id")
@@ -470,6 +492,9 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<string>("ParametersJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("ResumeCursor")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("RowVersion")
                         .IsConcurrencyToken()
@@ -520,6 +545,45 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("JobItemFailures");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "UserId");
+
+                    b.HasIndex("PairId", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("PairDecisions");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Review.ReviewEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -543,6 +607,16 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<long>("PairId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("PreviousChosenResponseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("PreviousRejectedResponseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviousStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Reason")
                         .HasColumnType("TEXT");
 
@@ -551,6 +625,9 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<string>("TextBefore")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Undone")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("UserId")
                         .IsRequired()
@@ -913,6 +990,15 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasOne("BpoStudio.Core.Jobs.Job", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

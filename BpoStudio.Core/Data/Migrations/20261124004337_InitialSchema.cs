@@ -12,6 +12,20 @@ namespace BpoStudio.Core.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "AppSettings",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    Value = table.Column<string>(type: "TEXT", nullable: false),
+                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UpdatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AppSettings", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoles",
                 columns: table => new
                 {
@@ -99,6 +113,7 @@ namespace BpoStudio.Core.Data.Migrations
                     ItemsTotal = table.Column<long>(type: "INTEGER", nullable: false),
                     ItemsDone = table.Column<long>(type: "INTEGER", nullable: false),
                     ItemsFailed = table.Column<long>(type: "INTEGER", nullable: false),
+                    ResumeCursor = table.Column<long>(type: "INTEGER", nullable: true),
                     Error = table.Column<string>(type: "TEXT", nullable: true),
                     CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
@@ -454,6 +469,30 @@ namespace BpoStudio.Core.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "PairDecisions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    PairId = table.Column<long>(type: "INTEGER", nullable: false),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: false),
+                    Decision = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Reason = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PairDecisions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PairDecisions_Pairs_PairId",
+                        column: x => x.PairId,
+                        principalTable: "Pairs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "ReviewEvents",
                 columns: table => new
                 {
@@ -468,7 +507,11 @@ namespace BpoStudio.Core.Data.Migrations
                     TextBefore = table.Column<string>(type: "TEXT", nullable: true),
                     TextAfter = table.Column<string>(type: "TEXT", nullable: true),
                     Reason = table.Column<string>(type: "TEXT", nullable: true),
-                    Comment = table.Column<string>(type: "TEXT", nullable: true)
+                    Comment = table.Column<string>(type: "TEXT", nullable: true),
+                    PreviousStatus = table.Column<string>(type: "TEXT", maxLength: 16, nullable: true),
+                    PreviousChosenResponseId = table.Column<long>(type: "INTEGER", nullable: true),
+                    PreviousRejectedResponseId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Undone = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -561,6 +604,17 @@ namespace BpoStudio.Core.Data.Migrations
                 columns: new[] { "Status", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_PairDecisions_DatasetId_UserId",
+                table: "PairDecisions",
+                columns: new[] { "DatasetId", "UserId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PairDecisions_PairId_UserId",
+                table: "PairDecisions",
+                columns: new[] { "PairId", "UserId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Pairs_ChosenResponseId",
                 table: "Pairs",
                 column: "ChosenResponseId");
@@ -625,6 +679,9 @@ namespace BpoStudio.Core.Data.Migrations
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "AppSettings");
+
+            migrationBuilder.DropTable(
                 name: "AspNetRoleClaims");
 
             migrationBuilder.DropTable(
@@ -650,6 +707,9 @@ namespace BpoStudio.Core.Data.Migrations
 
             migrationBuilder.DropTable(
                 name: "JobItemFailures");
+
+            migrationBuilder.DropTable(
+                name: "PairDecisions");
 
             migrationBuilder.DropTable(
                 name: "ReviewEvents");
