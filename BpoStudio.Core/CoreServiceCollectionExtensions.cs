@@ -66,6 +66,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Imaging.ImageWeakener>();
         services.AddSingleton<Import.DatasetImporter>();
         services.AddSingleton<Benchmarks.ImagingBenchmark>();
+        services.AddSingleton<Benchmarks.ImportBenchmark>();
 
         services.AddSingleton<Jobs.JobQueue>();
         services.AddSingleton<Jobs.JobProgressNotifier>();

@@ -126,4 +126,17 @@ public class CliTests
         Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "teleport", config], TextWriter.Null, error));
         Assert.Contains("Method 'teleport' is not available", error.ToString());
     }
+
+    [Fact]
+    public async Task BenchImportJson_ImportsEveryRecordAndReportsTheParseBaseline()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["bench", "import", "--records", "2000", "--json"], output));
+
+        using var json = System.Text.Json.JsonDocument.Parse(Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(2000, json.RootElement.GetProperty("records").GetInt64());
+        Assert.True(json.RootElement.GetProperty("recordsPerSecond").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("baselineRecordsPerSecond").GetDouble() > 0);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("meetsTargets").ValueKind);
+    }
 }

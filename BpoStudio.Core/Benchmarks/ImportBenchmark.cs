@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Text;
+using BpoStudio.Core.Import;
+
+namespace BpoStudio.Core.Benchmarks;
+
+public sealed record ImportBenchmarkResult(long Records, double FileMegabytes, double ImportSeconds, double RecordsPerSecond,
+    double BaselineSeconds, double BaselineRecordsPerSecond, double RatioToBaseline, double PeakWorkingSetMegabytes);
+
+/// <summary>
+/// <c>bench import</c>: a synthetic LLaVA file of N text-only records (no image copying) imported into a throwaway
+/// database, against parsing the same file without storing it, in the same run.
+/// </summary>
+public sealed class ImportBenchmark(DatasetImporter importer)
+{
+    public async Task<ImportBenchmarkResult> RunAsync(long records, string scratchFolder, CancellationToken ct = default)
+    {
+        var path = Path.Combine(scratchFolder, "bench-llava.json");
+        await WriteSyntheticFileAsync(path, records, ct);
+
+        var baseline = Stopwatch.StartNew();
+        var (isArray, format) = await ImportReader.DetectAsync(path, null, ct);
+        long parsed = 0;
+        await foreach (var item in ImportReader.ReadAsync(path, isArray, format, ct)) parsed += item.Samples.Count;
+        baseline.Stop();
+
+        var import = Stopwatch.StartNew();
+        var summary = await importer.ImportAsync(new ImportRequest(path, "bench-import", null), ct: ct);
+        import.Stop();
+        if (summary.Imported != records || parsed != records)
+            throw new InvalidOperationException($"The benchmark imported {summary.Imported:N0} and parsed {parsed:N0} of {records:N0} records.");
+
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return new ImportBenchmarkResult(records, new FileInfo(path).Length / 1e6, import.Elapsed.TotalSeconds, records / import.Elapsed.TotalSeconds,
+            baseline.Elapsed.TotalSeconds, records / baseline.Elapsed.TotalSeconds, baseline.Elapsed.TotalSeconds / import.Elapsed.TotalSeconds,
+            self.PeakWorkingSet64 / 1e6);
+    }
+
+    private static async Task WriteSyntheticFileAsync(string path, long records, CancellationToken ct)
+    {
+        await using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        await writer.WriteAsync('[');
+        for (long i = 0; i < records; i++)
+        {
+            if (i > 0) await writer.WriteAsync(",\n");
+            await writer.WriteAsync($$"""{"id":"{{i:D9}}","conversations":[{"from":"human","value":"<image>\nWhat is the person in picture {{i}} doing?"},{"from":"gpt","value":"The person in picture {{i}} is riding a red bicycle along a quiet street next to two parked cars."}]}""");
+            if (i % 100_000 == 0) ct.ThrowIfCancellationRequested();
+        }
+        await writer.WriteAsync(']');
+    }
+}
