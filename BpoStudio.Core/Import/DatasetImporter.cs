@@ -2,6 +2,7 @@ using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace BpoStudio.Core.Import;
 
@@ -89,11 +90,19 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 sample.Responses.Add(new Response { Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now, Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}" } });
             samples.Add(sample);
         }
-        db.Samples.AddRange(samples);
-        await db.SaveChangesAsync(ct);
-        foreach (var sample in samples)
-            db.Pairs.AddRange(PairBuilder.Build(datasetId, sample.Id, sample.Responses));
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(ct); // the few new stored-image rows
+        using (var insert = new BulkInserter(db.Database.GetDbConnection(), tx.GetDbTransaction()))
+            foreach (var sample in samples)
+            {
+                sample.Id = await insert.InsertSampleAsync(sample, ct);
+                foreach (var response in sample.Responses)
+                {
+                    response.SampleId = sample.Id;
+                    response.Id = await insert.InsertResponseAsync(response, ct);
+                }
+                foreach (var pair in PairBuilder.Build(datasetId, sample.Id, sample.Responses))
+                    await insert.InsertPairAsync(pair, ct);
+            }
         await tx.CommitAsync(ct);
         summary.Imported += samples.Count;
         batch.Clear();

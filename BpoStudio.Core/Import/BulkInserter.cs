@@ -1,0 +1,75 @@
+using System.Data.Common;
+using BpoStudio.Core.Datasets;
+
+namespace BpoStudio.Core.Import;
+
+/// <summary>
+/// Prepared INSERT ... RETURNING commands reused for every row of a batch, inside the caller's transaction.
+/// EF's SaveChanges costs about 0.3 ms a row on SQLite here, which a million-record import cannot afford.
+/// Identifiers are quoted, so the SQL also runs on PostgreSQL.
+/// </summary>
+internal sealed class BulkInserter : IDisposable
+{
+    private readonly DbCommand _sample, _response, _pair;
+
+    public BulkInserter(DbConnection connection, DbTransaction transaction)
+    {
+        _sample = Command(connection, transaction, """
+            INSERT INTO "Samples" ("DatasetId", "ImageHash", "ImageProblem", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceImagePath")
+            VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path) RETURNING "Id"
+            """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path");
+        _response = Command(connection, transaction, """
+            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method")
+            VALUES (@sample, @text, @kind, @score, @created, @method) RETURNING "Id"
+            """, "sample", "text", "kind", "score", "created", "method");
+        _pair = Command(connection, transaction, """
+            INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "RowVersion")
+            VALUES (@dataset, @sample, @chosen, @rejected, @status, 0)
+            """, "dataset", "sample", "chosen", "rejected", "status");
+    }
+
+    public async Task<long> InsertSampleAsync(Sample s, CancellationToken ct) =>
+        await ScalarAsync(_sample, ct, s.DatasetId, s.ImageHash, s.ImageProblem, s.Prompt, s.CreatedAt, s.Source.File, s.Source.RecordId, s.Source.Turn, s.Source.ImagePath);
+
+    public async Task<long> InsertResponseAsync(Response r, CancellationToken ct) =>
+        await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method);
+
+    public async Task InsertPairAsync(PreferencePair p, CancellationToken ct)
+    {
+        Bind(_pair, p.DatasetId, p.SampleId, p.ChosenResponseId, p.RejectedResponseId, p.Status.ToString());
+        await _pair.ExecuteNonQueryAsync(ct);
+    }
+
+    public void Dispose()
+    {
+        _sample.Dispose();
+        _response.Dispose();
+        _pair.Dispose();
+    }
+
+    private static async Task<long> ScalarAsync(DbCommand command, CancellationToken ct, params object?[] values)
+    {
+        Bind(command, values);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void Bind(DbCommand command, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql, params string[] names)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "@" + name;
+            command.Parameters.Add(parameter);
+        }
+        command.Prepare();
+        return command;
+    }
+}
