@@ -123,11 +123,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             {
                 var stored = await images.PutAsync(await File.ReadAllBytesAsync(full, ct), ct);
                 // Two paths may hold the same bytes: the store keeps one copy and one catalogue row.
-                if (db.StoredImages.Local.All(i => i.Hash != stored.Hash) && !await db.StoredImages.AnyAsync(i => i.Hash == stored.Hash, ct))
-                {
-                    db.StoredImages.Add(new StoredImage { Hash = stored.Hash, Width = stored.Width, Height = stored.Height, ContentType = stored.ContentType, ByteSize = stored.ByteSize, CreatedAt = DateTime.UtcNow });
-                    summary.ImagesStored++;
-                }
+                if (await db.AddIfMissingAsync(stored, ct)) summary.ImagesStored++;
                 result = (stored.Hash, null);
             }
             catch (InvalidDataException ex)

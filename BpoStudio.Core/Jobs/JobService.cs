@@ -38,6 +38,12 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         return await db.Jobs.AsNoTracking().OrderByDescending(j => j.Id).Take(count).ToListAsync(ct);
     }
 
+    public async Task<Job?> GetAsync(long jobId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+    }
+
     public async Task<IReadOnlyList<JobItemFailure>> FailuresAsync(long jobId, int count = 200, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

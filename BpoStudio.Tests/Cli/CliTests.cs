@@ -125,6 +125,9 @@ public class CliTests
         error = new StringWriter();
         Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "teleport", config], TextWriter.Null, error));
         Assert.Contains("Method 'teleport' is not available", error.ToString());
+        error = new StringWriter();
+        Assert.Equal(1, await CliApp.RunAsync(["generate", "--resume", "999", config], TextWriter.Null, error));
+        Assert.Contains("Job 999 is not paused, interrupted or failed", error.ToString());
     }
 
     [Fact]

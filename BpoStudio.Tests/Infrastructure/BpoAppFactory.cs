@@ -78,6 +78,14 @@ public sealed partial class BpoAppFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>The page exists but the signed-in role may not see it: a redirect to the access-denied page, never the page.</summary>
+    public static async Task AssertAccessDeniedAsync(HttpClient client, string path)
+    {
+        var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/account/access-denied", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);

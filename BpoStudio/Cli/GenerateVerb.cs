@@ -42,7 +42,7 @@ internal sealed class GenerateVerb : ICliVerb
         }
 
         await runner.RunJobAsync(jobId, ct);
-        var job = (await jobs.RecentAsync(ct: ct)).Single(j => j.Id == jobId);
+        var job = await jobs.GetAsync(jobId, ct) ?? throw new CliFailureException($"there is no job {jobId}");
         if (args.Flag("json"))
             await output.WriteLineAsync(JsonSerializer.Serialize(new { job = job.Id, status = job.Status.ToString(), job.ItemsTotal, job.ItemsDone, job.ItemsFailed, job.Error }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
         else

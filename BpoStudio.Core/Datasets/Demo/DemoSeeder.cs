@@ -28,8 +28,7 @@ public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageS
         {
             var drawn = DemoScene.Generate(seed: 1000 + scene);
             var stored = await images.PutAsync(drawn.RenderPng(), ct);
-            if (!await db.StoredImages.AnyAsync(i => i.Hash == stored.Hash, ct) && db.StoredImages.Local.All(i => i.Hash != stored.Hash))
-                db.StoredImages.Add(new StoredImage { Hash = stored.Hash, Width = stored.Width, Height = stored.Height, ContentType = stored.ContentType, ByteSize = stored.ByteSize, CreatedAt = DateTime.UtcNow });
+            await db.AddIfMissingAsync(stored, ct);
 
             var questions = DemoQuestions.For(drawn, seed: scene);
             for (var turn = 0; turn < questions.Count; turn++)
