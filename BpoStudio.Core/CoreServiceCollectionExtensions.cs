@@ -73,6 +73,12 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Jobs.JobRunner>();
         services.AddSingleton<Jobs.JobService>();
         services.AddSingleton<Jobs.IJobHandler, Bootstrapping.GenerationJobHandler>();
+        services.AddSingleton<Jobs.IJobHandler, Export.ExportJobHandler>();
+        services.AddSingleton<Approval.ApprovalService>();
+        services.AddSingleton<Approval.VersionComparer>();
+        services.AddSingleton<Export.ExportSource>();
+        services.AddSingleton<Export.ExportRunner>();
+        services.AddSingleton<Export.ExportService>();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

@@ -11,6 +11,9 @@ public class DatasetVersion
     public DateTime ApprovedAt { get; set; }
     public string? Notes { get; set; }
     public bool Deprecated { get; set; }
+    public string? DeprecatedBy { get; set; }
+    public DateTime? DeprecatedAt { get; set; }
+    public string? DeprecationReason { get; set; }
     public int PairCount { get; set; }
 
     public List<DatasetVersionItem> Items { get; set; } = [];
@@ -22,6 +25,10 @@ public class DatasetVersionItem
     public int DatasetVersionId { get; set; }
     public long PairId { get; set; }
     public long SampleId { get; set; }
+
+    // The responses are immutable (edits add new rows), so their score and provenance can be joined at export time.
+    public long ChosenResponseId { get; set; }
+    public long RejectedResponseId { get; set; }
     public string? ImageHash { get; set; }
     public required string Prompt { get; set; }
     public required string ChosenText { get; set; }

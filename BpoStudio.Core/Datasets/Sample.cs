@@ -29,4 +29,10 @@ public class SourceProvenance
 
     /// <summary>The image path as written in the source file.</summary>
     public string? ImagePath { get; set; }
+
+    /// <summary>The prompt as written, when cleaning (removing <c>&lt;image&gt;</c>) changed it.</summary>
+    public string? OriginalPrompt { get; set; }
+
+    /// <summary>The record had no id of its own; <see cref="RecordId"/> is its position in the file.</summary>
+    public bool IdGenerated { get; set; }
 }

@@ -2,12 +2,14 @@ namespace BpoStudio.Core.Export;
 
 public enum ExportStatus
 {
+    Queued,
     Running,
     Completed,
     Failed,
     Interrupted,
 }
 
+/// <summary>One export run: what was asked, where it went and its manifest once complete.</summary>
 public class ExportRecord
 {
     public long Id { get; set; }
@@ -17,9 +19,16 @@ public class ExportRecord
     public int? DatasetVersionId { get; set; }
     public bool IsDraft { get; set; }
     public required string Format { get; set; }
+    public required string OptionsJson { get; set; }
     public ExportStatus Status { get; set; }
+
+    /// <summary>The final folder; it only exists once the export completed (it is written under a ".partial" name first).</summary>
     public string? FolderPath { get; set; }
+    public string? ZipPath { get; set; }
     public string? ManifestJson { get; set; }
+    public long PairsWritten { get; set; }
+    public long PairsSkipped { get; set; }
+    public string? Error { get; set; }
     public long? JobId { get; set; }
     public string? CreatedBy { get; set; }
     public DateTime CreatedAt { get; set; }

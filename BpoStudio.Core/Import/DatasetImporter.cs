@@ -84,7 +84,11 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 ImageProblem = problem,
                 Prompt = imported.Prompt,
                 CreatedAt = now,
-                Source = new SourceProvenance { File = sourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath },
+                Source = new SourceProvenance
+                {
+                    File = sourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath,
+                    OriginalPrompt = imported.OriginalPrompt, IdGenerated = imported.IdGenerated,
+                },
             };
             foreach (var r in imported.Responses)
                 sample.Responses.Add(new Response { Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now, Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}" } });

@@ -29,7 +29,7 @@ public static class RecordMappers
 
     private static List<ImportedSample> Llava(JsonElement record, string fallbackId)
     {
-        var id = Id(record, "id", fallbackId);
+        var (id, generated) = Id(record, "id", fallbackId);
         var image = OptionalString(record, "image");
         if (!record.TryGetProperty("conversations", out var conversations) || conversations.ValueKind != JsonValueKind.Array)
             throw new RecordException("'conversations' is missing or not an array");
@@ -39,7 +39,7 @@ public static class RecordMappers
         for (var i = 0; i + 1 < turns.Count; i += 2)
         {
             var (human, gpt) = (Turn(turns[i], i, "human"), Turn(turns[i + 1], i + 1, "gpt"));
-            samples.Add(new ImportedSample(id, i / 2, CleanPrompt(human), image, [new ImportedResponse(gpt, ResponseKind.Gt, 1)]));
+            samples.Add(Sample(id, generated, i / 2, human, image, [new ImportedResponse(gpt, ResponseKind.Gt, 1)]));
         }
         return samples;
     }
@@ -63,11 +63,21 @@ public static class RecordMappers
             responses.Add(new ImportedResponse(text, kind, score));
         }
         if (responses.Count == 0) throw new RecordException("'completions' is empty");
-        return new ImportedSample(Id(record, "id", fallbackId), 0, CleanPrompt(prompt), OptionalString(record, "image"), responses);
+        var (id, generated) = Id(record, "id", fallbackId);
+        return Sample(id, generated, 0, prompt, OptionalString(record, "image"), responses);
     }
 
-    private static ImportedSample PromptOnly(JsonElement record, string fallbackId) =>
-        new(Id(record, "ds_question_id", fallbackId), 0, CleanPrompt(RequiredString(record, "question")), OptionalString(record, "image_path") ?? OptionalString(record, "image"), []);
+    private static ImportedSample PromptOnly(JsonElement record, string fallbackId)
+    {
+        var (id, generated) = Id(record, "ds_question_id", fallbackId);
+        return Sample(id, generated, 0, RequiredString(record, "question"), OptionalString(record, "image_path") ?? OptionalString(record, "image"), []);
+    }
+
+    private static ImportedSample Sample(string id, bool idGenerated, int turn, string prompt, string? image, IReadOnlyList<ImportedResponse> responses)
+    {
+        var clean = CleanPrompt(prompt);
+        return new ImportedSample(id, turn, clean, image, responses, clean == prompt ? null : prompt, idGenerated);
+    }
 
     private static string Turn(JsonElement turn, int index, string expectedRole)
     {
@@ -81,12 +91,12 @@ public static class RecordMappers
     // The placeholder marks where the image goes in the chat template; exports add their own.
     private static string CleanPrompt(string prompt) => prompt.Replace("<image>", "", StringComparison.Ordinal).Trim();
 
-    private static string Id(JsonElement record, string name, string fallback) =>
-        !record.TryGetProperty(name, out var id) ? fallback
+    private static (string Id, bool Generated) Id(JsonElement record, string name, string fallback) =>
+        !record.TryGetProperty(name, out var id) ? (fallback, true)
         : id.ValueKind switch
         {
-            JsonValueKind.String => id.GetString()!,
-            JsonValueKind.Number => id.GetRawText(),
+            JsonValueKind.String => (id.GetString()!, false),
+            JsonValueKind.Number => (id.GetRawText(), false),
             _ => throw new RecordException($"'{name}' is {id.ValueKind.ToString().ToLowerInvariant()}, not a string or number"),
         };
 

@@ -32,6 +32,15 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
         (job.ItemsDone, job.ItemsFailed, job.ResumeCursor) = (job.ItemsDone + done, job.ItemsFailed + failed, cursor);
     }
 
+    /// <summary>For jobs whose output is not in the database (exports): progress is informational, not a resume point.</summary>
+    public async Task ReportProgressAsync(long done, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ItemsDone, done), ct);
+        job.ItemsDone = done;
+        Publish();
+    }
+
     public void RecordFailure(BpoDbContext db, string itemKey, string reason) =>
         db.JobItemFailures.Add(new JobItemFailure { JobId = job.Id, ItemKey = itemKey, Reason = reason, At = DateTime.UtcNow });
 

@@ -19,7 +19,7 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
     /// <summary>Splits pending pairs by weight in id order (so a sample's negatives mostly stay with one person).</summary>
     public async Task<IReadOnlyDictionary<string, int>> AssignAsync(ClaimsPrincipal actor, int datasetId, IReadOnlyList<AssignmentShare> shares, bool reassignAssigned, CancellationToken ct = default)
     {
-        RequireLead(actor);
+        actor.RequireLead("change assignments or overlap");
         var valid = shares.Where(s => s.Weight > 0).ToList();
         if (valid.Count == 0) throw new ArgumentException("Give at least one annotator a share above zero.");
 
@@ -48,7 +48,7 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
 
     public async Task<int> ClearAsync(ClaimsPrincipal actor, int datasetId, CancellationToken ct = default)
     {
-        RequireLead(actor);
+        actor.RequireLead("change assignments or overlap");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var cleared = await db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending && p.AssigneeId != null)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, (string?)null), ct);
@@ -58,7 +58,7 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
 
     public async Task SetOverlapAsync(ClaimsPrincipal actor, int datasetId, int overlap, CancellationToken ct = default)
     {
-        RequireLead(actor);
+        actor.RequireLead("change assignments or overlap");
         if (overlap is < 1 or > MaxOverlap) throw new ArgumentException($"Overlap must be between 1 and {MaxOverlap}.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Datasets.Where(d => d.Id == datasetId).ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, overlap), ct);
@@ -84,9 +84,4 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
         return counts;
     }
 
-    private static void RequireLead(ClaimsPrincipal actor)
-    {
-        if (!actor.IsInRole(Roles.Lead) && !actor.IsInRole(Roles.Admin))
-            throw new UnauthorizedAccessException("Only a lead or an admin can change assignments or overlap.");
-    }
 }

@@ -10,8 +10,8 @@ namespace BpoStudio.Tests.Review;
 
 public class AssignmentServiceTests : IAsyncLifetime
 {
-    private static readonly ClaimsPrincipal Lead = Principal("lead@example.test", Roles.Lead);
-    private static readonly ClaimsPrincipal Annotator = Principal("ann@example.test", Roles.Annotator);
+    private static readonly ClaimsPrincipal Lead = TestPrincipals.Lead;
+    private static readonly ClaimsPrincipal Annotator = TestPrincipals.Annotator;
     private CoreServices _core = null!;
     private int _datasetId;
     private int _pairCount;
@@ -105,7 +105,4 @@ public class AssignmentServiceTests : IAsyncLifetime
         var bobs = (await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(AssigneeId: "bob")))!;
         Assert.Equal("bob", bobs.AssigneeId);
     }
-
-    private static ClaimsPrincipal Principal(string name, string role) =>
-        new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], "test"));
 }

@@ -25,6 +25,8 @@ internal sealed class SampleConfiguration : IEntityTypeConfiguration<Sample>
             source.Property(p => p.RecordId).HasColumnName("SourceRecordId").HasMaxLength(256);
             source.Property(p => p.Turn).HasColumnName("SourceTurn");
             source.Property(p => p.ImagePath).HasColumnName("SourceImagePath").HasMaxLength(1024);
+            source.Property(p => p.OriginalPrompt).HasColumnName("SourceOriginalPrompt");
+            source.Property(p => p.IdGenerated).HasColumnName("SourceIdGenerated");
             // Resuming an import finds already-imported records by (dataset, file, record, turn).
             source.HasIndex(p => new { p.File, p.RecordId, p.Turn });
         });

@@ -112,6 +112,15 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<bool>("Deprecated")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("DeprecatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeprecatedBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeprecationReason")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Notes")
                         .HasColumnType("TEXT");
 
@@ -140,6 +149,9 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("ChosenResponseId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ChosenText")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -166,6 +178,9 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<string>("RejectedMethod")
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("RejectedResponseId")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RejectedText")
                         .IsRequired()
@@ -389,6 +404,9 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<int?>("DatasetVersionId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("FinishedAt")
                         .HasColumnType("TEXT");
 
@@ -409,9 +427,22 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<string>("ManifestJson")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PairsSkipped")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PairsWritten")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ZipPath")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -943,10 +974,18 @@ namespace BpoStudio.Core.Data.Migrations
                                 .HasColumnType("TEXT")
                                 .HasColumnName("SourceFile");
 
+                            b1.Property<bool>("IdGenerated")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("SourceIdGenerated");
+
                             b1.Property<string>("ImagePath")
                                 .HasMaxLength(1024)
                                 .HasColumnType("TEXT")
                                 .HasColumnName("SourceImagePath");
+
+                            b1.Property<string>("OriginalPrompt")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("SourceOriginalPrompt");
 
                             b1.Property<string>("RecordId")
                                 .HasMaxLength(256)

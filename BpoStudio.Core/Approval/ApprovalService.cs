@@ -1,0 +1,101 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Approval;
+
+public sealed record VersionSummary(int Id, int DatasetId, int Number, string ContentHash, string ApprovedBy, DateTime ApprovedAt, string? Notes,
+    int PairCount, bool Deprecated, string? DeprecationReason);
+
+/// <summary>
+/// Freezes a dataset's accepted pairs into numbered, immutable versions. Items are text snapshots copied in one
+/// INSERT ... SELECT, so later edits to the live pairs never reach an approved version.
+/// </summary>
+public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+{
+    public async Task<VersionSummary> ApproveAsync(int datasetId, ClaimsPrincipal actor, string? notes, CancellationToken ct = default)
+    {
+        actor.RequireLead("approve a dataset version");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var datasetName = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var number = 1 + (await db.DatasetVersions.Where(v => v.DatasetId == datasetId).MaxAsync(v => (int?)v.Number, ct) ?? 0);
+        var version = new DatasetVersion
+        {
+            DatasetId = datasetId, Number = number, ContentHash = "", ApprovedBy = actor.DisplayName(), ApprovedAt = DateTime.UtcNow,
+            Notes = string.IsNullOrWhiteSpace(notes) ? null : notes.Trim(),
+        };
+        db.DatasetVersions.Add(version);
+        await db.SaveChangesAsync(ct);
+
+        version.PairCount = await db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO "DatasetVersionItems" ("DatasetVersionId", "PairId", "SampleId", "ImageHash", "Prompt", "ChosenText", "RejectedText",
+                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId")
+            SELECT {version.Id}, p."Id", p."SampleId", s."ImageHash", s."Prompt", c."Text", r."Text", c."Kind", r."Kind", r."Method", c."Id", r."Id"
+            FROM "Pairs" p
+            JOIN "Samples" s ON s."Id" = p."SampleId"
+            JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
+            JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
+            WHERE p."DatasetId" = {datasetId} AND p."Status" = 'Accepted'
+            """, ct);
+        if (version.PairCount == 0) throw new InvalidOperationException($"'{datasetName}' has no accepted pairs to approve.");
+
+        version.ContentHash = await ComputeHashAsync(db, version.Id, ct);
+        var previous = await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Id != version.Id && !v.Deprecated)
+            .OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
+        if (previous?.ContentHash == version.ContentHash)
+            throw new InvalidOperationException($"Nothing changed since version {previous.Number} (same content hash); there is nothing new to approve.");
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        await audit.WriteAsync(actor.DisplayName(), "version.approve", $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
+        return ToSummary(version);
+    }
+
+    public async Task DeprecateAsync(int versionId, ClaimsPrincipal actor, string reason, CancellationToken ct = default)
+    {
+        actor.RequireLead("deprecate a dataset version");
+        if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException("Say why the version is deprecated.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var version = await db.DatasetVersions.FirstOrDefaultAsync(v => v.Id == versionId, ct) ?? throw new KeyNotFoundException($"There is no version {versionId}.");
+        if (version.Deprecated) throw new InvalidOperationException($"Version {version.Number} is already deprecated.");
+        (version.Deprecated, version.DeprecatedBy, version.DeprecatedAt, version.DeprecationReason) = (true, actor.DisplayName(), DateTime.UtcNow, reason.Trim());
+        await db.SaveChangesAsync(ct);
+        await audit.WriteAsync(actor.DisplayName(), "version.deprecate", $"dataset {version.DatasetId} v{version.Number}", reason.Trim(), ct);
+    }
+
+    public async Task<IReadOnlyList<VersionSummary>> ListAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var versions = await db.DatasetVersions.AsNoTracking().Where(v => v.DatasetId == datasetId).OrderByDescending(v => v.Number).ToListAsync(ct);
+        return versions.Select(ToSummary).ToList();
+    }
+
+    /// <summary>Recomputes a version's hash from its stored items: equal to the recorded hash unless the rows were tampered with.</summary>
+    public async Task<string> RecomputeHashAsync(int versionId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ComputeHashAsync(db, versionId, ct);
+    }
+
+    /// <summary>SHA-256 over every item in pair order; fields separated by U+001F, items ended by U+001E.</summary>
+    private static async Task<string> ComputeHashAsync(BpoDbContext db, int versionId, CancellationToken ct)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var items = db.DatasetVersionItems.AsNoTracking().Where(i => i.DatasetVersionId == versionId).OrderBy(i => i.PairId).AsAsyncEnumerable();
+        var builder = new StringBuilder();
+        await foreach (var i in items.WithCancellation(ct))
+        {
+            builder.Clear().AppendJoin('\u001f', i.PairId, i.SampleId, i.ImageHash, i.Prompt, i.ChosenKind, i.ChosenText, i.RejectedKind, i.RejectedMethod, i.RejectedText).Append('\u001e');
+            hash.AppendData(Encoding.UTF8.GetBytes(builder.ToString()));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static VersionSummary ToSummary(DatasetVersion v) =>
+        new(v.Id, v.DatasetId, v.Number, v.ContentHash, v.ApprovedBy, v.ApprovedAt, v.Notes, v.PairCount, v.Deprecated, v.DeprecationReason);
+}

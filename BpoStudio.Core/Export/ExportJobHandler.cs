@@ -1,0 +1,70 @@
+using System.Text.Json;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Export;
+
+/// <summary>Runs an export in the background. An interrupted export starts over on resume (its partial folder is discarded).</summary>
+public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ExportSource source, ExportRunner runner, AuditLog audit) : IJobHandler
+{
+    public JobKind Kind => JobKind.Export;
+
+    public async Task RunAsync(JobContext context, CancellationToken ct)
+    {
+        var parameters = JsonSerializer.Deserialize<ExportJobParameters>(context.ParametersJson) ?? throw new InvalidDataException("The export job has no parameters.");
+        var (record, plan) = await LoadAsync(parameters.ExportId, ct);
+        await context.SetTotalAsync(await source.CountPairsAsync(record.DatasetId, record.DatasetVersionId, ct), ct);
+        await SetStatusAsync(record.Id, ExportStatus.Running, null, ct);
+        try
+        {
+            var result = await runner.RunAsync(plan, record.FolderPath!, new SynchronousProgress(context), ct);
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.Exports.Where(e => e.Id == record.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(e => e.Status, ExportStatus.Completed)
+                .SetProperty(e => e.ZipPath, result.ZipPath)
+                .SetProperty(e => e.ManifestJson, JsonSerializer.Serialize(result.Manifest, ExportManifest.Json))
+                .SetProperty(e => e.PairsWritten, result.Manifest.Counts.Pairs)
+                .SetProperty(e => e.PairsSkipped, result.Manifest.Counts.Skipped)
+                .SetProperty(e => e.FinishedAt, DateTime.UtcNow), CancellationToken.None);
+            await context.ReportProgressAsync(result.Manifest.Counts.Pairs + result.Manifest.Counts.Skipped, CancellationToken.None);
+            await audit.WriteAsync(record.CreatedBy, "export.complete", $"export {record.Id}",
+                $"{result.Manifest.Counts.Pairs} pairs written, {result.Manifest.Counts.Skipped} skipped, {result.Folder}", CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+            await SetStatusAsync(record.Id, ExportStatus.Interrupted, "stopped before it finished; nothing was moved into place", CancellationToken.None);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            await SetStatusAsync(record.Id, ExportStatus.Failed, ex.Message, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private async Task<(ExportRecord Record, ExportPlan Plan)> LoadAsync(long exportId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var record = await db.Exports.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
+        var options = JsonSerializer.Deserialize<ExportOptions>(record.OptionsJson) ?? throw new InvalidDataException($"Export {exportId} has no options.");
+        var dataset = await db.Datasets.Where(d => d.Id == record.DatasetId).Select(d => d.Name).FirstAsync(ct);
+        DatasetVersion? version = record.DatasetVersionId is { } v ? await db.DatasetVersions.AsNoTracking().FirstAsync(x => x.Id == v, ct) : null;
+        var manifestVersion = version is null ? null : new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, version.ApprovedAt);
+        return (record, new ExportPlan(options, dataset, record.DatasetVersionId, manifestVersion, record.CreatedBy));
+    }
+
+    private async Task SetStatusAsync(long exportId, ExportStatus status, string? error, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Exports.Where(e => e.Id == exportId).ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, status).SetProperty(e => e.Error, error), ct);
+    }
+
+    // Progress<T> posts to the thread pool and may land after the job finished; report in order instead.
+    private sealed class SynchronousProgress(JobContext context) : IProgress<long>
+    {
+        public void Report(long value) => context.ReportProgressAsync(value, CancellationToken.None).GetAwaiter().GetResult();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+
+namespace BpoStudio.Core.Export;
+
+[JsonConverter(typeof(JsonStringEnumConverter<ExportFormat>))]
+public enum ExportFormat
+{
+    Trl,
+    LlamaFactory,
+    OpenAi,
+    Bpo,
+    Parquet,
+}
+
+/// <summary>Which negatives of a sample become pairs in the export.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NegativeSelection>))]
+public enum NegativeSelection
+{
+    All,
+    OnePerMethod,
+    BestRated,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ImageEncoding>))]
+public enum ImageEncoding
+{
+    Original,
+    Jpeg,
+    Png,
+    Webp,
+}
+
+/// <param name="VersionNumber">The approved version to export; null exports the current accepted pairs as a draft.</param>
+/// <param name="UseEditedTexts">Edited texts replace the originals (the default); false exports what was generated or imported.</param>
+/// <param name="ValidationFraction">Share of samples (not pairs, so no sample leaks across splits) put in the validation split.</param>
+/// <param name="MaxImageSide">Images with a longer side are downscaled and re-encoded.</param>
+/// <param name="CopyImages">False writes image paths without copying files (benchmarks); such an export is not self-contained.</param>
+public sealed record ExportOptions(
+    int DatasetId,
+    int? VersionNumber,
+    ExportFormat Format,
+    NegativeSelection Negatives = NegativeSelection.All,
+    bool UseEditedTexts = true,
+    double ValidationFraction = 0,
+    int Seed = 42,
+    int? MaxImageSide = null,
+    ImageEncoding ImageEncoding = ImageEncoding.Original,
+    bool CopyImages = true)
+{
+    public bool IsDraft => VersionNumber is null;
+
+    public void Validate()
+    {
+        if (ValidationFraction is < 0 or > 0.5) throw new ArgumentException($"The validation share must be between 0 and 0.5; it was {ValidationFraction}.");
+        if (MaxImageSide is < 16 or > 8192) throw new ArgumentException($"The maximum image side must be between 16 and 8192 pixels; it was {MaxImageSide}.");
+    }
+}
+
+public static class ExportFormats
+{
+    public static readonly IReadOnlyList<ExportFormat> All = Enum.GetValues<ExportFormat>();
+
+    public static string WireName(this ExportFormat format) => format switch
+    {
+        ExportFormat.Trl => "trl",
+        ExportFormat.LlamaFactory => "llama-factory",
+        ExportFormat.OpenAi => "openai",
+        ExportFormat.Bpo => "bpo",
+        ExportFormat.Parquet => "parquet",
+        _ => throw new ArgumentOutOfRangeException(nameof(format)),
+    };
+
+    public static string Title(this ExportFormat format) => format switch
+    {
+        ExportFormat.Trl => "TRL DPOTrainer (conversational JSONL)",
+        ExportFormat.LlamaFactory => "LLaMA-Factory (sharegpt ranking)",
+        ExportFormat.OpenAi => "OpenAI preference fine-tuning",
+        ExportFormat.Bpo => "BPO (prompt, image, completions)",
+        ExportFormat.Parquet => "Hugging Face Parquet (images embedded)",
+        _ => throw new ArgumentOutOfRangeException(nameof(format)),
+    };
+
+    public static ExportFormat Parse(string text)
+    {
+        foreach (var format in All)
+            if (string.Equals(format.WireName(), text, StringComparison.OrdinalIgnoreCase) || string.Equals(format.ToString(), text, StringComparison.OrdinalIgnoreCase))
+                return format;
+        throw new FormatException($"Unknown export format '{text}'; use one of {string.Join(", ", All.Select(f => f.WireName()))}.");
+    }
+}

@@ -1,0 +1,186 @@
+using System.IO.Compression;
+using BpoStudio.Core.Datasets;
+using System.Reflection;
+using System.Text.Json;
+using BpoStudio.Core.Storage;
+
+namespace BpoStudio.Core.Export;
+
+/// <param name="VersionId">The approved version's row id; null for a draft.</param>
+public sealed record ExportPlan(ExportOptions Options, string DatasetName, int? VersionId, ManifestVersion? Version, string? CreatedBy, bool MakeZip = true);
+
+public sealed record ExportResult(ExportManifest Manifest, string Folder, string? ZipPath);
+
+/// <summary>
+/// Writes an export into "<i>target</i>.partial", then moves it (and its zip) into place only when every file is
+/// written and flushed and the manifest is last: an interrupted export never leaves anything that looks complete.
+/// </summary>
+public sealed class ExportRunner(ExportSource source, ImageStore store)
+{
+    public const string PartialSuffix = ".partial";
+    public static readonly string AppVersion = typeof(ExportRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "dev";
+
+    public async Task<ExportResult> RunAsync(ExportPlan plan, string target, IProgress<long>? progress = null, CancellationToken ct = default)
+    {
+        var options = plan.Options;
+        options.Validate();
+        target = Path.GetFullPath(target);
+        if (Directory.Exists(target) || File.Exists(target)) throw new IOException($"{target} already exists; choose a new folder so no earlier export is overwritten.");
+        var partial = target + PartialSuffix;
+        var zipPartial = target + ".zip" + PartialSuffix;
+        DeletePartials(partial, zipPartial);
+        Directory.CreateDirectory(partial);
+        try
+        {
+            var manifest = await WriteAsync(plan, partial, progress, ct);
+            string? zip = null;
+            if (plan.MakeZip)
+            {
+                await Task.Run(() => ZipFile.CreateFromDirectory(partial, zipPartial, CompressionLevel.Fastest, includeBaseDirectory: false), ct);
+                zip = target + ".zip";
+            }
+            ct.ThrowIfCancellationRequested();
+            Directory.Move(partial, target);
+            if (zip is not null) File.Move(zipPartial, zip);
+            return new ExportResult(manifest, target, zip);
+        }
+        catch
+        {
+            DeletePartials(partial, zipPartial);
+            throw;
+        }
+    }
+
+    /// <summary>Removes what an export killed mid-way left behind.</summary>
+    public static void DeletePartials(params string[] paths)
+    {
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            if (File.Exists(path)) File.Delete(path);
+        }
+    }
+
+    private async Task<ExportManifest> WriteAsync(ExportPlan plan, string folder, IProgress<long>? progress, CancellationToken ct)
+    {
+        var options = plan.Options;
+        var format = options.Format;
+        var images = new ExportImages(store, folder, options with { CopyImages = options.CopyImages && ReferencesImageFiles(format) });
+        var needBytes = !ReferencesImageFiles(format);
+        var allowedTypes = format == ExportFormat.OpenAi ? LoaderRules.OpenAiImageTypes : null;
+        var counts = new ExportCounts();
+        var skipped = new List<SkippedRecord>();
+        var writers = new Dictionary<string, ExportWriter>();
+        try
+        {
+            await foreach (var sample in source.ReadAsync(options.DatasetId, plan.VersionId, options, ct))
+            {
+                counts.Samples++;
+                var (image, sampleProblem) = await ImageForAsync(images, sample, needBytes, allowedTypes, ct);
+                var passed = new List<ExportPair>(sample.Pairs.Count);
+                foreach (var pair in sample.Pairs)
+                {
+                    var reason = sampleProblem ?? LoaderRules.CheckPair(format, sample, pair, image);
+                    if (reason is null) passed.Add(pair);
+                    else Skip(counts, skipped, new SkippedRecord(pair.PairId, sample.SampleId, reason));
+                }
+                if (passed.Count == 0) continue;
+                var split = SplitOf(sample.SampleId, options);
+                if (!writers.TryGetValue(split, out var writer)) writers[split] = writer = ExportWriter.Create(format, folder, split);
+                await writer.WriteAsync(sample, passed, image, ct);
+                Count(counts, split, passed);
+                if (counts.Samples % 256 == 0) progress?.Report(counts.Pairs + counts.Skipped);
+            }
+            foreach (var writer in writers.Values) await writer.CompleteAsync(ct);
+        }
+        finally
+        {
+            foreach (var writer in writers.Values) await writer.DisposeAsync();
+        }
+        progress?.Report(counts.Pairs + counts.Skipped);
+        counts.Images = images.Count;
+        return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), counts, skipped, ct);
+    }
+
+    private static async Task<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportImages images, ExportSample sample, bool needBytes,
+        IReadOnlySet<string>? allowedTypes, CancellationToken ct)
+    {
+        if (LoaderRules.CheckSample(sample) is { } problem) return (null, problem);
+        if (sample.ImageHash is null) return (null, null);
+        try
+        {
+            return (await images.GetAsync(sample.ImageHash, sample.ImagePath, needBytes, allowedTypes, ct), null);
+        }
+        catch (ExportSkipException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    private static async Task<ExportManifest> FinishAsync(ExportPlan plan, string folder, List<string> dataFiles, ExportCounts counts, List<SkippedRecord> skipped, CancellationToken ct)
+    {
+        var format = plan.Options.Format;
+        var infoName = "bpostudio_" + new string(plan.DatasetName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        if (format == ExportFormat.LlamaFactory) await WriteDatasetInfoAsync(folder, infoName, dataFiles, ct);
+        var manifest = new ExportManifest
+        {
+            Format = format.WireName(), FormatTitle = format.Title(), Dataset = plan.DatasetName, Draft = plan.Options.IsDraft, Version = plan.Version,
+            Options = plan.Options, AppVersion = AppVersion, CreatedAt = DateTime.UtcNow, CreatedBy = plan.CreatedBy, Counts = counts,
+            Skipped = skipped, SkippedListTruncated = counts.Skipped > skipped.Count, HowToLoad = ExportReadme.HowToLoad(format, infoName, dataFiles),
+        };
+        await File.WriteAllTextAsync(Path.Combine(folder, "README.md"), ExportReadme.Render(manifest), ct);
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            manifest.Files.Add(await ExportManifest.DescribeAsync(folder, Path.GetRelativePath(folder, file), ct));
+        await using (var stream = new FileStream(Path.Combine(folder, ExportManifest.FileName), FileMode.CreateNew))
+        {
+            await JsonSerializer.SerializeAsync(stream, manifest, ExportManifest.Json, ct);
+            stream.Flush(flushToDisk: true);
+        }
+        return manifest;
+    }
+
+    private static async Task WriteDatasetInfoAsync(string folder, string infoName, List<string> dataFiles, CancellationToken ct)
+    {
+        var entries = dataFiles.ToDictionary(f => $"{infoName}_{Path.GetFileNameWithoutExtension(f)}", f => new
+        {
+            file_name = f,
+            formatting = "sharegpt",
+            ranking = true,
+            columns = new { messages = "conversations", chosen = "chosen", rejected = "rejected", images = "images" },
+        });
+        await File.WriteAllTextAsync(Path.Combine(folder, "dataset_info.json"), JsonSerializer.Serialize(entries, new JsonSerializerOptions { WriteIndented = true }), ct);
+    }
+
+    private static void Skip(ExportCounts counts, List<SkippedRecord> skipped, SkippedRecord record)
+    {
+        counts.Skipped++;
+        if (skipped.Count < ExportManifest.MaxSkippedListed) skipped.Add(record);
+    }
+
+    private static void Count(ExportCounts counts, string split, List<ExportPair> pairs)
+    {
+        counts.Pairs += pairs.Count;
+        counts.PairsBySplit[split] = counts.PairsBySplit.GetValueOrDefault(split) + pairs.Count;
+        foreach (var pair in pairs)
+        {
+            var kind = pair.Rejected.Kind.ToWire();
+            counts.ByRejectedKind[kind] = counts.ByRejectedKind.GetValueOrDefault(kind) + 1;
+            var method = pair.Rejected.Method ?? "unknown";
+            counts.ByRejectedMethod[method] = counts.ByRejectedMethod.GetValueOrDefault(method) + 1;
+            if (pair.Chosen.Edited || pair.Rejected.Edited) counts.EditedTexts++;
+        }
+    }
+
+    /// <summary>Deterministic per sample and seed, so a re-export puts every sample in the same split.</summary>
+    public static string SplitOf(long sampleId, ExportOptions options)
+    {
+        if (options.ValidationFraction <= 0) return "train";
+        var z = unchecked((ulong)sampleId * 0x9E3779B97F4A7C15UL ^ (ulong)options.Seed * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return (z >> 11) * (1.0 / (1UL << 53)) < options.ValidationFraction ? "validation" : "train";
+    }
+
+    private static bool ReferencesImageFiles(ExportFormat format) => format is ExportFormat.Trl or ExportFormat.LlamaFactory or ExportFormat.Bpo;
+}

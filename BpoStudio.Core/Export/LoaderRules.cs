@@ -1,0 +1,49 @@
+namespace BpoStudio.Core.Export;
+
+/// <summary>
+/// The checks each trainer's loader applies (see docs: formats), run before a record is written. LLaMA-Factory skips
+/// offending records silently and TRL crashes mid-epoch, so a failing record is left out and listed instead.
+/// </summary>
+public static class LoaderRules
+{
+    public const string ImagePlaceholder = "<image>";
+    public const long OpenAiMaxImageBytes = 10L * 1024 * 1024;
+    public const int OpenAiMaxImages = 10;
+    public static readonly IReadOnlySet<string> OpenAiImageTypes = new HashSet<string> { "image/jpeg", "image/png", "image/webp" };
+
+    /// <summary>Why the sample as a whole cannot be exported, or null.</summary>
+    public static string? CheckSample(ExportSample sample)
+    {
+        if (sample.ImageProblem is not null) return $"the image is flagged: {sample.ImageProblem}";
+        if (sample.ImagePath is not null && sample.ImageHash is null) return $"the image '{sample.ImagePath}' was never stored";
+        if (string.IsNullOrWhiteSpace(sample.Prompt)) return "the prompt is empty";
+        return null;
+    }
+
+    /// <summary>Why this pair would break <paramref name="format"/>'s loader, or null when it is fine.</summary>
+    public static string? CheckPair(ExportFormat format, ExportSample sample, ExportPair pair, ExportedImage? image)
+    {
+        if (string.IsNullOrWhiteSpace(pair.Chosen.Text)) return "the chosen answer is empty";
+        if (string.IsNullOrWhiteSpace(pair.Rejected.Text)) return "the rejected answer is empty";
+        if (format == ExportFormat.Bpo) return null; // BPO carries the texts as they are: the round trip must be lossless.
+        if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
+        if (Contains(pair.Chosen.Text)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
+        if (Contains(pair.Rejected.Text)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
+        if (Contains(sample.Prompt)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";
+        if (format == ExportFormat.OpenAi && image is not null)
+        {
+            if (!OpenAiImageTypes.Contains(image.ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {image.ContentType}";
+            if (image.ByteSize > OpenAiMaxImageBytes) return $"the image is {image.ByteSize / 1048576.0:0.0} MB; OpenAI allows 10 MB (set a maximum image side)";
+        }
+        return null;
+    }
+
+    public static int CountPlaceholders(string text)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(ImagePlaceholder, StringComparison.Ordinal); i >= 0; i = text.IndexOf(ImagePlaceholder, i + 1, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
+    private static bool Contains(string text) => text.Contains(ImagePlaceholder, StringComparison.Ordinal);
+}

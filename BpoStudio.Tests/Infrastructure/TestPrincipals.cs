@@ -1,0 +1,14 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
+
+namespace BpoStudio.Tests.Infrastructure;
+
+public static class TestPrincipals
+{
+    public static readonly ClaimsPrincipal Lead = Of("lead@example.test", Roles.Lead);
+    public static readonly ClaimsPrincipal Annotator = Of("ann@example.test", Roles.Annotator);
+    public static readonly ClaimsPrincipal Admin = Of("admin@example.test", Roles.Admin);
+
+    public static ClaimsPrincipal Of(string name, string role) =>
+        new(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, name), new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, role)], "test"));
+}
