@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BpoStudio.Core.Approval;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Jobs;
@@ -50,10 +49,7 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var record = await db.Exports.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
         var options = JsonSerializer.Deserialize<ExportOptions>(record.OptionsJson) ?? throw new InvalidDataException($"Export {exportId} has no options.");
-        var dataset = await db.Datasets.Where(d => d.Id == record.DatasetId).Select(d => d.Name).FirstAsync(ct);
-        DatasetVersion? version = record.DatasetVersionId is { } v ? await db.DatasetVersions.AsNoTracking().FirstAsync(x => x.Id == v, ct) : null;
-        var manifestVersion = version is null ? null : new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, version.ApprovedAt);
-        return (record, new ExportPlan(options, dataset, record.DatasetVersionId, manifestVersion, record.CreatedBy));
+        return (record, await runner.PlanAsync(options, record.CreatedBy, ct: ct));
     }
 
     private async Task SetStatusAsync(long exportId, ExportStatus status, string? error, CancellationToken ct)

@@ -1,8 +1,10 @@
 using System.IO.Compression;
+using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using System.Reflection;
 using System.Text.Json;
 using BpoStudio.Core.Storage;
+using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Export;
 
@@ -15,10 +17,23 @@ public sealed record ExportResult(ExportManifest Manifest, string Folder, string
 /// Writes an export into "<i>target</i>.partial", then moves it (and its zip) into place only when every file is
 /// written and flushed and the manifest is last: an interrupted export never leaves anything that looks complete.
 /// </summary>
-public sealed class ExportRunner(ExportSource source, ImageStore store)
+public sealed class ExportRunner(ExportSource source, ImageStore store, IDbContextFactory<BpoDbContext> dbFactory)
 {
     public const string PartialSuffix = ".partial";
     public static readonly string AppVersion = typeof(ExportRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "dev";
+
+    /// <summary>Resolves the dataset and the approved version the options name; refuses a deprecated version.</summary>
+    public async Task<ExportPlan> PlanAsync(ExportOptions options, string? createdBy, bool makeZip = true, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var dataset = await db.Datasets.Where(d => d.Id == options.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no dataset {options.DatasetId}.");
+        if (options.VersionNumber is not { } number) return new ExportPlan(options, dataset, null, null, createdBy, makeZip);
+        var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == options.DatasetId && v.Number == number, ct)
+            ?? throw new KeyNotFoundException($"'{dataset}' has no version {number}.");
+        if (version.Deprecated) throw new InvalidOperationException($"Version {number} of '{dataset}' is deprecated ({version.DeprecationReason}); export a current version.");
+        return new ExportPlan(options, dataset, version.Id, new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, version.ApprovedAt), createdBy, makeZip);
+    }
 
     public async Task<ExportResult> RunAsync(ExportPlan plan, string target, IProgress<long>? progress = null, CancellationToken ct = default)
     {

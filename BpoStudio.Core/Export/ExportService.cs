@@ -9,40 +9,30 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Export;
 
 /// <summary>Starts exports as background jobs (leads only) and lists them with their manifests.</summary>
-public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, JobService jobs, AuditLog audit, DataPaths paths)
+public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, JobService jobs, AuditLog audit, DataPaths paths)
 {
     public async Task<ExportRecord> StartAsync(ExportOptions options, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("export a dataset");
         options.Validate();
+        var plan = await runner.PlanAsync(options, actor.DisplayName(), ct: ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Id == options.DatasetId, ct)
-            ?? throw new KeyNotFoundException($"There is no dataset {options.DatasetId}.");
-        int? versionId = null;
-        if (options.VersionNumber is { } number)
-        {
-            var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == dataset.Id && v.Number == number, ct)
-                ?? throw new KeyNotFoundException($"'{dataset.Name}' has no version {number}.");
-            if (version.Deprecated) throw new InvalidOperationException($"Version {number} of '{dataset.Name}' is deprecated ({version.DeprecationReason}); export a current version.");
-            versionId = version.Id;
-        }
-
         var now = DateTime.UtcNow;
         var record = new ExportRecord
         {
-            DatasetId = dataset.Id, DatasetVersionId = versionId, IsDraft = versionId is null, Format = options.Format.WireName(),
+            DatasetId = options.DatasetId, DatasetVersionId = plan.VersionId, IsDraft = plan.VersionId is null, Format = options.Format.WireName(),
             OptionsJson = JsonSerializer.Serialize(options), Status = ExportStatus.Queued, CreatedBy = actor.DisplayName(), CreatedAt = now,
         };
         db.Exports.Add(record);
         await db.SaveChangesAsync(ct);
-        record.FolderPath = Path.Combine(paths.Exports, Slug(dataset.Name),
+        record.FolderPath = Path.Combine(paths.Exports, Slug(plan.DatasetName),
             $"{now:yyyyMMdd-HHmmss}-{record.Format}-{(options.VersionNumber is { } n ? $"v{n}" : "draft")}-{record.Id}");
         await db.SaveChangesAsync(ct);
 
-        var job = await jobs.CreateAsync(JobKind.Export, dataset.Id, JsonSerializer.Serialize(new ExportJobParameters(record.Id)), actor.DisplayName(), ct);
+        var job = await jobs.CreateAsync(JobKind.Export, options.DatasetId, JsonSerializer.Serialize(new ExportJobParameters(record.Id)), actor.DisplayName(), ct);
         record.JobId = job.Id;
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "export.start", $"{dataset.Name} {(options.VersionNumber is { } v ? $"v{v}" : "draft")}", record.OptionsJson, ct);
+        await audit.WriteAsync(actor.DisplayName(), "export.start", $"{plan.DatasetName} {(options.VersionNumber is { } v ? $"v{v}" : "draft")}", record.OptionsJson, ct);
         return record;
     }
 

@@ -1,0 +1,205 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Parquet;
+using Parquet.Serialization;
+
+namespace BpoStudio.Tests.Export;
+
+public class ExportRunnerTests : IAsyncLifetime
+{
+    private readonly TestDataFolder _out = new();
+    private CoreServices _core = null!;
+    private int _datasetId;
+    private VersionSummary _version = null!;
+    private long _placeholderPair, _flaggedSample;
+    private int _acceptedPairs;
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync();
+        _datasetId = await _core.SeedDemoAsync();
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        await db.Pairs.ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+        _acceptedPairs = await db.Pairs.CountAsync();
+        // Two records no trainer would survive: a negative with a literal <image>, and a sample whose image is flagged.
+        var pair = await db.Pairs.OrderBy(p => p.Id).FirstAsync();
+        _placeholderPair = pair.Id;
+        await db.Responses.Where(r => r.Id == pair.RejectedResponseId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "There is an <image> of a dog."));
+        _flaggedSample = await db.Samples.OrderByDescending(s => s.Id).Select(s => s.Id).FirstAsync();
+        await db.Samples.Where(s => s.Id == _flaggedSample).ExecuteUpdateAsync(s => s.SetProperty(x => x.ImageProblem, "image 'x.png' does not exist under the image root"));
+        _version = await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _out.Dispose();
+    }
+
+    [Theory]
+    [InlineData(ExportFormat.Trl)]
+    [InlineData(ExportFormat.LlamaFactory)]
+    [InlineData(ExportFormat.OpenAi)]
+    [InlineData(ExportFormat.Bpo)]
+    public async Task JsonFormats_PassTheirLoaderRules_AndListWhatWasLeftOut(ExportFormat format)
+    {
+        var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, format));
+        var manifest = result.Manifest;
+
+        var checkedRecords = format switch
+        {
+            ExportFormat.Trl => TrainerLoaderChecks.Trl(folder, "train.jsonl"),
+            ExportFormat.LlamaFactory => TrainerLoaderChecks.LlamaFactory(folder, "train.jsonl"),
+            ExportFormat.OpenAi => TrainerLoaderChecks.OpenAi(folder, "train.jsonl"),
+            _ => TrainerLoaderChecks.Bpo(folder, "train.jsonl"),
+        };
+        var flaggedPairs = 2; // the demo gives every sample two negatives
+        var skipped = format == ExportFormat.Bpo ? flaggedPairs : flaggedPairs + 1; // BPO keeps texts as they are
+        Assert.Equal(skipped, manifest.Counts.Skipped);
+        Assert.Equal(_acceptedPairs - skipped, manifest.Counts.Pairs);
+        Assert.Equal(format == ExportFormat.Bpo ? manifest.Counts.Samples - 1 : manifest.Counts.Pairs, checkedRecords);
+        Assert.All(manifest.Skipped.Where(s => s.SampleId == _flaggedSample), s => Assert.Contains("image is flagged", s.Reason));
+        if (format != ExportFormat.Bpo) Assert.Contains("literal <image>", manifest.Skipped.Single(s => s.PairId == _placeholderPair).Reason);
+        Assert.False(manifest.Draft);
+        Assert.Equal(_version.ContentHash, manifest.Version!.ContentHash);
+        Assert.Equal(manifest.Counts.Pairs, manifest.Counts.ByRejectedKind.Values.Sum());
+        await AssertManifestFilesMatchAsync(folder, manifest);
+        Assert.True(File.Exists(result.ZipPath));
+        Assert.Contains("How to load", await File.ReadAllTextAsync(Path.Combine(folder, "README.md")));
+        if (format == ExportFormat.LlamaFactory)
+        {
+            using var info = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, "dataset_info.json")));
+            var entry = info.RootElement.GetProperty("bpostudio_demo_shapes_train");
+            Assert.Equal("train.jsonl", entry.GetProperty("file_name").GetString());
+            Assert.True(entry.GetProperty("ranking").GetBoolean());
+            Assert.Equal("conversations", entry.GetProperty("columns").GetProperty("messages").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Parquet_ReadsBackWithEmbeddedImageBytesAndHuggingFaceFeatures()
+    {
+        var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Parquet));
+
+        await using (var reader = await ParquetReader.CreateAsync(Path.Combine(folder, "train.parquet")))
+        {
+            using var features = JsonDocument.Parse(reader.CustomMetadata["huggingface"]);
+            Assert.Equal("Image", features.RootElement.GetProperty("info").GetProperty("features").GetProperty("image").GetProperty("_type").GetString());
+            Assert.True(reader.RowGroupCount >= 2); // streamed in row groups, not one buffer
+        }
+        var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(Path.Combine(folder, "train.parquet"))).Data;
+        Assert.Equal(result.Manifest.Counts.Pairs, rows.Count);
+        Assert.False(Directory.Exists(Path.Combine(folder, "images"))); // self-contained: no image files beside it
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var hashes = await db.Samples.ToDictionaryAsync(s => s.Id, s => s.ImageHash);
+        Assert.All(rows, row => Assert.Equal(hashes[row.SampleId], Convert.ToHexStringLower(SHA256.HashData(row.Image!.Bytes!))));
+        Assert.All(rows, row => Assert.StartsWith("images/", row.Image!.Path));
+    }
+
+    [Fact]
+    public async Task Options_SelectNegatives_SplitDeterministically_AndKeepOriginalTexts()
+    {
+        var onePerMethod = (await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl, NegativeSelection.OnePerMethod), "one")).Result.Manifest;
+        // Both demo negatives come from the model-free injector, so one pair per sample remains.
+        Assert.Equal(onePerMethod.Counts.Samples, onePerMethod.Counts.Pairs + onePerMethod.Counts.Skipped);
+        Assert.Equal(["model-free-injection"], onePerMethod.Counts.ByRejectedMethod.Keys);
+
+        var split = new ExportOptions(_datasetId, 1, ExportFormat.Trl, ValidationFraction: 0.25, Seed: 7);
+        var first = (await ExportAsync(split, "split-a")).Result.Manifest;
+        var again = (await ExportAsync(split, "split-b")).Result.Manifest;
+        Assert.Equal(first.Counts.PairsBySplit, again.Counts.PairsBySplit);
+        Assert.InRange(first.Counts.PairsBySplit["validation"], 30, 110); // about a quarter of 276
+        Assert.Equal(File.ReadAllText(Path.Combine(_out.Path, "split-a", "validation.jsonl")), File.ReadAllText(Path.Combine(_out.Path, "split-b", "validation.jsonl")));
+    }
+
+    [Fact]
+    public async Task Draft_UsesEditedTextsUnlessAskedForTheOriginals()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var pair = await db.Pairs.OrderBy(p => p.Id).Skip(5).FirstAsync();
+        var original = await db.Responses.Where(r => r.Id == pair.RejectedResponseId).Select(r => r.Text).SingleAsync();
+        await _core.Get<BpoStudio.Core.Review.ReviewService>().EditAsync(pair.Id, pair.RowVersion, new("lead", "lead"), BpoStudio.Core.Review.PairSide.Rejected, "An edited negative.");
+        await db.Pairs.Where(p => p.Id == pair.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+
+        var (edited, editedFolder) = await ExportAsync(new ExportOptions(_datasetId, null, ExportFormat.LlamaFactory), "edited");
+        var (_, originalFolder) = await ExportAsync(new ExportOptions(_datasetId, null, ExportFormat.LlamaFactory, UseEditedTexts: false), "original");
+
+        Assert.True(edited.Manifest.Draft);
+        Assert.Equal(1, edited.Manifest.Counts.EditedTexts);
+        Assert.Contains("An edited negative.", await File.ReadAllTextAsync(Path.Combine(editedFolder, "train.jsonl")));
+        var originals = await File.ReadAllTextAsync(Path.Combine(originalFolder, "train.jsonl"));
+        Assert.DoesNotContain("An edited negative.", originals);
+        Assert.Contains(JsonSerializer.Serialize(original, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), originals);
+    }
+
+    [Fact]
+    public async Task MaxImageSide_ReencodesLargerImages()
+    {
+        var (_, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl, MaxImageSide: 64, ImageEncoding: ImageEncoding.Jpeg));
+        var images = Directory.GetFiles(Path.Combine(folder, "images"), "*", SearchOption.AllDirectories);
+        Assert.NotEmpty(images);
+        Assert.All(images, path =>
+        {
+            var (width, height, type) = BpoStudio.Core.Storage.ImageStore.Inspect(File.ReadAllBytes(path));
+            Assert.Equal("image/jpeg", type);
+            Assert.True(Math.Max(width, height) <= 64, $"{path} is {width}x{height}");
+        });
+    }
+
+    [Fact]
+    public async Task InterruptedExport_LeavesNothingThatLooksComplete()
+    {
+        var target = Path.Combine(_out.Path, "interrupted");
+        using var cts = new CancellationTokenSource();
+        var progress = new CallbackProgress(_ => cts.Cancel());
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _core.Get<ExportRunner>().RunAsync(
+            new ExportPlan(new ExportOptions(_datasetId, null, ExportFormat.Trl), "Demo shapes", null, null, "lead"), target, progress, cts.Token));
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_out.Path)); // no folder, no zip, no .partial leftovers
+    }
+
+    [Fact]
+    public async Task ExistingTarget_IsNeverOverwritten()
+    {
+        var target = Path.Combine(_out.Path, "taken");
+        Directory.CreateDirectory(target);
+        var error = await Assert.ThrowsAsync<IOException>(() => _core.Get<ExportRunner>().RunAsync(
+            new ExportPlan(new ExportOptions(_datasetId, null, ExportFormat.Trl), "Demo shapes", null, null, "lead"), target));
+        Assert.Contains("already exists", error.Message);
+    }
+
+    private async Task<(ExportResult Result, string Folder)> ExportAsync(ExportOptions options, string? name = null)
+    {
+        var target = Path.Combine(_out.Path, name ?? options.Format.WireName());
+        var runner = _core.Get<ExportRunner>();
+        var result = await runner.RunAsync(await runner.PlanAsync(options, "lead"), target);
+        Assert.False(Directory.Exists(target + ExportRunner.PartialSuffix));
+        return (result, result.Folder);
+    }
+
+    private static async Task AssertManifestFilesMatchAsync(string folder, ExportManifest manifest)
+    {
+        using var onDisk = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ExportManifest.FileName)));
+        var files = onDisk.RootElement.GetProperty("files").EnumerateArray().ToList();
+        Assert.Equal(Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Length - 1, files.Count); // all but the manifest itself
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(folder, file.GetProperty("path").GetString()!));
+            Assert.Equal(file.GetProperty("sha256").GetString(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Assert.Equal(file.GetProperty("bytes").GetInt64(), bytes.Length);
+        }
+        Assert.Equal(manifest.Counts.Pairs, onDisk.RootElement.GetProperty("counts").GetProperty("pairs").GetInt64());
+    }
+
+    private sealed class CallbackProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value) => report(value);
+    }
+}

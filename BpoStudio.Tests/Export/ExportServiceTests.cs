@@ -1,0 +1,87 @@
+using System.IO.Compression;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Export;
+
+public class ExportServiceTests : IAsyncLifetime
+{
+    private CoreServices _core = null!;
+    private int _datasetId;
+
+    private ExportService Exports => _core.Get<ExportService>();
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync();
+        _datasetId = await _core.SeedDemoAsync();
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        await db.Pairs.ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+    }
+
+    public async Task DisposeAsync() => await _core.DisposeAsync();
+
+    [Fact]
+    public async Task ExportJob_CompletesWithZipManifestAndAudit()
+    {
+        await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl), TestPrincipals.Lead);
+        Assert.Equal(ExportStatus.Queued, record.Status);
+
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
+
+        var done = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal(ExportStatus.Completed, done.Status);
+        Assert.Equal(278, done.PairsWritten);
+        Assert.Contains("\"contentHash\"", done.ManifestJson);
+        var zip = await Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Lead);
+        Assert.NotNull(zip);
+        using (var archive = ZipFile.OpenRead(zip))
+            Assert.Superset(new HashSet<string> { "manifest.json", "train.jsonl", "README.md" }, archive.Entries.Select(e => e.FullName).ToHashSet());
+        var job = await _core.Get<JobService>().GetAsync(record.JobId.Value);
+        Assert.Equal((JobStatus.Completed, 278L, 278L), (job!.Status, job.ItemsTotal, job.ItemsDone));
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "export.complete"));
+    }
+
+    [Fact]
+    public async Task InterruptedExportJob_IsMarkedInterrupted_AndAResumeStartsOverCleanly()
+    {
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.LlamaFactory), TestPrincipals.Lead);
+        using var host = new CancellationTokenSource();
+        using (_core.Get<JobProgressNotifier>().Subscribe(s => { if (s.Id == record.JobId && s.ItemsDone > 0) host.Cancel(); }))
+            await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, host.Token);
+
+        var stopped = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal(ExportStatus.Interrupted, stopped.Status);
+        Assert.False(Directory.Exists(stopped.FolderPath));
+        Assert.Null(await Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Lead));
+
+        await _core.Get<JobService>().ResumeAsync(record.JobId.Value);
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId.Value, CancellationToken.None);
+        var resumed = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal(ExportStatus.Completed, resumed.Status);
+        Assert.Equal(278, File.ReadLines(Path.Combine(resumed.FolderPath!, "train.jsonl")).Count());
+        Assert.False(Directory.Exists(resumed.FolderPath + ExportRunner.PartialSuffix));
+    }
+
+    [Fact]
+    public async Task OnlyLeadsExport_AndDeprecatedVersionsAreRefused()
+    {
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Annotator));
+        var version = await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+        await _core.Get<ApprovalService>().DeprecateAsync(version.Id, TestPrincipals.Lead, "bad batch");
+        var deprecated = await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.StartAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl), TestPrincipals.Lead));
+        Assert.Contains("deprecated", deprecated.Message);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Exports.StartAsync(new ExportOptions(_datasetId, 7, ExportFormat.Trl), TestPrincipals.Lead));
+
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Admin);
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Annotator));
+    }
+}

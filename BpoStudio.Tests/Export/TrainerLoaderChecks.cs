@@ -1,0 +1,105 @@
+using System.Text.Json;
+using BpoStudio.Core.Storage;
+
+namespace BpoStudio.Tests.Export;
+
+/// <summary>
+/// The rules the trainers' loaders enforce (docs/formats.md), restated independently of the exporter so a file the
+/// exporter believes valid is checked by a second reading. Each returns the number of records checked.
+/// </summary>
+public static class TrainerLoaderChecks
+{
+    public static int Trl(string folder, string file) => EachLine(folder, file, (record, where) =>
+    {
+        Assert.Equal(["chosen", "images", "prompt", "rejected"], record.EnumerateObject().Select(p => p.Name).Order());
+        var images = record.GetProperty("images").EnumerateArray().Select(i => i.GetString()!).ToList();
+        var imageParts = 0;
+        foreach (var (name, allowImages) in new[] { ("prompt", true), ("chosen", false), ("rejected", false) })
+            foreach (var message in record.GetProperty(name).EnumerateArray())
+            {
+                Assert.Contains(message.GetProperty("role").GetString(), new[] { "system", "user", "assistant", "tool" });
+                foreach (var part in message.GetProperty("content").EnumerateArray())
+                {
+                    Assert.False(part.TryGetProperty("image", out _), $"{where}: an 'image' key inside a content part");
+                    var type = part.GetProperty("type").GetString();
+                    if (type == "image") { Assert.True(allowImages, $"{where}: image part in {name}"); imageParts++; }
+                    else Assert.Equal("text", type);
+                }
+            }
+        Assert.True(imageParts == images.Count, $"{where}: {imageParts} image parts but {images.Count} images");
+        Assert.Equal("assistant", record.GetProperty("chosen")[0].GetProperty("role").GetString());
+        AssertFilesExist(folder, images, where);
+    });
+
+    public static int LlamaFactory(string folder, string file) => EachLine(folder, file, (record, where) =>
+    {
+        var turns = record.GetProperty("conversations").EnumerateArray().ToList();
+        Assert.True(turns.Count % 2 == 1, $"{where}: conversations must have an odd number of turns");
+        for (var i = 0; i < turns.Count; i++)
+            Assert.Equal(i % 2 == 0 ? "human" : "gpt", turns[i].GetProperty("from").GetString());
+        Assert.Equal(JsonValueKind.Object, record.GetProperty("chosen").ValueKind);
+        Assert.Equal(JsonValueKind.Object, record.GetProperty("rejected").ValueKind);
+        var images = record.GetProperty("images").EnumerateArray().Select(i => i.GetString()!).ToList();
+        var prompt = string.Concat(turns.Select(t => t.GetProperty("value").GetString()));
+        foreach (var side in new[] { "chosen", "rejected" })
+            Assert.True(Placeholders(prompt + record.GetProperty(side).GetProperty("value").GetString()) == images.Count, $"{where}: <image> count differs from images in prompt+{side}");
+        AssertFilesExist(folder, images, where);
+    });
+
+    public static int OpenAi(string folder, string file) => EachLine(folder, file, (record, where) =>
+    {
+        var messages = record.GetProperty("input").GetProperty("messages").EnumerateArray().ToList();
+        var images = 0;
+        foreach (var message in messages)
+        {
+            if (message.GetProperty("content").ValueKind == JsonValueKind.String) continue;
+            foreach (var part in message.GetProperty("content").EnumerateArray())
+            {
+                if (part.GetProperty("type").GetString() != "image_url") continue;
+                Assert.NotEqual("assistant", message.GetProperty("role").GetString());
+                var url = part.GetProperty("image_url").GetProperty("url").GetString()!;
+                Assert.Matches("^data:image/(jpeg|png|webp);base64,", url);
+                var bytes = Convert.FromBase64String(url[(url.IndexOf(',') + 1)..]);
+                Assert.True(bytes.Length <= 10 * 1024 * 1024, $"{where}: image over 10 MB");
+                Assert.StartsWith("image/", ImageStore.Inspect(bytes).ContentType);
+                images++;
+            }
+        }
+        Assert.True(images <= 10, $"{where}: more than 10 images");
+        foreach (var side in new[] { "preferred_output", "non_preferred_output" })
+        {
+            var output = record.GetProperty(side).EnumerateArray().Single();
+            Assert.Equal("assistant", output.GetProperty("role").GetString());
+            Assert.Equal(JsonValueKind.String, output.GetProperty("content").ValueKind);
+        }
+    });
+
+    public static int Bpo(string folder, string file) => EachLine(folder, file, (record, where) =>
+    {
+        Assert.False(string.IsNullOrWhiteSpace(record.GetProperty("prompt").GetString()));
+        var completions = record.GetProperty("completions").EnumerateArray().ToList();
+        Assert.Contains(completions, c => c.GetProperty("type").GetString() == "gt" && c.GetProperty("score").GetDouble() == 1);
+        Assert.All(completions, c => Assert.Contains(c.GetProperty("type").GetString(), new[] { "gt", "gt-rephrased", "llm-hal", "mllm-hal", "manual" }));
+        if (record.TryGetProperty("image", out var image)) AssertFilesExist(Path.Combine(folder, "images"), [image.GetString()!], where);
+    });
+
+    public static int Placeholders(string text) => (text.Length - text.Replace("<image>", "", StringComparison.Ordinal).Length) / "<image>".Length;
+
+    private static int EachLine(string folder, string file, Action<JsonElement, string> check)
+    {
+        var count = 0;
+        foreach (var (line, number) in File.ReadLines(Path.Combine(folder, file)).Select((l, i) => (l, i + 1)))
+        {
+            using var document = JsonDocument.Parse(line);
+            check(document.RootElement, $"{file} line {number}");
+            count++;
+        }
+        return count;
+    }
+
+    private static void AssertFilesExist(string folder, IEnumerable<string> relativePaths, string where)
+    {
+        foreach (var path in relativePaths)
+            Assert.True(File.Exists(Path.Combine(folder, path)), $"{where}: {path} is not in the export");
+    }
+}
