@@ -63,6 +63,7 @@ public static class WebExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapImageEndpoints();
         app.MapAccountEndpoints();
+        app.MapExportEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -1,0 +1,45 @@
+using System.IO.Compression;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public class ExportBrowserTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task LeadExportsADraft_AndDownloadsTheZip()
+    {
+        await using (var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Pairs.Where(p => p.Status == PairStatus.Pending).OrderBy(p => p.Id).Take(30)
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Export" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Export" })).ToBeVisibleAsync();
+
+        await page.GetByTestId("start-export").ClickAsync();
+
+        await Assertions.Expect(page.Locator("[data-testid^=export-status-]").First).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("[data-testid^=download-]").First.ClickAsync());
+        var zipPath = Path.Combine(Path.GetTempPath(), $"bpostudio-export-{Guid.NewGuid():N}.zip");
+        await download.SaveAsAsync(zipPath);
+        try
+        {
+            using var archive = ZipFile.OpenRead(zipPath);
+            var names = archive.Entries.Select(e => e.FullName).ToList();
+            Assert.Contains("manifest.json", names);
+            Assert.Contains("train.jsonl", names);
+            using var manifest = new StreamReader(archive.GetEntry("manifest.json")!.Open());
+            Assert.Contains("\"draft\": true", await manifest.ReadToEndAsync());
+        }
+        finally
+        {
+            File.Delete(zipPath);
+        }
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export.png") });
+    }
+}
