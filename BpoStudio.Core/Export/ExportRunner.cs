@@ -28,7 +28,12 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dataset = await db.Datasets.Where(d => d.Id == options.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
             ?? throw new KeyNotFoundException($"There is no dataset {options.DatasetId}.");
-        if (options.VersionNumber is not { } number) return new ExportPlan(options, dataset, null, null, createdBy, makeZip);
+        if (options.VersionNumber is not { } number)
+        {
+            if (await source.CountPairsAsync(options.DatasetId, null, ct) == 0)
+                throw new InvalidOperationException($"'{dataset}' has no accepted pairs to export yet.");
+            return new ExportPlan(options, dataset, null, null, createdBy, makeZip);
+        }
         var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == options.DatasetId && v.Number == number, ct)
             ?? throw new KeyNotFoundException($"'{dataset}' has no version {number}.");
         if (version.Deprecated) throw new InvalidOperationException($"Version {number} of '{dataset}' is deprecated ({version.DeprecationReason}); export a current version.");

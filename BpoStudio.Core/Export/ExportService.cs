@@ -9,15 +9,13 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Export;
 
 /// <summary>Starts exports as background jobs (leads only) and lists them with their manifests.</summary>
-public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, ExportSource source, JobService jobs, AuditLog audit, DataPaths paths)
+public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, JobService jobs, AuditLog audit, DataPaths paths)
 {
     public async Task<ExportRecord> StartAsync(ExportOptions options, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("export a dataset");
         options.Validate();
         var plan = await runner.PlanAsync(options, actor.DisplayName(), ct: ct);
-        if (await source.CountPairsAsync(options.DatasetId, plan.VersionId, ct) == 0)
-            throw new InvalidOperationException($"'{plan.DatasetName}' has no accepted pairs to export yet.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = DateTime.UtcNow;
         var record = new ExportRecord

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.Json;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+
+namespace BpoStudio.Cli;
+
+/// <summary><c>export</c>: write an approved version (or a draft) in a trainer's format, atomically, with a manifest.</summary>
+internal sealed class ExportVerb : ICliVerb
+{
+    public string Name => "export";
+    public string Usage => "export --dataset <name> --format <format> --out <folder> [--version <n>|draft] [--negatives all|one-per-method|best-rated] " +
+        "[--original-texts] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
+    public string Summary => "Export trl, llama-factory, openai, bpo or parquet; the latest approved version unless --version is given.";
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip" };
+
+    public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
+    {
+        var name = args.Required("dataset");
+        var format = Parse(() => ExportFormats.Parse(args.Required("format")));
+        var target = args.Required("out");
+        var dataset = (await services.GetRequiredService<DatasetQueries>().ListAsync(ct)).FirstOrDefault(d => d.Name == name)
+            ?? throw new CliFailureException($"There is no dataset '{name}'.");
+        var options = new ExportOptions(dataset.Id, await VersionAsync(services, dataset, args.Option("version"), ct), format,
+            Negatives(args.Option("negatives")), !args.Flag("original-texts"), Number(args, "validation", 0.0), (int)Number(args, "seed", 42.0),
+            args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")));
+        var runner = services.GetRequiredService<ExportRunner>();
+        ExportResult result;
+        try
+        {
+            options.Validate();
+            result = await runner.RunAsync(await runner.PlanAsync(options, "cli", makeZip: !args.Flag("no-zip"), ct), target, ct: ct);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException or IOException)
+        {
+            throw new CliFailureException(ex.Message);
+        }
+        await services.GetRequiredService<AuditLog>().WriteAsync("cli", "export.complete", $"{dataset.Name} {result.Manifest.Format}", result.Folder, ct);
+
+        var counts = result.Manifest.Counts;
+        if (args.Flag("json"))
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(new { result.Folder, result.ZipPath, counts.Pairs, SkippedCount = counts.Skipped, counts.PairsBySplit, result.Manifest.Skipped }, ExportManifest.Json));
+            return 0;
+        }
+        await output.WriteLineAsync($"{result.Manifest.FormatTitle}: {counts.Pairs:N0} pairs from {counts.Samples:N0} samples written to {result.Folder}" +
+            $"{(result.ZipPath is null ? "" : $" (and {Path.GetFileName(result.ZipPath)})")}; {counts.Skipped:N0} left out{(result.Manifest.Draft ? "; DRAFT" : "")}.");
+        foreach (var skipped in result.Manifest.Skipped.Take(20)) await output.WriteLineAsync($"  left out pair {skipped.PairId}: {skipped.Reason}");
+        return 0;
+    }
+
+    private static async Task<int?> VersionAsync(IServiceProvider services, DatasetSummary dataset, string? option, CancellationToken ct)
+    {
+        if (string.Equals(option, "draft", StringComparison.OrdinalIgnoreCase)) return null;
+        if (option is not null) return int.TryParse(option, out var number) ? number : throw new CliUsageException($"--version must be a number or 'draft', not '{option}'");
+        var latest = (await services.GetRequiredService<ApprovalService>().ListAsync(dataset.Id, ct)).FirstOrDefault(v => !v.Deprecated);
+        return latest?.Number ?? throw new CliFailureException($"'{dataset.Name}' has no approved version; approve one or pass --version draft.");
+    }
+
+    private static NegativeSelection Negatives(string? option) => option switch
+    {
+        null or "all" => NegativeSelection.All,
+        "one-per-method" => NegativeSelection.OnePerMethod,
+        "best-rated" => NegativeSelection.BestRated,
+        _ => throw new CliUsageException($"--negatives must be all, one-per-method or best-rated, not '{option}'"),
+    };
+
+    private static ImageEncoding Encoding(string? option) => option switch
+    {
+        null or "original" => ImageEncoding.Original,
+        "jpeg" or "jpg" => ImageEncoding.Jpeg,
+        "png" => ImageEncoding.Png,
+        "webp" => ImageEncoding.Webp,
+        _ => throw new CliUsageException($"--image-format must be jpeg, png or webp, not '{option}'"),
+    };
+
+    private static double Number(CliArguments args, string name, double fallback) =>
+        args.Option(name) is not { } text ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new CliUsageException($"--{name} must be a number, not '{text}'");
+
+    private static T Parse<T>(Func<T> parse)
+    {
+        try
+        {
+            return parse();
+        }
+        catch (FormatException ex)
+        {
+            throw new CliUsageException(ex.Message);
+        }
+    }
+}
