@@ -67,6 +67,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Import.DatasetImporter>();
         services.AddSingleton<Benchmarks.ImagingBenchmark>();
         services.AddSingleton<Benchmarks.ImportBenchmark>();
+        services.AddSingleton<Benchmarks.ExportBenchmark>();
 
         services.AddSingleton<Jobs.JobQueue>();
         services.AddSingleton<Jobs.JobProgressNotifier>();

@@ -24,6 +24,13 @@ public static class ResponseKindNames
 
     public static bool TryParse(string? wire, out ResponseKind kind)
     {
+        // Exact wire names first: exports parse two per pair, a million pairs at a time.
+        switch (wire)
+        {
+            case "gt": kind = ResponseKind.Gt; return true;
+            case "llm-hal": kind = ResponseKind.LlmHal; return true;
+            case "mllm-hal": kind = ResponseKind.MllmHal; return true;
+        }
         switch (wire?.Trim().ToLowerInvariant())
         {
             case "gt": kind = ResponseKind.Gt; return true;

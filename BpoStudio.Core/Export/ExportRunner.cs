@@ -3,6 +3,7 @@ using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using System.Reflection;
 using System.Text.Json;
+using System.Threading.Channels;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -91,9 +92,24 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         var counts = new ExportCounts();
         var skipped = new List<SkippedRecord>();
         var writers = new Dictionary<string, ExportWriter>();
+        // Reading (SQLite) and formatting overlap: a reader task fills a bounded channel that this loop drains.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var samples = Channel.CreateBounded<ExportSample>(new BoundedChannelOptions(512) { SingleReader = true, SingleWriter = true });
+        var reading = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var sample in source.ReadAsync(options.DatasetId, plan.VersionId, options, stop.Token)) await samples.Writer.WriteAsync(sample, stop.Token);
+                samples.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                samples.Writer.Complete(ex);
+            }
+        }, stop.Token);
         try
         {
-            await foreach (var sample in source.ReadAsync(options.DatasetId, plan.VersionId, options, ct))
+            await foreach (var sample in samples.Reader.ReadAllAsync(ct))
             {
                 counts.Samples++;
                 var (image, sampleProblem) = await ImageForAsync(images, sample, needBytes, allowedTypes, ct);
@@ -115,11 +131,14 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         }
         finally
         {
+            await stop.CancelAsync();
+            await reading.ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var writer in writers.Values) await writer.DisposeAsync();
         }
         progress?.Report(counts.Pairs + counts.Skipped);
         counts.Images = images.Count;
-        return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), counts, skipped, ct);
+        var described = writers.Values.Select(w => w.Description).OfType<ManifestFile>().ToDictionary(f => f.Path);
+        return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), described, counts, skipped, ct);
     }
 
     private static async Task<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportImages images, ExportSample sample, bool needBytes,
@@ -137,7 +156,8 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         }
     }
 
-    private static async Task<ExportManifest> FinishAsync(ExportPlan plan, string folder, List<string> dataFiles, ExportCounts counts, List<SkippedRecord> skipped, CancellationToken ct)
+    private static async Task<ExportManifest> FinishAsync(ExportPlan plan, string folder, List<string> dataFiles, Dictionary<string, ManifestFile> described,
+        ExportCounts counts, List<SkippedRecord> skipped, CancellationToken ct)
     {
         var format = plan.Options.Format;
         var infoName = "bpostudio_" + new string(plan.DatasetName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
@@ -149,8 +169,8 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
             Skipped = skipped, SkippedListTruncated = counts.Skipped > skipped.Count, HowToLoad = ExportReadme.HowToLoad(format, infoName, dataFiles),
         };
         await File.WriteAllTextAsync(Path.Combine(folder, "README.md"), ExportReadme.Render(manifest), ct);
-        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            manifest.Files.Add(await ExportManifest.DescribeAsync(folder, Path.GetRelativePath(folder, file), ct));
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
+            manifest.Files.Add(described.GetValueOrDefault(file) ?? await ExportManifest.DescribeAsync(folder, file, ct));
         await using (var stream = new FileStream(Path.Combine(folder, ExportManifest.FileName), FileMode.CreateNew))
         {
             await JsonSerializer.SerializeAsync(stream, manifest, ExportManifest.Json, ct);

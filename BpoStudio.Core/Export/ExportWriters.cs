@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Security.Cryptography;
 using System.Text.Json;
 using BpoStudio.Core.Datasets;
 
@@ -7,6 +9,9 @@ namespace BpoStudio.Core.Export;
 public abstract class ExportWriter : IAsyncDisposable
 {
     public abstract string FileName { get; }
+
+    /// <summary>Size and hash when the writer computed them while writing; null means the manifest reads the file back.</summary>
+    public virtual ManifestFile? Description => null;
 
     public abstract Task WriteAsync(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image, CancellationToken ct);
 
@@ -26,30 +31,39 @@ public abstract class ExportWriter : IAsyncDisposable
     };
 }
 
-/// <summary>One JSON object per line, written straight into a buffered file stream.</summary>
+/// <summary>One JSON object per line, formatted into a reused buffer and written to the file a megabyte at a time.</summary>
 public abstract class JsonLinesWriter : ExportWriter
 {
+    private const int ChunkBytes = 1 << 20;
     private readonly FileStream _file;
+    private readonly ArrayBufferWriter<byte> _buffer = new(2 * ChunkBytes);
     private readonly Utf8JsonWriter _json;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _bytes;
+    private ManifestFile? _description;
 
     protected JsonLinesWriter(string folder, string split)
     {
         FileName = split + ".jsonl";
-        _file = new FileStream(Path.Combine(folder, FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
-        _json = new Utf8JsonWriter(_file, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _file = new FileStream(Path.Combine(folder, FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     public override string FileName { get; }
+
+    public override ManifestFile? Description => _description;
 
     public override async Task WriteAsync(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image, CancellationToken ct)
     {
         foreach (var record in Records(sample, pairs))
         {
             WriteRecord(_json, sample, record, image);
-            await _json.FlushAsync(ct);
+            _json.Flush();
             _json.Reset();
-            _file.WriteByte((byte)'\n');
+            _buffer.GetSpan(1)[0] = (byte)'\n';
+            _buffer.Advance(1);
         }
+        if (_buffer.WrittenCount >= ChunkBytes) await DrainAsync(ct);
     }
 
     /// <summary>The units written as lines: one per pair by default.</summary>
@@ -59,15 +73,24 @@ public abstract class JsonLinesWriter : ExportWriter
 
     public override async Task CompleteAsync(CancellationToken ct)
     {
-        await _json.FlushAsync(ct);
-        await _file.FlushAsync(ct);
+        await DrainAsync(ct);
         _file.Flush(flushToDisk: true);
+        _description = new ManifestFile(FileName, _bytes, Convert.ToHexStringLower(_hash.GetHashAndReset()));
+    }
+
+    private async Task DrainAsync(CancellationToken ct)
+    {
+        _hash.AppendData(_buffer.WrittenSpan);
+        _bytes += _buffer.WrittenCount;
+        await _file.WriteAsync(_buffer.WrittenMemory, ct);
+        _buffer.ResetWrittenCount();
     }
 
     public override async ValueTask DisposeAsync()
     {
         await _json.DisposeAsync();
         await _file.DisposeAsync();
+        _hash.Dispose();
         GC.SuppressFinalize(this);
     }
 

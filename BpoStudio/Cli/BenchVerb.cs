@@ -10,7 +10,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
     public bool UsesDatabase => false;
@@ -31,6 +31,11 @@ internal sealed class BenchVerb : ICliVerb
                 var records = ParsePositive(args.Option("records") ?? "1000000", "records");
                 await WithThrowawayDataAsync(async scratch =>
                     WriteImport(output, await scratch.GetRequiredService<ImportBenchmark>().RunAsync(records, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct), json), ct);
+                return 0;
+            case "export":
+                var exportPairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
+                await WithThrowawayDataAsync(async scratch =>
+                    WriteExport(output, await scratch.GetRequiredService<ExportBenchmark>().RunAsync(exportPairs, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct), json), ct);
                 return 0;
             case "imaging":
                 var iterations = (int)ParsePositive(args.Option("iterations") ?? "20", "iterations");
@@ -70,6 +75,20 @@ internal sealed class BenchVerb : ICliVerb
         output.WriteLine($"  accept + next      p50 {r.AcceptAndNext.P50Ms,8:0.00} ms   p95 {r.AcceptAndNext.P95Ms,8:0.00} ms   p99 {r.AcceptAndNext.P99Ms,8:0.00} ms   (target p95 < 50 ms, n={r.AcceptAndNext.Samples})");
         output.WriteLine($"  baseline lookup    p50 {r.BaselineLookup.P50Ms,8:0.00} ms   p95 {r.BaselineLookup.P95Ms,8:0.00} ms   p99 {r.BaselineLookup.P99Ms,8:0.00} ms");
         output.WriteLine($"  ratio p95 accept+next / baseline lookup: {r.P95RatioToBaseline:0.0}x   targets met: {(meets ? "yes" : "no")}");
+    }
+
+    private static void WriteExport(TextWriter output, ExportBenchmarkResult r, bool json)
+    {
+        bool? meets = r.Pairs < 1_000_000 ? null : r.ExportSeconds < 30 && r.RatioToRawWrite >= 0.5;
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "export", r.Pairs, r.SetupSeconds, r.ApproveSeconds, r.ExportSeconds, r.PairsPerSecond, r.Megabytes, r.MegabytesPerSecond, r.RawWriteSeconds, r.RawMegabytesPerSecond, r.RatioToRawWrite, targets = new { secondsFor1M = 30, ratioToRawWrite = 0.5 }, meetsTargets = meets }, Json));
+            return;
+        }
+        output.WriteLine($"bench export: {r.Pairs:N0} accepted pairs to TRL JSONL, no image copying (set up in {r.SetupSeconds:0.0} s, approved in {r.ApproveSeconds:0.0} s)");
+        output.WriteLine($"  export      {r.ExportSeconds,8:0.0} s   {r.PairsPerSecond,10:N0} pairs/s   {r.MegabytesPerSecond,8:0.0} MB/s   ({r.Megabytes:0} MB)");
+        output.WriteLine($"  raw write   {r.RawWriteSeconds,8:0.0} s   {"",10}           {r.RawMegabytesPerSecond,8:0.0} MB/s   (same bytes, same flush to disk)");
+        output.WriteLine($"  export rate / raw write rate: {r.RatioToRawWrite:0.00}   targets (1M < 30 s, >= 0.5 of raw) met: {meets switch { null => "n/a below 1M pairs", true => "yes", false => "no" }}");
     }
 
     private static void WriteImport(TextWriter output, ImportBenchmarkResult r, bool json)

@@ -193,6 +193,8 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.HasIndex("DatasetVersionId", "PairId");
 
+                    b.HasIndex("DatasetVersionId", "SampleId", "PairId");
+
                     b.ToTable("DatasetVersionItems");
                 });
 

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace BpoStudio.Core.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class VersionsExportsSourcePrompt : Migration
+    public partial class VersionsAndExports : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -88,11 +88,20 @@ namespace BpoStudio.Core.Data.Migrations
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0L);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetVersionItems_DatasetVersionId_SampleId_PairId",
+                table: "DatasetVersionItems",
+                columns: new[] { "DatasetVersionId", "SampleId", "PairId" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_DatasetVersionItems_DatasetVersionId_SampleId_PairId",
+                table: "DatasetVersionItems");
+
             migrationBuilder.DropColumn(
                 name: "SourceIdGenerated",
                 table: "Samples");

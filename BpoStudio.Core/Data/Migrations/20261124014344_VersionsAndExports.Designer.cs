@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace BpoStudio.Core.Data.Migrations
 {
     [DbContext(typeof(BpoDbContext))]
-    [Migration("20261124012331_VersionsExportsSourcePrompt")]
-    partial class VersionsExportsSourcePrompt
+    [Migration("20261124014344_VersionsAndExports")]
+    partial class VersionsAndExports
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -195,6 +195,8 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("DatasetVersionId", "PairId");
+
+                    b.HasIndex("DatasetVersionId", "SampleId", "PairId");
 
                     b.ToTable("DatasetVersionItems");
                 });

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Text;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Core.Import;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Benchmarks;
+
+public sealed record ExportBenchmarkResult(long Pairs, double SetupSeconds, double ApproveSeconds, double ExportSeconds, double PairsPerSecond,
+    double Megabytes, double MegabytesPerSecond, double RawWriteSeconds, double RawMegabytesPerSecond, double RatioToRawWrite);
+
+/// <summary>
+/// <c>bench export</c>: N accepted pairs (text only, so no image copying) approved into a version and exported to TRL
+/// JSONL, against copying the exported bytes raw into a new file in the same run (both flushed to disk).
+/// </summary>
+public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<BpoDbContext> dbFactory, ApprovalService approvals, ExportRunner runner)
+{
+    private static readonly ClaimsPrincipal BenchLead = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "bench"), new Claim(ClaimTypes.Role, Roles.Lead)], "bench"));
+
+    public async Task<ExportBenchmarkResult> RunAsync(long pairs, string scratchFolder, CancellationToken ct = default)
+    {
+        var setup = Stopwatch.StartNew();
+        var source = Path.Combine(scratchFolder, "bench-bpo.jsonl");
+        await WriteSyntheticFileAsync(source, (pairs + 1) / 2, ct);
+        await importer.ImportAsync(new ImportRequest(source, "bench-export", null), ct: ct);
+        var datasetId = await DatasetIdAsync(ct);
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            await db.Pairs.Where(p => p.DatasetId == datasetId).OrderBy(p => p.Id).Skip((int)Math.Min(pairs, int.MaxValue))
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Rejected), ct);
+            await db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted), ct);
+        }
+        File.Delete(source);
+        setup.Stop();
+
+        var approve = Stopwatch.StartNew();
+        var version = await approvals.ApproveAsync(datasetId, BenchLead, "bench", ct);
+        approve.Stop();
+
+        var target = Path.Combine(scratchFolder, "bench-export");
+        var options = new ExportOptions(datasetId, version.Number, ExportFormat.Trl, CopyImages: false);
+        var export = Stopwatch.StartNew();
+        var result = await runner.RunAsync(await runner.PlanAsync(options, "bench", makeZip: false, ct), target, ct: ct);
+        export.Stop();
+        if (result.Manifest.Counts.Pairs != pairs) throw new InvalidOperationException($"The benchmark exported {result.Manifest.Counts.Pairs:N0} of {pairs:N0} pairs.");
+
+        var file = Path.Combine(target, "train.jsonl");
+        var bytes = new FileInfo(file).Length;
+        var raw = Stopwatch.StartNew();
+        await CopyRawAsync(file, Path.Combine(scratchFolder, "raw.jsonl"), ct);
+        raw.Stop();
+        var megabytes = bytes / 1e6;
+        return new ExportBenchmarkResult(pairs, setup.Elapsed.TotalSeconds, approve.Elapsed.TotalSeconds, export.Elapsed.TotalSeconds, pairs / export.Elapsed.TotalSeconds,
+            megabytes, megabytes / export.Elapsed.TotalSeconds, raw.Elapsed.TotalSeconds, megabytes / raw.Elapsed.TotalSeconds, raw.Elapsed.TotalSeconds / export.Elapsed.TotalSeconds);
+    }
+
+    private async Task<int> DatasetIdAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Datasets.Where(d => d.Name == "bench-export").Select(d => d.Id).SingleAsync(ct);
+    }
+
+    // The same bytes, the same buffer size and the same flush to disk as the exporter's writer.
+    private static async Task CopyRawAsync(string from, string to, CancellationToken ct)
+    {
+        await using var input = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        await using var output = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        await input.CopyToAsync(output, 1 << 20, ct);
+        await output.FlushAsync(ct);
+        output.Flush(flushToDisk: true);
+    }
+
+    private static async Task WriteSyntheticFileAsync(string path, long records, CancellationToken ct)
+    {
+        await using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        for (long i = 0; i < records; i++)
+        {
+            await writer.WriteLineAsync($$"""{"id":"{{i:D9}}","prompt":"What is the person in picture {{i}} doing?","completions":[{"score":1,"response":"The person in picture {{i}} is riding a red bicycle along a quiet street next to two parked cars.","type":"gt"},{"score":0,"response":"The person in picture {{i}} is riding a blue motorcycle along a busy street next to three parked buses.","type":"llm-hal"},{"score":0,"response":"The person in picture {{i}} is walking a dog along a quiet beach next to two parked boats.","type":"mllm-hal"}]}""");
+            if (i % 100_000 == 0) ct.ThrowIfCancellationRequested();
+        }
+    }
+}
