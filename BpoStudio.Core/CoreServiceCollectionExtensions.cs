@@ -76,6 +76,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Jobs.IJobHandler, Bootstrapping.GenerationJobHandler>();
         services.AddSingleton<Jobs.IJobHandler, Export.ExportJobHandler>();
         services.AddSingleton<Approval.ApprovalService>();
+        services.AddSingleton<Dashboard.DashboardQueries>();
+        services.AddSingleton<Dashboard.LeadAudit>();
+        services.AddSingleton<Audit.AuditQueries>();
         services.AddSingleton<Approval.VersionComparer>();
         services.AddSingleton<Export.ExportSource>();
         services.AddSingleton<Export.ExportRunner>();

@@ -5,6 +5,10 @@ namespace BpoStudio.Core.Accounts;
 /// <summary>Server-side role checks for services, so an action is refused whatever page or endpoint calls it.</summary>
 public static class ActorChecks
 {
+    /// <summary>Whoever runs the CLI on the server: it has the database in hand already, so it acts as an admin.</summary>
+    public static readonly ClaimsPrincipal CommandLine = new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, "cli"), new Claim(ClaimTypes.Name, "cli"), new Claim(ClaimTypes.Role, Roles.Admin)], "cli"));
+
     public static void RequireLead(this ClaimsPrincipal actor, string toDo)
     {
         if (!actor.IsLead()) throw new UnauthorizedAccessException($"Only a lead or an admin can {toDo}.");

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using BpoStudio.Core.Audit;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -18,18 +19,20 @@ public sealed class UserAdministration(UserManager<AppUser> users, AuditLog audi
         return result;
     }
 
-    public async Task<UserSummary> CreateAsync(string email, string password, IEnumerable<string> roles, string? actor, string? displayName = null)
+    public async Task<UserSummary> CreateAsync(string email, string password, IEnumerable<string> roles, ClaimsPrincipal actor, string? displayName = null)
     {
+        actor.RequireAdmin("manage users");
         var wanted = ValidateRoles(roles);
         var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName, CreatedAt = DateTime.UtcNow };
         (await users.CreateAsync(user, password)).ThrowIfFailed($"create user {email}");
         if (wanted.Count > 0) (await users.AddToRolesAsync(user, wanted)).ThrowIfFailed($"grant roles to {email}");
-        await audit.WriteAsync(actor, "user.create", email, $"roles: {string.Join(", ", wanted)}");
+        await audit.WriteAsync(actor.DisplayName(), "user.create", email, $"roles: {string.Join(", ", wanted)}");
         return await SummarizeAsync(user);
     }
 
-    public async Task SetRolesAsync(string userId, IEnumerable<string> roles, string? actor)
+    public async Task SetRolesAsync(string userId, IEnumerable<string> roles, ClaimsPrincipal actor)
     {
+        actor.RequireAdmin("manage users");
         var wanted = ValidateRoles(roles);
         var user = await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
         var current = await users.GetRolesAsync(user);
@@ -37,25 +40,27 @@ public sealed class UserAdministration(UserManager<AppUser> users, AuditLog audi
             throw new InvalidOperationException("The last admin cannot lose the Admin role.");
         (await users.RemoveFromRolesAsync(user, current.Except(wanted))).ThrowIfFailed("remove roles");
         (await users.AddToRolesAsync(user, wanted.Except(current))).ThrowIfFailed("add roles");
-        await audit.WriteAsync(actor, "user.roles", user.Email, $"{string.Join(", ", current)} -> {string.Join(", ", wanted)}");
+        await audit.WriteAsync(actor.DisplayName(), "user.roles", user.Email, $"{string.Join(", ", current)} -> {string.Join(", ", wanted)}");
     }
 
-    public async Task ResetPasswordAsync(string userId, string newPassword, string? actor)
+    public async Task ResetPasswordAsync(string userId, string newPassword, ClaimsPrincipal actor)
     {
+        actor.RequireAdmin("manage users");
         var user = await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
         var token = await users.GeneratePasswordResetTokenAsync(user);
         (await users.ResetPasswordAsync(user, token, newPassword)).ThrowIfFailed($"reset the password of {user.Email}");
-        await audit.WriteAsync(actor, "user.password-reset", user.Email, null);
+        await audit.WriteAsync(actor.DisplayName(), "user.password-reset", user.Email, null);
     }
 
-    public async Task SetLockedAsync(string userId, bool locked, string? actor)
+    public async Task SetLockedAsync(string userId, bool locked, ClaimsPrincipal actor)
     {
+        actor.RequireAdmin("manage users");
         var user = await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
         if (locked && await users.IsInRoleAsync(user, Roles.Admin) && (await users.GetUsersInRoleAsync(Roles.Admin)).Count == 1)
             throw new InvalidOperationException("The last admin cannot be locked out.");
         await users.SetLockoutEnabledAsync(user, true);
         await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
-        await audit.WriteAsync(actor, locked ? "user.lock" : "user.unlock", user.Email, null);
+        await audit.WriteAsync(actor.DisplayName(), locked ? "user.lock" : "user.unlock", user.Email, null);
     }
 
     private async Task<UserSummary> SummarizeAsync(AppUser user) =>

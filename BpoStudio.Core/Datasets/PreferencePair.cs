@@ -30,6 +30,9 @@ public class PreferencePair
     public DateTime? DecidedAt { get; set; }
     public string? DecidedBy { get; set; }
 
+    /// <summary>The lead who resolved a flag or disagreement; that decision is final.</summary>
+    public string? ResolvedBy { get; set; }
+
     /// <summary>Optimistic concurrency token, bumped on every save (provider-neutral, unlike SQL Server rowversion).</summary>
     public long RowVersion { get; set; }
 }

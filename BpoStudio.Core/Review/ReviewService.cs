@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
@@ -33,6 +35,22 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory)
             (pair.ChosenResponseId, pair.RejectedResponseId) = (pair.RejectedResponseId, pair.ChosenResponseId);
             return Task.CompletedTask;
         }, ct);
+
+    /// <summary>A lead's final decision on a flagged, disputed or audited pair; annotators cannot change it afterwards.</summary>
+    public Task<PairView> ResolveAsync(long pairId, long rowVersion, ClaimsPrincipal lead, PairStatus final, string? note, CancellationToken ct = default)
+    {
+        lead.RequireLead("resolve flags and disagreements");
+        if (final is not (PairStatus.Accepted or PairStatus.Rejected)) throw new ArgumentException("A resolution accepts or rejects the pair.");
+        var who = new Reviewer(lead.FindFirstValue(ClaimTypes.NameIdentifier) ?? lead.DisplayName(), lead.DisplayName());
+        return ChangeAsync(pairId, rowVersion, who, ReviewAction.ResolveFlag, (_, pair, e) =>
+        {
+            pair.Status = final;
+            pair.ResolvedBy = who.Name;
+            if (final == PairStatus.Rejected) pair.RejectReason = note;
+            (e.Reason, e.Comment) = (final.ToString(), string.IsNullOrWhiteSpace(note) ? null : note.Trim());
+            return Task.CompletedTask;
+        }, ct);
+    }
 
     /// <summary>Saves edited text as a new version of the response; the original stays untouched.</summary>
     public Task<PairView> EditAsync(long pairId, long rowVersion, Reviewer who, PairSide side, string newText, CancellationToken ct = default)
@@ -123,6 +141,8 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory)
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var pair = await db.Pairs.FirstOrDefaultAsync(p => p.Id == pairId, ct) ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
         if (pair.RowVersion != rowVersion) throw new ReviewConflictException((await ReviewQueries.LoadAsync(db, pairId, ct))!);
+        if (pair.ResolvedBy is not null && action != ReviewAction.ResolveFlag)
+            throw new InvalidOperationException($"{pair.ResolvedBy} resolved pair {pairId}; a lead's decision is final.");
 
         var e = NewEvent(pair.Id, pair.DatasetId, who, action);
         (e.PreviousStatus, e.PreviousChosenResponseId, e.PreviousRejectedResponseId) = (pair.Status, pair.ChosenResponseId, pair.RejectedResponseId);

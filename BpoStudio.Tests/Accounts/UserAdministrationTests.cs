@@ -15,14 +15,32 @@ public class UserAdministrationTests
         await using var scope = core.Services.CreateAsyncScope();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
 
-        var user = await admin.CreateAsync("new@example.test", "Some-Pass-123", [Roles.Annotator], actor: "boss");
-        await admin.SetRolesAsync(user.Id, [Roles.Lead], actor: "boss");
+        var user = await admin.CreateAsync("new@example.test", "Some-Pass-123", [Roles.Annotator], TestPrincipals.Admin);
+        await admin.SetRolesAsync(user.Id, [Roles.Lead], TestPrincipals.Admin);
 
         var listed = (await admin.ListAsync()).Single(u => u.Email == "new@example.test");
         Assert.Equal([Roles.Lead], listed.Roles);
         await using var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var actions = await db.AuditEntries.Where(a => a.Subject == "new@example.test").Select(a => a.Action).ToListAsync();
         Assert.Equal(["user.create", "user.roles"], actions);
+    }
+
+    [Fact]
+    public async Task LeadsAndAnnotatorsCannotManageUsers()
+    {
+        await using var core = await CoreServices.StartAsync(initialize: true);
+        await using var scope = core.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+        var someone = (await admin.ListAsync()).Single();
+
+        foreach (var actor in new[] { TestPrincipals.Lead, TestPrincipals.Annotator })
+        {
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", [Roles.Admin], actor));
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.SetRolesAsync(someone.Id, [Roles.Annotator], actor));
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.SetLockedAsync(someone.Id, true, actor));
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.ResetPasswordAsync(someone.Id, "Other-Pass-123", actor));
+        }
+        Assert.Single(await admin.ListAsync());
     }
 
     [Fact]
@@ -33,9 +51,9 @@ public class UserAdministrationTests
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
         var only = (await admin.ListAsync()).Single();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetRolesAsync(only.Id, [Roles.Lead], actor: "x"));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetRolesAsync(only.Id, [Roles.Lead], TestPrincipals.Admin));
         Assert.Contains("last admin", error.Message);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetLockedAsync(only.Id, true, actor: "x"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetLockedAsync(only.Id, true, TestPrincipals.Admin));
     }
 
     [Fact]
@@ -45,7 +63,7 @@ public class UserAdministrationTests
         await using var scope = core.Services.CreateAsyncScope();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", ["Overlord"], actor: null));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", ["Overlord"], TestPrincipals.Admin));
         Assert.Contains("Overlord", error.Message);
     }
 }

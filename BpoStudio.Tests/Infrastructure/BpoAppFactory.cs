@@ -45,8 +45,8 @@ public sealed partial class BpoAppFactory : WebApplicationFactory<Program>
         BaseAddress = ClientOptions.BaseAddress;
         await using var scope = Services.CreateAsyncScope();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
-        await admin.CreateAsync(AnnotatorEmail, UserPassword, [Roles.Annotator], actor: "test");
-        await admin.CreateAsync(LeadEmail, UserPassword, [Roles.Lead], actor: "test");
+        await admin.CreateAsync(AnnotatorEmail, UserPassword, [Roles.Annotator], TestPrincipals.Admin);
+        await admin.CreateAsync(LeadEmail, UserPassword, [Roles.Lead], TestPrincipals.Admin);
         return this;
     }
 

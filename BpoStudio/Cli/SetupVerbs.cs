@@ -53,7 +53,7 @@ internal sealed class UsersVerb : ICliVerb
                 var password = args.Option("password");
                 var generated = password is null;
                 password ??= AdminBootstrapper.GeneratePassword();
-                var user = await admin.CreateAsync(email, password, roles, actor: "cli");
+                var user = await admin.CreateAsync(email, password, roles, ActorChecks.CommandLine);
                 await output.WriteLineAsync($"Added {user.Email} ({string.Join(", ", user.Roles)}).");
                 if (generated) await output.WriteLineAsync($"Password (shown once): {password}");
                 return 0;

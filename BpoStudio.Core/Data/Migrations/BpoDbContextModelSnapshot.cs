@@ -294,6 +294,9 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<long>("RejectedResponseId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ResolvedBy")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("RowVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");

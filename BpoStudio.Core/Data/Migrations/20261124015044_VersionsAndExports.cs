@@ -25,6 +25,12 @@ namespace BpoStudio.Core.Data.Migrations
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
+                name: "ResolvedBy",
+                table: "Pairs",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "Error",
                 table: "Exports",
                 type: "TEXT",
@@ -109,6 +115,10 @@ namespace BpoStudio.Core.Data.Migrations
             migrationBuilder.DropColumn(
                 name: "SourceOriginalPrompt",
                 table: "Samples");
+
+            migrationBuilder.DropColumn(
+                name: "ResolvedBy",
+                table: "Pairs");
 
             migrationBuilder.DropColumn(
                 name: "Error",

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace BpoStudio.Core.Data.Migrations
 {
     [DbContext(typeof(BpoDbContext))]
-    [Migration("20261124014344_VersionsAndExports")]
+    [Migration("20261124015044_VersionsAndExports")]
     partial class VersionsAndExports
     {
         /// <inheritdoc />
@@ -296,6 +296,9 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<long>("RejectedResponseId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasColumnType("TEXT");
 
                     b.Property<long>("RowVersion")
                         .IsConcurrencyToken()

@@ -1,0 +1,116 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Review;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Dashboard;
+
+public sealed record AcceptanceRow(string Key, int Accepted, int Rejected, int Pending)
+{
+    public double? Rate => Accepted + Rejected == 0 ? null : (double)Accepted / (Accepted + Rejected);
+}
+
+public sealed record AnnotatorThroughput(string Name, int Decisions, int LastSevenDays, double? MedianSecondsPerDecision);
+
+public sealed record RaterPairKappa(string A, string B, int SharedPairs, double PercentAgreement, double CohensKappa);
+
+public sealed record AgreementSummary(int OverlappedPairs, double PercentAgreement, IReadOnlyList<RaterPairKappa> CohenByRaterPair, int FleissRaters, int FleissPairs, double FleissKappa);
+
+public sealed record FlaggedPair(long PairId, long RowVersion, string Prompt, string Chosen, string Rejected, string? FlagComment, IReadOnlyList<string> Decisions);
+
+public sealed record DatasetDashboard(
+    IReadOnlyDictionary<PairStatus, int> ByStatus,
+    IReadOnlyList<AcceptanceRow> ByKind,
+    IReadOnlyList<AcceptanceRow> ByMethod,
+    int Edits,
+    int EditedPairs,
+    double EditsPerDecidedPair,
+    IReadOnlyList<AnnotatorThroughput> Throughput,
+    AgreementSummary Agreement,
+    IReadOnlyList<FlaggedPair> Flagged);
+
+/// <summary>What a lead watches per dataset: progress, which methods yield usable negatives, throughput, agreement, flags.</summary>
+public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
+{
+    private static readonly ReviewAction[] DecisionActions = [ReviewAction.Accept, ReviewAction.Reject, ReviewAction.Flag];
+
+    public async Task<DatasetDashboard> LoadAsync(int datasetId, int flaggedLimit = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var pairs = db.Pairs.Where(p => p.DatasetId == datasetId);
+        var byStatus = await pairs.GroupBy(p => p.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+
+        var byNegative = await (from p in pairs
+                                join r in db.Responses on p.RejectedResponseId equals r.Id
+                                group p by new { r.Kind, r.Provenance.Method, p.Status } into g
+                                select new { g.Key.Kind, g.Key.Method, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+        static List<AcceptanceRow> Rates<T>(IEnumerable<T> rows, Func<T, string> key, Func<T, PairStatus> status, Func<T, int> count) =>
+            rows.GroupBy(key).Select(g => new AcceptanceRow(g.Key,
+                g.Where(r => status(r) == PairStatus.Accepted).Sum(count), g.Where(r => status(r) == PairStatus.Rejected).Sum(count),
+                g.Where(r => status(r) is PairStatus.Pending or PairStatus.Flagged).Sum(count))).OrderBy(r => r.Key).ToList();
+
+        var events = db.ReviewEvents.Where(e => e.DatasetId == datasetId && !e.Undone);
+        var edits = await events.Where(e => e.Action == ReviewAction.EditChosen || e.Action == ReviewAction.EditRejected)
+            .GroupBy(e => e.PairId).Select(g => g.Count()).ToListAsync(ct);
+        var decided = byStatus.Where(s => s.Key != PairStatus.Pending).Sum(s => s.Value);
+
+        return new DatasetDashboard(byStatus,
+            Rates(byNegative, r => r.Kind.ToWire(), r => r.Status, r => r.Count),
+            Rates(byNegative, r => r.Method ?? "unknown", r => r.Status, r => r.Count),
+            edits.Sum(), edits.Count, decided == 0 ? 0 : (double)edits.Sum() / decided,
+            await ThroughputAsync(events, ct), await AgreementAsync(db, datasetId, ct), await FlaggedAsync(db, datasetId, flaggedLimit, ct));
+    }
+
+    private static async Task<List<AnnotatorThroughput>> ThroughputAsync(IQueryable<ReviewEvent> events, CancellationToken ct)
+    {
+        var decisions = await events.Where(e => DecisionActions.Contains(e.Action)).OrderBy(e => e.At)
+            .Select(e => new { Name = e.UserName ?? e.UserId, e.At }).ToListAsync(ct);
+        var weekAgo = DateTime.UtcNow.AddDays(-7);
+        return decisions.GroupBy(d => d.Name).Select(g =>
+        {
+            // Gaps over ten minutes are breaks, not time spent on a pair.
+            var gaps = g.Zip(g.Skip(1), (a, b) => (b.At - a.At).TotalSeconds).Where(s => s < 600).Order().ToList();
+            return new AnnotatorThroughput(g.Key, g.Count(), g.Count(d => d.At >= weekAgo), gaps.Count == 0 ? null : gaps[gaps.Count / 2]);
+        }).OrderByDescending(t => t.Decisions).ToList();
+    }
+
+    private static async Task<AgreementSummary> AgreementAsync(BpoDbContext db, int datasetId, CancellationToken ct)
+    {
+        var decisions = await db.PairDecisions.Where(d => d.DatasetId == datasetId).Select(d => new { d.PairId, d.UserId, d.Decision }).ToListAsync(ct);
+        var names = await db.Users.ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, ct);
+        var overlapped = decisions.GroupBy(d => d.PairId).Where(g => g.Count() >= 2).ToList();
+        var categories = Enum.GetValues<Decision>();
+        var counts = overlapped.Select(g => (IReadOnlyList<int>)categories.Select(c => g.Count(d => d.Decision == c)).ToList()).ToList();
+
+        var byUser = decisions.GroupBy(d => d.UserId).ToDictionary(g => g.Key, g => g.ToDictionary(d => d.PairId, d => d.Decision));
+        var cohen = new List<RaterPairKappa>();
+        var users = byUser.Keys.Order().ToList();
+        for (var i = 0; i < users.Count; i++)
+            for (var j = i + 1; j < users.Count; j++)
+            {
+                var shared = byUser[users[i]].Where(d => byUser[users[j]].ContainsKey(d.Key)).Select(d => (d.Value, byUser[users[j]][d.Key])).ToList();
+                if (shared.Count == 0) continue;
+                cohen.Add(new RaterPairKappa(names.GetValueOrDefault(users[i], users[i]), names.GetValueOrDefault(users[j], users[j]), shared.Count,
+                    shared.Count(s => s.Item1 == s.Item2) / (double)shared.Count, Agreement.CohensKappa(shared)));
+            }
+
+        // Fleiss needs a constant number of raters per item: use the most common one.
+        var raters = counts.GroupBy(c => c.Sum()).OrderByDescending(g => g.Count()).ThenByDescending(g => g.Key).FirstOrDefault();
+        return new AgreementSummary(overlapped.Count, Agreement.PercentAgreement(counts), cohen,
+            raters?.Key ?? 0, raters?.Count() ?? 0, raters is null ? double.NaN : Agreement.FleissKappa(raters.ToList()));
+    }
+
+    private static async Task<List<FlaggedPair>> FlaggedAsync(BpoDbContext db, int datasetId, int limit, CancellationToken ct)
+    {
+        var flagged = await (from p in db.Pairs
+                             where p.DatasetId == datasetId && p.Status == PairStatus.Flagged
+                             orderby p.Id
+                             select new { p.Id, p.RowVersion, p.Sample!.Prompt, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text, p.FlagComment })
+            .Take(limit).ToListAsync(ct);
+        var ids = flagged.Select(f => f.Id).ToList();
+        var names = await db.Users.ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, ct);
+        var decisions = (await db.PairDecisions.Where(d => ids.Contains(d.PairId)).ToListAsync(ct)).ToLookup(d => d.PairId);
+        return flagged.Select(f => new FlaggedPair(f.Id, f.RowVersion, f.Prompt, f.Chosen, f.Rejected, f.FlagComment,
+            decisions[f.Id].Select(d => $"{names.GetValueOrDefault(d.UserId, d.UserId)}: {d.Decision.ToString().ToLowerInvariant()}{(d.Reason is null ? "" : $" ({d.Reason})")}").ToList())).ToList();
+    }
+}
