@@ -64,6 +64,7 @@ public static class WebExtensions
         app.MapImageEndpoints();
         app.MapAccountEndpoints();
         app.MapExportEndpoints();
+        app.MapAuditEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

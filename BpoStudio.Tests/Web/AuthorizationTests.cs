@@ -60,6 +60,34 @@ public class AuthorizationTests(AppFixture fixture)
         await BpoAppFactory.AssertAccessDeniedAsync(client, "/generate");
     }
 
+    [Theory]
+    [InlineData("/export")]
+    [InlineData("/audit")]
+    [InlineData("/datasets/1/dashboard")]
+    [InlineData("/datasets/1/versions")]
+    [InlineData("/exports/1/download")]
+    [InlineData("/exports/1/manifest")]
+    [InlineData("/audit/export.csv")]
+    public async Task Annotator_CannotReachLeadPagesOrEndpoints(string path)
+    {
+        using var client = await fixture.App.CreateSignedInClientAsync(BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword);
+        await BpoAppFactory.AssertAccessDeniedAsync(client, path);
+    }
+
+    [Fact]
+    public async Task Lead_DownloadsTheAuditLogAsCsv_AndUnknownExportsAreNotFound()
+    {
+        using var client = await fixture.App.CreateSignedInClientAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        var csv = await client.GetAsync("/audit/export.csv?kind=User");
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
+        var lines = (await csv.Content.ReadAsStringAsync()).TrimEnd().Split('\n');
+        Assert.Equal("at,kind,user,action,subject,details", lines[0]);
+        Assert.Contains(lines, l => l.Contains("user.create") && l.Contains(BpoAppFactory.LeadEmail)); // the fixture created the lead
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/exports/99999/download")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/audit")).StatusCode);
+    }
+
     [Fact]
     public async Task Lead_CannotManageUsers()
     {
