@@ -19,9 +19,9 @@ internal sealed class BulkInserter : IDisposable
             VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path, @original, @generated) RETURNING "Id"
             """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path", "original", "generated");
         _response = Command(connection, transaction, """
-            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method")
-            VALUES (@sample, @text, @kind, @score, @created, @method) RETURNING "Id"
-            """, "sample", "text", "kind", "score", "created", "method");
+            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "Model", "ExtraJson")
+            VALUES (@sample, @text, @kind, @score, @created, @method, @model, @extra) RETURNING "Id"
+            """, "sample", "text", "kind", "score", "created", "method", "model", "extra");
         _pair = Command(connection, transaction, """
             INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "RowVersion")
             VALUES (@dataset, @sample, @chosen, @rejected, @status, 0)
@@ -32,7 +32,7 @@ internal sealed class BulkInserter : IDisposable
         await ScalarAsync(_sample, ct, s.DatasetId, s.ImageHash, s.ImageProblem, s.Prompt, s.CreatedAt, s.Source.File, s.Source.RecordId, s.Source.Turn, s.Source.ImagePath, s.Source.OriginalPrompt, s.Source.IdGenerated);
 
     public async Task<long> InsertResponseAsync(Response r, CancellationToken ct) =>
-        await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method);
+        await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method, r.Provenance.Model, r.Provenance.ExtraJson);
 
     public async Task InsertPairAsync(PreferencePair p, CancellationToken ct)
     {

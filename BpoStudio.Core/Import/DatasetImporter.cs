@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 
 namespace BpoStudio.Core.Import;
 
-public sealed record ImportRequest(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format = null, string? Actor = null);
+public sealed record ImportRequest(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format = null, string? Actor = null, FieldMapping? Mapping = null);
 
 public sealed class ImportSummary
 {
@@ -33,6 +33,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     public async Task<ImportSummary> ImportAsync(ImportRequest request, IProgress<ImportSummary>? progress = null, CancellationToken ct = default)
     {
         if (!File.Exists(request.FilePath)) throw new FileNotFoundException($"There is no file {request.FilePath}.");
+        if (request.Format == ImportFormat.Generic && request.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, format) = await ImportReader.DetectAsync(request.FilePath, request.Format, ct);
         var sourceFile = Path.GetFileName(request.FilePath);
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format };
@@ -41,7 +42,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var imageCache = new Dictionary<string, (string? Hash, string? Problem)>();
 
         var batch = new List<(ImportedSample Sample, string Where)>(BatchSize);
-        await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct))
+        await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct, request.Mapping))
         {
             summary.Records++;
             if (item.Problem is not null) summary.Rejected.Add(item.Problem);
@@ -71,7 +72,8 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var samples = new List<Sample>(batch.Count);
         foreach (var (imported, where) in batch)
         {
-            var (hash, problem) = imported.ImagePath is null ? (null, null) : await StoreImageAsync(db, imported.ImagePath, imageRoot, imageCache, summary, ct);
+            var (hash, problem) = imported.ImageBytes is { } embedded ? await StoreBytesAsync(db, embedded, imported.ImagePath ?? "embedded image", summary, ct)
+                : imported.ImagePath is null ? (null, null) : await StoreImageAsync(db, imported.ImagePath, imageRoot, imageCache, summary, ct);
             if (problem is not null)
             {
                 summary.Flagged++;
@@ -91,7 +93,11 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 },
             };
             foreach (var r in imported.Responses)
-                sample.Responses.Add(new Response { Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now, Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}" } });
+                sample.Responses.Add(new Response
+                {
+                    Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now,
+                    Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}", Model = r.Model, ExtraJson = r.ExtraJson },
+                });
             samples.Add(sample);
         }
         await db.SaveChangesAsync(ct); // the few new stored-image rows
@@ -121,22 +127,24 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         if (root is null) result = (null, $"image '{imagePath}' not read: no image root was given");
         else if (!SafePath.TryResolve(root, imagePath, out var full, out var problem)) result = (null, problem);
         else if (!File.Exists(full)) result = (null, $"image '{imagePath}' does not exist under the image root");
-        else
-        {
-            try
-            {
-                var stored = await images.PutAsync(await File.ReadAllBytesAsync(full, ct), ct);
-                // Two paths may hold the same bytes: the store keeps one copy and one catalogue row.
-                if (await db.AddIfMissingAsync(stored, ct)) summary.ImagesStored++;
-                result = (stored.Hash, null);
-            }
-            catch (InvalidDataException ex)
-            {
-                result = (null, $"image '{imagePath}' is unreadable: {ex.Message}");
-            }
-        }
+        else result = await StoreBytesAsync(db, await File.ReadAllBytesAsync(full, ct), imagePath, summary, ct);
         cache[imagePath] = result;
         return result;
+    }
+
+    private async Task<(string? Hash, string? Problem)> StoreBytesAsync(BpoDbContext db, byte[] bytes, string imagePath, ImportSummary summary, CancellationToken ct)
+    {
+        try
+        {
+            var stored = await images.PutAsync(bytes, ct);
+            // Two paths may hold the same bytes: the store keeps one copy and one catalogue row.
+            if (await db.AddIfMissingAsync(stored, ct)) summary.ImagesStored++;
+            return (stored.Hash, null);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, $"image '{imagePath}' is unreadable: {ex.Message}");
+        }
     }
 
     private async Task<int> EnsureDatasetAsync(ImportRequest request, CancellationToken ct)

@@ -22,7 +22,7 @@ public static class ImportReader
         throw new InvalidDataException($"{System.IO.Path.GetFileName(path)} has no records.");
     }
 
-    public static async IAsyncEnumerable<ReadItem> ReadAsync(string path, bool isArray, ImportFormat format, [EnumeratorCancellation] CancellationToken ct)
+    public static async IAsyncEnumerable<ReadItem> ReadAsync(string path, bool isArray, ImportFormat format, [EnumeratorCancellation] CancellationToken ct, FieldMapping? mapping = null)
     {
         await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         await foreach (var raw in ReadRawAsync(stream, isArray, ct))
@@ -35,7 +35,7 @@ public static class ImportReader
             ReadItem item;
             try
             {
-                item = new ReadItem(RecordMappers.Map(format, element, raw.FallbackId), null);
+                item = new ReadItem(RecordMappers.Map(format, element, raw.FallbackId, mapping), null);
             }
             catch (RecordException ex)
             {

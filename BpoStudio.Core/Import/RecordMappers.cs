@@ -11,37 +11,54 @@ public static class RecordMappers
 
     public static ImportFormat Detect(JsonElement first) =>
         first.ValueKind != JsonValueKind.Object ? throw new InvalidDataException("The first record is not a JSON object.")
+        : first.TryGetProperty("rejected_conversations", out _) ? ImportFormat.Povid
         : first.TryGetProperty("conversations", out _) ? ImportFormat.Llava
-        : first.TryGetProperty("completions", out _) ? ImportFormat.Bpo
+        : first.TryGetProperty("completions", out var completions) ? IsVlFeedback(completions) ? ImportFormat.VlFeedback : ImportFormat.Bpo
+        : first.TryGetProperty("img_path", out _) && first.TryGetProperty("chosen", out _) ? ImportFormat.Mdpo
+        : first.TryGetProperty("question", out _) && first.TryGetProperty("chosen", out _) ? ImportFormat.RlaifV
         : first.TryGetProperty("question", out _) ? ImportFormat.PromptOnly
-        : throw new InvalidDataException("Cannot tell the format from the first record: expected 'conversations' (LLaVA), 'completions' (BPO) or 'question' (prompt-only).");
+        : throw new InvalidDataException("Cannot tell the format from the first record: expected 'conversations' (LLaVA), 'rejected_conversations' (POVID), " +
+            "'completions' (BPO, VLFeedback), 'img_path' + 'chosen' (mDPO), 'question' + 'chosen' (RLAIF-V) or 'question' (prompt-only). " +
+            "For other shapes choose the generic format with a field mapping.");
 
-    public static IReadOnlyList<ImportedSample> Map(ImportFormat format, JsonElement record, string fallbackId)
+    public static IReadOnlyList<ImportedSample> Map(ImportFormat format, JsonElement record, string fallbackId, FieldMapping? mapping = null)
     {
         if (record.ValueKind != JsonValueKind.Object) throw new RecordException("the record is not a JSON object");
         return format switch
         {
             ImportFormat.Llava => Llava(record, fallbackId),
             ImportFormat.Bpo => [Bpo(record, fallbackId)],
-            _ => [PromptOnly(record, fallbackId)],
+            ImportFormat.PromptOnly => [PromptOnly(record, fallbackId)],
+            ImportFormat.Generic => [PeerRecordMappers.Generic(record, fallbackId, mapping ?? throw new ArgumentException("The generic format needs a field mapping."))],
+            _ => PeerRecordMappers.Map(format, record, fallbackId),
         };
     }
+
+    private static bool IsVlFeedback(JsonElement completions) =>
+        completions.ValueKind == JsonValueKind.Array && completions.GetArrayLength() > 0 && completions[0].ValueKind == JsonValueKind.Object
+        && completions[0].TryGetProperty("annotations", out _);
 
     private static List<ImportedSample> Llava(JsonElement record, string fallbackId)
     {
         var (id, generated) = Id(record, "id", fallbackId);
         var image = OptionalString(record, "image");
-        if (!record.TryGetProperty("conversations", out var conversations) || conversations.ValueKind != JsonValueKind.Array)
-            throw new RecordException("'conversations' is missing or not an array");
-        var turns = conversations.EnumerateArray().ToList();
-        if (turns.Count < 2) throw new RecordException("'conversations' needs at least one human turn and one gpt turn");
         var samples = new List<ImportedSample>();
-        for (var i = 0; i + 1 < turns.Count; i += 2)
-        {
-            var (human, gpt) = (Turn(turns[i], i, "human"), Turn(turns[i + 1], i + 1, "gpt"));
-            samples.Add(Sample(id, generated, i / 2, human, image, [new ImportedResponse(gpt, ResponseKind.Gt, 1)]));
-        }
+        foreach (var (index, human, gpt) in TurnPairs(record, "conversations"))
+            samples.Add(Sample(id, generated, index, human, image, [new ImportedResponse(gpt, ResponseKind.Gt, 1)]));
         return samples;
+    }
+
+    /// <summary>(turn index, human text, gpt text) for each exchange of a LLaVA-style conversation array.</summary>
+    internal static List<(int Index, string Human, string Gpt)> TurnPairs(JsonElement record, string name)
+    {
+        if (!record.TryGetProperty(name, out var conversations) || conversations.ValueKind != JsonValueKind.Array)
+            throw new RecordException($"'{name}' is missing or not an array");
+        var turns = conversations.EnumerateArray().ToList();
+        if (turns.Count < 2) throw new RecordException($"'{name}' needs at least one human turn and one gpt turn");
+        var pairs = new List<(int, string, string)>();
+        for (var i = 0; i + 1 < turns.Count; i += 2)
+            pairs.Add((i / 2, Turn(turns[i], i, "human", name), Turn(turns[i + 1], i + 1, "gpt", name)));
+        return pairs;
     }
 
     private static ImportedSample Bpo(JsonElement record, string fallbackId)
@@ -73,15 +90,15 @@ public static class RecordMappers
         return Sample(id, generated, 0, RequiredString(record, "question"), OptionalString(record, "image_path") ?? OptionalString(record, "image"), []);
     }
 
-    private static ImportedSample Sample(string id, bool idGenerated, int turn, string prompt, string? image, IReadOnlyList<ImportedResponse> responses)
+    internal static ImportedSample Sample(string id, bool idGenerated, int turn, string prompt, string? image, IReadOnlyList<ImportedResponse> responses)
     {
         var clean = CleanPrompt(prompt);
         return new ImportedSample(id, turn, clean, image, responses, clean == prompt ? null : prompt, idGenerated);
     }
 
-    private static string Turn(JsonElement turn, int index, string expectedRole)
+    private static string Turn(JsonElement turn, int index, string expectedRole, string array)
     {
-        var where = $"conversations[{index}]";
+        var where = $"{array}[{index}]";
         if (turn.ValueKind != JsonValueKind.Object) throw new RecordException($"{where} is not an object");
         var role = RequiredString(turn, "from", where);
         if (role != expectedRole) throw new RecordException($"{where}.from is '{role}' where '{expectedRole}' was expected (turns must alternate human, gpt)");
@@ -91,7 +108,7 @@ public static class RecordMappers
     // The placeholder marks where the image goes in the chat template; exports add their own.
     private static string CleanPrompt(string prompt) => prompt.Replace("<image>", "", StringComparison.Ordinal).Trim();
 
-    private static (string Id, bool Generated) Id(JsonElement record, string name, string fallback) =>
+    internal static (string Id, bool Generated) Id(JsonElement record, string name, string fallback) =>
         !record.TryGetProperty(name, out var id) ? (fallback, true)
         : id.ValueKind switch
         {
@@ -100,10 +117,10 @@ public static class RecordMappers
             _ => throw new RecordException($"'{name}' is {id.ValueKind.ToString().ToLowerInvariant()}, not a string or number"),
         };
 
-    private static string RequiredString(JsonElement record, string name, string? parent = null) =>
+    internal static string RequiredString(JsonElement record, string name, string? parent = null) =>
         OptionalString(record, name, parent) ?? throw new RecordException($"'{Path(parent, name)}' is missing");
 
-    private static string? OptionalString(JsonElement record, string name, string? parent = null)
+    internal static string? OptionalString(JsonElement record, string name, string? parent = null)
     {
         if (!record.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.ValueKind != JsonValueKind.String)

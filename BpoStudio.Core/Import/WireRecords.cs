@@ -7,15 +7,29 @@ public enum ImportFormat
     Llava,
     Bpo,
     PromptOnly,
+    Povid,
+    VlFeedback,
+    RlaifV,
+    Mdpo,
+    Generic,
 }
 
-public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Score);
+/// <summary>Where a generic JSON record keeps each part; dotted paths reach into nested objects.</summary>
+public sealed record FieldMapping(string Prompt, string? Chosen = null, string? Rejected = null, string? Image = null, string? Id = null)
+{
+    public IEnumerable<string> Paths => new[] { Prompt, Chosen, Rejected, Image, Id }.OfType<string>();
+}
+
+/// <param name="Model">The model that wrote it, when the source says (VLFeedback).</param>
+/// <param name="ExtraJson">Source metadata kept as is, such as per-aspect ratings.</param>
+public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Score, string? Model = null, string? ExtraJson = null);
 
 /// <summary>One (prompt, answers) unit read from a record; a multi-turn record gives one per turn.</summary>
 /// <param name="OriginalPrompt">The prompt as written, kept only when cleaning changed it (for lossless round trips).</param>
 /// <param name="IdGenerated">The record had no id of its own; RecordId is its position in the file.</param>
+/// <param name="ImageBytes">Image bytes embedded in the record (RLAIF-V rows), stored instead of reading a path.</param>
 public sealed record ImportedSample(string RecordId, int Turn, string Prompt, string? ImagePath, IReadOnlyList<ImportedResponse> Responses,
-    string? OriginalPrompt = null, bool IdGenerated = false);
+    string? OriginalPrompt = null, bool IdGenerated = false, byte[]? ImageBytes = null);
 
 /// <summary>A record that could not be imported: its line (JSONL) or index (JSON array) and why.</summary>
 public sealed record RecordProblem(string Where, string Reason);

@@ -1,0 +1,134 @@
+using System.Globalization;
+using System.Text.Json;
+using BpoStudio.Core.Datasets;
+using static BpoStudio.Core.Import.RecordMappers;
+
+namespace BpoStudio.Core.Import;
+
+/// <summary>Peers' preference data (docs: formats) and generic JSON with a field mapping.</summary>
+public static class PeerRecordMappers
+{
+    public static IReadOnlyList<ImportedSample> Map(ImportFormat format, JsonElement record, string fallbackId) => format switch
+    {
+        ImportFormat.Povid => Povid(record, fallbackId),
+        ImportFormat.VlFeedback => [VlFeedback(record, fallbackId)],
+        ImportFormat.RlaifV => [RlaifV(record, fallbackId)],
+        ImportFormat.Mdpo => [Mdpo(record, fallbackId)],
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
+    };
+
+    /// <summary>POVID: a LLaVA record whose <c>rejected_conversations</c> hold the dispreferred answer of each turn.</summary>
+    private static List<ImportedSample> Povid(JsonElement record, string fallbackId)
+    {
+        var (id, generated) = Id(record, "id", fallbackId);
+        var image = OptionalString(record, "image");
+        var chosen = TurnPairs(record, "conversations");
+        var rejected = TurnPairs(record, "rejected_conversations").ToDictionary(t => t.Index, t => t.Gpt);
+        return chosen.Select(t =>
+        {
+            var responses = new List<ImportedResponse> { new(t.Gpt, ResponseKind.Gt, 1) };
+            if (rejected.TryGetValue(t.Index, out var negative) && negative != t.Gpt) responses.Add(new ImportedResponse(negative, ResponseKind.LlmHal, 0));
+            return Sample(id, generated, t.Index, t.Human, image, responses);
+        }).ToList();
+    }
+
+    /// <summary>VLFeedback: the completion with the best mean rating is the chosen answer; the others are negatives with their ratings kept.</summary>
+    private static ImportedSample VlFeedback(JsonElement record, string fallbackId)
+    {
+        var (id, generated) = Id(record, "id", fallbackId);
+        var prompt = RequiredString(record, "prompt");
+        if (!record.TryGetProperty("completions", out var completions) || completions.ValueKind != JsonValueKind.Array)
+            throw new RecordException("'completions' is missing or not an array");
+        var rated = new List<(string Text, string? Model, double Mean, string Ratings)>();
+        var index = 0;
+        foreach (var completion in completions.EnumerateArray())
+        {
+            var where = $"completions[{index++}]";
+            if (completion.ValueKind != JsonValueKind.Object) throw new RecordException($"{where} is not an object");
+            var text = RequiredString(completion, "response", where);
+            var ratings = Ratings(completion, where);
+            if (ratings.Count == 0) throw new RecordException($"{where}.annotations has no numeric Rating");
+            rated.Add((text, OptionalString(completion, "model", where), ratings.Values.Average(), JsonSerializer.Serialize(new { ratings })));
+        }
+        if (rated.Count < 2) throw new RecordException("'completions' needs at least two rated responses to make a pair");
+        var best = rated.Index().MaxBy(r => r.Item.Mean).Index; // first of the best on ties
+        var responses = rated.Select((r, i) => new ImportedResponse(r.Text, i == best ? ResponseKind.Gt : ResponseKind.MllmHal, r.Mean, r.Model, r.Ratings))
+            .OrderBy(r => r.Kind == ResponseKind.Gt ? 0 : 1).ToList();
+        return Sample(id, generated, 0, prompt, OptionalString(record, "img_path"), responses);
+    }
+
+    private static Dictionary<string, double> Ratings(JsonElement completion, string where)
+    {
+        var ratings = new Dictionary<string, double>();
+        if (!completion.TryGetProperty("annotations", out var annotations) || annotations.ValueKind != JsonValueKind.Object)
+            throw new RecordException($"{where}.annotations is missing or not an object");
+        foreach (var aspect in annotations.EnumerateObject())
+        {
+            if (aspect.Value.ValueKind != JsonValueKind.Object || !aspect.Value.TryGetProperty("Rating", out var rating)) continue;
+            // Ratings come as numbers or numeric strings; "N/A" means the aspect was not rated.
+            if (rating.ValueKind == JsonValueKind.Number) ratings[aspect.Name] = rating.GetDouble();
+            else if (rating.ValueKind == JsonValueKind.String && double.TryParse(rating.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) ratings[aspect.Name] = value;
+        }
+        return ratings;
+    }
+
+    /// <summary>RLAIF-V rows: question, chosen, rejected and the image as a path or as <c>{bytes, path}</c> with base64 bytes.</summary>
+    private static ImportedSample RlaifV(JsonElement record, string fallbackId)
+    {
+        var (id, generated) = record.TryGetProperty("idx", out _) ? Id(record, "idx", fallbackId) : Id(record, "ds_question_id", fallbackId);
+        if (!generated && OptionalString(record, "ds_name") is { } dataset) id = $"{dataset}/{id}";
+        var (path, bytes) = (OptionalString(record, "image_path"), (byte[]?)null);
+        if (record.TryGetProperty("image", out var image))
+        {
+            if (image.ValueKind == JsonValueKind.String) path ??= image.GetString();
+            else if (image.ValueKind == JsonValueKind.Object)
+            {
+                path ??= OptionalString(image, "path", "image");
+                if (image.TryGetProperty("bytes", out var b) && b.ValueKind == JsonValueKind.String)
+                    bytes = b.TryGetBytesFromBase64(out var decoded) ? decoded : throw new RecordException("'image.bytes' is not base64");
+            }
+        }
+        var sample = Sample(id, generated, 0, RequiredString(record, "question"), path, Pair(record));
+        return sample with { ImageBytes = bytes };
+    }
+
+    /// <summary>mDPO: the prompt carries the full chat template; only the image placeholder is removed.</summary>
+    private static ImportedSample Mdpo(JsonElement record, string fallbackId)
+    {
+        var (id, generated) = Id(record, "id", fallbackId);
+        return Sample(id, generated, 0, RequiredString(record, "prompt"), OptionalString(record, "img_path"), Pair(record));
+    }
+
+    public static ImportedSample Generic(JsonElement record, string fallbackId, FieldMapping mapping)
+    {
+        var (id, generated) = mapping.Id is { } idPath && Find(record, idPath) is { } idValue
+            ? (idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : idValue.GetRawText(), false) : (fallbackId, true);
+        var responses = new List<ImportedResponse>();
+        if (mapping.Chosen is { } chosen) responses.Add(new ImportedResponse(Text(record, chosen, required: true)!, ResponseKind.Gt, 1));
+        if (mapping.Rejected is { } rejected && Text(record, rejected, required: false) is { } negative) responses.Add(new ImportedResponse(negative, ResponseKind.LlmHal, 0));
+        return Sample(id, generated, 0, Text(record, mapping.Prompt, required: true)!, mapping.Image is { } image ? Text(record, image, required: false) : null, responses);
+    }
+
+    private static List<ImportedResponse> Pair(JsonElement record) =>
+        [new(RequiredString(record, "chosen"), ResponseKind.Gt, 1), new(RequiredString(record, "rejected"), ResponseKind.MllmHal, 0)];
+
+    private static string? Text(JsonElement record, string path, bool required)
+    {
+        var value = Find(record, path);
+        if (value is null || value.Value.ValueKind == JsonValueKind.Null)
+            return required ? throw new RecordException($"'{path}' is missing") : null;
+        if (value.Value.ValueKind != JsonValueKind.String) throw new RecordException($"'{path}' is {value.Value.ValueKind.ToString().ToLowerInvariant()}, not a string");
+        var text = value.Value.GetString()!;
+        return text.Length > MaxTextLength ? throw new RecordException($"'{path}' is {text.Length:N0} characters; the limit is {MaxTextLength:N0}") : text;
+    }
+
+    private static JsonElement? Find(JsonElement record, string path)
+    {
+        var current = record;
+        foreach (var part in path.Split('.'))
+        {
+            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part, out current)) return null;
+        }
+        return current;
+    }
+}
