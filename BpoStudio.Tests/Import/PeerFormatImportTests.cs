@@ -1,0 +1,148 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Datasets.Demo;
+using BpoStudio.Core.Import;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Import;
+
+public class PeerFormatImportTests : IAsyncLifetime
+{
+    private readonly TestDataFolder _files = new();
+    private CoreServices _core = null!;
+    private byte[] _png = [];
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync();
+        Directory.CreateDirectory(_files.File("images"));
+        _png = DemoScene.Generate(3).RenderPng();
+        await File.WriteAllBytesAsync(_files.File("images/a.png"), _png);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _files.Dispose();
+    }
+
+    [Fact]
+    public async Task Povid_PairsEachTurnWithItsRejectedTurn()
+    {
+        object Turns(params string[] v) => v.Select((x, i) => new { from = i % 2 == 0 ? "human" : "gpt", value = x }).ToArray();
+        var summary = await ImportAsync("povid.json", "[" + string.Join(",",
+            Json(new { id = "p1", image = "a.png", conversations = Turns("<image>\nWhat is here?", "A red bus.", "Where?", "On a road."), rejected_conversations = Turns("<image>\nWhat is here?", "A green bus.", "Where?", "In a lake.") }),
+            Json(new { id = "p2", image = "../a.png", conversations = Turns("Q", "A"), rejected_conversations = Turns("Q", "B") }),
+            Json(new { id = "p3", image = "a.png", conversations = Turns("Q", "A") })) + "]");
+
+        Assert.Equal(ImportFormat.Povid, summary.Format);
+        Assert.Equal((3L, 1L), (summary.Imported, summary.Flagged));
+        Assert.Contains("'rejected_conversations' is missing", Assert.Single(summary.Rejected).Reason);
+        var samples = await SamplesAsync();
+        Assert.Equal((0, "What is here?"), (samples[0].Source.Turn, samples[0].Prompt));
+        Assert.Equal(["A red bus.", "A green bus."], samples[0].Responses.OrderBy(r => r.Id).Select(r => r.Text));
+        Assert.Equal(ResponseKind.LlmHal, samples[1].Responses.Single(r => r.Text == "In a lake.").Kind);
+        Assert.Equal(3, await PairCountAsync());
+    }
+
+    [Fact]
+    public async Task VlFeedback_ChoosesTheBestRatedAndKeepsEveryRating()
+    {
+        static object Rated(string response, string model, object helpful, object faithful) => new
+        {
+            annotations = new Dictionary<string, object> { ["Helpfulness"] = new { Rating = helpful, Rationale = "r" }, ["Visual Faithfulness"] = new { Rating = faithful, Rationale = "r" }, ["Ethical Considerations"] = new { Rating = "N/A", Rationale = "" } },
+            model, response,
+        };
+        var summary = await ImportAsync("vlf.jsonl", string.Join("\n",
+            Json(new { id = "v1", prompt = "Describe.", img_path = "a.png", models = new[] { "m1", "m2", "m3" }, completions = new[] { Rated("ok", "m1", 3, "4"), Rated("best", "m2", "5", 4), Rated("bad", "m3", 1, 2) } }),
+            Json(new { id = "v2", prompt = "Describe.", completions = new[] { Rated("only one", "m1", 3, 3) } }),
+            Json(new { id = "v3", prompt = "Describe.", completions = new[] { Rated("a", "m1", "N/A", "N/A"), Rated("b", "m2", 2, 2) } })));
+
+        Assert.Equal(ImportFormat.VlFeedback, summary.Format);
+        Assert.Equal(1, summary.Imported);
+        Assert.Equal(["line 2", "line 3"], summary.Rejected.Select(r => r.Where));
+        Assert.Contains("at least two rated", summary.Rejected[0].Reason);
+        Assert.Contains("no numeric Rating", summary.Rejected[1].Reason);
+        var responses = (await SamplesAsync()).Single().Responses.OrderBy(r => r.Id).ToList();
+        Assert.Equal(("best", ResponseKind.Gt, 4.5, "m2"), (responses[0].Text, responses[0].Kind, responses[0].Score!.Value, responses[0].Provenance.Model));
+        Assert.Equal([("ok", 3.5), ("bad", 1.5)], responses.Skip(1).Select(r => (r.Text, r.Score!.Value)));
+        using var ratings = JsonDocument.Parse(responses[2].Provenance.ExtraJson!);
+        Assert.Equal(2, ratings.RootElement.GetProperty("ratings").GetProperty("Visual Faithfulness").GetDouble());
+        Assert.Equal(2, await PairCountAsync());
+    }
+
+    [Fact]
+    public async Task RlaifV_StoresEmbeddedImageBytesOrReadsPaths()
+    {
+        var summary = await ImportAsync("rlaifv.jsonl", string.Join("\n",
+            Json(new { ds_name = "OmniLMM", idx = 7, question = "What color?", chosen = "Red.", rejected = "Blue.", image_path = "a.png" }),
+            Json(new { ds_name = "OmniLMM", idx = 8, question = "How many?", chosen = "Two.", rejected = "Three.", image = new { bytes = Convert.ToBase64String(_png), path = "x.png" } }),
+            Json(new { ds_name = "OmniLMM", idx = 9, question = "Q", chosen = "A", rejected = "B", image = new { bytes = "%%% not base64", path = "y.png" } })));
+
+        Assert.Equal(ImportFormat.RlaifV, summary.Format);
+        Assert.Equal((2L, 0L), (summary.Imported, summary.Flagged));
+        Assert.Contains("not base64", Assert.Single(summary.Rejected).Reason);
+        var samples = await SamplesAsync();
+        var hash = Convert.ToHexStringLower(SHA256.HashData(_png));
+        Assert.All(samples, s => Assert.Equal(hash, s.ImageHash));
+        Assert.Equal(["OmniLMM/7", "OmniLMM/8"], samples.Select(s => s.Source.RecordId));
+        Assert.Equal([ResponseKind.Gt, ResponseKind.MllmHal], samples[0].Responses.OrderBy(r => r.Id).Select(r => r.Kind));
+    }
+
+    [Fact]
+    public async Task Mdpo_KeepsTheTemplatedPromptForRoundTripsAndCleansThePlaceholder()
+    {
+        var summary = await ImportAsync("mdpo.json", "[" + Json(new { img_path = "a.png", prompt = "USER: <image>\nWhat is shown? ASSISTANT:", chosen = "A bus.", rejected = "A train." }) + "]");
+
+        Assert.Equal((ImportFormat.Mdpo, 1L), (summary.Format, summary.Imported));
+        var sample = (await SamplesAsync()).Single();
+        Assert.Equal("USER: \nWhat is shown? ASSISTANT:", sample.Prompt);
+        Assert.Equal("USER: <image>\nWhat is shown? ASSISTANT:", sample.Source.OriginalPrompt);
+        Assert.NotNull(sample.ImageHash);
+    }
+
+    [Fact]
+    public async Task Generic_UsesTheFieldMapping_AndNamesTheMissingField()
+    {
+        var mapping = new FieldMapping(Prompt: "q.text", Chosen: "answer", Rejected: "wrong", Image: "meta.img", Id: "uid");
+        var summary = await ImportAsync("custom.jsonl", string.Join("\n",
+            Json(new { uid = "c1", q = new { text = "What is it?" }, answer = "A cat.", wrong = "A dog.", meta = new { img = "a.png" } }),
+            Json(new { uid = "c2", q = new { title = "no text" }, answer = "A" }),
+            Json(new { uid = "c3", q = new { text = 42 }, answer = "A" }),
+            Json(new { uid = "c4", q = new { text = "Only an answer?" }, answer = "Yes." })), ImportFormat.Generic, mapping);
+
+        Assert.Equal(2, summary.Imported);
+        Assert.Equal(["line 2", "line 3"], summary.Rejected.Select(r => r.Where));
+        Assert.Contains("'q.text' is missing", summary.Rejected[0].Reason);
+        Assert.Contains("'q.text' is number, not a string", summary.Rejected[1].Reason);
+        var samples = await SamplesAsync();
+        Assert.Equal(["c1", "c4"], samples.Select(s => s.Source.RecordId));
+        Assert.Equal(2, samples[0].Responses.Count);
+        Assert.Single(samples[1].Responses);
+        Assert.Equal(1, await PairCountAsync());
+        await Assert.ThrowsAsync<ArgumentException>(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File("custom.jsonl"), "x", null, ImportFormat.Generic)));
+    }
+
+    private async Task<ImportSummary> ImportAsync(string name, string content, ImportFormat? format = null, FieldMapping? mapping = null)
+    {
+        await File.WriteAllTextAsync(_files.File(name), content);
+        return await _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File(name), "peers", _files.File("images"), format, "test", mapping));
+    }
+
+    private async Task<List<Sample>> SamplesAsync()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await db.Samples.Include(s => s.Responses).OrderBy(s => s.Id).ToListAsync();
+    }
+
+    private async Task<int> PairCountAsync()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await db.Pairs.CountAsync();
+    }
+
+    private static string Json(object value) => JsonSerializer.Serialize(value);
+}
