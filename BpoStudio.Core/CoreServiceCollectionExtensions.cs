@@ -75,6 +75,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Jobs.JobService>();
         services.AddSingleton<Jobs.IJobHandler, Bootstrapping.GenerationJobHandler>();
         services.AddSingleton<Jobs.IJobHandler, Export.ExportJobHandler>();
+        services.AddSingleton<Jobs.IJobHandler, Import.ImportJobHandler>();
+        services.AddSingleton<Import.ImportService>();
         services.AddSingleton<Approval.ApprovalService>();
         services.AddSingleton<Dashboard.DashboardQueries>();
         services.AddSingleton<Dashboard.LeadAudit>();

@@ -18,6 +18,8 @@ public sealed class ImportSummary
     public long Flagged { get; set; }
     public long Duplicates { get; set; }
     public long ImagesStored { get; set; }
+    public long BytesRead { get; set; }
+    public long FileBytes { get; set; }
     public List<RecordProblem> Rejected { get; } = [];
     public List<RecordProblem> FlaggedImages { get; } = [];
 }
@@ -36,7 +38,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         if (request.Format == ImportFormat.Generic && request.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, format) = await ImportReader.DetectAsync(request.FilePath, request.Format, ct);
         var sourceFile = Path.GetFileName(request.FilePath);
-        var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format };
+        var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
         var datasetId = await EnsureDatasetAsync(request, ct);
         var seen = await ExistingKeysAsync(datasetId, sourceFile, ct);
         var imageCache = new Dictionary<string, (string? Hash, string? Problem)>();
@@ -45,6 +47,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct, request.Mapping))
         {
             summary.Records++;
+            summary.BytesRead = item.BytesRead;
             if (item.Problem is not null) summary.Rejected.Add(item.Problem);
             foreach (var sample in item.Samples)
             {

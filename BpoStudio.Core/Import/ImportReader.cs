@@ -29,17 +29,17 @@ public static class ImportReader
         {
             if (raw.Element is not { } element)
             {
-                yield return new ReadItem([], new RecordProblem(raw.Where, raw.Problem!));
+                yield return new ReadItem([], new RecordProblem(raw.Where, raw.Problem!), stream.Position);
                 continue;
             }
             ReadItem item;
             try
             {
-                item = new ReadItem(RecordMappers.Map(format, element, raw.FallbackId, mapping), null);
+                item = new ReadItem(RecordMappers.Map(format, element, raw.FallbackId, mapping), null, stream.Position);
             }
             catch (RecordException ex)
             {
-                item = new ReadItem([], new RecordProblem(raw.Where, ex.Message));
+                item = new ReadItem([], new RecordProblem(raw.Where, ex.Message), stream.Position);
             }
             yield return item;
         }

@@ -34,4 +34,5 @@ public sealed record ImportedSample(string RecordId, int Turn, string Prompt, st
 /// <summary>A record that could not be imported: its line (JSONL) or index (JSON array) and why.</summary>
 public sealed record RecordProblem(string Where, string Reason);
 
-public sealed record ReadItem(IReadOnlyList<ImportedSample> Samples, RecordProblem? Problem);
+/// <param name="BytesRead">How far into the file the reader is, for progress and estimates.</param>
+public sealed record ReadItem(IReadOnlyList<ImportedSample> Samples, RecordProblem? Problem, long BytesRead = 0);

@@ -1,0 +1,134 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BpoStudio.Core.Import;
+
+public sealed record ImportJobParameters(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format, FieldMapping? Mapping);
+
+public sealed record ImportPreview(ImportFormat Format, IReadOnlyList<ImportedSample> Samples, IReadOnlyList<RecordProblem> Problems, IReadOnlyList<string?> ImageStatus);
+
+/// <summary>
+/// What the Import page does, with the checks that keep it safe: files come from an upload or from a server folder an
+/// admin allowed (<c>BpoStudio:ImportRoots</c>), image roots too, and nothing is read outside them.
+/// </summary>
+public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOptions<BpoStudioOptions> options, DataPaths paths, JobService jobs, AuditLog audit)
+{
+    public const long MaxUploadBytes = 4L * 1024 * 1024 * 1024;
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+
+    /// <summary>The admin-allowed server folders, then the upload folder.</summary>
+    public IReadOnlyList<string> Roots => [.. options.Value.ImportRoots.Where(r => !string.IsNullOrWhiteSpace(r)).Select(Path.GetFullPath), paths.Uploads];
+
+    public string ResolveUnderRoot(int rootIndex, string relativePath)
+    {
+        if (rootIndex < 0 || rootIndex >= Roots.Count) throw new ArgumentException($"There is no allowed folder number {rootIndex}.");
+        if (string.IsNullOrWhiteSpace(relativePath) || relativePath is "." or "/") return Roots[rootIndex];
+        return SafePath.TryResolve(Roots[rootIndex], relativePath, out var full, out var problem) ? full : throw new ArgumentException(problem);
+    }
+
+    /// <summary>Data files (JSON, JSONL) under an allowed folder, a few levels deep, for picking one.</summary>
+    public IReadOnlyList<string> ListDataFiles(int rootIndex, int limit = 500)
+    {
+        var root = ResolveUnderRoot(rootIndex, "");
+        if (!Directory.Exists(root)) return [];
+        var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        return Directory.EnumerateFiles(root, "*.json*", options).Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+            .Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal).Take(limit).ToList();
+    }
+
+    /// <summary>Streams an uploaded file into the upload folder under its own name (made safe), refusing oversize files.</summary>
+    public async Task<string> SaveUploadAsync(Stream content, string fileName, CancellationToken ct = default)
+    {
+        var safeName = string.Concat(Path.GetFileName(fileName).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'));
+        if (safeName.Trim('.').Length == 0) safeName = "upload.jsonl";
+        var folder = Path.Combine(paths.Uploads, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var target = Path.Combine(folder, safeName);
+        await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        int read;
+        while ((read = await content.ReadAsync(buffer, ct)) > 0)
+        {
+            total += read;
+            if (total > MaxUploadBytes) throw new InvalidDataException($"{fileName} is larger than {MaxUploadBytes / (1L << 30)} GB; put it in an allowed server folder instead.");
+            await file.WriteAsync(buffer.AsMemory(0, read), ct);
+        }
+        return target;
+    }
+
+    public async Task<ImportPreview> PreviewAsync(string filePath, ImportFormat? format, FieldMapping? mapping, string? imageRoot, int count = 5, CancellationToken ct = default)
+    {
+        RequireAllowed(filePath, "file");
+        if (format == ImportFormat.Generic && mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
+        var (isArray, detected) = await ImportReader.DetectAsync(filePath, format, ct);
+        var samples = new List<ImportedSample>();
+        var problems = new List<RecordProblem>();
+        await foreach (var item in ImportReader.ReadAsync(filePath, isArray, detected, ct, mapping))
+        {
+            if (item.Problem is not null) problems.Add(item.Problem);
+            samples.AddRange(item.Samples);
+            if (samples.Count + problems.Count >= count) break;
+        }
+        return new ImportPreview(detected, samples, problems, samples.Select(s => ImageStatus(s, imageRoot)).ToList());
+    }
+
+    public async Task<Job> StartAsync(ImportJobParameters parameters, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("import data");
+        RequireAllowed(parameters.FilePath, "file");
+        if (parameters.ImageRoot is { } images) RequireAllowed(images, "image folder");
+        if (string.IsNullOrWhiteSpace(parameters.DatasetName)) throw new ArgumentException("Give the dataset a name.");
+        if (parameters.Format == ImportFormat.Generic && parameters.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
+        await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
+        return await jobs.CreateAsync(JobKind.Import, null, JsonSerializer.Serialize(parameters, Json), actor.DisplayName(), ct);
+    }
+
+    public string SummaryPath(long jobId) => Path.Combine(paths.Uploads, $"import-{jobId}-summary.json");
+
+    /// <summary>
+    /// Removes what one source file brought into a dataset. Pairs already reviewed would lose their decisions, so that
+    /// needs <paramref name="force"/>. Approved versions are snapshots and keep their copies.
+    /// </summary>
+    public async Task<int> RollbackAsync(string datasetName, string sourceFile, ClaimsPrincipal actor, bool force = false, CancellationToken ct = default)
+    {
+        actor.RequireLead("roll back an import");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var datasetId = await db.Datasets.Where(d => d.Name == datasetName).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no dataset '{datasetName}'.");
+        var samples = db.Samples.Where(s => s.DatasetId == datasetId && s.Source.File == sourceFile);
+        var reviewed = await db.Pairs.CountAsync(p => samples.Any(s => s.Id == p.SampleId) && p.Status != PairStatus.Pending, ct);
+        if (reviewed > 0 && !force)
+            throw new InvalidOperationException($"{reviewed} pairs from {sourceFile} were already reviewed; rolling back would discard those decisions. Confirm to roll back anyway.");
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await db.Pairs.Where(p => samples.Any(s => s.Id == p.SampleId)).ExecuteDeleteAsync(ct);
+        await db.Responses.Where(r => samples.Any(s => s.Id == r.SampleId)).ExecuteDeleteAsync(ct);
+        var removed = await samples.ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        await audit.WriteAsync(actor.DisplayName(), "import.rollback", $"{datasetName} / {sourceFile}", $"{removed} samples removed", ct);
+        return removed;
+    }
+
+    private static string? ImageStatus(ImportedSample sample, string? imageRoot) =>
+        sample.ImageBytes is not null ? "embedded in the record"
+        : sample.ImagePath is null ? null
+        : imageRoot is null ? $"'{sample.ImagePath}': no image folder chosen"
+        : !SafePath.TryResolve(imageRoot, sample.ImagePath, out var full, out var problem) ? problem
+        : File.Exists(full) ? "found" : $"'{sample.ImagePath}' does not exist under the image folder";
+
+    private void RequireAllowed(string path, string what)
+    {
+        var full = Path.GetFullPath(path);
+        if (!Roots.Any(root => SafePath.IsUnder(root, full)))
+            throw new UnauthorizedAccessException($"The {what} {path} is outside the folders an admin allowed for imports.");
+    }
+}
