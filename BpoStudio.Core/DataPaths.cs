@@ -23,6 +23,9 @@ public sealed class DataPaths
     public string Models => Path.Combine(Root, "models");
     public string Uploads => Path.Combine(Root, "uploads");
 
+    /// <summary>The downloadable summary an import job leaves behind.</summary>
+    public string ImportSummary(long jobId) => Path.Combine(Uploads, $"import-{jobId}-summary.json");
+
     public void EnsureCreated()
     {
         foreach (var dir in new[] { Root, Images, Thumbnails, Exports, Models, Uploads })

@@ -65,6 +65,7 @@ public static class WebExtensions
         app.MapAccountEndpoints();
         app.MapExportEndpoints();
         app.MapAuditEndpoints();
+        app.MapImportEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -8,6 +8,8 @@ namespace BpoStudio.Core.Import;
 
 public sealed record ImportRequest(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format = null, string? Actor = null, FieldMapping? Mapping = null);
 
+// Populate: the problem lists are get-only, and a summary read back from its JSON file must keep them.
+[System.Text.Json.Serialization.JsonObjectCreationHandling(System.Text.Json.Serialization.JsonObjectCreationHandling.Populate)]
 public sealed class ImportSummary
 {
     public required string File { get; init; }

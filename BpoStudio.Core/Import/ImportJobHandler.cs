@@ -9,7 +9,7 @@ namespace BpoStudio.Core.Import;
 /// Runs an import in the background. Progress counts records; the total is estimated from how far into the file the
 /// reader is. Resuming re-reads the file and skips what is already stored (whole batches only were committed).
 /// </summary>
-public sealed class ImportJobHandler(DatasetImporter importer, ImportService imports, IDbContextFactory<BpoDbContext> dbFactory) : IJobHandler
+public sealed class ImportJobHandler(DatasetImporter importer, DataPaths paths, IDbContextFactory<BpoDbContext> dbFactory) : IJobHandler
 {
     private const int FailuresListed = 1000;
 
@@ -23,7 +23,7 @@ public sealed class ImportJobHandler(DatasetImporter importer, ImportService imp
         var progress = new JobProgress(context);
         var summary = await importer.ImportAsync(request, progress, ct);
         await progress.ReportFinalAsync(summary);
-        await File.WriteAllTextAsync(imports.SummaryPath(context.JobId), JsonSerializer.Serialize(summary, ImportService.Json), CancellationToken.None);
+        await File.WriteAllTextAsync(paths.ImportSummary(context.JobId), JsonSerializer.Serialize(summary, ImportService.Json), CancellationToken.None);
 
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         foreach (var problem in summary.Rejected.Take(FailuresListed)) context.RecordFailure(db, problem.Where, problem.Reason);

@@ -93,7 +93,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         return await jobs.CreateAsync(JobKind.Import, null, JsonSerializer.Serialize(parameters, Json), actor.DisplayName(), ct);
     }
 
-    public string SummaryPath(long jobId) => Path.Combine(paths.Uploads, $"import-{jobId}-summary.json");
+    public string SummaryPath(long jobId) => paths.ImportSummary(jobId);
 
     /// <summary>
     /// Removes what one source file brought into a dataset. Pairs already reviewed would lose their decisions, so that

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public class ImportBrowserTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task LeadUploadsAFile_AndSeesTheSummary()
+    {
+        using var files = new TestDataFolder();
+        var path = files.File("peers.jsonl");
+        await File.WriteAllLinesAsync(path,
+        [
+            """{"id":"u1","prompt":"What is shown?","completions":[{"score":1,"response":"A red circle.","type":"gt"},{"score":0,"response":"A blue square.","type":"llm-hal"}]}""",
+            """{"id":"u2", "prompt": broken json""",
+            """{"id":"u3","prompt":"And now?","completions":[{"score":1,"response":"Two shapes.","type":"gt"},{"score":0,"response":"Five shapes.","type":"llm-hal"}]}""",
+        ]);
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Import" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Import" })).ToBeVisibleAsync();
+
+        await page.GetByTestId("upload").SetInputFilesAsync(path);
+        await Assertions.Expect(page.GetByTestId("chosen-file")).ToContainTextAsync("peers.jsonl");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("detected-format")).ToHaveTextAsync("Bpo");
+        await page.GetByTestId("start-import").ClickAsync();
+
+        var summary = page.GetByTestId("import-summary");
+        await Assertions.Expect(summary).ToContainTextAsync("2 imported", new() { Timeout = 30_000 });
+        await Assertions.Expect(summary).ToContainTextAsync("1 rejected");
+        await Assertions.Expect(summary).ToContainTextAsync("rejected line 2");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("summary-download").ClickAsync());
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync((await download.PathAsync())!));
+        Assert.Equal(2, json.RootElement.GetProperty("imported").GetInt64());
+        Assert.Equal("line 2", json.RootElement.GetProperty("rejected")[0].GetProperty("where").GetString());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-import.png") });
+    }
+}
