@@ -130,5 +130,28 @@ public class DatasetImporterTests : IAsyncLifetime
         Assert.Contains("'question' is number, not a string", json.RootElement.GetProperty("rejected")[0].GetProperty("reason").GetString());
     }
 
+    [Fact]
+    public async Task GenericMappingAndRollback_ViaCli()
+    {
+        var path = _files.File("custom.jsonl");
+        await File.WriteAllLinesAsync(path, [Json(new { q = "Is it red?", a = "Yes.", b = "No." }), Json(new { q = "Is it big?", a = "No.", b = "Yes." })]);
+        var config = $"--BpoStudio:DataDirectory={_core.DataDirectory}";
+
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["import", path, "--dataset", "custom", "--map", "prompt=q,chosen=a,rejected=b", "--json", config], output));
+        using (var json = JsonDocument.Parse(output.ToString()))
+            Assert.Equal(("generic", 2L), (json.RootElement.GetProperty("format").GetString(), json.RootElement.GetProperty("imported").GetInt64()));
+        var error = new StringWriter();
+        Assert.Equal(2, await CliApp.RunAsync(["import", path, "--dataset", "custom", "--map", "question", config], TextWriter.Null, error));
+        Assert.Contains("--map parts look like prompt=question", error.ToString());
+        error = new StringWriter();
+        Assert.Equal(2, await CliApp.RunAsync(["import", path, "--dataset", "custom", "--format", "csv", config], TextWriter.Null, error));
+        Assert.Contains("vl-feedback", error.ToString());
+
+        output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["import", "--rollback", "custom.jsonl", "--dataset", "custom", config], output));
+        Assert.Contains("2 samples removed", output.ToString());
+    }
+
     private static string Json(object value) => JsonSerializer.Serialize(value);
 }

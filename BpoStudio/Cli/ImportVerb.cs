@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Import;
 
 namespace BpoStudio.Cli;
@@ -10,28 +11,25 @@ internal sealed class ImportVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
 
     public string Name => "import";
-    public string Usage => "import <file> --dataset <name> [--images <root>] [--format llava|bpo|prompt-only] [--json]";
-    public string Summary => "Import LLaVA/ShareGPT4V JSON, BPO JSON/JSONL or prompt-only JSONL; re-running skips what is there.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
+    public string Usage => "import <file> --dataset <name> [--images <root>] [--format <format>] [--map prompt=<path>,chosen=<path>,rejected=<path>,image=<path>,id=<path>] [--json]" +
+        " | import --rollback <source file name> --dataset <name> [--force]";
+    public string Summary => "Import LLaVA, BPO, POVID, VLFeedback, RLAIF-V, mDPO, prompt-only or mapped generic JSON(L); re-running skips what is there.";
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "force" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
+        if (args.Option("rollback") is { } sourceFile) return await RollbackAsync(services, sourceFile, args, output, ct);
         var file = args.Positional(0, "the file to import");
-        ImportFormat? format = args.Option("format") switch
-        {
-            null => null,
-            "llava" => ImportFormat.Llava,
-            "bpo" => ImportFormat.Bpo,
-            "prompt-only" => ImportFormat.PromptOnly,
-            var other => throw new CliUsageException($"--format must be llava, bpo or prompt-only, not '{other}'"),
-        };
+        var format = Format(args.Option("format"));
+        var mapping = Mapping(args.Option("map"));
+        if (mapping is not null) format ??= ImportFormat.Generic;
         ImportSummary summary;
         try
         {
             summary = await services.GetRequiredService<DatasetImporter>().ImportAsync(
-                new ImportRequest(Path.GetFullPath(file), args.Required("dataset"), args.Option("images") is { } root ? Path.GetFullPath(root) : null, format, "cli"), ct: ct);
+                new ImportRequest(Path.GetFullPath(file), args.Required("dataset"), args.Option("images") is { } root ? Path.GetFullPath(root) : null, format, "cli", mapping), ct: ct);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException)
+        catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or ArgumentException)
         {
             throw new CliFailureException(ex.Message);
         }
@@ -47,5 +45,46 @@ internal sealed class ImportVerb : ICliVerb
         foreach (var problem in summary.FlaggedImages.Take(20)) await output.WriteLineAsync($"  flagged {problem.Where}: {problem.Reason}");
         if (summary.Rejected.Count + summary.FlaggedImages.Count > 40) await output.WriteLineAsync("  (use --json for the full list)");
         return 0;
+    }
+
+    private static async Task<int> RollbackAsync(IServiceProvider services, string sourceFile, CliArguments args, TextWriter output, CancellationToken ct)
+    {
+        try
+        {
+            var removed = await services.GetRequiredService<ImportService>().RollbackAsync(args.Required("dataset"), sourceFile, ActorChecks.CommandLine, args.Flag("force"), ct);
+            await output.WriteLineAsync($"Rolled back {sourceFile}: {removed:N0} samples removed.");
+            return 0;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or KeyNotFoundException)
+        {
+            throw new CliFailureException(ex.Message + (ex is InvalidOperationException ? " (add --force)" : ""));
+        }
+    }
+
+    private static ImportFormat? Format(string? option)
+    {
+        if (option is null) return null;
+        foreach (var format in Enum.GetValues<ImportFormat>())
+            if (string.Equals(WireName(format), option, StringComparison.OrdinalIgnoreCase)) return format;
+        throw new CliUsageException($"--format must be one of {string.Join(", ", Enum.GetValues<ImportFormat>().Select(WireName))}, not '{option}'");
+    }
+
+    private static string WireName(ImportFormat format) => JsonNamingPolicy.KebabCaseLower.ConvertName(format.ToString());
+
+    private static FieldMapping? Mapping(string? option)
+    {
+        if (option is null) return null;
+        var parts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var part in option.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=');
+            if (eq <= 0 || part[(eq + 1)..].Length == 0) throw new CliUsageException($"--map parts look like prompt=question, not '{part}'");
+            var key = part[..eq];
+            if (key is not ("prompt" or "chosen" or "rejected" or "image" or "id")) throw new CliUsageException($"--map knows prompt, chosen, rejected, image and id, not '{key}'");
+            parts[key] = part[(eq + 1)..];
+        }
+        return parts.TryGetValue("prompt", out var prompt)
+            ? new FieldMapping(prompt, parts.GetValueOrDefault("chosen"), parts.GetValueOrDefault("rejected"), parts.GetValueOrDefault("image"), parts.GetValueOrDefault("id"))
+            : throw new CliUsageException("--map needs at least prompt=<field>");
     }
 }

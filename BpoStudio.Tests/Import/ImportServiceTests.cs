@@ -1,0 +1,88 @@
+using System.Text.Json;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Import;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Import;
+
+public class ImportServiceTests : IAsyncLifetime
+{
+    private readonly TestDataFolder _allowed = new(), _elsewhere = new();
+    private CoreServices _core = null!;
+
+    private ImportService Imports => _core.Get<ImportService>();
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync(settings => settings["BpoStudio:ImportRoots:0"] = _allowed.Path);
+        Directory.CreateDirectory(_allowed.File("data"));
+        await File.WriteAllLinesAsync(_allowed.File("data/bpo.jsonl"),
+        [
+            """{"id":"a","prompt":"Q1","completions":[{"score":1,"response":"A1","type":"gt"},{"score":0,"response":"B1","type":"llm-hal"}]}""",
+            """not json""",
+            """{"id":"b","prompt":"Q2","completions":[{"score":1,"response":"A2","type":"gt"},{"score":0,"response":"B2","type":"llm-hal"}]}""",
+        ]);
+        await File.WriteAllTextAsync(_elsewhere.File("secret.jsonl"), """{"question":"x"}""");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _allowed.Dispose();
+        _elsewhere.Dispose();
+    }
+
+    [Fact]
+    public async Task OnlyAllowedFoldersAndLeads_AndPathsCannotEscape()
+    {
+        Assert.Equal(["data/bpo.jsonl"], Imports.ListDataFiles(0));
+        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "../secret.jsonl"));
+        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(7, "x"));
+        var outside = new ImportJobParameters(_elsewhere.File("secret.jsonl"), "x", null, null, null);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_elsewhere.File("secret.jsonl"), null, null, null));
+        var inside = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _elsewhere.Path, null, null);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside, TestPrincipals.Lead)); // image folder outside
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside with { ImageRoot = null }, TestPrincipals.Annotator));
+    }
+
+    [Fact]
+    public async Task PreviewShowsTheFirstRecordsAsStored_AndUploadsLandInTheUploadFolder()
+    {
+        await using var upload = File.OpenRead(_allowed.File("data/bpo.jsonl"));
+        var saved = await Imports.SaveUploadAsync(upload, "../../evil name.jsonl");
+        Assert.StartsWith(Imports.Roots[^1], saved);
+        Assert.Equal("evil_name.jsonl", Path.GetFileName(saved));
+
+        var preview = await Imports.PreviewAsync(saved, null, null, null, count: 2);
+        Assert.Equal(ImportFormat.Bpo, preview.Format);
+        Assert.Equal("Q1", Assert.Single(preview.Samples).Prompt);
+        Assert.Equal("line 2", Assert.Single(preview.Problems).Where);
+    }
+
+    [Fact]
+    public async Task ImportJob_WritesASummary_AndRollbackRemovesTheFile_ConfirmingWhenReviewed()
+    {
+        var job = await Imports.StartAsync(new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "jobbed", null, null, null), TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        var done = (await _core.Get<JobService>().GetAsync(job.Id))!;
+        Assert.Equal((JobStatus.Completed, 3L, 1L), (done.Status, done.ItemsDone, done.ItemsFailed));
+        Assert.Equal("line 2", Assert.Single(await _core.Get<JobService>().FailuresAsync(job.Id)).ItemKey);
+        using (var summary = JsonDocument.Parse(await File.ReadAllTextAsync(Imports.SummaryPath(job.Id))))
+            Assert.Equal(2, summary.RootElement.GetProperty("imported").GetInt64());
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        await db.Pairs.Take(1).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead));
+        Assert.Contains("1 pairs from bpo.jsonl were already reviewed", refused.Message);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Annotator, force: true));
+
+        Assert.Equal(2, await Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead, force: true));
+        Assert.Equal((0, 0, 0), (await db.Samples.CountAsync(), await db.Responses.CountAsync(), await db.Pairs.CountAsync()));
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "import.rollback"));
+    }
+}
