@@ -1,0 +1,52 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace BpoStudio.Core.Generation;
+
+/// <summary>The provider that actually runs a session, and why better ones were passed over.</summary>
+public sealed record ProviderChoice(string Provider, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// DirectML, then CUDA, then CPU, each only when <c>GetAvailableProviders()</c> lists it; a provider that fails to
+/// attach (missing entry point, unsupported build) is reported and the next one tried.
+/// </summary>
+public static class ExecutionProviders
+{
+    public static (SessionOptions Options, ProviderChoice Choice) Create(int threads = 0, string? only = null)
+    {
+        var available = OrtEnv.Instance().GetAvailableProviders();
+        var notes = new List<string>();
+        var candidates = new (string Name, string Id, Action<SessionOptions> Attach)[]
+        {
+            ("DirectML", "DmlExecutionProvider", o => { o.EnableMemoryPattern = false; o.ExecutionMode = ExecutionMode.ORT_SEQUENTIAL; o.AppendExecutionProvider_DML(0); }),
+            ("CUDA", "CUDAExecutionProvider", o => o.AppendExecutionProvider_CUDA(0)),
+        };
+        foreach (var (name, id, attach) in candidates)
+        {
+            if (only is not null && !string.Equals(only, name, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!available.Contains(id))
+            {
+                notes.Add($"{name}: not in this ONNX Runtime build");
+                continue;
+            }
+            var options = NewOptions(threads);
+            try
+            {
+                attach(options);
+                return (options, new ProviderChoice(name, notes));
+            }
+            catch (Exception ex) when (ex is EntryPointNotFoundException or OnnxRuntimeException or DllNotFoundException)
+            {
+                notes.Add($"{name}: {ex.Message.Split('\n')[0]}");
+                options.Dispose();
+            }
+        }
+        return (NewOptions(threads), new ProviderChoice("CPU", notes));
+    }
+
+    private static SessionOptions NewOptions(int threads)
+    {
+        var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (threads > 0) options.IntraOpNumThreads = threads;
+        return options;
+    }
+}
