@@ -40,9 +40,34 @@ public static class SyntheticModels
             ["scale_factor"] = 1,
         };
         File.WriteAllText(Path.Combine(folder, "config.json"), JsonSerializer.Serialize(config));
+        if (size.Vocab == 64) WriteTinyTokenizer(Path.Combine(folder, "tokenizer.json"), size);
         File.WriteAllText(Path.Combine(folder, "generation_config.json"), JsonSerializer.Serialize(new { eos_token_id = new[] { size.EosTokenId }, bos_token_id = 1 }));
         File.WriteAllText(Path.Combine(folder, "preprocessor_config.json"),
             JsonSerializer.Serialize(new { image_mean = new[] { 0.5, 0.5, 0.5 }, image_std = new[] { 0.5, 0.5, 0.5 }, size = new { longest_edge = size.ImageSize }, image_seq_len = size.ImageTokens }));
+    }
+
+    /// <summary>
+    /// A 64-token byte-level BPE vocabulary: lowercase letters, digits, space (Ġ), newline (Ċ), a few marks and merges,
+    /// and SmolVLM's special tokens at the ids the synthetic config names.
+    /// </summary>
+    public static void WriteTinyTokenizer(string path, SyntheticModelSize size, bool mergesAsPairs = false)
+    {
+        var vocab = new Dictionary<string, int> { ["<|im_start|>"] = 0, ["<|endoftext|>"] = 1 };
+        foreach (var c in "abcdefghijklmnopqrstuvwxyz0123456789") vocab[c.ToString()] = vocab.Count;
+        foreach (var token in new[] { "Ġ", "Ċ", ":", "?", ".", "U", "A", "th", "the", "is", "Ġth", "Ġthe", "Ġis" }) vocab[token] = vocab.Count;
+        while (vocab.Count < size.ImageTokenId) vocab[$"<unused_{vocab.Count}>"] = vocab.Count;
+        string[][] merges = [["t", "h"], ["th", "e"], ["i", "s"], ["Ġ", "th"], ["Ġth", "e"], ["Ġ", "is"]];
+        var special = new[] { ("<image>", size.ImageTokenId), ("<fake_token_around_image>", size.ImageTokenId + 1), ("<global-img>", size.ImageTokenId + 2), ("<end_of_utterance>", size.EosTokenId) };
+        foreach (var (token, id) in special) vocab[token] = id;
+        var json = new
+        {
+            version = "1.0",
+            added_tokens = special.Select(t => new { id = t.Item2, content = t.Item1, special = true }).Append(new { id = 0, content = "<|im_start|>", special = true }),
+            pre_tokenizer = new { type = "Sequence", pretokenizers = new object[] { new { type = "Digits", individual_digits = true }, new { type = "ByteLevel", add_prefix_space = false, use_regex = true } } },
+            decoder = new { type = "ByteLevel" },
+            model = new { type = "BPE", vocab, merges = mergesAsPairs ? (object)merges : merges.Select(m => string.Join(' ', m)).ToArray() },
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(json));
     }
 
     private static void WriteEmbedTokens(string path, SyntheticModelSize s, SeededRandom random)
