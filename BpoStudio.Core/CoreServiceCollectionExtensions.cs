@@ -55,6 +55,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton(InjectionLexicon.Default);
         services.AddSingleton<ModelFreeInjector>();
         services.AddOptions<LlmBackendOptions>().BindConfiguration(LlmBackendOptions.Section);
+        services.AddOptions<Generation.LocalModelOptions>().BindConfiguration(Generation.LocalModelOptions.Section);
+        services.AddSingleton<Generation.LocalModelCatalog>();
+        services.AddSingleton<Bootstrapping.WeakenedImageNegatives>();
         services.AddSingleton<LlmBackend>();
         services.AddSingleton<PromptTemplates>();
         services.AddSingleton<DemoSeeder>();

@@ -11,7 +11,8 @@ namespace BpoStudio.Core.Bootstrapping;
 /// Bootstraps negatives for a dataset's samples in id order, a batch per transaction with the job's resume cursor,
 /// so an interrupted job continues after the last committed sample and never duplicates a negative.
 /// </summary>
-public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm, PromptTemplates templates) : IJobHandler
+public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm, PromptTemplates templates,
+    WeakenedImageNegatives weakenedImages) : IJobHandler
 {
     public const int BatchSize = 100;
     private const int AttemptsPerNegative = 6;
@@ -86,8 +87,8 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             for (var n = 0; n < method.Count; n++)
             {
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
-                var response = method.Method == ModelFreeInjection.Method
-                    ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
+                var response = method.Method == ModelFreeInjection.Method ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
+                    : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? await weakenedImages.GenerateAsync(sample, method.Method, seed, context, seen, problems, ct)
                     : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);
             }

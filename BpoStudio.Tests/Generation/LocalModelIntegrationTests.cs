@@ -1,0 +1,116 @@
+using System.Text.Json;
+using BpoStudio.Core.Bootstrapping;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Generation;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Storage;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+
+namespace BpoStudio.Tests.Generation;
+
+public class LocalModelIntegrationTests : IAsyncLifetime
+{
+    private readonly TestDataFolder _models = new();
+    private CoreServices _core = null!;
+
+    public async Task InitializeAsync()
+    {
+        var folder = _models.File("tiny-vlm");
+        SyntheticModels.WriteSmolVlmFolder(folder, new SyntheticModelSize(), seed: 5);
+        // Random weights may say eos at once; keep answers a few tokens long for the assertions.
+        var manifest = ModelManifest.Load(folder) with { EosTokenIds = [], Search = new SearchDefaults(MaxNewTokens: 6, Temperature: 0.8f, TopP: 0.95f) };
+        File.WriteAllText(Path.Combine(folder, ModelManifest.FileName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        Directory.CreateDirectory(_models.File("broken"));
+        _core = await CoreServices.StartAsync(settings =>
+        {
+            settings["Generation:Local:ModelsDirectory"] = _models.Path;
+            settings["Generation:Local:VisionModel"] = "tiny-vlm";
+            settings["Generation:Local:TextModel"] = "tiny-vlm";
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _models.Dispose();
+    }
+
+    [Fact]
+    public void Catalog_ListsModelFolders_WithTheirProblems()
+    {
+        var models = _core.Get<LocalModelCatalog>().List();
+        Assert.Equal(["broken", "tiny-vlm"], models.Select(m => m.Name));
+        Assert.Contains("has no config.json", models[0].Problem);
+        Assert.Equal(2, models[1].Manifest!.Layers);
+        var methods = _core.Get<LlmBackend>().AvailableMethods;
+        Assert.Contains("weakened-image:diffusion-noise", methods);
+        Assert.Contains(LlmBackend.InjectionMethod, methods); // the local text model stands in for a server
+    }
+
+    [Fact]
+    public async Task Answer_StreamsTheDecodedTokensOfTheEngine_ForAnImage()
+    {
+        var model = _core.Get<LocalModelCatalog>().Open("tiny-vlm");
+        var image = BpoStudio.Core.Datasets.Demo.DemoScene.Generate(4).RenderPng();
+        var settings = new SamplingSettings(MaxNewTokens: 6);
+
+        var chunks = new List<AnswerChunk>();
+        await foreach (var chunk in model.AnswerAsync("What is the shape?", image, settings)) chunks.Add(chunk);
+
+        var prompt = model.Encode(model.BuildPrompt("What is the shape?", withImage: true)).Select(i => (long)i).ToArray();
+        Assert.Equal(4, prompt.Count(id => id == model.Manifest.ImageTokenId));
+        var ids = new List<int>();
+        await foreach (var token in model.Generator.GenerateAsync(prompt, model.Generator.EncodeImages(model.Preprocess(image), 1), settings)) ids.Add(token.Id);
+        Assert.Equal(model.Decode(ids), string.Concat(chunks.Select(c => c.Text)));
+        Assert.Equal(6, chunks[^1].Tokens);
+    }
+
+    [Fact]
+    public async Task TextModel_IsAChatClient_AndASemanticKernelChatService()
+    {
+        var model = _core.Get<LocalModelCatalog>().Open("tiny-vlm");
+        IChatClient client = new LocalChatClient(model);
+        var direct = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "is the cat red?")], new ChatOptions { MaxOutputTokens = 5, Temperature = 0 });
+        Assert.Equal(5, direct.Usage!.OutputTokenCount);
+        Assert.False(string.IsNullOrEmpty(direct.Text));
+
+        var service = client.AsChatCompletionService();
+        var history = new ChatHistory();
+        history.AddUserMessage("is the cat red?");
+        var reply = await service.GetChatMessageContentAsync(history, new PromptExecutionSettings { ExtensionData = new Dictionary<string, object> { ["max_tokens"] = 5, ["temperature"] = 0 } });
+        Assert.Equal(direct.Text, reply.Content);
+    }
+
+    [Fact]
+    public async Task WeakenedImageJob_AddsMllmNegativesFromTheLocalVlm_WithFullProvenance()
+    {
+        var datasetId = await _core.SeedDemoAsync();
+        var parameters = new GenerationParameters(datasetId, SampleFilter.Selection, [new GenerationMethod("weakened-image:diffusion-noise")], Seed: 11, SampleIds: [1, 2, 3])
+            .Validated(_core.Get<LlmBackend>().AvailableMethods);
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "test");
+
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(JobStatus.Completed, (await db.Jobs.SingleAsync(j => j.Id == job.Id)).Status);
+        var made = await db.Responses.Include(r => r.Sample).Where(r => r.Provenance.Method == "weakened-image:diffusion-noise").ToListAsync();
+        Assert.Equal(3, made.Count);
+        var store = _core.Get<ImageStore>();
+        Assert.All(made, r =>
+        {
+            Assert.Equal(ResponseKind.MllmHal, r.Kind);
+            Assert.Equal(("tiny-vlm", "CPU"), (r.Provenance.Model, r.Provenance.ExecutionProvider));
+            Assert.NotNull(r.Provenance.Seed);
+            Assert.True(store.Exists(r.Provenance.WeakenedImageHash!));
+            Assert.NotEqual(r.Sample!.ImageHash, r.Provenance.WeakenedImageHash);
+            Assert.Contains("diffusion-noise", r.Provenance.ParametersJson);
+        });
+        Assert.Equal(3, await db.Pairs.CountAsync(p => made.Select(m => m.Id).Contains(p.RejectedResponseId)));
+    }
+}
