@@ -11,7 +11,9 @@ public sealed record ProviderChoice(string Provider, IReadOnlyList<string> Notes
 /// </summary>
 public static class ExecutionProviders
 {
-    public static (SessionOptions Options, ProviderChoice Choice) Create(int threads = 0, string? only = null)
+    /// <param name="spinning">Whether idle worker threads spin. Graphs run once per step beside the decoder (embeddings)
+    /// must not spin, or their threads take the cores the decoder needs.</param>
+    public static (SessionOptions Options, ProviderChoice Choice) Create(int threads = 0, string? only = null, bool spinning = true)
     {
         var available = OrtEnv.Instance().GetAvailableProviders();
         var notes = new List<string>();
@@ -28,7 +30,7 @@ public static class ExecutionProviders
                 notes.Add($"{name}: not in this ONNX Runtime build");
                 continue;
             }
-            var options = NewOptions(threads);
+            var options = NewOptions(threads, spinning);
             try
             {
                 attach(options);
@@ -40,13 +42,14 @@ public static class ExecutionProviders
                 options.Dispose();
             }
         }
-        return (NewOptions(threads), new ProviderChoice("CPU", notes));
+        return (NewOptions(threads, spinning), new ProviderChoice("CPU", notes));
     }
 
-    private static SessionOptions NewOptions(int threads)
+    private static SessionOptions NewOptions(int threads, bool spinning)
     {
         var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;
+        if (!spinning) options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         return options;
     }
 }

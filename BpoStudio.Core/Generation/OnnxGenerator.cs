@@ -19,13 +19,13 @@ public sealed class OnnxGenerator : IDisposable
     private readonly bool _feedsIds, _hasCacheBranch, _hasLogitsToKeep;
     private readonly string[] _outputNames;
 
-    private OnnxGenerator(ModelManifest manifest, string folder, SessionOptions options, ProviderChoice provider)
+    private OnnxGenerator(ModelManifest manifest, string folder, SessionOptions options, SessionOptions auxiliary, ProviderChoice provider)
     {
         Manifest = manifest;
         Provider = provider;
         _decoder = Open(folder, manifest.DecoderFile, options);
-        _embed = manifest.EmbedFile is { } embed ? Open(folder, embed, options) : null;
-        _vision = manifest.VisionFile is { } vision ? Open(folder, vision, options) : null;
+        _embed = manifest.EmbedFile is { } embed ? Open(folder, embed, auxiliary) : null;
+        _vision = manifest.VisionFile is { } vision ? Open(folder, vision, auxiliary) : null;
         _feedsIds = _embed is null;
         var inputs = _decoder.InputMetadata;
         Require(inputs.Keys, manifest.DecoderFile, "input", [_feedsIds ? "input_ids" : manifest.EmbedsInput, "attention_mask", "position_ids",
@@ -44,7 +44,10 @@ public sealed class OnnxGenerator : IDisposable
     {
         var manifest = ModelManifest.Load(folder, variant);
         var (options, choice) = ExecutionProviders.Create(threads, provider);
-        using (options) return new OnnxGenerator(manifest, folder, options, choice);
+        var (auxiliary, _) = ExecutionProviders.Create(threads, choice.Provider == "CPU" ? "CPU" : choice.Provider, spinning: false);
+        using (options)
+        using (auxiliary)
+            return new OnnxGenerator(manifest, folder, options, auxiliary, choice);
     }
 
     /// <summary>Token embeddings [S, hidden] from the embed graph.</summary>

@@ -6,11 +6,15 @@ using static BpoStudio.Core.Generation.Onnx.OnnxGraphBuilder;
 namespace BpoStudio.Core.Generation;
 
 /// <summary>Sizes of a random-weight decoder with a real model's tensor names and shapes.</summary>
+/// <param name="Mlp">Width of each layer's feed-forward block; 0 leaves it out (tiny test models).</param>
 public sealed record SyntheticModelSize(int Layers = 2, int KvHeads = 2, int HeadSize = 8, int Hidden = 16, int Vocab = 64,
-    int ImageSize = 32, int ImageTokens = 4, int ImageTokenId = 60, int EosTokenId = 63)
+    int ImageSize = 32, int ImageTokens = 4, int ImageTokenId = 60, int EosTokenId = 63, int Mlp = 0)
 {
-    /// <summary>SmolLM2-135M's decoder dimensions (30 layers, 3 KV heads of 64, hidden 576, vocabulary 49,152).</summary>
-    public static SyntheticModelSize SmolLm2Like => new(Layers: 30, KvHeads: 3, HeadSize: 64, Hidden: 576, Vocab: 49152, ImageTokenId: 49151, EosTokenId: 2);
+    /// <summary>SmolLM2-135M's decoder dimensions: 30 layers, 3 KV heads of 64, hidden 576, feed-forward 1,536, vocabulary 49,152.</summary>
+    public static SyntheticModelSize SmolLm2Like => new(Layers: 30, KvHeads: 3, HeadSize: 64, Hidden: 576, Vocab: 49152, ImageTokenId: 49151, EosTokenId: 2, Mlp: 1536);
+
+    /// <summary>Bytes of weights one decode step reads: every layer, the output head, one embedding row.</summary>
+    public long WeightBytesPerToken => 4L * (Layers * (4L * Hidden * KvHeads * HeadSize + 2L * Hidden * Mlp) + (long)Hidden * Vocab + Hidden);
 }
 
 /// <summary>
@@ -133,6 +137,12 @@ public static class SyntheticModels
             var merged = g.Node("Reshape", [g.Node("Transpose", [attended], $"l{l}_attended_t", ("perm", new long[] { 0, 2, 1, 3 })), merge], $"l{l}_merged");
             var output = g.Node("MatMul", [merged, g.Weights($"layers.{l}.o", Normal(random, (int)(width * s.Hidden), 1f / MathF.Sqrt(width)), width, s.Hidden)], $"l{l}_out");
             x = g.Node("Add", [x, g.Node("Tanh", [output], $"l{l}_act")], $"l{l}_residual");
+            if (s.Mlp > 0)
+            {
+                var up = g.Node("Tanh", [g.Node("MatMul", [x, g.Weights($"layers.{l}.up", Normal(random, s.Hidden * s.Mlp, std), s.Hidden, s.Mlp)], $"l{l}_up")], $"l{l}_up_act");
+                var down = g.Node("MatMul", [up, g.Weights($"layers.{l}.down", Normal(random, s.Mlp * s.Hidden, 1f / MathF.Sqrt(s.Mlp)), s.Mlp, s.Hidden)], $"l{l}_down");
+                x = g.Node("Add", [x, down], $"l{l}_mlp_residual");
+            }
         }
         g.Node("MatMul", [x, g.Weights("lm_head", Normal(random, s.Hidden * s.Vocab, 1f), s.Hidden, s.Vocab)], "logits");
         g.Save(path);

@@ -10,7 +10,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
     public bool UsesDatabase => false;
@@ -36,6 +36,18 @@ internal sealed class BenchVerb : ICliVerb
                 var exportPairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
                 await WithThrowawayDataAsync(async scratch =>
                     WriteExport(output, await scratch.GetRequiredService<ExportBenchmark>().RunAsync(exportPairs, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct), json), ct);
+                return 0;
+            case "generate":
+                var (size, sizeName) = args.Option("size") switch
+                {
+                    null or "smollm2-135m" => (BpoStudio.Core.Generation.SyntheticModelSize.SmolLm2Like, "smollm2-135m"),
+                    "tiny" => (new BpoStudio.Core.Generation.SyntheticModelSize(), "tiny"),
+                    var other => throw new CliUsageException($"--size must be smollm2-135m or tiny, not '{other}'"),
+                };
+                var promptTokens = (int)ParsePositive(args.Option("prompt") ?? "128", "prompt");
+                var decodeTokens = (int)ParsePositive(args.Option("tokens") ?? "64", "tokens");
+                await WithThrowawayDataAsync(async scratch => WriteGenerate(output, await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
+                    scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, ct), json), ct);
                 return 0;
             case "imaging":
                 var iterations = (int)ParsePositive(args.Option("iterations") ?? "20", "iterations");
@@ -75,6 +87,21 @@ internal sealed class BenchVerb : ICliVerb
         output.WriteLine($"  accept + next      p50 {r.AcceptAndNext.P50Ms,8:0.00} ms   p95 {r.AcceptAndNext.P95Ms,8:0.00} ms   p99 {r.AcceptAndNext.P99Ms,8:0.00} ms   (target p95 < 50 ms, n={r.AcceptAndNext.Samples})");
         output.WriteLine($"  baseline lookup    p50 {r.BaselineLookup.P50Ms,8:0.00} ms   p95 {r.BaselineLookup.P95Ms,8:0.00} ms   p99 {r.BaselineLookup.P99Ms,8:0.00} ms");
         output.WriteLine($"  ratio p95 accept+next / baseline lookup: {r.P95RatioToBaseline:0.0}x   targets met: {(meets ? "yes" : "no")}");
+    }
+
+    private static void WriteGenerate(TextWriter output, GenerateBenchmarkResult r, bool json)
+    {
+        bool? meets = r.Size == "tiny" ? null : r.LoopOverhead < 0.05 && r.RatioToBandwidthBound >= 0.6;
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "generate", r.Size, r.WeightMegabytes, r.PromptTokens, r.DecodeTokens, r.Provider, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, r.RawStepsPerSecond, r.LoopOverhead, r.BandwidthGigabytesPerSecond, r.BandwidthBoundTokensPerSecond, r.RatioToBandwidthBound, targets = new { loopOverhead = 0.05, ratioToBandwidthBound = 0.6 }, meetsTargets = meets }, Json));
+            return;
+        }
+        output.WriteLine($"bench generate: {r.Size} decoder, random weights ({r.WeightMegabytes:0} MB read per token), {r.PromptTokens} prompt + {r.DecodeTokens} new tokens on {r.Provider}");
+        output.WriteLine($"  prefill     {r.PrefillTokensPerSecond,10:0.0} tokens/s");
+        output.WriteLine($"  decode      {r.DecodeTokensPerSecond,10:0.0} tokens/s   raw Run calls {r.RawStepsPerSecond:0.0} steps/s   loop overhead {r.LoopOverhead:P1}   (target < 5 %)");
+        output.WriteLine($"  bandwidth   {r.BandwidthGigabytesPerSecond,10:0.0} GB/s   bound {r.BandwidthBoundTokensPerSecond:0.0} tokens/s   decode / bound {r.RatioToBandwidthBound:P0}   (target >= 60 %)");
+        output.WriteLine($"  targets met: {meets switch { null => "n/a for the tiny size", true => "yes", false => "no" }}");
     }
 
     private static void WriteExport(TextWriter output, ExportBenchmarkResult r, bool json)
