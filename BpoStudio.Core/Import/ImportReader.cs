@@ -5,16 +5,23 @@ using System.Text.Json;
 namespace BpoStudio.Core.Import;
 
 /// <summary>
-/// Streams a JSON array or a JSONL file record by record with bounded memory. A bad JSONL line is reported and
-/// skipped; a JSON array cannot be resynchronised after a syntax error, so the rest of it is reported as one problem.
+/// Streams a JSON array, a JSONL file or a Parquet file (RLAIF-V shards) record by record with bounded memory. A bad
+/// JSONL line is reported and skipped; a JSON array cannot be resynchronised after a syntax error, so the rest of it
+/// is reported as one problem; Parquet is read one row group at a time.
 /// </summary>
 public static class ImportReader
 {
     public static async Task<(bool IsArray, ImportFormat Format)> DetectAsync(string path, ImportFormat? forced, CancellationToken ct)
     {
         await using var stream = File.OpenRead(path);
+        if (ParquetRows.IsParquet(stream))
+        {
+            await foreach (var row in ParquetRows.ReadAsync(stream, ct))
+                return (false, forced ?? RecordMappers.Detect(row.Element));
+            throw new InvalidDataException($"{System.IO.Path.GetFileName(path)} has no rows.");
+        }
         var first = FirstNonWhitespace(stream);
-        if (first is not ('[' or '{')) throw new InvalidDataException($"{System.IO.Path.GetFileName(path)} is neither a JSON array nor JSON lines.");
+        if (first is not ('[' or '{')) throw new InvalidDataException($"{System.IO.Path.GetFileName(path)} is neither a JSON array, JSON lines nor Parquet.");
         if (forced is { } format) return (first == '[', format);
         stream.Position = 0;
         await foreach (var record in ReadRawAsync(stream, first == '[', ct))
@@ -49,6 +56,12 @@ public static class ImportReader
 
     private static async IAsyncEnumerable<Raw> ReadRawAsync(Stream stream, bool isArray, [EnumeratorCancellation] CancellationToken ct)
     {
+        if (ParquetRows.IsParquet(stream))
+        {
+            await foreach (var row in ParquetRows.ReadAsync(stream, ct))
+                yield return new Raw(row.Element, $"row {row.Index}", $"#{row.Index}", null);
+            yield break;
+        }
         if (isArray)
         {
             var scanner = new JsonArrayScanner(stream);

@@ -35,13 +35,14 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         return SafePath.TryResolve(Roots[rootIndex], relativePath, out var full, out var problem) ? full : throw new ArgumentException(problem);
     }
 
-    /// <summary>Data files (JSON, JSONL) under an allowed folder, a few levels deep, for picking one.</summary>
+    /// <summary>Data files (JSON, JSONL, Parquet) under an allowed folder, a few levels deep, for picking one.</summary>
     public IReadOnlyList<string> ListDataFiles(int rootIndex, int limit = 500)
     {
         var root = ResolveUnderRoot(rootIndex, "");
         if (!Directory.Exists(root)) return [];
         var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
-        return Directory.EnumerateFiles(root, "*.json*", options).Where(f => f.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        string[] extensions = [".json", ".jsonl", ".parquet"];
+        return Directory.EnumerateFiles(root, "*", options).Where(f => extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
             .Select(f => Path.GetRelativePath(root, f)).Order(StringComparer.Ordinal).Take(limit).ToList();
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Datasets.Demo;
@@ -93,6 +94,44 @@ public class PeerFormatImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RlaifVParquetShard_IsReadRowGroupByRowGroup_WithEmbeddedImages()
+    {
+        var path = _files.File("rlaif-v-00000.parquet");
+        await using (var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
+        {
+            RlaifRow Row(int idx, byte[]? bytes) => new() { DsName = "OmniLMM", Idx = idx, Question = $"Q{idx}?", Chosen = $"chosen {idx}", Rejected = $"rejected {idx}", ImagePath = $"img/{idx}.png", Image = bytes is null ? null : new ParquetImageCell { Bytes = bytes, Path = $"{idx}.png" } };
+            await Parquet.Serialization.ParquetSerializer.SerializeAsync(new[] { Row(0, _png), Row(1, _png) }, file);
+            await Parquet.Serialization.ParquetSerializer.SerializeAsync(new[] { Row(2, _png), Row(3, null) }, file, new Parquet.ParquetOptions { Append = true });
+        }
+
+        var summary = await ImportAsync("rlaif-v-00000.parquet", null!, skipWrite: true);
+
+        Assert.Equal((ImportFormat.RlaifV, 4L, 4L), (summary.Format, summary.Records, summary.Imported));
+        Assert.Equal(1, summary.Flagged); // row 3 has only a path, which is not under the image folder
+        var samples = await SamplesAsync();
+        var hash = Convert.ToHexStringLower(SHA256.HashData(_png));
+        Assert.Equal([hash, hash, hash, null], samples.Select(s => s.ImageHash));
+        Assert.Equal(["OmniLMM/0", "OmniLMM/1", "OmniLMM/2", "OmniLMM/3"], samples.Select(s => s.Source.RecordId));
+    }
+
+    public sealed class RlaifRow
+    {
+        [JsonPropertyName("ds_name")] public string DsName { get; set; } = "";
+        [JsonPropertyName("image")] public ParquetImageCell? Image { get; set; }
+        [JsonPropertyName("question")] public string Question { get; set; } = "";
+        [JsonPropertyName("chosen")] public string Chosen { get; set; } = "";
+        [JsonPropertyName("rejected")] public string Rejected { get; set; } = "";
+        [JsonPropertyName("idx")] public long Idx { get; set; }
+        [JsonPropertyName("image_path")] public string ImagePath { get; set; } = "";
+    }
+
+    public sealed class ParquetImageCell
+    {
+        [JsonPropertyName("bytes")] public byte[]? Bytes { get; set; }
+        [JsonPropertyName("path")] public string? Path { get; set; }
+    }
+
+    [Fact]
     public async Task Mdpo_KeepsTheTemplatedPromptForRoundTripsAndCleansThePlaceholder()
     {
         var summary = await ImportAsync("mdpo.json", "[" + Json(new { img_path = "a.png", prompt = "USER: <image>\nWhat is shown? ASSISTANT:", chosen = "A bus.", rejected = "A train." }) + "]");
@@ -126,9 +165,9 @@ public class PeerFormatImportTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File("custom.jsonl"), "x", null, ImportFormat.Generic)));
     }
 
-    private async Task<ImportSummary> ImportAsync(string name, string content, ImportFormat? format = null, FieldMapping? mapping = null)
+    private async Task<ImportSummary> ImportAsync(string name, string content, ImportFormat? format = null, FieldMapping? mapping = null, bool skipWrite = false)
     {
-        await File.WriteAllTextAsync(_files.File(name), content);
+        if (!skipWrite) await File.WriteAllTextAsync(_files.File(name), content);
         return await _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File(name), "peers", _files.File("images"), format, "test", mapping));
     }
 
