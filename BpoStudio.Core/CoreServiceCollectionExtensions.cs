@@ -15,7 +15,32 @@ namespace BpoStudio.Core;
 
 public static class CoreServiceCollectionExtensions
 {
+    /// <summary>Configuration key choosing the database: <c>Sqlite</c> (embedded, the default) or <c>Postgres</c>.</summary>
+    public const string ProviderKey = "BpoStudio:Database";
+
     public const string ConnectionStringName = "BpoStudio";
+
+    private static void AddBpoDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        var provider = configuration[ProviderKey] ?? "Sqlite";
+        if (string.Equals(provider, "Postgres", StringComparison.OrdinalIgnoreCase) || string.Equals(provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase))
+        {
+            var connectionString = configuration.GetConnectionString(ConnectionStringName)
+                ?? throw new InvalidOperationException($"{ProviderKey}=Postgres needs ConnectionStrings:{ConnectionStringName} (Host=...;Database=...;Username=...;Password=...).");
+            services.AddDbContextFactory<Data.Postgres.PostgresBpoDbContext>(options => options.UseNpgsql(connectionString));
+            services.AddSingleton<IDbContextFactory<BpoDbContext>, Data.Postgres.PostgresContextFactory>();
+            services.AddScoped<BpoDbContext>(sp => sp.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContext());
+            return;
+        }
+        if (!string.Equals(provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"{ProviderKey} is '{provider}'; use Sqlite or Postgres.");
+        services.AddDbContextFactory<BpoDbContext>((sp, options) =>
+        {
+            var connectionString = configuration.GetConnectionString(ConnectionStringName)
+                ?? $"Data Source={sp.GetRequiredService<DataPaths>().Database}";
+            options.UseSqlite(connectionString);
+        });
+    }
 
     /// <summary>Everything the web app and the CLI share: options, database, identity stores, storage, features.</summary>
     public static IHostApplicationBuilder AddBpoStudioCore(this IHostApplicationBuilder builder)
@@ -29,12 +54,7 @@ public static class CoreServiceCollectionExtensions
         services.AddDataProtection().SetApplicationName("BpoStudio")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(new DataPaths(dataDirectory).Root, "keys")));
 
-        services.AddDbContextFactory<BpoDbContext>((sp, options) =>
-        {
-            var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
-                ?? $"Data Source={sp.GetRequiredService<DataPaths>().Database}";
-            options.UseSqlite(connectionString);
-        });
+        services.AddBpoDatabase(builder.Configuration);
 
         services.AddIdentityCore<AppUser>(options =>
             {

@@ -12,8 +12,19 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace BpoStudio.Core.Data;
 
-public class BpoDbContext(DbContextOptions<BpoDbContext> options) : IdentityDbContext<AppUser>(options)
+public class BpoDbContext : IdentityDbContext<AppUser>
 {
+    public BpoDbContext(DbContextOptions<BpoDbContext> options)
+        : base(options)
+    {
+    }
+
+    /// <summary>For provider-specific subclasses, which carry their own migrations.</summary>
+    protected BpoDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<Sample> Samples => Set<Sample>();
     public DbSet<Response> Responses => Set<Response>();

@@ -69,7 +69,8 @@ internal sealed class BulkInserter : IDisposable
             parameter.ParameterName = "@" + name;
             command.Parameters.Add(parameter);
         }
-        command.Prepare();
+        // SQLite prepares untyped parameters; Npgsql needs their types first and prepares repeated commands itself.
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection) command.Prepare();
         return command;
     }
 }

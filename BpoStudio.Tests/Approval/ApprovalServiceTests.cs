@@ -9,6 +9,8 @@ namespace BpoStudio.Tests.Approval;
 
 public class ApprovalServiceTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private CoreServices _core = null!;
     private int _datasetId;
 
@@ -16,7 +18,7 @@ public class ApprovalServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
     }
 

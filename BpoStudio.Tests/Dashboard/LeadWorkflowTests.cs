@@ -11,6 +11,8 @@ namespace BpoStudio.Tests.Dashboard;
 
 public class LeadWorkflowTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private static readonly Reviewer Ann = new("ann", "ann@example.test"), Bob = new("bob", "bob@example.test");
     private CoreServices _core = null!;
     private int _datasetId;
@@ -20,7 +22,7 @@ public class LeadWorkflowTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
         await using var db = await DbAsync();
         await db.Datasets.ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, 2));

@@ -31,6 +31,21 @@ public class MigrationTests
     }
 
     [Fact]
+    public async Task PostgresMigrations_CreateTheSchema_AndKeepInStepWithTheModel()
+    {
+        await using var core = await CoreServices.StartAsync(provider: DatabaseProvider.Postgres);
+        await using var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+
+        Assert.IsType<BpoStudio.Core.Data.Postgres.PostgresBpoDbContext>(db);
+        Assert.True(db.Database.IsNpgsql());
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.False(db.Database.HasPendingModelChanges());
+        var tables = await db.Database.SqlQueryRaw<string>("SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public'").ToListAsync();
+        foreach (var entity in db.Model.GetEntityTypes().Where(e => !e.IsOwned()))
+            Assert.Contains(entity.GetTableName(), tables);
+    }
+
+    [Fact]
     public async Task DatabaseUsesWriteAheadLog_AfterMigration()
     {
         await using var core = await CoreServices.StartAsync();

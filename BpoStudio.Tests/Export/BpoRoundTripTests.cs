@@ -12,10 +12,12 @@ namespace BpoStudio.Tests.Export;
 
 public class BpoRoundTripTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private readonly TestDataFolder _files = new();
     private CoreServices _core = null!;
 
-    public async Task InitializeAsync() => _core = await CoreServices.StartAsync();
+    public async Task InitializeAsync() => _core = await CoreServices.StartAsync(provider: Provider);
 
     public async Task DisposeAsync()
     {

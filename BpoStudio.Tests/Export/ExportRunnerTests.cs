@@ -13,6 +13,8 @@ namespace BpoStudio.Tests.Export;
 
 public class ExportRunnerTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private readonly TestDataFolder _out = new();
     private CoreServices _core = null!;
     private int _datasetId;
@@ -22,7 +24,7 @@ public class ExportRunnerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         await db.Pairs.ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));

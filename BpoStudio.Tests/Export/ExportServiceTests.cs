@@ -11,6 +11,8 @@ namespace BpoStudio.Tests.Export;
 
 public class ExportServiceTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private CoreServices _core = null!;
     private int _datasetId;
 
@@ -18,7 +20,7 @@ public class ExportServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         await db.Pairs.ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));

@@ -11,12 +11,14 @@ namespace BpoStudio.Tests.Import;
 
 public class DatasetImporterTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private readonly TestDataFolder _files = new();
     private CoreServices _core = null!;
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         Directory.CreateDirectory(_files.File("images/img"));
         var png = DemoScene.Generate(1).RenderPng();
         await File.WriteAllBytesAsync(_files.File("images/img/a.png"), png);

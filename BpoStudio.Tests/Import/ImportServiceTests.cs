@@ -10,6 +10,8 @@ namespace BpoStudio.Tests.Import;
 
 public class ImportServiceTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private readonly TestDataFolder _allowed = new(), _elsewhere = new();
     private CoreServices _core = null!;
 
@@ -17,7 +19,7 @@ public class ImportServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync(settings => settings["BpoStudio:ImportRoots:0"] = _allowed.Path);
+        _core = await CoreServices.StartAsync(settings => settings["BpoStudio:ImportRoots:0"] = _allowed.Path, provider: Provider);
         Directory.CreateDirectory(_allowed.File("data"));
         await File.WriteAllLinesAsync(_allowed.File("data/bpo.jsonl"),
         [

@@ -12,13 +12,15 @@ namespace BpoStudio.Tests.Import;
 
 public class PeerFormatImportTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private readonly TestDataFolder _files = new();
     private CoreServices _core = null!;
     private byte[] _png = [];
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         Directory.CreateDirectory(_files.File("images"));
         _png = DemoScene.Generate(3).RenderPng();
         await File.WriteAllBytesAsync(_files.File("images/a.png"), _png);

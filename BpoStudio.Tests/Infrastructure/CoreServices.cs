@@ -12,6 +12,7 @@ namespace BpoStudio.Tests.Infrastructure;
 public sealed class CoreServices : IAsyncDisposable
 {
     private readonly TestDataFolder _folder;
+    private PostgresDatabase? _database;
 
     private CoreServices(IHost host, TestDataFolder folder, CapturingConsole console)
     {
@@ -25,7 +26,8 @@ public sealed class CoreServices : IAsyncDisposable
     public string DataDirectory => _folder.Path;
     public CapturingConsole Console { get; }
 
-    public static async Task<CoreServices> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool initialize = false, bool seedDemo = false)
+    public static async Task<CoreServices> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool initialize = false, bool seedDemo = false,
+        DatabaseProvider provider = DatabaseProvider.Sqlite)
     {
         var folder = new TestDataFolder();
         var console = new CapturingConsole();
@@ -34,6 +36,13 @@ public sealed class CoreServices : IAsyncDisposable
             ["BpoStudio:DataDirectory"] = folder.Path,
             ["BpoStudio:SeedDemo"] = seedDemo ? "true" : "false",
         };
+        PostgresDatabase? database = null;
+        if (provider == DatabaseProvider.Postgres)
+        {
+            database = await PostgresDatabase.CreateAsync();
+            settings["BpoStudio:Database"] = "Postgres";
+            settings["ConnectionStrings:BpoStudio"] = database.ConnectionString;
+        }
         configure?.Invoke(settings);
 
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
@@ -41,7 +50,7 @@ public sealed class CoreServices : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddBpoStudioCore();
         builder.Services.AddSingleton<IBootstrapConsole>(console);
-        var core = new CoreServices(builder.Build(), folder, console);
+        var core = new CoreServices(builder.Build(), folder, console) { _database = database };
         var initializer = core.Get<DatabaseInitializer>();
         if (initialize) await initializer.InitializeAsync();
         else await initializer.MigrateAsync();
@@ -63,6 +72,7 @@ public sealed class CoreServices : IAsyncDisposable
     {
         if (Host is IAsyncDisposable disposable) await disposable.DisposeAsync();
         else Host.Dispose();
+        if (_database is not null) await _database.DisposeAsync();
         _folder.Dispose();
     }
 }

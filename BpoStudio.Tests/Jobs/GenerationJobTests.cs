@@ -10,6 +10,8 @@ namespace BpoStudio.Tests.Jobs;
 
 public class GenerationJobTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private CoreServices _core = null!;
     private int _datasetId;
     private int _samples;
@@ -19,7 +21,7 @@ public class GenerationJobTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
         await using var db = await NewDbAsync();
         _samples = await db.Samples.CountAsync();
@@ -101,7 +103,10 @@ public class GenerationJobTests : IAsyncLifetime
         await Jobs.PauseAsync(job.Id);
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
         await using (var db = await NewDbAsync())
-            Assert.Equal((JobStatus.Paused, 0L), await db.Jobs.Where(j => j.Id == job.Id).Select(j => ValueTuple.Create(j.Status, j.ItemsDone)).SingleAsync());
+        {
+            var paused = await db.Jobs.Where(j => j.Id == job.Id).Select(j => new { j.Status, j.ItemsDone }).SingleAsync();
+            Assert.Equal((JobStatus.Paused, 0L), (paused.Status, paused.ItemsDone));
+        }
 
         await Jobs.ResumeAsync(job.Id);
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
@@ -121,7 +126,8 @@ public class GenerationJobTests : IAsyncLifetime
         var job = await Jobs.CreateAsync(JobKind.Generate, _datasetId, (Parameters(1, 0) with { Filter = SampleFilter.WithoutNegatives }).ToJson(), "test");
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
         await using var db = await NewDbAsync();
-        Assert.Equal((JobStatus.Completed, 0L), await db.Jobs.Where(j => j.Id == job.Id).Select(j => ValueTuple.Create(j.Status, j.ItemsTotal)).SingleAsync());
+        var finished = await db.Jobs.Where(j => j.Id == job.Id).Select(j => new { j.Status, j.ItemsTotal }).SingleAsync();
+        Assert.Equal((JobStatus.Completed, 0L), (finished.Status, finished.ItemsTotal));
     }
 
     [Fact]

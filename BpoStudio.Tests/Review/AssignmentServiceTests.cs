@@ -10,6 +10,8 @@ namespace BpoStudio.Tests.Review;
 
 public class AssignmentServiceTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private static readonly ClaimsPrincipal Lead = TestPrincipals.Lead;
     private static readonly ClaimsPrincipal Annotator = TestPrincipals.Annotator;
     private CoreServices _core = null!;
@@ -21,7 +23,7 @@ public class AssignmentServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         _pairCount = await db.Pairs.CountAsync();

@@ -8,6 +8,8 @@ namespace BpoStudio.Tests.Review;
 
 public class ReviewServiceTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private static readonly Reviewer Ann = new("ann-id", "ann@example.test");
     private static readonly Reviewer Bob = new("bob-id", "bob@example.test");
     private CoreServices _core = null!;
@@ -18,7 +20,7 @@ public class ReviewServiceTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         _datasetId = await _core.SeedDemoAsync();
     }
 
