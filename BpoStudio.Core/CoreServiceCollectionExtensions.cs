@@ -49,10 +49,8 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<BpoStudioOptions>().BindConfiguration(BpoStudioOptions.Section);
         services.AddSingleton<DataPaths>();
 
-        // Keys live in the data folder so sign-in cookies and reset tokens survive restarts.
-        var dataDirectory = builder.Configuration[$"{BpoStudioOptions.Section}:{nameof(BpoStudioOptions.DataDirectory)}"];
-        services.AddDataProtection().SetApplicationName("BpoStudio")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(new DataPaths(dataDirectory).Root, "keys")));
+        // Keys live in the database so sign-in cookies and reset tokens survive restarts and work on every instance.
+        services.AddDataProtection().SetApplicationName("BpoStudio").PersistKeysToDbContext<BpoDbContext>();
 
         services.AddBpoDatabase(builder.Configuration);
 

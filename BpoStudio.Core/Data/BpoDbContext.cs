@@ -6,13 +6,14 @@ using BpoStudio.Core.Export;
 using BpoStudio.Core.Jobs;
 using BpoStudio.Core.Review;
 using BpoStudio.Core.Storage;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace BpoStudio.Core.Data;
 
-public class BpoDbContext : IdentityDbContext<AppUser>
+public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContext
 {
     public BpoDbContext(DbContextOptions<BpoDbContext> options)
         : base(options)
@@ -39,6 +40,9 @@ public class BpoDbContext : IdentityDbContext<AppUser>
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<StoredImage> StoredImages => Set<StoredImage>();
     public DbSet<Injection.AppSetting> AppSettings => Set<Injection.AppSetting>();
+
+    /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

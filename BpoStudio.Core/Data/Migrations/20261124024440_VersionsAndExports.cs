@@ -95,6 +95,20 @@ namespace BpoStudio.Core.Data.Migrations
                 nullable: false,
                 defaultValue: 0L);
 
+            migrationBuilder.CreateTable(
+                name: "DataProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FriendlyName = table.Column<string>(type: "TEXT", nullable: true),
+                    Xml = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_DatasetVersionItems_DatasetVersionId_SampleId_PairId",
                 table: "DatasetVersionItems",
@@ -104,6 +118,9 @@ namespace BpoStudio.Core.Data.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "DataProtectionKeys");
+
             migrationBuilder.DropIndex(
                 name: "IX_DatasetVersionItems_DatasetVersionId_SampleId_PairId",
                 table: "DatasetVersionItems");

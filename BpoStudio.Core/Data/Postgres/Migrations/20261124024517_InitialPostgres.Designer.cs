@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BpoStudio.Core.Data.Postgres.Migrations
 {
     [DbContext(typeof(PostgresBpoDbContext))]
-    [Migration("20261124023412_InitialPostgres")]
+    [Migration("20261124024517_InitialPostgres")]
     partial class InitialPostgres
     {
         /// <inheritdoc />
@@ -740,6 +740,25 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasKey("Hash");
 
                     b.ToTable("StoredImages");
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace BpoStudio.Core.Data.Migrations
 {
     [DbContext(typeof(BpoDbContext))]
-    [Migration("20261124015044_VersionsAndExports")]
+    [Migration("20261124024440_VersionsAndExports")]
     partial class VersionsAndExports
     {
         /// <inheritdoc />
@@ -711,6 +711,23 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasKey("Hash");
 
                     b.ToTable("StoredImages");
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRole", b =>
