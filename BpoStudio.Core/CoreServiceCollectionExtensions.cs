@@ -92,6 +92,7 @@ public static class CoreServiceCollectionExtensions
 
         services.AddSingleton<Jobs.JobQueue>();
         services.AddSingleton<Jobs.JobProgressNotifier>();
+        services.AddOptions<Jobs.JobRunnerOptions>().BindConfiguration(Jobs.JobRunnerOptions.Section);
         services.AddSingleton<Jobs.JobRunner>();
         services.AddSingleton<Jobs.JobService>();
         services.AddSingleton<Jobs.IJobHandler, Bootstrapping.GenerationJobHandler>();

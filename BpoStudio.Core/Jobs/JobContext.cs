@@ -25,10 +25,13 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
     /// <summary>Adds progress inside the caller's transaction, so results and cursor commit (or vanish) together.</summary>
     public async Task AddProgressAsync(BpoDbContext db, long cursor, int done, int failed, CancellationToken ct)
     {
-        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+        // Only while this instance holds the lease: otherwise the caller's transaction must not commit (another instance took over).
+        var owner = job.LeaseOwner;
+        var updated = await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == owner).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.ItemsDone, j => j.ItemsDone + done)
             .SetProperty(j => j.ItemsFailed, j => j.ItemsFailed + failed)
             .SetProperty(j => j.ResumeCursor, cursor), ct);
+        if (updated == 0) throw new JobLeaseLostException(job.Id);
         (job.ItemsDone, job.ItemsFailed, job.ResumeCursor) = (job.ItemsDone + done, job.ItemsFailed + failed, cursor);
     }
 
@@ -54,3 +57,6 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
         notifier.Publish(JobSnapshot.Of(job, (job.ItemsDone - _doneAtStart) / seconds, Interlocked.Read(ref _tokens) / seconds));
     }
 }
+
+/// <summary>Another instance took the job over (this one missed its heartbeats); its uncommitted batch is dropped.</summary>
+public sealed class JobLeaseLostException(long jobId) : Exception($"Job {jobId} was taken over by another instance.");

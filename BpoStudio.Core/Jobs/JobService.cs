@@ -50,11 +50,12 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         return await db.JobItemFailures.AsNoTracking().Where(f => f.JobId == jobId).OrderBy(f => f.Id).Take(count).ToListAsync(ct);
     }
 
+    // A job running here stops at once; one running on another instance sees the new status at its next heartbeat.
     private async Task StopAsync(long jobId, JobStatus status, CancellationToken ct)
     {
         if (runner.RequestStop(jobId, status)) return;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Paused))
+        var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Paused || j.Status == JobStatus.Running))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, status), ct);
         if (updated == 0) throw new InvalidOperationException($"Job {jobId} has already finished.");
     }

@@ -26,6 +26,9 @@ public sealed class CoreServices : IAsyncDisposable
     public string DataDirectory => _folder.Path;
     public CapturingConsole Console { get; }
 
+    /// <summary>The PostgreSQL database this instance uses, when it made one; a second instance can share it.</summary>
+    public string? PostgresConnectionString => _database?.ConnectionString;
+
     public static async Task<CoreServices> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool initialize = false, bool seedDemo = false,
         DatabaseProvider provider = DatabaseProvider.Sqlite)
     {

@@ -1,0 +1,112 @@
+using BpoStudio.Core.Bootstrapping;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Jobs;
+
+/// <summary>Two app instances on one PostgreSQL database, each with its own job runner, as behind a load balancer.</summary>
+public class MultiInstanceJobTests : IAsyncLifetime
+{
+    private static readonly Action<Dictionary<string, string?>> FastLeases = s => { s["Jobs:LeaseSeconds"] = "2"; s["Jobs:PollSeconds"] = "0.3"; };
+    private CoreServices _a = null!, _b = null!;
+    private int _datasetId, _samples;
+
+    public async Task InitializeAsync()
+    {
+        _a = await CoreServices.StartAsync(FastLeases, provider: DatabaseProvider.Postgres);
+        _b = await CoreServices.StartAsync(s =>
+        {
+            FastLeases(s);
+            s["BpoStudio:Database"] = "Postgres";
+            s["ConnectionStrings:BpoStudio"] = _a.PostgresConnectionString;
+        });
+        _datasetId = await _a.SeedDemoAsync();
+        await using var db = await DbAsync();
+        _samples = await db.Samples.CountAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _b.DisposeAsync();
+        await _a.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task BothRunnersRunning_TheJobRunsExactlyOnce()
+    {
+        using var hosts = new CancellationTokenSource();
+        await _a.Get<JobRunner>().StartAsync(hosts.Token);
+        await _b.Get<JobRunner>().StartAsync(hosts.Token);
+        var job = await LaunchAsync(_a, count: 1);
+
+        var done = await WaitForAsync(job.Id, JobStatus.Completed);
+        await hosts.CancelAsync();
+
+        Assert.Contains(done.LeaseOwner, new[] { _a.Get<JobRunner>().Instance, _b.Get<JobRunner>().Instance });
+        var perSample = await NegativesPerSampleAsync(job.Id);
+        Assert.All(perSample, n => Assert.Equal(1, n));
+        Assert.Equal(_samples - done.ItemsFailed, perSample.Sum());
+    }
+
+    [Fact]
+    public async Task KillingTheRunningInstance_AnotherTakesOverAfterTheLease_WithoutDuplicates()
+    {
+        using var hosts = new CancellationTokenSource();
+        var a = _a.Get<JobRunner>();
+        // The instance "dies" right after committing its first batch: nothing more is written, its lease is left to expire.
+        using var crash = _a.Get<JobProgressNotifier>().Subscribe(s => { if (s.ItemsDone >= GenerationJobHandler.BatchSize) a.SimulateCrash(); });
+        await a.StartAsync(hosts.Token);
+        var job = await LaunchAsync(_a, count: 2);
+        await WaitUntilAsync(async () => (await JobAsync(job.Id)).ItemsDone >= GenerationJobHandler.BatchSize);
+        Assert.Equal(JobStatus.Running, (await JobAsync(job.Id)).Status); // stranded, as after a kill
+
+        await _b.Get<JobRunner>().StartAsync(hosts.Token);
+        var done = await WaitForAsync(job.Id, JobStatus.Completed);
+        await hosts.CancelAsync();
+
+        Assert.Equal(_b.Get<JobRunner>().Instance, done.LeaseOwner);
+        Assert.Equal(_samples, done.ItemsDone);
+        var perSample = await NegativesPerSampleAsync(job.Id);
+        Assert.All(perSample, n => Assert.InRange(n, 1, 2)); // never more than asked for: no batch ran twice
+        Assert.True(perSample.Count >= _samples - done.ItemsFailed, "every sample without a recorded failure got its negatives");
+    }
+
+    private async Task<Job> LaunchAsync(CoreServices instance, int count) =>
+        await instance.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId,
+            new GenerationParameters(_datasetId, SampleFilter.All, [new GenerationMethod(ModelFreeInjection.Method, count)], 5).ToJson(), "test");
+
+    private async Task<List<int>> NegativesPerSampleAsync(long jobId)
+    {
+        await using var db = await DbAsync();
+        var marker = $"\"jobId\":{jobId}";
+        return await db.Responses.Where(r => r.Provenance.ExtraJson != null && r.Provenance.ExtraJson.Contains(marker))
+            .GroupBy(r => r.SampleId).Select(g => g.Count()).ToListAsync();
+    }
+
+    private async Task<Job> WaitForAsync(long jobId, JobStatus status)
+    {
+        await WaitUntilAsync(async () => (await JobAsync(jobId)).Status == status);
+        return await JobAsync(jobId);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The jobs did not get there within 60 s.");
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task<Job> JobAsync(long id)
+    {
+        await using var db = await DbAsync();
+        return await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == id);
+    }
+
+    private async Task<BpoDbContext> DbAsync() => await _a.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+}
