@@ -76,6 +76,8 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<Generation.LocalModelOptions>().BindConfiguration(Generation.LocalModelOptions.Section);
         services.AddSingleton<Generation.LocalModelCatalog>();
         services.AddSingleton<Bootstrapping.WeakenedImageNegatives>();
+        services.AddSingleton<Injection.RemoteCallPolicy>();
+        services.AddSingleton<Injection.RemoteVision>();
         services.AddSingleton<LlmBackend>();
         services.AddSingleton<PromptTemplates>();
         services.AddSingleton<DemoSeeder>();

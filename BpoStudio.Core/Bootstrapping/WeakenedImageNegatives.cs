@@ -16,13 +16,14 @@ namespace BpoStudio.Core.Bootstrapping;
 /// vision-language model answer the prompt from it; the answer, driven by the model's language prior, is an
 /// <c>mllm-hal</c> negative whose provenance names the weakened image, model, provider, seed and parameters.
 /// </summary>
-public sealed class WeakenedImageNegatives(LocalModelCatalog local, ImageWeakener weakener, ImageStore images, IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision remote, LlmBackend backend, ImageWeakener weakener, ImageStore images,
+    IDbContextFactory<BpoDbContext> dbFactory)
 {
     public async Task<Response?> GenerateAsync(Sample sample, string method, long seed, JobContext context, HashSet<string> seen, List<string> problems, CancellationToken ct)
     {
-        if (local.VisionModel is not { } name)
+        if (local.VisionModel is null && !remote.IsAvailable)
         {
-            problems.Add($"{method}: no vision-language model is configured (Generation:Local:VisionModel)");
+            problems.Add($"{method}: no vision-language model is configured (Generation:Local:VisionModel, or Generation:OpenAI:Vision)");
             return null;
         }
         if (sample.ImageHash is null || !images.Exists(sample.ImageHash))
@@ -30,23 +31,15 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, ImageWeakene
             problems.Add($"{method}: the sample has no stored image");
             return null;
         }
-        var model = local.Open(name);
         var weakened = weakener.Weaken(await images.ReadAsync(sample.ImageHash, ct), new WeakeningSpec(method[LlmBackend.WeakenedImagePrefix.Length..]), seed);
         var stored = await images.PutAsync(weakened.Png, ct);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             await db.AddIfMissingAsync(stored, ct);
 
-        var settings = new SamplingSettings(model.Manifest.Search.Temperature, model.Manifest.Search.TopK, model.Manifest.Search.TopP,
-            model.Manifest.Search.RepetitionPenalty, seed, model.Manifest.Search.MaxNewTokens);
-        var answer = new StringBuilder();
-        var tokens = 0;
-        await foreach (var chunk in model.AnswerAsync(sample.Prompt, weakened.Png, settings, ct))
-        {
-            answer.Append(chunk.Text);
-            tokens = chunk.Tokens;
-        }
+        var (text, tokens, modelName, provider, sampling) = local.VisionModel is { } name
+            ? await AnswerLocallyAsync(local.Open(name), sample.Prompt, weakened.Png, seed, ct)
+            : await AnswerRemotelyAsync(sample.Prompt, weakened.Png, seed, ct);
         context.AddTokens(tokens);
-        var text = answer.ToString().Trim();
         if (text.Length == 0)
         {
             problems.Add($"{method}: the model's answer was empty");
@@ -68,13 +61,33 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, ImageWeakene
             {
                 Method = method,
                 Seed = seed,
-                Model = model.Name,
-                ExecutionProvider = model.Generator.Provider.Provider,
-                ParametersJson = JsonSerializer.Serialize(new { weakening = JsonDocument.Parse(weakened.ParametersJson).RootElement, sampling = settings }),
+                Model = modelName,
+                ExecutionProvider = provider,
+                ParametersJson = JsonSerializer.Serialize(new { weakening = JsonDocument.Parse(weakened.ParametersJson).RootElement, sampling }),
                 WeakenedImageHash = stored.Hash,
                 GeneratedAt = DateTime.UtcNow,
                 ExtraJson = JsonSerializer.Serialize(new { jobId = context.JobId, tokens }),
             },
         };
+    }
+
+    private static async Task<(string Text, long Tokens, string Model, string Provider, object Sampling)> AnswerLocallyAsync(LocalModel model, string prompt, byte[] png, long seed, CancellationToken ct)
+    {
+        var search = model.Manifest.Search;
+        var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, seed, search.MaxNewTokens);
+        var answer = new StringBuilder();
+        var tokens = 0;
+        await foreach (var chunk in model.AnswerAsync(prompt, png, settings, ct))
+        {
+            answer.Append(chunk.Text);
+            tokens = chunk.Tokens;
+        }
+        return (answer.ToString().Trim(), tokens, model.Name, model.Generator.Provider.Provider, settings);
+    }
+
+    private async Task<(string Text, long Tokens, string Model, string Provider, object Sampling)> AnswerRemotelyAsync(string prompt, byte[] png, long seed, CancellationToken ct)
+    {
+        var (text, tokens) = await remote.AnswerAsync(prompt, png, seed, ct);
+        return (text, tokens, backend.Model, backend.Provider, new { seed, remote = true });
     }
 }

@@ -10,14 +10,14 @@ namespace BpoStudio.Core.Injection;
 /// else the local text model, for LLM injection and paraphrase; the local vision-language model for weakened-image
 /// answers. Methods that need a missing backend are not offered.
 /// </summary>
-public sealed class LlmBackend(IOptions<LlmBackendOptions> options, LocalModelCatalog local)
+public sealed class LlmBackend(IOptions<LlmBackendOptions> options, LocalModelCatalog local, RemoteVision remoteVision, RemoteCallPolicy policy)
 {
     public const string InjectionMethod = "llm-injection";
     public const string ParaphraseMethod = "paraphrase";
     public const string WeakenedImagePrefix = "weakened-image:";
 
     private readonly Lazy<LlmInjector?> _injector = new(() =>
-        options.Value.IsConfigured ? new LlmInjector(LlmInjector.CreateOpenAICompatible(options.Value), options)
+        options.Value.IsConfigured ? new LlmInjector(LlmInjector.CreateOpenAICompatible(options.Value), options, policy)
         : local.TextModel is { } text ? new LlmInjector(new LocalChatClient(local.Open(text)).AsChatCompletionService(), options)
         : null);
 
@@ -36,6 +36,6 @@ public sealed class LlmBackend(IOptions<LlmBackendOptions> options, LocalModelCa
     [
         ModelFreeInjection.Method,
         .. HasTextBackend ? new[] { InjectionMethod, ParaphraseMethod } : [],
-        .. local.VisionModel is null ? [] : ImageWeakener.Transforms.Select(t => WeakenedImagePrefix + t.Name),
+        .. local.VisionModel is null && !remoteVision.IsAvailable ? [] : ImageWeakener.Transforms.Select(t => WeakenedImagePrefix + t.Name),
     ];
 }

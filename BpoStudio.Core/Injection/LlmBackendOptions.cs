@@ -16,5 +16,11 @@ public sealed class LlmBackendOptions
     public int MaxTokens { get; set; } = 512;
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>The server accepts <c>image_url</c> parts: weakened-image answers can come from it (vLLM, Ollama with a VLM).</summary>
+    public bool Vision { get; set; }
+
+    /// <summary>At most this many calls in flight from this instance.</summary>
+    public int MaxConcurrency { get; set; } = 4;
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(BaseUrl) && !string.IsNullOrWhiteSpace(Model);
 }

@@ -16,7 +16,7 @@ public sealed record LlmRewrite(string? Text, string? Failure, int Attempts, str
 /// (or, by handing it another <see cref="IChatCompletionService"/>, the local engine). Output that is empty, the same
 /// as the input or not an answer is rejected with its reason and retried.
 /// </summary>
-public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<LlmBackendOptions> options)
+public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<LlmBackendOptions> options, RemoteCallPolicy? policy = null)
 {
     private LlmBackendOptions Options => options.Value;
 
@@ -55,7 +55,8 @@ public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<Ll
                 MaxTokens = Options.MaxTokens,
                 Seed = seed is { } s ? s + attempt - 1 : null,
             };
-            var reply = await chat.GetChatMessageContentAsync(history, settings, cancellationToken: ct);
+            var reply = policy is null ? await chat.GetChatMessageContentAsync(history, settings, cancellationToken: ct)
+                : await policy.RunAsync(() => chat.GetChatMessageContentAsync(history, settings, cancellationToken: ct), ct);
             tokens += CompletionTokens(reply);
             var text = Clean(reply.Content);
             var problem = Problem(text, original);

@@ -22,6 +22,26 @@ public sealed class ScriptedChatServer : IAsyncDisposable
     public ConcurrentQueue<JsonObject> Requests { get; } = new();
     public string BaseUrl => _app.Urls.First() + "/v1";
 
+    /// <summary>Answer this many requests with 503 first (a busy server).</summary>
+    public int FailuresFirst { get; set; }
+
+    /// <summary>How long each request takes, to observe concurrency.</summary>
+    public TimeSpan Delay { get; set; }
+
+    public int MaxInFlight => _maxInFlight;
+    private int _inFlight, _maxInFlight, _failuresLeft;
+
+    /// <summary>Arms <see cref="FailuresFirst"/>: the next that many requests fail.</summary>
+    public void FailNext(int count) => (FailuresFirst, _failuresLeft) = (count, count);
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
     /// <summary>Replies are served in order; when the script runs out, <paramref name="fallback"/> answers.</summary>
     public Func<JsonObject, string> Fallback { get; set; } = _ => "fallback reply";
 
@@ -33,10 +53,23 @@ public sealed class ScriptedChatServer : IAsyncDisposable
         var app = builder.Build();
         var server = new ScriptedChatServer(app);
         foreach (var reply in replies) server._replies.Enqueue(reply);
+        server._failuresLeft = int.MaxValue;
         app.MapPost("/v1/chat/completions", async (HttpContext http) =>
         {
             var request = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
             server.Requests.Enqueue(request);
+            var now = Interlocked.Increment(ref server._inFlight);
+            InterlockedMax(ref server._maxInFlight, now);
+            try
+            {
+                if (server.Delay > TimeSpan.Zero) await Task.Delay(server.Delay);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref server._inFlight);
+            }
+            if (server.FailuresFirst > 0 && Interlocked.Decrement(ref server._failuresLeft) >= 0)
+                return Results.Text("""{"error":{"message":"busy"}}""", "application/json", statusCode: 503);
             var content = server._replies.TryDequeue(out var scripted) ? scripted : server.Fallback(request);
             var response = new
             {
