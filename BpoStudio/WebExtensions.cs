@@ -44,7 +44,8 @@ public static class WebExtensions
             .AddPolicy(Policies.Lead, policy => policy.RequireRole(Roles.Lead, Roles.Admin))
             .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
 
-        services.AddHostedService<DatabaseMigratorService>();
+        // First of all hosted services: data protection loads its keys from the database as it starts.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigratorService>());
         // After the migrator: the runner recovers interrupted jobs from the database as it starts.
         services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>());
         return builder;
