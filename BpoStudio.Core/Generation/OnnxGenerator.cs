@@ -8,8 +8,9 @@ public sealed record GeneratedToken(int Id, int Index, bool IsEos);
 
 /// <summary>
 /// The decode loop over a model folder: prefill with image features scattered into the image-token rows, then one
-/// token per step with the KV cache handed from step to step as the same native tensors (present.* of step t are
-/// past_key_values.* of step t+1; nothing is copied), sampling, and stops on eos, max tokens or cancellation.
+/// token per step with the KV cache handed from step to step through an IOBinding as the same native tensors
+/// (present.* of step t are past_key_values.* of step t+1; nothing is copied), sampling, and stops on eos, max tokens
+/// or cancellation.
 /// </summary>
 public sealed class OnnxGenerator : IDisposable
 {
@@ -91,6 +92,7 @@ public sealed class OnnxGenerator : IDisposable
         await Task.Yield();
         using var runOptions = new RunOptions();
         using var stop = ct.Register(() => runOptions.Terminate = true);
+        using var binding = _decoder.CreateIoBinding();
         var sampler = new TokenSampler(settings);
         var seen = new HashSet<int>(promptIds.Select(i => (int)i));
         var past = EmptyPast();
@@ -102,7 +104,7 @@ public sealed class OnnxGenerator : IDisposable
             for (var index = 0; index < settings.MaxNewTokens; index++)
             {
                 ct.ThrowIfCancellationRequested();
-                var (logits, present) = Step(step, embeds, total, past, runOptions);
+                var (logits, present) = Step(step, embeds, total, past, runOptions, binding);
                 DisposeAll(past);
                 past = present;
                 total += step.Length;
@@ -121,7 +123,9 @@ public sealed class OnnxGenerator : IDisposable
         }
     }
 
-    private (float[] Logits, OrtValue[] Present) Step(long[] ids, float[]? embeds, int pastLength, OrtValue[] past, RunOptions runOptions)
+    // One IOBinding for the whole generation: inputs are bound as they are (the previous step's present tensors as
+    // this step's past), outputs are allocated by ONNX Runtime, and nothing is copied between steps.
+    private (float[] Logits, OrtValue[] Present) Step(long[] ids, float[]? embeds, int pastLength, OrtValue[] past, RunOptions runOptions, OrtIoBinding binding)
     {
         var length = ids.Length;
         var names = new List<string>();
@@ -147,7 +151,12 @@ public sealed class OnnxGenerator : IDisposable
         if (_hasLogitsToKeep) Add("num_logits_to_keep", OrtValue.CreateTensorValueFromMemory(new[] { 1L }, []));
         try
         {
-            var outputs = _decoder.Run(runOptions, names, values, _outputNames);
+            binding.ClearBoundInputs();
+            binding.ClearBoundOutputs();
+            for (var i = 0; i < names.Count; i++) binding.BindInput(names[i], values[i]);
+            foreach (var output in _outputNames) binding.BindOutputToDevice(output, OrtMemoryInfo.DefaultInstance);
+            _decoder.RunWithBinding(runOptions, binding);
+            var outputs = binding.GetOutputValues();
             using var logits = outputs[0];
             var all = logits.GetTensorDataAsSpan<float>();
             var last = all[^Manifest.Vocab..].ToArray();
