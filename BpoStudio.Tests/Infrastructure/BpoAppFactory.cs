@@ -38,11 +38,12 @@ public sealed partial class BpoAppFactory : WebApplicationFactory<Program>
         return this;
     }
 
-    /// <summary>Starts Kestrel and creates an annotator and a lead beside the bootstrapped admin.</summary>
-    public async Task<BpoAppFactory> StartAsync()
+    /// <summary>Starts Kestrel and creates an annotator and a lead beside the bootstrapped admin (unless another instance on the same database did).</summary>
+    public async Task<BpoAppFactory> StartAsync(bool createUsers = true)
     {
         StartServer();
         BaseAddress = ClientOptions.BaseAddress;
+        if (!createUsers) return this;
         await using var scope = Services.CreateAsyncScope();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
         await admin.CreateAsync(AnnotatorEmail, UserPassword, [Roles.Annotator], TestPrincipals.Admin);
