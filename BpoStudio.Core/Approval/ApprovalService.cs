@@ -35,8 +35,9 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
 
         version.PairCount = await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO "DatasetVersionItems" ("DatasetVersionId", "PairId", "SampleId", "ImageHash", "Prompt", "ChosenText", "RejectedText",
-                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId")
-            SELECT {version.Id}, p."Id", p."SampleId", s."ImageHash", s."Prompt", c."Text", r."Text", c."Kind", r."Kind", r."Method", c."Id", r."Id"
+                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId", "ChosenEdited", "RejectedEdited", "ImagePath", "ImageProblem")
+            SELECT {version.Id}, p."Id", p."SampleId", s."ImageHash", s."Prompt", c."Text", r."Text", c."Kind", r."Kind", r."Method", c."Id", r."Id",
+                c."PreviousVersionId" IS NOT NULL, r."PreviousVersionId" IS NOT NULL, s."SourceImagePath", s."ImageProblem"
             FROM "Pairs" p
             JOIN "Samples" s ON s."Id" = p."SampleId"
             JOIN "Responses" c ON c."Id" = p."ChosenResponseId"

@@ -36,4 +36,10 @@ public class DatasetVersionItem
     public required string ChosenKind { get; set; }
     public required string RejectedKind { get; set; }
     public string? RejectedMethod { get; set; }
+
+    // Snapshotted too, so an export of a version reads this one table (no joins) unless it needs scores or source ids.
+    public bool ChosenEdited { get; set; }
+    public bool RejectedEdited { get; set; }
+    public string? ImagePath { get; set; }
+    public string? ImageProblem { get; set; }
 }

@@ -40,7 +40,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = versionId is null ? DraftSql : VersionSql;
+        // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
+        command.CommandText = versionId is null ? DraftSql
+            : options.Format == ExportFormat.Bpo || options.Negatives == NegativeSelection.BestRated ? VersionSql : VersionItemsOnlySql;
         var parameter = command.CreateParameter();
         parameter.ParameterName = "@id";
         parameter.Value = versionId ?? datasetId;
@@ -77,6 +79,17 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         JOIN "Samples" s ON s."Id" = i."SampleId"
         JOIN "Responses" c ON c."Id" = i."ChosenResponseId"
         JOIN "Responses" r ON r."Id" = i."RejectedResponseId"
+        WHERE i."DatasetVersionId" = @id
+        ORDER BY i."SampleId", i."PairId"
+        """;
+
+    // The same columns as above, from the version's own snapshot rows: no joins (the common export of a version).
+    private const string VersionItemsOnlySql = """
+        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText",
+            NULL, FALSE, NULL, NULL, i."ImageProblem", i."ImagePath",
+            i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
+            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited"
+        FROM "DatasetVersionItems" i
         WHERE i."DatasetVersionId" = @id
         ORDER BY i."SampleId", i."PairId"
         """;

@@ -55,6 +55,7 @@ internal sealed class DatasetVersionItemConfiguration : IEntityTypeConfiguration
         builder.Property(i => i.ChosenKind).HasMaxLength(16);
         builder.Property(i => i.RejectedKind).HasMaxLength(16);
         builder.Property(i => i.RejectedMethod).HasMaxLength(128);
+        builder.Property(i => i.ImagePath).HasMaxLength(1024);
         builder.HasIndex(i => new { i.DatasetVersionId, i.PairId });
         builder.HasIndex(i => new { i.DatasetVersionId, i.SampleId, i.PairId }); // exports read a version grouped by sample, without a sort
     }

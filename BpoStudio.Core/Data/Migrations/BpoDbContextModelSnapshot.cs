@@ -144,6 +144,9 @@ namespace BpoStudio.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("ChosenEdited")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ChosenKind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -163,12 +166,22 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ImagePath")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImageProblem")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("PairId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("RejectedEdited")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RejectedKind")
                         .IsRequired()

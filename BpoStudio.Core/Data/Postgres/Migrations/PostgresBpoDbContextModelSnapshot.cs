@@ -153,6 +153,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<bool>("ChosenEdited")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("ChosenKind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -172,12 +175,22 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("ImagePath")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("ImageProblem")
+                        .HasColumnType("text");
+
                     b.Property<long>("PairId")
                         .HasColumnType("bigint");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("RejectedEdited")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("RejectedKind")
                         .IsRequired()

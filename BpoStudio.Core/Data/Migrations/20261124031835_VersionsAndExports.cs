@@ -81,12 +81,39 @@ namespace BpoStudio.Core.Data.Migrations
                 type: "TEXT",
                 nullable: true);
 
+            migrationBuilder.AddColumn<bool>(
+                name: "ChosenEdited",
+                table: "DatasetVersionItems",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
             migrationBuilder.AddColumn<long>(
                 name: "ChosenResponseId",
                 table: "DatasetVersionItems",
                 type: "INTEGER",
                 nullable: false,
                 defaultValue: 0L);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ImagePath",
+                table: "DatasetVersionItems",
+                type: "TEXT",
+                maxLength: 1024,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ImageProblem",
+                table: "DatasetVersionItems",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "RejectedEdited",
+                table: "DatasetVersionItems",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
 
             migrationBuilder.AddColumn<long>(
                 name: "RejectedResponseId",
@@ -170,7 +197,23 @@ namespace BpoStudio.Core.Data.Migrations
                 table: "DatasetVersions");
 
             migrationBuilder.DropColumn(
+                name: "ChosenEdited",
+                table: "DatasetVersionItems");
+
+            migrationBuilder.DropColumn(
                 name: "ChosenResponseId",
+                table: "DatasetVersionItems");
+
+            migrationBuilder.DropColumn(
+                name: "ImagePath",
+                table: "DatasetVersionItems");
+
+            migrationBuilder.DropColumn(
+                name: "ImageProblem",
+                table: "DatasetVersionItems");
+
+            migrationBuilder.DropColumn(
+                name: "RejectedEdited",
                 table: "DatasetVersionItems");
 
             migrationBuilder.DropColumn(

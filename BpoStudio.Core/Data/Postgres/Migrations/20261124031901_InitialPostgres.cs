@@ -396,7 +396,11 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     RejectedText = table.Column<string>(type: "text", nullable: false),
                     ChosenKind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     RejectedKind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    RejectedMethod = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true)
+                    RejectedMethod = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    ChosenEdited = table.Column<bool>(type: "boolean", nullable: false),
+                    RejectedEdited = table.Column<bool>(type: "boolean", nullable: false),
+                    ImagePath = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    ImageProblem = table.Column<string>(type: "text", nullable: true)
                 },
                 constraints: table =>
                 {

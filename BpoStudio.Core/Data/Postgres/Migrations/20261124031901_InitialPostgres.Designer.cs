@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace BpoStudio.Core.Data.Postgres.Migrations
 {
     [DbContext(typeof(PostgresBpoDbContext))]
-    [Migration("20261124024517_InitialPostgres")]
+    [Migration("20261124031901_InitialPostgres")]
     partial class InitialPostgres
     {
         /// <inheritdoc />
@@ -156,6 +156,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<bool>("ChosenEdited")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("ChosenKind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -175,12 +178,22 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("ImagePath")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<string>("ImageProblem")
+                        .HasColumnType("text");
+
                     b.Property<long>("PairId")
                         .HasColumnType("bigint");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<bool>("RejectedEdited")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("RejectedKind")
                         .IsRequired()

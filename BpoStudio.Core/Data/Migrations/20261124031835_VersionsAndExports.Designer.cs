@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace BpoStudio.Core.Data.Migrations
 {
     [DbContext(typeof(BpoDbContext))]
-    [Migration("20261124024440_VersionsAndExports")]
+    [Migration("20261124031835_VersionsAndExports")]
     partial class VersionsAndExports
     {
         /// <inheritdoc />
@@ -147,6 +147,9 @@ namespace BpoStudio.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("ChosenEdited")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ChosenKind")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -166,12 +169,22 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ImagePath")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ImageProblem")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("PairId")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("RejectedEdited")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RejectedKind")
                         .IsRequired()
