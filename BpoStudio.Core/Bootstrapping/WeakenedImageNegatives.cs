@@ -63,7 +63,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                 Seed = seed,
                 Model = modelName,
                 ExecutionProvider = provider,
-                ParametersJson = JsonSerializer.Serialize(new { weakening = JsonDocument.Parse(weakened.ParametersJson).RootElement, sampling }),
+                ParametersJson = JsonSerializer.Serialize(new { weakening = new { transform = weakened.Transform, parameters = weakened.Parameters, seed = weakened.Seed }, sampling }),
                 WeakenedImageHash = stored.Hash,
                 GeneratedAt = DateTime.UtcNow,
                 ExtraJson = JsonSerializer.Serialize(new { jobId = context.JobId, tokens }),

@@ -54,11 +54,12 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
             .GroupBy(e => e.PairId).Select(g => g.Count()).ToListAsync(ct);
         var decided = byStatus.Where(s => s.Key != PairStatus.Pending).Sum(s => s.Value);
 
+        var names = await db.Users.ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, ct);
         return new DatasetDashboard(byStatus,
             Rates(byNegative, r => r.Kind.ToWire(), r => r.Status, r => r.Count),
             Rates(byNegative, r => r.Method ?? "unknown", r => r.Status, r => r.Count),
             edits.Sum(), edits.Count, decided == 0 ? 0 : (double)edits.Sum() / decided,
-            await ThroughputAsync(events, ct), await AgreementAsync(db, datasetId, ct), await FlaggedAsync(db, datasetId, flaggedLimit, ct));
+            await ThroughputAsync(events, ct), await AgreementAsync(db, datasetId, names, ct), await FlaggedAsync(db, datasetId, flaggedLimit, names, ct));
     }
 
     private static async Task<List<AnnotatorThroughput>> ThroughputAsync(IQueryable<ReviewEvent> events, CancellationToken ct)
@@ -74,10 +75,9 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
         }).OrderByDescending(t => t.Decisions).ToList();
     }
 
-    private static async Task<AgreementSummary> AgreementAsync(BpoDbContext db, int datasetId, CancellationToken ct)
+    private static async Task<AgreementSummary> AgreementAsync(BpoDbContext db, int datasetId, Dictionary<string, string> names, CancellationToken ct)
     {
         var decisions = await db.PairDecisions.Where(d => d.DatasetId == datasetId).Select(d => new { d.PairId, d.UserId, d.Decision }).ToListAsync(ct);
-        var names = await db.Users.ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, ct);
         var overlapped = decisions.GroupBy(d => d.PairId).Where(g => g.Count() >= 2).ToList();
         var categories = Enum.GetValues<Decision>();
         var counts = overlapped.Select(g => (IReadOnlyList<int>)categories.Select(c => g.Count(d => d.Decision == c)).ToList()).ToList();
@@ -100,7 +100,7 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
             raters?.Key ?? 0, raters?.Count() ?? 0, raters is null ? double.NaN : Agreement.FleissKappa(raters.ToList()));
     }
 
-    private static async Task<List<FlaggedPair>> FlaggedAsync(BpoDbContext db, int datasetId, int limit, CancellationToken ct)
+    private static async Task<List<FlaggedPair>> FlaggedAsync(BpoDbContext db, int datasetId, int limit, Dictionary<string, string> names, CancellationToken ct)
     {
         var flagged = await (from p in db.Pairs
                              where p.DatasetId == datasetId && p.Status == PairStatus.Flagged
@@ -108,7 +108,6 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
                              select new { p.Id, p.RowVersion, p.Sample!.Prompt, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text, p.FlagComment })
             .Take(limit).ToListAsync(ct);
         var ids = flagged.Select(f => f.Id).ToList();
-        var names = await db.Users.ToDictionaryAsync(u => u.Id, u => u.Email ?? u.UserName ?? u.Id, ct);
         var decisions = (await db.PairDecisions.Where(d => ids.Contains(d.PairId)).ToListAsync(ct)).ToLookup(d => d.PairId);
         return flagged.Select(f => new FlaggedPair(f.Id, f.RowVersion, f.Prompt, f.Chosen, f.Rejected, f.FlagComment,
             decisions[f.Id].Select(d => $"{names.GetValueOrDefault(d.UserId, d.UserId)}: {d.Decision.ToString().ToLowerInvariant()}{(d.Reason is null ? "" : $" ({d.Reason})")}").ToList())).ToList();

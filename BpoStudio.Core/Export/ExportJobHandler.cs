@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Export;
 
 /// <summary>Runs an export in the background. An interrupted export starts over on resume (its partial folder is discarded).</summary>
-public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ExportSource source, ExportRunner runner, AuditLog audit) : IJobHandler
+public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, AuditLog audit) : IJobHandler
 {
     public JobKind Kind => JobKind.Export;
 
@@ -15,11 +15,11 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         var parameters = JsonSerializer.Deserialize<ExportJobParameters>(context.ParametersJson) ?? throw new InvalidDataException("The export job has no parameters.");
         var (record, plan) = await LoadAsync(parameters.ExportId, ct);
-        await context.SetTotalAsync(await source.CountPairsAsync(record.DatasetId, record.DatasetVersionId, ct), ct);
+        await context.SetTotalAsync(plan.PairCount, ct);
         await SetStatusAsync(record.Id, ExportStatus.Running, null, ct);
         try
         {
-            var result = await runner.RunAsync(plan, record.FolderPath!, new SynchronousProgress(context), ct);
+            var result = await runner.RunAsync(plan, record.FolderPath!, done => context.ReportProgressAsync(done), ct);
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             await db.Exports.Where(e => e.Id == record.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(e => e.Status, ExportStatus.Completed)
@@ -28,7 +28,7 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
                 .SetProperty(e => e.PairsWritten, result.Manifest.Counts.Pairs)
                 .SetProperty(e => e.PairsSkipped, result.Manifest.Counts.Skipped)
                 .SetProperty(e => e.FinishedAt, DateTime.UtcNow), CancellationToken.None);
-            await context.ReportProgressAsync(result.Manifest.Counts.Pairs + result.Manifest.Counts.Skipped, CancellationToken.None);
+            await context.ReportProgressAsync(result.Manifest.Counts.Pairs + result.Manifest.Counts.Skipped, ct: CancellationToken.None);
             await audit.WriteAsync(record.CreatedBy, "export.complete", $"export {record.Id}",
                 $"{result.Manifest.Counts.Pairs} pairs written, {result.Manifest.Counts.Skipped} skipped, {result.Folder}", CancellationToken.None);
         }
@@ -56,11 +56,5 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Exports.Where(e => e.Id == exportId).ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, status).SetProperty(e => e.Error, error), ct);
-    }
-
-    // Progress<T> posts to the thread pool and may land after the job finished; report in order instead.
-    private sealed class SynchronousProgress(JobContext context) : IProgress<long>
-    {
-        public void Report(long value) => context.ReportProgressAsync(value, CancellationToken.None).GetAwaiter().GetResult();
     }
 }

@@ -10,7 +10,8 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Export;
 
 /// <param name="VersionId">The approved version's row id; null for a draft.</param>
-public sealed record ExportPlan(ExportOptions Options, string DatasetName, int? VersionId, ManifestVersion? Version, string? CreatedBy, bool MakeZip = true);
+/// <param name="PairCount">Pairs before negative selection and loader rules: the progress total.</param>
+public sealed record ExportPlan(ExportOptions Options, string DatasetName, int? VersionId, ManifestVersion? Version, string? CreatedBy, bool MakeZip = true, long PairCount = 0);
 
 public sealed record ExportResult(ExportManifest Manifest, string Folder, string? ZipPath);
 
@@ -31,17 +32,17 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
             ?? throw new KeyNotFoundException($"There is no dataset {options.DatasetId}.");
         if (options.VersionNumber is not { } number)
         {
-            if (await source.CountPairsAsync(options.DatasetId, null, ct) == 0)
-                throw new InvalidOperationException($"'{dataset}' has no accepted pairs to export yet.");
-            return new ExportPlan(options, dataset, null, null, createdBy, makeZip);
+            var accepted = await db.Pairs.CountAsync(p => p.DatasetId == options.DatasetId && p.Status == PairStatus.Accepted, ct);
+            if (accepted == 0) throw new InvalidOperationException($"'{dataset}' has no accepted pairs to export yet.");
+            return new ExportPlan(options, dataset, null, null, createdBy, makeZip, accepted);
         }
         var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == options.DatasetId && v.Number == number, ct)
             ?? throw new KeyNotFoundException($"'{dataset}' has no version {number}.");
         if (version.Deprecated) throw new InvalidOperationException($"Version {number} of '{dataset}' is deprecated ({version.DeprecationReason}); export a current version.");
-        return new ExportPlan(options, dataset, version.Id, new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, version.ApprovedAt), createdBy, makeZip);
+        return new ExportPlan(options, dataset, version.Id, new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, version.ApprovedAt), createdBy, makeZip, version.PairCount);
     }
 
-    public async Task<ExportResult> RunAsync(ExportPlan plan, string target, IProgress<long>? progress = null, CancellationToken ct = default)
+    public async Task<ExportResult> RunAsync(ExportPlan plan, string target, Func<long, Task>? progress = null, CancellationToken ct = default)
     {
         var options = plan.Options;
         options.Validate();
@@ -82,7 +83,7 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         }
     }
 
-    private async Task<ExportManifest> WriteAsync(ExportPlan plan, string folder, IProgress<long>? progress, CancellationToken ct)
+    private async Task<ExportManifest> WriteAsync(ExportPlan plan, string folder, Func<long, Task>? progress, CancellationToken ct)
     {
         var options = plan.Options;
         var format = options.Format;
@@ -125,7 +126,7 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
                 if (!writers.TryGetValue(split, out var writer)) writers[split] = writer = ExportWriter.Create(format, folder, split);
                 await writer.WriteAsync(sample, passed, image, ct);
                 Count(counts, split, passed);
-                if (counts.Samples % 256 == 0) progress?.Report(counts.Pairs + counts.Skipped);
+                if (counts.Samples % 256 == 0 && progress is not null) await progress(counts.Pairs + counts.Skipped);
             }
             foreach (var writer in writers.Values) await writer.CompleteAsync(ct);
         }
@@ -135,7 +136,7 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
             await reading.ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var writer in writers.Values) await writer.DisposeAsync();
         }
-        progress?.Report(counts.Pairs + counts.Skipped);
+        if (progress is not null) await progress(counts.Pairs + counts.Skipped);
         counts.Images = images.Count;
         var described = writers.Values.Select(w => w.Description).OfType<ManifestFile>().ToDictionary(f => f.Path);
         return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), described, counts, skipped, ct);

@@ -25,14 +25,6 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         long ChosenId, ResponseKind ChosenKind, double? ChosenScore, string? ChosenMethod, bool ChosenEdited,
         long RejectedId, ResponseKind RejectedKind, double? RejectedScore, string? RejectedMethod, bool RejectedEdited);
 
-    public async Task<int> CountPairsAsync(int datasetId, int? versionId, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return versionId is { } v
-            ? await db.DatasetVersionItems.CountAsync(i => i.DatasetVersionId == v, ct)
-            : await db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted, ct);
-    }
-
     public async IAsyncEnumerable<ExportSample> ReadAsync(int datasetId, int? versionId, ExportOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -34,7 +34,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
 {
     public const int BatchSize = 500;
 
-    public async Task<ImportSummary> ImportAsync(ImportRequest request, IProgress<ImportSummary>? progress = null, CancellationToken ct = default)
+    public async Task<ImportSummary> ImportAsync(ImportRequest request, Func<ImportSummary, Task>? afterBatch = null, CancellationToken ct = default)
     {
         if (!File.Exists(request.FilePath)) throw new FileNotFoundException($"There is no file {request.FilePath}.");
         if (request.Format == ImportFormat.Generic && request.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
@@ -59,11 +59,11 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             if (batch.Count >= BatchSize)
             {
                 await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, summary, ct);
-                progress?.Report(summary);
+                if (afterBatch is not null) await afterBatch(summary);
             }
         }
         await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, summary, ct);
-        progress?.Report(summary);
+        if (afterBatch is not null) await afterBatch(summary);
         return summary;
     }
 

@@ -20,27 +20,15 @@ public sealed class ImportJobHandler(DatasetImporter importer, DataPaths paths, 
         var parameters = JsonSerializer.Deserialize<ImportJobParameters>(context.ParametersJson, ImportService.Json)
             ?? throw new InvalidDataException("The import job has no parameters.");
         var request = new ImportRequest(parameters.FilePath, parameters.DatasetName, parameters.ImageRoot, parameters.Format, null, parameters.Mapping);
-        var progress = new JobProgress(context);
-        var summary = await importer.ImportAsync(request, progress, ct);
-        await progress.ReportFinalAsync(summary);
+        // Once per committed batch (and after the last): records done, the total estimated from the bytes read so far.
+        var summary = await importer.ImportAsync(request, batch => context.ReportProgressAsync(batch.Records, Estimate(batch), batch.Rejected.Count), ct);
         await File.WriteAllTextAsync(paths.ImportSummary(context.JobId), JsonSerializer.Serialize(summary, ImportService.Json), CancellationToken.None);
 
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         foreach (var problem in summary.Rejected.Take(FailuresListed)) context.RecordFailure(db, problem.Where, problem.Reason);
         await db.SaveChangesAsync(CancellationToken.None);
-        await context.AddProgressAsync(db, summary.Records, 0, summary.Rejected.Count, CancellationToken.None);
     }
 
-    // Reports arrive once per committed batch, on the importer's own flow, so they can write synchronously.
-    private sealed class JobProgress(JobContext context) : IProgress<ImportSummary>
-    {
-        public void Report(ImportSummary value) => ReportFinalAsync(value).GetAwaiter().GetResult();
-
-        public async Task ReportFinalAsync(ImportSummary value)
-        {
-            var estimate = value.BytesRead <= 0 ? value.Records : (long)Math.Ceiling(value.Records * (double)value.FileBytes / value.BytesRead);
-            await context.SetTotalAsync(Math.Max(estimate, value.Records), CancellationToken.None);
-            await context.ReportProgressAsync(value.Records, CancellationToken.None);
-        }
-    }
+    private static long Estimate(ImportSummary progress) =>
+        progress.BytesRead <= 0 ? progress.Records : Math.Max(progress.Records, (long)Math.Ceiling(progress.Records * (double)progress.FileBytes / progress.BytesRead));
 }

@@ -35,12 +35,18 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
         (job.ItemsDone, job.ItemsFailed, job.ResumeCursor) = (job.ItemsDone + done, job.ItemsFailed + failed, cursor);
     }
 
-    /// <summary>For jobs whose output is not in the database (exports): progress is informational, not a resume point.</summary>
-    public async Task ReportProgressAsync(long done, CancellationToken ct)
+    /// <summary>
+    /// For jobs whose output is not committed with a cursor (exports, imports): progress is informational, not a
+    /// resume point. One UPDATE sets what is given.
+    /// </summary>
+    public async Task ReportProgressAsync(long done, long? total = null, long? failed = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ItemsDone, done), ct);
-        job.ItemsDone = done;
+        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.ItemsDone, done)
+            .SetProperty(j => j.ItemsTotal, j => total ?? j.ItemsTotal)
+            .SetProperty(j => j.ItemsFailed, j => failed ?? j.ItemsFailed), ct);
+        (job.ItemsDone, job.ItemsTotal, job.ItemsFailed) = (done, total ?? job.ItemsTotal, failed ?? job.ItemsFailed);
         Publish();
     }
 

@@ -101,7 +101,7 @@ public class PeerFormatImportTests : IAsyncLifetime
         var path = _files.File("rlaif-v-00000.parquet");
         await using (var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite))
         {
-            RlaifRow Row(int idx, byte[]? bytes) => new() { DsName = "OmniLMM", Idx = idx, Question = $"Q{idx}?", Chosen = $"chosen {idx}", Rejected = $"rejected {idx}", ImagePath = $"img/{idx}.png", Image = bytes is null ? null : new ParquetImageCell { Bytes = bytes, Path = $"{idx}.png" } };
+            RlaifRow Row(int idx, byte[]? bytes) => new() { DsName = "OmniLMM", Idx = idx, Question = $"Q{idx}?", Chosen = $"chosen {idx}", Rejected = $"rejected {idx}", ImagePath = $"img/{idx}.png", Image = bytes is null ? null : new BpoStudio.Core.Export.ParquetImage { Bytes = bytes, Path = $"{idx}.png" } };
             await Parquet.Serialization.ParquetSerializer.SerializeAsync(new[] { Row(0, _png), Row(1, _png) }, file);
             await Parquet.Serialization.ParquetSerializer.SerializeAsync(new[] { Row(2, _png), Row(3, null) }, file, new Parquet.ParquetOptions { Append = true });
         }
@@ -119,18 +119,12 @@ public class PeerFormatImportTests : IAsyncLifetime
     public sealed class RlaifRow
     {
         [JsonPropertyName("ds_name")] public string DsName { get; set; } = "";
-        [JsonPropertyName("image")] public ParquetImageCell? Image { get; set; }
+        [JsonPropertyName("image")] public BpoStudio.Core.Export.ParquetImage? Image { get; set; }
         [JsonPropertyName("question")] public string Question { get; set; } = "";
         [JsonPropertyName("chosen")] public string Chosen { get; set; } = "";
         [JsonPropertyName("rejected")] public string Rejected { get; set; } = "";
         [JsonPropertyName("idx")] public long Idx { get; set; }
         [JsonPropertyName("image_path")] public string ImagePath { get; set; } = "";
-    }
-
-    public sealed class ParquetImageCell
-    {
-        [JsonPropertyName("bytes")] public byte[]? Bytes { get; set; }
-        [JsonPropertyName("path")] public string? Path { get; set; }
     }
 
     [Fact]
