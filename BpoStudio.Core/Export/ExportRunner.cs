@@ -2,6 +2,7 @@ using System.IO.Compression;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using BpoStudio.Core.Storage;
@@ -93,24 +94,15 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         var counts = new ExportCounts();
         var skipped = new List<SkippedRecord>();
         var writers = new Dictionary<string, ExportWriter>();
-        // Reading (SQLite) and formatting overlap: a reader task fills a bounded channel that this loop drains.
+        // Reading (SQLite) and formatting overlap: a reader task fills a bounded channel that this loop drains, in
+        // batches, so the two threads do not hand over (and wake each other) once per sample.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var samples = Channel.CreateBounded<ExportSample>(new BoundedChannelOptions(512) { SingleReader = true, SingleWriter = true });
-        var reading = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var sample in source.ReadAsync(options.DatasetId, plan.VersionId, options, stop.Token)) await samples.Writer.WriteAsync(sample, stop.Token);
-                samples.Writer.Complete();
-            }
-            catch (Exception ex)
-            {
-                samples.Writer.Complete(ex);
-            }
-        }, stop.Token);
+        var batches = Channel.CreateBounded<List<ExportSample>>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        var reading = Task.Run(() => ReadBatchesAsync(options, plan.VersionId, batches.Writer, stop.Token), stop.Token);
         try
         {
-            await foreach (var sample in samples.Reader.ReadAllAsync(ct))
+            await foreach (var batch in batches.Reader.ReadAllAsync(ct))
+            foreach (var sample in batch)
             {
                 counts.Samples++;
                 var (image, sampleProblem) = await ImageForAsync(images, sample, needBytes, allowedTypes, ct);
@@ -142,7 +134,29 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), described, counts, skipped, ct);
     }
 
-    private static async Task<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportImages images, ExportSample sample, bool needBytes,
+    private async Task ReadBatchesAsync(ExportOptions options, int? versionId, ChannelWriter<List<ExportSample>> batches, CancellationToken ct)
+    {
+        const int BatchSize = 256;
+        try
+        {
+            var batch = new List<ExportSample>(BatchSize);
+            await foreach (var sample in source.ReadAsync(options.DatasetId, versionId, options, ct))
+            {
+                batch.Add(sample);
+                if (batch.Count < BatchSize) continue;
+                await batches.WriteAsync(batch, ct);
+                batch = new List<ExportSample>(BatchSize);
+            }
+            if (batch.Count > 0) await batches.WriteAsync(batch, ct);
+            batches.Complete();
+        }
+        catch (Exception ex)
+        {
+            batches.Complete(ex);
+        }
+    }
+
+    private static async ValueTask<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportImages images, ExportSample sample, bool needBytes,
         IReadOnlySet<string>? allowedTypes, CancellationToken ct)
     {
         if (LoaderRules.CheckSample(sample) is { } problem) return (null, problem);
@@ -201,13 +215,11 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
     private static void Count(ExportCounts counts, string split, List<ExportPair> pairs)
     {
         counts.Pairs += pairs.Count;
-        counts.PairsBySplit[split] = counts.PairsBySplit.GetValueOrDefault(split) + pairs.Count;
+        CollectionsMarshal.GetValueRefOrAddDefault(counts.PairsBySplit, split, out _) += pairs.Count;
         foreach (var pair in pairs)
         {
-            var kind = pair.Rejected.Kind.ToWire();
-            counts.ByRejectedKind[kind] = counts.ByRejectedKind.GetValueOrDefault(kind) + 1;
-            var method = pair.Rejected.Method ?? "unknown";
-            counts.ByRejectedMethod[method] = counts.ByRejectedMethod.GetValueOrDefault(method) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(counts.ByRejectedKind, pair.Rejected.Kind.ToWire(), out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(counts.ByRejectedMethod, pair.Rejected.Method ?? "unknown", out _)++;
             if (pair.Chosen.Edited || pair.Rejected.Edited) counts.EditedTexts++;
         }
     }

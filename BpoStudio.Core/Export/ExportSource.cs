@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
@@ -20,7 +19,7 @@ public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenera
 /// </summary>
 public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 {
-    private sealed record Row(long PairId, long SampleId, string Prompt, string? ImageHash, string ChosenText, string RejectedText,
+    private readonly record struct Row(long PairId, long SampleId, string Prompt, string? ImageHash, string ChosenText, string RejectedText,
         string? RecordId, bool IdGenerated, int? Turn, string? OriginalPrompt, string? ImageProblem, string? ImagePath,
         long ChosenId, ResponseKind ChosenKind, double? ChosenScore, string? ChosenMethod, bool ChosenEdited,
         long RejectedId, ResponseKind RejectedKind, double? RejectedScore, string? RejectedMethod, bool RejectedEdited);
@@ -31,17 +30,10 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         await using var lookup = await dbFactory.CreateDbContextAsync(ct);
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
         // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
-        command.CommandText = versionId is null ? DraftSql
+        var sql = versionId is null ? DraftSql
             : options.Format == ExportFormat.Bpo || options.Negatives == NegativeSelection.BestRated ? VersionSql : VersionItemsOnlySql;
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@id";
-        parameter.Value = versionId ?? datasetId;
-        command.Parameters.Add(parameter);
-
-        // A plain data reader read synchronously: EF materialisation and async steps cost more than SQLite itself here.
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var reader = await IExportRows.OpenAsync(connection, sql, versionId ?? datasetId, ct);
         var group = new List<Row>();
         var read = 0;
         while (reader.Read())
@@ -97,22 +89,45 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         """;
 
     // Sample columns repeat on every pair of a sample; they are read once per sample.
-    private static Row ReadRow(DbDataReader r, Row? sameSample)
+    private static Row ReadRow(IExportRows r, Row? previous)
     {
         var sampleId = r.GetInt64(1);
-        if (sameSample?.SampleId != sampleId) sameSample = null;
-        return new Row(r.GetInt64(0), sampleId, sameSample?.Prompt ?? r.GetString(2), sameSample is null ? OptionalString(r, 3) : sameSample.ImageHash, r.GetString(4), r.GetString(5),
-            sameSample is null ? OptionalString(r, 6) : sameSample.RecordId, sameSample?.IdGenerated ?? r.GetBoolean(7),
-            sameSample is null ? r.IsDBNull(8) ? null : r.GetInt32(8) : sameSample.Turn,
-            sameSample is null ? OptionalString(r, 9) : sameSample.OriginalPrompt, sameSample is null ? OptionalString(r, 10) : sameSample.ImageProblem,
-            sameSample is null ? OptionalString(r, 11) : sameSample.ImagePath,
-            r.GetInt64(12), ResponseKindNames.Parse(r.GetString(13)), r.IsDBNull(14) ? null : r.GetDouble(14), OptionalString(r, 15), r.GetBoolean(16),
-            r.GetInt64(17), ResponseKindNames.Parse(r.GetString(18)), r.IsDBNull(19) ? null : r.GetDouble(19), OptionalString(r, 20), r.GetBoolean(21));
+        var pairId = r.GetInt64(0);
+        string chosen = r.GetString(4), rejected = r.GetString(5);
+        long chosenId = r.GetInt64(12), rejectedId = r.GetInt64(17);
+        var chosenKind = ResponseKindNames.Parse(r.GetRepeatedString(13));
+        var rejectedKind = ResponseKindNames.Parse(r.GetRepeatedString(18));
+        double? chosenScore = r.IsNull(14) ? null : r.GetDouble(14), rejectedScore = r.IsNull(19) ? null : r.GetDouble(19);
+        string? chosenMethod = OptionalRepeated(r, 15), rejectedMethod = OptionalRepeated(r, 20);
+        bool chosenEdited = r.GetBoolean(16), rejectedEdited = r.GetBoolean(21);
+        if (previous is { } same && same.SampleId == sampleId)
+            return same with
+            {
+                PairId = pairId, ChosenText = chosen, RejectedText = rejected, ChosenId = chosenId, ChosenKind = chosenKind, ChosenScore = chosenScore,
+                ChosenMethod = chosenMethod, ChosenEdited = chosenEdited, RejectedId = rejectedId, RejectedKind = rejectedKind,
+                RejectedScore = rejectedScore, RejectedMethod = rejectedMethod, RejectedEdited = rejectedEdited,
+            };
+        return new Row(pairId, sampleId, r.GetString(2), OptionalString(r, 3), chosen, rejected, OptionalString(r, 6), r.GetBoolean(7),
+            r.IsNull(8) ? null : (int)r.GetInt64(8), OptionalString(r, 9), OptionalString(r, 10), OptionalString(r, 11),
+            chosenId, chosenKind, chosenScore, chosenMethod, chosenEdited, rejectedId, rejectedKind, rejectedScore, rejectedMethod, rejectedEdited);
     }
 
-    private static string? OptionalString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    private static string? OptionalRepeated(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetRepeatedString(ordinal);
 
-    private static async Task<ExportSample> ToSampleAsync(BpoDbContext lookup, List<Row> rows, ExportOptions options, CancellationToken ct)
+    private static string? OptionalString(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, List<Row> rows, ExportOptions options, CancellationToken ct)
+    {
+        foreach (var row in rows)
+            if (row.ChosenEdited || row.RejectedEdited) return WithEditsAsync(lookup, rows, options, ct);
+        var pairs = new List<ExportPair>(rows.Count);
+        foreach (var row in rows)
+            pairs.Add(new ExportPair(row.PairId, new ExportText(row.ChosenId, row.ChosenText, row.ChosenKind, row.ChosenScore, row.ChosenMethod, false),
+                new ExportText(row.RejectedId, row.RejectedText, row.RejectedKind, row.RejectedScore, row.RejectedMethod, false)));
+        return ValueTask.FromResult(ToSample(rows[0], pairs, options));
+    }
+
+    private static async ValueTask<ExportSample> WithEditsAsync(BpoDbContext lookup, List<Row> rows, ExportOptions options, CancellationToken ct)
     {
         var pairs = new List<ExportPair>(rows.Count);
         foreach (var row in rows)
@@ -121,10 +136,12 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                     : new ExportText(row.ChosenId, row.ChosenText, row.ChosenKind, row.ChosenScore, row.ChosenMethod, false),
                 row.RejectedEdited ? await EditedAsync(lookup, row.RejectedId, row.RejectedText, row.RejectedKind, row.RejectedScore, options, ct)
                     : new ExportText(row.RejectedId, row.RejectedText, row.RejectedKind, row.RejectedScore, row.RejectedMethod, false)));
-        var first = rows[0];
-        return new ExportSample(first.SampleId, first.RecordId, first.IdGenerated, first.Turn, first.Prompt, first.OriginalPrompt,
-            first.ImageHash, first.ImageProblem, first.ImagePath, NegativePicker.Pick(pairs, options.Negatives));
+        return ToSample(rows[0], pairs, options);
     }
+
+    private static ExportSample ToSample(Row first, List<ExportPair> pairs, ExportOptions options) =>
+        new(first.SampleId, first.RecordId, first.IdGenerated, first.Turn, first.Prompt, first.OriginalPrompt,
+            first.ImageHash, first.ImageProblem, first.ImagePath, NegativePicker.Pick(pairs, options.Negatives));
 
     // An edited response points at what it replaced; the chain's root holds the generator's method and text.
     private static async Task<ExportText> EditedAsync(BpoDbContext lookup, long id, string text, ResponseKind kind, double? score, ExportOptions options, CancellationToken ct)

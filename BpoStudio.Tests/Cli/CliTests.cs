@@ -142,4 +142,21 @@ public class CliTests
         Assert.True(json.RootElement.GetProperty("baselineRecordsPerSecond").GetDouble() > 0);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, json.RootElement.GetProperty("meetsTargets").ValueKind);
     }
+
+    [Fact]
+    public async Task BenchExportJson_ExportsEveryPairInEachRoundAndComparesMedians()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["bench", "export", "--pairs", "2000", "--rounds", "2", "--json"], output));
+
+        using var json = System.Text.Json.JsonDocument.Parse(Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var root = json.RootElement;
+        Assert.Equal(2000, root.GetProperty("pairs").GetInt64());
+        Assert.Equal(2, root.GetProperty("rounds").GetInt32());
+        Assert.True(root.GetProperty("megabytes").GetDouble() > 0.5); // two thousand TRL lines of a few hundred bytes
+        Assert.True(root.GetProperty("exportSeconds").GetDouble() > 0);
+        Assert.True(root.GetProperty("hashSeconds").GetDouble() > 0);
+        Assert.Equal(root.GetProperty("rawWriteSeconds").GetDouble() / root.GetProperty("exportSeconds").GetDouble(), root.GetProperty("ratioToRawWrite").GetDouble(), 6);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("meetsTargets").ValueKind);
+    }
 }
