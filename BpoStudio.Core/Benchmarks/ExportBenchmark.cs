@@ -14,8 +14,11 @@ namespace BpoStudio.Core.Benchmarks;
 
 /// <param name="ExportSeconds">The median of the rounds; <paramref name="FirstExportSeconds"/> is the first (cold) one.</param>
 /// <param name="HashSeconds">SHA-256 over the same bytes in memory: work the manifest needs that a raw write does not do.</param>
+/// <param name="ExportCpuSeconds">Processor time the process spent during the median export, all threads (the kernel's share of writing included):
+/// steadier than the elapsed time on a machine whose disk speed moves between runs.</param>
 public sealed record ExportBenchmarkResult(long Pairs, int Rounds, double SetupSeconds, double ApproveSeconds, double FirstExportSeconds, double ExportSeconds,
-    double PairsPerSecond, double Megabytes, double MegabytesPerSecond, double RawWriteSeconds, double RawMegabytesPerSecond, double RatioToRawWrite, double HashSeconds);
+    double PairsPerSecond, double Megabytes, double MegabytesPerSecond, double RawWriteSeconds, double RawMegabytesPerSecond, double RatioToRawWrite, double HashSeconds,
+    double ExportCpuSeconds, double RawCpuSeconds, int Cores);
 
 /// <summary>
 /// <c>bench export</c>: N accepted pairs (text only, so no image copying) approved into a version and exported to TRL
@@ -51,36 +54,46 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
 
         var options = new ExportOptions(datasetId, version.Number, ExportFormat.Trl, CopyImages: false);
         var plan = await runner.PlanAsync(options, "bench", makeZip: false, ct);
-        var exports = new List<double>();
-        var raws = new List<double>();
+        var exports = new List<(double Seconds, double Cpu)>();
+        var raws = new List<(double Seconds, double Cpu)>();
         var bytes = 0L;
         for (var round = 0; round < rounds; round++)
         {
             var target = Path.Combine(scratchFolder, $"bench-export-{round}");
             await SettleAsync(ct);
-            var export = Stopwatch.StartNew();
+            var export = Timing.Start();
             var result = await runner.RunAsync(plan, target, ct: ct);
-            exports.Add(export.Elapsed.TotalSeconds);
+            exports.Add(export.Stop());
             if (result.Manifest.Counts.Pairs != pairs) throw new InvalidOperationException($"The benchmark exported {result.Manifest.Counts.Pairs:N0} of {pairs:N0} pairs.");
 
             var file = Path.Combine(target, "train.jsonl");
             bytes = new FileInfo(file).Length;
             var copy = Path.Combine(scratchFolder, $"raw-{round}.jsonl");
             await SettleAsync(ct);
-            var raw = Stopwatch.StartNew();
+            var raw = Timing.Start();
             await CopyRawAsync(file, copy, ct);
-            raws.Add(raw.Elapsed.TotalSeconds);
+            raws.Add(raw.Stop());
             if (round == rounds - 1) hashSeconds = await TimeHashAsync(file, ct);
             File.Delete(copy);
             Directory.Delete(target, recursive: true);
         }
         var megabytes = bytes / 1e6;
-        double exportSeconds = Median(exports), rawSeconds = Median(raws);
-        return new ExportBenchmarkResult(pairs, rounds, setup.Elapsed.TotalSeconds, approve.Elapsed.TotalSeconds, exports[0], exportSeconds, pairs / exportSeconds,
-            megabytes, megabytes / exportSeconds, rawSeconds, megabytes / rawSeconds, rawSeconds / exportSeconds, hashSeconds);
+        var (exportSeconds, exportCpu) = Median(exports);
+        var (rawSeconds, rawCpu) = Median(raws);
+        return new ExportBenchmarkResult(pairs, rounds, setup.Elapsed.TotalSeconds, approve.Elapsed.TotalSeconds, exports[0].Seconds, exportSeconds, pairs / exportSeconds,
+            megabytes, megabytes / exportSeconds, rawSeconds, megabytes / rawSeconds, rawSeconds / exportSeconds, hashSeconds, exportCpu, rawCpu, Environment.ProcessorCount);
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+    private static (double Seconds, double Cpu) Median(List<(double Seconds, double Cpu)> rounds) => rounds.OrderBy(r => r.Seconds).ElementAt(rounds.Count / 2);
+
+    /// <summary>Elapsed and processor time of one timed step.</summary>
+    private readonly record struct Timing(long StartTicks, TimeSpan StartCpu)
+    {
+        public static Timing Start() => new(Stopwatch.GetTimestamp(), Process.GetCurrentProcess().TotalProcessorTime);
+
+        public (double Seconds, double Cpu) Stop() =>
+            (Stopwatch.GetElapsedTime(StartTicks).TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - StartCpu).TotalSeconds);
+    }
 
     private async Task SettleAsync(CancellationToken ct)
     {

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using BpoStudio.Core.Datasets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -20,6 +22,43 @@ public sealed class ExportCounts
     public long EditedTexts { get; set; }
     public long Images { get; set; }
     public long Skipped { get; set; }
+
+    public void Add(string split, List<ExportPair> pairs)
+    {
+        Pairs += pairs.Count;
+        CollectionsMarshal.GetValueRefOrAddDefault(PairsBySplit, split, out _) += pairs.Count;
+        foreach (var pair in pairs)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedKind, pair.Rejected.Kind.ToWire(), out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedMethod, pair.Rejected.Method ?? "unknown", out _)++;
+            if (pair.Chosen.Edited || pair.Rejected.Edited) EditedTexts++;
+        }
+    }
+
+    /// <summary>Counts a left-out record; lists it while the manifest's list has room.</summary>
+    public void Skip(List<SkippedRecord> listed, SkippedRecord record)
+    {
+        Skipped++;
+        if (listed.Count < ExportManifest.MaxSkippedListed) listed.Add(record);
+    }
+
+    /// <summary>Adds what a later chunk counted (images are counted once, at the end).</summary>
+    public void Merge(ExportCounts chunk, List<SkippedRecord> listed, List<SkippedRecord> chunkListed)
+    {
+        Samples += chunk.Samples;
+        Pairs += chunk.Pairs;
+        EditedTexts += chunk.EditedTexts;
+        Skipped += chunk.Skipped;
+        AddAll(PairsBySplit, chunk.PairsBySplit);
+        AddAll(ByRejectedKind, chunk.ByRejectedKind);
+        AddAll(ByRejectedMethod, chunk.ByRejectedMethod);
+        listed.AddRange(chunkListed.Take(ExportManifest.MaxSkippedListed - listed.Count));
+    }
+
+    private static void AddAll(Dictionary<string, long> into, Dictionary<string, long> from)
+    {
+        foreach (var (key, value) in from) CollectionsMarshal.GetValueRefOrAddDefault(into, key, out _) += value;
+    }
 }
 
 /// <summary>What an export holds and how it was made; written last, so a folder without it is not a finished export.</summary>

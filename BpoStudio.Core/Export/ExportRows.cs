@@ -23,18 +23,21 @@ internal interface IExportRows : IAsyncDisposable
     /// SQLite is read through its statement handle: ADO.NET's per-value type checks and conversions cost more than
     /// SQLite's own stepping on a million-row export. Other providers go through their data reader.
     /// </summary>
-    static async Task<IExportRows> OpenAsync(DbConnection connection, string sql, long id, CancellationToken ct)
+    static async Task<IExportRows> OpenAsync(DbConnection connection, string sql, IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct)
     {
         if (connection is SqliteConnection sqlite && NativeSqlite.IsAvailable && SqliteStatementRows.OpenReadOnly(sqlite) is { } database)
-            return SqliteStatementRows.Prepare(database, sql, id);
+            return SqliteStatementRows.Prepare(database, sql, parameters);
         var command = connection.CreateCommand();
         try
         {
             command.CommandText = sql;
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@id";
-            parameter.Value = id;
-            command.Parameters.Add(parameter);
+            foreach (var (name, value) in parameters)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value;
+                command.Parameters.Add(parameter);
+            }
             return new DataReaderRows(command, await command.ExecuteReaderAsync(ct));
         }
         catch
@@ -96,13 +99,14 @@ internal sealed class SqliteStatementRows : IExportRows
         return database;
     }
 
-    public static SqliteStatementRows Prepare(sqlite3 database, string sql, long id)
+    public static SqliteStatementRows Prepare(sqlite3 database, string sql, IReadOnlyList<(string Name, long Value)> parameters)
     {
         sqlite3_stmt? statement = null;
         try
         {
             Check(database, raw.sqlite3_prepare_v2(database, sql, out statement));
-            Check(database, raw.sqlite3_bind_int64(statement, raw.sqlite3_bind_parameter_index(statement, "@id"), id));
+            foreach (var (name, value) in parameters)
+                Check(database, raw.sqlite3_bind_int64(statement, raw.sqlite3_bind_parameter_index(statement, name), value));
             return new SqliteStatementRows(database, statement);
         }
         catch
@@ -115,7 +119,7 @@ internal sealed class SqliteStatementRows : IExportRows
 
     public bool Read()
     {
-        var result = raw.sqlite3_step(_statement);
+        var result = NativeSqlite.sqlite3_step(_handle);
         if (result == raw.SQLITE_ROW) return true;
         if (result == raw.SQLITE_DONE) return false;
         Check(_database, result);
@@ -152,7 +156,7 @@ internal sealed class SqliteStatementRows : IExportRows
 /// <summary>
 /// The column getters of the SQLite library Microsoft.Data.Sqlite loaded, called without a GC transition: each is a
 /// short, non-blocking read of the current row, and the marshalling around SQLitePCL's safe handles cost more than
-/// SQLite itself. Statements are still prepared, stepped and finalized through SQLitePCL.
+/// SQLite itself. Statements are still prepared, bound and finalized through SQLitePCL, which owns their handles.
 /// </summary>
 internal static unsafe partial class NativeSqlite
 {
@@ -180,6 +184,10 @@ internal static unsafe partial class NativeSqlite
 
     [LibraryImport(Library), SuppressGCTransition]
     private static partial int sqlite3_column_bytes(nint statement, int ordinal);
+
+    // Stepping may wait on a lock or run long, so it keeps its GC transition; it only skips the safe-handle bookkeeping.
+    [LibraryImport(Library)]
+    public static partial int sqlite3_step(nint statement);
 
     [LibraryImport(Library)]
     private static partial int sqlite3_libversion_number();

@@ -2,9 +2,7 @@ using System.IO.Compression;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using System.Reflection;
-using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Threading.Channels;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -87,88 +85,45 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
     private async Task<ExportManifest> WriteAsync(ExportPlan plan, string folder, Func<long, Task>? progress, CancellationToken ct)
     {
         var options = plan.Options;
-        var format = options.Format;
-        var images = new ExportImages(store, folder, options with { CopyImages = options.CopyImages && ReferencesImageFiles(format) });
-        var needBytes = !ReferencesImageFiles(format);
-        var allowedTypes = format == ExportFormat.OpenAi ? LoaderRules.OpenAiImageTypes : null;
+        var images = new ExportImages(store, folder, options with { CopyImages = options.CopyImages && ReferencesImageFiles(options.Format) });
+        var (chunks, parallelism) = await source.ChunksAsync(options.DatasetId, plan.PairCount, ct);
+        var exporter = new ChunkExporter(source, images, options, plan.VersionId, chunks.Count);
         var counts = new ExportCounts();
         var skipped = new List<SkippedRecord>();
         var writers = new Dictionary<string, ExportWriter>();
-        // Reading (SQLite) and formatting overlap: a reader task fills a bounded channel that this loop drains, in
-        // batches, so the two threads do not hand over (and wake each other) once per sample.
+        // Workers read and format the chunks ahead, in parallel; this loop only hashes and appends their parts, in
+        // chunk order, so the files are the same whatever the number of cores.
+        var ahead = parallelism == 1 ? 1 : parallelism + 1;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var batches = Channel.CreateBounded<List<ExportSample>>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
-        var reading = Task.Run(() => ReadBatchesAsync(options, plan.VersionId, batches.Writer, stop.Token), stop.Token);
+        var running = new Queue<ExportChunk>();
         try
         {
-            await foreach (var batch in batches.Reader.ReadAllAsync(ct))
-            foreach (var sample in batch)
+            for (var next = 0; next < chunks.Count || running.Count > 0;)
             {
-                counts.Samples++;
-                var (image, sampleProblem) = await ImageForAsync(images, sample, needBytes, allowedTypes, ct);
-                var passed = new List<ExportPair>(sample.Pairs.Count);
-                foreach (var pair in sample.Pairs)
-                {
-                    var reason = sampleProblem ?? LoaderRules.CheckPair(format, sample, pair, image);
-                    if (reason is null) passed.Add(pair);
-                    else Skip(counts, skipped, new SkippedRecord(pair.PairId, sample.SampleId, reason));
-                }
-                if (passed.Count == 0) continue;
-                var split = SplitOf(sample.SampleId, options);
-                if (!writers.TryGetValue(split, out var writer)) writers[split] = writer = ExportWriter.Create(format, folder, split);
-                await writer.WriteAsync(sample, passed, image, ct);
-                Count(counts, split, passed);
-                if (counts.Samples % 256 == 0 && progress is not null) await progress(counts.Pairs + counts.Skipped);
+                for (; next < chunks.Count && running.Count < ahead; next++) running.Enqueue(exporter.Start(next, chunks[next], stop.Token));
+                var chunk = running.Peek(); // stays queued until done, so a failure below still waits for its worker
+                await foreach (var (split, part) in chunk.Segments.ReadAllAsync(ct))
+                    using (part)
+                    {
+                        if (!writers.TryGetValue(split, out var writer)) writers[split] = writer = ExportWriter.Create(options.Format, folder, split);
+                        await writer.AppendAsync(part, ct);
+                    }
+                var tally = await chunk.Tally;
+                running.Dequeue();
+                counts.Merge(tally.Counts, skipped, tally.Skipped);
+                if (progress is not null) await progress(counts.Pairs + counts.Skipped);
             }
             foreach (var writer in writers.Values) await writer.CompleteAsync(ct);
         }
         finally
         {
             await stop.CancelAsync();
-            await reading.ContinueWith(_ => { }, TaskScheduler.Default);
+            foreach (var chunk in running) await chunk.Tally.ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var writer in writers.Values) await writer.DisposeAsync();
         }
-        if (progress is not null) await progress(counts.Pairs + counts.Skipped);
         counts.Images = images.Count;
         var described = writers.Values.Select(w => w.Description).OfType<ManifestFile>().ToDictionary(f => f.Path);
         return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), described, counts, skipped, ct);
-    }
-
-    private async Task ReadBatchesAsync(ExportOptions options, int? versionId, ChannelWriter<List<ExportSample>> batches, CancellationToken ct)
-    {
-        const int BatchSize = 256;
-        try
-        {
-            var batch = new List<ExportSample>(BatchSize);
-            await foreach (var sample in source.ReadAsync(options.DatasetId, versionId, options, ct))
-            {
-                batch.Add(sample);
-                if (batch.Count < BatchSize) continue;
-                await batches.WriteAsync(batch, ct);
-                batch = new List<ExportSample>(BatchSize);
-            }
-            if (batch.Count > 0) await batches.WriteAsync(batch, ct);
-            batches.Complete();
-        }
-        catch (Exception ex)
-        {
-            batches.Complete(ex);
-        }
-    }
-
-    private static async ValueTask<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportImages images, ExportSample sample, bool needBytes,
-        IReadOnlySet<string>? allowedTypes, CancellationToken ct)
-    {
-        if (LoaderRules.CheckSample(sample) is { } problem) return (null, problem);
-        if (sample.ImageHash is null) return (null, null);
-        try
-        {
-            return (await images.GetAsync(sample.ImageHash, sample.ImagePath, needBytes, allowedTypes, ct), null);
-        }
-        catch (ExportSkipException ex)
-        {
-            return (null, ex.Message);
-        }
     }
 
     private static async Task<ExportManifest> FinishAsync(ExportPlan plan, string folder, List<string> dataFiles, Dictionary<string, ManifestFile> described,
@@ -206,24 +161,6 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         await File.WriteAllTextAsync(Path.Combine(folder, "dataset_info.json"), JsonSerializer.Serialize(entries, new JsonSerializerOptions { WriteIndented = true }), ct);
     }
 
-    private static void Skip(ExportCounts counts, List<SkippedRecord> skipped, SkippedRecord record)
-    {
-        counts.Skipped++;
-        if (skipped.Count < ExportManifest.MaxSkippedListed) skipped.Add(record);
-    }
-
-    private static void Count(ExportCounts counts, string split, List<ExportPair> pairs)
-    {
-        counts.Pairs += pairs.Count;
-        CollectionsMarshal.GetValueRefOrAddDefault(counts.PairsBySplit, split, out _) += pairs.Count;
-        foreach (var pair in pairs)
-        {
-            CollectionsMarshal.GetValueRefOrAddDefault(counts.ByRejectedKind, pair.Rejected.Kind.ToWire(), out _)++;
-            CollectionsMarshal.GetValueRefOrAddDefault(counts.ByRejectedMethod, pair.Rejected.Method ?? "unknown", out _)++;
-            if (pair.Chosen.Edited || pair.Rejected.Edited) counts.EditedTexts++;
-        }
-    }
-
     /// <summary>Deterministic per sample and seed, so a re-export puts every sample in the same split.</summary>
     public static string SplitOf(long sampleId, ExportOptions options)
     {
@@ -235,5 +172,5 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         return (z >> 11) * (1.0 / (1UL << 53)) < options.ValidationFraction ? "validation" : "train";
     }
 
-    private static bool ReferencesImageFiles(ExportFormat format) => format is ExportFormat.Trl or ExportFormat.LlamaFactory or ExportFormat.Bpo;
+    internal static bool ReferencesImageFiles(ExportFormat format) => format is ExportFormat.Trl or ExportFormat.LlamaFactory or ExportFormat.Bpo;
 }

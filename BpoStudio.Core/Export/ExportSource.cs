@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Export;
@@ -13,18 +14,48 @@ public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejec
 public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, string Prompt, string? OriginalPrompt,
     string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs);
 
+/// <summary>Sample ids from <see cref="From"/> up to but not including <see cref="To"/>: the slice one worker exports.</summary>
+public readonly record struct SampleRange(long From, long To)
+{
+    public static readonly SampleRange All = new(long.MinValue, long.MaxValue);
+}
+
 /// <summary>
 /// Streams the pairs of an approved version (its frozen texts) or, for a draft, the currently accepted pairs, grouped
 /// by sample. Never holds more than one sample's pairs in memory.
 /// </summary>
 public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 {
+    /// <summary>About this many pairs per chunk: enough to amortise a chunk's query, small enough to spread over cores.</summary>
+    public int PairsPerChunk { get; init; } = 8192;
+
+    /// <summary>
+    /// Contiguous sample-id ranges covering the dataset, sized for <see cref="PairsPerChunk"/> pairs each (sample ids of
+    /// an import are dense), and how many may be read at once: one when only a single connection sees the database.
+    /// </summary>
+    public async Task<(IReadOnlyList<SampleRange> Chunks, int Parallelism)> ChunksAsync(int datasetId, long pairCount, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var parallelism = db.Database.GetDbConnection() is SqliteConnection sqlite && !File.Exists(sqlite.DataSource) ? 1 : Math.Min(Environment.ProcessorCount, 8);
+        var samples = db.Samples.Where(s => s.DatasetId == datasetId);
+        var first = await samples.MinAsync(s => (long?)s.Id, ct);
+        var last = await samples.MaxAsync(s => (long?)s.Id, ct);
+        if (first is null || last is null) return ([SampleRange.All], parallelism);
+        var count = (long)Math.Clamp(Math.Ceiling(pairCount / (double)PairsPerChunk), 1, 100_000);
+        var width = Math.Max(1, (last.Value - first.Value + count) / count);
+        var chunks = new List<SampleRange>();
+        for (var from = first.Value; from <= last.Value; from += width) chunks.Add(new SampleRange(from, from + width));
+        chunks[0] = chunks[0] with { From = long.MinValue };
+        chunks[^1] = chunks[^1] with { To = long.MaxValue };
+        return (chunks, parallelism);
+    }
+
     private readonly record struct Row(long PairId, long SampleId, string Prompt, string? ImageHash, string ChosenText, string RejectedText,
         string? RecordId, bool IdGenerated, int? Turn, string? OriginalPrompt, string? ImageProblem, string? ImagePath,
         long ChosenId, ResponseKind ChosenKind, double? ChosenScore, string? ChosenMethod, bool ChosenEdited,
         long RejectedId, ResponseKind RejectedKind, double? RejectedScore, string? RejectedMethod, bool RejectedEdited);
 
-    public async IAsyncEnumerable<ExportSample> ReadAsync(int datasetId, int? versionId, ExportOptions options, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<ExportSample> ReadAsync(int datasetId, int? versionId, ExportOptions options, SampleRange range, [EnumeratorCancellation] CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var lookup = await dbFactory.CreateDbContextAsync(ct);
@@ -33,7 +64,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
         var sql = versionId is null ? DraftSql
             : options.Format == ExportFormat.Bpo || options.Negatives == NegativeSelection.BestRated ? VersionSql : VersionItemsOnlySql;
-        await using var reader = await IExportRows.OpenAsync(connection, sql, versionId ?? datasetId, ct);
+        await using var reader = await IExportRows.OpenAsync(connection, sql, [("@id", versionId ?? datasetId), ("@from", range.From), ("@to", range.To)], ct);
         var group = new List<Row>();
         var read = 0;
         while (reader.Read())
@@ -63,7 +94,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         JOIN "Samples" s ON s."Id" = i."SampleId"
         JOIN "Responses" c ON c."Id" = i."ChosenResponseId"
         JOIN "Responses" r ON r."Id" = i."RejectedResponseId"
-        WHERE i."DatasetVersionId" = @id
+        WHERE i."DatasetVersionId" = @id AND i."SampleId" >= @from AND i."SampleId" < @to
         ORDER BY i."SampleId", i."PairId"
         """;
 
@@ -74,7 +105,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
             i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited"
         FROM "DatasetVersionItems" i
-        WHERE i."DatasetVersionId" = @id
+        WHERE i."DatasetVersionId" = @id AND i."SampleId" >= @from AND i."SampleId" < @to
         ORDER BY i."SampleId", i."PairId"
         """;
 
@@ -84,7 +115,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
         JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-        WHERE p."DatasetId" = @id AND p."Status" = 'Accepted'
+        WHERE p."DatasetId" = @id AND p."Status" = 'Accepted' AND p."SampleId" >= @from AND p."SampleId" < @to
         ORDER BY p."SampleId", p."Id"
         """;
 

@@ -24,22 +24,11 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
 
     public override string FileName { get; } = split + ".parquet";
 
-    public override async Task WriteAsync(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image, CancellationToken ct)
+    public override async Task AppendAsync(IExportPart part, CancellationToken ct)
     {
-        foreach (var pair in pairs)
+        foreach (var row in ((ParquetPart)part).Rows)
         {
-            _buffer.Add(new ParquetPairRow
-            {
-                Prompt = sample.Prompt,
-                Image = image is null ? null : new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath },
-                Chosen = pair.Chosen.Text,
-                Rejected = pair.Rejected.Text,
-                ChosenType = pair.Chosen.Kind.ToWire(),
-                RejectedType = pair.Rejected.Kind.ToWire(),
-                RejectedMethod = pair.Rejected.Method,
-                PairId = pair.PairId,
-                SampleId = sample.SampleId,
-            });
+            _buffer.Add(row);
             if (_buffer.Count >= RowGroupSize) await FlushGroupAsync(ct);
         }
     }
@@ -63,6 +52,33 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
         await ParquetSerializer.SerializeAsync(_buffer, _file, new ParquetOptions { Append = append }, Metadata, ct);
         _buffer.Clear();
     }
+}
+
+/// <summary>Rows built on a worker; the writer groups them, so row groups do not depend on how samples were chunked.</summary>
+public sealed class ParquetPart : IExportPart
+{
+    public List<ParquetPairRow> Rows { get; } = [];
+    public bool IsFull => Rows.Count >= ParquetExportWriter.RowGroupSize;
+    public bool IsEmpty => Rows.Count == 0;
+
+    public void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    {
+        foreach (var pair in pairs)
+            Rows.Add(new ParquetPairRow
+            {
+                Prompt = sample.Prompt,
+                Image = image is null ? null : new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath },
+                Chosen = pair.Chosen.Text,
+                Rejected = pair.Rejected.Text,
+                ChosenType = pair.Chosen.Kind.ToWire(),
+                RejectedType = pair.Rejected.Kind.ToWire(),
+                RejectedMethod = pair.Rejected.Method,
+                PairId = pair.PairId,
+                SampleId = sample.SampleId,
+            });
+    }
+
+    public void Dispose() { }
 }
 
 public sealed class ParquetPairRow

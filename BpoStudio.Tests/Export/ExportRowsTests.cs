@@ -16,7 +16,7 @@ public sealed class ExportRowsTests : IDisposable
         await using var connection = await OpenSeededAsync();
         Assert.True(NativeSqlite.IsAvailable, "the e_sqlite3 library Microsoft.Data.Sqlite uses should be callable directly");
 
-        var direct = await ReadAllAsync(Assert.IsType<SqliteStatementRows>(await IExportRows.OpenAsync(connection, Query, 2, default)));
+        var direct = await ReadAllAsync(Assert.IsType<SqliteStatementRows>(await IExportRows.OpenAsync(connection, Query, [("@id", 2)], default)));
         var command = connection.CreateCommand();
         command.CommandText = Query;
         command.Parameters.AddWithValue("@id", 2);
@@ -34,7 +34,7 @@ public sealed class ExportRowsTests : IDisposable
     public async Task RepeatedStrings_AreOneInstanceUntilTheValueChanges()
     {
         await using var connection = await OpenSeededAsync();
-        await using var rows = await IExportRows.OpenAsync(connection, Query, 1, default);
+        await using var rows = await IExportRows.OpenAsync(connection, Query, [("@id", 1)], default);
         var kinds = new List<string>();
         while (rows.Read()) kinds.Add(rows.GetRepeatedString(4));
 
@@ -47,7 +47,7 @@ public sealed class ExportRowsTests : IDisposable
     public async Task ABrokenQuery_SaysWhatSqliteSaid()
     {
         await using var connection = await OpenSeededAsync();
-        var error = await Assert.ThrowsAsync<SqliteException>(() => IExportRows.OpenAsync(connection, """SELECT "Nope" FROM "Rows" WHERE "Id" = @id""", 1, default));
+        var error = await Assert.ThrowsAsync<SqliteException>(() => IExportRows.OpenAsync(connection, """SELECT "Nope" FROM "Rows" WHERE "Id" = @id""", [("@id", 1)], default));
         Assert.Contains("no such column: \"Nope\"", error.Message);
     }
 
@@ -57,7 +57,7 @@ public sealed class ExportRowsTests : IDisposable
         await using var connection = new SqliteConnection("Data Source=:memory:");
         await connection.OpenAsync();
         await SeedAsync(connection);
-        await using var rows = await IExportRows.OpenAsync(connection, Query, 4, default);
+        await using var rows = await IExportRows.OpenAsync(connection, Query, [("@id", 4)], default);
 
         Assert.IsType<DataReaderRows>(rows);
         Assert.True(rows.Read());

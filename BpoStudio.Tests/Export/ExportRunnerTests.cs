@@ -154,6 +154,32 @@ public class ExportRunnerTests : IAsyncLifetime
         });
     }
 
+    [Theory]
+    [InlineData(ExportFormat.Trl, false)]
+    [InlineData(ExportFormat.Trl, true)]
+    [InlineData(ExportFormat.LlamaFactory, false)]
+    [InlineData(ExportFormat.OpenAi, false)]
+    [InlineData(ExportFormat.Bpo, true)]
+    [InlineData(ExportFormat.Parquet, false)]
+    public async Task ManySmallChunksOnParallelWorkers_WriteTheSameFilesAsOneChunk(ExportFormat format, bool draft)
+    {
+        var options = new ExportOptions(_datasetId, draft ? null : 1, format, ValidationFraction: 0.3, Seed: 11);
+        var (whole, wholeFolder) = await ExportAsync(options, "whole");
+        var factory = _core.Get<IDbContextFactory<BpoDbContext>>();
+        var chunked = new ExportRunner(new ExportSource(factory) { PairsPerChunk = 7 }, _core.Get<BpoStudio.Core.Storage.ImageStore>(), factory);
+        var result = await chunked.RunAsync(await chunked.PlanAsync(options, "lead"), Path.Combine(_out.Path, "chunked"));
+
+        Assert.True(_acceptedPairs / 7 > 10, "the dataset should span many chunks");
+        static string[] DataAndImages(ExportResult r) =>
+            r.Manifest.Files.Where(f => f.Path != "README.md").Select(f => $"{f.Path} {f.Bytes} {f.Sha256}").ToArray();
+        Assert.Equal(DataAndImages(whole), DataAndImages(result));
+        Assert.Contains(result.Manifest.Files, f => f.Path.StartsWith("validation."));
+        Assert.Equal(JsonSerializer.Serialize(whole.Manifest.Counts), JsonSerializer.Serialize(result.Manifest.Counts));
+        Assert.Equal(whole.Manifest.Skipped, result.Manifest.Skipped);
+        Assert.NotEmpty(result.Manifest.Skipped);
+        Assert.True(Directory.Exists(wholeFolder));
+    }
+
     [Fact]
     public async Task InterruptedExport_LeavesNothingThatLooksComplete()
     {
