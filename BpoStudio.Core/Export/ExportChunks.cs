@@ -2,42 +2,67 @@ using System.Threading.Channels;
 
 namespace BpoStudio.Core.Export;
 
-/// <summary>A part for one split, in the order its writer must append it.</summary>
-internal readonly record struct ExportSegment(string Split, IExportPart Part);
+/// <summary>
+/// What a worker hands the committer, in chunk order: parts for a split, then, with <see cref="Done"/>, the end of the
+/// chunk and what it counted.
+/// </summary>
+internal readonly record struct ChunkOutput(string Split, IExportPart? Part, ChunkTally? Done);
 
 /// <summary>What one chunk counted and left out; merged in chunk order, so the manifest does not depend on timing.</summary>
 internal sealed record ChunkTally(ExportCounts Counts, List<SkippedRecord> Skipped);
 
-/// <summary>A chunk in flight: its parts come through a small bounded channel, its tally when it is done.</summary>
-internal sealed record ExportChunk(ChannelReader<ExportSegment> Segments, Task<ChunkTally> Tally);
-
 /// <summary>
-/// Exports one sample range on a worker: reads it, resolves its images, checks every pair against the target loader's
-/// rules and formats the records into parts. Images are resolved in chunk order, one chunk at a time: a name is
+/// Exports sample ranges on workers, each with its own reading session: worker <i>w</i> of <i>n</i> takes chunks
+/// <i>w</i>, <i>w</i>+<i>n</i>, ... and for each reads it, resolves its images, checks every pair against the target
+/// loader's rules and formats the records into parts. Images are resolved in chunk order, one chunk at a time: a name is
 /// claimed by the first sample that uses it, and that must not depend on which worker ran faster. A worker holds one
-/// chunk's samples (about <see cref="ExportSource.PairsPerChunk"/> pairs) and at most a few parts waiting for the writer.
+/// chunk's samples (about <see cref="ExportSource.PairsPerChunk"/> pairs) and at most a few parts waiting for the committer.
 /// </summary>
 internal sealed class ChunkExporter(ExportSource source, ExportImages images, ExportOptions options, int? versionId, int chunkCount)
 {
-    private const int SegmentsAhead = 4;
+    private const int PartsAhead = 4;
     private readonly bool _needBytes = !ExportRunner.ReferencesImageFiles(options.Format);
     private readonly IReadOnlySet<string>? _allowedTypes = options.Format == ExportFormat.OpenAi ? LoaderRules.OpenAiImageTypes : null;
     private readonly TaskCompletionSource[] _imagesDone = Enumerable.Range(0, chunkCount)
         .Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
 
-    public ExportChunk Start(int index, SampleRange range, CancellationToken ct)
+    /// <summary>Starts <paramref name="workers"/> workers; read each one's output for its chunks, in turn.</summary>
+    public (ChannelReader<ChunkOutput>[] Outputs, Task[] Workers) Start(IReadOnlyList<SampleRange> chunks, int workers, CancellationToken ct)
     {
-        var segments = Channel.CreateBounded<ExportSegment>(new BoundedChannelOptions(SegmentsAhead) { SingleReader = true, SingleWriter = true });
-        return new ExportChunk(segments.Reader, Task.Run(() => RunAsync(index, range, segments.Writer, ct), ct));
+        var outputs = new ChannelReader<ChunkOutput>[workers];
+        var running = new Task[workers];
+        for (var worker = 0; worker < workers; worker++)
+        {
+            var output = Channel.CreateBounded<ChunkOutput>(new BoundedChannelOptions(PartsAhead) { SingleReader = true, SingleWriter = true });
+            outputs[worker] = output.Reader;
+            var first = worker;
+            running[worker] = Task.Run(() => RunWorkerAsync(chunks, first, workers, output.Writer, ct), ct);
+        }
+        return (outputs, running);
     }
 
-    private async Task<ChunkTally> RunAsync(int index, SampleRange range, ChannelWriter<ExportSegment> segments, CancellationToken ct)
+    private async Task RunWorkerAsync(IReadOnlyList<SampleRange> chunks, int first, int step, ChannelWriter<ChunkOutput> output, CancellationToken ct)
+    {
+        try
+        {
+            await using var reader = await source.OpenReaderAsync(options.DatasetId, versionId, options, ct);
+            for (var index = first; index < chunks.Count; index += step)
+                await output.WriteAsync(new ChunkOutput("", null, await ExportChunkAsync(reader, index, chunks[index], output, ct)), ct);
+            output.Complete();
+        }
+        catch (Exception ex)
+        {
+            output.Complete(ex);
+        }
+    }
+
+    private async Task<ChunkTally> ExportChunkAsync(ExportSource.Reader reader, int index, SampleRange range, ChannelWriter<ChunkOutput> output, CancellationToken ct)
     {
         var parts = new Dictionary<string, IExportPart>();
         try
         {
             var samples = new List<ExportSample>();
-            await foreach (var sample in source.ReadAsync(options.DatasetId, versionId, options, range, ct)) samples.Add(sample);
+            await foreach (var sample in reader.ReadAsync(range, ct)) samples.Add(sample);
             var resolved = await ResolveImagesInTurnAsync(index, samples, ct);
             var tally = new ChunkTally(new ExportCounts(), []);
             for (var i = 0; i < samples.Count; i++)
@@ -59,18 +84,15 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 tally.Counts.Add(split, passed);
                 if (!part.IsFull) continue;
                 parts.Remove(split);
-                await segments.WriteAsync(new ExportSegment(split, part), ct);
+                await output.WriteAsync(new ChunkOutput(split, part, null), ct);
             }
-            foreach (var (split, part) in parts) await segments.WriteAsync(new ExportSegment(split, part), ct);
+            foreach (var (split, part) in parts) await output.WriteAsync(new ChunkOutput(split, part, null), ct);
             parts.Clear();
-            segments.Complete();
             return tally;
         }
-        catch (Exception ex)
+        finally
         {
             foreach (var part in parts.Values) part.Dispose();
-            segments.Complete(ex);
-            throw;
         }
     }
 

@@ -15,6 +15,9 @@ internal interface IExportRows : IAsyncDisposable
     double GetDouble(int ordinal);
     string GetString(int ordinal);
 
+    /// <summary>Runs the same prepared query again with new parameter values, from its first row.</summary>
+    ValueTask RestartAsync(IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct);
+
     /// <summary>A value that repeats row after row (a kind, a method): the same instance while it stays the same.</summary>
     string GetRepeatedString(int ordinal) => GetString(ordinal);
     bool GetBoolean(int ordinal) => GetInt64(ordinal) != 0;
@@ -51,6 +54,8 @@ internal interface IExportRows : IAsyncDisposable
 /// <summary>Owns its command: disposing a command closes its reader on some providers.</summary>
 internal sealed class DataReaderRows(DbCommand command, DbDataReader reader) : IExportRows
 {
+    private DbDataReader reader = reader;
+
     // Read synchronously: an async step per row costs more than the row.
     public bool Read() => reader.Read();
     public bool IsNull(int ordinal) => reader.IsDBNull(ordinal);
@@ -58,6 +63,14 @@ internal sealed class DataReaderRows(DbCommand command, DbDataReader reader) : I
     public double GetDouble(int ordinal) => reader.GetDouble(ordinal);
     public string GetString(int ordinal) => reader.GetString(ordinal);
     public bool GetBoolean(int ordinal) => reader.GetBoolean(ordinal);
+
+    public async ValueTask RestartAsync(IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct)
+    {
+        await reader.DisposeAsync();
+        foreach (var (name, value) in parameters) command.Parameters[name].Value = value;
+        reader = await command.ExecuteReaderAsync(ct);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await reader.DisposeAsync();
@@ -105,9 +118,9 @@ internal sealed class SqliteStatementRows : IExportRows
         try
         {
             Check(database, raw.sqlite3_prepare_v2(database, sql, out statement));
-            foreach (var (name, value) in parameters)
-                Check(database, raw.sqlite3_bind_int64(statement, raw.sqlite3_bind_parameter_index(statement, name), value));
-            return new SqliteStatementRows(database, statement);
+            var rows = new SqliteStatementRows(database, statement);
+            rows.Bind(parameters);
+            return rows;
         }
         catch
         {
@@ -124,6 +137,19 @@ internal sealed class SqliteStatementRows : IExportRows
         if (result == raw.SQLITE_DONE) return false;
         Check(_database, result);
         return false;
+    }
+
+    public ValueTask RestartAsync(IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct)
+    {
+        raw.sqlite3_reset(_statement); // its result repeats the last step's error, which Read already reported
+        Bind(parameters);
+        return ValueTask.CompletedTask;
+    }
+
+    private void Bind(IReadOnlyList<(string Name, long Value)> parameters)
+    {
+        foreach (var (name, value) in parameters)
+            Check(_database, raw.sqlite3_bind_int64(_statement, raw.sqlite3_bind_parameter_index(_statement, name), value));
     }
 
     public bool IsNull(int ordinal) => NativeSqlite.sqlite3_column_type(_handle, ordinal) == raw.SQLITE_NULL;

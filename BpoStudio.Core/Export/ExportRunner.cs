@@ -1,7 +1,10 @@
 using System.IO.Compression;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
+using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using System.Text.Json;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -21,6 +24,7 @@ public sealed record ExportResult(ExportManifest Manifest, string Folder, string
 public sealed class ExportRunner(ExportSource source, ImageStore store, IDbContextFactory<BpoDbContext> dbFactory)
 {
     public const string PartialSuffix = ".partial";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
     public static readonly string AppVersion = typeof(ExportRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "dev";
 
     /// <summary>Resolves the dataset and the approved version the options name; refuses a deprecated version.</summary>
@@ -93,34 +97,38 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         var writers = new Dictionary<string, ExportWriter>();
         // Workers read and format the chunks ahead, in parallel; this loop only hashes and appends their parts, in
         // chunk order, so the files are the same whatever the number of cores.
-        var ahead = parallelism == 1 ? 1 : parallelism + 1;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var running = new Queue<ExportChunk>();
+        var (outputs, workers) = exporter.Start(chunks, parallelism, stop.Token);
+        var reported = Stopwatch.GetTimestamp();
         try
         {
-            for (var next = 0; next < chunks.Count || running.Count > 0;)
+            for (var index = 0; index < chunks.Count; index++)
             {
-                for (; next < chunks.Count && running.Count < ahead; next++) running.Enqueue(exporter.Start(next, chunks[next], stop.Token));
-                var chunk = running.Peek(); // stays queued until done, so a failure below still waits for its worker
-                await foreach (var (split, part) in chunk.Segments.ReadAllAsync(ct))
-                    using (part)
+                var output = outputs[index % outputs.Length];
+                ChunkOutput item;
+                while ((item = await NextAsync(output, ct)).Done is null)
+                    using (item.Part)
                     {
-                        if (!writers.TryGetValue(split, out var writer)) writers[split] = writer = ExportWriter.Create(options.Format, folder, split);
-                        await writer.AppendAsync(part, ct);
+                        if (!writers.TryGetValue(item.Split, out var writer)) writers[item.Split] = writer = ExportWriter.Create(options.Format, folder, item.Split);
+                        await writer.AppendAsync(item.Part!, ct);
                     }
-                var tally = await chunk.Tally;
-                running.Dequeue();
-                counts.Merge(tally.Counts, skipped, tally.Skipped);
-                if (progress is not null) await progress(counts.Pairs + counts.Skipped);
+                counts.Merge(item.Done.Counts, skipped, item.Done.Skipped);
+                // A progress report is a database write: a few a second are plenty for a progress bar.
+                if (progress is not null && (index == 0 || Stopwatch.GetElapsedTime(reported) > ProgressInterval))
+                {
+                    await progress(counts.Pairs + counts.Skipped);
+                    reported = Stopwatch.GetTimestamp();
+                }
             }
             foreach (var writer in writers.Values) await writer.CompleteAsync(ct);
         }
         finally
         {
             await stop.CancelAsync();
-            foreach (var chunk in running) await chunk.Tally.ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.WhenAll(workers); // they complete their outputs instead of throwing; none may still copy images after this
             foreach (var writer in writers.Values) await writer.DisposeAsync();
         }
+        if (progress is not null) await progress(counts.Pairs + counts.Skipped);
         counts.Images = images.Count;
         var described = writers.Values.Select(w => w.Description).OfType<ManifestFile>().ToDictionary(f => f.Path);
         return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), described, counts, skipped, ct);
@@ -159,6 +167,20 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
             columns = new { messages = "conversations", chosen = "chosen", rejected = "rejected", images = "images" },
         });
         await File.WriteAllTextAsync(Path.Combine(folder, "dataset_info.json"), JsonSerializer.Serialize(entries, new JsonSerializerOptions { WriteIndented = true }), ct);
+    }
+
+    /// <summary>The next output of a worker; a worker's failure surfaces as itself, not as a closed channel.</summary>
+    private static async ValueTask<ChunkOutput> NextAsync(ChannelReader<ChunkOutput> output, CancellationToken ct)
+    {
+        try
+        {
+            return await output.ReadAsync(ct);
+        }
+        catch (ChannelClosedException closed) when (closed.InnerException is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+            throw;
+        }
     }
 
     /// <summary>Deterministic per sample and seed, so a re-export puts every sample in the same split.</summary>

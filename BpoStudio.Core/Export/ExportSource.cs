@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -22,12 +23,13 @@ public readonly record struct SampleRange(long From, long To)
 
 /// <summary>
 /// Streams the pairs of an approved version (its frozen texts) or, for a draft, the currently accepted pairs, grouped
-/// by sample. Never holds more than one sample's pairs in memory.
+/// by sample, one range of sample ids at a time. A reader holds no more than one sample's pairs.
 /// </summary>
 public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 {
-    /// <summary>About this many pairs per chunk: enough to amortise a chunk's query, small enough to spread over cores.</summary>
-    public int PairsPerChunk { get; init; } = 8192;
+    /// <summary>About this many pairs per chunk: few enough that a chunk's samples stay in the processor's cache while they
+    /// are checked and formatted, many enough to amortise re-running the query.</summary>
+    public int PairsPerChunk { get; init; } = 2048;
 
     /// <summary>
     /// Contiguous sample-id ranges covering the dataset, sized for <see cref="PairsPerChunk"/> pairs each (sample ids of
@@ -55,30 +57,62 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         long ChosenId, ResponseKind ChosenKind, double? ChosenScore, string? ChosenMethod, bool ChosenEdited,
         long RejectedId, ResponseKind RejectedKind, double? RejectedScore, string? RejectedMethod, bool RejectedEdited);
 
-    public async IAsyncEnumerable<ExportSample> ReadAsync(int datasetId, int? versionId, ExportOptions options, SampleRange range, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>One worker's reading session: its own connection and the query prepared once, re-run for each range.</summary>
+    public async Task<Reader> OpenReaderAsync(int datasetId, int? versionId, ExportOptions options, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var lookup = await dbFactory.CreateDbContextAsync(ct);
-        var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync(ct);
-        // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
-        var sql = versionId is null ? DraftSql
-            : options.Format == ExportFormat.Bpo || options.Negatives == NegativeSelection.BestRated ? VersionSql : VersionItemsOnlySql;
-        await using var reader = await IExportRows.OpenAsync(connection, sql, [("@id", versionId ?? datasetId), ("@from", range.From), ("@to", range.To)], ct);
-        var group = new List<Row>();
-        var read = 0;
-        while (reader.Read())
+        var db = await dbFactory.CreateDbContextAsync(ct);
+        var lookup = await dbFactory.CreateDbContextAsync(ct);
+        try
         {
-            if ((++read & 1023) == 0) ct.ThrowIfCancellationRequested();
-            var row = ReadRow(reader, group.Count > 0 ? group[0] : null);
-            if (group.Count > 0 && group[0].SampleId != row.SampleId)
-            {
-                yield return await ToSampleAsync(lookup, group, options, ct);
-                group.Clear();
-            }
-            group.Add(row);
+            var connection = db.Database.GetDbConnection();
+            await connection.OpenAsync(ct);
+            // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
+            var sql = versionId is null ? DraftSql
+                : options.Format == ExportFormat.Bpo || options.Negatives == NegativeSelection.BestRated ? VersionSql : VersionItemsOnlySql;
+            return new Reader(db, lookup, connection, sql, versionId ?? datasetId, options);
         }
-        if (group.Count > 0) yield return await ToSampleAsync(lookup, group, options, ct);
+        catch
+        {
+            await lookup.DisposeAsync();
+            await db.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static (string, long)[] Parameters(long id, SampleRange range) => [("@id", id), ("@from", range.From), ("@to", range.To)];
+
+    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, long id, ExportOptions options) : IAsyncDisposable
+    {
+        private IExportRows? _rows;
+
+        public async IAsyncEnumerable<ExportSample> ReadAsync(SampleRange range, [EnumeratorCancellation] CancellationToken ct)
+        {
+            var parameters = Parameters(id, range);
+            if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
+            else await _rows.RestartAsync(parameters, ct);
+            var rows = _rows;
+            var group = new List<Row>();
+            var read = 0;
+            while (rows.Read())
+            {
+                if ((++read & 1023) == 0) ct.ThrowIfCancellationRequested();
+                var row = ReadRow(rows, group.Count > 0 ? group[0] : null);
+                if (group.Count > 0 && group[0].SampleId != row.SampleId)
+                {
+                    yield return await ToSampleAsync(lookup, group, options, ct);
+                    group.Clear();
+                }
+                group.Add(row);
+            }
+            if (group.Count > 0) yield return await ToSampleAsync(lookup, group, options, ct);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_rows is not null) await _rows.DisposeAsync();
+            await lookup.DisposeAsync();
+            await db.DisposeAsync();
+        }
     }
 
     private const string Columns = """

@@ -193,6 +193,20 @@ public class ExportRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FailingWorker_SurfacesItsOwnError_AndLeavesNothingBehind()
+    {
+        var runner = _core.Get<ExportRunner>();
+        var plan = await runner.PlanAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl), "lead");
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Database.ExecuteSqlRawAsync("""ALTER TABLE "DatasetVersionItems" RENAME TO "ItemsGone" """);
+
+        var error = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => runner.RunAsync(plan, Path.Combine(_out.Path, "failing")));
+
+        Assert.Contains("DatasetVersionItems", error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_out.Path));
+    }
+
+    [Fact]
     public async Task ExistingTarget_IsNeverOverwritten()
     {
         var target = Path.Combine(_out.Path, "taken");
