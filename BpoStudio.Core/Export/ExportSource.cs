@@ -47,8 +47,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         var width = Math.Max(1, (last.Value - first.Value + count) / count);
         var chunks = new List<SampleRange>();
         for (var from = first.Value; from <= last.Value; from += width) chunks.Add(new SampleRange(from, from + width));
-        chunks[0] = chunks[0] with { From = long.MinValue };
-        chunks[^1] = chunks[^1] with { To = long.MaxValue };
+        chunks[^1] = chunks[^1] with { To = last.Value + 1 };
         return (chunks, parallelism);
     }
 
@@ -133,7 +132,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         """;
 
     // The same columns as above, from the version's own snapshot rows: no joins (the common export of a version).
-    private const string VersionItemsOnlySql = """
+    internal const string VersionItemsOnlySql = """
         SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText",
             NULL, FALSE, NULL, NULL, i."ImageProblem", i."ImagePath",
             i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
@@ -143,13 +142,15 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         ORDER BY i."SampleId", i."PairId"
         """;
 
-    private const string DraftSql = $"""
+    // The unary plus keeps SQLite off the (dataset, status, ...) index, which would scan every accepted pair of the
+    // dataset for each range and sort them; the sample-id index yields the range already in (sample, pair) order.
+    internal const string DraftSql = $"""
         SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}
         FROM "Pairs" p
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
         JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-        WHERE p."DatasetId" = @id AND p."Status" = 'Accepted' AND p."SampleId" >= @from AND p."SampleId" < @to
+        WHERE +p."DatasetId" = @id AND p."Status" = 'Accepted' AND p."SampleId" >= @from AND p."SampleId" < @to
         ORDER BY p."SampleId", p."Id"
         """;
 
