@@ -16,7 +16,7 @@ namespace BpoStudio.Core.Benchmarks;
 /// <param name="HashSeconds">SHA-256 over the same bytes in memory: work the manifest needs that a raw write does not do.</param>
 /// <param name="ExportCpuSeconds">Processor time the process spent during the median export, all threads (the kernel's share of writing included):
 /// steadier than the elapsed time on a machine whose disk speed moves between runs.</param>
-public sealed record ExportBenchmarkResult(long Pairs, int Rounds, double SetupSeconds, double ApproveSeconds, double FirstExportSeconds, double ExportSeconds,
+public sealed record ExportBenchmarkResult(long Pairs, bool Draft, int Rounds, double SetupSeconds, double ApproveSeconds, double FirstExportSeconds, double ExportSeconds,
     double PairsPerSecond, double Megabytes, double MegabytesPerSecond, double RawWriteSeconds, double RawMegabytesPerSecond, double RatioToRawWrite, double HashSeconds,
     double ExportCpuSeconds, double RawCpuSeconds, int Cores);
 
@@ -30,7 +30,7 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
 {
     private static readonly ClaimsPrincipal BenchLead = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "bench"), new Claim(ClaimTypes.Role, Roles.Lead)], "bench"));
 
-    public async Task<ExportBenchmarkResult> RunAsync(long pairs, string scratchFolder, int rounds = 3, CancellationToken ct = default)
+    public async Task<ExportBenchmarkResult> RunAsync(long pairs, string scratchFolder, int rounds = 3, bool draft = false, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         var hashSeconds = 0.0;
@@ -52,7 +52,7 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
         var version = await approvals.ApproveAsync(datasetId, BenchLead, "bench", ct);
         approve.Stop();
 
-        var options = new ExportOptions(datasetId, version.Number, ExportFormat.Trl, CopyImages: false);
+        var options = new ExportOptions(datasetId, draft ? null : version.Number, ExportFormat.Trl, CopyImages: false);
         var plan = await runner.PlanAsync(options, "bench", makeZip: false, ct);
         var exports = new List<(double Seconds, double Cpu)>();
         var raws = new List<(double Seconds, double Cpu)>();
@@ -80,7 +80,7 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
         var megabytes = bytes / 1e6;
         var (exportSeconds, exportCpu) = Median(exports);
         var (rawSeconds, rawCpu) = Median(raws);
-        return new ExportBenchmarkResult(pairs, rounds, setup.Elapsed.TotalSeconds, approve.Elapsed.TotalSeconds, exports[0].Seconds, exportSeconds, pairs / exportSeconds,
+        return new ExportBenchmarkResult(pairs, draft, rounds, setup.Elapsed.TotalSeconds, approve.Elapsed.TotalSeconds, exports[0].Seconds, exportSeconds, pairs / exportSeconds,
             megabytes, megabytes / exportSeconds, rawSeconds, megabytes / rawSeconds, rawSeconds / exportSeconds, hashSeconds, exportCpu, rawCpu, Environment.ProcessorCount);
     }
 

@@ -10,9 +10,9 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft" };
     public bool UsesDatabase => false;
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
@@ -36,7 +36,7 @@ internal sealed class BenchVerb : ICliVerb
                 var exportPairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
                 var rounds = (int)ParsePositive(args.Option("rounds") ?? "3", "rounds");
                 await WithThrowawayDataAsync(async scratch =>
-                    WriteExport(output, await scratch.GetRequiredService<ExportBenchmark>().RunAsync(exportPairs, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, rounds, ct), json), ct);
+                    WriteExport(output, await scratch.GetRequiredService<ExportBenchmark>().RunAsync(exportPairs, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, rounds, args.Flag("draft"), ct), json), ct);
                 return 0;
             case "generate":
                 var (size, sizeName) = args.Option("size") switch
@@ -110,12 +110,12 @@ internal sealed class BenchVerb : ICliVerb
         bool? meets = r.Pairs < 1_000_000 ? null : r.ExportSeconds < 30 && r.RatioToRawWrite >= 0.5;
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "export", r.Pairs, r.Rounds, r.SetupSeconds, r.ApproveSeconds, r.FirstExportSeconds, r.ExportSeconds, r.PairsPerSecond,
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "export", r.Pairs, r.Draft, r.Rounds, r.SetupSeconds, r.ApproveSeconds, r.FirstExportSeconds, r.ExportSeconds, r.PairsPerSecond,
                 r.Megabytes, r.MegabytesPerSecond, r.RawWriteSeconds, r.RawMegabytesPerSecond, r.RatioToRawWrite, r.HashSeconds,
                 r.ExportCpuSeconds, r.RawCpuSeconds, r.Cores, targets = new { secondsFor1M = 30, ratioToRawWrite = 0.5 }, meetsTargets = meets }, Json));
             return;
         }
-        output.WriteLine($"bench export: {r.Pairs:N0} accepted pairs to TRL JSONL, no image copying (set up in {r.SetupSeconds:0.0} s, approved in {r.ApproveSeconds:0.0} s)");
+        output.WriteLine($"bench export: {r.Pairs:N0} accepted pairs {(r.Draft ? "as a draft (live pairs, joins)" : "of an approved version")} to TRL JSONL, no image copying (set up in {r.SetupSeconds:0.0} s, approved in {r.ApproveSeconds:0.0} s)");
         output.WriteLine($"  medians of {r.Rounds} rounds, each run after the disk settled; the first export (cold code) took {r.FirstExportSeconds:0.00} s");
         output.WriteLine($"  export      {r.ExportSeconds,8:0.00} s   {r.PairsPerSecond,10:N0} pairs/s   {r.MegabytesPerSecond,8:0.0} MB/s   ({r.Megabytes:0} MB, {r.ExportCpuSeconds:0.00} s of processor time on {r.Cores} cores)");
         output.WriteLine($"  raw write   {r.RawWriteSeconds,8:0.00} s   {"",10}           {r.RawMegabytesPerSecond,8:0.0} MB/s   (same bytes, same flush to disk; {r.RawCpuSeconds:0.00} s of processor time)");
