@@ -82,17 +82,21 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format);
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
-                if (!part.IsFull) continue;
-                parts.Remove(split);
-                await output.WriteAsync(new ChunkOutput(split, part, null), ct);
+                if (part.IsFull) await HandOverAsync(split);
             }
-            foreach (var (split, part) in parts) await output.WriteAsync(new ChunkOutput(split, part, null), ct);
-            parts.Clear();
+            foreach (var split in parts.Keys.ToList()) await HandOverAsync(split);
             return tally;
         }
         finally
         {
-            foreach (var part in parts.Values) part.Dispose();
+            foreach (var part in parts.Values) part.Dispose(); // only those never handed over: the committer disposes the rest
+        }
+
+        // Out of the dictionary first: a part handed over belongs to the committer, even if a later hand-over fails.
+        ValueTask HandOverAsync(string split)
+        {
+            parts.Remove(split, out var part);
+            return output.WriteAsync(new ChunkOutput(split, part, null), ct);
         }
     }
 

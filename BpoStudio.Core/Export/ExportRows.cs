@@ -52,28 +52,28 @@ internal interface IExportRows : IAsyncDisposable
 }
 
 /// <summary>Owns its command: disposing a command closes its reader on some providers.</summary>
-internal sealed class DataReaderRows(DbCommand command, DbDataReader reader) : IExportRows
+internal sealed class DataReaderRows(DbCommand command, DbDataReader firstReader) : IExportRows
 {
-    private DbDataReader reader = reader;
+    private DbDataReader _reader = firstReader;
 
     // Read synchronously: an async step per row costs more than the row.
-    public bool Read() => reader.Read();
-    public bool IsNull(int ordinal) => reader.IsDBNull(ordinal);
-    public long GetInt64(int ordinal) => reader.GetInt64(ordinal);
-    public double GetDouble(int ordinal) => reader.GetDouble(ordinal);
-    public string GetString(int ordinal) => reader.GetString(ordinal);
-    public bool GetBoolean(int ordinal) => reader.GetBoolean(ordinal);
+    public bool Read() => _reader.Read();
+    public bool IsNull(int ordinal) => _reader.IsDBNull(ordinal);
+    public long GetInt64(int ordinal) => _reader.GetInt64(ordinal);
+    public double GetDouble(int ordinal) => _reader.GetDouble(ordinal);
+    public string GetString(int ordinal) => _reader.GetString(ordinal);
+    public bool GetBoolean(int ordinal) => _reader.GetBoolean(ordinal);
 
     public async ValueTask RestartAsync(IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct)
     {
-        await reader.DisposeAsync();
+        await _reader.DisposeAsync();
         foreach (var (name, value) in parameters) command.Parameters[name].Value = value;
-        reader = await command.ExecuteReaderAsync(ct);
+        _reader = await command.ExecuteReaderAsync(ct);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await reader.DisposeAsync();
+        await _reader.DisposeAsync();
         await command.DisposeAsync();
     }
 }
@@ -99,9 +99,8 @@ internal sealed class SqliteStatementRows : IExportRows
     /// </summary>
     public static sqlite3? OpenReadOnly(SqliteConnection connection)
     {
-        var path = connection.DataSource;
-        if (string.IsNullOrEmpty(path) || path == ":memory:" || !File.Exists(path)) return null;
-        var result = raw.sqlite3_open_v2(path, out var database, raw.SQLITE_OPEN_READONLY | raw.SQLITE_OPEN_NOMUTEX, null);
+        if (!IsFile(connection)) return null;
+        var result = raw.sqlite3_open_v2(connection.DataSource, out var database, raw.SQLITE_OPEN_READONLY | raw.SQLITE_OPEN_NOMUTEX, null);
         if (result != raw.SQLITE_OK)
         {
             database.Dispose();
@@ -111,6 +110,10 @@ internal sealed class SqliteStatementRows : IExportRows
         raw.sqlite3_exec(database, "PRAGMA mmap_size = 1099511627776"); // pages straight from the page cache, not a read() each
         return database;
     }
+
+    /// <summary>False for an in-memory database: other connections (other readers) would see an empty one.</summary>
+    public static bool IsFile(SqliteConnection connection) =>
+        connection.DataSource is { Length: > 0 } path && path != ":memory:" && File.Exists(path);
 
     public static SqliteStatementRows Prepare(sqlite3 database, string sql, IReadOnlyList<(string Name, long Value)> parameters)
     {

@@ -38,7 +38,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<(IReadOnlyList<SampleRange> Chunks, int Parallelism)> ChunksAsync(int datasetId, long pairCount, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var parallelism = db.Database.GetDbConnection() is SqliteConnection sqlite && !File.Exists(sqlite.DataSource) ? 1 : Math.Min(Environment.ProcessorCount, 8);
+        var parallelism = db.Database.GetDbConnection() is SqliteConnection sqlite && !SqliteStatementRows.IsFile(sqlite) ? 1 : Math.Min(Environment.ProcessorCount, 8);
         var samples = db.Samples.Where(s => s.DatasetId == datasetId);
         var first = await samples.MinAsync(s => (long?)s.Id, ct);
         var last = await samples.MaxAsync(s => (long?)s.Id, ct);
