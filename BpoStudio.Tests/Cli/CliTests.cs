@@ -156,6 +156,7 @@ public class CliTests
         Assert.True(root.GetProperty("megabytes").GetDouble() > 0.5); // two thousand TRL lines of a few hundred bytes
         Assert.True(root.GetProperty("exportSeconds").GetDouble() > 0);
         Assert.True(root.GetProperty("hashSeconds").GetDouble() > 0);
+        Assert.InRange(root.GetProperty("exportKernelSeconds").GetDouble(), 0, root.GetProperty("exportCpuSeconds").GetDouble());
         Assert.Equal(root.GetProperty("rawWriteSeconds").GetDouble() / root.GetProperty("exportSeconds").GetDouble(), root.GetProperty("ratioToRawWrite").GetDouble(), 6);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("meetsTargets").ValueKind);
     }
