@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using BpoStudio.Core.Datasets;
@@ -51,6 +52,33 @@ public abstract class JsonLinesPart : IExportPart
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
+    /// <summary>Bytes straight into the part (the JSON writer holds nothing unflushed between records).</summary>
+    protected void WriteRaw(ReadOnlySpan<byte> utf8)
+    {
+        utf8.CopyTo(_buffer!.GetSpan(utf8.Length));
+        _buffer.Advance(utf8.Length);
+    }
+
+    /// <summary>
+    /// A JSON string, escaped exactly as the JSON writer escapes it (the same encoder decides): most texts need no
+    /// escaping and are copied as they are, the rest go through the writer.
+    /// </summary>
+    protected void WriteString(ReadOnlySpan<byte> utf8)
+    {
+        if (Options.Encoder!.FindFirstCharacterToEncodeUtf8(utf8) >= 0)
+        {
+            Json.WriteStringValue(utf8);
+            Json.Flush();
+            Json.Reset();
+            return;
+        }
+        var target = _buffer!.GetSpan(utf8.Length + 2);
+        target[0] = (byte)'"';
+        utf8.CopyTo(target[1..]);
+        target[utf8.Length + 1] = (byte)'"';
+        _buffer.Advance(utf8.Length + 2);
+    }
+
     protected void EndLine()
     {
         Json.Flush();
@@ -59,7 +87,7 @@ public abstract class JsonLinesPart : IExportPart
         _buffer.Advance(1);
     }
 
-    protected static void TextPart(Utf8JsonWriter json, string text)
+    protected static void TextPart(Utf8JsonWriter json, ReadOnlySpan<byte> text)
     {
         json.WriteStartObject();
         json.WriteString(Names.Type, Names.Text);
@@ -103,35 +131,33 @@ public abstract class PairLinesPart : JsonLinesPart
     }
 }
 
-/// <summary>TRL DPOTrainer, conversational with an images column.</summary>
-public sealed class TrlLines : PairLinesPart
+/// <summary>
+/// TRL DPOTrainer, conversational with an images column. Every line has the same shape, so it is written from fixed
+/// fragments around the texts: the bytes the JSON writer produced field by field, at a fraction of the cost.
+/// </summary>
+public sealed class TrlLines : JsonLinesPart
 {
-    protected override void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image)
-    {
-        json.WriteStartObject();
-        Message(json, Names.Prompt, Names.User, image is not null, sample.Prompt);
-        Message(json, Names.Chosen, Names.Assistant, false, pair.Chosen.Text);
-        Message(json, Names.Rejected, Names.Assistant, false, pair.Rejected.Text);
-        EndWithImages(json, image);
-    }
+    private static ReadOnlySpan<byte> PromptWithImage => """{"prompt":[{"role":"user","content":[{"type":"image"},{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> PromptTextOnly => """{"prompt":[{"role":"user","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> Chosen => """}]}],"chosen":[{"role":"assistant","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> Rejected => """}]}],"rejected":[{"role":"assistant","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> Images => """}]}],"images":["""u8;
 
-    /// <summary>A one-message conversation under <paramref name="name"/>; the image part comes before the text.</summary>
-    private static void Message(Utf8JsonWriter json, JsonEncodedText name, JsonEncodedText role, bool withImage, string text)
+    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
-        json.WriteStartArray(name);
-        json.WriteStartObject();
-        json.WriteString(Names.Role, role);
-        json.WriteStartArray(Names.Content);
-        if (withImage)
+        var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
+        foreach (var pair in pairs)
         {
-            json.WriteStartObject();
-            json.WriteString(Names.Type, Names.Image);
-            json.WriteEndObject();
+            WriteRaw(path is null ? PromptTextOnly : PromptWithImage);
+            WriteString(sample.Prompt.Span);
+            WriteRaw(Chosen);
+            WriteString(pair.Chosen.Text.Span);
+            WriteRaw(Rejected);
+            WriteString(pair.Rejected.Text.Span);
+            WriteRaw(Images);
+            if (path is not null) WriteString(path);
+            WriteRaw("]}\n"u8);
         }
-        TextPart(json, text);
-        json.WriteEndArray();
-        json.WriteEndObject();
-        json.WriteEndArray();
     }
 }
 
@@ -142,16 +168,28 @@ public sealed class LlamaFactoryLines : PairLinesPart
     {
         json.WriteStartObject();
         json.WriteStartArray(Names.Conversations);
-        Turn(json, Names.Human, image is null ? sample.Prompt : LoaderRules.ImagePlaceholder + sample.Prompt);
+        Turn(json, Names.Human, image is null ? sample.Prompt.Span : WithPlaceholder(sample.Prompt.Span));
         json.WriteEndArray();
         json.WritePropertyName(Names.Chosen);
-        Turn(json, Names.Gpt, pair.Chosen.Text);
+        Turn(json, Names.Gpt, pair.Chosen.Text.Span);
         json.WritePropertyName(Names.Rejected);
-        Turn(json, Names.Gpt, pair.Rejected.Text);
+        Turn(json, Names.Gpt, pair.Rejected.Text.Span);
         EndWithImages(json, image);
     }
 
-    private static void Turn(Utf8JsonWriter json, JsonEncodedText from, string value)
+    private byte[] _prefixed = new byte[1024];
+
+    /// <summary>The prompt after the image placeholder the loader expects, in a buffer the part reuses.</summary>
+    private ReadOnlySpan<byte> WithPlaceholder(ReadOnlySpan<byte> prompt)
+    {
+        var length = LoaderRules.ImagePlaceholderUtf8.Length + prompt.Length;
+        if (_prefixed.Length < length) _prefixed = new byte[Math.Max(length, 2 * _prefixed.Length)];
+        LoaderRules.ImagePlaceholderUtf8.CopyTo(_prefixed);
+        prompt.CopyTo(_prefixed.AsSpan(LoaderRules.ImagePlaceholderUtf8.Length));
+        return _prefixed.AsSpan(0, length);
+    }
+
+    private static void Turn(Utf8JsonWriter json, JsonEncodedText from, ReadOnlySpan<byte> value)
     {
         json.WriteStartObject();
         json.WriteString(Names.From, from);
@@ -171,7 +209,7 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteStartObject();
         json.WriteString(Names.Role, Names.User);
         json.WriteStartArray(Names.Content);
-        TextPart(json, sample.Prompt);
+        TextPart(json, sample.Prompt.Span);
         if (image is not null)
         {
             json.WriteStartObject();
@@ -185,12 +223,12 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteEndObject();
         json.WriteEndArray();
         json.WriteEndObject();
-        Output(json, Names.PreferredOutput, pair.Chosen.Text);
-        Output(json, Names.NonPreferredOutput, pair.Rejected.Text);
+        Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
+        Output(json, Names.NonPreferredOutput, pair.Rejected.Text.Span);
         json.WriteEndObject();
     }
 
-    private static void Output(Utf8JsonWriter json, JsonEncodedText name, string text)
+    private static void Output(Utf8JsonWriter json, JsonEncodedText name, ReadOnlySpan<byte> text)
     {
         json.WriteStartArray(name);
         json.WriteStartObject();
@@ -210,14 +248,14 @@ public sealed class BpoLines : JsonLinesPart
         var json = Json;
         var completions = pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId).OrderBy(t => t.ResponseId);
         json.WriteStartObject();
-        json.WriteString(Names.Prompt, sample.OriginalPrompt ?? sample.Prompt);
+        json.WriteString(Names.Prompt, (sample.OriginalPrompt ?? sample.Prompt).Span);
         if (image is not null) json.WriteString(Names.Image, image.RelativePath[(ExportImages.Folder.Length + 1)..]);
         json.WriteStartArray(Names.Completions);
         foreach (var completion in completions)
         {
             json.WriteStartObject();
             json.WriteNumber(Names.Score, completion.Score ?? (completion.Kind.IsPositive() ? 1 : 0));
-            json.WriteString(Names.Response, completion.Text);
+            json.WriteString(Names.Response, completion.Text.Span);
             json.WriteString(Names.Type, completion.Kind.ToWire());
             json.WriteEndObject();
         }

@@ -18,6 +18,9 @@ internal interface IExportRows : IAsyncDisposable
     /// <summary>Runs the same prepared query again with new parameter values, from its first row.</summary>
     ValueTask RestartAsync(IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct);
 
+    /// <summary>A text column's UTF-8 bytes, copied into <paramref name="texts"/>.</summary>
+    Utf8Text GetUtf8(int ordinal, Utf8TextBuffer texts) => texts.Copy(GetString(ordinal));
+
     /// <summary>A value that repeats row after row (a kind, a method): the same instance while it stays the same.</summary>
     string GetRepeatedString(int ordinal) => GetString(ordinal);
     bool GetBoolean(int ordinal) => GetInt64(ordinal) != 0;
@@ -159,6 +162,7 @@ internal sealed class SqliteStatementRows : IExportRows
     public long GetInt64(int ordinal) => NativeSqlite.sqlite3_column_int64(_handle, ordinal);
     public double GetDouble(int ordinal) => NativeSqlite.sqlite3_column_double(_handle, ordinal);
     public string GetString(int ordinal) => Encoding.UTF8.GetString(NativeSqlite.Bytes(_handle, ordinal));
+    public Utf8Text GetUtf8(int ordinal, Utf8TextBuffer texts) => texts.Copy(NativeSqlite.Bytes(_handle, ordinal));
 
     public string GetRepeatedString(int ordinal)
     {

@@ -7,12 +7,12 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Export;
 
-public sealed record ExportText(long ResponseId, string Text, ResponseKind Kind, double? Score, string? Method, bool Edited);
+public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kind, double? Score, string? Method, bool Edited);
 
 public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected);
 
 /// <summary>One sample with the pairs that survive the negative selection, in pair order.</summary>
-public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, string Prompt, string? OriginalPrompt,
+public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, Utf8Text Prompt, Utf8Text? OriginalPrompt,
     string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs);
 
 /// <summary>Sample ids from <see cref="From"/> up to but not including <see cref="To"/>: the slice one worker exports.</summary>
@@ -51,10 +51,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         return (chunks, parallelism);
     }
 
-    private readonly record struct Row(long PairId, long SampleId, string Prompt, string? ImageHash, string ChosenText, string RejectedText,
-        string? RecordId, bool IdGenerated, int? Turn, string? OriginalPrompt, string? ImageProblem, string? ImagePath,
-        long ChosenId, ResponseKind ChosenKind, double? ChosenScore, string? ChosenMethod, bool ChosenEdited,
-        long RejectedId, ResponseKind RejectedKind, double? RejectedScore, string? RejectedMethod, bool RejectedEdited);
+    /// <summary>The sample's columns, which repeat on each of its pairs' rows and are read from the first.</summary>
+    private readonly record struct SampleColumns(long SampleId, Utf8Text Prompt, string? ImageHash, string? RecordId, bool IdGenerated, int? Turn,
+        Utf8Text? OriginalPrompt, string? ImageProblem, string? ImagePath);
 
     /// <summary>One worker's reading session: its own connection and the query prepared once, re-run for each range.</summary>
     public async Task<Reader> OpenReaderAsync(int datasetId, int? versionId, ExportOptions options, CancellationToken ct)
@@ -82,6 +81,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, long id, ExportOptions options) : IAsyncDisposable
     {
+        private readonly Utf8TextBuffer _texts = new();
         private IExportRows? _rows;
 
         public async IAsyncEnumerable<ExportSample> ReadAsync(SampleRange range, [EnumeratorCancellation] CancellationToken ct)
@@ -90,20 +90,26 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);
             var rows = _rows;
-            var group = new List<Row>();
+            SampleColumns? sample = null;
+            var pairs = new List<ExportPair>();
+            var edited = false;
             var read = 0;
             while (rows.Read())
             {
                 if ((++read & 1023) == 0) ct.ThrowIfCancellationRequested();
-                var row = ReadRow(rows, group.Count > 0 ? group[0] : null);
-                if (group.Count > 0 && group[0].SampleId != row.SampleId)
+                var sampleId = rows.GetInt64(1);
+                if (sample?.SampleId != sampleId)
                 {
-                    yield return await ToSampleAsync(lookup, group, options, ct);
-                    group.Clear();
+                    if (sample is { } done) yield return await ToSampleAsync(lookup, done, pairs, edited, options, ct);
+                    sample = ReadSample(rows, sampleId, _texts);
+                    pairs = [];
+                    edited = false;
                 }
-                group.Add(row);
+                var pair = new ExportPair(rows.GetInt64(0), ReadText(rows, 4, 12, _texts), ReadText(rows, 5, 17, _texts));
+                edited |= pair.Chosen.Edited || pair.Rejected.Edited;
+                pairs.Add(pair);
             }
-            if (group.Count > 0) yield return await ToSampleAsync(lookup, group, options, ct);
+            if (sample is { } last) yield return await ToSampleAsync(lookup, last, pairs, edited, options, ct);
         }
 
         public async ValueTask DisposeAsync()
@@ -154,67 +160,33 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         ORDER BY p."SampleId", p."Id"
         """;
 
-    // Sample columns repeat on every pair of a sample; they are read once per sample.
-    private static Row ReadRow(IExportRows r, Row? previous)
-    {
-        var sampleId = r.GetInt64(1);
-        var pairId = r.GetInt64(0);
-        string chosen = r.GetString(4), rejected = r.GetString(5);
-        long chosenId = r.GetInt64(12), rejectedId = r.GetInt64(17);
-        var chosenKind = ResponseKindNames.Parse(r.GetRepeatedString(13));
-        var rejectedKind = ResponseKindNames.Parse(r.GetRepeatedString(18));
-        double? chosenScore = r.IsNull(14) ? null : r.GetDouble(14), rejectedScore = r.IsNull(19) ? null : r.GetDouble(19);
-        string? chosenMethod = OptionalRepeated(r, 15), rejectedMethod = OptionalRepeated(r, 20);
-        bool chosenEdited = r.GetBoolean(16), rejectedEdited = r.GetBoolean(21);
-        if (previous is { } same && same.SampleId == sampleId)
-            return same with
-            {
-                PairId = pairId, ChosenText = chosen, RejectedText = rejected, ChosenId = chosenId, ChosenKind = chosenKind, ChosenScore = chosenScore,
-                ChosenMethod = chosenMethod, ChosenEdited = chosenEdited, RejectedId = rejectedId, RejectedKind = rejectedKind,
-                RejectedScore = rejectedScore, RejectedMethod = rejectedMethod, RejectedEdited = rejectedEdited,
-            };
-        return new Row(pairId, sampleId, r.GetString(2), OptionalString(r, 3), chosen, rejected, OptionalString(r, 6), r.GetBoolean(7),
-            r.IsNull(8) ? null : (int)r.GetInt64(8), OptionalString(r, 9), OptionalString(r, 10), OptionalString(r, 11),
-            chosenId, chosenKind, chosenScore, chosenMethod, chosenEdited, rejectedId, rejectedKind, rejectedScore, rejectedMethod, rejectedEdited);
-    }
+    private static SampleColumns ReadSample(IExportRows r, long sampleId, Utf8TextBuffer texts) =>
+        new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), OptionalString(r, 6), r.GetBoolean(7), r.IsNull(8) ? null : (int)r.GetInt64(8),
+            r.IsNull(9) ? null : r.GetUtf8(9, texts), OptionalString(r, 10), OptionalString(r, 11));
 
-    private static string? OptionalRepeated(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetRepeatedString(ordinal);
+    /// <summary>A response's text and, from <paramref name="first"/> on, its id, kind, score, method and whether it was edited.</summary>
+    private static ExportText ReadText(IExportRows r, int text, int first, Utf8TextBuffer texts) =>
+        new(r.GetInt64(first), r.GetUtf8(text, texts), ResponseKindNames.Parse(r.GetRepeatedString(first + 1)), r.IsNull(first + 2) ? null : r.GetDouble(first + 2),
+            r.IsNull(first + 3) ? null : r.GetRepeatedString(first + 3), r.GetBoolean(first + 4));
 
     private static string? OptionalString(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, List<Row> rows, ExportOptions options, CancellationToken ct)
+    private static async ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, SampleColumns sample, List<ExportPair> pairs, bool edited, ExportOptions options, CancellationToken ct)
     {
-        foreach (var row in rows)
-            if (row.ChosenEdited || row.RejectedEdited) return WithEditsAsync(lookup, rows, options, ct);
-        var pairs = new List<ExportPair>(rows.Count);
-        foreach (var row in rows)
-            pairs.Add(new ExportPair(row.PairId, new ExportText(row.ChosenId, row.ChosenText, row.ChosenKind, row.ChosenScore, row.ChosenMethod, false),
-                new ExportText(row.RejectedId, row.RejectedText, row.RejectedKind, row.RejectedScore, row.RejectedMethod, false)));
-        return ValueTask.FromResult(ToSample(rows[0], pairs, options));
+        if (edited)
+            for (var i = 0; i < pairs.Count; i++)
+                pairs[i] = pairs[i] with { Chosen = await ResolveEditAsync(lookup, pairs[i].Chosen, options, ct), Rejected = await ResolveEditAsync(lookup, pairs[i].Rejected, options, ct) };
+        return new ExportSample(sample.SampleId, sample.RecordId, sample.IdGenerated, sample.Turn, sample.Prompt, sample.OriginalPrompt,
+            sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives));
     }
-
-    private static async ValueTask<ExportSample> WithEditsAsync(BpoDbContext lookup, List<Row> rows, ExportOptions options, CancellationToken ct)
-    {
-        var pairs = new List<ExportPair>(rows.Count);
-        foreach (var row in rows)
-            pairs.Add(new ExportPair(row.PairId,
-                row.ChosenEdited ? await EditedAsync(lookup, row.ChosenId, row.ChosenText, row.ChosenKind, row.ChosenScore, options, ct)
-                    : new ExportText(row.ChosenId, row.ChosenText, row.ChosenKind, row.ChosenScore, row.ChosenMethod, false),
-                row.RejectedEdited ? await EditedAsync(lookup, row.RejectedId, row.RejectedText, row.RejectedKind, row.RejectedScore, options, ct)
-                    : new ExportText(row.RejectedId, row.RejectedText, row.RejectedKind, row.RejectedScore, row.RejectedMethod, false)));
-        return ToSample(rows[0], pairs, options);
-    }
-
-    private static ExportSample ToSample(Row first, List<ExportPair> pairs, ExportOptions options) =>
-        new(first.SampleId, first.RecordId, first.IdGenerated, first.Turn, first.Prompt, first.OriginalPrompt,
-            first.ImageHash, first.ImageProblem, first.ImagePath, NegativePicker.Pick(pairs, options.Negatives));
 
     // An edited response points at what it replaced; the chain's root holds the generator's method and text.
-    private static async Task<ExportText> EditedAsync(BpoDbContext lookup, long id, string text, ResponseKind kind, double? score, ExportOptions options, CancellationToken ct)
+    private static async ValueTask<ExportText> ResolveEditAsync(BpoDbContext lookup, ExportText text, ExportOptions options, CancellationToken ct)
     {
-        var current = await lookup.Responses.AsNoTracking().FirstAsync(r => r.Id == id, ct);
+        if (!text.Edited) return text;
+        var current = await lookup.Responses.AsNoTracking().FirstAsync(r => r.Id == text.ResponseId, ct);
         while (current.PreviousVersionId is { } previous) current = await lookup.Responses.AsNoTracking().FirstAsync(r => r.Id == previous, ct);
-        return new ExportText(id, options.UseEditedTexts ? text : current.Text, kind, score, current.Provenance.Method, true);
+        return text with { Text = options.UseEditedTexts ? text.Text : Utf8Text.From(current.Text), Method = current.Provenance.Method };
     }
 }
 

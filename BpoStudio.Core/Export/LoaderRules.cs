@@ -7,6 +7,7 @@ namespace BpoStudio.Core.Export;
 public static class LoaderRules
 {
     public const string ImagePlaceholder = "<image>";
+    public static ReadOnlySpan<byte> ImagePlaceholderUtf8 => "<image>"u8;
     public const long OpenAiMaxImageBytes = 10L * 1024 * 1024;
     public const int OpenAiMaxImages = 10;
     public static readonly IReadOnlySet<string> OpenAiImageTypes = new HashSet<string> { "image/jpeg", "image/png", "image/webp" };
@@ -16,20 +17,20 @@ public static class LoaderRules
     {
         if (sample.ImageProblem is not null) return $"the image is flagged: {sample.ImageProblem}";
         if (sample.ImagePath is not null && sample.ImageHash is null) return $"the image '{sample.ImagePath}' was never stored";
-        if (string.IsNullOrWhiteSpace(sample.Prompt)) return "the prompt is empty";
+        if (sample.Prompt.IsBlank) return "the prompt is empty";
         return null;
     }
 
     /// <summary>Why this pair would break <paramref name="format"/>'s loader, or null when it is fine.</summary>
     public static string? CheckPair(ExportFormat format, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
-        if (string.IsNullOrWhiteSpace(pair.Chosen.Text)) return "the chosen answer is empty";
-        if (string.IsNullOrWhiteSpace(pair.Rejected.Text)) return "the rejected answer is empty";
+        if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
+        if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
         if (format == ExportFormat.Bpo) return null; // BPO carries the texts as they are: the round trip must be lossless.
         if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
-        if (Contains(pair.Chosen.Text)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
-        if (Contains(pair.Rejected.Text)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
-        if (Contains(sample.Prompt)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";
+        if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
+        if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
+        if (sample.Prompt.Contains(ImagePlaceholderUtf8)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";
         if (format == ExportFormat.OpenAi && image is not null)
         {
             if (!OpenAiImageTypes.Contains(image.ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {image.ContentType}";
@@ -44,6 +45,4 @@ public static class LoaderRules
         for (var i = text.IndexOf(ImagePlaceholder, StringComparison.Ordinal); i >= 0; i = text.IndexOf(ImagePlaceholder, i + 1, StringComparison.Ordinal)) count++;
         return count;
     }
-
-    private static bool Contains(string text) => text.Contains(ImagePlaceholder, StringComparison.Ordinal);
 }

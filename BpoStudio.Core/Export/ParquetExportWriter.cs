@@ -66,10 +66,10 @@ public sealed class ParquetPart : IExportPart
         foreach (var pair in pairs)
             Rows.Add(new ParquetPairRow
             {
-                Prompt = sample.Prompt,
+                Prompt = sample.Prompt.ToString(),
                 Image = image is null ? null : new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath },
-                Chosen = pair.Chosen.Text,
-                Rejected = pair.Rejected.Text,
+                Chosen = pair.Chosen.Text.ToString(),
+                Rejected = pair.Rejected.Text.ToString(),
                 ChosenType = pair.Chosen.Kind.ToWire(),
                 RejectedType = pair.Rejected.Kind.ToWire(),
                 RejectedMethod = pair.Rejected.Method,

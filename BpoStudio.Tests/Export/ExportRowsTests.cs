@@ -25,6 +25,7 @@ public sealed class ExportRowsTests : IDisposable
         Assert.Equal(viaAdo, direct);
         Assert.Equal([2L, 3L, 4L], direct.Select(r => r.Id));
         Assert.Equal("naïve café ✓ 🐕", direct[0].Text);
+        Assert.All(direct, row => Assert.Equal(row.Text, row.Utf8));
         Assert.Null(direct[1].Score);
         Assert.Equal(0.25, direct[2].Score);
         Assert.Null(direct[2].Text);
@@ -85,13 +86,16 @@ public sealed class ExportRowsTests : IDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<List<(long Id, string? Text, double? Score, bool Flag, string Kind)>> ReadAllAsync(IExportRows rows)
+    /// <summary>Each row, its text read both as a string and as UTF-8 bytes (decoded here to compare).</summary>
+    private static async Task<List<(long Id, string? Text, string? Utf8, double? Score, bool Flag, string Kind)>> ReadAllAsync(IExportRows rows)
     {
         await using (rows)
         {
-            var all = new List<(long, string?, double?, bool, string)>();
+            var texts = new Utf8TextBuffer();
+            var all = new List<(long, string?, string?, double?, bool, string)>();
             while (rows.Read())
-                all.Add((rows.GetInt64(0), rows.IsNull(1) ? null : rows.GetString(1), rows.IsNull(2) ? null : rows.GetDouble(2), rows.GetBoolean(3), rows.GetRepeatedString(4)));
+                all.Add((rows.GetInt64(0), rows.IsNull(1) ? null : rows.GetString(1), rows.IsNull(1) ? null : rows.GetUtf8(1, texts).ToString(),
+                    rows.IsNull(2) ? null : rows.GetDouble(2), rows.GetBoolean(3), rows.GetRepeatedString(4)));
             return all;
         }
     }
