@@ -55,7 +55,13 @@ public readonly struct Utf8Text : IEquatable<Utf8Text>
 
     public bool Equals(Utf8Text other) => Span.SequenceEqual(other.Span);
     public override bool Equals(object? obj) => obj is Utf8Text other && Equals(other);
-    public override int GetHashCode() => HashCode.Combine(Length, Length > 0 ? Span[0] : 0);
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.AddBytes(Span);
+        return hash.ToHashCode();
+    }
+
     public static bool operator ==(Utf8Text left, Utf8Text right) => left.Equals(right);
     public static bool operator !=(Utf8Text left, Utf8Text right) => !left.Equals(right);
 

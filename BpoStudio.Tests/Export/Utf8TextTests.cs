@@ -76,7 +76,11 @@ public sealed class Utf8TextTests
     [Fact]
     public void Equality_IsOrdinal()
     {
-        Assert.Equal(Utf8Text.From("café"), Utf8Text.From("café"));
+        var buffer = new Utf8TextBuffer();
+        buffer.Copy("first");
+        var copied = buffer.Copy("café"); // inside a shared block, after another text
+        Assert.Equal(Utf8Text.From("café"), copied);
+        Assert.Equal(Utf8Text.From("café").GetHashCode(), copied.GetHashCode());
         Assert.NotEqual(Utf8Text.From("café"), Utf8Text.From("cafe\u0301")); // the same on screen, not the same text
         Assert.True(Utf8Text.From("x <image> y").Contains(LoaderRules.ImagePlaceholderUtf8));
         Assert.False(Utf8Text.From("x <imag> y").Contains(LoaderRules.ImagePlaceholderUtf8));
