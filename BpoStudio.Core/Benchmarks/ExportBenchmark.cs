@@ -54,9 +54,14 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
         var options = new ExportOptions(datasetId, draft ? null : version.Number, ExportFormat.Trl, CopyImages: false);
         var plan = await runner.PlanAsync(options, "bench", makeZip: false, ct);
         // An untimed first export: its bytes are the raw write's, and code and caches are warm for the timed rounds.
+        var coldTarget = Path.Combine(scratchFolder, "bench-export-cold");
         var cold = Timing.Start();
-        var content = await ExportContentAsync(plan, Path.Combine(scratchFolder, "bench-export-cold"), pairs, ct);
+        var coldResult = await runner.RunAsync(plan, coldTarget, ct: ct);
         var coldSeconds = cold.Stop().Seconds;
+        CheckAllExported(coldResult, pairs);
+        var content = await ReadPiecesAsync(Path.Combine(coldTarget, "train.jsonl"), ct);
+        Directory.Delete(coldTarget, recursive: true);
+        var rawFile = Path.Combine(scratchFolder, "raw.jsonl");
         var exports = new List<Timed>();
         var raws = new List<Timed>();
         for (var round = 0; round < rounds; round++)
@@ -71,9 +76,9 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
 
             await PrepareAsync(content, scratchFolder, ct);
             var raw = Timing.Start();
-            await WriteRawAsync(content, Path.Combine(scratchFolder, "raw.jsonl"), ct);
+            await WriteRawAsync(content, rawFile, ct);
             raws.Add(raw.Stop());
-            File.Delete(Path.Combine(scratchFolder, "raw.jsonl"));
+            File.Delete(rawFile);
         }
         var hashSeconds = TimeHash(content);
         var megabytes = content.Sum(s => (long)s.Length) / 1e6;
@@ -84,20 +89,18 @@ public sealed class ExportBenchmark(DatasetImporter importer, IDbContextFactory<
             exportKernel, rawKernel);
     }
 
-    /// <summary>Exports once and keeps the data file's bytes in memory, in the 1 MB pieces the exporter writes.</summary>
-    private async Task<List<byte[]>> ExportContentAsync(ExportPlan plan, string target, long pairs, CancellationToken ct)
+    /// <summary>The exported file's bytes in memory, in the 1 MB pieces the exporter writes.</summary>
+    private static async Task<List<byte[]>> ReadPiecesAsync(string file, CancellationToken ct)
     {
-        CheckAllExported(await runner.RunAsync(plan, target, ct: ct), pairs);
-        var segments = new List<byte[]>();
-        await using (var input = new FileStream(Path.Combine(target, "train.jsonl"), FileMode.Open, FileAccess.Read, FileShare.Read, 0))
-            while (input.Length > input.Position)
-            {
-                var segment = new byte[Math.Min(1 << 20, input.Length - input.Position)];
-                await input.ReadExactlyAsync(segment, ct);
-                segments.Add(segment);
-            }
-        Directory.Delete(target, recursive: true);
-        return segments;
+        var pieces = new List<byte[]>();
+        await using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 0);
+        while (input.Length > input.Position)
+        {
+            var piece = new byte[Math.Min(1 << 20, input.Length - input.Position)];
+            await input.ReadExactlyAsync(piece, ct);
+            pieces.Add(piece);
+        }
+        return pieces;
     }
 
     private static void CheckAllExported(ExportResult result, long pairs)

@@ -87,13 +87,6 @@ public abstract class JsonLinesPart : IExportPart
         _buffer.Advance(1);
     }
 
-    protected static void TextPart(Utf8JsonWriter json, ReadOnlySpan<byte> text)
-    {
-        json.WriteStartObject();
-        json.WriteString(Names.Type, Names.Text);
-        json.WriteString(Names.Text, text);
-        json.WriteEndObject();
-    }
 
     // Buffers go back to a small pool: a fresh megabyte-sized array per part would churn the large-object heap.
     public void Dispose()
@@ -225,6 +218,14 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteEndObject();
         Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
         Output(json, Names.NonPreferredOutput, pair.Rejected.Text.Span);
+        json.WriteEndObject();
+    }
+
+    private static void TextPart(Utf8JsonWriter json, ReadOnlySpan<byte> text)
+    {
+        json.WriteStartObject();
+        json.WriteString(Names.Type, Names.Text);
+        json.WriteString(Names.Text, text);
         json.WriteEndObject();
     }
 

@@ -38,11 +38,4 @@ public static class LoaderRules
         }
         return null;
     }
-
-    public static int CountPlaceholders(string text)
-    {
-        var count = 0;
-        for (var i = text.IndexOf(ImagePlaceholder, StringComparison.Ordinal); i >= 0; i = text.IndexOf(ImagePlaceholder, i + 1, StringComparison.Ordinal)) count++;
-        return count;
-    }
 }
