@@ -58,6 +58,24 @@ public class ApprovalServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Approve_StoresItemsInSampleOrder_WhateverOrderPairsWereAssignedIn()
+    {
+        var accepted = await AcceptFirstAsync(30);
+        await using (var db = await DbAsync())
+        {
+            // Assigned pairs come after unassigned ones on the dataset/status/assignee index: the first ten last.
+            var firstTen = accepted.Take(10).ToList();
+            await db.Pairs.Where(p => firstTen.Contains(p.Id)).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, "annotator-1"));
+        }
+        var version = await Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+
+        await using var check = await DbAsync();
+        var stored = await check.DatasetVersionItems.Where(i => i.DatasetVersionId == version.Id).OrderBy(i => i.Id).Select(i => new { i.SampleId, i.PairId }).ToListAsync();
+        Assert.Equal(30, stored.Count);
+        Assert.Equal(stored.OrderBy(i => i.SampleId).ThenBy(i => i.PairId), stored);
+    }
+
+    [Fact]
     public async Task Approve_RefusesWhenNothingChangedOrNothingAccepted()
     {
         var empty = await Assert.ThrowsAsync<InvalidOperationException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null));
