@@ -25,7 +25,10 @@ public abstract class ExportWriter : IAsyncDisposable
     public static IExportPart CreatePart(ExportFormat format) => format == ExportFormat.Parquet ? new ParquetPart() : JsonLinesPart.For(format);
 }
 
-/// <summary>Appends formatted lines unbuffered (parts are a megabyte or more) and hashes them on the way for the manifest.</summary>
+/// <summary>
+/// Appends formatted lines unbuffered (parts are a megabyte or more), hashes them on the way for the manifest and starts
+/// their writeback, so the final flush to disk only waits for the last few.
+/// </summary>
 public sealed class JsonLinesWriter : ExportWriter
 {
     private readonly FileStream _file;
@@ -45,8 +48,12 @@ public sealed class JsonLinesWriter : ExportWriter
     public override async Task AppendAsync(IExportPart part, CancellationToken ct)
     {
         var lines = ((JsonLinesPart)part).Lines;
+        var offset = _file.Position;
+        // The file is opened for synchronous IO, so the write runs on the thread pool while the lines are hashed here.
+        var write = _file.WriteAsync(lines, ct);
         _hash.AppendData(lines.Span);
-        await _file.WriteAsync(lines, ct);
+        await write;
+        Writeback.Start(_file.SafeFileHandle, offset, lines.Length);
     }
 
     public override Task CompleteAsync(CancellationToken ct)

@@ -1,0 +1,33 @@
+using System.Security.Cryptography;
+using BpoStudio.Core.Export;
+
+namespace BpoStudio.Tests.Export;
+
+public sealed class WritebackTests
+{
+    [Fact]
+    public async Task StartingWriteback_IsTakenOnLinux_AndLeavesTheBytesAsWritten()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bpostudio-writeback-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var bytes = RandomNumberGenerator.GetBytes(3 << 20);
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            {
+                await file.WriteAsync(bytes.AsMemory(0, 1 << 20));
+                Writeback.Start(file.SafeFileHandle, 0, 1 << 20);
+                await file.WriteAsync(bytes.AsMemory(1 << 20));
+                Writeback.Start(file.SafeFileHandle, 1 << 20, bytes.Length - (1 << 20));
+                file.Flush(flushToDisk: true);
+            }
+
+            // A wrong signature or a refused call would quietly switch the hint off: on Linux it must stay on.
+            Assert.Equal(OperatingSystem.IsLinux(), Writeback.IsActive);
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
