@@ -17,6 +17,13 @@ public class BpoRoundTripTests : IAsyncLifetime
     private readonly TestDataFolder _files = new();
     private CoreServices _core = null!;
 
+    private static readonly string[] Records =
+    [
+        """{"prompt":"<image>\nWhat do you see happening in this image?","image":"coco/train2017/000000000009.png","completions":[{"score":1,"response":"A red bus passes a tree.","type":"gt"},{"score":0,"response":"A green train passes a tree.","type":"llm-hal"},{"score":0,"response":"Two buses park near a house.","type":"mllm-hal"}],"id":"coco-9-0"}""",
+        """{"prompt":"Describe the shapes.","image":"sam/images/sa_1.png","completions":[{"score":1,"response":"Three circles, one blue.","type":"gt"},{"score":1,"response":"There are three circles; one is blue.","type":"gt-rephrased"},{"score":0,"response":"Four squares, one blue.","type":"llm-hal"}],"id":"sam-1"}""",
+        """{"prompt":"Zähle die Formen 🚌 <image>","image":"coco/train2017/000000000009.png","completions":[{"score":1,"response":"Zwei \"Formen\".","type":"gt"},{"score":0.25,"response":"Fünf Formen.","type":"llm-hal"}]}""",
+    ];
+
     public async Task InitializeAsync() => _core = await CoreServices.StartAsync(provider: Provider);
 
     public async Task DisposeAsync()
@@ -28,16 +35,45 @@ public class BpoRoundTripTests : IAsyncLifetime
     [Fact]
     public async Task BpoIn_BpoStudio_BpoOut_IsLossless()
     {
+        var datasetId = await ImportAcceptAndApproveAsync(Records);
+        var runner = _core.Get<ExportRunner>();
+
+        var result = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Bpo), "lead"), _files.File("out"));
+
+        var output = await File.ReadAllLinesAsync(Path.Combine(result.Folder, "train.jsonl"));
+        Assert.Equal(Records.Length, output.Length);
+        for (var i = 0; i < Records.Length; i++)
+            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Records[i]), JsonNode.Parse(output[i])), $"record {i}:\n in: {Records[i]}\nout: {output[i]}");
+        foreach (var image in new[] { "coco/train2017/000000000009.png", "sam/images/sa_1.png" })
+            Assert.Equal(await File.ReadAllBytesAsync(_files.File("src/" + image)), await File.ReadAllBytesAsync(Path.Combine(result.Folder, "images", image)));
+    }
+
+    [Fact]
+    public async Task TrlExport_KeepsEachPairsOwnChosenAnswer_AlsoFromSnapshotRowsWithoutResponseIds()
+    {
+        var datasetId = await ImportAcceptAndApproveAsync(Records);
+        var runner = _core.Get<ExportRunner>();
+        var plan = await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Trl, CopyImages: false), "lead");
+
+        foreach (var (name, unknownIds) in new[] { ("current", false), ("old", true) })
+        {
+            // Snapshot rows written before response ids were kept carry 0 for them.
+            if (unknownIds)
+                await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+                    await db.DatasetVersionItems.ExecuteUpdateAsync(s => s.SetProperty(i => i.ChosenResponseId, 0L));
+            var result = await runner.RunAsync(plan, _files.File(name));
+            var chosen = (await File.ReadAllLinesAsync(Path.Combine(result.Folder, "train.jsonl")))
+                .Select(line => JsonNode.Parse(line)!["chosen"]![0]!["content"]![0]!["text"]!.GetValue<string>()).ToList();
+            Assert.Equal(["A red bus passes a tree.", "A red bus passes a tree.", "Three circles, one blue.", "There are three circles; one is blue.", "Zwei \"Formen\"."], chosen);
+        }
+    }
+
+    private async Task<int> ImportAcceptAndApproveAsync(string[] records)
+    {
         Directory.CreateDirectory(_files.File("src/coco/train2017"));
         Directory.CreateDirectory(_files.File("src/sam/images"));
         await File.WriteAllBytesAsync(_files.File("src/coco/train2017/000000000009.png"), DemoScene.Generate(1).RenderPng());
         await File.WriteAllBytesAsync(_files.File("src/sam/images/sa_1.png"), DemoScene.Generate(2).RenderPng());
-        string[] records =
-        [
-            """{"prompt":"<image>\nWhat do you see happening in this image?","image":"coco/train2017/000000000009.png","completions":[{"score":1,"response":"A red bus passes a tree.","type":"gt"},{"score":0,"response":"A green train passes a tree.","type":"llm-hal"},{"score":0,"response":"Two buses park near a house.","type":"mllm-hal"}],"id":"coco-9-0"}""",
-            """{"prompt":"Describe the shapes.","image":"sam/images/sa_1.png","completions":[{"score":1,"response":"Three circles, one blue.","type":"gt"},{"score":1,"response":"There are three circles; one is blue.","type":"gt-rephrased"},{"score":0,"response":"Four squares, one blue.","type":"llm-hal"}],"id":"sam-1"}""",
-            """{"prompt":"Zähle die Formen 🚌 <image>","image":"coco/train2017/000000000009.png","completions":[{"score":1,"response":"Zwei \"Formen\".","type":"gt"},{"score":0.25,"response":"Fünf Formen.","type":"llm-hal"}]}""",
-        ];
         var input = _files.File("bpo.jsonl");
         await File.WriteAllLinesAsync(input, records);
 
@@ -47,15 +83,6 @@ public class BpoRoundTripTests : IAsyncLifetime
             await db.Pairs.ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
         var datasetId = (await _core.Get<DatasetQueries>().ListAsync()).Single().Id;
         await _core.Get<ApprovalService>().ApproveAsync(datasetId, TestPrincipals.Lead, null);
-        var runner = _core.Get<ExportRunner>();
-
-        var result = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Bpo), "lead"), _files.File("out"));
-
-        var output = await File.ReadAllLinesAsync(Path.Combine(result.Folder, "train.jsonl"));
-        Assert.Equal(records.Length, output.Length);
-        for (var i = 0; i < records.Length; i++)
-            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(records[i]), JsonNode.Parse(output[i])), $"record {i}:\n in: {records[i]}\nout: {output[i]}");
-        foreach (var image in new[] { "coco/train2017/000000000009.png", "sam/images/sa_1.png" })
-            Assert.Equal(await File.ReadAllBytesAsync(_files.File("src/" + image)), await File.ReadAllBytesAsync(Path.Combine(result.Folder, "images", image)));
+        return datasetId;
     }
 }
