@@ -70,13 +70,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 var sample = samples[i];
                 var (image, sampleProblem) = resolved[i];
                 tally.Counts.Samples++;
-                var passed = new List<ExportPair>(sample.Pairs.Count);
-                foreach (var pair in sample.Pairs)
-                {
-                    var reason = sampleProblem ?? LoaderRules.CheckPair(options.Format, sample, pair, image);
-                    if (reason is null) passed.Add(pair);
-                    else tally.Counts.Skip(tally.Skipped, new SkippedRecord(pair.PairId, sample.SampleId, reason));
-                }
+                var passed = Check(sample, image, sampleProblem, tally);
                 if (passed.Count == 0) continue;
                 var split = ExportRunner.SplitOf(sample.SampleId, options);
                 if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format);
@@ -98,6 +92,25 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             parts.Remove(split, out var part);
             return output.WriteAsync(new ChunkOutput(split, part, null), ct);
         }
+    }
+
+    /// <summary>The sample's pairs that pass the loader rules (the same list when all do); the others are counted and listed.</summary>
+    private IReadOnlyList<ExportPair> Check(ExportSample sample, ExportedImage? image, string? sampleProblem, ChunkTally tally)
+    {
+        List<ExportPair>? passed = null;
+        for (var i = 0; i < sample.Pairs.Count; i++)
+        {
+            var pair = sample.Pairs[i];
+            var reason = sampleProblem ?? LoaderRules.CheckPair(options.Format, sample, pair, image);
+            if (reason is null)
+            {
+                passed?.Add(pair);
+                continue;
+            }
+            passed ??= [.. sample.Pairs.Take(i)];
+            tally.Counts.Skip(tally.Skipped, new SkippedRecord(pair.PairId, sample.SampleId, reason));
+        }
+        return passed ?? sample.Pairs;
     }
 
     private async Task<(ExportedImage? Image, string? Problem)[]> ResolveImagesInTurnAsync(int index, List<ExportSample> samples, CancellationToken ct)

@@ -23,15 +23,16 @@ public sealed class ExportCounts
     public long Images { get; set; }
     public long Skipped { get; set; }
 
-    public void Add(string split, List<ExportPair> pairs)
+    public void Add(string split, IReadOnlyList<ExportPair> pairs)
     {
         Pairs += pairs.Count;
         CollectionsMarshal.GetValueRefOrAddDefault(PairsBySplit, split, out _) += pairs.Count;
-        foreach (var pair in pairs)
+        for (var i = 0; i < pairs.Count; i++)
         {
-            CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedKind, pair.Rejected.Kind.ToWire(), out _)++;
-            CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedMethod, pair.Rejected.Method ?? "unknown", out _)++;
-            if (pair.Chosen.Edited || pair.Rejected.Edited) EditedTexts++;
+            var rejected = pairs[i].Rejected;
+            CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedKind, rejected.Kind.ToWire(), out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedMethod, rejected.Method ?? "unknown", out _)++;
+            if (pairs[i].Chosen.Edited || rejected.Edited) EditedTexts++;
         }
     }
 
