@@ -19,7 +19,7 @@ public class ExportRunnerTests : IAsyncLifetime
     private CoreServices _core = null!;
     private int _datasetId;
     private VersionSummary _version = null!;
-    private long _placeholderPair, _flaggedSample;
+    private long _placeholderPair, _latePlaceholderPair, _flaggedSample;
     private int _acceptedPairs;
 
     public async Task InitializeAsync()
@@ -29,10 +29,15 @@ public class ExportRunnerTests : IAsyncLifetime
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         await db.Pairs.ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
         _acceptedPairs = await db.Pairs.CountAsync();
-        // Two records no trainer would survive: a negative with a literal <image>, and a sample whose image is flagged.
+        // Records no trainer would survive: negatives with a literal <image> (one first in its sample, one after a pair
+        // that passes), and a sample whose image is flagged.
         var pair = await db.Pairs.OrderBy(p => p.Id).FirstAsync();
         _placeholderPair = pair.Id;
-        await db.Responses.Where(r => r.Id == pair.RejectedResponseId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "There is an <image> of a dog."));
+        var secondSample = await db.Pairs.Where(p => p.SampleId > pair.SampleId).MinAsync(p => p.SampleId);
+        var late = await db.Pairs.Where(p => p.SampleId == secondSample).OrderByDescending(p => p.Id).FirstAsync();
+        _latePlaceholderPair = late.Id;
+        await db.Responses.Where(r => r.Id == pair.RejectedResponseId || r.Id == late.RejectedResponseId)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "There is an <image> of a dog."));
         _flaggedSample = await db.Samples.OrderByDescending(s => s.Id).Select(s => s.Id).FirstAsync();
         await db.Samples.Where(s => s.Id == _flaggedSample).ExecuteUpdateAsync(s => s.SetProperty(x => x.ImageProblem, "image 'x.png' does not exist under the image root"));
         _version = await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
@@ -62,12 +67,14 @@ public class ExportRunnerTests : IAsyncLifetime
             _ => TrainerLoaderChecks.Bpo(folder, "train.jsonl"),
         };
         var flaggedPairs = 2; // the demo gives every sample two negatives
-        var skipped = format == ExportFormat.Bpo ? flaggedPairs : flaggedPairs + 1; // BPO keeps texts as they are
+        var skipped = format == ExportFormat.Bpo ? flaggedPairs : flaggedPairs + 2; // BPO keeps texts as they are
         Assert.Equal(skipped, manifest.Counts.Skipped);
         Assert.Equal(_acceptedPairs - skipped, manifest.Counts.Pairs);
         Assert.Equal(format == ExportFormat.Bpo ? manifest.Counts.Samples - 1 : manifest.Counts.Pairs, checkedRecords);
         Assert.All(manifest.Skipped.Where(s => s.SampleId == _flaggedSample), s => Assert.Contains("image is flagged", s.Reason));
-        if (format != ExportFormat.Bpo) Assert.Contains("literal <image>", manifest.Skipped.Single(s => s.PairId == _placeholderPair).Reason);
+        if (format != ExportFormat.Bpo)
+            foreach (var placeholder in new[] { _placeholderPair, _latePlaceholderPair })
+                Assert.Contains("literal <image>", manifest.Skipped.Single(s => s.PairId == placeholder).Reason);
         Assert.False(manifest.Draft);
         Assert.Equal(_version.ContentHash, manifest.Version!.ContentHash);
         Assert.Equal(manifest.Counts.Pairs, manifest.Counts.ByRejectedKind.Values.Sum());
