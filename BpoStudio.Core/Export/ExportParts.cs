@@ -87,7 +87,6 @@ public abstract class JsonLinesPart : IExportPart
         _buffer.Advance(1);
     }
 
-
     // Buffers go back to a small pool: a fresh megabyte-sized array per part would churn the large-object heap.
     public void Dispose()
     {

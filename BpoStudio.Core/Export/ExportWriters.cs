@@ -34,6 +34,7 @@ public sealed class JsonLinesWriter : ExportWriter
     private readonly FileStream _file;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private ManifestFile? _description;
+    private bool _writeback = true;
 
     public JsonLinesWriter(string folder, string split)
     {
@@ -53,7 +54,7 @@ public sealed class JsonLinesWriter : ExportWriter
         var write = _file.WriteAsync(lines, ct);
         _hash.AppendData(lines.Span);
         await write;
-        Writeback.Start(_file.SafeFileHandle, offset, lines.Length);
+        _writeback = _writeback && Writeback.Start(_file.SafeFileHandle, offset, lines.Length);
     }
 
     public override Task CompleteAsync(CancellationToken ct)

@@ -63,12 +63,18 @@ public sealed class ParquetPart : IExportPart
 
     public void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
+        // Decoded once per sample and per chosen answer (its negatives share it), as the rows held them as strings before.
+        var prompt = sample.Prompt.ToString();
+        var parquetImage = image is null ? null : new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath };
+        (ExportText? Text, string Decoded) chosen = (null, "");
         foreach (var pair in pairs)
+        {
+            if (!ReferenceEquals(chosen.Text, pair.Chosen)) chosen = (pair.Chosen, pair.Chosen.Text.ToString());
             Rows.Add(new ParquetPairRow
             {
-                Prompt = sample.Prompt.ToString(),
-                Image = image is null ? null : new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath },
-                Chosen = pair.Chosen.Text.ToString(),
+                Prompt = prompt,
+                Image = parquetImage,
+                Chosen = chosen.Decoded,
                 Rejected = pair.Rejected.Text.ToString(),
                 ChosenType = pair.Chosen.Kind.ToWire(),
                 RejectedType = pair.Rejected.Kind.ToWire(),
@@ -76,6 +82,7 @@ public sealed class ParquetPart : IExportPart
                 PairId = pair.PairId,
                 SampleId = sample.SampleId,
             });
+        }
     }
 
     public void Dispose() { }

@@ -7,6 +7,7 @@ using BpoStudio.Core.Export;
 using BpoStudio.Core.Import;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Parquet.Serialization;
 
 namespace BpoStudio.Tests.Export;
 
@@ -49,11 +50,11 @@ public class BpoRoundTripTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TrlExport_KeepsEachPairsOwnChosenAnswer_AlsoFromSnapshotRowsWithoutResponseIds()
+    public async Task TrlAndParquet_KeepEachPairsOwnChosenAnswer_AlsoFromSnapshotRowsWithoutResponseIds()
     {
         var datasetId = await ImportAcceptAndApproveAsync(Records);
         var runner = _core.Get<ExportRunner>();
-        var plan = await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Trl, CopyImages: false), "lead");
+        string[] expected = ["A red bus passes a tree.", "A red bus passes a tree.", "Three circles, one blue.", "There are three circles; one is blue.", "Zwei \"Formen\"."];
 
         foreach (var (name, unknownIds) in new[] { ("current", false), ("old", true) })
         {
@@ -61,10 +62,14 @@ public class BpoRoundTripTests : IAsyncLifetime
             if (unknownIds)
                 await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
                     await db.DatasetVersionItems.ExecuteUpdateAsync(s => s.SetProperty(i => i.ChosenResponseId, 0L));
-            var result = await runner.RunAsync(plan, _files.File(name));
-            var chosen = (await File.ReadAllLinesAsync(Path.Combine(result.Folder, "train.jsonl")))
+            var trl = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Trl, CopyImages: false), "lead"), _files.File(name + "-trl"));
+            var chosen = (await File.ReadAllLinesAsync(Path.Combine(trl.Folder, "train.jsonl")))
                 .Select(line => JsonNode.Parse(line)!["chosen"]![0]!["content"]![0]!["text"]!.GetValue<string>()).ToList();
-            Assert.Equal(["A red bus passes a tree.", "A red bus passes a tree.", "Three circles, one blue.", "There are three circles; one is blue.", "Zwei \"Formen\"."], chosen);
+            Assert.Equal(expected, chosen);
+
+            var parquet = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Parquet), "lead"), _files.File(name + "-parquet"));
+            var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(Path.Combine(parquet.Folder, "train.parquet"))).Data;
+            Assert.Equal(expected, rows.OrderBy(r => r.PairId).Select(r => r.Chosen));
         }
     }
 

@@ -109,6 +109,8 @@ public class ExportRunnerTests : IAsyncLifetime
         var hashes = await db.Samples.ToDictionaryAsync(s => s.Id, s => s.ImageHash);
         Assert.All(rows, row => Assert.Equal(hashes[row.SampleId], Convert.ToHexStringLower(SHA256.HashData(row.Image!.Bytes!))));
         Assert.All(rows, row => Assert.StartsWith("images/", row.Image!.Path));
+        var items = await db.DatasetVersionItems.Where(i => i.DatasetVersionId == _version.Id).ToDictionaryAsync(i => i.PairId);
+        Assert.All(rows, row => Assert.Equal((items[row.PairId].Prompt, items[row.PairId].ChosenText, items[row.PairId].RejectedText), (row.Prompt, row.Chosen, row.Rejected)));
     }
 
     [Fact]
