@@ -107,7 +107,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                     pairs = [];
                     edited = false;
                 }
-                // A chosen answer usually has several negatives, on adjacent rows: its text is read and checked once.
+                // A chosen answer usually has several negatives, on adjacent rows: its text is read, copied and validated once.
                 // (Snapshot rows from before response ids were kept carry 0: those are read every time.)
                 var chosenId = rows.GetInt64(12);
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
