@@ -22,6 +22,9 @@ public class ImportBrowserTests(BrowserFixture fixture)
         await page.GetByRole(AriaRole.Link, new() { Name = "Import" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Import" })).ToBeVisibleAsync();
 
+        // InputFile starts listening for a chosen file in a JS call after its first render (which marks the element);
+        // a file set before that is lost, so wait for it as a person's click on the button always does.
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=upload]')?._blazorInputFileNextFileId !== undefined", null, new() { Timeout = 10_000 });
         await page.GetByTestId("upload").SetInputFilesAsync(path);
         await Assertions.Expect(page.GetByTestId("chosen-file")).ToContainTextAsync("peers.jsonl");
         await page.GetByRole(AriaRole.Button, new() { Name = "Preview" }).ClickAsync();
