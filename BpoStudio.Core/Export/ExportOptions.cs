@@ -80,11 +80,18 @@ public static class ExportFormats
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
-    public static ExportFormat Parse(string text)
+    public static ExportFormat Parse(string text) => TryParse(text, out var format)
+        ? format : throw new FormatException($"Unknown export format '{text}'; use one of {string.Join(", ", All.Select(f => f.WireName()))}.");
+
+    public static bool TryParse(string text, out ExportFormat format)
     {
-        foreach (var format in All)
-            if (string.Equals(format.WireName(), text, StringComparison.OrdinalIgnoreCase) || string.Equals(format.ToString(), text, StringComparison.OrdinalIgnoreCase))
-                return format;
-        throw new FormatException($"Unknown export format '{text}'; use one of {string.Join(", ", All.Select(f => f.WireName()))}.");
+        foreach (var candidate in All)
+        {
+            if (!string.Equals(candidate.WireName(), text, StringComparison.OrdinalIgnoreCase) && !string.Equals(candidate.ToString(), text, StringComparison.OrdinalIgnoreCase)) continue;
+            format = candidate;
+            return true;
+        }
+        format = default;
+        return false;
     }
 }

@@ -36,12 +36,35 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         return record;
     }
 
-    public async Task<IReadOnlyList<ExportRecord>> ListAsync(int? datasetId = null, int count = 50, CancellationToken ct = default)
+    /// <summary>Newest first, each with its dataset's name and version number (null for a draft).</summary>
+    public async Task<IReadOnlyList<ExportHistoryEntry>> HistoryAsync(int? datasetId = null, int count = 50, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.Exports.AsNoTracking();
-        if (datasetId is { } id) query = query.Where(e => e.DatasetId == id);
-        return await query.OrderByDescending(e => e.Id).Take(count).ToListAsync(ct);
+        var exports = db.Exports.AsNoTracking();
+        if (datasetId is { } id) exports = exports.Where(e => e.DatasetId == id);
+        return await (
+            from e in exports
+            join d in db.Datasets on e.DatasetId equals d.Id into datasets
+            from d in datasets.DefaultIfEmpty()
+            join v in db.DatasetVersions on e.DatasetVersionId equals v.Id into versions
+            from v in versions.DefaultIfEmpty()
+            orderby e.Id descending
+            select new ExportHistoryEntry(e, d == null ? $"dataset {e.DatasetId}" : d.Name, v == null ? null : v.Number))
+            .Take(count).ToListAsync(ct);
+    }
+
+    /// <summary>Runs a failed or interrupted export again from the start, with the options it was asked with.</summary>
+    public async Task RetryAsync(long exportId, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("retry an export");
+        var record = await GetAsync(exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
+        if (record is not { Status: ExportStatus.Failed or ExportStatus.Interrupted, JobId: { } jobId })
+            throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a failed or interrupted export can be retried.");
+        await jobs.ResumeAsync(jobId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Queued).SetProperty(e => e.Error, (string?)null), ct);
+        await audit.WriteAsync(actor.DisplayName(), "export.retry", $"export {exportId}", record.Error, ct);
     }
 
     public async Task<ExportRecord?> GetAsync(long exportId, CancellationToken ct = default)
@@ -68,3 +91,6 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
 }
 
 public sealed record ExportJobParameters(long ExportId);
+
+/// <param name="VersionNumber">Null for a draft export.</param>
+public sealed record ExportHistoryEntry(ExportRecord Export, string DatasetName, int? VersionNumber);

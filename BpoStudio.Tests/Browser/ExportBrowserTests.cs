@@ -24,6 +24,7 @@ public class ExportBrowserTests(BrowserFixture fixture)
         await page.GetByTestId("start-export").ClickAsync();
 
         await Assertions.Expect(page.Locator("[data-testid^=export-status-]").First).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("[data-testid^=export-dataset-]").First).ToContainTextAsync("Demo shapes · ");
         var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("[data-testid^=download-]").First.ClickAsync());
         var zipPath = Path.Combine(Path.GetTempPath(), $"bpostudio-export-{Guid.NewGuid():N}.zip");
         await download.SaveAsAsync(zipPath);

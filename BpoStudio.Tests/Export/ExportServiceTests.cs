@@ -64,12 +64,32 @@ public class ExportServiceTests : IAsyncLifetime
         Assert.False(Directory.Exists(stopped.FolderPath));
         Assert.Null(await Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Lead));
 
-        await _core.Get<JobService>().ResumeAsync(record.JobId.Value);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Annotator));
+        await Exports.RetryAsync(record.Id, TestPrincipals.Lead);
+        var queued = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal((ExportStatus.Queued, null), (queued.Status, queued.Error));
         await _core.Get<JobRunner>().RunJobAsync(record.JobId.Value, CancellationToken.None);
         var resumed = (await Exports.GetAsync(record.Id))!;
         Assert.Equal(ExportStatus.Completed, resumed.Status);
         Assert.Equal(278, File.ReadLines(Path.Combine(resumed.FolderPath!, "train.jsonl")).Count());
         Assert.False(Directory.Exists(resumed.FolderPath + ExportRunner.PartialSuffix));
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Lead));
+        Assert.Contains("completed", again.Message);
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "export.retry" && a.Subject == $"export {record.Id}"));
+    }
+
+    [Fact]
+    public async Task History_NamesEachExportsDatasetAndVersion_NewestFirst()
+    {
+        await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+        var approved = await Exports.StartAsync(new ExportOptions(_datasetId, 1, ExportFormat.Parquet), TestPrincipals.Lead);
+        var draft = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
+
+        var history = await Exports.HistoryAsync();
+
+        Assert.Equal([(draft.Id, "Demo shapes", (int?)null), (approved.Id, "Demo shapes", 1)], history.Select(h => (h.Export.Id, h.DatasetName, h.VersionNumber)));
+        Assert.Empty(await Exports.HistoryAsync(datasetId: _datasetId + 1));
     }
 
     [Fact]
