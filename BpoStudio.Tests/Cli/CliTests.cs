@@ -158,6 +158,9 @@ public class CliTests
         Assert.True(root.GetProperty("hashSeconds").GetDouble() > 0);
         Assert.InRange(root.GetProperty("exportKernelSeconds").GetDouble(), 0, root.GetProperty("exportCpuSeconds").GetDouble());
         Assert.Equal(root.GetProperty("rawWriteSeconds").GetDouble() / root.GetProperty("exportSeconds").GetDouble(), root.GetProperty("ratioToRawWrite").GetDouble(), 6);
+        Assert.True(root.GetProperty("readCpuSeconds").GetDouble() > 0);
+        Assert.InRange(root.GetProperty("floorSeconds").GetDouble(), root.GetProperty("hashSeconds").GetDouble(), root.GetProperty("exportSeconds").GetDouble() * 10);
+        Assert.Equal(root.GetProperty("rawWriteSeconds").GetDouble() / root.GetProperty("floorSeconds").GetDouble(), root.GetProperty("bestRatioToRawWrite").GetDouble(), 6);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("meetsTargets").ValueKind);
     }
 }
