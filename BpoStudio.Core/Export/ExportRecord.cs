@@ -7,6 +7,9 @@ public enum ExportStatus
     Completed,
     Failed,
     Interrupted,
+
+    /// <summary>Its folder and zip were removed to free space; the record and its manifest stay in the history.</summary>
+    Deleted,
 }
 
 /// <summary>One export run: what was asked, where it went and its manifest once complete.</summary>

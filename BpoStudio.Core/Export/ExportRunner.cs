@@ -53,7 +53,7 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         if (Directory.Exists(target) || File.Exists(target)) throw new IOException($"{target} already exists; choose a new folder so no earlier export is overwritten.");
         var partial = target + PartialSuffix;
         var zipPartial = target + ".zip" + PartialSuffix;
-        DeletePartials(partial, zipPartial);
+        DeleteIfPresent(partial, zipPartial);
         Directory.CreateDirectory(partial);
         try
         {
@@ -71,13 +71,13 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         }
         catch
         {
-            DeletePartials(partial, zipPartial);
+            DeleteIfPresent(partial, zipPartial);
             throw;
         }
     }
 
-    /// <summary>Removes what an export killed mid-way left behind.</summary>
-    public static void DeletePartials(params string[] paths)
+    /// <summary>Removes each of these folders or files that exists: what an export killed mid-way left behind, or a deleted export.</summary>
+    public static void DeleteIfPresent(params string[] paths)
     {
         foreach (var path in paths)
         {

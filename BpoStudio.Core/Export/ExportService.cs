@@ -82,6 +82,32 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         return Storage.SafePath.IsUnder(paths.Exports, zip) ? zip : null;
     }
 
+    /// <summary>
+    /// Removes a finished export's folder and zip (and anything a failed run left), keeping its record and manifest in
+    /// the history. A queued or running export is refused: its job would write into the folder again.
+    /// </summary>
+    public async Task DeleteAsync(long exportId, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("delete an export");
+        var record = await GetAsync(exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
+        if (record.Status is not (ExportStatus.Completed or ExportStatus.Failed or ExportStatus.Interrupted))
+            throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a finished, failed or interrupted export can be deleted.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var claimed = await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Deleted).SetProperty(e => e.ZipPath, (string?)null), ct);
+        if (claimed == 0) throw new InvalidOperationException($"Export {exportId} changed meanwhile; look again before deleting it.");
+        await audit.WriteAsync(actor.DisplayName(), "export.delete", $"export {exportId}", record.FolderPath, ct);
+        if (record.FolderPath is not { } folder || !Storage.SafePath.IsUnder(paths.Exports, folder)) return;
+        try
+        {
+            ExportRunner.DeleteIfPresent(folder, folder + ".zip", folder + ExportRunner.PartialSuffix, folder + ".zip" + ExportRunner.PartialSuffix);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Export {exportId} is marked deleted, but {folder} could not be removed entirely: {ex.Message}", ex);
+        }
+    }
+
     public static string Slug(string name)
     {
         var slug = new string(name.Trim().ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray()).Trim('-');

@@ -45,5 +45,11 @@ public class ExportBrowserTests(BrowserFixture fixture)
             File.Delete(zipPath);
         }
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export.png") });
+
+        var status = page.Locator("[data-testid^=export-status-]").First;
+        await page.Locator("[data-testid^=delete-]").First.ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Assertions.Expect(status).ToHaveTextAsync("Deleted");
+        await Assertions.Expect(page.Locator("[data-testid^=download-]")).ToHaveCountAsync(0);
     }
 }

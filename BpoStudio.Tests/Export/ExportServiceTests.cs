@@ -80,6 +80,30 @@ public class ExportServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Delete_RemovesTheFolderAndZip_KeepsTheRecordAndManifest_AndRefusesAQueuedExport()
+    {
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
+        var queued = await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Lead));
+        Assert.Contains("queued", queued.Message);
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
+        var done = (await Exports.GetAsync(record.Id))!;
+        Assert.True(Directory.Exists(done.FolderPath) && File.Exists(done.ZipPath));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Annotator));
+
+        await Exports.DeleteAsync(record.Id, TestPrincipals.Lead);
+
+        var deleted = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal((ExportStatus.Deleted, null, done.ManifestJson, done.PairsWritten), (deleted.Status, deleted.ZipPath, deleted.ManifestJson, deleted.PairsWritten));
+        Assert.False(Directory.Exists(done.FolderPath));
+        Assert.False(File.Exists(done.ZipPath));
+        Assert.Null(await Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Lead));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Lead));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Lead));
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "export.delete" && a.Subject == $"export {record.Id}"));
+    }
+
+    [Fact]
     public async Task History_NamesEachExportsDatasetAndVersion_NewestFirst()
     {
         await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
