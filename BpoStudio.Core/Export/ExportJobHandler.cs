@@ -16,18 +16,23 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
         var parameters = JsonSerializer.Deserialize<ExportJobParameters>(context.ParametersJson) ?? throw new InvalidDataException("The export job has no parameters.");
         var (record, plan) = await LoadAsync(parameters.ExportId, ct);
         await context.SetTotalAsync(plan.PairCount, ct);
-        await SetStatusAsync(record.Id, ExportStatus.Running, null, ct);
+        if (!await SetStatusAsync(record.Id, ExportStatus.Running, null, ct)) return; // deleted before it ran
         try
         {
             var result = await runner.RunAsync(plan, record.FolderPath!, done => context.ReportProgressAsync(done), ct);
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-            await db.Exports.Where(e => e.Id == record.Id).ExecuteUpdateAsync(s => s
+            var stored = await db.Exports.Where(e => e.Id == record.Id && e.Status != ExportStatus.Deleted).ExecuteUpdateAsync(s => s
                 .SetProperty(e => e.Status, ExportStatus.Completed)
                 .SetProperty(e => e.ZipPath, result.ZipPath)
                 .SetProperty(e => e.ManifestJson, JsonSerializer.Serialize(result.Manifest, ExportManifest.Json))
                 .SetProperty(e => e.PairsWritten, result.Manifest.Counts.Pairs)
                 .SetProperty(e => e.PairsSkipped, result.Manifest.Counts.Skipped)
                 .SetProperty(e => e.FinishedAt, DateTime.UtcNow), CancellationToken.None);
+            if (stored == 0)
+            {
+                ExportRunner.DeleteIfPresent(result.Folder, result.Folder + ".zip"); // a lead deleted it while it ran
+                return;
+            }
             await context.ReportProgressAsync(result.Manifest.Counts.Pairs + result.Manifest.Counts.Skipped, ct: CancellationToken.None);
             await audit.WriteAsync(record.CreatedBy, "export.complete", $"export {record.Id}",
                 $"{result.Manifest.Counts.Pairs} pairs written, {result.Manifest.Counts.Skipped} skipped, {result.Folder}", CancellationToken.None);
@@ -52,9 +57,11 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
         return (record, await runner.PlanAsync(options, record.CreatedBy, ct: ct));
     }
 
-    private async Task SetStatusAsync(long exportId, ExportStatus status, string? error, CancellationToken ct)
+    /// <summary>False when a lead deleted the export: a deleted one stays deleted.</summary>
+    private async Task<bool> SetStatusAsync(long exportId, ExportStatus status, string? error, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Exports.Where(e => e.Id == exportId).ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, status).SetProperty(e => e.Error, error), ct);
+        return await db.Exports.Where(e => e.Id == exportId && e.Status != ExportStatus.Deleted)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, status).SetProperty(e => e.Error, error), ct) > 0;
     }
 }

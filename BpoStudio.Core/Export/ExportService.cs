@@ -96,6 +96,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         var claimed = await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Deleted).SetProperty(e => e.ZipPath, (string?)null), ct);
         if (claimed == 0) throw new InvalidOperationException($"Export {exportId} changed meanwhile; look again before deleting it.");
+        if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, ct);
         await audit.WriteAsync(actor.DisplayName(), "export.delete", $"export {exportId}", record.FolderPath, ct);
         if (record.FolderPath is not { } folder || !Storage.SafePath.IsUnder(paths.Exports, folder)) return;
         try
@@ -105,6 +106,19 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"Export {exportId} is marked deleted, but {folder} could not be removed entirely: {ex.Message}", ex);
+        }
+    }
+
+    // An interrupted export's job is picked up again by the runner; a deleted export must not come back.
+    private async Task CancelResumeAsync(long jobId, CancellationToken ct)
+    {
+        try
+        {
+            await jobs.CancelAsync(jobId, ct);
+        }
+        catch (InvalidOperationException)
+        {
+            // It finished meanwhile; the handler leaves a deleted export deleted and removes what it wrote.
         }
     }
 

@@ -104,6 +104,39 @@ public class ExportServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeletingAnInterruptedExport_CancelsItsJob_SoItDoesNotComeBack()
+    {
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
+        using var host = new CancellationTokenSource();
+        using (_core.Get<JobProgressNotifier>().Subscribe(s => { if (s.Id == record.JobId && s.ItemsDone > 0) host.Cancel(); }))
+            await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, host.Token);
+        Assert.Equal(ExportStatus.Interrupted, (await Exports.GetAsync(record.Id))!.Status);
+
+        await Exports.DeleteAsync(record.Id, TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId.Value, CancellationToken.None);
+
+        var deleted = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal(ExportStatus.Deleted, deleted.Status);
+        Assert.False(Directory.Exists(deleted.FolderPath));
+        Assert.Equal(JobStatus.Cancelled, (await _core.Get<JobService>().GetAsync(record.JobId.Value))!.Status);
+    }
+
+    [Fact]
+    public async Task AJobWhoseExportWasDeletedMeanwhile_WritesNothing()
+    {
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Exports.Where(e => e.Id == record.Id).ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Deleted));
+
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
+
+        var deleted = (await Exports.GetAsync(record.Id))!;
+        Assert.Equal(ExportStatus.Deleted, deleted.Status);
+        Assert.False(Directory.Exists(deleted.FolderPath) || Directory.Exists(deleted.FolderPath + ExportRunner.PartialSuffix));
+        Assert.Equal(0, (await _core.Get<JobService>().GetAsync(record.JobId.Value))!.ItemsDone); // it did not export for nothing
+    }
+
+    [Fact]
     public async Task History_NamesEachExportsDatasetAndVersion_NewestFirst()
     {
         await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
