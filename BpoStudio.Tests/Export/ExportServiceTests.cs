@@ -54,10 +54,7 @@ public class ExportServiceTests : IAsyncLifetime
     [Fact]
     public async Task InterruptedExportJob_IsMarkedInterrupted_AndAResumeStartsOverCleanly()
     {
-        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.LlamaFactory), TestPrincipals.Lead);
-        using var host = new CancellationTokenSource();
-        using (_core.Get<JobProgressNotifier>().Subscribe(s => { if (s.Id == record.JobId && s.ItemsDone > 0) host.Cancel(); }))
-            await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, host.Token);
+        var record = await StartAndInterruptAsync(ExportFormat.LlamaFactory);
 
         var stopped = (await Exports.GetAsync(record.Id))!;
         Assert.Equal(ExportStatus.Interrupted, stopped.Status);
@@ -68,7 +65,7 @@ public class ExportServiceTests : IAsyncLifetime
         await Exports.RetryAsync(record.Id, TestPrincipals.Lead);
         var queued = (await Exports.GetAsync(record.Id))!;
         Assert.Equal((ExportStatus.Queued, null), (queued.Status, queued.Error));
-        await _core.Get<JobRunner>().RunJobAsync(record.JobId.Value, CancellationToken.None);
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
         var resumed = (await Exports.GetAsync(record.Id))!;
         Assert.Equal(ExportStatus.Completed, resumed.Status);
         Assert.Equal(278, File.ReadLines(Path.Combine(resumed.FolderPath!, "train.jsonl")).Count());
@@ -106,14 +103,11 @@ public class ExportServiceTests : IAsyncLifetime
     [Fact]
     public async Task DeletingAnInterruptedExport_CancelsItsJob_SoItDoesNotComeBack()
     {
-        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
-        using var host = new CancellationTokenSource();
-        using (_core.Get<JobProgressNotifier>().Subscribe(s => { if (s.Id == record.JobId && s.ItemsDone > 0) host.Cancel(); }))
-            await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, host.Token);
+        var record = await StartAndInterruptAsync(ExportFormat.Trl);
         Assert.Equal(ExportStatus.Interrupted, (await Exports.GetAsync(record.Id))!.Status);
 
         await Exports.DeleteAsync(record.Id, TestPrincipals.Lead);
-        await _core.Get<JobRunner>().RunJobAsync(record.JobId.Value, CancellationToken.None);
+        await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
 
         var deleted = (await Exports.GetAsync(record.Id))!;
         Assert.Equal(ExportStatus.Deleted, deleted.Status);
@@ -162,5 +156,15 @@ public class ExportServiceTests : IAsyncLifetime
         var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Admin);
         await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Annotator));
+    }
+
+    /// <summary>A draft export whose job is stopped, as by the host shutting down, once it has reported progress.</summary>
+    private async Task<ExportRecord> StartAndInterruptAsync(ExportFormat format)
+    {
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, format), TestPrincipals.Lead);
+        using var host = new CancellationTokenSource();
+        using (_core.Get<JobProgressNotifier>().Subscribe(s => { if (s.Id == record.JobId && s.ItemsDone > 0) host.Cancel(); }))
+            await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, host.Token);
+        return record;
     }
 }
