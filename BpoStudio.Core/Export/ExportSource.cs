@@ -182,8 +182,15 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     private static async ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, SampleColumns sample, List<ExportPair> pairs, bool edited, ExportOptions options, CancellationToken ct)
     {
         if (edited)
+        {
+            // Pairs that share a chosen answer share its text object: its edit chain is looked up once, and it stays shared.
+            (ExportText? Read, ExportText? Resolved) chosen = (null, null);
             for (var i = 0; i < pairs.Count; i++)
-                pairs[i] = pairs[i] with { Chosen = await ResolveEditAsync(lookup, pairs[i].Chosen, options, ct), Rejected = await ResolveEditAsync(lookup, pairs[i].Rejected, options, ct) };
+            {
+                if (!ReferenceEquals(chosen.Read, pairs[i].Chosen)) chosen = (pairs[i].Chosen, await ResolveEditAsync(lookup, pairs[i].Chosen, options, ct));
+                pairs[i] = pairs[i] with { Chosen = chosen.Resolved!, Rejected = await ResolveEditAsync(lookup, pairs[i].Rejected, options, ct) };
+            }
+        }
         return new ExportSample(sample.SampleId, sample.RecordId, sample.IdGenerated, sample.Turn, sample.Prompt, sample.OriginalPrompt,
             sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives));
     }

@@ -150,6 +150,26 @@ public class ExportRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEditedChosenAnswerSharedByPairs_IsResolvedOnce_AndStaysShared()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var sampleId = await db.Pairs.OrderBy(p => p.Id).Skip(10).Select(p => p.SampleId).FirstAsync();
+        var pairs = await db.Pairs.Where(p => p.SampleId == sampleId).OrderBy(p => p.Id).ToListAsync();
+        await _core.Get<BpoStudio.Core.Review.ReviewService>().EditAsync(pairs[0].Id, pairs[0].RowVersion, new("lead", "lead"), BpoStudio.Core.Review.PairSide.Chosen, "An edited answer.");
+        var editedId = await db.Pairs.Where(p => p.Id == pairs[0].Id).Select(p => p.ChosenResponseId).SingleAsync();
+        await db.Pairs.Where(p => p.SampleId == sampleId)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.ChosenResponseId, editedId).SetProperty(p => p.Status, PairStatus.Accepted));
+
+        var options = new ExportOptions(_datasetId, null, ExportFormat.Trl);
+        await using var reader = await _core.Get<ExportSource>().OpenReaderAsync(_datasetId, null, options, CancellationToken.None);
+        var sample = await reader.ReadAsync(new SampleRange(sampleId, sampleId + 1), CancellationToken.None).SingleAsync();
+
+        Assert.True(sample.Pairs.Count >= 2);
+        Assert.All(sample.Pairs, pair => Assert.Same(sample.Pairs[0].Chosen, pair.Chosen));
+        Assert.Equal(("An edited answer.", true), (sample.Pairs[0].Chosen.Text.ToString(), sample.Pairs[0].Chosen.Edited));
+    }
+
+    [Fact]
     public async Task MaxImageSide_ReencodesLargerImages()
     {
         var (_, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl, MaxImageSide: 64, ImageEncoding: ImageEncoding.Jpeg));
