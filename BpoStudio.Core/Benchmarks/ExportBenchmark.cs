@@ -22,7 +22,7 @@ public sealed record ExportBenchmarkResult(long Pairs, bool Draft, int Rounds, d
     double ExportCpuSeconds, double RawCpuSeconds, int Cores, double ExportKernelSeconds, double RawKernelSeconds, double ReadCpuSeconds)
 {
     /// <summary>
-    /// The fastest any export could be on this machine: reading the rows, hashing and the raw write's own processor time
+    /// The fastest this exporter could be on this machine: reading the rows, hashing and the raw write's own processor time
     /// spread perfectly over every core, and never below the hash, which runs through each file in order. Formatting,
     /// the loader checks and the manifest are left out, so the real bound is higher.
     /// </summary>
