@@ -4,6 +4,7 @@ using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Injection;
 using BpoStudio.Core.Storage;
+using BpoStudio.Core.Triage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -109,6 +110,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Export.ExportSource>();
         services.AddSingleton<Export.ExportRunner>();
         services.AddSingleton<Export.ExportService>();
+        services.AddTriage();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

@@ -4,6 +4,7 @@ using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Injection;
 using BpoStudio.Core.Jobs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace BpoStudio.Core.Bootstrapping;
 
@@ -12,7 +13,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// so an interrupted job continues after the last committed sample and never duplicates a negative.
 /// </summary>
 public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm, PromptTemplates templates,
-    WeakenedImageNegatives weakenedImages) : IJobHandler
+    WeakenedImageNegatives weakenedImages, IPairRecheck recheck) : IJobHandler
 {
     public const int BatchSize = 100;
     private const int AttemptsPerNegative = 6;
@@ -58,6 +59,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             cursor = batch[^1].Id;
             await context.AddProgressAsync(db, cursor, batch.Count, failed, ct);
             await db.SaveChangesAsync(ct);
+            await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), parameters.DatasetId, batch[0].Id, cursor, ct);
             await tx.CommitAsync(ct);
             context.Publish();
         }

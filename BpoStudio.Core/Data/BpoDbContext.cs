@@ -40,6 +40,11 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<StoredImage> StoredImages => Set<StoredImage>();
     public DbSet<Injection.AppSetting> AppSettings => Set<Injection.AppSetting>();
+    public DbSet<PairFinding> PairFindings => Set<PairFinding>();
+    public DbSet<SpotCheckItem> SpotCheckItems => Set<SpotCheckItem>();
+    public DbSet<Triage.CheckSetting> CheckSettings => Set<Triage.CheckSetting>();
+    public DbSet<Triage.BulkAction> BulkActions => Set<Triage.BulkAction>();
+    public DbSet<Triage.SpotCheck> SpotChecks => Set<Triage.SpotCheck>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -59,6 +64,8 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
         builder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<ExportStatus>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<FindingSeverity>().HaveConversion<string>().HaveMaxLength(8);
+        builder.Properties<Triage.BulkOperation>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<ResponseKind>().HaveConversion<ResponseKindConverter>().HaveMaxLength(16);
     }
 

@@ -35,4 +35,7 @@ public class PreferencePair
 
     /// <summary>Optimistic concurrency token, bumped on every save (provider-neutral, unlike SQL Server rowversion).</summary>
     public long RowVersion { get; set; }
+
+    /// <summary>Hash of (image, prompt, chosen, rejected) set by the pair checks; equal values mark duplicates.</summary>
+    public long? ContentFingerprint { get; set; }
 }

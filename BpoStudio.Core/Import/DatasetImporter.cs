@@ -30,7 +30,7 @@ public sealed class ImportSummary
 /// Streams a source file into a dataset, a batch per transaction, so a cancelled or failed import leaves whole batches;
 /// importing the same file again skips what is there (counted as duplicates), which is how an import resumes.
 /// </summary>
-public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images)
+public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, IPairRecheck recheck)
 {
     public const int BatchSize = 500;
 
@@ -118,6 +118,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 foreach (var pair in PairBuilder.Build(datasetId, sample.Id, sample.Responses))
                     await insert.InsertPairAsync(pair, ct);
             }
+        await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, samples[0].Id, samples[^1].Id, ct);
         await tx.CommitAsync(ct);
         summary.Imported += samples.Count;
         batch.Clear();

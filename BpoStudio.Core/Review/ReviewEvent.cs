@@ -11,6 +11,8 @@ public enum ReviewAction
     Skip,
     Undo,
     ResolveFlag,
+    Assign,
+    Unassign,
 }
 
 /// <summary>One decision on a pair: append-only history.</summary>
@@ -32,7 +34,11 @@ public class ReviewEvent
     public Datasets.PairStatus? PreviousStatus { get; set; }
     public long? PreviousChosenResponseId { get; set; }
     public long? PreviousRejectedResponseId { get; set; }
+    public string? PreviousAssigneeId { get; set; }
     public bool Undone { get; set; }
+
+    /// <summary>Set when a lead's bulk action made this event: it is history, not a person's judgement (no agreement, no throughput).</summary>
+    public long? BulkActionId { get; set; }
 }
 
 public enum Decision

@@ -30,15 +30,6 @@ public sealed record PairView(
     string? AssigneeId,
     string? FlagComment);
 
-/// <summary>What the queue serves. Status defaults to pending; flagged or decided pairs can be reviewed again.</summary>
-public sealed record ReviewFilter(
-    ResponseKind? RejectedKind = null,
-    string? Method = null,
-    string? Search = null,
-    PairStatus? Status = null,
-    string? Source = null,
-    string? AssigneeId = null);
-
 public sealed record ReviewProgress(int Total, int Decided, int Mine);
 
 /// <summary>Someone else changed the pair since it was loaded; carries their version so nothing is overwritten silently.</summary>

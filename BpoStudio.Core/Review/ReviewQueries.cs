@@ -8,7 +8,7 @@ namespace BpoStudio.Core.Review;
 public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
 {
     /// <summary>The next pair for this reviewer: assigned to them first, then unassigned; never one they already decided.</summary>
-    public async Task<PairView?> NextAsync(int datasetId, string userId, ReviewFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
+    public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var open = Open(db, datasetId, userId, filter, skipped ?? []);
@@ -18,7 +18,10 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             var browsed = await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
             return browsed is null ? null : await LoadAsync(db, browsed.Value, ct);
         }
+        // A spot check's sample comes before the rest, so the lead's estimate arrives while the rest waits on it.
         var pairId = await open.Where(p => p.AssigneeId == userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
+            ?? await open.Where(p => (p.AssigneeId == null || p.AssigneeId == userId) && db.SpotCheckItems.Any(i => i.DatasetId == datasetId && i.PairId == p.Id))
+                .OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
             ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         // With overlap, a pair assigned to someone else still needs further reviewers once its own queue is served.
         if (pairId is null && await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct) > 1)
@@ -42,23 +45,10 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         return new ReviewProgress(byStatus.Sum(x => x.Count), byStatus.Where(x => x.Status != PairStatus.Pending).Sum(x => x.Count), mine);
     }
 
-    private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, ReviewFilter? filter, IReadOnlyCollection<long> skipped)
+    private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped)
     {
-        var status = filter?.Status ?? PairStatus.Pending;
-        var query = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == status
-            && !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
-        if (!string.IsNullOrWhiteSpace(filter?.Source)) query = query.Where(p => EF.Functions.Like(p.Sample!.Source.File, $"%{filter.Source.Trim()}%"));
-        if (!string.IsNullOrWhiteSpace(filter?.AssigneeId)) query = query.Where(p => p.AssigneeId == filter.AssigneeId);
-        if (skipped.Count > 0) query = query.Where(p => !skipped.Contains(p.Id));
-        if (filter?.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
-        if (!string.IsNullOrWhiteSpace(filter?.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method);
-        if (!string.IsNullOrWhiteSpace(filter?.Search))
-        {
-            var pattern = $"%{filter.Search.Trim()}%";
-            query = query.Where(p => EF.Functions.Like(p.Sample!.Prompt, pattern)
-                || EF.Functions.Like(p.ChosenResponse!.Text, pattern) || EF.Functions.Like(p.RejectedResponse!.Text, pattern));
-        }
-        return query;
+        var query = db.Matching(datasetId, filter, defaultStatus: PairStatus.Pending).Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+        return skipped.Count > 0 ? query.Where(p => !skipped.Contains(p.Id)) : query;
     }
 
     internal static async Task<PairView?> LoadAsync(BpoDbContext db, long pairId, CancellationToken ct)

@@ -3,6 +3,7 @@ using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace BpoStudio.Core.Review;
 
@@ -10,7 +11,7 @@ namespace BpoStudio.Core.Review;
 /// Every change an annotator makes to a pair. Each call checks the row version the caller saw, so a second
 /// reviewer's save raises <see cref="ReviewConflictException"/> instead of overwriting, and records a review event.
 /// </summary>
-public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPairRecheck recheck)
 {
     public const int MaxTextLength = 20_000;
 
@@ -80,6 +81,9 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory)
             else pair.RejectedResponseId = edited.Id;
             e.TextBefore = original.Text;
             e.TextAfter = newText;
+            await db.SaveChangesAsync(ct);
+            // The edited pair is checked again in the same transaction, so its findings never describe the old text.
+            await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), pair.DatasetId, pair.SampleId, pair.SampleId, ct);
         }, ct);
     }
 
@@ -96,7 +100,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var last = await db.ReviewEvents
-            .Where(e => e.DatasetId == datasetId && e.UserId == who.Id && !e.Undone && e.Action != ReviewAction.Skip && e.Action != ReviewAction.Undo)
+            .Where(e => e.DatasetId == datasetId && e.UserId == who.Id && !e.Undone && e.BulkActionId == null && e.Action != ReviewAction.Skip && e.Action != ReviewAction.Undo)
             .OrderByDescending(e => e.Id).FirstOrDefaultAsync(ct);
         if (last is null) return null;
 

@@ -86,9 +86,9 @@ public class AssignmentServiceTests : IAsyncLifetime
     [Fact]
     public async Task QueueFilters_ByKindMethodAndText()
     {
-        Assert.Null(await Queries.NextAsync(_datasetId, "ann", new ReviewFilter(RejectedKind: ResponseKind.MllmHal)));
-        Assert.NotNull(await Queries.NextAsync(_datasetId, "ann", new ReviewFilter(RejectedKind: ResponseKind.LlmHal, Method: "model-free-injection")));
-        var counting = (await Queries.NextAsync(_datasetId, "ann", new ReviewFilter(Search: "How many")))!;
+        Assert.Null(await Queries.NextAsync(_datasetId, "ann", new PairFilter(RejectedKind: ResponseKind.MllmHal)));
+        Assert.NotNull(await Queries.NextAsync(_datasetId, "ann", new PairFilter(RejectedKind: ResponseKind.LlmHal, Method: "model-free-injection")));
+        var counting = (await Queries.NextAsync(_datasetId, "ann", new PairFilter(Search: "How many")))!;
         Assert.StartsWith("How many", counting.Prompt);
     }
 
@@ -99,12 +99,12 @@ public class AssignmentServiceTests : IAsyncLifetime
         var first = (await Queries.NextAsync(_datasetId, "ann"))!;
         var flagged = await reviews.FlagAsync(first.PairId, first.RowVersion, new Reviewer("ann", "ann"), "check colour");
 
-        Assert.Equal(flagged.PairId, (await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(Status: PairStatus.Flagged)))!.PairId);
-        Assert.Null(await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(Source: "no-such-file")));
-        Assert.NotNull(await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(Source: "demo")));
+        Assert.Equal(flagged.PairId, (await Queries.NextAsync(_datasetId, "lead", new PairFilter(Status: PairStatus.Flagged)))!.PairId);
+        Assert.Null(await Queries.NextAsync(_datasetId, "lead", new PairFilter(Source: "no-such-file")));
+        Assert.NotNull(await Queries.NextAsync(_datasetId, "lead", new PairFilter(Source: "demo")));
 
         await Assignments.AssignAsync(Lead, _datasetId, [new("bob", 1)], reassignAssigned: false);
-        var bobs = (await Queries.NextAsync(_datasetId, "lead", new ReviewFilter(AssigneeId: "bob")))!;
+        var bobs = (await Queries.NextAsync(_datasetId, "lead", new PairFilter(AssigneeId: "bob")))!;
         Assert.Equal("bob", bobs.AssigneeId);
     }
 }

@@ -74,5 +74,6 @@ internal sealed class PreferencePairConfiguration : IEntityTypeConfiguration<Pre
         // The review queue: next pending pair in a dataset, assigned first.
         builder.HasIndex(p => new { p.DatasetId, p.Status, p.AssigneeId, p.Id });
         builder.HasIndex(p => p.SampleId);
+        builder.HasIndex(p => new { p.DatasetId, p.ContentFingerprint, p.Id }); // the duplicate check's look-up
     }
 }

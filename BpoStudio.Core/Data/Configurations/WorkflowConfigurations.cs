@@ -20,6 +20,8 @@ internal sealed class ReviewEventConfiguration : IEntityTypeConfiguration<Review
         builder.HasIndex(e => new { e.PairId, e.Id });
         builder.HasIndex(e => new { e.DatasetId, e.At });
         builder.HasIndex(e => new { e.UserId, e.At });
+        builder.Property(e => e.PreviousAssigneeId).HasMaxLength(450);
+        builder.HasIndex(e => new { e.BulkActionId, e.PairId });
     }
 }
 

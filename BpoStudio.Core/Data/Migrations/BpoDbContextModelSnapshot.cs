@@ -275,6 +275,43 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("Datasets");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CheckId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "CheckId", "PairId");
+
+                    b.HasIndex("DatasetId", "Severity", "PairId");
+
+                    b.ToTable("PairFindings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Datasets.PreferencePair", b =>
                 {
                     b.Property<long>("Id")
@@ -286,6 +323,9 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<long>("ChosenResponseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ContentFingerprint")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("DatasetId")
@@ -329,6 +369,8 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasIndex("RejectedResponseId");
 
                     b.HasIndex("SampleId");
+
+                    b.HasIndex("DatasetId", "ContentFingerprint", "Id");
 
                     b.HasIndex("DatasetId", "Status", "AssigneeId", "Id");
 
@@ -401,6 +443,38 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasIndex("DatasetId", "Id");
 
                     b.ToTable("Samples");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SpotCheckId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stratum")
+                        .IsRequired()
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "PairId");
+
+                    b.HasIndex("SpotCheckId", "PairId")
+                        .IsUnique();
+
+                    b.ToTable("SpotCheckItems");
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
@@ -644,6 +718,9 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<DateTime>("At")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("BulkActionId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Comment")
                         .HasColumnType("TEXT");
 
@@ -652,6 +729,10 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<long>("PairId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviousAssigneeId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("PreviousChosenResponseId")
                         .HasColumnType("INTEGER");
@@ -685,6 +766,8 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("BulkActionId", "PairId");
 
                     b.HasIndex("DatasetId", "At");
 
@@ -721,6 +804,153 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasKey("Hash");
 
                     b.ToTable("StoredImages");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.BulkAction", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Applied")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AssigneeId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FilterText")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IncludeDecided")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Matched")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Notes")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Restored")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("SpotCheckId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("UndoneAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UndoneBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SpotCheckId");
+
+                    b.HasIndex("DatasetId", "Id");
+
+                    b.ToTable("BulkActions");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.CheckSetting", b =>
+                {
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CheckId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("DatasetId", "CheckId");
+
+                    b.ToTable("CheckSettings");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FilterText")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("Margin")
+                        .HasColumnType("REAL");
+
+                    b.Property<int>("SampleSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Stratified")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId");
+
+                    b.ToTable("SpotChecks");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -886,6 +1116,15 @@ namespace BpoStudio.Core.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Datasets.PreferencePair", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Response", "ChosenResponse")
@@ -1047,6 +1286,21 @@ namespace BpoStudio.Core.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("BpoStudio.Core.Triage.SpotCheck", null)
+                        .WithMany()
+                        .HasForeignKey("SpotCheckId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
@@ -1079,6 +1333,33 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
                         .WithMany()
                         .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.BulkAction", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.CheckSetting", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -288,6 +288,45 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("Datasets");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CheckId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "CheckId", "PairId");
+
+                    b.HasIndex("DatasetId", "Severity", "PairId");
+
+                    b.ToTable("PairFindings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Datasets.PreferencePair", b =>
                 {
                     b.Property<long>("Id")
@@ -301,6 +340,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .HasColumnType("character varying(450)");
 
                     b.Property<long>("ChosenResponseId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ContentFingerprint")
                         .HasColumnType("bigint");
 
                     b.Property<int>("DatasetId")
@@ -344,6 +386,8 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasIndex("RejectedResponseId");
 
                     b.HasIndex("SampleId");
+
+                    b.HasIndex("DatasetId", "ContentFingerprint", "Id");
 
                     b.HasIndex("DatasetId", "Status", "AssigneeId", "Id");
 
@@ -420,6 +464,40 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasIndex("DatasetId", "Id");
 
                     b.ToTable("Samples");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SpotCheckId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Stratum")
+                        .IsRequired()
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "PairId");
+
+                    b.HasIndex("SpotCheckId", "PairId")
+                        .IsUnique();
+
+                    b.ToTable("SpotCheckItems");
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
@@ -673,6 +751,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<DateTime>("At")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<long?>("BulkActionId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Comment")
                         .HasColumnType("text");
 
@@ -681,6 +762,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.Property<long>("PairId")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("PreviousAssigneeId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
 
                     b.Property<long?>("PreviousChosenResponseId")
                         .HasColumnType("bigint");
@@ -714,6 +799,8 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .HasColumnType("character varying(256)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("BulkActionId", "PairId");
 
                     b.HasIndex("DatasetId", "At");
 
@@ -750,6 +837,157 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasKey("Hash");
 
                     b.ToTable("StoredImages");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.BulkAction", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Applied")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("AssigneeId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("FilterText")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<bool>("IncludeDecided")
+                        .HasColumnType("boolean");
+
+                    b.Property<int>("Matched")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Notes")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("Restored")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("SpotCheckId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("UndoneAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UndoneBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SpotCheckId");
+
+                    b.HasIndex("DatasetId", "Id");
+
+                    b.ToTable("BulkActions");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.CheckSetting", b =>
+                {
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("CheckId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("DatasetId", "CheckId");
+
+                    b.ToTable("CheckSettings");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("FilterJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("FilterText")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<double>("Margin")
+                        .HasColumnType("double precision");
+
+                    b.Property<int>("SampleSize")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Seed")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("Stratified")
+                        .HasColumnType("boolean");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId");
+
+                    b.ToTable("SpotChecks");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -921,6 +1159,15 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Datasets.PreferencePair", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Response", "ChosenResponse")
@@ -1082,6 +1329,21 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("BpoStudio.Core.Triage.SpotCheck", null)
+                        .WithMany()
+                        .HasForeignKey("SpotCheckId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
@@ -1114,6 +1376,33 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
                         .WithMany()
                         .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.BulkAction", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.CheckSetting", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -240,7 +240,7 @@ public sealed partial class ReviewWorkspace
 
     private async Task LoadNextAsync(bool recount = true)
     {
-        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new ReviewFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee), _skipped);
+        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee), _skipped);
         if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
         _loaded = true;
         ResetPairState();

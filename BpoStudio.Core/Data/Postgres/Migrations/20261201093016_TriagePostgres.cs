@@ -1,0 +1,264 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
+
+#nullable disable
+
+namespace BpoStudio.Core.Data.Postgres.Migrations
+{
+    /// <inheritdoc />
+    public partial class TriagePostgres : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "BulkActionId",
+                table: "ReviewEvents",
+                type: "bigint",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "PreviousAssigneeId",
+                table: "ReviewEvents",
+                type: "character varying(450)",
+                maxLength: 450,
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "ContentFingerprint",
+                table: "Pairs",
+                type: "bigint",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "BulkActions",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    Operation = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Reason = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    AssigneeId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    FilterJson = table.Column<string>(type: "text", nullable: false),
+                    FilterText = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    IncludeDecided = table.Column<bool>(type: "boolean", nullable: false),
+                    Matched = table.Column<int>(type: "integer", nullable: false),
+                    Applied = table.Column<int>(type: "integer", nullable: false),
+                    SpotCheckId = table.Column<long>(type: "bigint", nullable: true),
+                    Notes = table.Column<string>(type: "text", nullable: true),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UndoneAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    UndoneBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Restored = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BulkActions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_BulkActions_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "CheckSettings",
+                columns: table => new
+                {
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    CheckId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Severity = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    UpdatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_CheckSettings", x => new { x.DatasetId, x.CheckId });
+                    table.ForeignKey(
+                        name: "FK_CheckSettings_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PairFindings",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    PairId = table.Column<long>(type: "bigint", nullable: false),
+                    CheckId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Severity = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Detail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PairFindings", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PairFindings_Pairs_PairId",
+                        column: x => x.PairId,
+                        principalTable: "Pairs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SpotChecks",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    FilterJson = table.Column<string>(type: "text", nullable: false),
+                    FilterText = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Seed = table.Column<long>(type: "bigint", nullable: false),
+                    SampleSize = table.Column<int>(type: "integer", nullable: false),
+                    Stratified = table.Column<bool>(type: "boolean", nullable: false),
+                    Threshold = table.Column<double>(type: "double precision", nullable: false),
+                    Margin = table.Column<double>(type: "double precision", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SpotChecks", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SpotChecks_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SpotCheckItems",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SpotCheckId = table.Column<long>(type: "bigint", nullable: false),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    PairId = table.Column<long>(type: "bigint", nullable: false),
+                    Stratum = table.Column<string>(type: "character varying(160)", maxLength: 160, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SpotCheckItems", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SpotCheckItems_Pairs_PairId",
+                        column: x => x.PairId,
+                        principalTable: "Pairs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_SpotCheckItems_SpotChecks_SpotCheckId",
+                        column: x => x.SpotCheckId,
+                        principalTable: "SpotChecks",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ReviewEvents_BulkActionId_PairId",
+                table: "ReviewEvents",
+                columns: new[] { "BulkActionId", "PairId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Pairs_DatasetId_ContentFingerprint_Id",
+                table: "Pairs",
+                columns: new[] { "DatasetId", "ContentFingerprint", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BulkActions_DatasetId_Id",
+                table: "BulkActions",
+                columns: new[] { "DatasetId", "Id" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_BulkActions_SpotCheckId",
+                table: "BulkActions",
+                column: "SpotCheckId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PairFindings_DatasetId_CheckId_PairId",
+                table: "PairFindings",
+                columns: new[] { "DatasetId", "CheckId", "PairId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PairFindings_DatasetId_Severity_PairId",
+                table: "PairFindings",
+                columns: new[] { "DatasetId", "Severity", "PairId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PairFindings_PairId",
+                table: "PairFindings",
+                column: "PairId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SpotCheckItems_DatasetId_PairId",
+                table: "SpotCheckItems",
+                columns: new[] { "DatasetId", "PairId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SpotCheckItems_PairId",
+                table: "SpotCheckItems",
+                column: "PairId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SpotCheckItems_SpotCheckId_PairId",
+                table: "SpotCheckItems",
+                columns: new[] { "SpotCheckId", "PairId" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SpotChecks_DatasetId",
+                table: "SpotChecks",
+                column: "DatasetId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "BulkActions");
+
+            migrationBuilder.DropTable(
+                name: "CheckSettings");
+
+            migrationBuilder.DropTable(
+                name: "PairFindings");
+
+            migrationBuilder.DropTable(
+                name: "SpotCheckItems");
+
+            migrationBuilder.DropTable(
+                name: "SpotChecks");
+
+            migrationBuilder.DropIndex(
+                name: "IX_ReviewEvents_BulkActionId_PairId",
+                table: "ReviewEvents");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Pairs_DatasetId_ContentFingerprint_Id",
+                table: "Pairs");
+
+            migrationBuilder.DropColumn(
+                name: "BulkActionId",
+                table: "ReviewEvents");
+
+            migrationBuilder.DropColumn(
+                name: "PreviousAssigneeId",
+                table: "ReviewEvents");
+
+            migrationBuilder.DropColumn(
+                name: "ContentFingerprint",
+                table: "Pairs");
+        }
+    }
+}

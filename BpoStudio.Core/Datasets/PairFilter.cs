@@ -1,0 +1,64 @@
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Datasets;
+
+/// <summary>
+/// Which pairs of a dataset: the review queue, the triage table, bulk decisions and spot checks all take this one filter.
+/// A null <see cref="Status"/> means the caller's default (the queue serves pending pairs; triage shows every status).
+/// </summary>
+public sealed record PairFilter(
+    ResponseKind? RejectedKind = null,
+    string? Method = null,
+    string? Search = null,
+    PairStatus? Status = null,
+    string? Source = null,
+    string? AssigneeId = null,
+    string? Finding = null,
+    bool NoBlocking = false,
+    long? SpotCheckId = null,
+    long? ExcludeSpotCheckId = null)
+{
+    /// <summary>Words for the UI, the audit log and a bulk action's record.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (Status is { } status) parts.Add($"status {status.ToString().ToLowerInvariant()}");
+        if (RejectedKind is { } kind) parts.Add($"kind {kind.ToWire()}");
+        if (!string.IsNullOrWhiteSpace(Method)) parts.Add($"method {Method}");
+        if (!string.IsNullOrWhiteSpace(Finding)) parts.Add($"finding {Finding}");
+        if (NoBlocking) parts.Add("no blocking finding");
+        if (!string.IsNullOrWhiteSpace(Search)) parts.Add($"text \"{Search}\"");
+        if (!string.IsNullOrWhiteSpace(Source)) parts.Add($"source {Source}");
+        if (!string.IsNullOrWhiteSpace(AssigneeId)) parts.Add("one annotator's share");
+        if (SpotCheckId is { } spot) parts.Add($"spot check {spot}");
+        if (ExcludeSpotCheckId is { } outside) parts.Add($"outside spot check {outside}'s sample");
+        return parts.Count == 0 ? "every pair" : string.Join(", ", parts);
+    }
+}
+
+public static class PairFilterQuery
+{
+    /// <summary>The dataset's pairs that match; <paramref name="defaultStatus"/> applies when the filter names none.</summary>
+    public static IQueryable<PreferencePair> Matching(this BpoDbContext db, int datasetId, PairFilter? filter, PairStatus? defaultStatus)
+    {
+        var status = filter?.Status ?? defaultStatus;
+        var query = db.Pairs.Where(p => p.DatasetId == datasetId);
+        if (status is { } s) query = query.Where(p => p.Status == s);
+        if (filter is null) return query;
+        if (!string.IsNullOrWhiteSpace(filter.Source)) query = query.Where(p => EF.Functions.Like(p.Sample!.Source.File, $"%{filter.Source.Trim()}%"));
+        if (!string.IsNullOrWhiteSpace(filter.AssigneeId)) query = query.Where(p => p.AssigneeId == filter.AssigneeId);
+        if (filter.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
+        if (!string.IsNullOrWhiteSpace(filter.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method.Trim());
+        if (!string.IsNullOrWhiteSpace(filter.Finding))
+        {
+            var check = filter.Finding.Trim();
+            query = query.Where(p => db.PairFindings.Any(f => f.PairId == p.Id && f.CheckId == check));
+        }
+        if (filter.NoBlocking) query = query.Where(p => !db.PairFindings.Any(f => f.PairId == p.Id && f.Severity == FindingSeverity.Block));
+        if (filter.SpotCheckId is { } spot) query = query.Where(p => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.PairId == p.Id));
+        if (filter.ExcludeSpotCheckId is { } excluded) query = query.Where(p => !db.SpotCheckItems.Any(i => i.SpotCheckId == excluded && i.PairId == p.Id));
+        if (!string.IsNullOrWhiteSpace(filter.Search)) query = PairSearch.Apply(db, query, filter.Search.Trim());
+        return query;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Data.Common;
+using System.Security.Claims;
+using System.Text.Json;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Review;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace BpoStudio.Core.Triage;
+
+public sealed record BulkRequest(PairFilter Filter, BulkOperation Operation, string? Reason = null, string? AssigneeId = null, bool IncludeDecided = false);
+
+/// <summary><see cref="Matched"/> pairs match the filter; <see cref="Applied"/> of them were (or would be) changed.</summary>
+public sealed record BulkResult(int Matched, int Applied, long? BulkId, IReadOnlyList<TriageRow> Sample);
+
+public sealed record BulkUndoResult(long BulkId, int Restored, int KeptLaterChanges);
+
+/// <summary>
+/// A lead's decision over every pair matching a filter, in one transaction: all of it lands or none. It never touches a
+/// lead's final resolution, leaves pairs a person decided alone unless asked, and skips pairs already in the target state,
+/// so its undo restores exactly what it changed (and keeps any pair a person changed after it).
+/// </summary>
+public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
+{
+    public const int PreviewSize = 20;
+    internal static readonly JsonSerializerOptions FilterJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
+    /// <summary>How many pairs match and would change, with a sample of those that would.</summary>
+    public async Task<BulkResult> PreviewAsync(int datasetId, BulkRequest request, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("apply bulk decisions");
+        Validate(request);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var matched = await db.Matching(datasetId, request.Filter, defaultStatus: null).CountAsync(ct);
+        var eligible = Eligible(db, datasetId, request);
+        var sample = await TriageQueries.RowsAsync(db, eligible.OrderBy(p => p.Id).Take(PreviewSize), ct);
+        return new BulkResult(matched, await eligible.CountAsync(ct), null, sample);
+    }
+
+    public async Task<BulkResult> ApplyAsync(int datasetId, BulkRequest request, ClaimsPrincipal actor, long? spotCheckId = null, string? notes = null, CancellationToken ct = default)
+    {
+        actor.RequireLead("apply bulk decisions");
+        Validate(request);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var dataset = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        if (request.Operation == BulkOperation.Assign && !await db.Users.AnyAsync(u => u.Id == request.AssigneeId, ct))
+            throw new ArgumentException($"There is no user '{request.AssigneeId}' to assign pairs to.");
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var connection = db.Database.GetDbConnection();
+        await LockDatasetAsync(connection, tx.GetDbTransaction(), datasetId, ct);
+        await RefuseWhileWritingJobsRunAsync(db, datasetId, dataset, ct);
+
+        var matched = await db.Matching(datasetId, request.Filter, defaultStatus: null).CountAsync(ct);
+        if (matched == 0) throw new InvalidOperationException($"No pair of '{dataset}' matches {request.Filter.Describe()}; nothing was changed.");
+        var ids = await Eligible(db, datasetId, request).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
+        if (ids.Count == 0)
+            throw new InvalidOperationException($"{matched:N0} pairs match, but each is already {Target(request.Operation)}, was decided by a person or resolved by a lead; " +
+                "nothing was changed (include decided pairs to override people's decisions).");
+
+        var who = actor.DisplayName();
+        var bulk = new BulkAction
+        {
+            DatasetId = datasetId, Operation = request.Operation, Reason = Clean(request.Reason), AssigneeId = request.AssigneeId,
+            FilterJson = JsonSerializer.Serialize(request.Filter, FilterJson), FilterText = request.Filter.Describe(), IncludeDecided = request.IncludeDecided,
+            Matched = matched, Applied = ids.Count, SpotCheckId = spotCheckId, Notes = notes, CreatedBy = who, CreatedAt = DateTime.UtcNow,
+        };
+        db.BulkActions.Add(bulk);
+        await db.SaveChangesAsync(ct);
+        await WriteAsync(connection, tx.GetDbTransaction(), bulk, actor, ids, ct);
+        db.AuditEntries.Add(new AuditEntry
+        {
+            At = bulk.CreatedAt, UserName = who, Action = AuditActions.BulkApply, Subject = $"{dataset} bulk {bulk.Id}",
+            Details = $"{request.Operation.ToString().ToLowerInvariant()} {ids.Count:N0} of {matched:N0} matching pairs ({bulk.FilterText})" +
+                (bulk.Reason is null ? "" : $"; reason: {bulk.Reason}") + (notes is null ? "" : $"; {notes}"),
+        });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new BulkResult(matched, ids.Count, bulk.Id, []);
+    }
+
+    /// <summary>Restores every pair the bulk action changed to what it was, except pairs someone changed since.</summary>
+    public async Task<BulkUndoResult> UndoAsync(long bulkId, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("undo a bulk action");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var bulk = await db.BulkActions.FirstOrDefaultAsync(b => b.Id == bulkId, ct) ?? throw new KeyNotFoundException($"There is no bulk action {bulkId}.");
+        if (bulk.UndoneAt is not null) throw new InvalidOperationException($"Bulk action {bulkId} was already undone by {bulk.UndoneBy} at {bulk.UndoneAt:u}.");
+        var connection = db.Database.GetDbConnection();
+        await LockDatasetAsync(connection, tx.GetDbTransaction(), bulk.DatasetId, ct);
+
+        // An event is restorable while nothing but skips and undone events came after it on its pair.
+        const string restorable = """
+            e."BulkActionId" = @bulk AND NOT e."Undone" AND NOT EXISTS (SELECT 1 FROM "ReviewEvents" l
+                WHERE l."PairId" = e."PairId" AND l."Id" > e."Id" AND NOT l."Undone" AND l."Action" <> 'Skip')
+            """;
+        var restore = bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign ? "\"AssigneeId\" = e.\"PreviousAssigneeId\"" : "\"Status\" = e.\"PreviousStatus\"";
+        var restored = await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
+            UPDATE "Pairs" AS p SET {restore}, "RowVersion" = p."RowVersion" + 1 FROM "ReviewEvents" AS e WHERE e."PairId" = p."Id" AND {restorable}
+            """, ct, ("bulk", bulkId));
+        await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
+            UPDATE "ReviewEvents" SET "Undone" = TRUE WHERE "Id" IN (SELECT e."Id" FROM "ReviewEvents" AS e WHERE {restorable})
+            """, ct, ("bulk", bulkId));
+        (bulk.UndoneAt, bulk.UndoneBy, bulk.Restored) = (DateTime.UtcNow, actor.DisplayName(), restored);
+        db.AuditEntries.Add(new AuditEntry
+        {
+            At = bulk.UndoneAt.Value, UserName = actor.DisplayName(), Action = AuditActions.BulkUndo, Subject = $"dataset {bulk.DatasetId} bulk {bulk.Id}",
+            Details = $"restored {restored:N0} of {bulk.Applied:N0} pairs; {bulk.Applied - restored:N0} kept because someone changed them since",
+        });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return new BulkUndoResult(bulkId, restored, bulk.Applied - restored);
+    }
+
+    public async Task<IReadOnlyList<BulkAction>> ListAsync(int datasetId, int count = 50, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.BulkActions.AsNoTracking().Where(b => b.DatasetId == datasetId).OrderByDescending(b => b.Id).Take(count).ToListAsync(ct);
+    }
+
+    private static IQueryable<PreferencePair> Eligible(BpoDbContext db, int datasetId, BulkRequest request)
+    {
+        var query = db.Matching(datasetId, request.Filter, defaultStatus: null).Where(p => p.ResolvedBy == null);
+        if (!request.IncludeDecided) query = query.Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id));
+        return request.Operation switch
+        {
+            BulkOperation.Accept => query.Where(p => p.Status != PairStatus.Accepted),
+            BulkOperation.Reject => query.Where(p => p.Status != PairStatus.Rejected),
+            BulkOperation.Flag => query.Where(p => p.Status != PairStatus.Flagged),
+            BulkOperation.Assign => query.Where(p => p.AssigneeId == null || p.AssigneeId != request.AssigneeId),
+            _ => query.Where(p => p.AssigneeId != null),
+        };
+    }
+
+    private static async Task WriteAsync(DbConnection connection, DbTransaction transaction, BulkAction bulk, ClaimsPrincipal actor, List<long> ids, CancellationToken ct)
+    {
+        var action = bulk.Operation switch
+        {
+            BulkOperation.Accept => ReviewAction.Accept, BulkOperation.Reject => ReviewAction.Reject, BulkOperation.Flag => ReviewAction.Flag,
+            BulkOperation.Assign => ReviewAction.Assign, _ => ReviewAction.Unassign,
+        };
+        var idSet = SqlIds.Set(connection, "ids");
+        await using (var events = SqlCommands.Create(connection, transaction, $"""
+            INSERT INTO "ReviewEvents" ("PairId", "DatasetId", "UserId", "UserName", "At", "Action", "Reason", "Comment",
+                "PreviousStatus", "PreviousChosenResponseId", "PreviousRejectedResponseId", "PreviousAssigneeId", "Undone", "BulkActionId")
+            SELECT p."Id", p."DatasetId", @user, @name, @at, @action, @reason, @comment, p."Status", p."ChosenResponseId", p."RejectedResponseId", p."AssigneeId", FALSE, @bulk
+            FROM "Pairs" p WHERE p."Id" IN {idSet}
+            """, ("user", actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? actor.DisplayName()), ("name", bulk.CreatedBy), ("at", bulk.CreatedAt),
+            ("action", action.ToString()), ("reason", bulk.Reason), ("comment", $"bulk {bulk.Id}: {bulk.FilterText}"), ("bulk", bulk.Id)))
+        {
+            SqlIds.Add(events, "ids", ids);
+            await events.ExecuteNonQueryAsync(ct);
+        }
+        var set = bulk.Operation switch
+        {
+            BulkOperation.Accept => """ "Status" = 'Accepted', "DecidedAt" = @at, "DecidedBy" = @name """,
+            BulkOperation.Reject => """ "Status" = 'Rejected', "RejectReason" = @reason, "DecidedAt" = @at, "DecidedBy" = @name """,
+            BulkOperation.Flag => """ "Status" = 'Flagged', "FlagComment" = @reason, "DecidedAt" = @at, "DecidedBy" = @name """,
+            BulkOperation.Assign => """ "AssigneeId" = @assignee """,
+            _ => """ "AssigneeId" = NULL """,
+        };
+        await using var update = SqlCommands.Create(connection, transaction, $"""
+            UPDATE "Pairs" SET {set}, "RowVersion" = "RowVersion" + 1 WHERE "Id" IN {idSet}
+            """, ("at", bulk.CreatedAt), ("name", bulk.CreatedBy), ("reason", bulk.Reason), ("assignee", bulk.AssigneeId));
+        SqlIds.Add(update, "ids", ids);
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    // SQLite takes its write lock when the transaction begins; PostgreSQL needs one bulk action at a time per dataset said.
+    private static async Task LockDatasetAsync(DbConnection connection, DbTransaction transaction, int datasetId, CancellationToken ct)
+    {
+        if (SqlIds.IsSqlite(connection)) return;
+        await using var command = SqlCommands.Create(connection, transaction, "SELECT pg_advisory_xact_lock(7717, @dataset)", ("dataset", datasetId));
+        await command.ExecuteScalarAsync(ct);
+    }
+
+    private static async Task RefuseWhileWritingJobsRunAsync(BpoDbContext db, int datasetId, string dataset, CancellationToken ct)
+    {
+        var active = await db.Jobs.Where(j => (j.Kind == JobKind.Import || j.Kind == JobKind.Generate) && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .Select(j => new { j.Id, j.Kind, j.DatasetId, j.ParametersJson }).ToListAsync(ct);
+        var running = active.FirstOrDefault(j => j.DatasetId == datasetId || j.Kind == JobKind.Import && ImportsInto(j.ParametersJson, dataset));
+        if (running is not null)
+            throw new InvalidOperationException($"{(running.Kind == JobKind.Import ? "An import" : "A generation job")} (job {running.Id}) is adding pairs to '{dataset}'; " +
+                "apply the bulk action when it has finished, so it covers every pair it should.");
+    }
+
+    private static bool ImportsInto(string parametersJson, string dataset)
+    {
+        using var json = JsonDocument.Parse(parametersJson);
+        return json.RootElement.TryGetProperty("datasetName", out var name) && name.GetString() == dataset;
+    }
+
+    private static void Validate(BulkRequest request)
+    {
+        if (request.Operation == BulkOperation.Reject && string.IsNullOrWhiteSpace(request.Reason))
+            throw new ArgumentException("A bulk rejection needs a reason (it is stored with every pair it rejects).");
+        if (request.Operation == BulkOperation.Assign && string.IsNullOrWhiteSpace(request.AssigneeId))
+            throw new ArgumentException("Say whom to assign the pairs to.");
+        if (request.Reason?.Length > 256) throw new ArgumentException("The reason is longer than 256 characters.");
+    }
+
+    private static string Target(BulkOperation operation) => operation switch
+    {
+        BulkOperation.Accept => "accepted", BulkOperation.Reject => "rejected", BulkOperation.Flag => "flagged",
+        BulkOperation.Assign => "assigned to them", _ => "unassigned",
+    };
+
+    private static string? Clean(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+}

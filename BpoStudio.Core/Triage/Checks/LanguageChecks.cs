@@ -1,0 +1,100 @@
+using System.Globalization;
+using BpoStudio.Core.Datasets;
+
+namespace BpoStudio.Core.Triage.Checks;
+
+/// <summary>Refusals and remarks about the task instead of an answer, in English, Chinese, Japanese, Spanish, French and German.</summary>
+public sealed class RefusalCheck : IPairCheck
+{
+    // Lower case, straight apostrophes; matched anywhere in the lower-cased answer.
+    private static readonly string[] Phrases =
+    [
+        "i'm sorry", "i am sorry", "i apologize", "as an ai", "as a language model", "i cannot see", "i can't see", "i am unable to see",
+        "i'm unable to", "i am unable to", "i cannot view", "i can't view", "i cannot determine", "unable to view the image", "i don't have access to the image",
+        "here is the rewritten", "here's the rewritten", "here is a rewritten", "here is the modified", "here's the modified", "rewritten answer:",
+        "rewritten version", "i cannot help with", "i can't help with", "i cannot assist", "i can't assist", "there is no image",
+        "抱歉", "对不起", "作为一个人工智能", "作为ai", "我无法看到", "我看不到图片", "以下是改写", "申し訳ありません", "画像を見ることができません", "aiとして",
+        "lo siento", "como modelo de lenguaje", "como ia", "no puedo ver la imagen", "aquí está la respuesta reescrita",
+        "je suis désolé", "en tant qu'ia", "en tant que modèle de langage", "je ne peux pas voir l'image", "voici la réponse réécrite",
+        "es tut mir leid", "als ki", "als sprachmodell", "ich kann das bild nicht sehen", "hier ist die umgeschriebene",
+    ];
+
+    public string Id => CheckIds.Refusal;
+    public string Description => "An answer refuses or talks about the task (\"I'm sorry\", \"As an AI\", \"Here is the rewritten...\").";
+    public FindingSeverity DefaultSeverity => FindingSeverity.Warn;
+
+    public string? Check(PairCheckInput pair) =>
+        Find(pair.Rejected.Raw) is { } rejected ? $"rejected says \"{rejected}\""
+        : Find(pair.Chosen.Raw) is { } chosen ? $"chosen says \"{chosen}\"" : null;
+
+    public static string? Find(string text)
+    {
+        var lower = text.ToLowerInvariant().Replace('\u2019', '\'');
+        foreach (var phrase in Phrases)
+            if (lower.Contains(phrase, StringComparison.Ordinal)) return phrase;
+        return null;
+    }
+}
+
+/// <summary>Chosen and rejected written in different scripts, or, in Latin script, in different languages by their common words.</summary>
+public sealed class LanguageMismatchCheck : IPairCheck
+{
+    private static readonly (string Language, HashSet<string> Words)[] Latin =
+    [
+        ("English", ["the", "is", "and", "of", "a", "in", "are", "there", "with", "on", "this", "it", "to", "image", "shows"]),
+        ("Spanish", ["el", "la", "los", "las", "es", "y", "de", "en", "un", "una", "hay", "con", "que", "imagen"]),
+        ("French", ["le", "la", "les", "est", "et", "de", "des", "un", "une", "il", "y", "a", "dans", "sur", "avec", "image"]),
+        ("German", ["der", "die", "das", "ist", "und", "ein", "eine", "mit", "auf", "im", "es", "gibt", "bild", "zu"]),
+        ("Portuguese", ["o", "os", "as", "é", "e", "de", "em", "um", "uma", "há", "com", "que", "imagem", "na", "no"]),
+        ("Italian", ["il", "lo", "gli", "è", "e", "di", "un", "una", "ci", "sono", "con", "che", "immagine", "nel"]),
+    ];
+
+    public string Id => CheckIds.LanguageMismatch;
+    public string Description => "Chosen and rejected are in different scripts or languages.";
+    public FindingSeverity DefaultSeverity => FindingSeverity.Warn;
+
+    public string? Check(PairCheckInput pair)
+    {
+        var chosen = Identify(pair.Chosen);
+        var rejected = Identify(pair.Rejected);
+        return chosen is not null && rejected is not null && chosen != rejected ? $"chosen is {chosen}, rejected is {rejected}" : null;
+    }
+
+    /// <summary>The text's script (or its language, within Latin script), or null when too little text says.</summary>
+    public static string? Identify(TextProfile text)
+    {
+        var counts = new Dictionary<string, int>();
+        var letters = 0;
+        foreach (var c in text.Normalized)
+            if (Script(c) is { } script)
+            {
+                counts[script] = counts.GetValueOrDefault(script) + 1;
+                letters++;
+            }
+        if (letters < 4) return null;
+        // Japanese mixes kanji and kana; Chinese has no kana.
+        var kana = counts.GetValueOrDefault("Kana");
+        if (kana > 0 && kana + counts.GetValueOrDefault("Han") >= 0.6 * letters) return "Japanese";
+        var (top, count) = counts.MaxBy(kv => kv.Value);
+        if (count < 0.6 * letters) return null; // mixed text: no verdict
+        if (top != "Latin") return top;
+        var hits = Latin.Select(l => (l.Language, Hits: text.Words.Count(l.Words.Contains))).OrderByDescending(l => l.Hits).ToList();
+        return hits[0].Hits >= 3 && hits[0].Hits >= 2 * hits[1].Hits ? hits[0].Language : "Latin";
+    }
+
+    private static string? Script(char c)
+    {
+        if (c < 'a') return null; // digits and spaces (the text is already lower case without punctuation)
+        if (c <= 'z' || c is >= '\u00C0' and <= '\u024F') return "Latin";
+        if (c is >= '\u0370' and <= '\u03FF') return "Greek";
+        if (c is >= '\u0400' and <= '\u04FF') return "Cyrillic";
+        if (c is >= '\u0590' and <= '\u05FF') return "Hebrew";
+        if (c is >= '\u0600' and <= '\u06FF') return "Arabic";
+        if (c is >= '\u0900' and <= '\u097F') return "Devanagari";
+        if (c is >= '\u0E00' and <= '\u0E7F') return "Thai";
+        if (c is >= '\u3040' and <= '\u30FF') return "Kana";
+        if (c is >= '\uAC00' and <= '\uD7AF' or >= '\u1100' and <= '\u11FF') return "Hangul";
+        if (c is >= '\u4E00' and <= '\u9FFF' or >= '\u3400' and <= '\u4DBF') return "Han";
+        return char.GetUnicodeCategory(c) is UnicodeCategory.LowercaseLetter or UnicodeCategory.UppercaseLetter ? "Latin" : null;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text;
+
+namespace BpoStudio.Core.Triage.Checks;
+
+/// <summary>
+/// A text as the checks compare it: NFKC, lower case, punctuation and symbols dropped, spaces folded, and split into
+/// words. Han, kana and Thai characters are words of their own, since those scripts do not separate words by spaces.
+/// </summary>
+public sealed class TextProfile
+{
+    private string? _normalized;
+    private string[]? _words;
+
+    public TextProfile(string raw) => Raw = raw;
+
+    public string Raw { get; }
+    public string Trimmed => Raw.Trim();
+    public string Normalized => _normalized ??= Normalize(Raw);
+    public string[] Words => _words ??= Split(Normalized);
+
+    public static string Normalize(string text)
+    {
+        var folded = text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
+        var builder = new StringBuilder(folded.Length);
+        var space = false;
+        foreach (var c in folded)
+        {
+            if (char.IsWhiteSpace(c) || char.IsPunctuation(c) || char.IsSymbol(c) || char.IsControl(c))
+            {
+                space = builder.Length > 0;
+                continue;
+            }
+            if (space) builder.Append(' ');
+            space = false;
+            builder.Append(char.ToLowerInvariant(c));
+        }
+        return builder.ToString();
+    }
+
+    private static string[] Split(string normalized)
+    {
+        if (normalized.Length == 0) return [];
+        var words = new List<string>();
+        var start = -1;
+        for (var i = 0; i < normalized.Length; i++)
+        {
+            var c = normalized[i];
+            if (c == ' ' || IsOwnWord(c))
+            {
+                if (start >= 0) words.Add(normalized[start..i]);
+                start = -1;
+                if (c != ' ') words.Add(char.IsHighSurrogate(c) && i + 1 < normalized.Length ? normalized.Substring(i++, 2) : c.ToString());
+                continue;
+            }
+            if (start < 0) start = i;
+        }
+        if (start >= 0) words.Add(normalized[start..]);
+        return [.. words];
+    }
+
+    // CJK ideographs (and their surrogate-pair extensions), kana and Thai: no spaces between words.
+    internal static bool IsOwnWord(char c) =>
+        c is >= '\u4E00' and <= '\u9FFF' or >= '\u3400' and <= '\u4DBF' or >= '\u3040' and <= '\u30FF' or >= '\u0E00' and <= '\u0E7F'
+        || char.IsHighSurrogate(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.OtherLetter && c >= '\uF900' && c <= '\uFAFF';
+}

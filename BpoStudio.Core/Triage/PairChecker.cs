@@ -1,0 +1,233 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Triage.Checks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace BpoStudio.Core.Triage;
+
+public sealed record CheckInfo(string Id, string Description, FindingSeverity DefaultSeverity, FindingSeverity Severity);
+
+public sealed record CheckRunSummary(long Pairs, IReadOnlyDictionary<string, int> Findings, double Seconds);
+
+/// <summary>
+/// Runs every <see cref="IPairCheck"/> over pairs and stores what fired. A pair's findings and content fingerprint are
+/// rewritten whole each time it is checked: at creation and edit (inside that transaction) and by a recompute.
+/// </summary>
+public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnumerable<IPairCheck> checks, AuditLog audit) : IPairRecheck
+{
+    public const int ChunkSize = 20_000;
+    private const int ParallelFrom = 2_048;
+
+    public IReadOnlyList<IPairCheck> Checks { get; } = [.. checks];
+
+    public bool IsKnown(string checkId) => Checks.Any(c => c.Id == checkId);
+
+    /// <summary>The checks with the severity each has on this dataset.</summary>
+    public async Task<IReadOnlyList<CheckInfo>> CatalogAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var chosen = await db.CheckSettings.Where(s => s.DatasetId == datasetId).ToDictionaryAsync(s => s.CheckId, s => s.Severity, ct);
+        return [.. Checks.Select(c => new CheckInfo(c.Id, c.Description, c.DefaultSeverity, chosen.GetValueOrDefault(c.Id, c.DefaultSeverity)))];
+    }
+
+    /// <summary>A lead sets a check's severity on a dataset; the stored findings take it at once.</summary>
+    public async Task SetSeverityAsync(int datasetId, string checkId, FindingSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("change a check's severity");
+        if (!IsKnown(checkId)) throw new ArgumentException($"There is no check '{checkId}'; the checks are {string.Join(", ", Checks.Select(c => c.Id))}.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var setting = await db.CheckSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId && s.CheckId == checkId, ct);
+        if (setting is null) db.CheckSettings.Add(setting = new CheckSetting { DatasetId = datasetId, CheckId = checkId });
+        (setting.Severity, setting.UpdatedBy, setting.UpdatedAt) = (severity, actor.DisplayName(), DateTime.UtcNow);
+        await db.SaveChangesAsync(ct);
+        await db.PairFindings.Where(f => f.DatasetId == datasetId && f.CheckId == checkId).ExecuteUpdateAsync(s => s.SetProperty(f => f.Severity, severity), ct);
+        db.AuditEntries.Add(new AuditEntry { At = DateTime.UtcNow, UserName = actor.DisplayName(), Action = AuditActions.CheckSeverity, Subject = $"dataset {datasetId}", Details = $"{checkId}: {severity.ToWire()}" });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Checks every pair of the dataset again, a chunk per transaction.</summary>
+    public async Task<CheckRunSummary> RecomputeAsync(int datasetId, ClaimsPrincipal actor, Func<long, Task>? progress = null, CancellationToken ct = default)
+    {
+        actor.RequireLead("run the pair checks");
+        var clock = Stopwatch.StartNew();
+        long after = 0, total = 0;
+        while (true)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var upper = await db.Pairs.Where(p => p.DatasetId == datasetId && p.Id > after).OrderBy(p => p.Id).Skip(ChunkSize - 1)
+                .Select(p => (long?)p.Id).FirstOrDefaultAsync(ct) ?? long.MaxValue;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var checkedPairs = await CheckAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, PairScope.ByPairId(after, upper), ct);
+            await tx.CommitAsync(ct);
+            total += checkedPairs;
+            if (progress is not null) await progress(total);
+            if (upper == long.MaxValue) break;
+            after = upper;
+        }
+        var counts = await CountsAsync(datasetId, ct);
+        await audit.WriteAsync(actor.DisplayName(), AuditActions.ChecksRun, $"dataset {datasetId}",
+            $"{total:N0} pairs; {string.Join(", ", counts.Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value:N0}"))}", ct);
+        return new CheckRunSummary(total, counts, clock.Elapsed.TotalSeconds);
+    }
+
+    public Task RecheckSamplesAsync(DbConnection connection, DbTransaction transaction, int datasetId, long firstSampleId, long lastSampleId, CancellationToken ct) =>
+        CheckAsync(connection, transaction, datasetId, PairScope.BySample(firstSampleId, lastSampleId), ct);
+
+    /// <summary>Findings per check id (every check listed, zero included).</summary>
+    public async Task<IReadOnlyDictionary<string, int>> CountsAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var counts = await db.PairFindings.Where(f => f.DatasetId == datasetId).GroupBy(f => f.CheckId)
+            .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        return Checks.ToDictionary(c => c.Id, c => counts.GetValueOrDefault(c.Id));
+    }
+
+    private async Task<int> CheckAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct)
+    {
+        var severities = await SeveritiesAsync(connection, transaction, datasetId, ct);
+        var (pairs, stored) = await ReadAsync(connection, transaction, datasetId, scope, ct);
+        if (pairs.Count == 0)
+        {
+            await DeleteFindingsAsync(connection, transaction, datasetId, scope, ct);
+            return 0;
+        }
+        var fingerprints = new long[pairs.Count];
+        For(pairs.Count, i => fingerprints[i] = Fingerprint(pairs[i]));
+        await StoreFingerprintsAsync(connection, transaction, pairs, stored, fingerprints, ct);
+        var first = await FirstWithFingerprintAsync(connection, transaction, datasetId, fingerprints, ct);
+        for (var i = 0; i < pairs.Count; i++)
+            if (first.TryGetValue(fingerprints[i], out var earliest) && earliest < pairs[i].PairId) pairs[i].DuplicateOf = earliest;
+
+        var found = new List<(long PairId, IPairCheck Check, string Detail)>[pairs.Count];
+        For(pairs.Count, i =>
+        {
+            foreach (var check in Checks)
+                if (check.Check(pairs[i]) is { } detail) (found[i] ??= []).Add((pairs[i].PairId, check, detail));
+        });
+        await DeleteFindingsAsync(connection, transaction, datasetId, scope, ct);
+        await InsertFindingsAsync(connection, transaction, datasetId, found, severities, ct);
+        return pairs.Count;
+    }
+
+    private static void For(int count, Action<int> body)
+    {
+        if (count < ParallelFrom) for (var i = 0; i < count; i++) body(i);
+        else Parallel.For(0, count, body);
+    }
+
+    private static async Task<(List<PairCheckInput> Pairs, List<long?> Stored)> ReadAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct)
+    {
+        await using var command = SqlCommands.Create(connection, transaction, $"""
+            SELECT p."Id", p."ContentFingerprint", s."Prompt", c."Text", r."Text", r."Kind", r."Method", r."ExtraJson", s."ImageHash", s."ImageProblem", s."SourceImagePath"
+            FROM "Pairs" p
+            JOIN "Samples" s ON s."Id" = p."SampleId"
+            JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
+            JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
+            WHERE p."DatasetId" = @dataset AND {scope.Sql("p")}
+            ORDER BY p."Id"
+            """, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
+        var pairs = new List<PairCheckInput>();
+        var stored = new List<long?>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            ResponseKindNames.TryParse(reader.GetString(5), out var kind);
+            pairs.Add(new PairCheckInput(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), kind, Text(6), Text(7), Text(8), Text(9), Text(10)));
+            stored.Add(reader.IsDBNull(1) ? null : reader.GetInt64(1));
+        }
+        return (pairs, stored);
+    }
+
+    // Image, prompt, chosen and rejected, separated so that no two different splits hash alike.
+    private static long Fingerprint(PairCheckInput pair)
+    {
+        var text = string.Join('\u0000', pair.ImageHash ?? "", pair.Prompt, pair.Chosen.Raw, pair.Rejected.Raw);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return BitConverter.ToInt64(hash);
+    }
+
+    private static async Task StoreFingerprintsAsync(DbConnection connection, DbTransaction transaction, List<PairCheckInput> pairs, List<long?> stored, long[] fingerprints, CancellationToken ct)
+    {
+        await using var update = SqlCommands.Create(connection, transaction, """UPDATE "Pairs" SET "ContentFingerprint" = @fingerprint WHERE "Id" = @id""", ("fingerprint", 0L), ("id", 0L));
+        var prepared = false;
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            if (stored[i] == fingerprints[i]) continue;
+            if (!prepared && SqlIds.IsSqlite(connection)) update.Prepare();
+            prepared = true;
+            update.Parameters[0].Value = fingerprints[i];
+            update.Parameters[1].Value = pairs[i].PairId;
+            await update.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    private static async Task<Dictionary<long, long>> FirstWithFingerprintAsync(DbConnection connection, DbTransaction transaction, int datasetId, long[] fingerprints, CancellationToken ct)
+    {
+        await using var command = SqlCommands.Create(connection, transaction, $"""
+            SELECT "ContentFingerprint", MIN("Id") FROM "Pairs"
+            WHERE "DatasetId" = @dataset AND "ContentFingerprint" IN {SqlIds.Set(connection, "fingerprints")}
+            GROUP BY "ContentFingerprint" HAVING COUNT(*) > 1
+            """, ("dataset", datasetId));
+        SqlIds.Add(command, "fingerprints", fingerprints.Distinct().ToArray());
+        var first = new Dictionary<long, long>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) first[reader.GetInt64(0)] = reader.GetInt64(1);
+        return first;
+    }
+
+    private static Task DeleteFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct) =>
+        SqlCommands.ExecuteAsync(connection, transaction, $"""
+            DELETE FROM "PairFindings" WHERE "DatasetId" = @dataset AND "PairId" IN (SELECT p."Id" FROM "Pairs" p WHERE p."DatasetId" = @dataset AND {scope.Sql("p")})
+            """, ct, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
+
+    private static async Task InsertFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId,
+        List<(long PairId, IPairCheck Check, string Detail)>?[] found, Dictionary<string, FindingSeverity> severities, CancellationToken ct)
+    {
+        await using var insert = SqlCommands.Create(connection, transaction, """
+            INSERT INTO "PairFindings" ("DatasetId", "PairId", "CheckId", "Severity", "Detail") VALUES (@dataset, @pair, @check, @severity, @detail)
+            """, ("dataset", datasetId), ("pair", 0L), ("check", ""), ("severity", ""), ("detail", ""));
+        if (SqlIds.IsSqlite(connection)) insert.Prepare();
+        foreach (var findings in found)
+        {
+            if (findings is null) continue;
+            foreach (var (pairId, check, detail) in findings)
+            {
+                insert.Parameters[1].Value = pairId;
+                insert.Parameters[2].Value = check.Id;
+                insert.Parameters[3].Value = severities.GetValueOrDefault(check.Id, check.DefaultSeverity).ToString();
+                insert.Parameters[4].Value = MissingImageCheck.Truncate(detail, 256);
+                await insert.ExecuteNonQueryAsync(ct);
+            }
+        }
+    }
+
+    private static async Task<Dictionary<string, FindingSeverity>> SeveritiesAsync(DbConnection connection, DbTransaction transaction, int datasetId, CancellationToken ct)
+    {
+        await using var command = SqlCommands.Create(connection, transaction, """SELECT "CheckId", "Severity" FROM "CheckSettings" WHERE "DatasetId" = @dataset""", ("dataset", datasetId));
+        var severities = new Dictionary<string, FindingSeverity>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) severities[reader.GetString(0)] = Enum.Parse<FindingSeverity>(reader.GetString(1));
+        return severities;
+    }
+
+    /// <summary>Which pairs a check run covers: a pair-id range (recompute) or a sample-id range (creation and edits).</summary>
+    private sealed record PairScope(bool BySampleId, long Low, long High)
+    {
+        public static PairScope ByPairId(long after, long upTo) => new(false, after, upTo);
+        public static PairScope BySample(long first, long last) => new(true, first, last);
+
+        public string Sql(string alias) => BySampleId ? $"""{alias}."SampleId" BETWEEN @low AND @high""" : $"""{alias}."Id" > @low AND {alias}."Id" <= @high""";
+    }
+}
