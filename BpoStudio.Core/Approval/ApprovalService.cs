@@ -28,7 +28,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         var version = new DatasetVersion
         {
             DatasetId = datasetId, Number = number, ContentHash = "", ApprovedBy = actor.DisplayName(), ApprovedAt = DateTime.UtcNow,
-            Notes = string.IsNullOrWhiteSpace(notes) ? null : notes.Trim(),
+            Notes = WithSampledAcceptance(notes, await SampledAcceptanceSinceLastVersionAsync(db, datasetId, ct)),
         };
         db.DatasetVersions.Add(version);
         await db.SaveChangesAsync(ct);
@@ -60,6 +60,22 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         await tx.CommitAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "version.approve", $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
         return ToSummary(version);
+    }
+
+    // Strata accepted on a spot check's evidence since the last version: the version says on what figures it rests.
+    private static async Task<List<string>> SampledAcceptanceSinceLastVersionAsync(BpoDbContext db, int datasetId, CancellationToken ct)
+    {
+        var since = await db.DatasetVersions.Where(v => v.DatasetId == datasetId).MaxAsync(v => (DateTime?)v.ApprovedAt, ct) ?? DateTime.MinValue;
+        return await db.BulkActions.Where(b => b.DatasetId == datasetId && b.SpotCheckId != null && b.UndoneAt == null && b.CreatedAt > since)
+            .OrderBy(b => b.Id).Select(b => "Bulk " + b.Id + ": " + b.Applied + " pairs accepted on " + b.Notes).ToListAsync(ct);
+    }
+
+    private static string? WithSampledAcceptance(string? notes, List<string> sampled)
+    {
+        var lines = new List<string>();
+        if (!string.IsNullOrWhiteSpace(notes)) lines.Add(notes.Trim());
+        lines.AddRange(sampled);
+        return lines.Count == 0 ? null : string.Join("\n", lines);
     }
 
     public async Task DeprecateAsync(int versionId, ClaimsPrincipal actor, string reason, CancellationToken ct = default)

@@ -64,7 +64,8 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
 
     private static async Task<List<AnnotatorThroughput>> ThroughputAsync(IQueryable<ReviewEvent> events, CancellationToken ct)
     {
-        var decisions = await events.Where(e => DecisionActions.Contains(e.Action)).OrderBy(e => e.At)
+        // A lead's bulk action is no one's work rate: only people's own decisions count.
+        var decisions = await events.Where(e => DecisionActions.Contains(e.Action) && e.BulkActionId == null).OrderBy(e => e.At)
             .Select(e => new { Name = e.UserName ?? e.UserId, e.At }).ToListAsync(ct);
         var weekAgo = DateTime.UtcNow.AddDays(-7);
         return decisions.GroupBy(d => d.Name).Select(g =>

@@ -3,12 +3,13 @@ using BpoStudio.Core.Data;
 using BpoStudio.Core.Injection;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace BpoStudio.Core.Datasets.Demo;
 
 /// <summary>Seeds "Demo shapes": drawn scenes, derived questions, model-free negatives and their pairs. Idempotent.</summary>
-public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, ModelFreeInjector injector, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, ModelFreeInjector injector, IPairRecheck recheck, ILogger<DemoSeeder> logger)
 {
     public const string DatasetName = "Demo shapes";
     public const int SceneCount = 36;
@@ -40,6 +41,7 @@ public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageS
         foreach (var sample in samples)
             db.Pairs.AddRange(PairBuilder.Build(dataset.Id, sample.Id, sample.Responses));
         await db.SaveChangesAsync(ct);
+        await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), dataset.Id, samples.Min(s => s.Id), samples.Max(s => s.Id), ct);
         await tx.CommitAsync(ct);
         logger.LogInformation("Seeded the demo dataset with {Samples} samples", samples.Count);
         return true;
