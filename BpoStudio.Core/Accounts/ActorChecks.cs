@@ -9,6 +9,10 @@ public static class ActorChecks
     public static readonly ClaimsPrincipal CommandLine = new(new ClaimsIdentity(
         [new Claim(ClaimTypes.NameIdentifier, "cli"), new Claim(ClaimTypes.Name, "cli"), new Claim(ClaimTypes.Role, Roles.Admin)], "cli"));
 
+    /// <summary>A background job acting for the user who started it, in the role that was checked when it started.</summary>
+    public static ClaimsPrincipal OnBehalfOf(string? name, string role) => new(new ClaimsIdentity(
+        [new Claim(ClaimTypes.NameIdentifier, name ?? "job"), new Claim(ClaimTypes.Name, name ?? "job"), new Claim(ClaimTypes.Role, role)], "job"));
+
     public static void RequireLead(this ClaimsPrincipal actor, string toDo)
     {
         if (!actor.IsLead()) throw new UnauthorizedAccessException($"Only a lead or an admin can {toDo}.");

@@ -9,7 +9,7 @@ namespace BpoStudio.Core.Import;
 /// Runs an import in the background. Progress counts records; the total is estimated from how far into the file the
 /// reader is. Resuming re-reads the file and skips what is already stored (whole batches only were committed).
 /// </summary>
-public sealed class ImportJobHandler(DatasetImporter importer, DataPaths paths, IDbContextFactory<BpoDbContext> dbFactory) : IJobHandler
+public sealed class ImportJobHandler(DatasetImporter importer, DataPaths paths, IDbContextFactory<BpoDbContext> dbFactory, Triage.SourceDecisions sourceDecisions) : IJobHandler
 {
     private const int FailuresListed = 1000;
 
@@ -27,6 +27,9 @@ public sealed class ImportJobHandler(DatasetImporter importer, DataPaths paths, 
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         foreach (var problem in summary.Rejected.Take(FailuresListed)) context.RecordFailure(db, problem.Where, problem.Reason);
         await db.SaveChangesAsync(CancellationToken.None);
+        // The lead who started the job chose this when starting it (the import service checked their role then).
+        if (parameters.AcceptSource && summary.Imported > 0)
+            await sourceDecisions.AcceptAsync(parameters.DatasetName, summary.File, summary.Format, Accounts.ActorChecks.OnBehalfOf(context.CreatedBy, Accounts.Roles.Lead), context.JobId, ct);
     }
 
     private static long Estimate(ImportSummary progress) =>

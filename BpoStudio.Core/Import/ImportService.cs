@@ -12,7 +12,8 @@ using Microsoft.Extensions.Options;
 
 namespace BpoStudio.Core.Import;
 
-public sealed record ImportJobParameters(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format, FieldMapping? Mapping);
+/// <param name="AcceptSource">When the format carries decisions, accept its pairs as the source decided once the import ends (one bulk action).</param>
+public sealed record ImportJobParameters(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format, FieldMapping? Mapping, bool AcceptSource = false);
 
 public sealed record ImportPreview(ImportFormat Format, IReadOnlyList<ImportedSample> Samples, IReadOnlyList<RecordProblem> Problems, IReadOnlyList<string?> ImageStatus);
 
@@ -90,7 +91,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         if (parameters.ImageRoot is { } images) RequireAllowed(images, "image folder");
         if (string.IsNullOrWhiteSpace(parameters.DatasetName)) throw new ArgumentException("Give the dataset a name.");
         if (parameters.Format == ImportFormat.Generic && parameters.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
-        await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
+        var (_, format) = await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
+        if (parameters.AcceptSource && !Triage.SourceDecisions.CarriesDecisions(format))
+            throw new ArgumentException($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
         return await jobs.CreateAsync(JobKind.Import, null, JsonSerializer.Serialize(parameters, Json), actor.DisplayName(), ct);
     }
 

@@ -12,6 +12,7 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
 
     public long JobId => job.Id;
     public string ParametersJson => job.ParametersJson;
+    public string? CreatedBy => job.CreatedBy;
     public long? ResumeCursor => job.ResumeCursor;
 
     public async Task SetTotalAsync(long total, CancellationToken ct)

@@ -19,6 +19,9 @@ public sealed record BulkResult(int Matched, int Applied, long? BulkId, IReadOnl
 
 public sealed record BulkUndoResult(long BulkId, int Restored, int KeptLaterChanges);
 
+/// <summary>What a bulk action rests on, when not only the lead's word: a spot check's figures, or the import job that brought the source's decisions.</summary>
+public sealed record BulkOrigin(long? SpotCheckId = null, string? Notes = null, long? ImportJobId = null);
+
 /// <summary>
 /// A lead's decision over every pair matching a filter, in one transaction: all of it lands or none. It never touches a
 /// lead's final resolution, leaves pairs a person decided alone unless asked, and skips pairs already in the target state,
@@ -41,8 +44,9 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         return new BulkResult(matched, await eligible.CountAsync(ct), null, sample);
     }
 
-    public async Task<BulkResult> ApplyAsync(int datasetId, BulkRequest request, ClaimsPrincipal actor, long? spotCheckId = null, string? notes = null, CancellationToken ct = default)
+    public async Task<BulkResult> ApplyAsync(int datasetId, BulkRequest request, ClaimsPrincipal actor, BulkOrigin? origin = null, CancellationToken ct = default)
     {
+        var (spotCheckId, notes, importJobId) = origin ?? new BulkOrigin();
         actor.RequireLead("apply bulk decisions");
         Validate(request);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -53,7 +57,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var connection = db.Database.GetDbConnection();
         await LockDatasetAsync(connection, tx.GetDbTransaction(), datasetId, ct);
-        await RefuseWhileWritingJobsRunAsync(db, datasetId, dataset, ct);
+        await RefuseWhileWritingJobsRunAsync(db, datasetId, dataset, importJobId, ct);
 
         var matched = await db.Matching(datasetId, request.Filter, defaultStatus: null).CountAsync(ct);
         if (matched == 0) throw new InvalidOperationException($"No pair of '{dataset}' matches {request.Filter.Describe()}; nothing was changed.");
@@ -179,9 +183,9 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         await command.ExecuteScalarAsync(ct);
     }
 
-    private static async Task RefuseWhileWritingJobsRunAsync(BpoDbContext db, int datasetId, string dataset, CancellationToken ct)
+    private static async Task RefuseWhileWritingJobsRunAsync(BpoDbContext db, int datasetId, string dataset, long? exceptJobId, CancellationToken ct)
     {
-        var active = await db.Jobs.Where(j => (j.Kind == JobKind.Import || j.Kind == JobKind.Generate) && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+        var active = await db.Jobs.Where(j => j.Id != exceptJobId && (j.Kind == JobKind.Import || j.Kind == JobKind.Generate) && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
             .Select(j => new { j.Id, j.Kind, j.DatasetId, j.ParametersJson }).ToListAsync(ct);
         var running = active.FirstOrDefault(j => j.DatasetId == datasetId || j.Kind == JobKind.Import && ImportsInto(j.ParametersJson, dataset));
         if (running is not null)

@@ -133,7 +133,7 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         };
         var notes = $"spot check {spotCheckId}, {row.Label}: {row.Accepted} of {row.Reviewed} sampled pairs accepted (seed {report.Check.Seed}); " +
             $"95% Wilson interval {row.Low:P1} to {row.High:P1}, threshold {report.Check.Threshold:P0}";
-        return await bulk.ApplyAsync(report.Check.DatasetId, new BulkRequest(filter, BulkOperation.Accept), actor, spotCheckId, notes, ct);
+        return await bulk.ApplyAsync(report.Check.DatasetId, new BulkRequest(filter, BulkOperation.Accept), actor, new BulkOrigin(spotCheckId, notes), ct);
     }
 
     private static IQueryable<PreferencePair> Undecided(BpoDbContext db, int datasetId, PairFilter filter) =>

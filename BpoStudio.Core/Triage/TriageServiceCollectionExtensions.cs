@@ -30,6 +30,7 @@ public static class TriageServiceCollectionExtensions
         services.AddSingleton<TriageQueries>();
         services.AddSingleton<BulkActionService>();
         services.AddSingleton<SpotCheckService>();
+        services.AddSingleton<SourceDecisions>();
         return services;
     }
 }

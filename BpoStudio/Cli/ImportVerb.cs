@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Import;
+using BpoStudio.Core.Triage;
 
 namespace BpoStudio.Cli;
 
@@ -11,10 +12,10 @@ internal sealed class ImportVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
 
     public string Name => "import";
-    public string Usage => "import <file> --dataset <name> [--images <root>] [--format <format>] [--map prompt=<path>,chosen=<path>,rejected=<path>,image=<path>,id=<path>] [--json]" +
+    public string Usage => "import <file> --dataset <name> [--images <root>] [--format <format>] [--map prompt=<path>,chosen=<path>,rejected=<path>,image=<path>,id=<path>] [--accept-source] [--json]" +
         " | import --rollback <source file name> --dataset <name> [--force]";
     public string Summary => "Import LLaVA, BPO, POVID, VLFeedback, RLAIF-V, mDPO, prompt-only or mapped generic JSON(L); re-running skips what is there.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "force" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "force", "accept-source" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
@@ -33,6 +34,8 @@ internal sealed class ImportVerb : ICliVerb
         {
             throw new CliFailureException(ex.Message);
         }
+        if (args.Flag("accept-source") && summary.Imported > 0)
+            await services.GetRequiredService<SourceDecisions>().AcceptAsync(summary.Dataset, summary.File, summary.Format, ActorChecks.CommandLine, ct: ct);
 
         if (args.Flag("json"))
         {
