@@ -38,9 +38,9 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         // gives that order without sorting a million rows (the unary plus keeps SQLite off the dataset/status index).
         version.PairCount = await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO "DatasetVersionItems" ("DatasetVersionId", "PairId", "SampleId", "ImageHash", "Prompt", "ChosenText", "RejectedText",
-                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId", "ChosenEdited", "RejectedEdited", "ImagePath", "ImageProblem")
+                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId", "ChosenEdited", "RejectedEdited", "ImagePath", "ImageProblem", "DecisionSource")
             SELECT {version.Id}, p."Id", p."SampleId", s."ImageHash", s."Prompt", c."Text", r."Text", c."Kind", r."Kind", r."Method", c."Id", r."Id",
-                c."PreviousVersionId" IS NOT NULL, r."PreviousVersionId" IS NOT NULL, s."SourceImagePath", s."ImageProblem"
+                c."PreviousVersionId" IS NOT NULL, r."PreviousVersionId" IS NOT NULL, s."SourceImagePath", s."ImageProblem", p."DecisionSource"
             FROM "Pairs" p
             JOIN "Samples" s ON s."Id" = p."SampleId"
             JOIN "Responses" c ON c."Id" = p."ChosenResponseId"

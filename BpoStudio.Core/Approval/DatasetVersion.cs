@@ -40,6 +40,9 @@ public class DatasetVersionItem
     // Snapshotted too, so an export of a version reads this one table (no joins) unless it needs scores or source ids.
     public bool ChosenEdited { get; set; }
     public bool RejectedEdited { get; set; }
+
+    /// <summary>Whether a person, a bulk action or a spot-checked bulk accept decided the pair when the version was approved.</summary>
+    public Datasets.DecisionSource DecisionSource { get; set; }
     public string? ImagePath { get; set; }
     public string? ImageProblem { get; set; }
 }

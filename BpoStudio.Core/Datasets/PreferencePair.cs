@@ -8,6 +8,14 @@ public enum PairStatus
     Flagged,
 }
 
+/// <summary>Who made a pair's current decision: a person (or nobody yet), a lead's bulk action, or a bulk accept resting on a spot check.</summary>
+public enum DecisionSource
+{
+    Person,
+    Bulk,
+    SampledStratum,
+}
+
 /// <summary>chosen x rejected for one sample; the unit annotators decide on.</summary>
 public class PreferencePair
 {
@@ -29,6 +37,8 @@ public class PreferencePair
     public string? FlagComment { get; set; }
     public DateTime? DecidedAt { get; set; }
     public string? DecidedBy { get; set; }
+
+    public DecisionSource DecisionSource { get; set; }
 
     /// <summary>The lead who resolved a flag or disagreement; that decision is final.</summary>
     public string? ResolvedBy { get; set; }

@@ -23,6 +23,9 @@ public sealed class ExportCounts
     public long Images { get; set; }
     public long Skipped { get; set; }
 
+    /// <summary>How the exported pairs were decided: by people, by a lead's bulk action, or by accepting a spot-checked stratum.</summary>
+    public DecisionCounts DecidedBy { get; init; } = new();
+
     public void Add(string split, IReadOnlyList<ExportPair> pairs)
     {
         Pairs += pairs.Count;
@@ -33,6 +36,7 @@ public sealed class ExportCounts
             CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedKind, rejected.Kind.ToWire(), out _)++;
             CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedMethod, rejected.Method ?? "unknown", out _)++;
             if (pairs[i].Chosen.Edited || rejected.Edited) EditedTexts++;
+            DecidedBy.Add(pairs[i].Source);
         }
     }
 
@@ -50,6 +54,7 @@ public sealed class ExportCounts
         Pairs += chunk.Pairs;
         EditedTexts += chunk.EditedTexts;
         Skipped += chunk.Skipped;
+        DecidedBy.Add(chunk.DecidedBy);
         AddAll(PairsBySplit, chunk.PairsBySplit);
         AddAll(ByRejectedKind, chunk.ByRejectedKind);
         AddAll(ByRejectedMethod, chunk.ByRejectedMethod);
@@ -60,6 +65,22 @@ public sealed class ExportCounts
     {
         foreach (var (key, value) in from) CollectionsMarshal.GetValueRefOrAddDefault(into, key, out _) += value;
     }
+}
+
+public sealed class DecisionCounts
+{
+    public long People { get; set; }
+    public long Bulk { get; set; }
+    public long SampledStratum { get; set; }
+
+    public void Add(DecisionSource source)
+    {
+        if (source == DecisionSource.Person) People++;
+        else if (source == DecisionSource.Bulk) Bulk++;
+        else SampledStratum++;
+    }
+
+    public void Add(DecisionCounts other) => (People, Bulk, SampledStratum) = (People + other.People, Bulk + other.Bulk, SampledStratum + other.SampledStratum);
 }
 
 /// <summary>What an export holds and how it was made; written last, so a folder without it is not a finished export.</summary>

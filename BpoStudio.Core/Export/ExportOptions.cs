@@ -45,7 +45,8 @@ public sealed record ExportOptions(
     int Seed = 42,
     int? MaxImageSide = null,
     ImageEncoding ImageEncoding = ImageEncoding.Original,
-    bool CopyImages = true)
+    bool CopyImages = true,
+    bool WithoutBulkDecided = false)
 {
     public bool IsDraft => VersionNumber is null;
 

@@ -9,7 +9,8 @@ namespace BpoStudio.Core.Export;
 
 public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kind, double? Score, string? Method, bool Edited);
 
-public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected);
+/// <param name="Source">Who decided the pair: a person, a bulk action, or a bulk accept on a spot check's evidence.</param>
+public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person);
 
 /// <summary>One sample with the pairs that survive the negative selection, in pair order.</summary>
 public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, Utf8Text Prompt, Utf8Text? OriginalPrompt,
@@ -99,10 +100,12 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             while (rows.Read())
             {
                 if ((++read & 1023) == 0) ct.ThrowIfCancellationRequested();
+                var source = Source(rows.GetRepeatedString(22));
+                if (options.WithoutBulkDecided && source != DecisionSource.Person) continue;
                 var sampleId = rows.GetInt64(1);
                 if (sample?.SampleId != sampleId)
                 {
-                    if (sample is { } done) yield return await ToSampleAsync(lookup, done, pairs, edited, options, ct);
+                    if (sample is { } done && pairs.Count > 0) yield return await ToSampleAsync(lookup, done, pairs, edited, options, ct);
                     sample = ReadSample(rows, sampleId, _texts, snapshotOnly);
                     pairs = [];
                     edited = false;
@@ -112,11 +115,11 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var chosenId = rows.GetInt64(12);
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
                     ? pairs[^1].Chosen : ReadText(rows, 4, 12, chosenId, _texts, snapshotOnly);
-                var pair = new ExportPair(rows.GetInt64(0), chosen, ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly));
+                var pair = new ExportPair(rows.GetInt64(0), chosen, ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly), source);
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
-            if (sample is { } last) yield return await ToSampleAsync(lookup, last, pairs, edited, options, ct);
+            if (sample is { } last && pairs.Count > 0) yield return await ToSampleAsync(lookup, last, pairs, edited, options, ct);
         }
 
         public async ValueTask DisposeAsync()
@@ -135,7 +138,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     // Items carry the frozen texts; responses and samples only immutable metadata.
     private const string VersionSql = $"""
-        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}
+        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource"
         FROM "DatasetVersionItems" i
         JOIN "Samples" s ON s."Id" = i."SampleId"
         JOIN "Responses" c ON c."Id" = i."ChosenResponseId"
@@ -149,7 +152,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText",
             NULL, FALSE, NULL, NULL, i."ImageProblem", i."ImagePath",
             i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
-            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited"
+            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited", i."DecisionSource"
         FROM "DatasetVersionItems" i
         WHERE i."DatasetVersionId" = @id AND i."SampleId" >= @from AND i."SampleId" < @to
         ORDER BY i."SampleId", i."PairId"
@@ -158,7 +161,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     // The unary plus keeps SQLite off the (dataset, status, ...) index, which would scan every accepted pair of the
     // dataset for each range and sort them; the sample-id index yields the range already in (sample, pair) order.
     internal const string DraftSql = $"""
-        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}
+        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource"
         FROM "Pairs" p
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
@@ -176,6 +179,13 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     private static ExportText ReadText(IExportRows r, int text, int first, long id, Utf8TextBuffer texts, bool snapshotOnly) =>
         new(id, r.GetUtf8(text, texts), ResponseKindNames.Parse(r.GetRepeatedString(first + 1)), snapshotOnly || r.IsNull(first + 2) ? null : r.GetDouble(first + 2),
             r.IsNull(first + 3) ? null : r.GetRepeatedString(first + 3), r.GetBoolean(first + 4));
+
+    private static DecisionSource Source(string stored) => stored switch
+    {
+        "Person" => DecisionSource.Person,
+        "Bulk" => DecisionSource.Bulk,
+        _ => Enum.Parse<DecisionSource>(stored),
+    };
 
     private static string? OptionalString(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetString(ordinal);
 

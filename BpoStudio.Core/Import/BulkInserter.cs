@@ -23,8 +23,8 @@ internal sealed class BulkInserter : IDisposable
             VALUES (@sample, @text, @kind, @score, @created, @method, @model, @extra) RETURNING "Id"
             """, "sample", "text", "kind", "score", "created", "method", "model", "extra");
         _pair = Command(connection, transaction, """
-            INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "RowVersion")
-            VALUES (@dataset, @sample, @chosen, @rejected, @status, 0)
+            INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "DecisionSource", "RowVersion")
+            VALUES (@dataset, @sample, @chosen, @rejected, @status, 'Person', 0)
             """, "dataset", "sample", "chosen", "rejected", "status");
     }
 

@@ -35,6 +35,7 @@ public class ReviewEvent
     public long? PreviousChosenResponseId { get; set; }
     public long? PreviousRejectedResponseId { get; set; }
     public string? PreviousAssigneeId { get; set; }
+    public Datasets.DecisionSource? PreviousDecisionSource { get; set; }
     public bool Undone { get; set; }
 
     /// <summary>Set when a lead's bulk action made this event: it is history, not a person's judgement (no agreement, no throughput).</summary>

@@ -109,6 +109,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         if (last.PreviousStatus is { } status) pair.Status = status;
         if (last.PreviousChosenResponseId is { } chosen) pair.ChosenResponseId = chosen;
         if (last.PreviousRejectedResponseId is { } rejected) pair.RejectedResponseId = rejected;
+        if (last.PreviousDecisionSource is { } source) pair.DecisionSource = source;
         if (last.Action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag)
         {
             await db.PairDecisions.Where(d => d.PairId == pair.Id && d.UserId == who.Id).ExecuteDeleteAsync(ct);
@@ -150,9 +151,11 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
 
         var e = NewEvent(pair.Id, pair.DatasetId, who, action);
         (e.PreviousStatus, e.PreviousChosenResponseId, e.PreviousRejectedResponseId) = (pair.Status, pair.ChosenResponseId, pair.RejectedResponseId);
+        e.PreviousDecisionSource = pair.DecisionSource;
         try
         {
             await change(db, pair, e);
+            if (action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag or ReviewAction.ResolveFlag) pair.DecisionSource = DecisionSource.Person;
             pair.DecidedAt = DateTime.UtcNow;
             pair.DecidedBy = who.Name;
             db.ReviewEvents.Add(e);

@@ -103,7 +103,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
             e."BulkActionId" = @bulk AND NOT e."Undone" AND NOT EXISTS (SELECT 1 FROM "ReviewEvents" l
                 WHERE l."PairId" = e."PairId" AND l."Id" > e."Id" AND NOT l."Undone" AND l."Action" <> 'Skip')
             """;
-        var restore = bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign ? "\"AssigneeId\" = e.\"PreviousAssigneeId\"" : "\"Status\" = e.\"PreviousStatus\"";
+        var restore = bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign ? "\"AssigneeId\" = e.\"PreviousAssigneeId\""
+            : "\"Status\" = e.\"PreviousStatus\", \"DecisionSource\" = e.\"PreviousDecisionSource\"";
         var restored = await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
             UPDATE "Pairs" AS p SET {restore}, "RowVersion" = p."RowVersion" + 1 FROM "ReviewEvents" AS e WHERE e."PairId" = p."Id" AND {restorable}
             """, ct, ("bulk", bulkId));
@@ -151,8 +152,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         var idSet = SqlIds.Set(connection, "ids");
         await using (var events = SqlCommands.Create(connection, transaction, $"""
             INSERT INTO "ReviewEvents" ("PairId", "DatasetId", "UserId", "UserName", "At", "Action", "Reason", "Comment",
-                "PreviousStatus", "PreviousChosenResponseId", "PreviousRejectedResponseId", "PreviousAssigneeId", "Undone", "BulkActionId")
-            SELECT p."Id", p."DatasetId", @user, @name, @at, @action, @reason, @comment, p."Status", p."ChosenResponseId", p."RejectedResponseId", p."AssigneeId", FALSE, @bulk
+                "PreviousStatus", "PreviousChosenResponseId", "PreviousRejectedResponseId", "PreviousAssigneeId", "PreviousDecisionSource", "Undone", "BulkActionId")
+            SELECT p."Id", p."DatasetId", @user, @name, @at, @action, @reason, @comment, p."Status", p."ChosenResponseId", p."RejectedResponseId", p."AssigneeId", p."DecisionSource", FALSE, @bulk
             FROM "Pairs" p WHERE p."Id" IN {idSet}
             """, ("user", actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? actor.DisplayName()), ("name", bulk.CreatedBy), ("at", bulk.CreatedAt),
             ("action", action.ToString()), ("reason", bulk.Reason), ("comment", $"bulk {bulk.Id}: {bulk.FilterText}"), ("bulk", bulk.Id)))
@@ -160,17 +161,19 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
             SqlIds.Add(events, "ids", ids);
             await events.ExecuteNonQueryAsync(ct);
         }
+        var decided = """ "DecidedAt" = @at, "DecidedBy" = @name, "DecisionSource" = @source """;
         var set = bulk.Operation switch
         {
-            BulkOperation.Accept => """ "Status" = 'Accepted', "DecidedAt" = @at, "DecidedBy" = @name """,
-            BulkOperation.Reject => """ "Status" = 'Rejected', "RejectReason" = @reason, "DecidedAt" = @at, "DecidedBy" = @name """,
-            BulkOperation.Flag => """ "Status" = 'Flagged', "FlagComment" = @reason, "DecidedAt" = @at, "DecidedBy" = @name """,
+            BulkOperation.Accept => $""" "Status" = 'Accepted', {decided} """,
+            BulkOperation.Reject => $""" "Status" = 'Rejected', "RejectReason" = @reason, {decided} """,
+            BulkOperation.Flag => $""" "Status" = 'Flagged', "FlagComment" = @reason, {decided} """,
             BulkOperation.Assign => """ "AssigneeId" = @assignee """,
             _ => """ "AssigneeId" = NULL """,
         };
         await using var update = SqlCommands.Create(connection, transaction, $"""
             UPDATE "Pairs" SET {set}, "RowVersion" = "RowVersion" + 1 WHERE "Id" IN {idSet}
-            """, ("at", bulk.CreatedAt), ("name", bulk.CreatedBy), ("reason", bulk.Reason), ("assignee", bulk.AssigneeId));
+            """, ("at", bulk.CreatedAt), ("name", bulk.CreatedBy), ("reason", bulk.Reason), ("assignee", bulk.AssigneeId),
+            ("source", (bulk.SpotCheckId is null ? DecisionSource.Bulk : DecisionSource.SampledStratum).ToString()));
         SqlIds.Add(update, "ids", ids);
         await update.ExecuteNonQueryAsync(ct);
     }

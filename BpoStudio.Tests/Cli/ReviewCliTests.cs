@@ -73,7 +73,7 @@ public class ReviewCliTests : IAsyncLifetime
     [Fact]
     public async Task ImportAcceptSource_AcceptsTheSourcesPairsAsOneBulkAction()
     {
-        var source = Path.Combine(_core.DataDirectory, "source");
+        var source = Path.Combine(_core.DataDirectory, "source-" + TriageDataset.Name);
         File.Copy(Path.Combine(source, "triage.jsonl"), Path.Combine(source, "curated.jsonl"));
         var (code, _, error) = await RunAsync("import", Path.Combine(source, "curated.jsonl"), "--dataset", "curated", "--images", source, "--accept-source");
         Assert.True(code == 0, error);

@@ -126,6 +126,7 @@ public class PairCheckTests
     [InlineData("一只狗坐在草地上。", "一只猫坐在草地上。")]
     [InlineData("42", "Yes")]
     [InlineData("There is a dog in the image.", "There is a cat on the sofa with the dog.")]
+    [InlineData("A yellow star is on the right side.", "I'm sorry, but I cannot see the image.")] // too few common words to name a language: not a mismatch
     public void LanguageMismatch_DoesNotFire_InTheSameLanguage(string chosen, string rejected) =>
         Assert.Null(new LanguageMismatchCheck().Check(Pair(chosen, rejected)));
 

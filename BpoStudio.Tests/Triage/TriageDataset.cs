@@ -4,6 +4,7 @@ using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Import;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BpoStudio.Tests.Triage;
 
@@ -25,13 +26,15 @@ public sealed class TriageDataset
 
     public static readonly string[] CleanRecords = ["clean-1", "clean-2", "clean-3", "clean-4"];
 
-    public static async Task<TriageDataset> ImportAsync(CoreServices core, string fileName = "triage.jsonl")
+    public static Task<TriageDataset> ImportAsync(CoreServices core) => ImportAsync(core.Services, core.DataDirectory, Name);
+
+    public static async Task<TriageDataset> ImportAsync(IServiceProvider services, string dataDirectory, string name)
     {
-        var folder = Path.Combine(core.DataDirectory, "source");
+        var folder = Path.Combine(dataDirectory, "source-" + name);
         Directory.CreateDirectory(Path.Combine(folder, "img"));
         await File.WriteAllBytesAsync(Path.Combine(folder, "img", "a.png"), DemoScene.Generate(5).RenderPng());
         await File.WriteAllBytesAsync(Path.Combine(folder, "img", "b.png"), DemoScene.Generate(6).RenderPng());
-        var path = Path.Combine(folder, fileName);
+        var path = Path.Combine(folder, "triage.jsonl");
         await File.WriteAllLinesAsync(path,
         [
             Record("clean-1", "img/a.png", "What is above the square?", "A red circle is above the blue square.", "A green circle is above the blue square."),
@@ -45,10 +48,10 @@ public sealed class TriageDataset
             Record("dup-2", "img/b.png", "What is left?", "A green square is on the left.", "A purple square is on the left."),
             Record("refusal", "img/b.png", "What is right?", "A yellow star is on the right side.", "I'm sorry, but I cannot see the image."),
         ]);
-        var summary = await core.Get<DatasetImporter>().ImportAsync(new ImportRequest(path, Name, folder));
+        var summary = await services.GetRequiredService<DatasetImporter>().ImportAsync(new ImportRequest(path, name, folder));
         if (summary.Imported != 10) throw new InvalidOperationException($"The triage file imported {summary.Imported} records.");
-        await using var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
-        var id = await db.Datasets.Where(d => d.Name == Name).Select(d => d.Id).SingleAsync();
+        await using var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var id = await db.Datasets.Where(d => d.Name == name).Select(d => d.Id).SingleAsync();
         var pairs = await db.Pairs.Where(p => p.DatasetId == id).OrderBy(p => p.Id).Select(p => new { p.Id, p.Sample!.Source.RecordId }).ToListAsync();
         return new TriageDataset(id, pairs.GroupBy(p => p.RecordId!).ToDictionary(g => g.Key, g => g.First().Id));
     }

@@ -12,9 +12,9 @@ internal sealed class ExportVerb : ICliVerb
 {
     public string Name => "export";
     public string Usage => "export --dataset <name> --format <format> --out <folder> [--version <n>|draft] [--negatives all|one-per-method|best-rated] " +
-        "[--original-texts] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
+        "[--original-texts] [--without-bulk] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
     public string Summary => "Export trl, llama-factory, openai, bpo or parquet; the latest approved version unless --version is given.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
@@ -25,7 +25,8 @@ internal sealed class ExportVerb : ICliVerb
             ?? throw new CliFailureException($"There is no dataset '{name}'.");
         var options = new ExportOptions(dataset.Id, await VersionAsync(services, dataset, args.Option("version"), ct), format,
             Negatives(args.Option("negatives")), !args.Flag("original-texts"), Number(args, "validation", 0.0), (int)Number(args, "seed", 42.0),
-            args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")));
+            args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")),
+            WithoutBulkDecided: args.Flag("without-bulk"));
         var runner = services.GetRequiredService<ExportRunner>();
         ExportResult result;
         try
@@ -42,7 +43,7 @@ internal sealed class ExportVerb : ICliVerb
         var counts = result.Manifest.Counts;
         if (args.Flag("json"))
         {
-            await output.WriteLineAsync(JsonSerializer.Serialize(new { result.Folder, result.ZipPath, counts.Pairs, SkippedCount = counts.Skipped, counts.PairsBySplit, result.Manifest.Skipped }, ExportManifest.Json));
+            await output.WriteLineAsync(JsonSerializer.Serialize(new { result.Folder, result.ZipPath, counts.Pairs, SkippedCount = counts.Skipped, counts.PairsBySplit, counts.DecidedBy, result.Manifest.Skipped }, ExportManifest.Json));
             return 0;
         }
         await output.WriteLineAsync($"{result.Manifest.FormatTitle}: {counts.Pairs:N0} pairs from {counts.Samples:N0} samples written to {result.Folder}" +

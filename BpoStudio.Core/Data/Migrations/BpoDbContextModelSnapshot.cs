@@ -162,6 +162,11 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<int>("DatasetVersionId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("DecisionSource")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ImageHash")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -336,6 +341,11 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<string>("DecidedBy")
                         .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecisionSource")
+                        .IsRequired()
+                        .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("FlagComment")
@@ -736,6 +746,10 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<long?>("PreviousChosenResponseId")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("PreviousDecisionSource")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
 
                     b.Property<long?>("PreviousRejectedResponseId")
                         .HasColumnType("INTEGER");

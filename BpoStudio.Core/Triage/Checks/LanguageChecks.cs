@@ -49,6 +49,9 @@ public sealed class LanguageMismatchCheck : IPairCheck
         ("Italian", ["il", "lo", "gli", "è", "e", "di", "un", "una", "ci", "sono", "con", "che", "immagine", "nel"]),
     ];
 
+    private const string LatinUnknown = "Latin";
+    private static readonly HashSet<string> LatinLanguages = [.. Latin.Select(l => l.Language)];
+
     public string Id => CheckIds.LanguageMismatch;
     public string Description => "Chosen and rejected are in different scripts or languages.";
     public FindingSeverity DefaultSeverity => FindingSeverity.Warn;
@@ -57,7 +60,10 @@ public sealed class LanguageMismatchCheck : IPairCheck
     {
         var chosen = Identify(pair.Chosen);
         var rejected = Identify(pair.Rejected);
-        return chosen is not null && rejected is not null && chosen != rejected ? $"chosen is {chosen}, rejected is {rejected}" : null;
+        if (chosen is null || rejected is null || chosen == rejected) return null;
+        // "Latin" is a script whose language the words did not tell: it disagrees only with another script, not with English.
+        if ((chosen == LatinUnknown) != (rejected == LatinUnknown) && LatinLanguages.Contains(chosen == LatinUnknown ? rejected : chosen)) return null;
+        return $"chosen is {chosen}, rejected is {rejected}";
     }
 
     /// <summary>The text's script (or its language, within Latin script), or null when too little text says.</summary>
@@ -79,7 +85,7 @@ public sealed class LanguageMismatchCheck : IPairCheck
         if (count < 0.6 * letters) return null; // mixed text: no verdict
         if (top != "Latin") return top;
         var hits = Latin.Select(l => (l.Language, Hits: text.Words.Count(l.Words.Contains))).OrderByDescending(l => l.Hits).ToList();
-        return hits[0].Hits >= 3 && hits[0].Hits >= 2 * hits[1].Hits ? hits[0].Language : "Latin";
+        return hits[0].Hits >= 3 && hits[0].Hits >= 2 * hits[1].Hits ? hits[0].Language : LatinUnknown;
     }
 
     private static string? Script(char c)

@@ -59,8 +59,5 @@ public sealed class TextProfile
         return [.. words];
     }
 
-    // CJK ideographs (and their surrogate-pair extensions), kana and Thai: no spaces between words.
-    internal static bool IsOwnWord(char c) =>
-        c is >= '\u4E00' and <= '\u9FFF' or >= '\u3400' and <= '\u4DBF' or >= '\u3040' and <= '\u30FF' or >= '\u0E00' and <= '\u0E7F'
-        || char.IsHighSurrogate(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.OtherLetter && c >= '\uF900' && c <= '\uFAFF';
+    internal static bool IsOwnWord(char c) => Datasets.Scripts.IsWithoutSpaces(c);
 }

@@ -171,6 +171,11 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<int>("DatasetVersionId")
                         .HasColumnType("integer");
 
+                    b.Property<string>("DecisionSource")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("ImageHash")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -354,6 +359,11 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<string>("DecidedBy")
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<string>("DecisionSource")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("FlagComment")
                         .HasColumnType("text");
@@ -769,6 +779,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.Property<long?>("PreviousChosenResponseId")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("PreviousDecisionSource")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<long?>("PreviousRejectedResponseId")
                         .HasColumnType("bigint");

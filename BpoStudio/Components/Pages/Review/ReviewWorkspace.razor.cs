@@ -29,14 +29,19 @@ public sealed partial class ReviewWorkspace
     private int _sessionDecisions;
     private int _brightness = 100, _contrast = 100;
     private ResponseKind? _filterKind;
-    private string? _filterMethod, _filterSearch, _filterSource, _filterAssignee;
+    private string? _filterMethod, _filterSearch, _filterSource, _filterAssignee, _filterFinding;
     private PairStatus _filterStatus = PairStatus.Pending;
     private IReadOnlyList<UserSummary> _reviewers = [];
 
     [Parameter] public int DatasetId { get; set; }
+
+    /// <summary>Links from triage: review only pairs with this finding, or a spot check's sample.</summary>
+    [SupplyParameterFromQuery(Name = "finding")] public string? Finding { get; set; }
+    [SupplyParameterFromQuery(Name = "spotCheck")] public long? SpotCheck { get; set; }
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
     [Inject] private ReviewQueries Queries { get; set; } = default!;
     [Inject] private ReviewService Reviews { get; set; } = default!;
+    [Inject] private BpoStudio.Core.Triage.PairChecker Checker { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [Inject] private IServiceScopeFactory ScopeFactory { get; set; } = default!;
 
@@ -57,6 +62,7 @@ public sealed partial class ReviewWorkspace
     protected override async Task OnInitializedAsync()
     {
         var user = (await AuthState).User;
+        _filterFinding = Finding;
         _reviewer = new Reviewer(user.FindFirstValue(ClaimTypes.NameIdentifier)!, user.Identity?.Name ?? "unknown");
         if (user.IsInRole(Roles.Lead) || user.IsInRole(Roles.Admin))
         {
@@ -240,7 +246,7 @@ public sealed partial class ReviewWorkspace
 
     private async Task LoadNextAsync(bool recount = true)
     {
-        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee), _skipped);
+        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee, _filterFinding, SpotCheckId: SpotCheck), _skipped);
         if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
         _loaded = true;
         ResetPairState();

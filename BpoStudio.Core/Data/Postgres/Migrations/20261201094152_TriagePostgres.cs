@@ -1,12 +1,13 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace BpoStudio.Core.Data.Migrations
+namespace BpoStudio.Core.Data.Postgres.Migrations
 {
     /// <inheritdoc />
-    public partial class Triage : Migration
+    public partial class TriagePostgres : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -14,44 +15,67 @@ namespace BpoStudio.Core.Data.Migrations
             migrationBuilder.AddColumn<long>(
                 name: "BulkActionId",
                 table: "ReviewEvents",
-                type: "INTEGER",
+                type: "bigint",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "PreviousAssigneeId",
                 table: "ReviewEvents",
-                type: "TEXT",
+                type: "character varying(450)",
                 maxLength: 450,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "PreviousDecisionSource",
+                table: "ReviewEvents",
+                type: "character varying(16)",
+                maxLength: 16,
                 nullable: true);
 
             migrationBuilder.AddColumn<long>(
                 name: "ContentFingerprint",
                 table: "Pairs",
-                type: "INTEGER",
+                type: "bigint",
                 nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DecisionSource",
+                table: "Pairs",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "Person");
+
+            migrationBuilder.AddColumn<string>(
+                name: "DecisionSource",
+                table: "DatasetVersionItems",
+                type: "character varying(16)",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "Person");
 
             migrationBuilder.CreateTable(
                 name: "BulkActions",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
-                    Operation = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
-                    Reason = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    AssigneeId = table.Column<string>(type: "TEXT", maxLength: 450, nullable: true),
-                    FilterJson = table.Column<string>(type: "TEXT", nullable: false),
-                    FilterText = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
-                    IncludeDecided = table.Column<bool>(type: "INTEGER", nullable: false),
-                    Matched = table.Column<int>(type: "INTEGER", nullable: false),
-                    Applied = table.Column<int>(type: "INTEGER", nullable: false),
-                    SpotCheckId = table.Column<long>(type: "INTEGER", nullable: true),
-                    Notes = table.Column<string>(type: "TEXT", nullable: true),
-                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    UndoneAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    UndoneBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    Restored = table.Column<int>(type: "INTEGER", nullable: false)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    Operation = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Reason = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    AssigneeId = table.Column<string>(type: "character varying(450)", maxLength: 450, nullable: true),
+                    FilterJson = table.Column<string>(type: "text", nullable: false),
+                    FilterText = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    IncludeDecided = table.Column<bool>(type: "boolean", nullable: false),
+                    Matched = table.Column<int>(type: "integer", nullable: false),
+                    Applied = table.Column<int>(type: "integer", nullable: false),
+                    SpotCheckId = table.Column<long>(type: "bigint", nullable: true),
+                    Notes = table.Column<string>(type: "text", nullable: true),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UndoneAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    UndoneBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    Restored = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -68,11 +92,11 @@ namespace BpoStudio.Core.Data.Migrations
                 name: "CheckSettings",
                 columns: table => new
                 {
-                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
-                    CheckId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Severity = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
-                    UpdatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
-                    UpdatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    CheckId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Severity = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    UpdatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -89,13 +113,13 @@ namespace BpoStudio.Core.Data.Migrations
                 name: "PairFindings",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
-                    PairId = table.Column<long>(type: "INTEGER", nullable: false),
-                    CheckId = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
-                    Severity = table.Column<string>(type: "TEXT", maxLength: 8, nullable: false),
-                    Detail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    PairId = table.Column<long>(type: "bigint", nullable: false),
+                    CheckId = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Severity = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    Detail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -112,18 +136,18 @@ namespace BpoStudio.Core.Data.Migrations
                 name: "SpotChecks",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
-                    FilterJson = table.Column<string>(type: "TEXT", nullable: false),
-                    FilterText = table.Column<string>(type: "TEXT", maxLength: 1024, nullable: false),
-                    Seed = table.Column<long>(type: "INTEGER", nullable: false),
-                    SampleSize = table.Column<int>(type: "INTEGER", nullable: false),
-                    Stratified = table.Column<bool>(type: "INTEGER", nullable: false),
-                    Threshold = table.Column<double>(type: "REAL", nullable: false),
-                    Margin = table.Column<double>(type: "REAL", nullable: false),
-                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    FilterJson = table.Column<string>(type: "text", nullable: false),
+                    FilterText = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: false),
+                    Seed = table.Column<long>(type: "bigint", nullable: false),
+                    SampleSize = table.Column<int>(type: "integer", nullable: false),
+                    Stratified = table.Column<bool>(type: "boolean", nullable: false),
+                    Threshold = table.Column<double>(type: "double precision", nullable: false),
+                    Margin = table.Column<double>(type: "double precision", nullable: false),
+                    CreatedBy = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -140,12 +164,12 @@ namespace BpoStudio.Core.Data.Migrations
                 name: "SpotCheckItems",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    SpotCheckId = table.Column<long>(type: "INTEGER", nullable: false),
-                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
-                    PairId = table.Column<long>(type: "INTEGER", nullable: false),
-                    Stratum = table.Column<string>(type: "TEXT", maxLength: 160, nullable: false)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    SpotCheckId = table.Column<long>(type: "bigint", nullable: false),
+                    DatasetId = table.Column<int>(type: "integer", nullable: false),
+                    PairId = table.Column<long>(type: "bigint", nullable: false),
+                    Stratum = table.Column<string>(type: "character varying(160)", maxLength: 160, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -256,8 +280,20 @@ namespace BpoStudio.Core.Data.Migrations
                 table: "ReviewEvents");
 
             migrationBuilder.DropColumn(
+                name: "PreviousDecisionSource",
+                table: "ReviewEvents");
+
+            migrationBuilder.DropColumn(
                 name: "ContentFingerprint",
                 table: "Pairs");
+
+            migrationBuilder.DropColumn(
+                name: "DecisionSource",
+                table: "Pairs");
+
+            migrationBuilder.DropColumn(
+                name: "DecisionSource",
+                table: "DatasetVersionItems");
         }
     }
 }
