@@ -5,6 +5,7 @@ public enum JobKind
     Import,
     Generate,
     Export,
+    Checks,
 }
 
 public enum JobStatus

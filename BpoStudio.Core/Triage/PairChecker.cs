@@ -56,11 +56,18 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     }
 
     /// <summary>Checks every pair of the dataset again, a chunk per transaction.</summary>
-    public async Task<CheckRunSummary> RecomputeAsync(int datasetId, ClaimsPrincipal actor, Func<long, Task>? progress = null, CancellationToken ct = default)
+    public Task<CheckRunSummary> RecomputeAsync(int datasetId, ClaimsPrincipal actor, Func<long, Task>? progress = null, CancellationToken ct = default) =>
+        RecomputeAsync(datasetId, actor, after: 0, progress is null ? null : (_, _, done) => progress(done), ct);
+
+    /// <summary>
+    /// The same from a resume point: pairs with ids after <paramref name="after"/>. <paramref name="afterChunk"/> runs inside
+    /// each chunk's transaction with the chunk's last pair id, so a job's cursor commits together with the findings.
+    /// </summary>
+    public async Task<CheckRunSummary> RecomputeAsync(int datasetId, ClaimsPrincipal actor, long after, Func<BpoDbContext, long, long, Task>? afterChunk, CancellationToken ct = default)
     {
         actor.RequireLead("run the pair checks");
         var clock = Stopwatch.StartNew();
-        long after = 0, total = 0;
+        long total = 0;
         while (true)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -68,9 +75,9 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
                 .Select(p => (long?)p.Id).FirstOrDefaultAsync(ct) ?? long.MaxValue;
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var checkedPairs = await CheckAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, PairScope.ByPairId(after, upper), ct);
-            await tx.CommitAsync(ct);
             total += checkedPairs;
-            if (progress is not null) await progress(total);
+            if (afterChunk is not null) await afterChunk(db, upper, total);
+            await tx.CommitAsync(ct);
             if (upper == long.MaxValue) break;
             after = upper;
         }

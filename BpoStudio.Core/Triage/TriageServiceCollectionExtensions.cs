@@ -31,6 +31,8 @@ public static class TriageServiceCollectionExtensions
         services.AddSingleton<BulkActionService>();
         services.AddSingleton<SpotCheckService>();
         services.AddSingleton<SourceDecisions>();
+        services.AddSingleton<PairChecksJobs>();
+        services.AddSingleton<Jobs.IJobHandler, PairChecksJobHandler>();
         return services;
     }
 }

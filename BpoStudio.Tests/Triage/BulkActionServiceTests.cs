@@ -2,6 +2,7 @@ using BpoStudio.Core.Audit;
 using BpoStudio.Core.Dashboard;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
 using BpoStudio.Core.Jobs;
 using BpoStudio.Core.Review;
 using BpoStudio.Core.Triage;
@@ -186,6 +187,43 @@ public class BulkActionServiceTests : IAsyncLifetime
         await using var check = await NewDbAsync();
         Assert.Null((await check.Pairs.SingleAsync(p => p.Id == _data.PairByRecord["dup-2"])).AssigneeId);
         await Assert.ThrowsAsync<ArgumentException>(() => Bulk.ApplyAsync(_data.Id, new BulkRequest(filter, BulkOperation.Assign, AssigneeId: "nobody"), TestPrincipals.Lead));
+    }
+
+    [Fact]
+    public async Task Exports_CountHowPairsWereDecided_AndCanLeaveBulkDecidedPairsOut()
+    {
+        var personal = _data.PairByRecord["clean-1"];
+        await _core.Get<ReviewService>().AcceptAsync(personal, (await _core.Get<ReviewQueries>().LoadAsync(personal))!.RowVersion, Ann);
+        await Bulk.ApplyAsync(_data.Id, new BulkRequest(new PairFilter(NoBlocking: true), BulkOperation.Accept), TestPrincipals.Lead);
+        var runner = _core.Get<ExportRunner>();
+        async Task<ExportManifest> ExportAsync(bool withoutBulk, string name) =>
+            (await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_data.Id, null, ExportFormat.Trl, WithoutBulkDecided: withoutBulk), "test", makeZip: false),
+                Path.Combine(_core.DataDirectory, name))).Manifest;
+
+        var all = await ExportAsync(false, "all");
+        Assert.Equal((7L, 1L, 6L, 0L), (all.Counts.Pairs, all.Counts.DecidedBy.People, all.Counts.DecidedBy.Bulk, all.Counts.DecidedBy.SampledStratum));
+        var people = await ExportAsync(true, "people");
+        Assert.Equal((1L, 1L, 0L), (people.Counts.Pairs, people.Counts.DecidedBy.People, people.Counts.DecidedBy.Bulk));
+
+        var version = await _core.Get<Core.Approval.ApprovalService>().ApproveAsync(_data.Id, TestPrincipals.Lead, null);
+        var frozen = (await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_data.Id, version.Number, ExportFormat.Trl), "test", makeZip: false),
+            Path.Combine(_core.DataDirectory, "version"))).Manifest;
+        Assert.Equal((1L, 6L), (frozen.Counts.DecidedBy.People, frozen.Counts.DecidedBy.Bulk)); // the version keeps who decided
+    }
+
+    [Fact]
+    public async Task UndoingABulkAccept_GivesThePairsBackTheirEarlierDecisionSource()
+    {
+        var first = await Bulk.ApplyAsync(_data.Id, new BulkRequest(new PairFilter(Finding: CheckIds.Refusal), BulkOperation.Reject, "refusal"), TestPrincipals.Lead);
+        var second = await Bulk.ApplyAsync(_data.Id, new BulkRequest(new PairFilter(Finding: CheckIds.Refusal), BulkOperation.Accept), TestPrincipals.Lead);
+        await Bulk.UndoAsync(second.BulkId!.Value, TestPrincipals.Lead);
+        await using var db = await NewDbAsync();
+        var pair = await db.Pairs.SingleAsync(p => p.Id == _data.PairByRecord["refusal"]);
+        Assert.Equal((PairStatus.Rejected, DecisionSource.Bulk), (pair.Status, pair.DecisionSource));
+        await Bulk.UndoAsync(first.BulkId!.Value, TestPrincipals.Lead);
+        await using var again = await NewDbAsync();
+        pair = await again.Pairs.SingleAsync(p => p.Id == _data.PairByRecord["refusal"]);
+        Assert.Equal((PairStatus.Pending, DecisionSource.Person), (pair.Status, pair.DecisionSource));
     }
 
     private async Task<Dictionary<long, PairStatus>> StatusesAsync()

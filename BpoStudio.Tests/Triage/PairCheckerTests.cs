@@ -98,6 +98,29 @@ public class PairCheckerTests : IAsyncLifetime
         Assert.Null(await queue.NextAsync(_data.Id, "ann-id", new PairFilter(Finding: CheckIds.Repetition)));
     }
 
+    [Fact]
+    public async Task ChecksJob_RunsToCompletion_AndResumesAfterItsCursor()
+    {
+        var job = await _core.Get<PairChecksJobs>().StartAsync(_data.Id, TestPrincipals.Lead);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => _core.Get<PairChecksJobs>().StartAsync(_data.Id, TestPrincipals.Annotator));
+        var cursor = _data.PairByRecord["missing"]; // as if the job had committed up to here before a crash
+        await using (var db = await NewDbAsync())
+        {
+            await db.PairFindings.ExecuteDeleteAsync();
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.ResumeCursor, cursor).SetProperty(j => j.ItemsTotal, 10));
+        }
+
+        await _core.Get<Core.Jobs.JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        await using var check = await NewDbAsync();
+        var done = await check.Jobs.SingleAsync(j => j.Id == job.Id);
+        Assert.Equal(Core.Jobs.JobStatus.Completed, done.Status);
+        var findings = await FindingsAsync();
+        Assert.Contains(findings, f => f.PairId == _data.PairByRecord["refusal"]);
+        Assert.DoesNotContain(findings, f => f.PairId <= cursor); // those were the crashed run's, not this one's
+        Assert.Equal(await check.Pairs.CountAsync(p => p.DatasetId == _data.Id && p.Id > cursor), done.ItemsDone);
+    }
+
     private async Task<List<long>> UnblockedAsync()
     {
         await using var db = await NewDbAsync();

@@ -1,4 +1,5 @@
 using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Jobs;
 using BpoStudio.Core.Triage;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -7,8 +8,10 @@ using MudBlazor;
 namespace BpoStudio.Components.Pages.Triage;
 
 /// <summary>A dataset's triage: what the checks found, the pairs behind each finding, and the bulk and sampled decisions over them.</summary>
-public sealed partial class TriagePage
+public sealed partial class TriagePage : IDisposable
 {
+    private IDisposable? _subscription;
+    private long? _jobId;
     private TriageOverview? _overview;
     private IReadOnlyList<CheckInfo> _catalog = [];
     private PairFilter _filter = new();
@@ -23,6 +26,8 @@ public sealed partial class TriagePage
     [Inject] private TriageQueries Queries { get; set; } = default!;
     [Inject] private PairChecker Checker { get; set; } = default!;
     [Inject] private DatasetQueries Datasets { get; set; } = default!;
+    [Inject] private PairChecksJobs CheckJobs { get; set; } = default!;
+    [Inject] private JobProgressNotifier Notifier { get; set; } = default!;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -50,28 +55,45 @@ public sealed partial class TriagePage
         await LoadAsync();
     }
 
+    protected override void OnInitialized() => _subscription = Notifier.Subscribe(OnProgress);
+
+    // The checks run as a job (resumable, visible in the job list); the page follows its progress and reloads at the end.
     private async Task RecomputeAsync()
     {
-        _recomputing = true;
         try
         {
-            var user = (await AuthState).User;
-            var summary = await Checker.RecomputeAsync(DatasetId, user, async done =>
-            {
-                _checked = done;
-                await InvokeAsync(StateHasChanged);
-            });
-            await ChangedAsync($"Checked {summary.Pairs:N0} pairs in {summary.Seconds:0.0} s.");
+            _jobId = (await CheckJobs.StartAsync(DatasetId, (await AuthState).User)).Id;
+            (_recomputing, _checked) = (true, 0);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException ex)
         {
             Show(ex.Message, Severity.Error);
         }
-        finally
-        {
-            _recomputing = false;
-        }
     }
+
+    private void OnProgress(JobSnapshot snapshot) => _ = InvokeAsync(async () =>
+    {
+        try
+        {
+            if (snapshot.Id != _jobId) return;
+            _checked = snapshot.ItemsDone;
+            if (snapshot.Status is JobStatus.Queued or JobStatus.Running)
+            {
+                StateHasChanged();
+                return;
+            }
+            (_recomputing, _jobId) = (false, null);
+            if (snapshot.Status == JobStatus.Completed) await ChangedAsync($"Checked {snapshot.ItemsDone:N0} pairs.");
+            else Show($"The checks job {snapshot.Status.ToString().ToLowerInvariant()}: {snapshot.Error}", Severity.Error);
+            StateHasChanged();
+        }
+        catch (Exception ex)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+    });
+
+    public void Dispose() => _subscription?.Dispose();
 
     private async Task SetSeverityAsync((string CheckId, FindingSeverity Severity) change)
     {
