@@ -92,6 +92,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Benchmarks.ImagingBenchmark>();
         services.AddSingleton<Benchmarks.ImportBenchmark>();
         services.AddSingleton<Benchmarks.ExportBenchmark>();
+        services.AddSingleton<Benchmarks.TriageBenchmark>();
 
         services.AddSingleton<Jobs.JobQueue>();
         services.AddSingleton<Jobs.JobProgressNotifier>();

@@ -7,10 +7,16 @@ namespace BpoStudio.Core.Review;
 /// <summary>The review queue and the pair view: indexed lookups only, nothing counted over text on the hot path.</summary>
 public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
 {
+    /// <summary>Index matches from which a search is served by walking the index (see <see cref="PairSearch.IsCommonAsync"/>).</summary>
+    public int CommonSearchMatches { get; init; } = PairSearch.CommonMatches;
+
     /// <summary>The next pair for this reviewer: assigned to them first, then unassigned; never one they already decided.</summary>
     public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var search = filter?.Search?.Trim();
+        if (!string.IsNullOrEmpty(search) && await PairSearch.IsCommonAsync(db, search, ct, CommonSearchMatches))
+            return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped ?? [], ct);
         var open = Open(db, datasetId, userId, filter, skipped ?? []);
         if (filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
         {
@@ -18,9 +24,11 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             var browsed = await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
             return browsed is null ? null : await LoadAsync(db, browsed.Value, ct);
         }
-        // A spot check's sample comes before the rest, so the lead's estimate arrives while the rest waits on it.
+        // A spot check's sample comes before the rest, so the lead's estimate arrives while the rest waits on it. The IN list
+        // drives the look-up from the (few) sampled pairs; a correlated probe per open pair would scan the whole queue.
+        var sampled = db.SpotCheckItems.Where(i => i.DatasetId == datasetId).Select(i => i.PairId);
         var pairId = await open.Where(p => p.AssigneeId == userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
-            ?? await open.Where(p => (p.AssigneeId == null || p.AssigneeId == userId) && db.SpotCheckItems.Any(i => i.DatasetId == datasetId && i.PairId == p.Id))
+            ?? await open.Where(p => (p.AssigneeId == null || p.AssigneeId == userId) && sampled.Contains(p.Id))
                 .OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
             ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         // With overlap, a pair assigned to someone else still needs further reviewers once its own queue is served.
@@ -43,6 +51,26 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             .Select(g => new { Status = g.Key, Count = g.Count() }).ToListAsync(ct);
         var mine = await db.PairDecisions.CountAsync(d => d.DatasetId == datasetId && d.UserId == userId, ct);
         return new ReviewProgress(byStatus.Sum(x => x.Count), byStatus.Where(x => x.Status != PairStatus.Pending).Sum(x => x.Count), mine);
+    }
+
+    /// <summary>
+    /// A search most pairs match ("dog"): collecting every match per query would cost a scan of its whole posting list,
+    /// so the index is walked in its own order a page at a time, and the first open pair in it that is this reviewer's
+    /// to review is served (assigned to them or to nobody, or to anyone with overlap); the assignment tiers give way here.
+    /// </summary>
+    private static async Task<PairView?> NextOfCommonSearchAsync(BpoDbContext db, int datasetId, string userId, PairFilter rest, string search,
+        IReadOnlyCollection<long> skipped, CancellationToken ct)
+    {
+        var open = Open(db, datasetId, userId, rest, skipped);
+        if (rest.AssigneeId is null && (rest.Status ?? PairStatus.Pending) == PairStatus.Pending
+            && await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct) <= 1)
+            open = open.Where(p => p.AssigneeId == null || p.AssigneeId == userId);
+        await foreach (var page in PairSearch.CandidatePagesAsync(db, datasetId, search, ct))
+        {
+            var hit = await open.Where(p => page.Contains(p.Id)).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            if (hit is { } pairId) return await LoadAsync(db, pairId, ct);
+        }
+        return null;
     }
 
     private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped)

@@ -52,6 +52,24 @@ public class PairSearchTests : IAsyncLifetime
         Assert.Empty(await SearchAsync("three squares"));
     }
 
+    [Fact]
+    public async Task TheQueue_ServesACommonSearchByWalkingTheIndex_SkippingDecidedPairs()
+    {
+        // Every search counts as common here, so the queue takes the index-walking path SQLite uses for words most pairs hold.
+        var queue = new Core.Review.ReviewQueries(_core.Get<IDbContextFactory<BpoDbContext>>()) { CommonSearchMatches = 1 };
+        var reviews = _core.Get<Core.Review.ReviewService>();
+        var annotator = new Core.Review.Reviewer("ann-id", "ann");
+        var served = new List<long>();
+        while (await queue.NextAsync(_data.Id, annotator.Id, new PairFilter(Search: "square")) is { } pair)
+        {
+            served.Add(pair.PairId);
+            await reviews.AcceptAsync(pair.PairId, pair.RowVersion, annotator);
+        }
+        Assert.Equal((await SearchAsync("square")).Order(), served.Order());
+        Assert.Null(await queue.NextAsync(_data.Id, annotator.Id, new PairFilter(Search: "square")));
+        Assert.Null(await queue.NextAsync(_data.Id, annotator.Id, new PairFilter(Search: "nothing-like-it")));
+    }
+
     private async Task<List<long>> SearchAsync(string text)
     {
         await using var db = await NewDbAsync();

@@ -10,7 +10,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft" };
     public bool UsesDatabase => false;
@@ -50,6 +50,11 @@ internal sealed class BenchVerb : ICliVerb
                 await WithThrowawayDataAsync(async scratch => WriteGenerate(output, await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
                     scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, ct), json), ct);
                 return 0;
+            case "triage":
+                var triagePairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
+                var lookups = (int)ParsePositive(args.Option("lookups") ?? "200", "lookups");
+                await WithThrowawayDataAsync(async scratch => WriteTriage(output, await scratch.GetRequiredService<TriageBenchmark>().RunAsync(triagePairs, lookups, ct), json), ct);
+                return 0;
             case "imaging":
                 var iterations = (int)ParsePositive(args.Option("iterations") ?? "20", "iterations");
                 WriteImaging(output, await services.GetRequiredService<ImagingBenchmark>().RunAsync(iterations, ct), json);
@@ -88,6 +93,34 @@ internal sealed class BenchVerb : ICliVerb
         output.WriteLine($"  accept + next      p50 {r.AcceptAndNext.P50Ms,8:0.00} ms   p95 {r.AcceptAndNext.P95Ms,8:0.00} ms   p99 {r.AcceptAndNext.P99Ms,8:0.00} ms   (target p95 < 50 ms, n={r.AcceptAndNext.Samples})");
         output.WriteLine($"  baseline lookup    p50 {r.BaselineLookup.P50Ms,8:0.00} ms   p95 {r.BaselineLookup.P95Ms,8:0.00} ms   p99 {r.BaselineLookup.P99Ms,8:0.00} ms");
         output.WriteLine($"  ratio p95 accept+next / baseline lookup: {r.P95RatioToBaseline:0.0}x   targets met: {(meets ? "yes" : "no")}");
+    }
+
+    private static void WriteTriage(TextWriter output, TriageBenchmarkResult r, bool json)
+    {
+        var targets = new { checksSeconds = 30, bulkAcceptSeconds = 10, findingNextP95Ms = 50, searchP95Ms = 100, dashboardMs = 1000 };
+        var meets = new
+        {
+            checks = r.ChecksSeconds < targets.checksSeconds, bulkAccept = r.BulkAcceptSeconds < targets.bulkAcceptSeconds,
+            findingNext = r.FindingNext.P95Ms < targets.findingNextP95Ms, search = r.SearchRare.P95Ms < targets.searchP95Ms, dashboard = r.DashboardMs < targets.dashboardMs,
+        };
+        var ratios = new
+        {
+            checksToRead = r.ChecksSeconds / r.ReadBaselineSeconds, findingNextToPlainNext = r.FindingNext.P95Ms / r.PlainNext.P95Ms,
+            searchToLikeScan = r.SearchRare.P95Ms / r.LikeScan.P95Ms, dashboardToCount = r.DashboardMs / r.CountBaselineMs, bulkToBareUpdate = r.BulkAcceptSeconds / r.UpdateBaselineSeconds,
+        };
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "triage", result = r, ratios, targets, meetsTargets = meets }, Json));
+            return;
+        }
+        output.WriteLine($"bench triage: {r.Pairs:N0} pairs (seeded in {r.SeedSeconds:0.0} s)");
+        output.WriteLine($"  all checks            {r.ChecksSeconds,8:0.00} s    reading the same rows {r.ReadBaselineSeconds,6:0.00} s   ratio {ratios.checksToRead:0.0}x   (target < 30 s)");
+        output.WriteLine($"    findings: {string.Join(", ", r.Findings.Where(f => f.Value > 0).Select(f => $"{f.Key} {f.Value:N0}"))}");
+        output.WriteLine($"  has finding + next    p50 {r.FindingNext.P50Ms,7:0.00} ms  p95 {r.FindingNext.P95Ms,7:0.00} ms   unfiltered next p95 {r.PlainNext.P95Ms,6:0.00} ms   ratio {ratios.findingNextToPlainNext:0.0}x   (target p95 < 50 ms)");
+        output.WriteLine($"  search (rare word)    p50 {r.SearchRare.P50Ms,7:0.00} ms  p95 {r.SearchRare.P95Ms,7:0.00} ms   LIKE scan p95 {r.LikeScan.P95Ms,8:0.0} ms   ratio {ratios.searchToLikeScan:0.0000}x   (target p95 < 100 ms)");
+        output.WriteLine($"  search (common words) p50 {r.SearchCommon.P50Ms,7:0.00} ms  p95 {r.SearchCommon.P95Ms,7:0.00} ms");
+        output.WriteLine($"  dashboard             {r.DashboardMs,8:0.0} ms   triage overview {r.TriageOverviewMs,8:0.0} ms   counting by status {r.CountBaselineMs,6:0.0} ms   (target dashboard < 1 s)");
+        output.WriteLine($"  bulk accept           {r.BulkAcceptSeconds,8:0.00} s    one bare UPDATE {r.UpdateBaselineSeconds,6:0.00} s   ratio {ratios.bulkToBareUpdate:0.0}x   undo {r.BulkUndoSeconds:0.00} s   ({r.BulkApplied:N0} pairs; target < 10 s)");
     }
 
     private static void WriteGenerate(TextWriter output, GenerateBenchmarkResult r, bool json)
