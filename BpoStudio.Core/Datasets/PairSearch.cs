@@ -36,15 +36,15 @@ public static class PairSearch
     }
 
     /// <summary>
-    /// Whether SQLite's index holds at least <see cref="CommonMatches"/> answers with these words (reading no more than
-    /// that many). Collecting every match of such a search costs a scan of its whole posting list per query, so the
+    /// Whether SQLite's index holds at least <see cref="CommonMatches"/> answers with these whole words (reading no more
+    /// than that many); such a search matches whole words only, since its prefixes would only add more matches. Collecting every match of such a search costs a scan of its whole posting list per query, so the
     /// queue walks <see cref="CandidatePagesAsync"/> instead. PostgreSQL plans this itself (a bitmap of the GIN index).
     /// </summary>
     public static async Task<bool> IsCommonAsync(BpoDbContext db, string text, CancellationToken ct, int commonMatches = CommonMatches)
     {
         var words = Words(text);
         if (!db.Database.IsSqlite() || words.Count == 0 || text.Any(IsUnsegmented)) return false;
-        var match = string.Join(' ', words.Select((w, i) => $"\"{w}\"" + (i == words.Count - 1 ? "*" : "")));
+        var match = WholeWords(words);
         var found = await db.Database.SqlQuery<int>($"""
             SELECT COUNT(*) AS "Value" FROM (SELECT 1 FROM "ResponseSearch" WHERE "ResponseSearch" MATCH {match} LIMIT {commonMatches})
             """).SingleAsync(ct);
@@ -60,38 +60,32 @@ public static class PairSearch
     }
 
     /// <summary>
-    /// The dataset's pairs whose rejected answer, chosen answer or prompt holds the words, a page at a time, driven from
-    /// the index in its own (rowid) order and joined to the pairs through their foreign-key indexes: the first page of a
-    /// common search costs a few index reads, however many millions of pairs match.
+    /// The answers (then the prompts) that hold the words, a page of ids at a time in the index's own rowid order: the
+    /// first page of a common search costs a few index reads, however many millions of texts match. (Joining the pairs
+    /// in the same statement made SQLite step the whole posting list; the caller matches a page to pairs instead.)
     /// </summary>
-    public static async IAsyncEnumerable<IReadOnlyList<long>> CandidatePagesAsync(BpoDbContext db, int datasetId, string text,
+    public static async IAsyncEnumerable<(bool Prompts, IReadOnlyList<long> Ids)> CandidatePagesAsync(BpoDbContext db, string text,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct, int pageSize = 512)
     {
-        var words = Words(text);
-        var match = string.Join(' ', words.Select((w, i) => $"\"{w}\"" + (i == words.Count - 1 ? "*" : "")));
-        var connection = db.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct);
-        foreach (var (index, column) in new[] { ("ResponseSearch", "RejectedResponseId"), ("ResponseSearch", "ChosenResponseId"), ("SampleSearch", "SampleId") })
+        // Whole words: a prefix query makes FTS5 merge the posting lists of every word with that prefix on each call,
+        // about 16 ms per million texts, while a common word's own list is read only as far as the page needs.
+        var match = WholeWords(Words(text));
+        foreach (var prompts in new[] { false, true })
         {
             long after = 0;
             while (true)
             {
-                var page = new List<long>(pageSize);
-                await using (var command = SqlCommands.Create(connection, db.Database.CurrentTransaction?.GetDbTransaction(), $"""
-                    SELECT t.rowid, p."Id" FROM "{index}" t CROSS JOIN "Pairs" p ON p."{column}" = t.rowid
-                    WHERE t."{index}" MATCH @match AND t.rowid > @after AND p."DatasetId" = @dataset ORDER BY t.rowid LIMIT @take
-                    """, ("match", match), ("after", after), ("dataset", datasetId), ("take", pageSize)))
-                await using (var reader = await command.ExecuteReaderAsync(ct))
-                    while (await reader.ReadAsync(ct))
-                    {
-                        after = reader.GetInt64(0);
-                        page.Add(reader.GetInt64(1));
-                    }
-                if (page.Count > 0) yield return page;
+                var page = await (prompts
+                    ? db.Database.SqlQuery<long>($"""SELECT rowid AS "Value" FROM "SampleSearch" WHERE "SampleSearch" MATCH {match} AND rowid > {after} ORDER BY rowid LIMIT {pageSize}""")
+                    : db.Database.SqlQuery<long>($"""SELECT rowid AS "Value" FROM "ResponseSearch" WHERE "ResponseSearch" MATCH {match} AND rowid > {after} ORDER BY rowid LIMIT {pageSize}""")).ToListAsync(ct);
+                if (page.Count > 0) yield return (prompts, page);
                 if (page.Count < pageSize) break;
+                after = page[^1];
             }
         }
     }
+
+    private static string WholeWords(List<string> words) => string.Join(' ', words.Select(w => $"\"{w}\""));
 
     // Letters and digits only, lower case: nothing of the query syntax of either engine survives.
     private static List<string> Words(string text)

@@ -65,9 +65,10 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         if (rest.AssigneeId is null && (rest.Status ?? PairStatus.Pending) == PairStatus.Pending
             && await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct) <= 1)
             open = open.Where(p => p.AssigneeId == null || p.AssigneeId == userId);
-        await foreach (var page in PairSearch.CandidatePagesAsync(db, datasetId, search, ct))
+        await foreach (var (prompts, ids) in PairSearch.CandidatePagesAsync(db, search, ct))
         {
-            var hit = await open.Where(p => page.Contains(p.Id)).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            var matching = prompts ? open.Where(p => ids.Contains(p.SampleId)) : open.Where(p => ids.Contains(p.RejectedResponseId) || ids.Contains(p.ChosenResponseId));
+            var hit = await matching.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
             if (hit is { } pairId) return await LoadAsync(db, pairId, ct);
         }
         return null;
