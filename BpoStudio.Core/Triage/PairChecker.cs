@@ -140,7 +140,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
             JOIN "Samples" s ON s."Id" = p."SampleId"
             JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
             JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-            WHERE p."DatasetId" = @dataset AND {scope.Sql("p")}
+            WHERE +p."DatasetId" = @dataset AND {scope.Sql("p")}
             ORDER BY p."Id"
             """, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
         var pairs = new List<PairCheckInput>();
@@ -196,7 +196,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
 
     private static Task DeleteFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct) =>
         SqlCommands.ExecuteAsync(connection, transaction, $"""
-            DELETE FROM "PairFindings" WHERE "DatasetId" = @dataset AND "PairId" IN (SELECT p."Id" FROM "Pairs" p WHERE p."DatasetId" = @dataset AND {scope.Sql("p")})
+            DELETE FROM "PairFindings" WHERE "PairId" IN (SELECT p."Id" FROM "Pairs" p WHERE +p."DatasetId" = @dataset AND {scope.Sql("p")})
             """, ct, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
 
     private static async Task InsertFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId,
@@ -229,7 +229,11 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         return severities;
     }
 
-    /// <summary>Which pairs a check run covers: a pair-id range (recompute) or a sample-id range (creation and edits).</summary>
+    /// <summary>
+    /// Which pairs a check run covers: a pair-id range (recompute) or a sample-id range (creation and edits). The queries
+    /// write <c>+p."DatasetId"</c> so that SQLite walks this range's index and not the (dataset, status, ...) one, which
+    /// made every import batch read all the dataset's pairs so far (quadratic over an import).
+    /// </summary>
     private sealed record PairScope(bool BySampleId, long Low, long High)
     {
         public static PairScope ByPairId(long after, long upTo) => new(false, after, upTo);

@@ -78,7 +78,7 @@ public class TriageBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(lead.Locator("[data-testid^=stratum-]").First.GetByTestId("stratum-interval")).ToHaveTextAsync("56.6% – 100.0%");
         await lead.Locator("[data-testid^=accept-rest-]").First.ClickAsync();
         await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Accepted the rest of llm-hal · import:bpo: 2 pairs");
-        await lead.SetViewportSizeAsync(1400, 2300);
+        await lead.SetViewportSizeAsync(1400, 2750);
         await lead.EvaluateAsync("window.scrollTo(0, 0)");
         await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-triage.png") });
 

@@ -7,20 +7,8 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Tests.Datasets;
 
 /// <summary>Search through the full-text index of each provider, over prompts and both answers.</summary>
-public class PairSearchTests : IAsyncLifetime
+public class PairSearchTests : TriageDatasetTests
 {
-    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
-
-    private CoreServices _core = null!;
-    private TriageDataset _data = null!;
-
-    public async Task InitializeAsync()
-    {
-        _core = await CoreServices.StartAsync(provider: Provider);
-        _data = await TriageDataset.ImportAsync(_core);
-    }
-
-    public async Task DisposeAsync() => await _core.DisposeAsync();
 
     [Theory]
     [InlineData("purple square", new[] { "dup-1", "dup-2" })] // the rejected answer
@@ -31,14 +19,14 @@ public class PairSearchTests : IAsyncLifetime
     [InlineData("\"sorry\" -but* (", new[] { "refusal" })] // query syntax is not passed through: the words are sorry and but
     public async Task Search_FindsPairsWhoseTextsHoldEveryWord(string text, string[] records)
     {
-        Assert.Equal(records.Select(r => _data.PairByRecord[r]).Order(), await SearchAsync(text));
+        Assert.Equal(records.Select(r => Data.PairByRecord[r]).Order(), await SearchAsync(text));
     }
 
     [Fact]
     public async Task Search_AsksTheFullTextIndex_NotASubstringScan()
     {
         await using var db = await NewDbAsync();
-        var sql = db.Matching(_data.Id, new PairFilter(Search: "purple"), null).ToQueryString();
+        var sql = db.Matching(Data.Id, new PairFilter(Search: "purple"), null).ToQueryString();
         Assert.Contains(Provider == DatabaseProvider.Sqlite ? "MATCH" : "to_tsquery", sql);
         Assert.DoesNotContain("LIKE", sql);
     }
@@ -48,7 +36,7 @@ public class PairSearchTests : IAsyncLifetime
     {
         await using (var db = await NewDbAsync())
             await db.Responses.Where(r => r.Text == "A red circle is above the blue square.").ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "红色的圆在蓝色的正方形上面。"));
-        Assert.Equal([_data.PairByRecord["clean-1"]], await SearchAsync("正方形"));
+        Assert.Equal([Data.PairByRecord["clean-1"]], await SearchAsync("正方形"));
         Assert.Empty(await SearchAsync("three squares"));
     }
 
@@ -56,27 +44,26 @@ public class PairSearchTests : IAsyncLifetime
     public async Task TheQueue_ServesACommonSearchByWalkingTheIndex_SkippingDecidedPairs()
     {
         // Every search counts as common here, so the queue takes the index-walking path SQLite uses for words most pairs hold.
-        var queue = new Core.Review.ReviewQueries(_core.Get<IDbContextFactory<BpoDbContext>>()) { CommonSearchMatches = 1 };
-        var reviews = _core.Get<Core.Review.ReviewService>();
-        var annotator = new Core.Review.Reviewer("ann-id", "ann");
+        var queue = new BpoStudio.Core.Review.ReviewQueries(Core.Get<IDbContextFactory<BpoDbContext>>()) { CommonSearchMatches = 1 };
+        var reviews = Core.Get<BpoStudio.Core.Review.ReviewService>();
+        var annotator = new BpoStudio.Core.Review.Reviewer("ann-id", "ann");
         var served = new List<long>();
-        while (await queue.NextAsync(_data.Id, annotator.Id, new PairFilter(Search: "square")) is { } pair)
+        while (await queue.NextAsync(Data.Id, annotator.Id, new PairFilter(Search: "square")) is { } pair)
         {
             served.Add(pair.PairId);
             await reviews.AcceptAsync(pair.PairId, pair.RowVersion, annotator);
         }
         Assert.Equal((await SearchAsync("square")).Order(), served.Order());
-        Assert.Null(await queue.NextAsync(_data.Id, annotator.Id, new PairFilter(Search: "square")));
-        Assert.Null(await queue.NextAsync(_data.Id, annotator.Id, new PairFilter(Search: "nothing-like-it")));
+        Assert.Null(await queue.NextAsync(Data.Id, annotator.Id, new PairFilter(Search: "square")));
+        Assert.Null(await queue.NextAsync(Data.Id, annotator.Id, new PairFilter(Search: "nothing-like-it")));
     }
 
     private async Task<List<long>> SearchAsync(string text)
     {
         await using var db = await NewDbAsync();
-        return await db.Matching(_data.Id, new PairFilter(Search: text), null).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync();
+        return await db.Matching(Data.Id, new PairFilter(Search: text), null).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync();
     }
 
-    private Task<BpoDbContext> NewDbAsync() => _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
 }
 
 public class PairSearchTestsOnPostgres : PairSearchTests

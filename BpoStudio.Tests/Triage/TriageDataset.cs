@@ -63,3 +63,22 @@ public sealed class TriageDataset
             completions = new object[] { new { score = 1, response = chosen, type = "gt" }, new { score = 0, response = rejected, type = "llm-hal" } },
         });
 }
+
+/// <summary>A test class over a fresh database (SQLite unless a subclass says PostgreSQL) holding the imported triage dataset.</summary>
+public abstract class TriageDatasetTests : IAsyncLifetime
+{
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    protected CoreServices Core { get; private set; } = null!;
+    protected TriageDataset Data { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Core = await CoreServices.StartAsync(provider: Provider);
+        Data = await TriageDataset.ImportAsync(Core);
+    }
+
+    public async Task DisposeAsync() => await Core.DisposeAsync();
+
+    protected Task<BpoDbContext> NewDbAsync() => Core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+}
