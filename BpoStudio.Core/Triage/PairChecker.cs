@@ -134,15 +134,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
 
     private static async Task<(List<PairCheckInput> Pairs, List<long?> Stored)> ReadAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct)
     {
-        await using var command = SqlCommands.Create(connection, transaction, $"""
-            SELECT p."Id", p."ContentFingerprint", s."Prompt", c."Text", r."Text", r."Kind", r."Method", r."ExtraJson", s."ImageHash", s."ImageProblem", s."SourceImagePath"
-            FROM "Pairs" p
-            JOIN "Samples" s ON s."Id" = p."SampleId"
-            JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
-            JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-            WHERE +p."DatasetId" = @dataset AND {scope.Sql("p")}
-            ORDER BY p."Id"
-            """, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
+        await using var command = SqlCommands.Create(connection, transaction, ReadSql(scope.BySampleId), ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
         var pairs = new List<PairCheckInput>();
         var stored = new List<long?>();
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -155,6 +147,17 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         }
         return (pairs, stored);
     }
+
+    /// <summary>The pairs of a range with their texts: by sample ids (<c>@low</c>..<c>@high</c>) or by pair ids after <c>@low</c> up to <c>@high</c>.</summary>
+    internal static string ReadSql(bool bySampleId) => $"""
+        SELECT p."Id", p."ContentFingerprint", s."Prompt", c."Text", r."Text", r."Kind", r."Method", r."ExtraJson", s."ImageHash", s."ImageProblem", s."SourceImagePath"
+        FROM "Pairs" p
+        JOIN "Samples" s ON s."Id" = p."SampleId"
+        JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
+        JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
+        WHERE +p."DatasetId" = @dataset AND {new PairScope(bySampleId, 0, 0).Sql("p")}
+        ORDER BY p."Id"
+        """;
 
     // Image, prompt, chosen and rejected, separated so that no two different splits hash alike.
     private static long Fingerprint(PairCheckInput pair)
