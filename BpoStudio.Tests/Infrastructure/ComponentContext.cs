@@ -26,6 +26,7 @@ public static class ComponentContext
             ctx.Services.AddSingleton(core.Get<ReviewService>());
             ctx.Services.AddSingleton(core.Get<DatasetQueries>());
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Triage.PairChecker>());
+            ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Triage.TriageQueries>());
             ctx.Services.AddSingleton(core.Get<ImageStore>());
             ctx.Services.AddSingleton(core.Get<ImageWeakener>());
             ctx.Services.AddSingleton(core.Get<IServiceScopeFactory>());

@@ -65,6 +65,7 @@ public class AuthorizationTests(AppFixture fixture)
     [InlineData("/audit")]
     [InlineData("/datasets/1/dashboard")]
     [InlineData("/datasets/1/versions")]
+    [InlineData("/datasets/1/triage")]
     [InlineData("/exports/1/download")]
     [InlineData("/exports/1/manifest")]
     [InlineData("/audit/export.csv")]
