@@ -36,7 +36,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             await db.AddIfMissingAsync(stored, ct);
 
-        var (text, tokens, modelName, provider, sampling) = local.VisionModel is { } name
+        var (text, tokens, modelName, provider, sampling, stopReason) = local.VisionModel is { } name
             ? await AnswerLocallyAsync(local.Open(name), sample.Prompt, weakened.Png, seed, ct)
             : await AnswerRemotelyAsync(sample.Prompt, weakened.Png, seed, ct);
         context.AddTokens(tokens);
@@ -66,12 +66,13 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                 ParametersJson = JsonSerializer.Serialize(new { weakening = new { transform = weakened.Transform, parameters = weakened.Parameters, seed = weakened.Seed }, sampling }),
                 WeakenedImageHash = stored.Hash,
                 GeneratedAt = DateTime.UtcNow,
-                ExtraJson = JsonSerializer.Serialize(new { jobId = context.JobId, tokens }),
+                // The pair checks read stopReason: an answer cut at the token limit is a truncated negative.
+                ExtraJson = JsonSerializer.Serialize(new { jobId = context.JobId, tokens, stopReason }),
             },
         };
     }
 
-    private static async Task<(string Text, long Tokens, string Model, string Provider, object Sampling)> AnswerLocallyAsync(LocalModel model, string prompt, byte[] png, long seed, CancellationToken ct)
+    private static async Task<(string Text, long Tokens, string Model, string Provider, object Sampling, string? StopReason)> AnswerLocallyAsync(LocalModel model, string prompt, byte[] png, long seed, CancellationToken ct)
     {
         var search = model.Manifest.Search;
         var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, seed, search.MaxNewTokens);
@@ -82,12 +83,12 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
             answer.Append(chunk.Text);
             tokens = chunk.Tokens;
         }
-        return (answer.ToString().Trim(), tokens, model.Name, model.Generator.Provider.Provider, settings);
+        return (answer.ToString().Trim(), tokens, model.Name, model.Generator.Provider.Provider, settings, tokens >= settings.MaxNewTokens ? "max-tokens" : "eos");
     }
 
-    private async Task<(string Text, long Tokens, string Model, string Provider, object Sampling)> AnswerRemotelyAsync(string prompt, byte[] png, long seed, CancellationToken ct)
+    private async Task<(string Text, long Tokens, string Model, string Provider, object Sampling, string? StopReason)> AnswerRemotelyAsync(string prompt, byte[] png, long seed, CancellationToken ct)
     {
         var (text, tokens) = await remote.AnswerAsync(prompt, png, seed, ct);
-        return (text, tokens, backend.Model, backend.Provider, new { seed, remote = true });
+        return (text, tokens, backend.Model, backend.Provider, new { seed, remote = true }, null);
     }
 }

@@ -101,6 +101,9 @@ public class LocalModelIntegrationTests : IAsyncLifetime
         Assert.Equal(JobStatus.Completed, (await db.Jobs.SingleAsync(j => j.Id == job.Id)).Status);
         var made = await db.Responses.Include(r => r.Sample).Where(r => r.Provenance.Method == "weakened-image:diffusion-noise").ToListAsync();
         Assert.Equal(3, made.Count);
+        var madeIds = made.Select(r => r.Id).ToList();
+        Assert.Equal(3, await db.PairFindings.CountAsync(f => f.CheckId == BpoStudio.Core.Triage.Checks.CheckIds.Truncated
+            && db.Pairs.Any(p => p.Id == f.PairId && madeIds.Contains(p.RejectedResponseId)))); // checked as the job committed them
         var store = _core.Get<ImageStore>();
         Assert.All(made, r =>
         {
@@ -108,6 +111,7 @@ public class LocalModelIntegrationTests : IAsyncLifetime
             Assert.Equal(("tiny-vlm", "CPU"), (r.Provenance.Model, r.Provenance.ExecutionProvider));
             Assert.NotNull(r.Provenance.Seed);
             Assert.True(store.Exists(r.Provenance.WeakenedImageHash!));
+            Assert.Contains("\"stopReason\":\"max-tokens\"", r.Provenance.ExtraJson); // this model has no end-of-sequence token
             Assert.NotEqual(r.Sample!.ImageHash, r.Provenance.WeakenedImageHash);
             Assert.Contains("diffusion-noise", r.Provenance.ParametersJson);
         });
