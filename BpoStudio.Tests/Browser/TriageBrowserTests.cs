@@ -30,6 +30,7 @@ public class TriageBrowserTests(BrowserFixture fixture)
         // Filter by a finding and reject what matches, after the preview.
         await lead.GetByRole(AriaRole.Button, new() { Name = "Show pairs with placeholder" }).ClickAsync();
         await Assertions.Expect(lead.GetByTestId("triage-match-count")).ToContainTextAsync("1 pairs match: finding placeholder");
+        Assert.Contains("finding=placeholder", lead.Url);
         await ChooseAsync(lead, "Decision", "Reject");
         await lead.GetByLabel("Reason (required)").FillAsync("Negative is not plausible");
         await lead.GetByLabel("Reason (required)").PressAsync("Tab");
@@ -74,6 +75,7 @@ public class TriageBrowserTests(BrowserFixture fixture)
         // The lead sees the interval, accepts the rest of the stratum, and exports.
         await lead.ReloadAsync();
         await BrowserSession.WaitForCircuitAsync(lead);
+        await Assertions.Expect(lead.GetByTestId("triage-match-count")).ToContainTextAsync("7 pairs match: no blocking finding"); // the filter is in the address
         await Assertions.Expect(lead.Locator("[data-testid^=stratum-]").First).ToContainTextAsync("5 / 5");
         await Assertions.Expect(lead.Locator("[data-testid^=stratum-]").First.GetByTestId("stratum-interval")).ToHaveTextAsync("56.6% – 100.0%");
         await lead.Locator("[data-testid^=accept-rest-]").First.ClickAsync();

@@ -22,6 +22,17 @@ public sealed partial class TriagePage : IDisposable
     private int _version;
 
     [Parameter] public int DatasetId { get; set; }
+
+    // The filter lives in the address, so a triage view can be reloaded, bookmarked and sent to someone.
+    [SupplyParameterFromQuery(Name = "finding")] public string? Finding { get; set; }
+    [SupplyParameterFromQuery(Name = "noBlocking")] public bool NoBlocking { get; set; }
+    [SupplyParameterFromQuery(Name = "kind")] public string? Kind { get; set; }
+    [SupplyParameterFromQuery(Name = "method")] public string? Method { get; set; }
+    [SupplyParameterFromQuery(Name = "status")] public string? Status { get; set; }
+    [SupplyParameterFromQuery(Name = "q")] public string? Search { get; set; }
+    [SupplyParameterFromQuery(Name = "source")] public string? Source { get; set; }
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+    private int _loadedDataset;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
     [Inject] private TriageQueries Queries { get; set; } = default!;
     [Inject] private PairChecker Checker { get; set; } = default!;
@@ -31,6 +42,10 @@ public sealed partial class TriagePage : IDisposable
 
     protected override async Task OnParametersSetAsync()
     {
+        _filter = new PairFilter(ResponseKindNames.TryParse(Kind, out var kind) ? kind : null, Method, Search,
+            Enum.TryParse<PairStatus>(Status, ignoreCase: true, out var status) ? status : null, Source, Finding: Finding, NoBlocking: NoBlocking && Finding is null);
+        if (_loadedDataset == DatasetId) return; // only the filter changed
+        _loadedDataset = DatasetId;
         _name = (await Datasets.ListAsync()).FirstOrDefault(d => d.Id == DatasetId)?.Name;
         await LoadAsync();
     }
@@ -45,6 +60,11 @@ public sealed partial class TriagePage : IDisposable
     {
         _filter = filter;
         _version++;
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(new Dictionary<string, object?>
+        {
+            ["finding"] = filter.Finding, ["noBlocking"] = filter.NoBlocking ? true : null, ["kind"] = filter.RejectedKind?.ToWire(),
+            ["method"] = filter.Method, ["status"] = filter.Status?.ToString().ToLowerInvariant(), ["q"] = filter.Search, ["source"] = filter.Source,
+        }), new NavigationOptions { ReplaceHistoryEntry = true });
         return Task.CompletedTask;
     }
 
