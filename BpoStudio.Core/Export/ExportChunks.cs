@@ -36,7 +36,9 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             var output = Channel.CreateBounded<ChunkOutput>(new BoundedChannelOptions(PartsAhead) { SingleReader = true, SingleWriter = true });
             outputs[worker] = output.Reader;
             var first = worker;
-            running[worker] = Task.Run(() => RunWorkerAsync(chunks, first, workers, output.Writer, ct), ct);
+            // No token for Task.Run itself: a worker cancelled before it started would be a cancelled task, not a completed
+            // output, and the runner's wait for its workers would then report that cancellation instead of the error that stopped them.
+            running[worker] = Task.Run(() => RunWorkerAsync(chunks, first, workers, output.Writer, ct));
         }
         return (outputs, running);
     }
