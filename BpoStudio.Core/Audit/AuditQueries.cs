@@ -112,6 +112,16 @@ public sealed class AuditQueries(IDbContextFactory<BpoDbContext> dbFactory)
         yield break;
     }
 
-    private static string Csv(string? value) =>
-        value is null ? "" : value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    private static string Csv(string? value) => CsvCell(value);
+
+    /// <summary>
+    /// One CSV cell. A value a spreadsheet would evaluate (starting with = + - @, tab or carriage return) gets a leading
+    /// apostrophe so it opens as text (OWASP's CSV-injection advice); separators and quotes are quoted as usual.
+    /// </summary>
+    internal static string CsvCell(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return "";
+        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    }
 }

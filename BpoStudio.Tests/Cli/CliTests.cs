@@ -13,6 +13,25 @@ public class CliTests
         foreach (var verb in CliApp.Verbs) Assert.Contains(verb.Name, output.ToString());
     }
 
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("Review")]
+    public async Task AnUnknownVerb_ExitsWithUsage_InsteadOfStartingTheWebApp(string verb)
+    {
+        Assert.True(CliApp.IsCommand([verb, "--json"]));
+        var error = new StringWriter();
+        Assert.Equal(2, await CliApp.RunAsync([verb], TextWriter.Null, error));
+        Assert.Contains($"unknown verb '{verb}'", error.ToString());
+        Assert.Contains("review", error.ToString()); // the verbs are listed
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("--urls http://127.0.0.1:5099")]
+    [InlineData("--BpoStudio:DataDirectory=/tmp/x")]
+    public void ConfigurationArgumentsAlone_StartTheWebApp(string args) =>
+        Assert.False(CliApp.IsCommand(args.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+
     [Fact]
     public async Task UsersAdd_CreatesUserWithGeneratedPassword_ThenListsIt()
     {

@@ -10,14 +10,20 @@ public static class CliApp
 
     private static readonly string[] HelpWords = ["help", "--help", "-h", "-?"];
 
-    public static bool IsCommand(string[] args) =>
-        args.Length > 0 && (HelpWords.Contains(args[0]) || Verbs.Any(v => v.Name == args[0]));
+    /// <summary>Anything but configuration arguments (<c>--Key value</c>, <c>--Section:Key=value</c>) is a command: an unknown
+    /// word is a mistyped verb, answered with the usage, never a reason to start the web server.</summary>
+    public static bool IsCommand(string[] args) => args.Length > 0 && (HelpWords.Contains(args[0]) || !args[0].StartsWith('-'));
 
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         output ??= Console.Out;
         error ??= Console.Error;
         var verb = Verbs.FirstOrDefault(v => v.Name == args[0]);
+        if (verb is null && !HelpWords.Contains(args[0]))
+        {
+            await error.WriteLineAsync($"error: unknown verb '{args[0]}'. Run with no verb to start the web app, or use one of: {string.Join(", ", Verbs.Select(v => v.Name))} (--help for usage).");
+            return 2;
+        }
         if (verb is null || args.Skip(1).Any(a => HelpWords.Contains(a)))
         {
             WriteHelp(output, verb);
