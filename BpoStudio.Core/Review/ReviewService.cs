@@ -81,9 +81,6 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
             else pair.RejectedResponseId = edited.Id;
             e.TextBefore = original.Text;
             e.TextAfter = newText;
-            await db.SaveChangesAsync(ct);
-            // The edited pair is checked again in the same transaction, so its findings never describe the old text.
-            await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), pair.DatasetId, pair.SampleId, pair.SampleId, ct);
         }, ct);
     }
 
@@ -106,6 +103,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var pair = await db.Pairs.FirstAsync(p => p.Id == last.PairId, ct);
+        var textsBefore = (pair.ChosenResponseId, pair.RejectedResponseId);
         if (last.PreviousStatus is { } status) pair.Status = status;
         if (last.PreviousChosenResponseId is { } chosen) pair.ChosenResponseId = chosen;
         if (last.PreviousRejectedResponseId is { } rejected) pair.RejectedResponseId = rejected;
@@ -116,6 +114,8 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
             if (last.Action == ReviewAction.Flag) pair.FlagComment = null;
         }
         last.Undone = true;
+        await db.SaveChangesAsync(ct);
+        await RecheckIfTextsChangedAsync(db, pair, textsBefore, ct);
         var undo = NewEvent(pair.Id, datasetId, who, ReviewAction.Undo);
         undo.Comment = $"undid {last.Action} (event {last.Id})";
         db.ReviewEvents.Add(undo);
@@ -160,6 +160,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
             pair.DecidedBy = who.Name;
             db.ReviewEvents.Add(e);
             await db.SaveChangesAsync(ct);
+            await RecheckIfTextsChangedAsync(db, pair, (e.PreviousChosenResponseId!.Value, e.PreviousRejectedResponseId!.Value), ct);
             await tx.CommitAsync(ct);
         }
         catch (Exception ex) when (ex is DbUpdateConcurrencyException || IsWriteConflict(ex))
@@ -169,6 +170,16 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
             throw new ReviewConflictException((await ReviewQueries.LoadAsync(fresh, pairId, ct))!);
         }
         return (await ReviewQueries.LoadAsync(db, pairId, ct))!;
+    }
+
+    /// <summary>
+    /// An edit, a swap or the undo of either gives the pair other texts: it is checked again in the same transaction,
+    /// so its findings never describe texts it no longer has. <paramref name="before"/> holds the response ids it had.
+    /// </summary>
+    private async Task RecheckIfTextsChangedAsync(BpoDbContext db, PreferencePair pair, (long Chosen, long Rejected) before, CancellationToken ct)
+    {
+        if (before == (pair.ChosenResponseId, pair.RejectedResponseId)) return;
+        await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), pair.DatasetId, pair.SampleId, pair.SampleId, ct);
     }
 
     // SQLite reports a concurrent writer that committed first as SQLITE_BUSY(_SNAPSHOT) rather than a lost update.

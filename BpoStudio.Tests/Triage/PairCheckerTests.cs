@@ -76,6 +76,28 @@ public class PairCheckerTests : TriageDatasetTests
     }
 
     [Fact]
+    public async Task SwapAndUndo_CheckThePairAgain_ForTheTextsItNowHas()
+    {
+        var pairId = Data.PairByRecord["placeholder"]; // "<image>" sits in the rejected answer
+        var reviews = Core.Get<ReviewService>();
+        var annotator = new Reviewer("ann-id", "ann");
+        var pair = (await Core.Get<ReviewQueries>().LoadAsync(pairId))!;
+        Assert.Contains("rejected contains", await DetailAsync(pairId, CheckIds.Placeholder));
+
+        await reviews.SwapAsync(pairId, pair.RowVersion, annotator);
+        Assert.Contains("chosen contains", await DetailAsync(pairId, CheckIds.Placeholder));
+
+        await reviews.UndoAsync(Data.Id, annotator);
+        Assert.Contains("rejected contains", await DetailAsync(pairId, CheckIds.Placeholder));
+    }
+
+    private async Task<string?> DetailAsync(long pairId, string checkId)
+    {
+        await using var db = await NewDbAsync();
+        return await db.PairFindings.Where(f => f.PairId == pairId && f.CheckId == checkId).Select(f => f.Detail).SingleAsync();
+    }
+
+    [Fact]
     public async Task FindingFilter_ServesOnlyMatchingPairs_InTheReviewQueue()
     {
         var queue = Core.Get<ReviewQueries>();
