@@ -68,6 +68,9 @@ public class ReviewCliTests : IAsyncLifetime
         Assert.Contains("No pair of 'triage' matches", error);
         var (usage, _, _) = await RunAsync("review", "bulk", "--dataset", TriageDataset.Name, "--decision", "approve");
         Assert.Equal(2, usage);
+        var (typo, _, typoError) = await RunAsync("review", "bulk", "--dataset", TriageDataset.Name, "--decision", "accept", "--finding", "placeholders");
+        Assert.Equal(2, typo);
+        Assert.Contains("--finding 'placeholders' is not a check; the checks are identical, placeholder", typoError);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ internal sealed class ReviewVerb : ICliVerb
     {
         var dataset = await DatasetAsync(services, args, ct);
         var limit = args.Option("limit") is { } text ? int.TryParse(text, out var n) && n > 0 ? n : throw new CliUsageException("--limit must be a positive number") : 100;
-        var (total, rows) = await services.GetRequiredService<TriageQueries>().PairsAsync(dataset.Id, Filter(args), take: limit, ct: ct);
+        var (total, rows) = await services.GetRequiredService<TriageQueries>().PairsAsync(dataset.Id, Filter(args, services), take: limit, ct: ct);
         if (args.Flag("json"))
         {
             await output.WriteLineAsync(JsonSerializer.Serialize(new
@@ -91,7 +91,7 @@ internal sealed class ReviewVerb : ICliVerb
             await using var db = await services.GetRequiredService<IDbContextFactory<Core.Data.BpoDbContext>>().CreateDbContextAsync(ct);
             assignee = await db.Users.Where(u => u.Email == email).Select(u => u.Id).FirstOrDefaultAsync(ct) ?? throw new CliFailureException($"There is no user '{email}'.");
         }
-        var request = new BulkRequest(Filter(args), operation, args.Option("reason"), assignee, args.Flag("include-decided"));
+        var request = new BulkRequest(Filter(args, services), operation, args.Option("reason"), assignee, args.Flag("include-decided"));
         var bulk = services.GetRequiredService<BulkActionService>();
         var result = args.Flag("dry-run") ? await bulk.PreviewAsync(dataset.Id, request, ActorChecks.CommandLine, ct) : await bulk.ApplyAsync(dataset.Id, request, ActorChecks.CommandLine, ct: ct);
         if (args.Flag("json"))
@@ -116,9 +116,12 @@ internal sealed class ReviewVerb : ICliVerb
         return 0;
     }
 
-    internal static PairFilter Filter(CliArguments args)
+    private static PairFilter Filter(CliArguments args, IServiceProvider services)
     {
         var finding = args.Option("finding");
+        var checker = services.GetRequiredService<PairChecker>();
+        if (finding is not null && !checker.IsKnown(finding))
+            throw new CliUsageException($"--finding '{finding}' is not a check; the checks are {string.Join(", ", checker.Checks.Select(c => c.Id))}");
         if (finding is not null && args.Flag("no-blocking")) throw new CliUsageException("give --finding or --no-blocking, not both");
         ResponseKind? kind = args.Option("kind") is { } k ? ResponseKindNames.TryParse(k, out var parsed) ? parsed : throw new CliUsageException($"--kind '{k}' is not gt, gt-rephrased, llm-hal, mllm-hal or manual") : null;
         PairStatus? status = args.Option("status") is { } s ? Enum.TryParse<PairStatus>(s, ignoreCase: true, out var st) ? st : throw new CliUsageException($"--status '{s}' is not pending, accepted, rejected or flagged") : null;
