@@ -84,6 +84,13 @@ public class TriageBrowserTests(BrowserFixture fixture)
         await lead.EvaluateAsync("window.scrollTo(0, 0)");
         await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-triage.png") });
 
+        foreach (var (width, height) in new[] { (1440, 1000), (390, 844) })
+        {
+            await lead.SetViewportSizeAsync(width, height);
+            await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), $"bpostudio-triage-{width}.png"), FullPage = width < 1000 });
+        }
+        await lead.SetViewportSizeAsync(1400, 900);
+
         await lead.GotoAsync("/export");
         await BrowserSession.WaitForCircuitAsync(lead);
         await ChooseAsync(lead, "Dataset", Dataset);
