@@ -13,6 +13,8 @@ public sealed class BpoStudioOptions
     /// <summary>Server folders an admin allows imports to read from; nothing outside them (or the data folder) is read.</summary>
     public List<string> ImportRoots { get; set; } = [];
 
+    public Imaging.ImageLimits Images { get; set; } = new();
+
     /// <summary>Seed the demo dataset when the database has no datasets.</summary>
     public bool SeedDemo { get; set; } = true;
 }

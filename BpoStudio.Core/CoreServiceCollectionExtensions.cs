@@ -47,7 +47,10 @@ public static class CoreServiceCollectionExtensions
     public static IHostApplicationBuilder AddBpoStudioCore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<BpoStudioOptions>().BindConfiguration(BpoStudioOptions.Section);
+        services.AddOptions<BpoStudioOptions>().BindConfiguration(BpoStudioOptions.Section)
+            .Validate(o => o.Images is { MaxPixels: > 0, MaxConcurrentLargeDecodes: > 0, LargePixels: > 0 },
+                "BpoStudio:Images:MaxPixels, MaxConcurrentLargeDecodes and LargePixels must be positive numbers.")
+            .ValidateOnStart();
         services.AddSingleton<DataPaths>();
 
         // Keys live in the database so sign-in cookies and reset tokens survive restarts and work on every instance.

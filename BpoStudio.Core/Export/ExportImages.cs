@@ -1,3 +1,4 @@
+using BpoStudio.Core.Imaging;
 using BpoStudio.Core.Storage;
 using SkiaSharp;
 
@@ -30,7 +31,7 @@ public sealed class ExportImages(ImageStore store, string exportFolder, ExportOp
         else
         {
             bytes = await store.ReadAsync(hash, ct);
-            (bytes, contentType, reencoded) = Reencode(bytes, allowedTypes);
+            (bytes, contentType, reencoded) = await ReencodeAsync(bytes, allowedTypes, ct);
         }
         var name = NameFor(hash, sourcePath, contentType, reencoded);
         var image = new ExportedImage($"{Folder}/{name}", contentType, bytes, bytes?.LongLength ?? 0);
@@ -57,27 +58,32 @@ public sealed class ExportImages(ImageStore store, string exportFolder, ExportOp
         return hash + extension;
     }
 
-    private (byte[] Bytes, string ContentType, bool Changed) Reencode(byte[] bytes, IReadOnlySet<string>? allowedTypes)
+    // Trainers open images with PIL, which ignores EXIF orientation: a rotated photo is re-encoded upright.
+    private async Task<(byte[] Bytes, string ContentType, bool Changed)> ReencodeAsync(byte[] bytes, IReadOnlySet<string>? allowedTypes, CancellationToken ct)
     {
-        var (width, height, contentType) = ImageStore.Inspect(bytes);
+        ImageHeader header;
+        try
+        {
+            header = store.ReadHeader(bytes);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new ExportSkipException($"image cannot be exported: {ex.Message}");
+        }
         var target = options.ImageEncoding switch
         {
             ImageEncoding.Jpeg => "image/jpeg",
             ImageEncoding.Png => "image/png",
             ImageEncoding.Webp => "image/webp",
-            _ => allowedTypes is null || allowedTypes.Contains(contentType) ? contentType : "image/png",
+            _ => allowedTypes is null || allowedTypes.Contains(header.ContentType) ? header.ContentType : "image/png",
         };
-        var tooLarge = options.MaxImageSide is { } max && Math.Max(width, height) > max;
-        if (!tooLarge && target == contentType) return (bytes, contentType, false);
+        var tooLarge = options.MaxImageSide is { } max && Math.Max(header.Width, header.Height) > max;
+        if (!tooLarge && target == header.ContentType && !header.IsRotated) return (bytes, header.ContentType, false);
 
-        using var bitmap = SKBitmap.Decode(bytes) ?? throw new ExportSkipException("image could not be decoded for re-encoding");
-        var scale = tooLarge ? (double)options.MaxImageSide!.Value / Math.Max(width, height) : 1;
-        using var resized = scale < 1
-            ? bitmap.Resize(new SKImageInfo(Math.Max(1, (int)Math.Round(width * scale)), Math.Max(1, (int)Math.Round(height * scale))), new SKSamplingOptions(SKCubicResampler.Mitchell))
-            : bitmap.Copy();
-        using var image = SKImage.FromBitmap(resized);
+        using var bitmap = await store.DecodeToFitAsync(bytes, options.MaxImageSide ?? int.MaxValue, ct);
+        using var image = SKImage.FromBitmap(bitmap);
         var format = target switch { "image/png" => SKEncodedImageFormat.Png, "image/webp" => SKEncodedImageFormat.Webp, _ => SKEncodedImageFormat.Jpeg };
-        using var data = image.Encode(format, 90);
+        using var data = image.Encode(format, 90) ?? throw new ExportSkipException($"image could not be re-encoded as {target}");
         return (data.ToArray(), target, true);
     }
 

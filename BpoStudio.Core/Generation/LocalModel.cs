@@ -59,7 +59,7 @@ public sealed class LocalModel : IDisposable
     public float[] Preprocess(byte[] imageBytes)
     {
         var size = Manifest.ImageSize;
-        using var decoded = SKBitmap.Decode(imageBytes) ?? throw new InvalidDataException("The image could not be decoded.");
+        using var decoded = Imaging.ImageDecoding.DecodeToFit(imageBytes, size * 2);
         using var tile = decoded.Resize(new SKImageInfo(size, size, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKCubicResampler.Mitchell))
             ?? throw new InvalidDataException("The image could not be resized.");
         var pixels = tile.GetPixelSpan();

@@ -10,7 +10,7 @@ public sealed record WeakenedImage(byte[] Png, string Transform, IReadOnlyDictio
     public string ParametersJson => JsonSerializer.Serialize(new { transform = Transform, parameters = Parameters, seed = Seed });
 }
 
-public sealed class ImageWeakener
+public sealed class ImageWeakener(Microsoft.Extensions.Options.IOptions<BpoStudioOptions>? options = null)
 {
     public static readonly IReadOnlyList<WeakeningTransform> Transforms =
         [new DiffusionNoise(), new RandomResizedCrop(), new GaussianBlur(), new Pixelate(), new JpegReencode(), new RandomMask()];
@@ -29,7 +29,7 @@ public sealed class ImageWeakener
                 throw new ArgumentException($"'{transform.Name}' has no parameter '{key}'. Parameters: {string.Join(", ", transform.Defaults.Keys)}.");
             parameters[key] = value;
         }
-        using var source = Pixels.Decode(image);
+        using var source = Pixels.Decode(image, options?.Value.Images);
         using var weakened = transform.Apply(source, parameters, new SeededRandom(seed));
         return new WeakenedImage(Pixels.EncodePng(weakened), transform.Name, parameters, seed);
     }

@@ -5,14 +5,7 @@ namespace BpoStudio.Core.Imaging;
 /// <summary>Decoding and encoding in one fixed pixel layout (RGBA, unpremultiplied), so transforms see stable bytes.</summary>
 public static class Pixels
 {
-    public static SKBitmap Decode(byte[] encoded)
-    {
-        // SKBitmap.Decode throws ArgumentNullException on unknown data; ask for a codec first to give a clear error.
-        using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("The image cannot be decoded (unknown or corrupt format).");
-        using var decoded = SKBitmap.Decode(codec) ?? throw new InvalidDataException("The image cannot be decoded.");
-        return ToRgba(decoded);
-    }
+    public static SKBitmap Decode(byte[] encoded, ImageLimits? limits = null) => ImageDecoding.Decode(encoded, limits);
 
     public static SKBitmap ToRgba(SKBitmap source)
     {

@@ -149,7 +149,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         }
         catch (InvalidDataException ex)
         {
-            return (null, $"image '{imagePath}' is unreadable: {ex.Message}");
+            return (null, $"image '{imagePath}' was not stored: {ex.Message}");
         }
     }
 

@@ -33,7 +33,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     {
         if (rootIndex < 0 || rootIndex >= Roots.Count) throw new ArgumentException($"There is no allowed folder number {rootIndex}.");
         if (string.IsNullOrWhiteSpace(relativePath) || relativePath is "." or "/") return Roots[rootIndex];
-        return SafePath.TryResolve(Roots[rootIndex], relativePath, out var full, out var problem) ? full : throw new ArgumentException(problem);
+        return SafePath.TryResolve(Roots[rootIndex], relativePath, out var full, out var problem, "path") ? full : throw new ArgumentException(problem);
     }
 
     /// <summary>Data files (JSON, JSONL, Parquet) under an allowed folder, a few levels deep, for picking one.</summary>

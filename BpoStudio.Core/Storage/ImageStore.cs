@@ -1,13 +1,21 @@
 using System.Security.Cryptography;
+using BpoStudio.Core.Imaging;
+using Microsoft.Extensions.Options;
 using SkiaSharp;
 
 namespace BpoStudio.Core.Storage;
 
 public sealed record StoredImageInfo(string Hash, int Width, int Height, string ContentType, long ByteSize, bool IsNew);
 
-/// <summary>Images stored once under their SHA-256; files are only ever addressed by a validated hash.</summary>
-public sealed class ImageStore(DataPaths paths)
+/// <summary>
+/// Images stored once under their SHA-256; files are only ever addressed by a validated hash. Nothing over the pixel
+/// limit is stored, and at most <see cref="ImageLimits.MaxConcurrentLargeDecodes"/> large images are decoded at once.
+/// </summary>
+public sealed class ImageStore(DataPaths paths, IOptions<BpoStudioOptions>? options = null)
 {
+    public ImageLimits Limits { get; } = options?.Value.Images ?? new ImageLimits();
+    private readonly SemaphoreSlim _largeDecodes = new(Math.Max(1, options?.Value.Images.MaxConcurrentLargeDecodes ?? 2));
+
     public static readonly IReadOnlyList<int> ThumbnailSizes = [128, 256, 512, 1024];
 
     public static bool IsValidHash(string? hash) =>
@@ -23,7 +31,7 @@ public sealed class ImageStore(DataPaths paths)
 
     public async Task<StoredImageInfo> PutAsync(byte[] bytes, CancellationToken ct = default)
     {
-        var (width, height, contentType) = Inspect(bytes);
+        var (width, height, contentType, _) = ReadHeader(bytes);
         var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var target = PathFor(hash);
         if (File.Exists(target)) return new(hash, width, height, contentType, bytes.Length, IsNew: false);
@@ -56,11 +64,7 @@ public sealed class ImageStore(DataPaths paths)
         var target = Path.Combine(paths.Thumbnails, maxSide.ToString(System.Globalization.CultureInfo.InvariantCulture), hash[..2], hash + ".jpg");
         if (File.Exists(target)) return target;
 
-        var bytes = await File.ReadAllBytesAsync(source, ct);
-        using var bitmap = SKBitmap.Decode(bytes) ?? throw new InvalidDataException($"Image {hash} cannot be decoded.");
-        var scale = Math.Min(1.0, (double)maxSide / Math.Max(bitmap.Width, bitmap.Height));
-        var info = new SKImageInfo(Math.Max(1, (int)(bitmap.Width * scale)), Math.Max(1, (int)(bitmap.Height * scale)));
-        using var resized = bitmap.Resize(info, new SKSamplingOptions(SKCubicResampler.Mitchell)) ?? bitmap;
+        using var resized = await DecodeToFitAsync(await File.ReadAllBytesAsync(source, ct), maxSide, ct);
         using var image = SKImage.FromBitmap(resized);
         using var data = image.Encode(SKEncodedImageFormat.Jpeg, 85);
 
@@ -71,23 +75,24 @@ public sealed class ImageStore(DataPaths paths)
         return target;
     }
 
-    /// <summary>Reads dimensions and type from the header; throws <see cref="InvalidDataException"/> for non-images.</summary>
-    public static (int Width, int Height, string ContentType) Inspect(byte[] bytes)
-    {
-        using var stream = new SKMemoryStream(bytes);
-        using var codec = SKCodec.Create(stream) ?? throw new InvalidDataException("not a readable image (unknown or corrupt format)");
-        return (codec.Info.Width, codec.Info.Height, ContentTypeOf(codec.EncodedFormat));
-    }
+    /// <summary>Dimensions (as displayed), type and orientation from the header; throws <see cref="InvalidDataException"/> for non-images, the pixel limit included.</summary>
+    public ImageHeader ReadHeader(byte[] bytes) => ImageDecoding.ReadHeader(bytes, Limits);
 
-    public static string ContentTypeOf(SKEncodedImageFormat format) => format switch
+    /// <summary>The image oriented and no larger than <paramref name="maxSide"/>, waiting for a slot when it is large.</summary>
+    public async Task<SKBitmap> DecodeToFitAsync(byte[] bytes, int maxSide, CancellationToken ct = default)
     {
-        SKEncodedImageFormat.Jpeg => "image/jpeg",
-        SKEncodedImageFormat.Png => "image/png",
-        SKEncodedImageFormat.Webp => "image/webp",
-        SKEncodedImageFormat.Gif => "image/gif",
-        SKEncodedImageFormat.Bmp => "image/bmp",
-        _ => "application/octet-stream",
-    };
+        var header = ReadHeader(bytes);
+        if (header.Pixels <= Limits.LargePixels) return ImageDecoding.DecodeToFit(bytes, maxSide, Limits);
+        await _largeDecodes.WaitAsync(ct);
+        try
+        {
+            return await Task.Run(() => ImageDecoding.DecodeToFit(bytes, maxSide, Limits), ct);
+        }
+        finally
+        {
+            _largeDecodes.Release();
+        }
+    }
 
     public static string SniffContentType(ReadOnlySpan<byte> header) => header switch
     {

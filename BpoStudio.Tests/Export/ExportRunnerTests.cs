@@ -177,7 +177,7 @@ public class ExportRunnerTests : IAsyncLifetime
         Assert.NotEmpty(images);
         Assert.All(images, path =>
         {
-            var (width, height, type) = BpoStudio.Core.Storage.ImageStore.Inspect(File.ReadAllBytes(path));
+            var (width, height, type, _) = BpoStudio.Core.Imaging.ImageDecoding.ReadHeader(File.ReadAllBytes(path));
             Assert.Equal("image/jpeg", type);
             Assert.True(Math.Max(width, height) <= 64, $"{path} is {width}x{height}");
         });

@@ -61,7 +61,7 @@ public static class TrainerLoaderChecks
                 Assert.Matches("^data:image/(jpeg|png|webp);base64,", url);
                 var bytes = Convert.FromBase64String(url[(url.IndexOf(',') + 1)..]);
                 Assert.True(bytes.Length <= 10 * 1024 * 1024, $"{where}: image over 10 MB");
-                Assert.StartsWith("image/", ImageStore.Inspect(bytes).ContentType);
+                Assert.StartsWith("image/", BpoStudio.Core.Imaging.ImageDecoding.ReadHeader(bytes).ContentType);
                 images++;
             }
         }

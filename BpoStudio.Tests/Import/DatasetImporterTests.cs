@@ -66,7 +66,7 @@ public class DatasetImporterTests : IAsyncLifetime
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r1" && p.Reason.Contains("outside the image root"));
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r2" && p.Reason.Contains("absolute image path"));
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r3" && p.Reason.Contains("does not exist"));
-        Assert.Contains(summary.FlaggedImages, p => p.Where == "record r9" && p.Reason.Contains("unreadable"));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record r9" && p.Reason.Contains("corrupt"));
         Assert.Equal(["record 4", "record 5", "record 6", "record 11 (line 12)"], summary.Rejected.Select(r => r.Where));
         Assert.Contains("'conversations' is missing or not an array", summary.Rejected[0].Reason);
         Assert.Contains("10,485,760 characters; the limit is 100,000", summary.Rejected[1].Reason);
@@ -84,6 +84,41 @@ public class DatasetImporterTests : IAsyncLifetime
         Assert.Contains("\U0001F68C", bus.Prompt);
         Assert.Null(samples.Single(s => s.Source.RecordId == "r10").ImageHash);
         Assert.All(samples.Where(s => s.ImageProblem is not null), s => Assert.Null(s.ImageHash));
+    }
+
+    [Fact]
+    public async Task ImageThroughADirectoryLinkToOutside_IsFlaggedAndNotStored()
+    {
+        using var outside = new TestDataFolder();
+        await File.WriteAllBytesAsync(outside.File("secret.png"), DemoScene.Generate(2).RenderPng());
+        Directory.CreateSymbolicLink(_files.File("images/dirlink"), outside.Path);
+        var path = _files.File("linked.json");
+        await File.WriteAllTextAsync(path, "[" + Json(new { id = "s", image = "dirlink/secret.png",
+            conversations = new[] { new { from = "human", value = "<image>Q" }, new { from = "gpt", value = "A" } } }) + "]");
+
+        var summary = await _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(path, "linked", _files.File("images")));
+
+        Assert.Equal(0, summary.ImagesStored);
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record s" && p.Reason.Contains("link to outside the image root"));
+    }
+
+    [Fact]
+    public async Task BombsAndUnsupportedFormats_FlagTheirRecordsWithTheReason_AndTheRestImports()
+    {
+        await File.WriteAllBytesAsync(_files.File("images/img/bomb.png"), Imaging.TestImages.BombPng(30000, 30000));
+        await File.WriteAllBytesAsync(_files.File("images/img/scan.tif"), Imaging.TestImages.Tiff);
+        await File.WriteAllBytesAsync(_files.File("images/img/phone.heic"), Imaging.TestImages.Heic);
+        object Record(string id, string image) => new { id, image, conversations = new[] { new { from = "human", value = "<image>Q" }, new { from = "gpt", value = "A" } } };
+        var path = _files.File("awkward.json");
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new[] { Record("bomb", "img/bomb.png"), Record("tiff", "img/scan.tif"), Record("heic", "img/phone.heic"), Record("fine", "img/a.png") }));
+
+        var summary = await _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(path, "awkward", _files.File("images")));
+
+        Assert.Equal((4, 1), (summary.Imported, summary.ImagesStored));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record bomb" && p.Reason.Contains("(900 megapixels); the limit is 50 megapixels"));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record tiff" && p.Reason.Contains("unsupported format (TIFF)"));
+        Assert.Contains(summary.FlaggedImages, p => p.Where == "record heic" && p.Reason.Contains("unsupported format (HEIC)"));
+        Assert.DoesNotContain(summary.FlaggedImages, p => p.Reason.Contains("corrupt") && p.Where != "record fine");
     }
 
     [Fact]

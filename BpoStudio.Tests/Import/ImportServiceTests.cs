@@ -52,6 +52,18 @@ public class ImportServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LinksToOutsideFolders_AreRefusedForSubfoldersFilesAndImageFolders()
+    {
+        Directory.CreateSymbolicLink(_allowed.File("outlink"), _elsewhere.Path);
+        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "outlink"));
+        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "outlink/secret.jsonl"));
+        Assert.DoesNotContain(Imports.ListDataFiles(0), f => f.Contains("secret"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_allowed.File("outlink/secret.jsonl"), null, null, null));
+        var viaLink = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _allowed.File("outlink"), null, null);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(viaLink, TestPrincipals.Lead));
+    }
+
+    [Fact]
     public async Task PreviewShowsTheFirstRecordsAsStored_AndUploadsLandInTheUploadFolder()
     {
         await using var upload = File.OpenRead(_allowed.File("data/bpo.jsonl"));

@@ -32,7 +32,15 @@ public static class ImageEndpoints
         if (!ImageStore.IsValidHash(hash)) return Results.BadRequest("Images are addressed by their SHA-256 hash.");
         if (!ImageStore.ThumbnailSizes.Contains(size)) return Results.BadRequest($"Thumbnail size must be one of {string.Join(", ", ImageStore.ThumbnailSizes)}.");
         if (!store.Exists(hash)) return Results.NotFound();
-        var path = await store.GetThumbnailPathAsync(hash, size, ct);
+        string path;
+        try
+        {
+            path = await store.GetThumbnailPathAsync(hash, size, ct);
+        }
+        catch (InvalidDataException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "The image cannot be shown");
+        }
         http.Response.Headers.CacheControl = ImmutableCache;
         return Results.File(path, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"{hash}-{size}\""));
     }

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using SkiaSharp;
+
+namespace BpoStudio.Tests.Imaging;
+
+/// <summary>Hostile and awkward images written byte by byte, as an attacker or an old camera would.</summary>
+public static class TestImages
+{
+    /// <summary>
+    /// A valid 1-bit greyscale PNG: a few hundred KB on disk, width×height×4 bytes once decoded to RGBA. The left half is
+    /// black, the right half white.
+    /// </summary>
+    public static byte[] BombPng(int width, int height)
+    {
+        var rowBytes = (width + 7) / 8;
+        var row = new byte[1 + rowBytes]; // filter byte "none", then the packed pixels
+        for (var x = width / 2; x < width; x++) row[1 + x / 8] |= (byte)(0x80 >> (x % 8));
+        using var idat = new MemoryStream();
+        using (var zlib = new ZLibStream(idat, CompressionLevel.SmallestSize, leaveOpen: true))
+            for (var y = 0; y < height; y++) zlib.Write(row);
+
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 1; // bit depth; colour type 0 (greyscale), no interlace
+        WriteChunk(png, "IHDR", header);
+        WriteChunk(png, "IDAT", idat.ToArray());
+        WriteChunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    /// <summary>A JPEG stored sideways, as phones do: the pixels are <paramref name="width"/>×<paramref name="height"/>, left half red, right half blue, with EXIF orientation <paramref name="orientation"/>.</summary>
+    public static byte[] JpegWithOrientation(int width, int height, ushort orientation)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        using (var canvas = new SKCanvas(bitmap))
+        {
+            canvas.Clear(SKColors.Blue);
+            using var red = new SKPaint { Color = SKColors.Red };
+            canvas.DrawRect(0, 0, width / 2f, height, red);
+        }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95);
+        var jpeg = data.ToArray();
+
+        byte[] tiff = [0x4D, 0x4D, 0x00, 0x2A, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, (byte)(orientation >> 8), (byte)orientation, 0, 0, 0, 0, 0, 0];
+        var app1 = new List<byte> { 0xFF, 0xE1, 0, (byte)(2 + 6 + tiff.Length) };
+        app1.AddRange("Exif\0\0"u8.ToArray());
+        app1.AddRange(tiff);
+        return [.. jpeg[..2], .. app1, .. jpeg[2..]];
+    }
+
+    /// <summary>A noisy JPEG (so it does not compress to nothing), built and encoded outside any measurement.</summary>
+    public static byte[] Jpeg(int width, int height)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        var random = new Random(7);
+        var pixels = bitmap.GetPixelSpan();
+        for (var i = 0; i < pixels.Length; i += 4 * 97) pixels[i] = (byte)random.Next(256);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 80);
+        return data.ToArray();
+    }
+
+    public static byte[] Tiff => [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0, 0, 0];
+
+    public static byte[] Heic => [0, 0, 0, 0x18, .. "ftypheic"u8.ToArray(), 0, 0, 0, 0, .. "mif1heic"u8.ToArray()];
+
+    private static void WriteChunk(Stream png, string type, byte[] data)
+    {
+        Span<byte> number = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(number, data.Length);
+        png.Write(number);
+        var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+        png.Write(typed);
+        BinaryPrimitives.WriteUInt32BigEndian(number, Crc32(typed));
+        png.Write(number);
+    }
+
+    private static uint Crc32(byte[] bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    }
+}
