@@ -6,8 +6,8 @@ namespace BpoStudio.Core.Import;
 
 /// <summary>
 /// Streams a JSON array, a JSONL file or a Parquet file (RLAIF-V shards) record by record with bounded memory. A bad
-/// JSONL line is reported and skipped; a JSON array cannot be resynchronised after a syntax error, so the rest of it
-/// is reported as one problem; Parquet is read one row group at a time.
+/// JSONL line or array element is reported and skipped; damage to the array's own brackets cannot be resynchronised,
+/// so the rest of it is reported as one problem; Parquet is read one row group at a time.
 /// </summary>
 public static class ImportReader
 {
@@ -48,6 +48,10 @@ public static class ImportReader
             {
                 item = new ReadItem([], new RecordProblem(raw.Where, ex.Message), stream.Position);
             }
+            catch (InvalidOperationException ex) when (RecordText.TextProblem(ex) is { } problem)
+            {
+                item = new ReadItem([], new RecordProblem(raw.Where, problem), stream.Position);
+            }
             yield return item;
         }
     }
@@ -67,15 +71,15 @@ public static class ImportReader
             var scanner = new JsonArrayScanner(stream);
             while (true)
             {
-                JsonElement? element;
+                ScannedElement? scanned;
                 Raw? failure = null;
                 try
                 {
-                    element = await scanner.NextAsync(ct);
+                    scanned = await scanner.NextAsync(ct);
                 }
                 catch (JsonArrayException ex)
                 {
-                    element = null;
+                    scanned = null;
                     failure = new Raw(null, $"record {scanner.Index} (line {ex.Line})", "", $"the JSON is malformed from here on ({ex.Message}); this and any later records were not read");
                 }
                 if (failure is not null)
@@ -83,28 +87,28 @@ public static class ImportReader
                     yield return failure;
                     yield break;
                 }
-                if (element is null) yield break;
-                yield return new Raw(element, $"record {scanner.Index - 1}", $"#{scanner.Index - 1}", null);
+                if (scanned is not { } element) yield break;
+                var index = scanner.Index - 1;
+                yield return element.Problem is null
+                    ? new Raw(element.Element, $"record {index}", $"#{index}", null)
+                    : new Raw(null, $"record {index} (line {element.Line})", "", element.Problem);
             }
         }
 
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
-        var line = 0;
-        while (await reader.ReadLineAsync(ct) is { } text)
+        await foreach (var (line, bytes) in JsonLines.ReadAsync(stream, ct))
         {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
             JsonElement? element = null;
-            string? problem = null;
-            try
-            {
-                using var document = JsonDocument.Parse(text);
-                element = document.RootElement.Clone();
-            }
-            catch (JsonException ex)
-            {
-                problem = $"not valid JSON ({ex.Message.Split(". ")[0]})";
-            }
+            var problem = RecordText.Utf8Problem(bytes.Span);
+            if (problem is null)
+                try
+                {
+                    using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = RecordText.MaxDepth });
+                    element = document.RootElement.Clone();
+                }
+                catch (JsonException ex)
+                {
+                    problem = RecordText.JsonProblem(ex);
+                }
             yield return new Raw(element, $"line {line}", $"line-{line}", problem);
         }
     }
