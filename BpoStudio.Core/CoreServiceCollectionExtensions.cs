@@ -66,12 +66,14 @@ public static class CoreServiceCollectionExtensions
                 options.SignIn.RequireConfirmedAccount = false;
             })
             .AddRoles<IdentityRole>()
+            .AddClaimsPrincipalFactory<AccountClaims>()
             .AddEntityFrameworkStores<BpoDbContext>()
             .AddDefaultTokenProviders();
 
         services.AddSingleton<IBootstrapConsole, StandardBootstrapConsole>();
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<UserAdministration>();
+        services.AddSingleton<DatabaseTicketStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<ImageStore>();
         services.AddSingleton(InjectionLexicon.Default);

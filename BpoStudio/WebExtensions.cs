@@ -1,3 +1,4 @@
+using BpoStudio.Accounts;
 using BpoStudio.Components;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
@@ -15,6 +16,7 @@ public static class WebExtensions
     {
         // Serves wwwroot-assets and package assets from their build locations outside Development too.
         builder.WebHost.UseStaticWebAssets();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         var services = builder.Services;
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -36,7 +38,11 @@ public static class WebExtensions
             options.SlidingExpiration = true;
             options.Events.OnRedirectToLogin = context => RefuseApiOrRedirect(context, StatusCodes.Status401Unauthorized);
             options.Events.OnRedirectToAccessDenied = context => RefuseApiOrRedirect(context, StatusCodes.Status403Forbidden);
+            // The sign-in page redirects by itself, percent-encoded; the handler's own redirect would put a raw "ü" in Location.
+            options.Events.OnRedirectToReturnUrl = _ => Task.CompletedTask;
         });
+
+        services.AddAccountSecurity(builder.Configuration);
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
@@ -53,10 +59,13 @@ public static class WebExtensions
 
     public static WebApplication UseBpoStudioWeb(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
 
+        app.UseRateLimiter();
         app.UseAuthentication();
+        app.UsePasswordChangeGate();
         app.UseAuthorization();
         app.UseAntiforgery();
 

@@ -37,7 +37,7 @@ public sealed class AdminBootstrapper(
         var admin = options.Value.Admin;
         var generated = string.IsNullOrEmpty(admin.Password);
         var password = generated ? GeneratePassword() : admin.Password!;
-        var user = new AppUser { UserName = admin.Email, Email = admin.Email, EmailConfirmed = true, DisplayName = "Administrator", CreatedAt = DateTime.UtcNow };
+        var user = new AppUser { UserName = admin.Email, Email = admin.Email, EmailConfirmed = true, DisplayName = "Administrator", CreatedAt = DateTime.UtcNow, MustChangePassword = generated };
         (await users.CreateAsync(user, password)).ThrowIfFailed($"create admin {admin.Email}");
         (await users.AddToRoleAsync(user, Roles.Admin)).ThrowIfFailed("grant Admin");
 
@@ -49,8 +49,8 @@ public sealed class AdminBootstrapper(
                  BpoStudio created the first admin account.
                    user:     {admin.Email}
                    password: {password}
-                 It is shown only this once: sign in and change it, or set
-                 BpoStudio:Admin:Password before the first start.
+                 It is shown only this once. The first sign-in asks for a new
+                 password (or set BpoStudio:Admin:Password before the first start).
                 ================================================================
 
                 """);

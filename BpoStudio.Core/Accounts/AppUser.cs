@@ -6,6 +6,9 @@ public class AppUser : IdentityUser
 {
     public string? DisplayName { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Set for a generated first-admin password and an admin's reset: every page asks for a new password until it is changed.</summary>
+    public bool MustChangePassword { get; set; }
 }
 
 public static class Roles

@@ -7,8 +7,12 @@ namespace BpoStudio.Core.Accounts;
 
 public sealed record UserSummary(string Id, string Email, string? DisplayName, IReadOnlyList<string> Roles, bool LockedOut);
 
-/// <summary>User and role management for the admin page and the <c>users</c> CLI verb; every change is audited.</summary>
-public sealed class UserAdministration(UserManager<AppUser> users, AuditLog audit)
+/// <summary>
+/// User and role management for the admin page and the <c>users</c> CLI verb; every change is audited. Anything that
+/// changes what a user may do (roles, lock, password) ends that user's sessions: the security stamp changes, so live
+/// circuits end at their next revalidation, and the session rows go, so cookies stop working at once.
+/// </summary>
+public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicketStore sessions, AuditLog audit)
 {
     public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken ct = default)
     {
@@ -34,33 +38,74 @@ public sealed class UserAdministration(UserManager<AppUser> users, AuditLog audi
     {
         actor.RequireAdmin("manage users");
         var wanted = ValidateRoles(roles);
-        var user = await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
+        var user = await FindAsync(userId);
         var current = await users.GetRolesAsync(user);
         if (current.Contains(Roles.Admin) && !wanted.Contains(Roles.Admin) && (await users.GetUsersInRoleAsync(Roles.Admin)).Count == 1)
             throw new InvalidOperationException("The last admin cannot lose the Admin role.");
         (await users.RemoveFromRolesAsync(user, current.Except(wanted))).ThrowIfFailed("remove roles");
         (await users.AddToRolesAsync(user, wanted.Except(current))).ThrowIfFailed("add roles");
+        await EndSessionsAsync(user);
         await audit.WriteAsync(actor.DisplayName(), "user.roles", user.Email, $"{string.Join(", ", current)} -> {string.Join(", ", wanted)}");
     }
 
-    public async Task ResetPasswordAsync(string userId, string newPassword, ClaimsPrincipal actor)
+    /// <summary>Sets a generated password, returned to be shown once; by default the user must choose a new one at the next sign-in.</summary>
+    public async Task<string> ResetPasswordAsync(string userId, ClaimsPrincipal actor, bool requireChange = true)
     {
         actor.RequireAdmin("manage users");
-        var user = await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
+        var user = await FindAsync(userId);
+        var password = AdminBootstrapper.GeneratePassword();
         var token = await users.GeneratePasswordResetTokenAsync(user);
-        (await users.ResetPasswordAsync(user, token, newPassword)).ThrowIfFailed($"reset the password of {user.Email}");
-        await audit.WriteAsync(actor.DisplayName(), "user.password-reset", user.Email, null);
+        (await users.ResetPasswordAsync(user, token, password)).ThrowIfFailed($"reset the password of {user.Email}");
+        user.MustChangePassword = requireChange;
+        (await users.UpdateAsync(user)).ThrowIfFailed($"update {user.Email}");
+        await EndSessionsAsync(user);
+        await audit.WriteAsync(actor.DisplayName(), "user.password-reset", user.Email, requireChange ? "must change at next sign-in" : null);
+        return password;
     }
+
+    /// <summary>The signed-in user changes their own password; their other sessions end, and the caller re-signs this one in.</summary>
+    public async Task ChangeOwnPasswordAsync(ClaimsPrincipal actor, string currentPassword, string newPassword)
+    {
+        var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException("Sign in to change your password."));
+        if (currentPassword == newPassword) throw new ArgumentException("The new password must differ from the current one.");
+        (await users.ChangePasswordAsync(user, currentPassword, newPassword)).ThrowIfFailed("change the password");
+        user.MustChangePassword = false;
+        (await users.UpdateAsync(user)).ThrowIfFailed($"update {user.Email}");
+        await EndSessionsAsync(user, keep: DatabaseTicketStore.SessionIdOf(actor));
+        await audit.WriteAsync(actor.DisplayName(), "user.password-change", user.Email, null);
+    }
+
+    /// <summary>Ends every session of the signed-in user, this one included.</summary>
+    public async Task<int> SignOutEverywhereAsync(ClaimsPrincipal actor)
+    {
+        var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException("Not signed in."));
+        var ended = await EndSessionsAsync(user);
+        await audit.WriteAsync(actor.DisplayName(), "user.sign-out-everywhere", user.Email, $"{ended} sessions ended");
+        return ended;
+    }
+
+    public async Task<string> FindIdByEmailAsync(string email) =>
+        (await users.FindByEmailAsync(email.Trim()))?.Id ?? throw new KeyNotFoundException($"There is no user {email}.");
 
     public async Task SetLockedAsync(string userId, bool locked, ClaimsPrincipal actor)
     {
         actor.RequireAdmin("manage users");
-        var user = await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
+        var user = await FindAsync(userId);
         if (locked && await users.IsInRoleAsync(user, Roles.Admin) && (await users.GetUsersInRoleAsync(Roles.Admin)).Count == 1)
             throw new InvalidOperationException("The last admin cannot be locked out.");
         await users.SetLockoutEnabledAsync(user, true);
         await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
+        if (locked) await EndSessionsAsync(user);
         await audit.WriteAsync(actor.DisplayName(), locked ? "user.lock" : "user.unlock", user.Email, null);
+    }
+
+    private async Task<AppUser> FindAsync(string userId) =>
+        await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
+
+    private async Task<int> EndSessionsAsync(AppUser user, string? keep = null)
+    {
+        (await users.UpdateSecurityStampAsync(user)).ThrowIfFailed($"end the sessions of {user.Email}");
+        return await sessions.RemoveAllAsync(user.Id, keep);
     }
 
     private async Task<UserSummary> SummarizeAsync(AppUser user) =>

@@ -20,6 +20,9 @@ public class AdminBootstrapTests
         Assert.True(await PasswordWorksAsync(first, "admin@bpostudio.local", firstPassword));
         Assert.False(await PasswordWorksAsync(first, "admin@bpostudio.local", secondPassword));
 
+        // The generated password is for the first sign-in only: the principal carries the must-change mark.
+        Assert.True(await MustChangeAsync(first));
+
         // A second start finds the admin and prints nothing more.
         await first.Get<BpoStudio.Core.Data.DatabaseInitializer>().InitializeAsync();
         Assert.Single(first.Console.Messages);
@@ -32,6 +35,16 @@ public class AdminBootstrapTests
 
         Assert.Empty(core.Console.Messages);
         Assert.True(await PasswordWorksAsync(core, "admin@bpostudio.local", "Configured-Pass-9"));
+        Assert.False(await MustChangeAsync(core));
+    }
+
+    private static async Task<bool> MustChangeAsync(CoreServices core)
+    {
+        await using var scope = core.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+        var admin = await users.FindByEmailAsync("admin@bpostudio.local");
+        var principal = await scope.ServiceProvider.GetRequiredService<IUserClaimsPrincipalFactory<AppUser>>().CreateAsync(admin!);
+        return admin!.MustChangePassword && principal.MustChangePassword();
     }
 
     [Fact]

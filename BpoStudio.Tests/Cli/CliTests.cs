@@ -1,5 +1,6 @@
 using BpoStudio.Cli;
 using BpoStudio.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BpoStudio.Tests.Cli;
 
@@ -46,6 +47,42 @@ public class CliTests
         var list = new StringWriter();
         Assert.Equal(0, await CliApp.RunAsync(["users", "list", config], list));
         Assert.Contains("ann@example.test\tLead,Annotator", list.ToString());
+    }
+
+    [Fact]
+    public async Task UsersResetLockUnlockAndSetRole_ChangeTheAccount_AndNameAnUnknownEmail()
+    {
+        using var data = new TestDataFolder();
+        var config = $"--BpoStudio:DataDirectory={data.Path}";
+        Assert.Equal(0, await CliApp.RunAsync(["users", "add", "ann@example.test", "--role", "Annotator", "--password", "First-Pass-123", config], TextWriter.Null));
+
+        var output = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["users", "reset-password", "ann@example.test", config], output));
+        var password = System.Text.RegularExpressions.Regex.Match(output.ToString(), @"\(shown once\): (\S{24})").Groups[1].Value;
+        Assert.Contains("must be changed at the next sign-in", output.ToString());
+        await using (var core = await CoreServices.StartAsync(s => s["BpoStudio:DataDirectory"] = data.Path))
+        await using (var scope = core.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<BpoStudio.Core.Accounts.AppUser>>();
+            var ann = (await users.FindByEmailAsync("ann@example.test"))!;
+            Assert.True(await users.CheckPasswordAsync(ann, password));
+            Assert.False(await users.CheckPasswordAsync(ann, "First-Pass-123"));
+            Assert.True(ann.MustChangePassword);
+        }
+
+        Assert.Equal(0, await CliApp.RunAsync(["users", "lock", "ann@example.test", config], TextWriter.Null));
+        Assert.Equal(0, await CliApp.RunAsync(["users", "set-role", "ann@example.test", "--role", "Lead", config], TextWriter.Null));
+        var list = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["users", "list", config], list));
+        Assert.Contains("ann@example.test\tLead\tlocked", list.ToString());
+        Assert.Equal(0, await CliApp.RunAsync(["users", "unlock", "ann@example.test", config], TextWriter.Null));
+        list = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["users", "list", config], list));
+        Assert.Contains("ann@example.test\tLead\tactive", list.ToString());
+
+        var error = new StringWriter();
+        Assert.Equal(1, await CliApp.RunAsync(["users", "lock", "nobody@example.test", config], TextWriter.Null, error));
+        Assert.Contains("There is no user nobody@example.test", error.ToString());
     }
 
     [Fact]

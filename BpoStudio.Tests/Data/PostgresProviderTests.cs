@@ -65,3 +65,8 @@ public class GenerationJobTestsOnPostgres : GenerationJobTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class SessionRevocationTestsOnPostgres : Accounts.SessionRevocationTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

@@ -21,6 +21,7 @@ public sealed partial class BpoAppFactory : WebApplicationFactory<Program>
     {
         ["BpoStudio:Admin:Password"] = AdminPassword,
         ["BpoStudio:SeedDemo"] = "true",
+        ["BpoStudio:SignInAttemptsPerMinute"] = "1000", // every test signs in from 127.0.0.1; the limit has its own test
     };
 
     public BpoAppFactory()
@@ -65,18 +66,26 @@ public sealed partial class BpoAppFactory : WebApplicationFactory<Program>
     public async Task<HttpClient> CreateSignedInClientAsync(string email, string password)
     {
         var client = CreateAnonymousClient();
-        var form = await client.GetStringAsync("/account/login");
-        var token = AntiforgeryToken().Match(form);
-        Assert.True(token.Success, "the login form carries an antiforgery token");
-        var response = await client.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "login",
-            ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        }));
+        var response = await PostSignInAsync(client, email, password);
         Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"sign-in of {email} redirects (got {(int)response.StatusCode})");
         return client;
+    }
+
+    public static async Task<HttpResponseMessage> PostSignInAsync(HttpClient client, string email, string password, string? returnUrl = null)
+    {
+        var path = returnUrl is null ? "/account/login" : "/account/login?returnUrl=" + Uri.EscapeDataString(returnUrl);
+        return await PostFormAsync(client, path, path, "login", new() { ["Input.Email"] = email, ["Input.Password"] = password });
+    }
+
+    /// <summary>Posts a form the way a browser does: the antiforgery token from the page that holds the form, then the fields.</summary>
+    public static async Task<HttpResponseMessage> PostFormAsync(HttpClient client, string pagePath, string action, string? handler, Dictionary<string, string> fields)
+    {
+        var page = await client.GetStringAsync(pagePath);
+        var token = AntiforgeryToken().Match(page);
+        Assert.True(token.Success, $"{pagePath} carries an antiforgery token");
+        fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value);
+        if (handler is not null) fields["_handler"] = handler;
+        return await client.PostAsync(action, new FormUrlEncodedContent(fields));
     }
 
     /// <summary>The page exists but the signed-in role may not see it: a redirect to the access-denied page, never the page.</summary>

@@ -77,7 +77,7 @@ public sealed partial class ReviewWorkspace
         if (firstRender)
         {
             _self = DotNetObjectReference.Create(this);
-            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./js/review.js");
+            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./" + Assets["js/review.js"]); // fingerprinted: there is no import map (see SecurityHeaders)
             _keys = await _module.InvokeAsync<IJSObjectReference>("attachKeys", _self);
             StateHasChanged();
         }
