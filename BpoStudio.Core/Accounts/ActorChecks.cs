@@ -23,6 +23,16 @@ public static class ActorChecks
         if (!actor.IsInRole(Roles.Admin)) throw new UnauthorizedAccessException($"Only an admin can {toDo}.");
     }
 
+    public static void RequireReviewer(this ClaimsPrincipal actor, string toDo)
+    {
+        if (actor.Identity?.IsAuthenticated != true) throw new UnauthorizedAccessException($"Sign in to {toDo}.");
+        if (!actor.IsInRole(Roles.Annotator) && !actor.IsLead()) throw new UnauthorizedAccessException($"Only annotators, leads and admins can {toDo}.");
+    }
+
+    /// <summary>The account id, for records that must survive a change of name.</summary>
+    public static string UserId(this ClaimsPrincipal actor) =>
+        actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException("The signed-in principal has no user id.");
+
     public static bool IsLead(this ClaimsPrincipal actor) => actor.IsInRole(Roles.Lead) || actor.IsInRole(Roles.Admin);
 
     public static string DisplayName(this ClaimsPrincipal actor) => actor.Identity?.Name ?? "unknown";

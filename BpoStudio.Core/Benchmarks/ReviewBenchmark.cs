@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Review;
 using Microsoft.Data.Sqlite;
@@ -20,29 +21,29 @@ public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, R
         var seed = await Measure.MillisecondsAsync(() => SeedAsync(pairs, ct));
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasetId = await db.Datasets.Where(d => d.Name == DatasetName).Select(d => d.Id).SingleAsync(ct);
-        var reviewer = new Reviewer("bench-reviewer", "bench");
+        var reviewer = Accounts.ActorChecks.OnBehalfOf("bench-reviewer", Accounts.Roles.Annotator);
 
         // Cold: the first open in this process (model building, first queries, cold page cache).
         var coldOpen = await Measure.MillisecondsAsync(async () =>
         {
-            await queries.NextAsync(datasetId, reviewer.Id, ct: ct);
-            await queries.ProgressAsync(datasetId, reviewer.Id, ct);
+            await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
+            await queries.ProgressAsync(datasetId, reviewer.UserId(), ct);
         });
         var warmOpen = await Measure.MillisecondsAsync(async () =>
         {
-            await queries.NextAsync(datasetId, reviewer.Id, ct: ct);
-            await queries.ProgressAsync(datasetId, reviewer.Id, ct);
+            await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
+            await queries.ProgressAsync(datasetId, reviewer.UserId(), ct);
         });
 
         var hotPath = new List<double>(decisions);
-        var pair = await queries.NextAsync(datasetId, reviewer.Id, ct: ct);
+        var pair = await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
         for (var i = 0; i < decisions && pair is not null; i++)
         {
             var current = pair;
             hotPath.Add(await Measure.MillisecondsAsync(async () =>
             {
                 await reviews.AcceptAsync(current.PairId, current.RowVersion, reviewer, ct);
-                pair = await queries.NextAsync(datasetId, reviewer.Id, ct: ct);
+                pair = await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
             }));
         }
 

@@ -43,14 +43,14 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
         var checks = clock.Elapsed.TotalSeconds;
 
         // The annotator's path with a finding filter, deciding as they go, against the same path unfiltered.
-        var reviewer = new Reviewer("bench-reviewer", "bench");
+        var reviewer = Accounts.ActorChecks.OnBehalfOf("bench-reviewer", Accounts.Roles.Annotator);
         var findingNext = await DecideAsync(datasetId, reviewer, new PairFilter(Finding: CheckIds.Placeholder), lookups, ct);
         var plainNext = await DecideAsync(datasetId, reviewer, null, lookups, ct);
 
         var samples = await db.Samples.Where(s => s.DatasetId == datasetId).OrderBy(s => s.Id).Select(s => s.Id).ToListAsync(ct);
         var random = new Random(7);
-        var rare = await TimesAsync(lookups, () => queries.NextAsync(datasetId, reviewer.Id, new PairFilter(Search: $"w{random.Next(1, samples.Count + 1)}"), ct: ct));
-        var common = await TimesAsync(lookups, () => queries.NextAsync(datasetId, reviewer.Id, new PairFilter(Search: "green bus"), ct: ct));
+        var rare = await TimesAsync(lookups, () => queries.NextAsync(datasetId, reviewer.UserId(), new PairFilter(Search: $"w{random.Next(1, samples.Count + 1)}"), ct: ct));
+        var common = await TimesAsync(lookups, () => queries.NextAsync(datasetId, reviewer.UserId(), new PairFilter(Search: "green bus"), ct: ct));
         var likeScan = await TimesAsync(Math.Max(3, lookups / 40), async () =>
         {
             await using var scan = await dbFactory.CreateDbContextAsync(ct);
@@ -76,14 +76,14 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
             dashboardMs, overviewMs, countMs, bulkSeconds, update, undoSeconds, applied.Applied);
     }
 
-    private async Task<List<double>> DecideAsync(int datasetId, Reviewer reviewer, PairFilter? filter, int count, CancellationToken ct)
+    private async Task<List<double>> DecideAsync(int datasetId, System.Security.Claims.ClaimsPrincipal reviewer, PairFilter? filter, int count, CancellationToken ct)
     {
         var timings = new List<double>(count);
-        var pair = await queries.NextAsync(datasetId, reviewer.Id, filter, ct: ct);
+        var pair = await queries.NextAsync(datasetId, reviewer.UserId(), filter, ct: ct);
         for (var i = 0; i < count && pair is not null; i++)
         {
             await reviews.AcceptAsync(pair.PairId, pair.RowVersion, reviewer, ct);
-            timings.Add(await Measure.MillisecondsAsync(async () => pair = await queries.NextAsync(datasetId, reviewer.Id, filter, ct: ct)));
+            timings.Add(await Measure.MillisecondsAsync(async () => pair = await queries.NextAsync(datasetId, reviewer.UserId(), filter, ct: ct)));
         }
         return timings;
     }

@@ -29,7 +29,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
             $"{now:yyyyMMdd-HHmmss}-{record.Format}-{(options.VersionNumber is { } n ? $"v{n}" : "draft")}-{record.Id}");
         await db.SaveChangesAsync(ct);
 
-        var job = await jobs.CreateAsync(JobKind.Export, options.DatasetId, JsonSerializer.Serialize(new ExportJobParameters(record.Id)), actor.DisplayName(), ct);
+        var job = await jobs.CreateAsync(JobKind.Export, options.DatasetId, JsonSerializer.Serialize(new ExportJobParameters(record.Id)), actor, ct);
         record.JobId = job.Id;
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "export.start", $"{plan.DatasetName} {(options.VersionNumber is { } v ? $"v{v}" : "draft")}", record.OptionsJson, ct);
@@ -60,7 +60,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         var record = await GetAsync(exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
         if (record is not { Status: ExportStatus.Failed or ExportStatus.Interrupted, JobId: { } jobId })
             throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a failed or interrupted export can be retried.");
-        await jobs.ResumeAsync(jobId, ct);
+        await jobs.ResumeAsync(jobId, actor, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Queued).SetProperty(e => e.Error, (string?)null), ct);
@@ -96,7 +96,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         var claimed = await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Deleted).SetProperty(e => e.ZipPath, (string?)null), ct);
         if (claimed == 0) throw new InvalidOperationException($"Export {exportId} changed meanwhile; look again before deleting it.");
-        if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, ct);
+        if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, actor, ct);
         await audit.WriteAsync(actor.DisplayName(), "export.delete", $"export {exportId}", record.FolderPath, ct);
         if (record.FolderPath is not { } folder || !Storage.SafePath.IsUnder(paths.Exports, folder)) return;
         try
@@ -110,11 +110,11 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
     }
 
     // An interrupted export's job is picked up again by the runner; a deleted export must not come back.
-    private async Task CancelResumeAsync(long jobId, CancellationToken ct)
+    private async Task CancelResumeAsync(long jobId, ClaimsPrincipal actor, CancellationToken ct)
     {
         try
         {
-            await jobs.CancelAsync(jobId, ct);
+            await jobs.CancelAsync(jobId, actor, ct);
         }
         catch (InvalidOperationException)
         {

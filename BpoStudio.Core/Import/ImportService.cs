@@ -94,7 +94,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         var (_, format) = await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
         if (parameters.AcceptSource && !Triage.SourceDecisions.CarriesDecisions(format))
             throw new ArgumentException($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
-        return await jobs.CreateAsync(JobKind.Import, null, JsonSerializer.Serialize(parameters, Json), actor.DisplayName(), ct);
+        return await jobs.CreateAsync(JobKind.Import, null, JsonSerializer.Serialize(parameters, Json), actor, ct);
     }
 
     public string SummaryPath(long jobId) => paths.ImportSummary(jobId);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace BpoStudio.Core.Jobs;
 
 public sealed record JobSnapshot(long Id, JobKind Kind, JobStatus Status, long ItemsTotal, long ItemsDone, long ItemsFailed,
@@ -15,8 +17,11 @@ public sealed record JobSnapshot(long Id, JobKind Kind, JobStatus Status, long I
     }
 }
 
-/// <summary>Pushes job progress to whoever listens (pages); a subscription is an IDisposable so it is always removed.</summary>
-public sealed class JobProgressNotifier
+/// <summary>
+/// Pushes job progress to whoever listens (pages); a subscription is an IDisposable so it is always removed. A
+/// listener that throws (a page torn down mid-update) is logged and skipped: it never fails the job that published.
+/// </summary>
+public sealed class JobProgressNotifier(ILogger<JobProgressNotifier>? logger = null)
 {
     private readonly Lock _gate = new();
     private readonly List<Action<JobSnapshot>> _listeners = [];
@@ -31,7 +36,15 @@ public sealed class JobProgressNotifier
     {
         Action<JobSnapshot>[] listeners;
         lock (_gate) listeners = [.. _listeners];
-        foreach (var listener in listeners) listener(snapshot);
+        foreach (var listener in listeners)
+            try
+            {
+                listener(snapshot);
+            }
+            catch (Exception ex)
+            {
+                logger?.LogWarning(ex, "A progress listener failed on job {JobId}", snapshot.Id);
+            }
     }
 
     private sealed class Subscription(Action dispose) : IDisposable

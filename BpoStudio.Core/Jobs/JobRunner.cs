@@ -27,20 +27,57 @@ public sealed class JobRunner(
     JobProgressNotifier notifier, IOptions<JobRunnerOptions> options, ILogger<JobRunner> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<long, StopRequest> _running = new();
-    private volatile bool _crashed;
+    private int _failuresInARow;
 
     /// <summary>Who holds a lease: unique per process.</summary>
     public string Instance { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..8]}";
 
     private TimeSpan Lease => TimeSpan.FromSeconds(options.Value.LeaseSeconds);
 
+    // Nothing here may stop the host: a database that is briefly away, or a job that cannot even be claimed, is
+    // logged, waited out with a growing pause and tried again.
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await RecoverAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+            try
+            {
+                await RecoverAsync(stoppingToken);
+                Succeeded();
+                break;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                await BackOffAsync(ex, "Recovering interrupted jobs", stoppingToken);
+            }
         var polling = PollAsync(stoppingToken);
-        await foreach (var jobId in queue.ReadAllAsync(stoppingToken))
-            await RunJobAsync(jobId, stoppingToken);
+        try
+        {
+            await foreach (var jobId in queue.ReadAllAsync(stoppingToken))
+                try
+                {
+                    await RunJobAsync(jobId, stoppingToken);
+                    Succeeded();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    await BackOffAsync(ex, $"Running job {jobId}", stoppingToken);
+                    await queue.EnqueueAsync(jobId, stoppingToken);
+                }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
         await polling;
+    }
+
+    private void Succeeded() => _failuresInARow = 0;
+
+    private async Task BackOffAsync(Exception ex, string what, CancellationToken ct)
+    {
+        var pause = TimeSpan.FromSeconds(Math.Min(60, options.Value.PollSeconds * Math.Pow(2, Math.Min(10, _failuresInARow++))));
+        logger.LogError(ex, "{What} failed; trying again in {Pause}", what, pause);
+        await Task.Delay(pause, ct);
     }
 
     /// <summary>Queues what is waiting and what a dead instance left: running jobs whose lease expired (or never had one).</summary>
@@ -102,13 +139,6 @@ public sealed class JobRunner(
         return true;
     }
 
-    /// <summary>Tests only: behave like a process that vanished mid-job: handlers stop and nothing more is written.</summary>
-    internal void SimulateCrash()
-    {
-        _crashed = true;
-        foreach (var stop in _running.Values) stop.Request(JobStatus.Interrupted);
-    }
-
     private async Task<bool> ClaimAsync(long jobId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -121,31 +151,49 @@ public sealed class JobRunner(
                 .SetProperty(j => j.LeaseExpiresAt, now + Lease)
                 .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
                 .SetProperty(j => j.Error, (string?)null), ct);
-        return claimed == 1 && !_crashed;
+        return claimed == 1;
     }
 
-    // Renews the lease; a pause or cancel written by another instance, or a lost lease, stops the handler here.
+    // Renews the lease; a pause or cancel written by another instance, or a lost lease, stops the handler here. When the
+    // database cannot be reached for most of a lease, another instance may take the job over: stop before it can.
     private async Task HeartbeatAsync(long jobId, StopRequest stop)
     {
         using var timer = new PeriodicTimer(Lease / 3);
+        var renewedAt = DateTime.UtcNow;
         try
         {
             while (await timer.WaitForNextTickAsync(stop.Finished))
             {
-                if (_crashed) return;
-                await using var db = await dbFactory.CreateDbContextAsync(stop.Finished);
-                var renewed = await db.Jobs.Where(j => j.Id == jobId && j.LeaseOwner == Instance && j.Status == JobStatus.Running)
-                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, DateTime.UtcNow + Lease), stop.Finished);
-                if (renewed == 1) continue;
-                var current = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.Status, j.LeaseOwner }).FirstAsync(stop.Finished);
-                stop.Request(current.Status is JobStatus.Paused or JobStatus.Cancelled && current.LeaseOwner == Instance ? current.Status : JobStatus.Interrupted);
-                return;
+                try
+                {
+                    if (await RenewAsync(jobId, stop)) renewedAt = DateTime.UtcNow;
+                    else return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Renewing the lease of job {JobId} failed", jobId);
+                    if (DateTime.UtcNow - renewedAt < Lease * 2 / 3) continue;
+                    stop.Request(JobStatus.Interrupted);
+                    return;
+                }
             }
         }
         catch (OperationCanceledException)
         {
             // The job finished.
         }
+    }
+
+    // False when the job is no longer this instance's to run: it has been told to stop.
+    private async Task<bool> RenewAsync(long jobId, StopRequest stop)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(stop.Finished);
+        var renewed = await db.Jobs.Where(j => j.Id == jobId && j.LeaseOwner == Instance && j.Status == JobStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, DateTime.UtcNow + Lease), stop.Finished);
+        if (renewed == 1) return true;
+        var current = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.Status, j.LeaseOwner }).FirstAsync(stop.Finished);
+        stop.Request(current.Status is JobStatus.Paused or JobStatus.Cancelled && current.LeaseOwner == Instance ? current.Status : JobStatus.Interrupted);
+        return false;
     }
 
     private async Task PollAsync(CancellationToken ct)
@@ -155,7 +203,6 @@ public sealed class JobRunner(
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                if (_crashed) return;
                 try
                 {
                     await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -187,7 +234,6 @@ public sealed class JobRunner(
     // Only the lease owner writes the outcome, so an instance that lost its lease cannot overwrite the new owner's.
     private async Task FinishAsync(BpoDbContext db, Job job, JobStatus status, string? error)
     {
-        if (_crashed) return;
         var finished = status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled ? DateTime.UtcNow : (DateTime?)null;
         await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == Instance).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, status)

@@ -1,14 +1,18 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
 using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Jobs;
 
-/// <summary>Launching and steering jobs; every launch is audited.</summary>
+/// <summary>Launching and steering jobs, for leads only (every kind of job changes or publishes data); every launch is audited.</summary>
 public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQueue queue, JobRunner runner, JobProgressNotifier notifier, AuditLog audit)
 {
-    public async Task<Job> CreateAsync(JobKind kind, int? datasetId, string parametersJson, string? createdBy, CancellationToken ct = default)
+    public async Task<Job> CreateAsync(JobKind kind, int? datasetId, string parametersJson, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireLead($"start {kind.ToString().ToLowerInvariant()} jobs");
+        var createdBy = actor.DisplayName();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = new Job { Kind = kind, DatasetId = datasetId, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = DateTime.UtcNow };
         db.Jobs.Add(job);
@@ -19,12 +23,13 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         return job;
     }
 
-    public async Task PauseAsync(long jobId, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Paused, ct);
+    public async Task PauseAsync(long jobId, ClaimsPrincipal actor, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Paused, actor, ct);
 
-    public async Task CancelAsync(long jobId, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Cancelled, ct);
+    public async Task CancelAsync(long jobId, ClaimsPrincipal actor, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Cancelled, actor, ct);
 
-    public async Task ResumeAsync(long jobId, CancellationToken ct = default)
+    public async Task ResumeAsync(long jobId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireLead("resume jobs");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Paused || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Failed))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued), ct);
@@ -51,8 +56,9 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
     }
 
     // A job running here stops at once; one running on another instance sees the new status at its next heartbeat.
-    private async Task StopAsync(long jobId, JobStatus status, CancellationToken ct)
+    private async Task StopAsync(long jobId, JobStatus status, ClaimsPrincipal actor, CancellationToken ct)
     {
+        actor.RequireLead("pause or cancel jobs");
         if (runner.RequestStop(jobId, status)) return;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Paused || j.Status == JobStatus.Running))

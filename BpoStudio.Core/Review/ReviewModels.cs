@@ -1,8 +1,18 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Datasets;
 
 namespace BpoStudio.Core.Review;
 
-public sealed record Reviewer(string Id, string Name);
+/// <summary>Who acts in a review, always taken from the signed-in principal, whose role is checked here.</summary>
+public sealed record Reviewer(string Id, string Name)
+{
+    public static Reviewer Of(ClaimsPrincipal actor)
+    {
+        actor.RequireReviewer("review pairs");
+        return new Reviewer(actor.UserId(), actor.DisplayName());
+    }
+}
 
 public enum PairSide
 {
@@ -38,6 +48,9 @@ public sealed class ReviewConflictException(PairView current)
 {
     public PairView Current { get; } = current;
 }
+
+/// <summary>An action the pair's state forbids (a lead's final resolution, someone else's later work); shown as a message.</summary>
+public sealed class ReviewRefusedException(string message) : InvalidOperationException(message);
 
 public static class RejectReasons
 {

@@ -15,23 +15,26 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
 {
     public const int MaxTextLength = 20_000;
 
-    public Task<PairView> AcceptAsync(long pairId, long rowVersion, Reviewer who, CancellationToken ct = default) =>
-        DecideAsync(pairId, rowVersion, who, Decision.Accepted, ReviewAction.Accept, reason: null, ct);
+    public Task<PairView> AcceptAsync(long pairId, long rowVersion, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        DecideAsync(pairId, rowVersion, Reviewer.Of(actor), Decision.Accepted, ReviewAction.Accept, reason: null, ct);
 
-    public Task<PairView> RejectAsync(long pairId, long rowVersion, Reviewer who, string? reason, CancellationToken ct = default) =>
-        DecideAsync(pairId, rowVersion, who, Decision.Rejected, ReviewAction.Reject, reason, ct);
+    public Task<PairView> RejectAsync(long pairId, long rowVersion, ClaimsPrincipal actor, string? reason, CancellationToken ct = default) =>
+        DecideAsync(pairId, rowVersion, Reviewer.Of(actor), Decision.Rejected, ReviewAction.Reject, reason, ct);
 
-    public Task<PairView> FlagAsync(long pairId, long rowVersion, Reviewer who, string? comment, CancellationToken ct = default) =>
-        ChangeAsync(pairId, rowVersion, who, ReviewAction.Flag, async (db, pair, e) =>
+    public Task<PairView> FlagAsync(long pairId, long rowVersion, ClaimsPrincipal actor, string? comment, CancellationToken ct = default)
+    {
+        var who = Reviewer.Of(actor);
+        return ChangeAsync(pairId, rowVersion, who, ReviewAction.Flag, async (db, pair, e) =>
         {
             await UpsertDecisionAsync(db, pair, who, Decision.Flagged, comment, ct);
             pair.Status = PairStatus.Flagged;
             pair.FlagComment = comment;
             e.Comment = comment;
         }, ct);
+    }
 
-    public Task<PairView> SwapAsync(long pairId, long rowVersion, Reviewer who, CancellationToken ct = default) =>
-        ChangeAsync(pairId, rowVersion, who, ReviewAction.Swap, (_, pair, _) =>
+    public Task<PairView> SwapAsync(long pairId, long rowVersion, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        ChangeAsync(pairId, rowVersion, Reviewer.Of(actor), ReviewAction.Swap, (_, pair, _) =>
         {
             (pair.ChosenResponseId, pair.RejectedResponseId) = (pair.RejectedResponseId, pair.ChosenResponseId);
             return Task.CompletedTask;
@@ -42,7 +45,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     {
         lead.RequireLead("resolve flags and disagreements");
         if (final is not (PairStatus.Accepted or PairStatus.Rejected)) throw new ArgumentException("A resolution accepts or rejects the pair.");
-        var who = new Reviewer(lead.FindFirstValue(ClaimTypes.NameIdentifier) ?? lead.DisplayName(), lead.DisplayName());
+        var who = Reviewer.Of(lead);
         return ChangeAsync(pairId, rowVersion, who, ReviewAction.ResolveFlag, (_, pair, e) =>
         {
             pair.Status = final;
@@ -54,8 +57,9 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     }
 
     /// <summary>Saves edited text as a new version of the response; the original stays untouched.</summary>
-    public Task<PairView> EditAsync(long pairId, long rowVersion, Reviewer who, PairSide side, string newText, CancellationToken ct = default)
+    public Task<PairView> EditAsync(long pairId, long rowVersion, ClaimsPrincipal actor, PairSide side, string newText, CancellationToken ct = default)
     {
+        var who = Reviewer.Of(actor);
         newText = newText.Trim();
         if (newText.Length == 0) throw new ArgumentException("The edited text is empty.");
         if (newText.Length > MaxTextLength) throw new ArgumentException($"The edited text is longer than {MaxTextLength:N0} characters.");
@@ -84,17 +88,23 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         }, ct);
     }
 
-    public async Task SkipAsync(long pairId, Reviewer who, CancellationToken ct = default)
+    public async Task SkipAsync(long pairId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        var who = Reviewer.Of(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasetId = await db.Pairs.Where(p => p.Id == pairId).Select(p => p.DatasetId).FirstAsync(ct);
         db.ReviewEvents.Add(NewEvent(pairId, datasetId, who, ReviewAction.Skip));
         await db.SaveChangesAsync(ct);
     }
 
-    /// <summary>Reverts this reviewer's most recent change in the dataset. Returns the restored pair, or null if there is nothing to undo.</summary>
-    public async Task<PairView?> UndoAsync(int datasetId, Reviewer who, CancellationToken ct = default)
+    /// <summary>
+    /// Reverts this reviewer's most recent change in the dataset. Returns the restored pair, or null if there is nothing
+    /// to undo. Refused (<see cref="ReviewRefusedException"/>) when a lead has resolved the pair since, or when someone
+    /// else changed it after an edit or swap: undoing then would discard their work.
+    /// </summary>
+    public async Task<PairView?> UndoAsync(int datasetId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        var who = Reviewer.Of(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var last = await db.ReviewEvents
             .Where(e => e.DatasetId == datasetId && e.UserId == who.Id && !e.Undone && e.BulkActionId == null && e.Action != ReviewAction.Skip && e.Action != ReviewAction.Undo)
@@ -102,17 +112,30 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         if (last is null) return null;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await LockPairAsync(db, last.PairId, ct);
         var pair = await db.Pairs.FirstAsync(p => p.Id == last.PairId, ct);
+        if (pair.ResolvedBy is not null && last.Action != ReviewAction.ResolveFlag)
+            throw new ReviewRefusedException($"{pair.ResolvedBy} resolved this pair after your {Describe(last.Action)}; a lead's decision is final, so it cannot be undone.");
+        var later = await db.ReviewEvents
+            .Where(e => e.PairId == pair.Id && e.Id > last.Id && !e.Undone && e.UserId != who.Id && e.Action != ReviewAction.Skip && e.Action != ReviewAction.Undo)
+            .OrderBy(e => e.Id).Select(e => new { e.UserName, e.Action }).ToListAsync(ct);
+        if (later.Count > 0 && last.Action is ReviewAction.EditChosen or ReviewAction.EditRejected or ReviewAction.Swap)
+            throw new ReviewRefusedException($"{later[0].UserName} changed this pair after your {Describe(last.Action)} ({Describe(later[0].Action)}); undoing it would discard their work.");
+
         var textsBefore = (pair.ChosenResponseId, pair.RejectedResponseId);
-        if (last.PreviousStatus is { } status) pair.Status = status;
         if (last.PreviousChosenResponseId is { } chosen) pair.ChosenResponseId = chosen;
         if (last.PreviousRejectedResponseId is { } rejected) pair.RejectedResponseId = rejected;
         if (last.PreviousDecisionSource is { } source) pair.DecisionSource = source;
+        if (last.Action == ReviewAction.ResolveFlag) pair.ResolvedBy = null;
         if (last.Action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag)
         {
             await db.PairDecisions.Where(d => d.PairId == pair.Id && d.UserId == who.Id).ExecuteDeleteAsync(ct);
             if (last.Action == ReviewAction.Flag) pair.FlagComment = null;
+            // Others decided after this one (overlap): the pair's status is what their decisions make it, not what it was.
+            var others = later.Count == 0 ? [] : await db.PairDecisions.Where(d => d.PairId == pair.Id).Select(d => d.Decision).ToListAsync(ct);
+            pair.Status = others.Count > 0 ? StatusFor(others, await OverlapAsync(db, pair.DatasetId, ct)) : last.PreviousStatus ?? pair.Status;
         }
+        else if (last.PreviousStatus is { } status) pair.Status = status;
         last.Undone = true;
         await db.SaveChangesAsync(ct);
         await RecheckIfTextsChangedAsync(db, pair, textsBefore, ct);
@@ -124,53 +147,94 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         return await ReviewQueries.LoadAsync(db, pair.Id, ct);
     }
 
+    /// <summary>What the reviewers' decisions make a pair: open until <paramref name="overlap"/> decided, a lead's when any flag or disagreement.</summary>
+    public static PairStatus StatusFor(IReadOnlyCollection<Decision> decisions, int overlap) =>
+        decisions.Contains(Decision.Flagged) ? PairStatus.Flagged
+        : decisions.Count < Math.Max(1, overlap) ? PairStatus.Pending
+        : decisions.Distinct().Count() > 1 ? PairStatus.Flagged
+        : decisions.First() == Decision.Accepted ? PairStatus.Accepted : PairStatus.Rejected;
+
+    private static string Describe(ReviewAction action) => action switch
+    {
+        ReviewAction.EditChosen => "edit of the chosen answer",
+        ReviewAction.EditRejected => "edit of the negative",
+        ReviewAction.ResolveFlag => "resolution",
+        _ => action.ToString().ToLowerInvariant(),
+    };
+
     private Task<PairView> DecideAsync(long pairId, long rowVersion, Reviewer who, Decision decision, ReviewAction action, string? reason, CancellationToken ct) =>
         ChangeAsync(pairId, rowVersion, who, action, async (db, pair, e) =>
         {
             await UpsertDecisionAsync(db, pair, who, decision, reason, ct);
             await db.SaveChangesAsync(ct);
-            var overlap = await db.Datasets.Where(d => d.Id == pair.DatasetId).Select(d => d.Overlap).FirstAsync(ct);
             var decisions = await db.PairDecisions.Where(d => d.PairId == pair.Id).Select(d => d.Decision).ToListAsync(ct);
-            // With overlap N the pair stays open until N reviewers decided; disagreement goes to a lead.
-            pair.Status = decisions.Count < Math.Max(1, overlap) ? PairStatus.Pending
-                : decisions.Distinct().Count() > 1 ? PairStatus.Flagged
-                : decision == Decision.Accepted ? PairStatus.Accepted : PairStatus.Rejected;
-            if (decision == Decision.Rejected) pair.RejectReason = reason;
+            pair.Status = StatusFor(decisions, await OverlapAsync(db, pair.DatasetId, ct));
+            if (decision == Decision.Rejected && pair.Status != PairStatus.Pending) pair.RejectReason = reason;
             e.Reason = reason;
         }, ct);
 
     private async Task<PairView> ChangeAsync(long pairId, long rowVersion, Reviewer who, ReviewAction action,
         Func<BpoDbContext, PreferencePair, ReviewEvent, Task> change, CancellationToken ct)
     {
+        // SQLite reports a writer that committed first as busy: one retry sees its work and decides afresh.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryChangeAsync(pairId, rowVersion, who, action, change, ct);
+            }
+            catch (Exception ex) when (attempt == 1 && IsWriteConflict(ex))
+            {
+            }
+            catch (Exception ex) when (ex is DbUpdateConcurrencyException || IsWriteConflict(ex))
+            {
+                await using var fresh = await dbFactory.CreateDbContextAsync(ct);
+                throw new ReviewConflictException((await ReviewQueries.LoadAsync(fresh, pairId, ct))!);
+            }
+        }
+    }
+
+    private async Task<PairView> TryChangeAsync(long pairId, long rowVersion, Reviewer who, ReviewAction action,
+        Func<BpoDbContext, PreferencePair, ReviewEvent, Task> change, CancellationToken ct)
+    {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await LockPairAsync(db, pairId, ct);
         var pair = await db.Pairs.FirstOrDefaultAsync(p => p.Id == pairId, ct) ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
-        if (pair.RowVersion != rowVersion) throw new ReviewConflictException((await ReviewQueries.LoadAsync(db, pairId, ct))!);
         if (pair.ResolvedBy is not null && action != ReviewAction.ResolveFlag)
-            throw new InvalidOperationException($"{pair.ResolvedBy} resolved pair {pairId}; a lead's decision is final.");
+            throw new ReviewRefusedException($"{pair.ResolvedBy} resolved pair {pairId} as {pair.Status}; a lead's decision is final.");
+        if (pair.RowVersion != rowVersion) throw new ReviewConflictException((await ReviewQueries.LoadAsync(db, pairId, ct))!);
 
         var e = NewEvent(pair.Id, pair.DatasetId, who, action);
         (e.PreviousStatus, e.PreviousChosenResponseId, e.PreviousRejectedResponseId) = (pair.Status, pair.ChosenResponseId, pair.RejectedResponseId);
         e.PreviousDecisionSource = pair.DecisionSource;
-        try
+        await change(db, pair, e);
+        // One of several overlapping decisions leaves the pair open and its row untouched, so its version stays what
+        // the other reviewers loaded: their decisions are independent, not edit conflicts.
+        var partial = action is ReviewAction.Accept or ReviewAction.Reject && pair.Status == PairStatus.Pending && e.PreviousStatus == PairStatus.Pending;
+        if (!partial)
         {
-            await change(db, pair, e);
             if (action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag or ReviewAction.ResolveFlag) pair.DecisionSource = DecisionSource.Person;
             pair.DecidedAt = DateTime.UtcNow;
             pair.DecidedBy = who.Name;
-            db.ReviewEvents.Add(e);
-            await db.SaveChangesAsync(ct);
-            await RecheckIfTextsChangedAsync(db, pair, (e.PreviousChosenResponseId!.Value, e.PreviousRejectedResponseId!.Value), ct);
-            await tx.CommitAsync(ct);
         }
-        catch (Exception ex) when (ex is DbUpdateConcurrencyException || IsWriteConflict(ex))
-        {
-            await tx.RollbackAsync(ct);
-            await using var fresh = await dbFactory.CreateDbContextAsync(ct);
-            throw new ReviewConflictException((await ReviewQueries.LoadAsync(fresh, pairId, ct))!);
-        }
+        db.ReviewEvents.Add(e);
+        await db.SaveChangesAsync(ct);
+        await RecheckIfTextsChangedAsync(db, pair, (e.PreviousChosenResponseId!.Value, e.PreviousRejectedResponseId!.Value), ct);
+        await tx.CommitAsync(ct);
         return (await ReviewQueries.LoadAsync(db, pairId, ct))!;
     }
+
+    // PostgreSQL reads committed rows, so two reviewers counting decisions at once could both see too few: take the
+    // pair's row lock first. SQLite has one writer at a time already.
+    private static async Task LockPairAsync(BpoDbContext db, long pairId, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql())
+            await db.Database.ExecuteSqlAsync($"""SELECT 1 FROM "Pairs" WHERE "Id" = {pairId} FOR UPDATE""", ct);
+    }
+
+    private static Task<int> OverlapAsync(BpoDbContext db, int datasetId, CancellationToken ct) =>
+        db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstAsync(ct);
 
     /// <summary>
     /// An edit, a swap or the undo of either gives the pair other texts: it is checked again in the same transaction,

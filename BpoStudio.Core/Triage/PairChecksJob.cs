@@ -39,6 +39,6 @@ public sealed class PairChecksJobs(JobService jobs)
     public async Task<Job> StartAsync(int datasetId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("run the pair checks");
-        return await jobs.CreateAsync(JobKind.Checks, datasetId, JsonSerializer.Serialize(new PairChecksJobParameters(datasetId)), actor.DisplayName(), ct);
+        return await jobs.CreateAsync(JobKind.Checks, datasetId, JsonSerializer.Serialize(new PairChecksJobParameters(datasetId)), actor, ct);
     }
 }

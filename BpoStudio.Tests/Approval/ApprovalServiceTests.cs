@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
@@ -42,7 +43,7 @@ public class ApprovalServiceTests : IAsyncLifetime
         await using (var db = await DbAsync())
         {
             var pair = await db.Pairs.SingleAsync(p => p.Id == edited);
-            await _core.Get<ReviewService>().EditAsync(edited, pair.RowVersion, new Reviewer("lead", "lead"), PairSide.Rejected, "A completely new negative.");
+            await _core.Get<ReviewService>().EditAsync(edited, pair.RowVersion, TestPrincipals.Reviewer("lead", "lead"), PairSide.Rejected, "A completely new negative.");
             await db.Pairs.Where(p => p.Id == accepted[1]).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Rejected));
         }
         var itemsAfter = await ItemsAsync(v1.Id);
@@ -97,7 +98,7 @@ public class ApprovalServiceTests : IAsyncLifetime
         {
             await db.Pairs.Where(p => p.Id == first[0]).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Rejected));
             var pair = await db.Pairs.SingleAsync(p => p.Id == first[1]);
-            await _core.Get<ReviewService>().EditAsync(pair.Id, pair.RowVersion, new Reviewer("lead", "lead"), PairSide.Chosen, "An edited ground truth.");
+            await _core.Get<ReviewService>().EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Reviewer("lead", "lead"), PairSide.Chosen, "An edited ground truth.");
         }
         var added = await AcceptFirstAsync(13); // nine of the first ten (one is now rejected) and four more
         var v2 = await Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null);

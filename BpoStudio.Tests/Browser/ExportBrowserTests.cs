@@ -46,11 +46,12 @@ public class ExportBrowserTests(BrowserFixture fixture)
         }
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export.png") });
 
-        var status = page.Locator("[data-testid^=export-status-]").First;
-        var downloads = await page.Locator("[data-testid^=download-]").CountAsync(); // other browser tests in this app may have exported too
-        await page.Locator("[data-testid^=delete-]").First.ClickAsync();
+        // Other browser tests in this app may export too, so only this row is looked at.
+        var delete = page.Locator("[data-testid^=delete-]").First;
+        var id = (await delete.GetAttributeAsync("data-testid"))!["delete-".Length..];
+        await delete.ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
-        await Assertions.Expect(status).ToHaveTextAsync("Deleted");
-        await Assertions.Expect(page.Locator("[data-testid^=download-]")).ToHaveCountAsync(downloads - 1);
+        await Assertions.Expect(page.GetByTestId($"export-status-{id}")).ToHaveTextAsync("Deleted");
+        await Assertions.Expect(page.GetByTestId($"download-{id}")).ToHaveCountAsync(0);
     }
 }

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
@@ -24,7 +25,7 @@ public class LeadBrowserTests(BrowserFixture fixture)
             var pair = await db.Pairs.Where(p => p.Status == PairStatus.Pending && db.Datasets.Any(d => d.Id == p.DatasetId && d.Name == Core.Datasets.Demo.DemoSeeder.DatasetName))
                 .OrderByDescending(p => p.Id).FirstAsync();
             (flaggedId, datasetId) = (pair.Id, pair.DatasetId);
-            await services.GetRequiredService<ReviewService>().FlagAsync(pair.Id, pair.RowVersion, new Reviewer("someone", "someone@example.test"), "is the negative really wrong?");
+            await services.GetRequiredService<ReviewService>().FlagAsync(pair.Id, pair.RowVersion, TestPrincipals.Reviewer("someone", "someone@example.test"), "is the negative really wrong?");
         }
         var page = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
         await page.GotoAsync($"/datasets/{datasetId}");

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Dashboard;
@@ -13,7 +14,7 @@ public class LeadWorkflowTests : IAsyncLifetime
 {
     protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
-    private static readonly Reviewer Ann = new("ann", "ann@example.test"), Bob = new("bob", "bob@example.test");
+    private static readonly System.Security.Claims.ClaimsPrincipal Ann = TestPrincipals.Reviewer("ann", "ann@example.test"), Bob = TestPrincipals.Reviewer("bob", "bob@example.test");
     private CoreServices _core = null!;
     private int _datasetId;
     private List<long> _pairs = null!;
@@ -81,7 +82,7 @@ public class LeadWorkflowTests : IAsyncLifetime
         var resolved = await Review.ResolveAsync(flagged.Id, flagged.RowVersion, TestPrincipals.Lead, PairStatus.Rejected, "negative is correct");
 
         Assert.Equal(PairStatus.Rejected, resolved.Status);
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Review.AcceptAsync(resolved.PairId, resolved.RowVersion, Ann));
+        var error = await Assert.ThrowsAsync<ReviewRefusedException>(() => Review.AcceptAsync(resolved.PairId, resolved.RowVersion, Ann));
         Assert.Contains("final", error.Message);
 
         var asLead = await _core.Get<LeadAudit>().HistoryAsync(flagged.Id, TestPrincipals.Lead);
@@ -134,7 +135,7 @@ public class LeadWorkflowTests : IAsyncLifetime
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => log.WriteCsvAsync(Stream.Null, new AuditFilter(), TestPrincipals.Annotator));
     }
 
-    private async Task DecideAsync(long pairId, params (Reviewer Who, bool Accept)[] decisions)
+    private async Task DecideAsync(long pairId, params (System.Security.Claims.ClaimsPrincipal Who, bool Accept)[] decisions)
     {
         foreach (var (who, accept) in decisions)
         {

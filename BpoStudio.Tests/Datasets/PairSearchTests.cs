@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Tests.Infrastructure;
@@ -46,16 +47,16 @@ public class PairSearchTests : TriageDatasetTests
         // Every search counts as common here, so the queue takes the index-walking path SQLite uses for words most pairs hold.
         var queue = new BpoStudio.Core.Review.ReviewQueries(Core.Get<IDbContextFactory<BpoDbContext>>()) { CommonSearchMatches = 1 };
         var reviews = Core.Get<BpoStudio.Core.Review.ReviewService>();
-        var annotator = new BpoStudio.Core.Review.Reviewer("ann-id", "ann");
+        var annotator = TestPrincipals.Reviewer("ann-id", "ann");
         var served = new List<long>();
-        while (await queue.NextAsync(Data.Id, annotator.Id, new PairFilter(Search: "square")) is { } pair)
+        while (await queue.NextAsync(Data.Id, annotator.UserId(), new PairFilter(Search: "square")) is { } pair)
         {
             served.Add(pair.PairId);
             await reviews.AcceptAsync(pair.PairId, pair.RowVersion, annotator);
         }
         Assert.Equal((await SearchAsync("square")).Order(), served.Order());
-        Assert.Null(await queue.NextAsync(Data.Id, annotator.Id, new PairFilter(Search: "square")));
-        Assert.Null(await queue.NextAsync(Data.Id, annotator.Id, new PairFilter(Search: "nothing-like-it")));
+        Assert.Null(await queue.NextAsync(Data.Id, annotator.UserId(), new PairFilter(Search: "square")));
+        Assert.Null(await queue.NextAsync(Data.Id, annotator.UserId(), new PairFilter(Search: "nothing-like-it")));
     }
 
     private async Task<List<long>> SearchAsync(string text)

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using System.Security.Cryptography;
 using System.Text.Json;
 using BpoStudio.Core.Approval;
@@ -135,7 +136,7 @@ public class ExportRunnerTests : IAsyncLifetime
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var pair = await db.Pairs.OrderBy(p => p.Id).Skip(5).FirstAsync();
         var original = await db.Responses.Where(r => r.Id == pair.RejectedResponseId).Select(r => r.Text).SingleAsync();
-        await _core.Get<BpoStudio.Core.Review.ReviewService>().EditAsync(pair.Id, pair.RowVersion, new("lead", "lead"), BpoStudio.Core.Review.PairSide.Rejected, "An edited negative.");
+        await _core.Get<BpoStudio.Core.Review.ReviewService>().EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Reviewer("lead", "lead", BpoStudio.Core.Accounts.Roles.Lead), BpoStudio.Core.Review.PairSide.Rejected, "An edited negative.");
         await db.Pairs.Where(p => p.Id == pair.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
 
         var (edited, editedFolder) = await ExportAsync(new ExportOptions(_datasetId, null, ExportFormat.LlamaFactory), "edited");
@@ -155,7 +156,7 @@ public class ExportRunnerTests : IAsyncLifetime
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var sampleId = await db.Pairs.OrderBy(p => p.Id).Skip(10).Select(p => p.SampleId).FirstAsync();
         var pairs = await db.Pairs.Where(p => p.SampleId == sampleId).OrderBy(p => p.Id).ToListAsync();
-        await _core.Get<BpoStudio.Core.Review.ReviewService>().EditAsync(pairs[0].Id, pairs[0].RowVersion, new("lead", "lead"), BpoStudio.Core.Review.PairSide.Chosen, "An edited answer.");
+        await _core.Get<BpoStudio.Core.Review.ReviewService>().EditAsync(pairs[0].Id, pairs[0].RowVersion, TestPrincipals.Reviewer("lead", "lead", BpoStudio.Core.Accounts.Roles.Lead), BpoStudio.Core.Review.PairSide.Chosen, "An edited answer.");
         var editedId = await db.Pairs.Where(p => p.Id == pairs[0].Id).Select(p => p.ChosenResponseId).SingleAsync();
         await db.Pairs.Where(p => p.SampleId == sampleId)
             .ExecuteUpdateAsync(s => s.SetProperty(p => p.ChosenResponseId, editedId).SetProperty(p => p.Status, PairStatus.Accepted));

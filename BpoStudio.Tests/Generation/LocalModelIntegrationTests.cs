@@ -93,7 +93,7 @@ public class LocalModelIntegrationTests : IAsyncLifetime
         var datasetId = await _core.SeedDemoAsync();
         var parameters = new GenerationParameters(datasetId, SampleFilter.Selection, [new GenerationMethod("weakened-image:diffusion-noise")], Seed: 11, SampleIds: [1, 2, 3])
             .Validated(_core.Get<LlmBackend>().AvailableMethods);
-        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "test");
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
 
         await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
 

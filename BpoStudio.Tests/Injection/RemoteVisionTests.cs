@@ -39,7 +39,7 @@ public class RemoteVisionTests : IAsyncLifetime
         var datasetId = await _core.SeedDemoAsync();
         var parameters = new GenerationParameters(datasetId, SampleFilter.Selection, [new GenerationMethod("weakened-image:gaussian-blur")], 3, [1, 2])
             .Validated(_core.Get<LlmBackend>().AvailableMethods);
-        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "test");
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
 
         await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
 

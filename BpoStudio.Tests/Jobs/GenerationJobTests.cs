@@ -88,7 +88,7 @@ public class GenerationJobTests : IAsyncLifetime
         await Runner.RunJobAsync(first.Id, CancellationToken.None);
         await using var other = await CoreServices.StartAsync();
         await other.SeedDemoAsync();
-        var second = await other.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId, Parameters(1, 77).ToJson(), "test");
+        var second = await other.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId, Parameters(1, 77).ToJson(), TestPrincipals.Lead);
         await other.Get<JobRunner>().RunJobAsync(second.Id, CancellationToken.None);
 
         await using var a = await NewDbAsync();
@@ -100,7 +100,7 @@ public class GenerationJobTests : IAsyncLifetime
     public async Task PausedJobDoesNotRun_ResumeFinishesIt_CancelledStaysCancelled()
     {
         var job = await LaunchAsync(count: 1);
-        await Jobs.PauseAsync(job.Id);
+        await Jobs.PauseAsync(job.Id, TestPrincipals.Lead);
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
         await using (var db = await NewDbAsync())
         {
@@ -108,22 +108,22 @@ public class GenerationJobTests : IAsyncLifetime
             Assert.Equal((JobStatus.Paused, 0L), (paused.Status, paused.ItemsDone));
         }
 
-        await Jobs.ResumeAsync(job.Id);
+        await Jobs.ResumeAsync(job.Id, TestPrincipals.Lead);
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
         var cancelled = await LaunchAsync(count: 1);
-        await Jobs.CancelAsync(cancelled.Id);
+        await Jobs.CancelAsync(cancelled.Id, TestPrincipals.Lead);
         await Runner.RunJobAsync(cancelled.Id, CancellationToken.None);
 
         await using var check = await NewDbAsync();
         Assert.Equal(JobStatus.Completed, (await check.Jobs.SingleAsync(j => j.Id == job.Id)).Status);
         Assert.Equal(JobStatus.Cancelled, (await check.Jobs.SingleAsync(j => j.Id == cancelled.Id)).Status);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Jobs.ResumeAsync(job.Id));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Jobs.ResumeAsync(job.Id, TestPrincipals.Lead));
     }
 
     [Fact]
     public async Task WithoutNegativesFilter_SkipsSamplesThatHaveThem()
     {
-        var job = await Jobs.CreateAsync(JobKind.Generate, _datasetId, (Parameters(1, 0) with { Filter = SampleFilter.WithoutNegatives }).ToJson(), "test");
+        var job = await Jobs.CreateAsync(JobKind.Generate, _datasetId, (Parameters(1, 0) with { Filter = SampleFilter.WithoutNegatives }).ToJson(), TestPrincipals.Lead);
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
         await using var db = await NewDbAsync();
         var finished = await db.Jobs.Where(j => j.Id == job.Id).Select(j => new { j.Status, j.ItemsTotal }).SingleAsync();
@@ -133,7 +133,7 @@ public class GenerationJobTests : IAsyncLifetime
     [Fact]
     public async Task SelectionFilter_GeneratesOnlyForTheChosenSamples()
     {
-        var job = await Jobs.CreateAsync(JobKind.Generate, _datasetId, (Parameters(1, 0) with { Filter = SampleFilter.Selection, SampleIds = [3, 5, 8] }).ToJson(), "test");
+        var job = await Jobs.CreateAsync(JobKind.Generate, _datasetId, (Parameters(1, 0) with { Filter = SampleFilter.Selection, SampleIds = [3, 5, 8] }).ToJson(), TestPrincipals.Lead);
         await Runner.RunJobAsync(job.Id, CancellationToken.None);
         await using var db = await NewDbAsync();
         Assert.Equal([3L, 5L, 8L], (await GeneratedByAsync(db, job.Id)).Select(r => r.SampleId).Order());
@@ -154,7 +154,7 @@ public class GenerationJobTests : IAsyncLifetime
         new(_datasetId, SampleFilter.All, [new GenerationMethod(ModelFreeInjection.Method, count)], seed);
 
     private Task<Job> LaunchAsync(int count, long seed = 0) =>
-        Jobs.CreateAsync(JobKind.Generate, _datasetId, Parameters(count, seed).ToJson(), "test");
+        Jobs.CreateAsync(JobKind.Generate, _datasetId, Parameters(count, seed).ToJson(), TestPrincipals.Lead);
 
     private static Task<List<Response>> GeneratedByAsync(BpoDbContext db, long jobId) =>
         db.Responses.Where(r => r.Provenance.ExtraJson == $"{{\"jobId\":{jobId}}}").OrderBy(r => r.Id).ToListAsync();

@@ -28,7 +28,7 @@ public class LlmGenerationJobTests
 
         var parameters = new GenerationParameters(datasetId, SampleFilter.All,
             [new GenerationMethod(LlmBackend.InjectionMethod), new GenerationMethod(LlmBackend.ParaphraseMethod)], Seed: 9);
-        var job = await core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.Validated(core.Get<LlmBackend>().AvailableMethods).ToJson(), "test");
+        var job = await core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.Validated(core.Get<LlmBackend>().AvailableMethods).ToJson(), TestPrincipals.Lead);
         var tokensPerSecond = 0.0;
         using (core.Get<JobProgressNotifier>().Subscribe(s => tokensPerSecond = Math.Max(tokensPerSecond, s.TokensPerSecond)))
             await core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);

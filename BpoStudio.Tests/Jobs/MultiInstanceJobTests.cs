@@ -81,12 +81,21 @@ public class MultiInstanceJobTests : IAsyncLifetime
     {
         using var hosts = new CancellationTokenSource();
         var a = _a.Get<JobRunner>();
-        // The instance "dies" right after committing its first batch: nothing more is written, its lease is left to expire.
-        using var crash = _a.Get<JobProgressNotifier>().Subscribe(s => { if (s.ItemsDone >= GenerationJobHandler.BatchSize) a.SimulateCrash(); });
+        var dbFactory = _a.Get<IDbContextFactory<BpoDbContext>>();
+        // The instance "dies" right after committing its first batch: its lease passes to an owner that never renews it.
+        var died = new TaskCompletionSource();
+        using var crash = _a.Get<JobProgressNotifier>().Subscribe(s =>
+        {
+            if (s.ItemsDone < GenerationJobHandler.BatchSize || died.Task.IsCompleted) return;
+            VanishedInstance.TakeLease(dbFactory, s.Id, expiresIn: TimeSpan.FromSeconds(3));
+            died.TrySetResult();
+        });
         await a.StartAsync(hosts.Token);
         var job = await LaunchAsync(_a, count: 2);
-        await WaitUntilAsync(async () => (await JobAsync(job.Id)).ItemsDone >= GenerationJobHandler.BatchSize);
-        Assert.Equal(JobStatus.Running, (await JobAsync(job.Id)).Status); // stranded, as after a kill
+        await died.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await a.StopAsync(CancellationToken.None);
+        var stranded = await JobAsync(job.Id);
+        Assert.Equal((JobStatus.Running, VanishedInstance.Owner), (stranded.Status, stranded.LeaseOwner)); // as after a kill: nothing overwrote it
 
         await _b.Get<JobRunner>().StartAsync(hosts.Token);
         var done = await WaitForAsync(job.Id, JobStatus.Completed);
@@ -101,7 +110,7 @@ public class MultiInstanceJobTests : IAsyncLifetime
 
     private async Task<Job> LaunchAsync(CoreServices instance, int count) =>
         await instance.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId,
-            new GenerationParameters(_datasetId, SampleFilter.All, [new GenerationMethod(ModelFreeInjection.Method, count)], 5).ToJson(), "test");
+            new GenerationParameters(_datasetId, SampleFilter.All, [new GenerationMethod(ModelFreeInjection.Method, count)], 5).ToJson(), TestPrincipals.Lead);
 
     private async Task<List<int>> NegativesPerSampleAsync(long jobId)
     {

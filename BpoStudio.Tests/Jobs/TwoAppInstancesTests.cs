@@ -25,18 +25,19 @@ public class TwoAppInstancesTests
             await using (var db = await dbFactory.CreateDbContextAsync())
                 (datasetId, samples) = (await db.Datasets.Select(d => d.Id).SingleAsync(), await db.Samples.CountAsync());
 
-            // Instance A dies right after its first batch: nothing more is written, its lease is left to expire.
+            // Instance A dies right after its first batch: its lease passes to an owner that never renews it.
             var crashed = new TaskCompletionSource();
             using var crash = a.Services.GetRequiredService<JobProgressNotifier>().Subscribe(s =>
             {
-                if (s.ItemsDone < GenerationJobHandler.BatchSize) return;
-                runnerA.SimulateCrash();
+                if (s.ItemsDone < GenerationJobHandler.BatchSize || crashed.Task.IsCompleted) return;
+                VanishedInstance.TakeLease(dbFactory, s.Id, expiresIn: TimeSpan.FromSeconds(3));
                 crashed.TrySetResult();
             });
             var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod(ModelFreeInjection.Method, 2)], 9);
-            var job = await a.Services.GetRequiredService<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "test");
+            var job = await a.Services.GetRequiredService<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
             await crashed.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal((JobStatus.Running, runnerA.Instance), await StateAsync(dbFactory, job.Id));
+            await runnerA.StopAsync(CancellationToken.None);
+            Assert.Equal((JobStatus.Running, VanishedInstance.Owner), await StateAsync(dbFactory, job.Id));
 
             await using var b = await Instance().StartAsync(createUsers: false);
             // Both serve the same data and keys: a sign-in made on B works against A's pages too.

@@ -97,7 +97,7 @@ public class AssignmentServiceTests : IAsyncLifetime
     {
         var reviews = _core.Get<ReviewService>();
         var first = (await Queries.NextAsync(_datasetId, "ann"))!;
-        var flagged = await reviews.FlagAsync(first.PairId, first.RowVersion, new Reviewer("ann", "ann"), "check colour");
+        var flagged = await reviews.FlagAsync(first.PairId, first.RowVersion, TestPrincipals.Reviewer("ann", "ann"), "check colour");
 
         Assert.Equal(flagged.PairId, (await Queries.NextAsync(_datasetId, "lead", new PairFilter(Status: PairStatus.Flagged)))!.PairId);
         Assert.Null(await Queries.NextAsync(_datasetId, "lead", new PairFilter(Source: "no-such-file")));

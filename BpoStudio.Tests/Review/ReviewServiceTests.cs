@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Review;
@@ -10,8 +11,8 @@ public class ReviewServiceTests : IAsyncLifetime
 {
     protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
-    private static readonly Reviewer Ann = new("ann-id", "ann@example.test");
-    private static readonly Reviewer Bob = new("bob-id", "bob@example.test");
+    private static readonly System.Security.Claims.ClaimsPrincipal Ann = TestPrincipals.Reviewer("ann-id", "ann@example.test");
+    private static readonly System.Security.Claims.ClaimsPrincipal Bob = TestPrincipals.Reviewer("bob-id", "bob@example.test");
     private CoreServices _core = null!;
     private int _datasetId;
 
@@ -31,28 +32,28 @@ public class ReviewServiceTests : IAsyncLifetime
     {
         await using (var db = await NewDbAsync())
         {
-            await db.Pairs.Where(p => p.Id == 50).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, Ann.Id));
-            await db.Pairs.Where(p => p.Id == 1).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, Bob.Id));
+            await db.Pairs.Where(p => p.Id == 50).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, Ann.UserId()));
+            await db.Pairs.Where(p => p.Id == 1).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, Bob.UserId()));
         }
 
-        var first = await Queries.NextAsync(_datasetId, Ann.Id);
+        var first = await Queries.NextAsync(_datasetId, Ann.UserId());
         Assert.Equal(50, first!.PairId);
         await Reviews.AcceptAsync(first.PairId, first.RowVersion, Ann);
 
-        var second = await Queries.NextAsync(_datasetId, Ann.Id);
+        var second = await Queries.NextAsync(_datasetId, Ann.UserId());
         Assert.Equal(2, second!.PairId); // 1 is Bob's
-        Assert.Equal(1, (await Queries.NextAsync(_datasetId, Bob.Id))!.PairId);
-        Assert.Equal(3, (await Queries.NextAsync(_datasetId, Ann.Id, skipped: [2]))!.PairId);
+        Assert.Equal(1, (await Queries.NextAsync(_datasetId, Bob.UserId()))!.PairId);
+        Assert.Equal(3, (await Queries.NextAsync(_datasetId, Ann.UserId(), skipped: [2]))!.PairId);
     }
 
     [Fact]
     public async Task AcceptAndReject_SetStatusRecordEventsAndProgress()
     {
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var accepted = await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, Ann);
         Assert.Equal(PairStatus.Accepted, accepted.Status);
 
-        var next = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var next = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var rejected = await Reviews.RejectAsync(next.PairId, next.RowVersion, Ann, RejectReasons.All[0]);
         Assert.Equal(PairStatus.Rejected, rejected.Status);
 
@@ -60,8 +61,8 @@ public class ReviewServiceTests : IAsyncLifetime
         var events = await db.ReviewEvents.OrderBy(e => e.Id).ToListAsync();
         Assert.Equal([ReviewAction.Accept, ReviewAction.Reject], events.Select(e => e.Action));
         Assert.Equal(RejectReasons.All[0], events[1].Reason);
-        Assert.All(events, e => Assert.Equal(Ann.Name, e.UserName));
-        var progress = await Queries.ProgressAsync(_datasetId, Ann.Id);
+        Assert.All(events, e => Assert.Equal(Ann.DisplayName(), e.UserName));
+        var progress = await Queries.ProgressAsync(_datasetId, Ann.UserId());
         Assert.Equal((2, 2), (progress.Decided, progress.Mine));
     }
 
@@ -71,26 +72,25 @@ public class ReviewServiceTests : IAsyncLifetime
         await using (var db = await NewDbAsync())
             await db.Datasets.ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, 2));
 
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var afterAnn = await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, Ann);
         Assert.Equal(PairStatus.Pending, afterAnn.Status);
-        Assert.NotEqual(pair.PairId, (await Queries.NextAsync(_datasetId, Ann.Id))!.PairId);
+        Assert.NotEqual(pair.PairId, (await Queries.NextAsync(_datasetId, Ann.UserId()))!.PairId);
 
-        var forBob = (await Queries.NextAsync(_datasetId, Bob.Id))!;
+        var forBob = (await Queries.NextAsync(_datasetId, Bob.UserId()))!;
         Assert.Equal(pair.PairId, forBob.PairId);
         var afterBob = await Reviews.RejectAsync(forBob.PairId, forBob.RowVersion, Bob, null);
         Assert.Equal(PairStatus.Flagged, afterBob.Status);
 
-        var agreed = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var agreed = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         await Reviews.AcceptAsync(agreed.PairId, agreed.RowVersion, Ann);
-        var agreedForBob = (await Queries.LoadAsync(agreed.PairId))!;
-        Assert.Equal(PairStatus.Accepted, (await Reviews.AcceptAsync(agreed.PairId, agreedForBob.RowVersion, Bob)).Status);
+        Assert.Equal(PairStatus.Accepted, (await Reviews.AcceptAsync(agreed.PairId, agreed.RowVersion, Bob)).Status);
     }
 
     [Fact]
     public async Task EditKeepsOriginal_AndPairPointsAtNewVersion()
     {
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var originalText = pair.Rejected.Text;
 
         var edited = await Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Rejected, "A purple elephant.");
@@ -110,7 +110,7 @@ public class ReviewServiceTests : IAsyncLifetime
     [Fact]
     public async Task SecondSaveOfSamePair_GetsConflictWithOthersVersion()
     {
-        var seenByAnn = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var seenByAnn = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var seenByBob = (await Queries.LoadAsync(seenByAnn.PairId))!;
 
         await Reviews.EditAsync(seenByAnn.PairId, seenByAnn.RowVersion, Ann, PairSide.Chosen, "Ann's better answer.");
@@ -126,7 +126,7 @@ public class ReviewServiceTests : IAsyncLifetime
     [Fact]
     public async Task ConcurrentDecisions_OneWinsOneConflicts()
     {
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var results = await Task.WhenAll(
             Capture(() => Reviews.AcceptAsync(pair.PairId, pair.RowVersion, Ann)),
             Capture(() => Reviews.RejectAsync(pair.PairId, pair.RowVersion, Bob, null)));
@@ -140,14 +140,14 @@ public class ReviewServiceTests : IAsyncLifetime
     [Fact]
     public async Task UndoRevertsLastDecisionAndEdit_InOrder()
     {
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var edited = await Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Rejected, "Edited negative.");
         await Reviews.AcceptAsync(edited.PairId, edited.RowVersion, Ann);
 
         var afterFirstUndo = (await Reviews.UndoAsync(_datasetId, Ann))!;
         Assert.Equal(PairStatus.Pending, afterFirstUndo.Status);
         Assert.Equal("Edited negative.", afterFirstUndo.Rejected.Text);
-        Assert.Equal(pair.PairId, (await Queries.NextAsync(_datasetId, Ann.Id))!.PairId);
+        Assert.Equal(pair.PairId, (await Queries.NextAsync(_datasetId, Ann.UserId()))!.PairId);
 
         var afterSecondUndo = (await Reviews.UndoAsync(_datasetId, Ann))!;
         Assert.Equal(pair.Rejected.Id, afterSecondUndo.Rejected.Id);
@@ -161,7 +161,7 @@ public class ReviewServiceTests : IAsyncLifetime
     [Fact]
     public async Task SwapExchangesSides_AndFlagSendsToLead()
     {
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         var swapped = await Reviews.SwapAsync(pair.PairId, pair.RowVersion, Ann);
         Assert.Equal((pair.Rejected.Id, pair.Chosen.Id), (swapped.Chosen.Id, swapped.Rejected.Id));
 
@@ -171,9 +171,103 @@ public class ReviewServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnAnnotatorsUndo_NeverOverturnsALeadsFinalResolution()
+    {
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        var flagged = await Reviews.FlagAsync(pair.PairId, pair.RowVersion, Ann, "is this right?");
+        var resolved = await Reviews.ResolveAsync(flagged.PairId, flagged.RowVersion, TestPrincipals.Lead, PairStatus.Rejected, "negative is fine");
+
+        var undo = await Assert.ThrowsAsync<ReviewRefusedException>(() => Reviews.UndoAsync(_datasetId, Ann));
+        Assert.Contains("a lead's decision is final", undo.Message);
+        var accept = await Assert.ThrowsAsync<ReviewRefusedException>(() => Reviews.AcceptAsync(resolved.PairId, resolved.RowVersion, Ann));
+        Assert.Contains("resolved pair", accept.Message);
+
+        var now = (await Queries.LoadAsync(pair.PairId))!;
+        Assert.Equal((PairStatus.Rejected, resolved.RowVersion), (now.Status, now.RowVersion));
+        Assert.NotEqual(pair.PairId, (await Queries.NextAsync(_datasetId, Bob.UserId()))!.PairId);
+    }
+
+    [Fact]
+    public async Task ALeadsUndoOfTheirOwnResolution_ReopensTheFlag()
+    {
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        var flagged = await Reviews.FlagAsync(pair.PairId, pair.RowVersion, Ann, "is this right?");
+        await Reviews.ResolveAsync(flagged.PairId, flagged.RowVersion, TestPrincipals.Lead, PairStatus.Accepted, null);
+
+        var reopened = (await Reviews.UndoAsync(_datasetId, TestPrincipals.Lead))!;
+
+        Assert.Equal(PairStatus.Flagged, reopened.Status);
+        await using var db = await NewDbAsync();
+        Assert.Null((await db.Pairs.SingleAsync(p => p.Id == pair.PairId)).ResolvedBy);
+    }
+
+    [Fact]
+    public async Task UndoOfAnEditSomeoneElseEditedSince_IsRefused_AndTheirTextStays()
+    {
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        var annEdit = await Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Rejected, "Ann's negative.");
+        await Reviews.EditAsync(annEdit.PairId, annEdit.RowVersion, Bob, PairSide.Rejected, "Bob's negative.");
+
+        var refused = await Assert.ThrowsAsync<ReviewRefusedException>(() => Reviews.UndoAsync(_datasetId, Ann));
+
+        Assert.Contains("bob@example.test changed this pair after your edit of the negative", refused.Message);
+        Assert.Equal("Bob's negative.", (await Queries.LoadAsync(pair.PairId))!.Rejected.Text);
+        Assert.Equal("Ann's negative.", (await Reviews.UndoAsync(_datasetId, Bob))!.Rejected.Text); // Bob's own undo is his to make
+    }
+
+    [Fact]
+    public async Task WithOverlapTwo_TheSecondReviewersDecisionFromTheSameLoad_IsNotAConflict()
+    {
+        await using (var db = await NewDbAsync())
+            await db.Datasets.ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, 2));
+        var seenByAnn = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        var seenByBob = (await Queries.LoadAsync(seenByAnn.PairId))!;
+
+        await Reviews.AcceptAsync(seenByAnn.PairId, seenByAnn.RowVersion, Ann);
+        var afterBob = await Reviews.AcceptAsync(seenByBob.PairId, seenByBob.RowVersion, Bob); // the version Bob loaded before Ann decided
+
+        Assert.Equal(PairStatus.Accepted, afterBob.Status);
+        // Texts changed meanwhile are still a conflict: a third reviewer deciding on a stale text is refused.
+        var seenByCid = (await Queries.LoadAsync(seenByAnn.PairId))!;
+        await Reviews.EditAsync(seenByCid.PairId, seenByCid.RowVersion, Ann, PairSide.Rejected, "A new negative.");
+        await Assert.ThrowsAsync<ReviewConflictException>(() => Reviews.RejectAsync(seenByCid.PairId, seenByCid.RowVersion, TestPrincipals.Reviewer("cid-id", "cid"), null));
+    }
+
+    [Fact]
+    public async Task WithOverlapTwo_UndoingTheFirstDecisionAfterTheSecond_LeavesThePairOpenOnTheSecond()
+    {
+        await using (var db = await NewDbAsync())
+            await db.Datasets.ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, 2));
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, Ann);
+        Assert.Equal(PairStatus.Accepted, (await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, Bob)).Status);
+
+        var undone = (await Reviews.UndoAsync(_datasetId, Ann))!;
+
+        Assert.Equal(PairStatus.Pending, undone.Status);
+        await using var check = await NewDbAsync();
+        Assert.Equal([Bob.UserId()], await check.PairDecisions.Where(d => d.PairId == pair.PairId).Select(d => d.UserId).ToListAsync());
+    }
+
+    [Fact]
+    public async Task ReviewServices_RefuseSomeoneWithoutAReviewRole()
+    {
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        var nobody = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity());
+        var guest = TestPrincipals.Reviewer("guest-id", "guest", "Guest");
+        foreach (var actor in new[] { nobody, guest })
+        {
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.AcceptAsync(pair.PairId, pair.RowVersion, actor));
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, actor, PairSide.Chosen, "x"));
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.UndoAsync(_datasetId, actor));
+        }
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.ResolveAsync(pair.PairId, pair.RowVersion, Ann, PairStatus.Accepted, null));
+    }
+
+    [Fact]
     public async Task EmptyOrUnchangedEdit_IsRefused()
     {
-        var pair = (await Queries.NextAsync(_datasetId, Ann.Id))!;
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
         await Assert.ThrowsAsync<ArgumentException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Chosen, "  "));
         await Assert.ThrowsAsync<ArgumentException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Chosen, pair.Chosen.Text));
     }

@@ -53,4 +53,25 @@ public class ReviewWorkspaceComponentTests
         Assert.Contains("You: 1 decisions", page.Find("[data-testid=my-progress]").TextContent);
     }
 
+    [Fact]
+    public async Task UndoAfterALeadResolvedThePair_IsAMessage_AndTheWorkspaceKeepsWorking()
+    {
+        await using var core = await CoreServices.StartAsync();
+        var datasetId = await core.SeedDemoAsync();
+        await using var ctx = ComponentContext.Create(core);
+        var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=pair]")));
+        var reviews = core.Get<ReviewService>();
+        var ann = TestPrincipals.Reviewer("ann-id", "ann-id");
+        var shown = (await core.Get<ReviewQueries>().LoadAsync(long.Parse(page.Find("[data-testid=pair]").GetAttribute("data-pair-id")!)))!;
+        var flagged = await reviews.FlagAsync(shown.PairId, shown.RowVersion, ann, "wrong colour?");
+        await reviews.ResolveAsync(flagged.PairId, flagged.RowVersion, TestPrincipals.Lead, BpoStudio.Core.Datasets.PairStatus.Rejected, null);
+
+        page.FindAll("button").First(b => b.TextContent.StartsWith("Undo", StringComparison.Ordinal)).Click();
+
+        page.WaitForAssertion(() => Assert.Contains("a lead's decision is final", page.Find("[data-testid=review-message]").TextContent));
+        page.FindAll("button").First(b => b.TextContent.StartsWith("Accept", StringComparison.Ordinal)).Click();
+        page.WaitForAssertion(() => Assert.Contains("resolved pair", page.Find("[data-testid=review-message]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=page-error]"));
+    }
 }

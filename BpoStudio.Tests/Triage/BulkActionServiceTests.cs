@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Dashboard;
 using BpoStudio.Core.Data;
@@ -14,8 +15,8 @@ namespace BpoStudio.Tests.Triage;
 
 public class BulkActionServiceTests : TriageDatasetTests
 {
-    private static readonly Reviewer Ann = new("ann-id", "ann@example.test");
-    private static readonly Reviewer Bob = new("bob-id", "bob@example.test");
+    private static readonly System.Security.Claims.ClaimsPrincipal Ann = TestPrincipals.Reviewer("ann-id", "ann@example.test");
+    private static readonly System.Security.Claims.ClaimsPrincipal Bob = TestPrincipals.Reviewer("bob-id", "bob@example.test");
 
     private BulkActionService Bulk => Core.Get<BulkActionService>();
 
@@ -148,7 +149,7 @@ public class BulkActionServiceTests : TriageDatasetTests
         var reviews = Core.Get<ReviewService>();
         var queries = Core.Get<ReviewQueries>();
         await reviews.AcceptAsync(pairId, (await queries.LoadAsync(pairId))!.RowVersion, Ann);
-        await Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(), BulkOperation.Flag, "look again"), TestPrincipals.Of(Ann.Name, BpoStudio.Core.Accounts.Roles.Lead));
+        await Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(), BulkOperation.Flag, "look again"), TestPrincipals.Of(Ann.DisplayName(), BpoStudio.Core.Accounts.Roles.Lead));
 
         var dashboard = await Core.Get<DashboardQueries>().LoadAsync(Data.Id);
         Assert.Equal(0, dashboard.Agreement.OverlappedPairs);
@@ -163,13 +164,13 @@ public class BulkActionServiceTests : TriageDatasetTests
     {
         await using (var db = await NewDbAsync())
         {
-            db.Users.Add(new BpoStudio.Core.Accounts.AppUser { Id = Bob.Id, UserName = Bob.Name, Email = Bob.Name });
+            db.Users.Add(new BpoStudio.Core.Accounts.AppUser { Id = Bob.UserId(), UserName = Bob.DisplayName(), Email = Bob.DisplayName() });
             await db.SaveChangesAsync();
         }
         var filter = new PairFilter(Finding: CheckIds.Duplicate);
-        var assigned = await Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Assign, AssigneeId: Bob.Id), TestPrincipals.Lead);
+        var assigned = await Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Assign, AssigneeId: Bob.UserId()), TestPrincipals.Lead);
         Assert.Equal(1, assigned.Applied);
-        Assert.Equal(Data.PairByRecord["dup-2"], (await Core.Get<ReviewQueries>().NextAsync(Data.Id, Bob.Id))!.PairId);
+        Assert.Equal(Data.PairByRecord["dup-2"], (await Core.Get<ReviewQueries>().NextAsync(Data.Id, Bob.UserId()))!.PairId);
 
         await Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Unassign), TestPrincipals.Lead);
         await using var check = await NewDbAsync();

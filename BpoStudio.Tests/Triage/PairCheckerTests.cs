@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Review;
@@ -65,7 +66,7 @@ public class PairCheckerTests : TriageDatasetTests
     {
         var pairId = Data.PairByRecord["clean-1"];
         var reviews = Core.Get<ReviewService>();
-        var annotator = new Reviewer("ann-id", "ann");
+        var annotator = TestPrincipals.Reviewer("ann-id", "ann");
         var pair = (await Core.Get<ReviewQueries>().LoadAsync(pairId))!;
 
         var edited = await reviews.EditAsync(pairId, pair.RowVersion, annotator, PairSide.Rejected, pair.Chosen.Text.ToUpperInvariant());
@@ -80,7 +81,7 @@ public class PairCheckerTests : TriageDatasetTests
     {
         var pairId = Data.PairByRecord["placeholder"]; // "<image>" sits in the rejected answer
         var reviews = Core.Get<ReviewService>();
-        var annotator = new Reviewer("ann-id", "ann");
+        var annotator = TestPrincipals.Reviewer("ann-id", "ann");
         var pair = (await Core.Get<ReviewQueries>().LoadAsync(pairId))!;
         Assert.Contains("rejected contains", await DetailAsync(pairId, CheckIds.Placeholder));
 

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
@@ -13,7 +14,7 @@ public class SpotCheckServiceTests : IAsyncLifetime
 {
     protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
-    private static readonly Reviewer Ann = new("ann-id", "ann@example.test");
+    private static readonly System.Security.Claims.ClaimsPrincipal Ann = TestPrincipals.Reviewer("ann-id", "ann@example.test");
     private CoreServices _core = null!;
     private int _datasetId;
 
@@ -54,11 +55,11 @@ public class SpotCheckServiceTests : IAsyncLifetime
         var reviews = _core.Get<ReviewService>();
         for (var i = 0; i < sampled.Count; i++)
         {
-            var next = (await queue.NextAsync(_datasetId, Ann.Id))!;
+            var next = (await queue.NextAsync(_datasetId, Ann.UserId()))!;
             Assert.Contains(next.PairId, sampled);
             await reviews.AcceptAsync(next.PairId, next.RowVersion, Ann);
         }
-        Assert.DoesNotContain((await queue.NextAsync(_datasetId, Ann.Id))!.PairId, sampled);
+        Assert.DoesNotContain((await queue.NextAsync(_datasetId, Ann.UserId()))!.PairId, sampled);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Bootstrapping;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Jobs;
@@ -22,7 +23,7 @@ internal sealed class GenerateVerb : ICliVerb
         if (args.Option("resume") is { } resume)
         {
             jobId = long.TryParse(resume, out var id) ? id : throw new CliUsageException($"--resume takes a job id, not '{resume}'");
-            await jobs.ResumeAsync(id, ct);
+            await jobs.ResumeAsync(id, ActorChecks.CommandLine, ct);
         }
         else
         {
@@ -38,7 +39,7 @@ internal sealed class GenerateVerb : ICliVerb
                 .Select(id => long.TryParse(id, out var value) ? value : throw new CliUsageException($"--samples takes sample ids separated by commas, not '{id}'")).ToList();
             var parameters = new GenerationParameters(datasetId, filter,
                 [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0), sampleIds).Validated(services.GetRequiredService<BpoStudio.Core.Injection.LlmBackend>().AvailableMethods);
-            jobId = (await jobs.CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), "cli", ct)).Id;
+            jobId = (await jobs.CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), ActorChecks.CommandLine, ct)).Id;
         }
 
         await runner.RunJobAsync(jobId, ct);

@@ -17,7 +17,7 @@ public sealed partial class ReviewWorkspace
     private DotNetObjectReference<ReviewWorkspace>? _self;
     private IJSObjectReference? _module, _keys, _zoom;
     private ElementReference _imageFrame;
-    private Reviewer _reviewer = null!;
+    private string _userId = "";
     private PairView? _pair;
     private ReviewProgress? _progress;
     private bool _loaded, _busy, _helpVisible, _showWeakened, _flagging;
@@ -63,7 +63,7 @@ public sealed partial class ReviewWorkspace
     {
         var user = (await AuthState).User;
         _filterFinding = Finding;
-        _reviewer = new Reviewer(user.FindFirstValue(ClaimTypes.NameIdentifier)!, user.Identity?.Name ?? "unknown");
+        _userId = user.UserId();
         if (user.IsInRole(Roles.Lead) || user.IsInRole(Roles.Admin))
         {
             await using var scope = ScopeFactory.CreateAsyncScope();
@@ -127,11 +127,11 @@ public sealed partial class ReviewWorkspace
         return Task.CompletedTask;
     }
 
-    private Task AcceptAsync() => DecideAsync(p => Reviews.AcceptAsync(p.PairId, p.RowVersion, _reviewer), "Accepted");
+    private Task AcceptAsync() => DecideAsync(async p => await Reviews.AcceptAsync(p.PairId, p.RowVersion, await ActorAsync()), "Accepted");
 
-    private Task RejectAsync() => DecideAsync(p => Reviews.RejectAsync(p.PairId, p.RowVersion, _reviewer, _rejectReason), "Rejected");
+    private Task RejectAsync() => DecideAsync(async p => await Reviews.RejectAsync(p.PairId, p.RowVersion, await ActorAsync(), _rejectReason), "Rejected");
 
-    private Task SwapAsync() => ChangeAsync(p => Reviews.SwapAsync(p.PairId, p.RowVersion, _reviewer), "Swapped chosen and rejected", advance: false);
+    private Task SwapAsync() => ChangeAsync(async p => await Reviews.SwapAsync(p.PairId, p.RowVersion, await ActorAsync()), "Swapped chosen and rejected", advance: false);
 
     private void StartEdit(PairSide side)
     {
@@ -157,16 +157,16 @@ public sealed partial class ReviewWorkspace
     {
         if (_editing is not { } side) return;
         _editText = text;
-        await ChangeAsync(p => Reviews.EditAsync(p.PairId, p.RowVersion, _reviewer, side, text), "Edit saved as a new version", advance: false);
+        await ChangeAsync(async p => await Reviews.EditAsync(p.PairId, p.RowVersion, await ActorAsync(), side, text), "Edit saved as a new version", advance: false);
     }
 
     private Task SaveFlagAsync(string comment) =>
-        DecideAsync(p => Reviews.FlagAsync(p.PairId, p.RowVersion, _reviewer, string.IsNullOrWhiteSpace(comment) ? null : comment.Trim()), "Flagged for a lead");
+        DecideAsync(async p => await Reviews.FlagAsync(p.PairId, p.RowVersion, await ActorAsync(), string.IsNullOrWhiteSpace(comment) ? null : comment.Trim()), "Flagged for a lead");
 
     private async Task SkipAsync()
     {
         if (_pair is null || _busy) return;
-        await Reviews.SkipAsync(_pair.PairId, _reviewer);
+        await Reviews.SkipAsync(_pair.PairId, await ActorAsync());
         _skipped.Add(_pair.PairId);
         _history.Push(_pair.PairId);
         await LoadNextAsync();
@@ -190,7 +190,16 @@ public sealed partial class ReviewWorkspace
     private async Task UndoAsync()
     {
         if (_busy) return;
-        var restored = await Reviews.UndoAsync(DatasetId, _reviewer);
+        PairView? restored;
+        try
+        {
+            restored = await Reviews.UndoAsync(DatasetId, await ActorAsync());
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or UnauthorizedAccessException)
+        {
+            Show(ex.Message, Severity.Warning);
+            return;
+        }
         if (restored is null)
         {
             Show("Nothing to undo.", Severity.Info);
@@ -200,7 +209,7 @@ public sealed partial class ReviewWorkspace
         _sessionDecisions = Math.Max(0, _sessionDecisions - 1);
         _pair = restored;
         ResetPairState();
-        _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
+        _progress = await Queries.ProgressAsync(DatasetId, _userId);
         Show("Undone.", Severity.Info);
     }
 
@@ -235,6 +244,12 @@ public sealed partial class ReviewWorkspace
         {
             Show(ex.Message, Severity.Error);
         }
+        catch (Exception ex) when (ex is InvalidOperationException or UnauthorizedAccessException)
+        {
+            // Refused by the pair's state (a lead's final decision) or by the account: a message, not a dead circuit.
+            Show(ex.Message, Severity.Warning);
+            if (ex is ReviewRefusedException) _pair = await Queries.LoadAsync(_pair.PairId);
+        }
         finally
         {
             _busy = false;
@@ -246,8 +261,8 @@ public sealed partial class ReviewWorkspace
 
     private async Task LoadNextAsync(bool recount = true)
     {
-        _pair = await Queries.NextAsync(DatasetId, _reviewer.Id, new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee, _filterFinding, SpotCheckId: SpotCheck), _skipped);
-        if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _reviewer.Id);
+        _pair = await Queries.NextAsync(DatasetId, _userId, new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee, _filterFinding, SpotCheckId: SpotCheck), _skipped);
+        if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _userId);
         _loaded = true;
         ResetPairState();
     }
@@ -264,6 +279,9 @@ public sealed partial class ReviewWorkspace
         CancelEdit();
         _ = _zoom?.InvokeVoidAsync("reset").AsTask();
     }
+
+    // Taken at each action, not kept from the first render: a revoked session makes it anonymous and the service refuses.
+    private async Task<ClaimsPrincipal> ActorAsync() => (await AuthState).User;
 
     private void Show(string message, Severity severity) => (_message, _messageSeverity) = (message, severity);
 
