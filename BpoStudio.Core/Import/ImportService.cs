@@ -37,8 +37,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     }
 
     /// <summary>Data files (JSON, JSONL, Parquet) under an allowed folder, a few levels deep, for picking one.</summary>
-    public IReadOnlyList<string> ListDataFiles(int rootIndex, int limit = 500)
+    public IReadOnlyList<string> ListDataFiles(int rootIndex, ClaimsPrincipal actor, int limit = 500)
     {
+        actor.RequireLead("list server files for import");
         var root = ResolveUnderRoot(rootIndex, "");
         if (!Directory.Exists(root)) return [];
         var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
@@ -48,8 +49,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     }
 
     /// <summary>Streams an uploaded file into the upload folder under its own name (made safe), refusing oversize files.</summary>
-    public async Task<string> SaveUploadAsync(Stream content, string fileName, CancellationToken ct = default)
+    public async Task<string> SaveUploadAsync(Stream content, string fileName, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireLead("upload data for import");
         var safeName = string.Concat(Path.GetFileName(fileName).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_'));
         if (safeName.Trim('.').Length == 0) safeName = "upload.jsonl";
         var folder = Path.Combine(paths.Uploads, Guid.NewGuid().ToString("N"));
@@ -68,8 +70,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         return target;
     }
 
-    public async Task<ImportPreview> PreviewAsync(string filePath, ImportFormat? format, FieldMapping? mapping, string? imageRoot, int count = 5, CancellationToken ct = default)
+    public async Task<ImportPreview> PreviewAsync(string filePath, ImportFormat? format, FieldMapping? mapping, string? imageRoot, ClaimsPrincipal actor, int count = 5, CancellationToken ct = default)
     {
+        actor.RequireLead("preview an import");
         RequireAllowed(filePath, "file");
         if (format == ImportFormat.Generic && mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, detected) = await ImportReader.DetectAsync(filePath, format, ct);

@@ -40,15 +40,18 @@ public class ImportServiceTests : IAsyncLifetime
     [Fact]
     public async Task OnlyAllowedFoldersAndLeads_AndPathsCannotEscape()
     {
-        Assert.Equal(["data/bpo.jsonl"], Imports.ListDataFiles(0));
+        Assert.Equal(["data/bpo.jsonl"], Imports.ListDataFiles(0, TestPrincipals.Lead));
         Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "../secret.jsonl"));
         Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(7, "x"));
         var outside = new ImportJobParameters(_elsewhere.File("secret.jsonl"), "x", null, null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_elsewhere.File("secret.jsonl"), null, null, null));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_elsewhere.File("secret.jsonl"), null, null, null, TestPrincipals.Lead));
         var inside = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _elsewhere.Path, null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside, TestPrincipals.Lead)); // image folder outside
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside with { ImageRoot = null }, TestPrincipals.Annotator));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(inside.FilePath, null, null, null, TestPrincipals.Annotator));
+        Assert.Throws<UnauthorizedAccessException>(() => Imports.ListDataFiles(0, TestPrincipals.Annotator));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.SaveUploadAsync(Stream.Null, "x.jsonl", TestPrincipals.Annotator));
     }
 
     [Fact]
@@ -57,8 +60,8 @@ public class ImportServiceTests : IAsyncLifetime
         Directory.CreateSymbolicLink(_allowed.File("outlink"), _elsewhere.Path);
         Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "outlink"));
         Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "outlink/secret.jsonl"));
-        Assert.DoesNotContain(Imports.ListDataFiles(0), f => f.Contains("secret"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_allowed.File("outlink/secret.jsonl"), null, null, null));
+        Assert.DoesNotContain(Imports.ListDataFiles(0, TestPrincipals.Lead), f => f.Contains("secret"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_allowed.File("outlink/secret.jsonl"), null, null, null, TestPrincipals.Lead));
         var viaLink = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _allowed.File("outlink"), null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(viaLink, TestPrincipals.Lead));
     }
@@ -67,11 +70,11 @@ public class ImportServiceTests : IAsyncLifetime
     public async Task PreviewShowsTheFirstRecordsAsStored_AndUploadsLandInTheUploadFolder()
     {
         await using var upload = File.OpenRead(_allowed.File("data/bpo.jsonl"));
-        var saved = await Imports.SaveUploadAsync(upload, "../../evil name.jsonl");
+        var saved = await Imports.SaveUploadAsync(upload, "../../evil name.jsonl", TestPrincipals.Lead);
         Assert.StartsWith(Imports.Roots[^1], saved);
         Assert.Equal("evil_name.jsonl", Path.GetFileName(saved));
 
-        var preview = await Imports.PreviewAsync(saved, null, null, null, count: 2);
+        var preview = await Imports.PreviewAsync(saved, null, null, null, TestPrincipals.Lead, count: 2);
         Assert.Equal(ImportFormat.Bpo, preview.Format);
         Assert.Equal("Q1", Assert.Single(preview.Samples).Prompt);
         Assert.Equal("line 2", Assert.Single(preview.Problems).Where);
