@@ -78,6 +78,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format);
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
+                tally.Counts.AddTurns(sample, passed.Count, options.Format != ExportFormat.Bpo);
                 if (part.IsFull) await HandOverAsync(split);
             }
             foreach (var split in parts.Keys.ToList()) await HandOverAsync(split);

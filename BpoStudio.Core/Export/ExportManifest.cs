@@ -23,6 +23,12 @@ public sealed class ExportCounts
     public long Images { get; set; }
     public long Skipped { get; set; }
 
+    /// <summary>Pairs of later turns written with the conversation before them as their context.</summary>
+    public long PairsWithHistory { get; set; }
+
+    /// <summary>Pairs of later turns written with their own question only: the format holds one question (BPO), or context was off.</summary>
+    public long PairsWithoutTheirHistory { get; set; }
+
     /// <summary>How the exported pairs were decided: by people, by a lead's bulk action, or by accepting a spot-checked stratum.</summary>
     public DecisionCounts DecidedBy { get; init; } = new();
 
@@ -40,6 +46,13 @@ public sealed class ExportCounts
         }
     }
 
+    public void AddTurns(ExportSample sample, int pairs, bool formatHoldsHistory)
+    {
+        if (sample.Earlier.Count == 0 && sample.Turn is not > 0) return;
+        if (formatHoldsHistory && sample.Earlier.Count > 0) PairsWithHistory += pairs;
+        else PairsWithoutTheirHistory += pairs;
+    }
+
     /// <summary>Counts a left-out record; lists it while the manifest's list has room.</summary>
     public void Skip(List<SkippedRecord> listed, SkippedRecord record)
     {
@@ -54,6 +67,8 @@ public sealed class ExportCounts
         Pairs += chunk.Pairs;
         EditedTexts += chunk.EditedTexts;
         Skipped += chunk.Skipped;
+        PairsWithHistory += chunk.PairsWithHistory;
+        PairsWithoutTheirHistory += chunk.PairsWithoutTheirHistory;
         DecidedBy.Add(chunk.DecidedBy);
         AddAll(PairsBySplit, chunk.PairsBySplit);
         AddAll(ByRejectedKind, chunk.ByRejectedKind);

@@ -21,6 +21,14 @@ public enum NegativeSelection
     BestRated,
 }
 
+/// <summary>Whether a later turn of a conversation carries the earlier turns (questions and ground-truth answers) as its context.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ExportContext>))]
+public enum ExportContext
+{
+    Full,
+    None,
+}
+
 [JsonConverter(typeof(JsonStringEnumConverter<ImageEncoding>))]
 public enum ImageEncoding
 {
@@ -35,6 +43,7 @@ public enum ImageEncoding
 /// <param name="ValidationFraction">Share of samples (not pairs, so no sample leaks across splits) put in the validation split.</param>
 /// <param name="MaxImageSide">Images with a longer side are downscaled and re-encoded.</param>
 /// <param name="CopyImages">False writes image paths without copying files (benchmarks); such an export is not self-contained.</param>
+/// <param name="Context">Full: a later turn's prompt holds the conversation before it; None: its own question only.</param>
 public sealed record ExportOptions(
     int DatasetId,
     int? VersionNumber,
@@ -46,7 +55,8 @@ public sealed record ExportOptions(
     int? MaxImageSide = null,
     ImageEncoding ImageEncoding = ImageEncoding.Original,
     bool CopyImages = true,
-    bool WithoutBulkDecided = false)
+    bool WithoutBulkDecided = false,
+    ExportContext Context = ExportContext.Full)
 {
     public bool IsDraft => VersionNumber is null;
 
@@ -86,9 +96,10 @@ public static class ExportFormats
 
     public static bool TryParse(string text, out ExportFormat format)
     {
+        // Only the names the CLI and the manifest use: "llamafactory" is refused with the list, not guessed at.
         foreach (var candidate in All)
         {
-            if (!string.Equals(candidate.WireName(), text, StringComparison.OrdinalIgnoreCase) && !string.Equals(candidate.ToString(), text, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!string.Equals(candidate.WireName(), text, StringComparison.OrdinalIgnoreCase)) continue;
             format = candidate;
             return true;
         }

@@ -125,12 +125,16 @@ public abstract class PairLinesPart : JsonLinesPart
 
 /// <summary>
 /// TRL DPOTrainer, conversational with an images column. Every line has the same shape, so it is written from fixed
-/// fragments around the texts: the bytes the JSON writer produced field by field, at a fraction of the cost.
+/// fragments around the texts: the bytes the JSON writer produced field by field, at a fraction of the cost. A later
+/// turn's prompt is the conversation so far (user, ground-truth assistant, ..., user); the image part sits in the first
+/// user message, where the source put the image.
 /// </summary>
 public sealed class TrlLines : JsonLinesPart
 {
-    private static ReadOnlySpan<byte> PromptWithImage => """{"prompt":[{"role":"user","content":[{"type":"image"},{"type":"text","text":"""u8;
-    private static ReadOnlySpan<byte> PromptTextOnly => """{"prompt":[{"role":"user","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> UserWithImage => """{"role":"user","content":[{"type":"image"},{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> UserTextOnly => """{"role":"user","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> Assistant => """{"role":"assistant","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> MessageEnd => "}]},"u8;
     private static ReadOnlySpan<byte> Chosen => """}]}],"chosen":[{"role":"assistant","content":[{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> Rejected => """}]}],"rejected":[{"role":"assistant","content":[{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> Images => """}]}],"images":["""u8;
@@ -138,9 +142,20 @@ public sealed class TrlLines : JsonLinesPart
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
         var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
+        var history = sample.Earlier;
         foreach (var pair in pairs)
         {
-            WriteRaw(path is null ? PromptTextOnly : PromptWithImage);
+            WriteRaw("""{"prompt":["""u8);
+            for (var i = 0; i < history.Count; i++)
+            {
+                WriteRaw(i == 0 && path is not null ? UserWithImage : UserTextOnly);
+                WriteString(history[i].User.Span);
+                WriteRaw(MessageEnd);
+                WriteRaw(Assistant);
+                WriteString(history[i].Assistant.Span);
+                WriteRaw(MessageEnd);
+            }
+            WriteRaw(history.Count == 0 && path is not null ? UserWithImage : UserTextOnly);
             WriteString(sample.Prompt.Span);
             WriteRaw(Chosen);
             WriteString(pair.Chosen.Text.Span);
@@ -153,14 +168,20 @@ public sealed class TrlLines : JsonLinesPart
     }
 }
 
-/// <summary>LLaMA-Factory sharegpt with <c>ranking: true</c>.</summary>
+/// <summary>LLaMA-Factory sharegpt with <c>ranking: true</c>; a later turn's conversation holds the turns before it (odd length, human first and last).</summary>
 public sealed class LlamaFactoryLines : PairLinesPart
 {
     protected override void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
         json.WriteStartObject();
         json.WriteStartArray(Names.Conversations);
-        Turn(json, Names.Human, image is null ? sample.Prompt.Span : WithPlaceholder(sample.Prompt.Span));
+        var history = sample.Earlier;
+        for (var i = 0; i < history.Count; i++)
+        {
+            Turn(json, Names.Human, i == 0 && image is not null ? WithImage(history[i].User, history[i].UserAsWritten) : history[i].User.Span);
+            Turn(json, Names.Gpt, history[i].Assistant.Span);
+        }
+        Turn(json, Names.Human, history.Count == 0 && image is not null ? WithImage(sample.Prompt, sample.OriginalPrompt) : sample.Prompt.Span);
         json.WriteEndArray();
         json.WritePropertyName(Names.Chosen);
         Turn(json, Names.Gpt, pair.Chosen.Text.Span);
@@ -170,6 +191,18 @@ public sealed class LlamaFactoryLines : PairLinesPart
     }
 
     private byte[] _prefixed = new byte[1024];
+
+    /// <summary>The question as the source wrote it when that holds the one placeholder (its place and the newline after it kept), else prefixed.</summary>
+    private ReadOnlySpan<byte> WithImage(Utf8Text prompt, Utf8Text? asWritten)
+    {
+        if (asWritten is { } written)
+        {
+            var span = written.Span;
+            var first = span.IndexOf(LoaderRules.ImagePlaceholderUtf8);
+            if (first >= 0 && span[(first + LoaderRules.ImagePlaceholderUtf8.Length)..].IndexOf(LoaderRules.ImagePlaceholderUtf8) < 0) return span;
+        }
+        return WithPlaceholder(prompt.Span);
+    }
 
     /// <summary>The prompt after the image placeholder the loader expects, in a buffer the part reuses.</summary>
     private ReadOnlySpan<byte> WithPlaceholder(ReadOnlySpan<byte> prompt)
@@ -190,7 +223,7 @@ public sealed class LlamaFactoryLines : PairLinesPart
     }
 }
 
-/// <summary>OpenAI preference fine-tuning: images inline as data URIs in the user message.</summary>
+/// <summary>OpenAI preference fine-tuning: images inline as data URIs in the first user message; earlier turns as the messages before.</summary>
 public sealed class OpenAiLines : PairLinesPart
 {
     protected override void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image)
@@ -198,10 +231,29 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteStartObject();
         json.WriteStartObject(Names.Input);
         json.WriteStartArray(Names.Messages);
+        var history = sample.Earlier;
+        for (var i = 0; i < history.Count; i++)
+        {
+            UserMessage(json, history[i].User.Span, i == 0 ? image : null);
+            json.WriteStartObject();
+            json.WriteString(Names.Role, Names.Assistant);
+            json.WriteString(Names.Content, history[i].Assistant.Span);
+            json.WriteEndObject();
+        }
+        UserMessage(json, sample.Prompt.Span, history.Count == 0 ? image : null);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
+        Output(json, Names.NonPreferredOutput, pair.Rejected.Text.Span);
+        json.WriteEndObject();
+    }
+
+    private static void UserMessage(Utf8JsonWriter json, ReadOnlySpan<byte> text, ExportedImage? image)
+    {
         json.WriteStartObject();
         json.WriteString(Names.Role, Names.User);
         json.WriteStartArray(Names.Content);
-        TextPart(json, sample.Prompt.Span);
+        TextPart(json, text);
         if (image is not null)
         {
             json.WriteStartObject();
@@ -212,11 +264,6 @@ public sealed class OpenAiLines : PairLinesPart
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        json.WriteEndObject();
-        json.WriteEndArray();
-        json.WriteEndObject();
-        Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
-        Output(json, Names.NonPreferredOutput, pair.Rejected.Text.Span);
         json.WriteEndObject();
     }
 

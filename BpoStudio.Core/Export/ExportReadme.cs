@@ -25,6 +25,8 @@ public static class ExportReadme
             """,
         ExportFormat.Bpo => """
             BPO format: prompt, image, completions (score, response, type). Image paths are relative to images/.
+            BPO's loader takes one question per record, so a later turn of a conversation is written with its own
+            question only, without the turns before it (counted in manifest.json as pairsWithoutTheirHistory).
             Import it back with: BpoStudio import train.jsonl --dataset <name> --images images --format bpo
             """,
         ExportFormat.Parquet => $"""
@@ -41,13 +43,17 @@ public static class ExportReadme
         # {manifest.Dataset} - {manifest.FormatTitle}
 
         {(manifest.Draft ? "DRAFT export of the current accepted pairs; not an approved version." : $"Approved version {manifest.Version!.Number} (content SHA-256 {manifest.Version.ContentHash}), approved by {manifest.Version.ApprovedBy} on {manifest.Version.ApprovedAt:yyyy-MM-dd}.")}
-        {manifest.Counts.Pairs:N0} pairs from {manifest.Counts.Samples:N0} samples; {manifest.Counts.Skipped:N0} left out (reasons in manifest.json).
+        {manifest.Counts.Pairs:N0} pairs from {manifest.Counts.Samples:N0} samples; {manifest.Counts.Skipped:N0} left out (reasons in manifest.json).{Turns(manifest.Counts)}
         Exported {manifest.CreatedAt:yyyy-MM-dd HH:mm} UTC by BpoStudio {manifest.AppVersion}.
 
         ## How to load
 
         {manifest.HowToLoad}
         """;
+
+    private static string Turns(ExportCounts counts) =>
+        (counts.PairsWithHistory > 0 ? $"\n{counts.PairsWithHistory:N0} pairs are later turns of a conversation and carry the turns before them as context." : "")
+        + (counts.PairsWithoutTheirHistory > 0 ? $"\n{counts.PairsWithoutTheirHistory:N0} pairs are later turns written WITHOUT the turns before them (this format or --context none)." : "");
 
     private static string Files(IReadOnlyList<string> files) =>
         "{" + string.Join(", ", files.Select(f => $"\"{Path.GetFileNameWithoutExtension(f)}\": \"{f}\"")) + "}";

@@ -12,9 +12,16 @@ public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kin
 /// <param name="Source">Who decided the pair: a person, a bulk action, or a bulk accept on a spot check's evidence.</param>
 public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person);
 
+/// <summary>An earlier turn of the conversation: the question (and as written, with its placeholder) and its ground-truth answer.</summary>
+public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? UserAsWritten = null);
+
 /// <summary>One sample with the pairs that survive the negative selection, in pair order.</summary>
+/// <param name="History">The conversation before this turn, oldest first; empty for a first turn or without context.</param>
 public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, Utf8Text Prompt, Utf8Text? OriginalPrompt,
-    string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs);
+    string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs, IReadOnlyList<ExportTurn>? History = null)
+{
+    public IReadOnlyList<ExportTurn> Earlier => History ?? [];
+}
 
 /// <summary>Sample ids from <see cref="From"/> up to but not including <see cref="To"/>: the slice one worker exports.</summary>
 public readonly record struct SampleRange(long From, long To)
@@ -68,7 +75,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
             var snapshotOnly = versionId is not null && options.Format != ExportFormat.Bpo && options.Negatives != NegativeSelection.BestRated;
             var sql = versionId is null ? DraftSql : snapshotOnly ? VersionItemsOnlySql : VersionSql;
-            return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, options);
+            return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, datasetId, options);
         }
         catch
         {
@@ -82,13 +89,14 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     /// <param name="snapshotOnly">The query has no source columns or scores (they are NULL literals): not asking for them
     /// saves a third of the column calls per row.</param>
-    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, bool snapshotOnly, long id, ExportOptions options) : IAsyncDisposable
+    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, bool snapshotOnly, long id, int datasetId, ExportOptions options) : IAsyncDisposable
     {
         private readonly Utf8TextBuffer _texts = new();
         private IExportRows? _rows;
 
         public async IAsyncEnumerable<ExportSample> ReadAsync(SampleRange range, [EnumeratorCancellation] CancellationToken ct)
         {
+            var history = options.Context == ExportContext.Full ? await HistoryAsync(lookup, datasetId, range, ct) : null;
             var parameters = Parameters(id, range);
             if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);
@@ -105,7 +113,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var sampleId = rows.GetInt64(1);
                 if (sample?.SampleId != sampleId)
                 {
-                    if (sample is { } done && pairs.Count > 0) yield return await ToSampleAsync(lookup, done, pairs, edited, options, ct);
+                    if (sample is { } done && pairs.Count > 0) yield return await ToSampleAsync(lookup, done, pairs, edited, options, history, ct);
                     sample = ReadSample(rows, sampleId, _texts, snapshotOnly);
                     pairs = [];
                     edited = false;
@@ -119,7 +127,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
-            if (sample is { } last && pairs.Count > 0) yield return await ToSampleAsync(lookup, last, pairs, edited, options, ct);
+            if (sample is { } last && pairs.Count > 0) yield return await ToSampleAsync(lookup, last, pairs, edited, options, history, ct);
         }
 
         public async ValueTask DisposeAsync()
@@ -189,7 +197,29 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     private static string? OptionalString(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetString(ordinal);
 
-    private static async ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, SampleColumns sample, List<ExportPair> pairs, bool edited, ExportOptions options, CancellationToken ct)
+    /// <summary>
+    /// For the later turns in a range, the turns before each: the source record's earlier samples (same file, same
+    /// record id, lower turn) with their imported ground-truth answers. One query per range; none match for
+    /// single-turn data, so it costs an index probe per chunk.
+    /// </summary>
+    private static async Task<Dictionary<long, IReadOnlyList<ExportTurn>>?> HistoryAsync(BpoDbContext lookup, int datasetId, SampleRange range, CancellationToken ct)
+    {
+        var rows = await (
+            from s in lookup.Samples
+            where s.DatasetId == datasetId && s.Id >= range.From && s.Id < range.To && s.Source.Turn > 0
+            from h in lookup.Samples
+            where h.DatasetId == datasetId && h.Source.File == s.Source.File && h.Source.RecordId == s.Source.RecordId && h.Source.Turn < s.Source.Turn
+            from gt in lookup.Responses
+            where gt.SampleId == h.Id && gt.Kind == ResponseKind.Gt && gt.PreviousVersionId == null
+            orderby s.Id, h.Source.Turn, gt.Id
+            select new { s.Id, h.Source.Turn, h.Prompt, h.Source.OriginalPrompt, gt.Text }).AsNoTracking().ToListAsync(ct);
+        if (rows.Count == 0) return null;
+        return rows.GroupBy(r => r.Id).ToDictionary(g => g.Key, g => (IReadOnlyList<ExportTurn>)g.DistinctBy(r => r.Turn)
+            .Select(r => new ExportTurn(Utf8Text.From(r.Prompt), Utf8Text.From(r.Text), r.OriginalPrompt is null ? null : Utf8Text.From(r.OriginalPrompt))).ToList());
+    }
+
+    private static async ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, SampleColumns sample, List<ExportPair> pairs, bool edited, ExportOptions options,
+        Dictionary<long, IReadOnlyList<ExportTurn>>? history, CancellationToken ct)
     {
         if (edited)
         {
@@ -202,7 +232,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             }
         }
         return new ExportSample(sample.SampleId, sample.RecordId, sample.IdGenerated, sample.Turn, sample.Prompt, sample.OriginalPrompt,
-            sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives));
+            sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives), history?.GetValueOrDefault(sample.SampleId));
     }
 
     // An edited response points at what it replaced; the chain's root holds the generator's method and text.

@@ -8,6 +8,9 @@ public static class LoaderRules
 {
     public const string ImagePlaceholder = "<image>";
     public static ReadOnlySpan<byte> ImagePlaceholderUtf8 => "<image>"u8;
+
+    /// <summary>LLaMA-Factory's <c>_validate_messages</c> counts these too and raises (stopping the whole run) on a mismatch.</summary>
+    private static readonly byte[][] LlamaFactoryMediaPlaceholders = ["<video>"u8.ToArray(), "<audio>"u8.ToArray()];
     public const long OpenAiMaxImageBytes = 10L * 1024 * 1024;
     public const int OpenAiMaxImages = 10;
     public static readonly IReadOnlySet<string> OpenAiImageTypes = new HashSet<string> { "image/jpeg", "image/png", "image/webp" };
@@ -31,10 +34,30 @@ public static class LoaderRules
         if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (sample.Prompt.Contains(ImagePlaceholderUtf8)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";
+        for (var i = 0; i < sample.Earlier.Count; i++)
+            if (sample.Earlier[i].User.Contains(ImagePlaceholderUtf8) || sample.Earlier[i].Assistant.Contains(ImagePlaceholderUtf8))
+                return $"turn {i + 1} of the conversation before this one contains a literal {ImagePlaceholder}";
+        if (format == ExportFormat.LlamaFactory && MediaPlaceholderIn(sample, pair) is { } placeholder)
+            return $"{placeholder.Where} contains {placeholder.Text}, which LLaMA-Factory counts as a media placeholder; with no such file it stops the whole run";
         if (format == ExportFormat.OpenAi && image is not null)
         {
             if (!OpenAiImageTypes.Contains(image.ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {image.ContentType}";
             if (image.ByteSize > OpenAiMaxImageBytes) return $"the image is {image.ByteSize / 1048576.0:0.0} MB; OpenAI allows 10 MB (set a maximum image side)";
+        }
+        return null;
+    }
+
+    private static (string Where, string Text)? MediaPlaceholderIn(ExportSample sample, ExportPair pair)
+    {
+        foreach (var placeholder in LlamaFactoryMediaPlaceholders)
+        {
+            var text = System.Text.Encoding.ASCII.GetString(placeholder);
+            if (sample.Prompt.Contains(placeholder)) return ("the prompt", text);
+            if (pair.Chosen.Text.Contains(placeholder)) return ("the chosen answer", text);
+            if (pair.Rejected.Text.Contains(placeholder)) return ("the rejected answer", text);
+            for (var i = 0; i < sample.Earlier.Count; i++)
+                if (sample.Earlier[i].User.Contains(placeholder) || sample.Earlier[i].Assistant.Contains(placeholder))
+                    return ($"turn {i + 1} of the conversation before this one", text);
         }
         return null;
     }

@@ -50,8 +50,11 @@ public class ExportBrowserTests(BrowserFixture fixture)
         var delete = page.Locator("[data-testid^=delete-]").First;
         var id = (await delete.GetAttributeAsync("data-testid"))!["delete-".Length..];
         await delete.ClickAsync();
-        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
-        await Assertions.Expect(page.GetByTestId($"export-status-{id}")).ToHaveTextAsync("Deleted");
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Assertions.Expect(dialog).ToBeHiddenAsync();
+        // Under a loaded CI machine the delete and the list's reload can take longer than the default five seconds.
+        await Assertions.Expect(page.GetByTestId($"export-status-{id}")).ToHaveTextAsync("Deleted", new() { Timeout = 20_000 });
         await Assertions.Expect(page.GetByTestId($"download-{id}")).ToHaveCountAsync(0);
     }
 }

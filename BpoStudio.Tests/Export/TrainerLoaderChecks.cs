@@ -28,6 +28,10 @@ public static class TrainerLoaderChecks
             }
         Assert.True(imageParts == images.Count, $"{where}: {imageParts} image parts but {images.Count} images");
         Assert.Equal("assistant", record.GetProperty("chosen")[0].GetProperty("role").GetString());
+        // maybe_apply_chat_template continues the prompt with the answer: it must end on a user turn, turns alternating.
+        var roles = record.GetProperty("prompt").EnumerateArray().Select(m => m.GetProperty("role").GetString()).ToList();
+        Assert.Equal("user", roles[^1]);
+        for (var i = 1; i < roles.Count; i++) Assert.NotEqual(roles[i - 1], roles[i]);
         AssertFilesExist(folder, images, where);
     });
 
@@ -41,8 +45,13 @@ public static class TrainerLoaderChecks
         Assert.Equal(JsonValueKind.Object, record.GetProperty("rejected").ValueKind);
         var images = record.GetProperty("images").EnumerateArray().Select(i => i.GetString()!).ToList();
         var prompt = string.Concat(turns.Select(t => t.GetProperty("value").GetString()));
+        // mm_plugin._validate_messages counts every media placeholder in all messages and raises on a mismatch.
         foreach (var side in new[] { "chosen", "rejected" })
-            Assert.True(Placeholders(prompt + record.GetProperty(side).GetProperty("value").GetString()) == images.Count, $"{where}: <image> count differs from images in prompt+{side}");
+        {
+            var all = prompt + record.GetProperty(side).GetProperty("value").GetString();
+            Assert.True(Placeholders(all) == images.Count, $"{where}: <image> count differs from images in prompt+{side}");
+            Assert.True(Placeholders(all, "<video>") == 0 && Placeholders(all, "<audio>") == 0, $"{where}: a <video> or <audio> placeholder with no videos or audios");
+        }
         AssertFilesExist(folder, images, where);
     });
 
@@ -83,7 +92,8 @@ public static class TrainerLoaderChecks
         if (record.TryGetProperty("image", out var image)) AssertFilesExist(Path.Combine(folder, "images"), [image.GetString()!], where);
     });
 
-    public static int Placeholders(string text) => (text.Length - text.Replace("<image>", "", StringComparison.Ordinal).Length) / "<image>".Length;
+    public static int Placeholders(string text, string placeholder = "<image>") =>
+        (text.Length - text.Replace(placeholder, "", StringComparison.Ordinal).Length) / placeholder.Length;
 
     private static int EachLine(string folder, string file, Action<JsonElement, string> check)
     {

@@ -11,10 +11,10 @@ namespace BpoStudio.Cli;
 internal sealed class ExportVerb : ICliVerb
 {
     public string Name => "export";
-    public string Usage => "export --dataset <name> --format <format> --out <folder> [--version <n>|draft] [--negatives all|one-per-method|best-rated] " +
-        "[--original-texts] [--without-bulk] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
+    public string Usage => "export --dataset <name> --format trl|llama-factory|openai|bpo|parquet --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
+        "[--context full|none] [--original-texts] [--without-bulk] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
     public string Summary => "Export trl, llama-factory, openai, bpo or parquet; the latest approved version unless --version is given.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
@@ -23,10 +23,12 @@ internal sealed class ExportVerb : ICliVerb
         var target = args.Required("out");
         var dataset = (await services.GetRequiredService<DatasetQueries>().ListAsync(ct)).FirstOrDefault(d => d.Name == name)
             ?? throw new CliFailureException($"There is no dataset '{name}'.");
-        var options = new ExportOptions(dataset.Id, await VersionAsync(services, dataset, args.Option("version"), ct), format,
+        if (args.Flag("draft") && args.Option("version") is { } both && !string.Equals(both, "draft", StringComparison.OrdinalIgnoreCase))
+            throw new CliUsageException($"--draft and --version {both} contradict each other");
+        var options = new ExportOptions(dataset.Id, await VersionAsync(services, dataset, args.Flag("draft") ? "draft" : args.Option("version"), ct), format,
             Negatives(args.Option("negatives")), !args.Flag("original-texts"), Number(args, "validation", 0.0), (int)Number(args, "seed", 42.0),
             args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")),
-            WithoutBulkDecided: args.Flag("without-bulk"));
+            WithoutBulkDecided: args.Flag("without-bulk"), Context: Context(args.Option("context")));
         var runner = services.GetRequiredService<ExportRunner>();
         ExportResult result;
         try
@@ -59,6 +61,13 @@ internal sealed class ExportVerb : ICliVerb
         var latest = (await services.GetRequiredService<ApprovalService>().ListAsync(dataset.Id, ct)).FirstOrDefault(v => !v.Deprecated);
         return latest?.Number ?? throw new CliFailureException($"'{dataset.Name}' has no approved version; approve one or pass --version draft.");
     }
+
+    private static ExportContext Context(string? option) => option switch
+    {
+        null or "full" => ExportContext.Full,
+        "none" => ExportContext.None,
+        _ => throw new CliUsageException($"--context must be full or none, not '{option}'"),
+    };
 
     private static NegativeSelection Negatives(string? option) => option switch
     {
