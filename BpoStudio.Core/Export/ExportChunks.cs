@@ -71,14 +71,15 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             {
                 var sample = samples[i];
                 var (image, sampleProblem) = resolved[i];
-                tally.Counts.Samples++;
                 var passed = Check(sample, image, sampleProblem, tally);
                 if (passed.Count == 0) continue;
+                tally.Counts.Samples++; // samples written: the README's "N pairs from M samples"
                 var split = ExportRunner.SplitOf(sample.SampleId, options);
                 if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format);
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
                 tally.Counts.AddTurns(sample, passed.Count, options.Format != ExportFormat.Bpo);
+                if (options.Format == ExportFormat.Bpo) tally.Counts.AddBpoWordCounts(passed);
                 if (part.IsFull) await HandOverAsync(split);
             }
             foreach (var split in parts.Keys.ToList()) await HandOverAsync(split);

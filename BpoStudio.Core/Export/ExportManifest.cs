@@ -29,6 +29,9 @@ public sealed class ExportCounts
     /// <summary>Pairs of later turns written with their own question only: the format holds one question (BPO), or context was off.</summary>
     public long PairsWithoutTheirHistory { get; set; }
 
+    /// <summary>BPO only: answers longer than the 350 words after which BPO's loader (default <c>filter_size</c>) drops the whole record.</summary>
+    public long AnswersOverBpoWordLimit { get; set; }
+
     /// <summary>How the exported pairs were decided: by people, by a lead's bulk action, or by accepting a spot-checked stratum.</summary>
     public DecisionCounts DecidedBy { get; init; } = new();
 
@@ -53,6 +56,12 @@ public sealed class ExportCounts
         else PairsWithoutTheirHistory += pairs;
     }
 
+    public void AddBpoWordCounts(IReadOnlyList<ExportPair> pairs)
+    {
+        foreach (var text in pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId))
+            if (BpoLoader.Words(text.Text.Span) > BpoLoader.FilterSizeWords) AnswersOverBpoWordLimit++;
+    }
+
     /// <summary>Counts a left-out record; lists it while the manifest's list has room.</summary>
     public void Skip(List<SkippedRecord> listed, SkippedRecord record)
     {
@@ -69,6 +78,7 @@ public sealed class ExportCounts
         Skipped += chunk.Skipped;
         PairsWithHistory += chunk.PairsWithHistory;
         PairsWithoutTheirHistory += chunk.PairsWithoutTheirHistory;
+        AnswersOverBpoWordLimit += chunk.AnswersOverBpoWordLimit;
         DecidedBy.Add(chunk.DecidedBy);
         AddAll(PairsBySplit, chunk.PairsBySplit);
         AddAll(ByRejectedKind, chunk.ByRejectedKind);

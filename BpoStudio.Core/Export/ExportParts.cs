@@ -286,14 +286,36 @@ public sealed class OpenAiLines : PairLinesPart
     }
 }
 
-/// <summary>BPO: one record per sample, its answers as completions in source order; <c>image</c> is relative to images/.</summary>
+/// <summary>
+/// BPO: a record per sample, its answers as completions in source order; <c>image</c> is relative to images/. BPO's
+/// loader pairs every two completions whose scores differ (higher wins), so the scores must encode exactly the accepted
+/// pairs: the source's scores are kept when they do (a BPO round trip stays lossless), otherwise each chosen answer gets
+/// its own record, scored 1 against its accepted negatives at 0.
+/// </summary>
 public sealed class BpoLines : JsonLinesPart
 {
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
         if (pairs.Count == 0) return;
+        var completions = Completions(pairs);
+        if (BpoLoader.Pairs(completions.Select(c => (c.ResponseId, ScoreOf(c)))).SetEquals(pairs.Select(p => (p.Chosen.ResponseId, p.Rejected.ResponseId))))
+        {
+            Write(sample, image, completions, ScoreOf, suffix: null);
+            return;
+        }
+        var group = 0;
+        foreach (var byChosen in pairs.GroupBy(p => p.Chosen.ResponseId))
+            Write(sample, image, Completions([.. byChosen]), c => c.ResponseId == byChosen.Key ? 1 : 0, suffix: group++ == 0 ? null : $"alt{group - 1}");
+    }
+
+    private static List<ExportText> Completions(IReadOnlyList<ExportPair> pairs) =>
+        pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId).OrderBy(t => t.ResponseId).ToList();
+
+    private static double ScoreOf(ExportText completion) => completion.Score ?? (completion.Kind.IsPositive() ? 1 : 0);
+
+    private void Write(ExportSample sample, ExportedImage? image, List<ExportText> completions, Func<ExportText, double> score, string? suffix)
+    {
         var json = Json;
-        var completions = pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId).OrderBy(t => t.ResponseId);
         json.WriteStartObject();
         json.WriteString(Names.Prompt, (sample.OriginalPrompt ?? sample.Prompt).Span);
         if (image is not null) json.WriteString(Names.Image, image.RelativePath[(ExportImages.Folder.Length + 1)..]);
@@ -301,16 +323,52 @@ public sealed class BpoLines : JsonLinesPart
         foreach (var completion in completions)
         {
             json.WriteStartObject();
-            json.WriteNumber(Names.Score, completion.Score ?? (completion.Kind.IsPositive() ? 1 : 0));
+            json.WriteNumber(Names.Score, score(completion));
             json.WriteString(Names.Response, completion.Text.Span);
             json.WriteString(Names.Type, completion.Kind.ToWire());
             json.WriteEndObject();
         }
         json.WriteEndArray();
         if (!sample.IdGenerated && sample.RecordId is not null)
-            json.WriteString(Names.Id, sample.Turn is > 0 ? $"{sample.RecordId}-{sample.Turn}" : sample.RecordId);
+        {
+            var id = sample.Turn is > 0 ? $"{sample.RecordId}-{sample.Turn}" : sample.RecordId;
+            json.WriteString(Names.Id, suffix is null ? id : $"{id}-{suffix}");
+        }
         json.WriteEndObject();
         EndLine();
+    }
+}
+
+/// <summary>What BPO's own loader (llava/train/bpo_llava.py) does with a record, restated for the exporter's checks.</summary>
+public static class BpoLoader
+{
+    /// <summary>Its <c>filter_size</c> default: a record with any response longer than this many words is dropped.</summary>
+    public const int FilterSizeWords = 350;
+
+    /// <summary><c>make_batch_pairs</c>: every two completions with different scores, the higher one chosen; ties make no pair.</summary>
+    public static HashSet<(long Chosen, long Rejected)> Pairs(IEnumerable<(long Id, double Score)> completions)
+    {
+        var list = completions.ToList();
+        var pairs = new HashSet<(long, long)>();
+        for (var i = 0; i < list.Count; i++)
+            for (var j = i + 1; j < list.Count; j++)
+                if (list[i].Score > list[j].Score) pairs.Add((list[i].Id, list[j].Id));
+                else if (list[j].Score > list[i].Score) pairs.Add((list[j].Id, list[i].Id));
+        return pairs;
+    }
+
+    /// <summary>Python's <c>str.split()</c> word count: runs of whitespace separate words.</summary>
+    public static int Words(ReadOnlySpan<byte> utf8)
+    {
+        var words = 0;
+        var inWord = false;
+        foreach (var rune in System.Text.Encoding.UTF8.GetString(utf8).EnumerateRunes())
+        {
+            var space = System.Text.Rune.IsWhiteSpace(rune);
+            if (!space && !inWord) words++;
+            inWord = !space;
+        }
+        return words;
     }
 }
 

@@ -27,6 +27,8 @@ public static class ExportReadme
             BPO format: prompt, image, completions (score, response, type). Image paths are relative to images/.
             BPO's loader takes one question per record, so a later turn of a conversation is written with its own
             question only, without the turns before it (counted in manifest.json as pairsWithoutTheirHistory).
+            Text-only records are left out (its loader opens an image for every record). Its loader drops a record
+            when any answer is over 350 words (filter_size); manifest.json counts such answers (answersOverBpoWordLimit).
             Import it back with: BpoStudio import train.jsonl --dataset <name> --images images --format bpo
             """,
         ExportFormat.Parquet => $"""

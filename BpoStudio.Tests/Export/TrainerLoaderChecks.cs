@@ -92,6 +92,31 @@ public static class TrainerLoaderChecks
         if (record.TryGetProperty("image", out var image)) AssertFilesExist(Path.Combine(folder, "images"), [image.GetString()!], where);
     });
 
+    /// <summary>
+    /// bpo_llava.py's data path: <c>prompt_format</c> needs an image for every record (it opens it), records with any
+    /// response over <paramref name="filterSize"/> words are filtered out, then <c>make_batch_pairs</c> pairs every two
+    /// completions whose scores differ, higher chosen, ties skipped. Returns the (prompt, chosen, rejected) it trains on.
+    /// </summary>
+    public static List<(string Prompt, string Chosen, string Rejected)> BpoTrainingPairs(string folder, string file, int filterSize = 350)
+    {
+        var pairs = new List<(string, string, string)>();
+        EachLine(folder, file, (record, where) =>
+        {
+            Assert.True(record.TryGetProperty("image", out var image) && image.ValueKind == JsonValueKind.String, $"{where}: no image, which the loader opens");
+            AssertFilesExist(Path.Combine(folder, "images"), [image.GetString()!], where);
+            var completions = record.GetProperty("completions").EnumerateArray().Select(c => (Score: c.GetProperty("score").GetDouble(), Response: c.GetProperty("response").GetString()!)).ToList();
+            if (completions.Any(c => c.Response.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length > filterSize)) return;
+            for (var i = 0; i < completions.Count; i++)
+                for (var j = i + 1; j < completions.Count; j++)
+                {
+                    if (completions[i].Score == completions[j].Score) continue;
+                    var (chosen, rejected) = completions[i].Score > completions[j].Score ? (completions[i], completions[j]) : (completions[j], completions[i]);
+                    pairs.Add((record.GetProperty("prompt").GetString()!, chosen.Response, rejected.Response));
+                }
+        });
+        return pairs;
+    }
+
     public static int Placeholders(string text, string placeholder = "<image>") =>
         (text.Length - text.Replace(placeholder, "", StringComparison.Ordinal).Length) / placeholder.Length;
 
