@@ -78,7 +78,9 @@ public sealed class ExportImages(ImageStore store, string exportFolder, ExportOp
             _ => allowedTypes is null || allowedTypes.Contains(header.ContentType) ? header.ContentType : "image/png",
         };
         var tooLarge = options.MaxImageSide is { } max && Math.Max(header.Width, header.Height) > max;
-        if (!tooLarge && target == header.ContentType && !header.IsRotated) return (bytes, header.ContentType, false);
+        // OpenAI takes RGB or RGBA only: grey, palette, CMYK and 16-bit files are decoded and written again as 8-bit RGB(A).
+        var layoutFits = options.Format != ExportFormat.OpenAi || ImageDecoding.StoresRgb(bytes);
+        if (!tooLarge && target == header.ContentType && !header.IsRotated && layoutFits) return (bytes, header.ContentType, false);
 
         using var bitmap = await store.DecodeToFitAsync(bytes, options.MaxImageSide ?? int.MaxValue, ct);
         using var image = SKImage.FromBitmap(bitmap);

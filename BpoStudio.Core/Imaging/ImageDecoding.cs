@@ -152,6 +152,27 @@ public static class ImageDecoding
         return result;
     }
 
+    /// <summary>
+    /// Whether the file stores 8-bit RGB or RGBA pixels, read from its header: PNG colour types 2 and 6 at 8 bits,
+    /// JPEG with three components. Grey, grey+alpha, palette, CMYK and 16-bit files answer false; WebP is always RGB(A).
+    /// </summary>
+    public static bool StoresRgb(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes is [0x89, 0x50, 0x4E, 0x47, ..] && bytes.Length > 25) return bytes[24] == 8 && bytes[25] is 2 or 6;
+        if (bytes is [_, _, _, _, _, _, _, _, 0x57, 0x45, 0x42, 0x50, ..]) return true;
+        if (bytes is not [0xFF, 0xD8, ..]) return false;
+        for (var at = 2; at + 9 < bytes.Length;)
+        {
+            if (bytes[at] != 0xFF) return false;
+            var marker = bytes[at + 1];
+            var length = (bytes[at + 2] << 8) | bytes[at + 3];
+            // Start of frame (baseline, progressive, ...): precision, height, width, then the component count.
+            if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC) return bytes[at + 9] == 3;
+            at += 2 + length;
+        }
+        return false;
+    }
+
     public static string ContentTypeOf(SKEncodedImageFormat format) => format switch
     {
         SKEncodedImageFormat.Jpeg => "image/jpeg",

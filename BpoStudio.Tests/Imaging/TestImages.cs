@@ -63,6 +63,44 @@ public static class TestImages
         return data.ToArray();
     }
 
+    /// <summary>A small PNG in a given layout (colour type 0 grey, 3 palette, 4 grey+alpha, 6 RGBA; bit depth 8 or 16), a gradient.</summary>
+    public static byte[] Png(int colourType, int bitDepth = 8, int width = 32, int height = 24)
+    {
+        var channels = colourType switch { 0 or 3 => 1, 4 => 2, 2 => 3, _ => 4 };
+        var bytesPerPixel = channels * bitDepth / 8;
+        using var raw = new MemoryStream();
+        for (var y = 0; y < height; y++)
+        {
+            raw.WriteByte(0);
+            for (var x = 0; x < width; x++)
+                for (var b = 0; b < bytesPerPixel; b++)
+                    raw.WriteByte(colourType == 3 ? (byte)(x % 4) : (byte)(x * 255 / width));
+        }
+        using var idat = new MemoryStream();
+        using (var zlib = new ZLibStream(idat, CompressionLevel.Fastest, leaveOpen: true)) raw.WriteTo(zlib);
+        using var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        (header[8], header[9]) = ((byte)bitDepth, (byte)colourType);
+        WriteChunk(png, "IHDR", header);
+        if (colourType == 3) WriteChunk(png, "PLTE", [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 0]);
+        WriteChunk(png, "IDAT", idat.ToArray());
+        WriteChunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    /// <summary>A one-component (greyscale) JPEG.</summary>
+    public static byte[] GreyJpeg(int width = 32, int height = 24)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
+        var pixels = bitmap.GetPixelSpan();
+        for (var i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i % width * 255 / width);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 90);
+        return data.ToArray();
+    }
+
     public static byte[] Tiff => [0x49, 0x49, 0x2A, 0x00, 8, 0, 0, 0, 0, 0];
 
     public static byte[] Heic => [0, 0, 0, 0x18, .. "ftypheic"u8.ToArray(), 0, 0, 0, 0, .. "mif1heic"u8.ToArray()];
