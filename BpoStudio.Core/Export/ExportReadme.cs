@@ -31,17 +31,21 @@ public static class ExportReadme
             when any answer is over 350 words (filter_size); manifest.json counts such answers (answersOverBpoWordLimit).
             Import it back with: BpoStudio import train.jsonl --dataset <name> --images images --format bpo
             """,
-        ExportFormat.Parquet => $"""
-            The Parquet files embed every image's bytes, so they are self-contained:
+        ExportFormat.Parquet => """
+            This folder is a Hugging Face dataset: data/ holds the Parquet files (every image's bytes embedded) and this
+            card's header declares their splits and features, so nothing needs to be named:
 
                 from datasets import load_dataset
-                ds = load_dataset("parquet", data_files={Files(dataFiles)})
-                ds["train"][0]["image"]  # a PIL image
+                ds = load_dataset("path/to/this/folder")
+                trainer = trl.DPOTrainer(model, args=config, train_dataset=ds["train"], processing_class=processor)
+
+            prompt, chosen and rejected are conversational message lists and images a list of images, as DPOTrainer
+            expects. ds.push_to_hub("you/name") publishes it as it is.
             """,
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
 
-    public static string Render(ExportManifest manifest) => $"""
+    public static string Render(ExportManifest manifest) => (manifest.Format == ExportFormat.Parquet.WireName() ? DatasetCardHeader(manifest.Counts) : "") + $"""
         # {manifest.Dataset} - {manifest.FormatTitle}
 
         {(manifest.Draft ? "DRAFT export of the current accepted pairs; not an approved version." : $"Approved version {manifest.Version!.Number} (content SHA-256 {manifest.Version.ContentHash}), approved by {manifest.Version.ApprovedBy} on {manifest.Version.ApprovedAt:yyyy-MM-dd}.")}
@@ -52,6 +56,33 @@ public static class ExportReadme
 
         {manifest.HowToLoad}
         """;
+
+    /// <summary>The YAML a Hub dataset card starts with: where each split's files are and the features of their columns.</summary>
+    private static string DatasetCardHeader(ExportCounts counts)
+    {
+        var splits = counts.PairsBySplit.Keys.Order(StringComparer.Ordinal).ToList();
+        var messages = """
+                list:
+                - name: role
+                  dtype: string
+                - name: content
+                  list:
+                  - name: type
+                    dtype: string
+                  - name: text
+                    dtype: string
+            """;
+        var card = new System.Text.StringBuilder("---\nconfigs:\n- config_name: default\n  data_files:\n");
+        foreach (var split in splits) card.Append($"  - split: {split}\n    path: data/{split}-*\n");
+        card.Append("dataset_info:\n  features:\n");
+        foreach (var column in new[] { "prompt", "chosen", "rejected" }) card.Append($"  - name: {column}\n{messages}\n");
+        card.Append("  - name: images\n    list: image\n");
+        foreach (var column in new[] { "chosen_type", "rejected_type", "rejected_method" }) card.Append($"  - name: {column}\n    dtype: string\n");
+        foreach (var column in new[] { "pair_id", "sample_id" }) card.Append($"  - name: {column}\n    dtype: int64\n");
+        card.Append("  splits:\n");
+        foreach (var split in splits) card.Append($"  - name: {split}\n    num_examples: {counts.PairsBySplit[split]}\n");
+        return card.Append("---\n\n").ToString();
+    }
 
     private static string Turns(ExportCounts counts) =>
         (counts.PairsWithHistory > 0 ? $"\n{counts.PairsWithHistory:N0} pairs are later turns of a conversation and carry the turns before them as context." : "")

@@ -206,7 +206,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     {
         var rows = await (
             from s in lookup.Samples
-            where s.DatasetId == datasetId && s.Id >= range.From && s.Id < range.To && s.Source.Turn > 0
+            where s.DatasetId == datasetId && s.Id >= range.From && s.Id < range.To && s.Source.Turn > 0 && s.Source.RecordId != null
             from h in lookup.Samples
             where h.DatasetId == datasetId && h.Source.File == s.Source.File && h.Source.RecordId == s.Source.RecordId && h.Source.Turn < s.Source.Turn
             from gt in lookup.Responses

@@ -6,23 +6,32 @@ using Parquet.Serialization;
 namespace BpoStudio.Core.Export;
 
 /// <summary>
-/// Hugging Face <c>datasets</c> Parquet: one row per pair, the image as <c>struct&lt;bytes, path&gt;</c> with its bytes
-/// embedded, and the feature types in the <c>huggingface</c> schema metadata so <c>load_dataset</c> decodes images.
-/// Rows go out in row groups of <see cref="RowGroupSize"/>, so memory stays bounded by one group's images.
+/// Hugging Face <c>datasets</c> Parquet that TRL's DPOTrainer takes as it is: <c>prompt</c>, <c>chosen</c> and
+/// <c>rejected</c> as conversational message lists (the prompt's image part where the image goes, earlier turns before
+/// the question), <c>images</c> a list of <c>Image</c> (<c>struct&lt;bytes, path&gt;</c>, bytes embedded), and the
+/// feature types in the <c>huggingface</c> schema metadata. Files follow the Hub layout,
+/// <c>data/{split}-00000-of-00001.parquet</c>, beside a dataset card. Rows go out in row groups of
+/// <see cref="RowGroupSize"/>, so memory stays bounded by one group's images.
 /// </summary>
 public sealed class ParquetExportWriter(string folder, string split) : ExportWriter
 {
     public const int RowGroupSize = 256;
 
-    public const string HuggingFaceMetadata = """
-        {"info":{"features":{"prompt":{"dtype":"string","_type":"Value"},"image":{"_type":"Image"},"chosen":{"dtype":"string","_type":"Value"},"rejected":{"dtype":"string","_type":"Value"},"chosen_type":{"dtype":"string","_type":"Value"},"rejected_type":{"dtype":"string","_type":"Value"},"rejected_method":{"dtype":"string","_type":"Value"},"pair_id":{"dtype":"int64","_type":"Value"},"sample_id":{"dtype":"int64","_type":"Value"}}}}
-        """;
+    private const string Text = """{"dtype":"string","_type":"Value"}""";
+    private const string Messages = $$$"""{"feature":{"role":{{{Text}}},"content":{"feature":{"type":{{{Text}}},"text":{{{Text}}}},"_type":"List"}},"_type":"List"}""";
+
+    public const string HuggingFaceMetadata =
+        """{"info":{"features":{"prompt":""" + Messages + ""","chosen":""" + Messages + ""","rejected":""" + Messages +
+        ""","images":{"feature":{"_type":"Image"},"_type":"List"},"chosen_type":""" + Text + ""","rejected_type":""" + Text +
+        ""","rejected_method":""" + Text + ""","pair_id":{"dtype":"int64","_type":"Value"},"sample_id":{"dtype":"int64","_type":"Value"}}}}""";
+
+    public static string FileFor(string split) => $"data/{split}-00000-of-00001.parquet";
 
     private static readonly Dictionary<string, string> Metadata = new() { ["huggingface"] = HuggingFaceMetadata };
     private readonly List<ParquetPairRow> _buffer = new(RowGroupSize);
     private FileStream? _file;
 
-    public override string FileName { get; } = split + ".parquet";
+    public override string FileName { get; } = FileFor(split);
 
     public override async Task AppendAsync(IExportPart part, CancellationToken ct)
     {
@@ -48,6 +57,7 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
     private async Task FlushGroupAsync(CancellationToken ct)
     {
         var append = _file is not null;
+        if (_file is null) Directory.CreateDirectory(Path.Combine(folder, "data"));
         _file ??= new FileStream(Path.Combine(folder, FileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
         await ParquetSerializer.SerializeAsync(_buffer, _file, new ParquetOptions { Append = append }, Metadata, ct);
         _buffer.Clear();
@@ -63,19 +73,19 @@ public sealed class ParquetPart : IExportPart
 
     public void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
-        // Decoded once per sample and per chosen answer (its negatives share it), as the rows held them as strings before.
-        var prompt = sample.Prompt.ToString();
-        var parquetImage = image is null ? null : new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath };
-        (ExportText? Text, string Decoded) chosen = (null, "");
+        // Built once per sample and per chosen answer (its negatives share it).
+        var prompt = Prompt(sample, image is not null);
+        List<ParquetImage> images = image is null ? [] : [new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath }];
+        (ExportText? Text, List<ParquetMessage> Messages) chosen = (null, []);
         foreach (var pair in pairs)
         {
-            if (!ReferenceEquals(chosen.Text, pair.Chosen)) chosen = (pair.Chosen, pair.Chosen.Text.ToString());
+            if (!ReferenceEquals(chosen.Text, pair.Chosen)) chosen = (pair.Chosen, [ParquetMessage.Assistant(pair.Chosen.Text.ToString())]);
             Rows.Add(new ParquetPairRow
             {
                 Prompt = prompt,
-                Image = parquetImage,
-                Chosen = chosen.Decoded,
-                Rejected = pair.Rejected.Text.ToString(),
+                Chosen = chosen.Messages,
+                Rejected = [ParquetMessage.Assistant(pair.Rejected.Text.ToString())],
+                Images = images,
                 ChosenType = pair.Chosen.Kind.ToWire(),
                 RejectedType = pair.Rejected.Kind.ToWire(),
                 RejectedMethod = pair.Rejected.Method,
@@ -85,20 +95,54 @@ public sealed class ParquetPart : IExportPart
         }
     }
 
+    /// <summary>As TRL's JSON lines: earlier turns first, the image part in the first user message.</summary>
+    private static List<ParquetMessage> Prompt(ExportSample sample, bool hasImage)
+    {
+        var messages = new List<ParquetMessage>();
+        foreach (var turn in sample.Earlier)
+        {
+            messages.Add(ParquetMessage.User(turn.User.ToString(), withImage: hasImage && messages.Count == 0));
+            messages.Add(ParquetMessage.Assistant(turn.Assistant.ToString()));
+        }
+        messages.Add(ParquetMessage.User(sample.Prompt.ToString(), withImage: hasImage && messages.Count == 0));
+        return messages;
+    }
+
     public void Dispose() { }
 }
 
 public sealed class ParquetPairRow
 {
-    [JsonPropertyName("prompt")] public string Prompt { get; set; } = "";
-    [JsonPropertyName("image")] public ParquetImage? Image { get; set; }
-    [JsonPropertyName("chosen")] public string Chosen { get; set; } = "";
-    [JsonPropertyName("rejected")] public string Rejected { get; set; } = "";
+    [JsonPropertyName("prompt")] public List<ParquetMessage> Prompt { get; set; } = [];
+    [JsonPropertyName("chosen")] public List<ParquetMessage> Chosen { get; set; } = [];
+    [JsonPropertyName("rejected")] public List<ParquetMessage> Rejected { get; set; } = [];
+    [JsonPropertyName("images")] public List<ParquetImage> Images { get; set; } = [];
     [JsonPropertyName("chosen_type")] public string ChosenType { get; set; } = "";
     [JsonPropertyName("rejected_type")] public string RejectedType { get; set; } = "";
     [JsonPropertyName("rejected_method")] public string? RejectedMethod { get; set; }
     [JsonPropertyName("pair_id")] public long PairId { get; set; }
     [JsonPropertyName("sample_id")] public long SampleId { get; set; }
+}
+
+/// <summary>A chat message as the Hub's conversational datasets store it: an image part has a null text.</summary>
+public sealed class ParquetMessage
+{
+    [JsonPropertyName("role")] public string Role { get; set; } = "";
+    [JsonPropertyName("content")] public List<ParquetContent> Content { get; set; } = [];
+
+    public static ParquetMessage User(string text, bool withImage) => new()
+    {
+        Role = "user",
+        Content = withImage ? [new() { Type = "image" }, new() { Type = "text", Text = text }] : [new() { Type = "text", Text = text }],
+    };
+
+    public static ParquetMessage Assistant(string text) => new() { Role = "assistant", Content = [new() { Type = "text", Text = text }] };
+}
+
+public sealed class ParquetContent
+{
+    [JsonPropertyName("type")] public string Type { get; set; } = "";
+    [JsonPropertyName("text")] public string? Text { get; set; }
 }
 
 /// <summary>The <c>datasets.Image</c> storage: <c>struct&lt;bytes: binary, path: string&gt;</c>.</summary>

@@ -68,8 +68,8 @@ public class BpoRoundTripTests : IAsyncLifetime
             Assert.Equal(expected, chosen);
 
             var parquet = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(datasetId, 1, ExportFormat.Parquet), "lead"), _files.File(name + "-parquet"));
-            var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(Path.Combine(parquet.Folder, "train.parquet"))).Data;
-            Assert.Equal(expected, rows.OrderBy(r => r.PairId).Select(r => r.Chosen));
+            var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(Path.Combine(parquet.Folder, ParquetExportWriter.FileFor("train")))).Data;
+            Assert.Equal(expected, rows.OrderBy(r => r.PairId).Select(r => r.Chosen.Single().Content.Single().Text));
         }
     }
 

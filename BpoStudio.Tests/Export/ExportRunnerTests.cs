@@ -93,25 +93,58 @@ public class ExportRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Parquet_ReadsBackWithEmbeddedImageBytesAndHuggingFaceFeatures()
+    public async Task Parquet_IsAHubDatasetFolder_WithConversationalColumns_ImagesEmbedded_AndACard()
     {
-        var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Parquet));
+        var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Parquet, ValidationFraction: 0.2));
+        var train = Path.Combine(folder, "data", "train-00000-of-00001.parquet");
+        Assert.True(File.Exists(Path.Combine(folder, "data", "validation-00000-of-00001.parquet")));
 
-        await using (var reader = await ParquetReader.CreateAsync(Path.Combine(folder, "train.parquet")))
+        await using (var reader = await ParquetReader.CreateAsync(train))
         {
-            using var features = JsonDocument.Parse(reader.CustomMetadata["huggingface"]);
-            Assert.Equal("Image", features.RootElement.GetProperty("info").GetProperty("features").GetProperty("image").GetProperty("_type").GetString());
-            Assert.True(reader.RowGroupCount >= 2); // streamed in row groups, not one buffer
+            // datasets reads the features from here: message lists for the texts, a list of Image for images.
+            using var metadata = JsonDocument.Parse(reader.CustomMetadata["huggingface"]);
+            var features = metadata.RootElement.GetProperty("info").GetProperty("features");
+            foreach (var column in new[] { "prompt", "chosen", "rejected" })
+            {
+                Assert.Equal("List", features.GetProperty(column).GetProperty("_type").GetString());
+                var message = features.GetProperty(column).GetProperty("feature");
+                Assert.Equal("List", message.GetProperty("content").GetProperty("_type").GetString());
+                Assert.Equal("string", message.GetProperty("content").GetProperty("feature").GetProperty("text").GetProperty("dtype").GetString());
+            }
+            Assert.Equal(("List", "Image"), (features.GetProperty("images").GetProperty("_type").GetString(), features.GetProperty("images").GetProperty("feature").GetProperty("_type").GetString()));
+            var fields = reader.Schema.Fields.Select(f => f.Name).ToList();
+            Assert.Equal(["prompt", "chosen", "rejected", "images", "chosen_type", "rejected_type", "rejected_method", "pair_id", "sample_id"], fields);
+            Assert.IsType<Parquet.Schema.ListField>(reader.Schema.Fields[0]);
+            var trainPairs = result.Manifest.Counts.PairsBySplit["train"];
+            Assert.Equal((trainPairs + ParquetExportWriter.RowGroupSize - 1) / ParquetExportWriter.RowGroupSize, reader.RowGroupCount); // streamed in row groups, not one buffer
         }
-        var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(Path.Combine(folder, "train.parquet"))).Data;
-        Assert.Equal(result.Manifest.Counts.Pairs, rows.Count);
+        var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(train)).Data;
+        Assert.Equal(result.Manifest.Counts.PairsBySplit["train"], rows.Count);
         Assert.False(Directory.Exists(Path.Combine(folder, "images"))); // self-contained: no image files beside it
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var hashes = await db.Samples.ToDictionaryAsync(s => s.Id, s => s.ImageHash);
-        Assert.All(rows, row => Assert.Equal(hashes[row.SampleId], Convert.ToHexStringLower(SHA256.HashData(row.Image!.Bytes!))));
-        Assert.All(rows, row => Assert.StartsWith("images/", row.Image!.Path));
         var items = await db.DatasetVersionItems.Where(i => i.DatasetVersionId == _version.Id).ToDictionaryAsync(i => i.PairId);
-        Assert.All(rows, row => Assert.Equal((items[row.PairId].Prompt, items[row.PairId].ChosenText, items[row.PairId].RejectedText), (row.Prompt, row.Chosen, row.Rejected)));
+        Assert.All(rows, row =>
+        {
+            var image = Assert.Single(row.Images);
+            Assert.Equal(hashes[row.SampleId], Convert.ToHexStringLower(SHA256.HashData(image.Bytes!)));
+            // TRL's collator counts image parts against images: one image, one part, in the first user message (the
+            // demo's scenes are conversations, so later questions come after the earlier ones and their answers).
+            Assert.Equal(1, row.Prompt.Sum(m => m.Content.Count(c => c.Type == "image")));
+            Assert.Equal(("user", "image", (string?)null), (row.Prompt[0].Role, row.Prompt[0].Content[0].Type, row.Prompt[0].Content[0].Text));
+            Assert.Equal(("user", items[row.PairId].Prompt), (row.Prompt[^1].Role, row.Prompt[^1].Content[^1].Text));
+            Assert.Equal(row.Prompt.Count, row.Prompt.Select((m, i) => m.Role == (i % 2 == 0 ? "user" : "assistant")).Count(ok => ok));
+            Assert.Equal(("assistant", items[row.PairId].ChosenText), (row.Chosen.Single().Role, row.Chosen.Single().Content.Single().Text));
+            Assert.Equal(items[row.PairId].RejectedText, row.Rejected.Single().Content.Single().Text);
+        });
+
+        // The card: load_dataset(folder) finds the splits and features without being told.
+        var card = await File.ReadAllTextAsync(Path.Combine(folder, "README.md"));
+        Assert.StartsWith("---\nconfigs:\n- config_name: default\n  data_files:\n", card);
+        Assert.Contains("  - split: train\n    path: data/train-*\n  - split: validation\n    path: data/validation-*\n", card);
+        Assert.Contains("  - name: images\n    list: image\n", card);
+        Assert.Contains($"  - name: train\n    num_examples: {result.Manifest.Counts.PairsBySplit["train"]}\n", card);
+        Assert.Equal(2, card.Split("\n").Count(l => l == "---"));
     }
 
     [Fact]
@@ -203,7 +236,7 @@ public class ExportRunnerTests : IAsyncLifetime
         static string[] DataAndImages(ExportResult r) =>
             r.Manifest.Files.Where(f => f.Path != "README.md").Select(f => $"{f.Path} {f.Bytes} {f.Sha256}").ToArray();
         Assert.Equal(DataAndImages(whole), DataAndImages(result));
-        Assert.Contains(result.Manifest.Files, f => f.Path.StartsWith("validation."));
+        Assert.Contains(result.Manifest.Files, f => f.Path.Contains("validation"));
         Assert.Equal(JsonSerializer.Serialize(whole.Manifest.Counts), JsonSerializer.Serialize(result.Manifest.Counts));
         Assert.Equal(whole.Manifest.Skipped, result.Manifest.Skipped);
         Assert.NotEmpty(result.Manifest.Skipped);
