@@ -136,6 +136,9 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
     {
         if (LoaderRules.CheckSample(sample) is { } problem) return (null, problem);
         if (sample.ImageHash is null) return (null, null);
+        // An image no written record references is not shipped: when the rules that do not look at the image already
+        // leave every pair out, it is not copied (the pairs are then listed with those reasons).
+        if (!sample.Pairs.Any(pair => LoaderRules.CheckPair(options.Format, sample, pair, image: null) is null)) return (null, null);
         try
         {
             return (await images.GetAsync(sample.ImageHash, sample.ImagePath, _needBytes, _allowedTypes, ct), null);

@@ -134,6 +134,9 @@ public sealed class ExportManifest
     public List<SkippedRecord> Skipped { get; init; } = [];
     public bool SkippedListTruncated { get; set; }
     public List<ManifestFile> Files { get; init; } = [];
+
+    /// <summary>What the export did not do as asked, such as a validation share too small to hold one sample.</summary>
+    public List<string> Warnings { get; init; } = [];
     public required string HowToLoad { get; init; }
 
     public static async Task<ManifestFile> DescribeAsync(string folder, string path, CancellationToken ct)

@@ -12,12 +12,17 @@ public static class ExportReadme
                 ds = load_dataset("json", data_files={Files(dataFiles)})
                 ds = ds.cast_column("images", List(Image()))
 
-            and pass ds["train"] to trl.DPOTrainer with a vision processor.
+            and pass ds["train"] to trl.DPOTrainer with a vision processor{(dataFiles.Any(f => f.StartsWith("validation", StringComparison.Ordinal)) ? ", and ds[\"validation\"] (validation.jsonl) as eval_dataset" : "")}.
             """,
         ExportFormat.LlamaFactory => $"""
-            Copy this folder into LLaMA-Factory's data directory (or point dataset_dir at it) and merge dataset_info.json
-            into its dataset_info.json. Then train with `stage: dpo` and `dataset: {datasetInfoName}_train`.
-            Image paths resolve against this folder (media_dir defaults to the dataset dir).
+            Point LLaMA-Factory at this folder as it is; its dataset_info.json is already here. In the training YAML:
+
+                stage: dpo
+                dataset_dir: /absolute/path/to/this/folder
+                dataset: {datasetInfoName}_train{(dataFiles.Any(f => f.StartsWith("validation", StringComparison.Ordinal)) ? $"\n    eval_dataset: {datasetInfoName}_validation      # validation.jsonl" : "")}
+
+            Images resolve against dataset_dir (media_dir defaults to it), where images/ is. Do not copy the files into
+            LLaMA-Factory's data/ folder: file_name and the image paths would then point to the wrong place.
             """,
         ExportFormat.OpenAi => """
             Upload the JSONL files with purpose "fine-tune" and create a fine-tuning job with method type "dpo".
@@ -40,7 +45,7 @@ public static class ExportReadme
                 trainer = trl.DPOTrainer(model, args=config, train_dataset=ds["train"], processing_class=processor)
 
             prompt, chosen and rejected are conversational message lists and images a list of images, as DPOTrainer
-            expects. ds.push_to_hub("you/name") publishes it as it is.
+            expects; ds["validation"], when there is one, is the eval_dataset. ds.push_to_hub("you/name") publishes it as it is.
             """,
         _ => throw new ArgumentOutOfRangeException(nameof(format)),
     };
@@ -49,7 +54,7 @@ public static class ExportReadme
         # {manifest.Dataset} - {manifest.FormatTitle}
 
         {(manifest.Draft ? "DRAFT export of the current accepted pairs; not an approved version." : $"Approved version {manifest.Version!.Number} (content SHA-256 {manifest.Version.ContentHash}), approved by {manifest.Version.ApprovedBy} on {manifest.Version.ApprovedAt:yyyy-MM-dd}.")}
-        {manifest.Counts.Pairs:N0} pairs from {manifest.Counts.Samples:N0} samples; {manifest.Counts.Skipped:N0} left out (reasons in manifest.json).{Turns(manifest.Counts)}
+        {manifest.Counts.Pairs:N0} pairs from {manifest.Counts.Samples:N0} samples; {manifest.Counts.Skipped:N0} left out (reasons in manifest.json).{Turns(manifest.Counts)}{string.Concat(manifest.Warnings.Select(w => "\nWARNING: " + w))}
         Exported {manifest.CreatedAt:yyyy-MM-dd HH:mm} UTC by BpoStudio {manifest.AppVersion}.
 
         ## How to load

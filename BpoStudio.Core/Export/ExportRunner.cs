@@ -145,6 +145,7 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
             Format = format.WireName(), FormatTitle = format.Title(), Dataset = plan.DatasetName, Draft = plan.Options.IsDraft, Version = plan.Version,
             Options = plan.Options, AppVersion = AppVersion, CreatedAt = DateTime.UtcNow, CreatedBy = plan.CreatedBy, Counts = counts,
             Skipped = skipped, SkippedListTruncated = counts.Skipped > skipped.Count, HowToLoad = ExportReadme.HowToLoad(format, infoName, dataFiles),
+            Warnings = Warnings(plan.Options, counts),
         };
         await File.WriteAllTextAsync(Path.Combine(folder, "README.md"), ExportReadme.Render(manifest), ct);
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
@@ -156,6 +157,11 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         }
         return manifest;
     }
+
+    private static List<string> Warnings(ExportOptions options, ExportCounts counts) =>
+        options.ValidationFraction > 0 && counts.PairsBySplit.GetValueOrDefault("validation") == 0
+            ? [$"a validation share of {options.ValidationFraction:0.###} of {counts.Samples:N0} samples put none in validation, so there is no validation file; raise the share or export more samples"]
+            : [];
 
     private static async Task WriteDatasetInfoAsync(string folder, string infoName, List<string> dataFiles, CancellationToken ct)
     {

@@ -247,13 +247,14 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
 public static class NegativePicker
 {
-    /// <summary>All pairs; or per chosen response, the first negative of each method; or its best-scored negative (ties: first).</summary>
+    /// <summary>All pairs; or per chosen response, the first negative of each method; or its best-scored negative that differs from it (ties: first).</summary>
     public static IReadOnlyList<ExportPair> Pick(IReadOnlyList<ExportPair> pairs, NegativeSelection selection) => selection switch
     {
         NegativeSelection.All => pairs,
         NegativeSelection.OnePerMethod => pairs.GroupBy(p => (p.Chosen.ResponseId, p.Rejected.Method ?? p.Rejected.Kind.ToWire())).Select(g => g.First()).ToList(),
+        // A best negative identical to the chosen answer teaches nothing and would be left out: the next best stands in.
         NegativeSelection.BestRated => pairs.GroupBy(p => p.Chosen.ResponseId)
-            .Select(g => g.OrderByDescending(p => p.Rejected.Score ?? double.NegativeInfinity).ThenBy(p => p.PairId).First()).ToList(),
+            .Select(g => g.OrderBy(p => p.Rejected.Text == p.Chosen.Text).ThenByDescending(p => p.Rejected.Score ?? double.NegativeInfinity).ThenBy(p => p.PairId).First()).ToList(),
         _ => throw new ArgumentOutOfRangeException(nameof(selection)),
     };
 }

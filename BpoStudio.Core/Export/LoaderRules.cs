@@ -30,7 +30,7 @@ public static class LoaderRules
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
         if (format == ExportFormat.Bpo)
-            return image is null ? "BPO's loader opens an image for every record; a text-only record would stop its training" : null; // texts as they are: the round trip must be lossless
+            return sample.ImageHash is null ? "BPO's loader opens an image for every record; a text-only record would stop its training" : null; // texts as they are: the round trip must be lossless
         if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
         if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";

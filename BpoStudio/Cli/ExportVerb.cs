@@ -50,6 +50,7 @@ internal sealed class ExportVerb : ICliVerb
         }
         await output.WriteLineAsync($"{result.Manifest.FormatTitle}: {counts.Pairs:N0} pairs from {counts.Samples:N0} samples written to {result.Folder}" +
             $"{(result.ZipPath is null ? "" : $" (and {Path.GetFileName(result.ZipPath)})")}; {counts.Skipped:N0} left out{(result.Manifest.Draft ? "; DRAFT" : "")}.");
+        foreach (var warning in result.Manifest.Warnings) await output.WriteLineAsync($"  warning: {warning}");
         foreach (var skipped in result.Manifest.Skipped.Take(20)) await output.WriteLineAsync($"  left out pair {skipped.PairId}: {skipped.Reason}");
         return 0;
     }
