@@ -22,7 +22,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
 {
     private const int PartsAhead = 4;
     private readonly bool _needBytes = !ExportRunner.ReferencesImageFiles(options.Format);
-    private readonly IReadOnlySet<string>? _allowedTypes = options.Format == ExportFormat.OpenAi ? LoaderRules.OpenAiImageTypes : null;
+    private readonly Formats.IExportFormat _format = options.Format.Describe();
     private readonly TaskCompletionSource[] _imagesDone = Enumerable.Range(0, chunkCount)
         .Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
 
@@ -78,8 +78,8 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format);
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
-                tally.Counts.AddTurns(sample, passed.Count, options.Format != ExportFormat.Bpo);
-                if (options.Format == ExportFormat.Bpo) tally.Counts.AddBpoWordCounts(passed);
+                tally.Counts.AddTurns(sample, passed.Count, _format.HoldsHistory);
+                _format.Count(tally.Counts, passed);
                 if (part.IsFull) await HandOverAsync(split);
             }
             foreach (var split in parts.Keys.ToList()) await HandOverAsync(split);
@@ -141,7 +141,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
         if (!sample.Pairs.Any(pair => LoaderRules.CheckPair(options.Format, sample, pair, image: null) is null)) return (null, null);
         try
         {
-            return (await images.GetAsync(sample.ImageHash, sample.ImagePath, _needBytes, _allowedTypes, ct), null);
+            return (await images.GetAsync(sample.ImageHash, sample.ImagePath, _needBytes, _format.AcceptedImageTypes, ct), null);
         }
         catch (ExportSkipException ex)
         {

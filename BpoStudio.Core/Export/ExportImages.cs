@@ -79,7 +79,7 @@ public sealed class ExportImages(ImageStore store, string exportFolder, ExportOp
         };
         var tooLarge = options.MaxImageSide is { } max && Math.Max(header.Width, header.Height) > max;
         // OpenAI takes RGB or RGBA only: grey, palette, CMYK and 16-bit files are decoded and written again as 8-bit RGB(A).
-        var layoutFits = options.Format != ExportFormat.OpenAi || ImageDecoding.StoresRgb(bytes);
+        var layoutFits = !options.Format.Describe().NeedsRgbImages || ImageDecoding.StoresRgb(bytes);
         if (!tooLarge && target == header.ContentType && !header.IsRotated && layoutFits) return (bytes, header.ContentType, false);
 
         using var bitmap = await store.DecodeToFitAsync(bytes, options.MaxImageSide ?? int.MaxValue, ct);

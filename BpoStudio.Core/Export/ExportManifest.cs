@@ -56,12 +56,6 @@ public sealed class ExportCounts
         else PairsWithoutTheirHistory += pairs;
     }
 
-    public void AddBpoWordCounts(IReadOnlyList<ExportPair> pairs)
-    {
-        foreach (var text in pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId))
-            if (BpoLoader.Words(text.Text.Span) > BpoLoader.FilterSizeWords) AnswersOverBpoWordLimit++;
-    }
-
     /// <summary>Counts a left-out record; lists it while the manifest's list has room.</summary>
     public void Skip(List<SkippedRecord> listed, SkippedRecord record)
     {

@@ -71,25 +71,11 @@ public static class ExportFormats
 {
     public static readonly IReadOnlyList<ExportFormat> All = Enum.GetValues<ExportFormat>();
 
-    public static string WireName(this ExportFormat format) => format switch
-    {
-        ExportFormat.Trl => "trl",
-        ExportFormat.LlamaFactory => "llama-factory",
-        ExportFormat.OpenAi => "openai",
-        ExportFormat.Bpo => "bpo",
-        ExportFormat.Parquet => "parquet",
-        _ => throw new ArgumentOutOfRangeException(nameof(format)),
-    };
+    public static string WireName(this ExportFormat format) => Formats.ExportFormatCatalog.For(format).WireName;
 
-    public static string Title(this ExportFormat format) => format switch
-    {
-        ExportFormat.Trl => "TRL DPOTrainer (conversational JSONL)",
-        ExportFormat.LlamaFactory => "LLaMA-Factory (sharegpt ranking)",
-        ExportFormat.OpenAi => "OpenAI preference fine-tuning",
-        ExportFormat.Bpo => "BPO (prompt, image, completions)",
-        ExportFormat.Parquet => "Hugging Face Parquet (images embedded)",
-        _ => throw new ArgumentOutOfRangeException(nameof(format)),
-    };
+    public static string Title(this ExportFormat format) => Formats.ExportFormatCatalog.For(format).Title;
+
+    public static Formats.IExportFormat Describe(this ExportFormat format) => Formats.ExportFormatCatalog.For(format);
 
     public static ExportFormat Parse(string text) => TryParse(text, out var format)
         ? format : throw new FormatException($"Unknown export format '{text}'; use one of {string.Join(", ", All.Select(f => f.WireName()))}.");

@@ -139,15 +139,15 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
     {
         var format = plan.Options.Format;
         var infoName = "bpostudio_" + new string(plan.DatasetName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
-        if (format == ExportFormat.LlamaFactory) await WriteDatasetInfoAsync(folder, infoName, dataFiles, ct);
+        await format.Describe().WriteExtraFilesAsync(folder, infoName, dataFiles, ct);
         var manifest = new ExportManifest
         {
             Format = format.WireName(), FormatTitle = format.Title(), Dataset = plan.DatasetName, Draft = plan.Options.IsDraft, Version = plan.Version,
             Options = plan.Options, AppVersion = AppVersion, CreatedAt = DateTime.UtcNow, CreatedBy = plan.CreatedBy, Counts = counts,
-            Skipped = skipped, SkippedListTruncated = counts.Skipped > skipped.Count, HowToLoad = ExportReadme.HowToLoad(format, infoName, dataFiles),
+            Skipped = skipped, SkippedListTruncated = counts.Skipped > skipped.Count, HowToLoad = format.Describe().HowToLoad(infoName, dataFiles),
             Warnings = Warnings(plan.Options, counts),
         };
-        await File.WriteAllTextAsync(Path.Combine(folder, "README.md"), ExportReadme.Render(manifest), ct);
+        await File.WriteAllTextAsync(Path.Combine(folder, "README.md"), ExportReadme.Render(manifest, format.Describe()), ct);
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f).Replace('\\', '/')).Order(StringComparer.Ordinal))
             manifest.Files.Add(described.GetValueOrDefault(file) ?? await ExportManifest.DescribeAsync(folder, file, ct));
         await using (var stream = new FileStream(Path.Combine(folder, ExportManifest.FileName), FileMode.CreateNew))
@@ -162,18 +162,6 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         options.ValidationFraction > 0 && counts.PairsBySplit.GetValueOrDefault("validation") == 0
             ? [$"a validation share of {options.ValidationFraction:0.###} of {counts.Samples:N0} samples put none in validation, so there is no validation file; raise the share or export more samples"]
             : [];
-
-    private static async Task WriteDatasetInfoAsync(string folder, string infoName, List<string> dataFiles, CancellationToken ct)
-    {
-        var entries = dataFiles.ToDictionary(f => $"{infoName}_{Path.GetFileNameWithoutExtension(f)}", f => new
-        {
-            file_name = f,
-            formatting = "sharegpt",
-            ranking = true,
-            columns = new { messages = "conversations", chosen = "chosen", rejected = "rejected", images = "images" },
-        });
-        await File.WriteAllTextAsync(Path.Combine(folder, "dataset_info.json"), JsonSerializer.Serialize(entries, new JsonSerializerOptions { WriteIndented = true }), ct);
-    }
 
     /// <summary>The next output of a worker; a worker's failure surfaces as itself, not as a closed channel.</summary>
     private static async ValueTask<ChunkOutput> NextAsync(ChannelReader<ChunkOutput> output, CancellationToken ct)
@@ -200,5 +188,5 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         return (z >> 11) * (1.0 / (1UL << 53)) < options.ValidationFraction ? "validation" : "train";
     }
 
-    internal static bool ReferencesImageFiles(ExportFormat format) => format is ExportFormat.Trl or ExportFormat.LlamaFactory or ExportFormat.Bpo;
+    internal static bool ReferencesImageFiles(ExportFormat format) => format.Describe().ReferencesImageFiles;
 }

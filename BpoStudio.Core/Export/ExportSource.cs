@@ -73,7 +73,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var connection = db.Database.GetDbConnection();
             await connection.OpenAsync(ct);
             // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
-            var snapshotOnly = versionId is not null && options.Format != ExportFormat.Bpo && options.Negatives != NegativeSelection.BestRated;
+            var snapshotOnly = versionId is not null && !options.Format.Describe().NeedsSourceColumns && options.Negatives != NegativeSelection.BestRated;
             var sql = versionId is null ? DraftSql : snapshotOnly ? VersionItemsOnlySql : VersionSql;
             return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, datasetId, options);
         }

@@ -18,11 +18,10 @@ public abstract class ExportWriter : IAsyncDisposable
 
     public abstract ValueTask DisposeAsync();
 
-    public static ExportWriter Create(ExportFormat format, string folder, string split) =>
-        format == ExportFormat.Parquet ? new ParquetExportWriter(folder, split) : new JsonLinesWriter(folder, split);
+    public static ExportWriter Create(ExportFormat format, string folder, string split) => format.Describe().CreateWriter(folder, split);
 
     /// <summary>An empty part of the kind <paramref name="format"/>'s writer appends.</summary>
-    public static IExportPart CreatePart(ExportFormat format) => format == ExportFormat.Parquet ? new ParquetPart() : JsonLinesPart.For(format);
+    public static IExportPart CreatePart(ExportFormat format) => format.Describe().CreatePart();
 }
 
 /// <summary>

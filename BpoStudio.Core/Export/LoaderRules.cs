@@ -24,13 +24,13 @@ public static class LoaderRules
         return null;
     }
 
-    /// <summary>Why this pair would break <paramref name="format"/>'s loader, or null when it is fine.</summary>
+    /// <summary>Why this pair would break <paramref name="format"/>'s loader, or null when it is fine: the rules every format shares, then its own.</summary>
     public static string? CheckPair(ExportFormat format, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
-        if (format == ExportFormat.Bpo)
-            return sample.ImageHash is null ? "BPO's loader opens an image for every record; a text-only record would stop its training" : null; // texts as they are: the round trip must be lossless
+        var target = format.Describe();
+        if (target.KeepsTextsAsTheyAre) return target.CheckPair(sample, pair, image);
         if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
         if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
@@ -38,28 +38,6 @@ public static class LoaderRules
         for (var i = 0; i < sample.Earlier.Count; i++)
             if (sample.Earlier[i].User.Contains(ImagePlaceholderUtf8) || sample.Earlier[i].Assistant.Contains(ImagePlaceholderUtf8))
                 return $"turn {i + 1} of the conversation before this one contains a literal {ImagePlaceholder}";
-        if (format == ExportFormat.LlamaFactory && MediaPlaceholderIn(sample, pair) is { } placeholder)
-            return $"{placeholder.Where} contains {placeholder.Text}, which LLaMA-Factory counts as a media placeholder; with no such file it stops the whole run";
-        if (format == ExportFormat.OpenAi && image is not null)
-        {
-            if (!OpenAiImageTypes.Contains(image.ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {image.ContentType}";
-            if (image.ByteSize > OpenAiMaxImageBytes) return $"the image is {image.ByteSize / 1048576.0:0.0} MB; OpenAI allows 10 MB (set a maximum image side)";
-        }
-        return null;
-    }
-
-    private static (string Where, string Text)? MediaPlaceholderIn(ExportSample sample, ExportPair pair)
-    {
-        foreach (var placeholder in LlamaFactoryMediaPlaceholders)
-        {
-            var text = System.Text.Encoding.ASCII.GetString(placeholder);
-            if (sample.Prompt.Contains(placeholder)) return ("the prompt", text);
-            if (pair.Chosen.Text.Contains(placeholder)) return ("the chosen answer", text);
-            if (pair.Rejected.Text.Contains(placeholder)) return ("the rejected answer", text);
-            for (var i = 0; i < sample.Earlier.Count; i++)
-                if (sample.Earlier[i].User.Contains(placeholder) || sample.Earlier[i].Assistant.Contains(placeholder))
-                    return ($"turn {i + 1} of the conversation before this one", text);
-        }
-        return null;
+        return target.CheckPair(sample, pair, image);
     }
 }

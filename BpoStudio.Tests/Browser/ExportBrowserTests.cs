@@ -47,14 +47,20 @@ public class ExportBrowserTests(BrowserFixture fixture)
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export.png") });
 
         // Other browser tests in this app may export too, so only this row is looked at.
-        var delete = page.Locator("[data-testid^=delete-]").First;
-        var id = (await delete.GetAttributeAsync("data-testid"))!["delete-".Length..];
-        await delete.ClickAsync();
+        var id = (await page.Locator("[data-testid^=delete-]").First.GetAttributeAsync("data-testid"))!["delete-".Length..];
+        await page.GetByTestId($"delete-{id}").ClickAsync(); // by its id: a first-row locator would follow a row that appeared meanwhile
         var dialog = page.GetByRole(AriaRole.Dialog);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
         await Assertions.Expect(dialog).ToBeHiddenAsync();
         // Under a loaded CI machine the delete and the list's reload can take longer than the default five seconds.
-        await Assertions.Expect(page.GetByTestId($"export-status-{id}")).ToHaveTextAsync("Deleted", new() { Timeout = 20_000 });
+        try
+        {
+            await Assertions.Expect(page.GetByTestId($"export-status-{id}")).ToHaveTextAsync("Deleted", new() { Timeout = 20_000 });
+        }
+        finally
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export-deleted.png") });
+        }
         await Assertions.Expect(page.GetByTestId($"download-{id}")).ToHaveCountAsync(0);
     }
 }

@@ -32,7 +32,7 @@ public sealed class Utf8TextTests
         foreach (var image in new[] { null, new ExportedImage("images/ä \"b\".jpg", "image/jpeg", null, 10) })
         {
             var prompt = "What is this? " + text;
-            using var part = new TrlLines();
+            using var part = new BpoStudio.Core.Export.Formats.TrlLines();
             part.Add(Sample(prompt), [Pair(text + " chosen", "rejected " + text)], image);
 
             var expected = JsonSerializer.Serialize(new

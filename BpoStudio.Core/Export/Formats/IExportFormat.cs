@@ -1,0 +1,63 @@
+namespace BpoStudio.Core.Export.Formats;
+
+/// <summary>
+/// Everything one export format decides, in one place: its names, how it treats images and history, the rules its
+/// trainer's loader adds to the shared ones, its writer and parts, its README and its extra files. Adding a format is
+/// one class here (and its tests); the pipeline asks it, never switches on the format.
+/// </summary>
+public interface IExportFormat
+{
+    ExportFormat Format { get; }
+
+    /// <summary>The name the CLI, the manifest and folder names use.</summary>
+    string WireName { get; }
+
+    string Title { get; }
+
+    /// <summary>Images are files under images/ beside the data (else embedded in the data, or bytes inline).</summary>
+    bool ReferencesImageFiles { get; }
+
+    /// <summary>A later turn can carry the turns before it; false: it is written with its own question only.</summary>
+    bool HoldsHistory => true;
+
+    /// <summary>The texts go out exactly as stored (a lossless round trip), so the rules about texts are not applied.</summary>
+    bool KeepsTextsAsTheyAre => false;
+
+    /// <summary>The reading needs scores and source ids, which an approved version's snapshot rows do not hold.</summary>
+    bool NeedsSourceColumns => false;
+
+    /// <summary>Image types the target takes as they are; others are re-encoded. Null: any.</summary>
+    IReadOnlySet<string>? AcceptedImageTypes => null;
+
+    /// <summary>The target takes 8-bit RGB or RGBA pixels only.</summary>
+    bool NeedsRgbImages => false;
+
+    /// <summary>Why this pair would break the trainer's loader beyond the shared rules, or null.</summary>
+    string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) => null;
+
+    ExportWriter CreateWriter(string folder, string split);
+
+    IExportPart CreatePart();
+
+    /// <summary>What the format counts beyond the shared tallies, for the pairs written of one sample.</summary>
+    void Count(ExportCounts counts, IReadOnlyList<ExportPair> written) { }
+
+    string HowToLoad(string infoName, IReadOnlyList<string> dataFiles);
+
+    /// <summary>What the README starts with before its title (a dataset card's YAML); empty for most.</summary>
+    string ReadmeHeader(ExportCounts counts) => "";
+
+    Task WriteExtraFilesAsync(string folder, string infoName, IReadOnlyList<string> dataFiles, CancellationToken ct) => Task.CompletedTask;
+
+    public static bool HasValidation(IReadOnlyList<string> dataFiles) => dataFiles.Any(f => Path.GetFileName(f).StartsWith("validation", StringComparison.Ordinal));
+}
+
+public static class ExportFormatCatalog
+{
+    public static readonly IReadOnlyList<IExportFormat> All = [new TrlFormat(), new LlamaFactoryFormat(), new OpenAiFormat(), new BpoFormat(), new ParquetFormat()];
+
+    // Indexed by the enum: asked once per pair on the export's hot path.
+    private static readonly IExportFormat[] ByFormat = [.. Enum.GetValues<ExportFormat>().Select(format => All.Single(f => f.Format == format))];
+
+    public static IExportFormat For(ExportFormat format) => ByFormat[(int)format];
+}

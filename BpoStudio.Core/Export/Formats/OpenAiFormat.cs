@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json;
+using BpoStudio.Core.Datasets;
+
+namespace BpoStudio.Core.Export.Formats;
+
+/// <summary>OpenAI preference fine-tuning: JPEG, PNG or WebP images of 8-bit RGB(A), inline, at most 10 MB each.</summary>
+public sealed class OpenAiFormat : IExportFormat
+{
+    public const long MaxImageBytes = 10L * 1024 * 1024;
+    public static readonly IReadOnlySet<string> ImageTypes = new HashSet<string> { "image/jpeg", "image/png", "image/webp" };
+
+    public ExportFormat Format => ExportFormat.OpenAi;
+    public string WireName => "openai";
+    public string Title => "OpenAI preference fine-tuning";
+    public bool ReferencesImageFiles => false;
+    public IReadOnlySet<string>? AcceptedImageTypes => ImageTypes;
+    public bool NeedsRgbImages => true;
+    public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
+    public IExportPart CreatePart() => new OpenAiLines();
+
+    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image)
+    {
+        if (image is null) return null;
+        if (!ImageTypes.Contains(image.ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {image.ContentType}";
+        if (image.ByteSize > MaxImageBytes) return $"the image is {image.ByteSize / 1048576.0:0.0} MB; OpenAI allows 10 MB (set a maximum image side)";
+        return null;
+    }
+
+    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => """
+            Upload the JSONL files with purpose "fine-tune" and create a fine-tuning job with method type "dpo".
+            Images are embedded as data URIs, so the files are self-contained.
+            """;
+}
+
+/// <summary>OpenAI preference fine-tuning: images inline as data URIs in the first user message; earlier turns as the messages before.</summary>
+public sealed class OpenAiLines : PairLinesPart
+{
+    protected override void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image)
+    {
+        json.WriteStartObject();
+        json.WriteStartObject(Names.Input);
+        json.WriteStartArray(Names.Messages);
+        var history = sample.Earlier;
+        for (var i = 0; i < history.Count; i++)
+        {
+            UserMessage(json, history[i].User.Span, i == 0 ? image : null);
+            json.WriteStartObject();
+            json.WriteString(Names.Role, Names.Assistant);
+            json.WriteString(Names.Content, history[i].Assistant.Span);
+            json.WriteEndObject();
+        }
+        UserMessage(json, sample.Prompt.Span, history.Count == 0 ? image : null);
+        json.WriteEndArray();
+        json.WriteEndObject();
+        Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
+        Output(json, Names.NonPreferredOutput, pair.Rejected.Text.Span);
+        json.WriteEndObject();
+    }
+
+    private static void UserMessage(Utf8JsonWriter json, ReadOnlySpan<byte> text, ExportedImage? image)
+    {
+        json.WriteStartObject();
+        json.WriteString(Names.Role, Names.User);
+        json.WriteStartArray(Names.Content);
+        TextPart(json, text);
+        if (image is not null)
+        {
+            json.WriteStartObject();
+            json.WriteString(Names.Type, Names.ImageUrl);
+            json.WriteStartObject(Names.ImageUrl);
+            json.WriteString(Names.Url, $"data:{image.ContentType};base64,{Convert.ToBase64String(image.Bytes!)}");
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void TextPart(Utf8JsonWriter json, ReadOnlySpan<byte> text)
+    {
+        json.WriteStartObject();
+        json.WriteString(Names.Type, Names.Text);
+        json.WriteString(Names.Text, text);
+        json.WriteEndObject();
+    }
+
+    private static void Output(Utf8JsonWriter json, JsonEncodedText name, ReadOnlySpan<byte> text)
+    {
+        json.WriteStartArray(name);
+        json.WriteStartObject();
+        json.WriteString(Names.Role, Names.Assistant);
+        json.WriteString(Names.Content, text);
+        json.WriteEndObject();
+        json.WriteEndArray();
+    }
+}
+
