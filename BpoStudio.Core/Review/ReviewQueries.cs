@@ -10,7 +10,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     /// <summary>Index matches from which a search is served by walking the index (see <see cref="PairSearch.IsCommonAsync"/>).</summary>
     public int CommonSearchMatches { get; init; } = PairSearch.CommonMatches;
 
-    /// <summary>The next pair for this reviewer: assigned to them first, then unassigned; never one they already decided.</summary>
+    /// <summary>The next pair for this reviewer: assigned to them first, then unassigned; never one they already decided (unless browsing a decided status).</summary>
     public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -76,7 +76,9 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
 
     private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped)
     {
-        var query = db.Matching(datasetId, filter, defaultStatus: PairStatus.Pending).Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+        // The queue never serves a pair twice to the same reviewer; browsing decided pairs shows one's own decisions too.
+        var query = db.Matching(datasetId, filter, defaultStatus: PairStatus.Pending);
+        if ((filter?.Status ?? PairStatus.Pending) == PairStatus.Pending) query = query.Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
         return skipped.Count > 0 ? query.Where(p => !skipped.Contains(p.Id)) : query;
     }
 

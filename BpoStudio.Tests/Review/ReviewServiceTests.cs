@@ -265,6 +265,18 @@ public class ReviewServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BrowsingADecidedStatus_ShowsOnesOwnDecisionsToo()
+    {
+        var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
+        await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, Ann);
+
+        var browsed = await Queries.NextAsync(_datasetId, Ann.UserId(), new PairFilter(Status: PairStatus.Accepted));
+
+        Assert.Equal(pair.PairId, browsed?.PairId);
+        Assert.NotEqual(pair.PairId, (await Queries.NextAsync(_datasetId, Ann.UserId()))!.PairId); // the queue still never serves it again
+    }
+
+    [Fact]
     public async Task EmptyOrUnchangedEdit_IsRefused()
     {
         var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;

@@ -50,7 +50,7 @@ public class ReviewWorkspaceComponentTests
 
         page.WaitForAssertion(() => Assert.NotEqual(first, page.Find("[data-testid=pair]").GetAttribute("data-pair-id")));
         Assert.Contains("This session: 1 decided", page.Find("[data-testid=session-rate]").TextContent);
-        Assert.Contains("You: 1 decisions", page.Find("[data-testid=my-progress]").TextContent);
+        Assert.Contains("You: 1 decision", page.Find("[data-testid=my-progress]").TextContent);
     }
 
     [Fact]

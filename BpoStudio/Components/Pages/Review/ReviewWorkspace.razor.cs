@@ -47,8 +47,18 @@ public sealed partial class ReviewWorkspace
 
     private string? ImageHash => _showWeakened ? _pair?.Rejected.Provenance.WeakenedImageHash : _pair?.ImageHash;
 
-    private IReadOnlyList<(ResponseKind Kind, string Text)> Negatives =>
-        _pair is null ? [] : [(_pair.Rejected.Kind, _pair.Rejected.Text), .. _pair.Siblings.Select(s => (s.Kind, s.Text))];
+    /// <summary>The sample's open negatives in pair order, the one on screen among them: numbers stay put as keys select another.</summary>
+    private IReadOnlyList<(long PairId, ResponseKind Kind, string Text, bool Current)> Negatives =>
+        _pair is null ? [] : [.. _pair.Siblings.Select(s => (s.PairId, s.Kind, s.Text, false)).Append((_pair.PairId, _pair.Rejected.Kind, _pair.Rejected.Text, true)).OrderBy(n => n.Item1)];
+
+    private bool FiltersSet => _filterKind is not null || _filterMethod is not null || !string.IsNullOrWhiteSpace(_filterSearch) || _filterStatus != PairStatus.Pending
+        || _filterSource is not null || _filterAssignee is not null || _filterFinding is not null || SpotCheck is not null;
+
+    /// <summary>What is true when no pair is served: no pairs at all, none matching the filters, or all of this reviewer's done.</summary>
+    private string EmptyQueueMessage =>
+        _progress is { Total: 0 } ? "This dataset has no pairs yet: generate negatives for it (Generate page) or import a file that carries them."
+        : FiltersSet ? "No pairs match these filters. Clear a filter to see more."
+        : "Nothing left to review in this dataset for you. Thank you!";
 
     private string SessionRate
     {
@@ -181,9 +191,10 @@ public sealed partial class ReviewWorkspace
 
     private async Task ChooseNegativeAsync(int index)
     {
-        if (_pair is null || index <= 0 || index > _pair.Siblings.Count) return;
+        var negatives = Negatives;
+        if (_pair is null || index < 0 || index >= negatives.Count || negatives[index].Current) return;
         _history.Push(_pair.PairId);
-        _pair = await Queries.LoadAsync(_pair.Siblings[index - 1].PairId);
+        _pair = await Queries.LoadAsync(negatives[index].PairId);
         ResetPairState();
     }
 
@@ -276,6 +287,7 @@ public sealed partial class ReviewWorkspace
     private void ResetPairState()
     {
         _showWeakened = false;
+        _rejectReason = null; // a reason belongs to the pair it was chosen for
         CancelEdit();
         _ = _zoom?.InvokeVoidAsync("reset").AsTask();
     }

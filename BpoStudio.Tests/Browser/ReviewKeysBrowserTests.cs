@@ -1,0 +1,64 @@
+using System.Text.RegularExpressions;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Review;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public class ReviewKeysBrowserTests(BrowserFixture fixture)
+{
+    private async Task<(IPage Page, UserSummary User)> ReviewAsNewAnnotatorAsync()
+    {
+        UserSummary user;
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+            user = await scope.ServiceProvider.GetRequiredService<UserAdministration>()
+                .CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Roles.Annotator], TestPrincipals.Admin);
+        var page = await fixture.SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Review Demo shapes" }).ClickAsync();
+        await BrowserSession.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=pair]")).ToHaveAttributeAsync("data-keyboard", "ready");
+        return (page, user);
+    }
+
+    [Fact]
+    public async Task NumberKeysSelectANegative_WithoutRenumberingTheCards()
+    {
+        var (page, _) = await ReviewAsNewAnnotatorAsync();
+        var cards = page.GetByTestId("negative-card");
+        var diffs = cards.Locator("[data-testid=diff]");
+        var before = await diffs.AllInnerTextsAsync();
+        Assert.True(before.Count >= 2, "the demo gives every sample two negatives");
+        await Assertions.Expect(cards.Nth(0)).ToHaveClassAsync(new Regex("selected"));
+
+        await page.Keyboard.PressAsync("2");
+
+        await Assertions.Expect(cards.Nth(1)).ToHaveClassAsync(new Regex("selected"));
+        await Assertions.Expect(cards.Nth(0)).Not.ToHaveClassAsync(new Regex("selected"));
+        Assert.Equal(before, await diffs.AllInnerTextsAsync()); // the same negatives under the same numbers
+        Assert.Equal(["1", "2"], (await cards.Locator("kbd").AllInnerTextsAsync()).Take(2));
+        await page.Keyboard.PressAsync("1");
+        await Assertions.Expect(cards.Nth(0)).ToHaveClassAsync(new Regex("selected"));
+    }
+
+    [Fact]
+    public async Task ARejectReason_BelongsToItsPair_AndIsNotCarriedToTheNext()
+    {
+        var (page, user) = await ReviewAsNewAnnotatorAsync();
+        await page.GetByLabel("Reject reason").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = RejectReasons.All[2] }).ClickAsync();
+        await page.GetByTestId("prompt").ClickAsync(); // focus off the select, so keys act
+        await page.Keyboard.PressAsync("r");
+        await Assertions.Expect(page.GetByTestId("my-progress")).ToContainTextAsync("You: 1 decision");
+        await page.Keyboard.PressAsync("r");
+        await Assertions.Expect(page.GetByTestId("my-progress")).ToContainTextAsync("2 decisions");
+
+        await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var reasons = await db.ReviewEvents.Where(e => e.UserId == user.Id).OrderBy(e => e.Id).Select(e => e.Reason).ToListAsync();
+        Assert.Equal([RejectReasons.All[2], null], reasons);
+    }
+}
