@@ -42,8 +42,9 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
 
         var byNegative = await (from p in pairs
                                 join r in db.Responses on p.RejectedResponseId equals r.Id
-                                group p by new { r.Kind, r.Provenance.Method, p.Status } into g
-                                select new { g.Key.Kind, g.Key.Method, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+                                group p by new { r.Kind, r.Provenance.Method, p.Status, Edited = r.PreviousVersionId != null } into g
+                                select new NegativeCount(g.Key.Kind, g.Key.Method, g.Key.Status, g.Count(), g.Key.Edited)).ToListAsync(ct);
+        byNegative = await WithGeneratingMethodsAsync(db, pairs, byNegative, ct);
         static List<AcceptanceRow> Rates<T>(IEnumerable<T> rows, Func<T, string> key, Func<T, PairStatus> status, Func<T, int> count) =>
             rows.GroupBy(key).Select(g => new AcceptanceRow(g.Key,
                 g.Where(r => status(r) == PairStatus.Accepted).Sum(count), g.Where(r => status(r) == PairStatus.Rejected).Sum(count),
@@ -60,6 +61,38 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
             Rates(byNegative, r => r.Method ?? "unknown", r => r.Status, r => r.Count),
             edits.Sum(), edits.Count, decided == 0 ? 0 : (double)edits.Sum() / decided,
             await ThroughputAsync(events, ct), await AgreementAsync(db, datasetId, names, ct), await FlaggedAsync(db, datasetId, flaggedLimit, names, ct));
+    }
+
+    private sealed record NegativeCount(ResponseKind Kind, string? Method, PairStatus Status, int Count, bool Edited);
+
+    /// <summary>
+    /// An edited negative is a new response whose method reads "edit"; its acceptance belongs to the method that
+    /// generated it, found at the root of its edit chain. Edits are few, so their chains are walked a level at a time.
+    /// </summary>
+    private static async Task<List<NegativeCount>> WithGeneratingMethodsAsync(BpoDbContext db, IQueryable<PreferencePair> pairs, List<NegativeCount> counts, CancellationToken ct)
+    {
+        if (!counts.Any(c => c.Edited)) return counts;
+        var edited = await (from p in pairs
+                            join r in db.Responses on p.RejectedResponseId equals r.Id
+                            where r.PreviousVersionId != null
+                            select new { Root = r.PreviousVersionId!.Value, r.Kind, p.Status }).ToListAsync(ct);
+        var rootOf = edited.Select(e => e.Root).Distinct().ToDictionary(id => id, id => id);
+        var methods = new Dictionary<long, string?>();
+        var frontier = rootOf.Values.ToHashSet();
+        while (frontier.Count > 0)
+        {
+            var ids = frontier.ToList();
+            var rows = await db.Responses.Where(r => ids.Contains(r.Id)).Select(r => new { r.Id, r.PreviousVersionId, r.Provenance.Method }).ToListAsync(ct);
+            frontier = [];
+            foreach (var row in rows)
+            {
+                if (row.PreviousVersionId is not { } previous) { methods[row.Id] = row.Method; continue; }
+                foreach (var start in rootOf.Where(kv => kv.Value == row.Id).Select(kv => kv.Key).ToList()) rootOf[start] = previous;
+                frontier.Add(previous);
+            }
+        }
+        return [.. counts.Where(c => !c.Edited),
+            .. edited.GroupBy(e => (e.Kind, Method: methods.GetValueOrDefault(rootOf[e.Root]), e.Status)).Select(g => new NegativeCount(g.Key.Kind, g.Key.Method, g.Key.Status, g.Count(), true))];
     }
 
     private static async Task<List<AnnotatorThroughput>> ThroughputAsync(IQueryable<ReviewEvent> events, CancellationToken ct)

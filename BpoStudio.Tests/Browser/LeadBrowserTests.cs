@@ -45,7 +45,8 @@ public class LeadBrowserTests(BrowserFixture fixture)
 
         await Assertions.Expect(page.Locator("[data-testid^=version-hash-]").First).ToBeVisibleAsync();
         var version = (await services.GetRequiredService<ApprovalService>().ListAsync(datasetId)).First();
-        await Assertions.Expect(page.GetByTestId($"version-hash-{version.Number}")).ToHaveTextAsync(version.ContentHash);
+        await Assertions.Expect(page.GetByTestId($"version-hash-{version.Number}")).ToHaveTextAsync(version.ContentHash[..12]);
+        await Assertions.Expect(page.GetByTestId($"version-hash-{version.Number}")).ToHaveAttributeAsync("data-hash", version.ContentHash);
         Assert.Equal("first cut", version.Notes);
         await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
         {

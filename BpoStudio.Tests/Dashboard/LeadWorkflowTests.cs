@@ -50,6 +50,9 @@ public class LeadWorkflowTests : IAsyncLifetime
         Assert.Equal(1, dashboard.ByStatus[PairStatus.Flagged]);
         var method = Assert.Single(dashboard.ByMethod, r => r.Key == "model-free-injection");
         Assert.Equal((2, 1), (method.Accepted, method.Rejected));
+        // The edited negative still counts under the method that generated it, not under "edit".
+        Assert.DoesNotContain(dashboard.ByMethod, r => r.Key == "edit");
+        Assert.Equal(dashboard.ByStatus.Values.Sum(), dashboard.ByMethod.Sum(r => r.Accepted + r.Rejected + r.Pending));
         Assert.Equal(2.0 / 3, method.Rate!.Value, 10);
         Assert.Equal((1, 1), (dashboard.Edits, dashboard.EditedPairs));
         Assert.Equal(1.0 / 4, dashboard.EditsPerDecidedPair, 10); // four decided pairs (three decided, one flagged)
