@@ -24,6 +24,9 @@ public sealed class ImportSummary
     public long FileBytes { get; set; }
     public List<RecordProblem> Rejected { get; } = [];
     public List<RecordProblem> FlaggedImages { get; } = [];
+
+    /// <summary>Records not imported because they repeat an earlier record's image, prompt and answer under another id (counted in <see cref="Duplicates"/>).</summary>
+    public List<RecordProblem> ContentDuplicates { get; } = [];
 }
 
 /// <summary>
@@ -43,6 +46,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
         var datasetId = await EnsureDatasetAsync(request, ct);
         var seen = await ExistingKeysAsync(datasetId, sourceFile, ct);
+        var repeats = new ContentDuplicates(datasetId);
         var imageCache = new Dictionary<string, (string? Hash, string? Problem)>();
 
         var batch = new List<(ImportedSample Sample, string Where)>(BatchSize);
@@ -58,27 +62,39 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             }
             if (batch.Count >= BatchSize)
             {
-                await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, summary, ct);
+                await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, repeats, summary, ct);
                 if (afterBatch is not null) await afterBatch(summary);
             }
         }
-        await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, summary, ct);
+        await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, repeats, summary, ct);
         if (afterBatch is not null) await afterBatch(summary);
         return summary;
     }
 
     private async Task WriteBatchAsync(int datasetId, string sourceFile, string? imageRoot, List<(ImportedSample Sample, string Where)> batch,
-        Dictionary<string, (string? Hash, string? Problem)> imageCache, ImportSummary summary, CancellationToken ct)
+        Dictionary<string, (string? Hash, string? Problem)> imageCache, ContentDuplicates repeats, ImportSummary summary, CancellationToken ct)
     {
         if (batch.Count == 0) return;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
         var samples = new List<Sample>(batch.Count);
-        foreach (var (imported, where) in batch)
+        var images = new List<(string? Hash, string? Problem)>(batch.Count);
+        foreach (var (imported, _) in batch)
+            images.Add(imported.ImageBytes is { } embedded ? await StoreBytesAsync(db, embedded, imported.ImagePath ?? "embedded image", summary, ct)
+                : imported.ImagePath is null ? (null, null) : await StoreImageAsync(db, imported.ImagePath, imageRoot, imageCache, summary, ct));
+        await repeats.LoadAsync(db, images.Select(i => i.Hash).OfType<string>(), ct);
+        for (var i = 0; i < batch.Count; i++)
         {
-            var (hash, problem) = imported.ImageBytes is { } embedded ? await StoreBytesAsync(db, embedded, imported.ImagePath ?? "embedded image", summary, ct)
-                : imported.ImagePath is null ? (null, null) : await StoreImageAsync(db, imported.ImagePath, imageRoot, imageCache, summary, ct);
+            var imported = batch[i].Sample;
+            var (hash, problem) = images[i];
+            var key = ContentDuplicates.KeyOf(hash ?? imported.ImagePath, imported.Prompt, imported.Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
+            if (repeats.Repeats(key, imported.RecordId) is { } first)
+            {
+                summary.Duplicates++;
+                summary.ContentDuplicates.Add(new RecordProblem($"record {imported.RecordId}", $"repeats record {first}: the same image, prompt and answer under another id"));
+                continue;
+            }
             if (problem is not null)
             {
                 summary.Flagged++;
@@ -106,6 +122,12 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             samples.Add(sample);
         }
         await db.SaveChangesAsync(ct); // the few new stored-image rows
+        if (samples.Count == 0)
+        {
+            await tx.CommitAsync(ct);
+            batch.Clear();
+            return;
+        }
         using (var insert = new BulkInserter(db.Database.GetDbConnection(), tx.GetDbTransaction()))
             foreach (var sample in samples)
             {

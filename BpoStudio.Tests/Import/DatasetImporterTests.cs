@@ -122,6 +122,38 @@ public class DatasetImporterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARecordRepeatingAnothersImagePromptAndAnswer_UnderANewId_IsADuplicate_InTheFileAndAcrossFiles()
+    {
+        object Record(string id, string? image, string question, string answer) => image is null
+            ? new { id, conversations = new[] { new { from = "human", value = question }, new { from = "gpt", value = answer } } }
+            : new { id, image, conversations = new[] { new { from = "human", value = "<image>\n" + question }, new { from = "gpt", value = answer } } };
+        var first = _files.File("first.json");
+        await File.WriteAllTextAsync(first, JsonSerializer.Serialize(new[]
+        {
+            Record("r0", "img/a.png", "What is this?", "A circle."),
+            Record("r1", "img/a.png", "What is this?", "A circle."),      // the same under a new id
+            Record("r2", "img/copy.png", "What is this?", "A circle."),   // another path to the same bytes
+            Record("r3", "img/a.png", "What is this?", "A red circle."),  // another answer: not a duplicate
+            Record("t0", null, "Hello?", "Hi."),
+            Record("t1", null, "Hello?", "Hi."),
+        }));
+        var importer = _core.Get<DatasetImporter>();
+
+        var summary = await importer.ImportAsync(new ImportRequest(first, "repeats", _files.File("images")));
+
+        Assert.Equal((3, 3), (summary.Imported, summary.Duplicates));
+        Assert.Equal(["record r1", "record r2", "record t1"], summary.ContentDuplicates.Select(d => d.Where));
+        Assert.All(summary.ContentDuplicates.Take(2), d => Assert.Contains("repeats record r0", d.Reason));
+        Assert.Contains("repeats record t0", summary.ContentDuplicates[2].Reason);
+
+        var second = _files.File("second.json");
+        await File.WriteAllTextAsync(second, JsonSerializer.Serialize(new[] { Record("x9", "img/a.png", "What is this?", "A circle.") }));
+        var again = await importer.ImportAsync(new ImportRequest(second, "repeats", _files.File("images")));
+        Assert.Equal((0, 1), (again.Imported, again.Duplicates));
+        Assert.Contains("repeats record r0", Assert.Single(again.ContentDuplicates).Reason);
+    }
+
+    [Fact]
     public async Task BpoJsonl_BuildsPairsReportsBadLines_AndReimportOnlyCountsDuplicates()
     {
         var path = _files.File("bpo.jsonl");

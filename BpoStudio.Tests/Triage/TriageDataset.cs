@@ -1,9 +1,11 @@
 using System.Text.Json;
 using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Import;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BpoStudio.Tests.Triage;
@@ -45,15 +47,38 @@ public sealed class TriageDataset
             Record("placeholder", "img/a.png", "What runs?", "A dog runs across the yard.", "<image> A cat runs across the yard."),
             Record("missing", "img/missing.png", "What is it?", "A red triangle on a white page.", "A blue triangle on a white page."),
             Record("dup-1", "img/b.png", "What is left?", "A green square is on the left.", "A purple square is on the left."),
-            Record("dup-2", "img/b.png", "What is left?", "A green square is on the left.", "A purple square is on the left."),
             Record("refusal", "img/b.png", "What is right?", "A yellow star is on the right side.", "I'm sorry, but I cannot see the image."),
         ]);
         var summary = await services.GetRequiredService<DatasetImporter>().ImportAsync(new ImportRequest(path, name, folder));
-        if (summary.Imported != 10) throw new InvalidOperationException($"The triage file imported {summary.Imported} records.");
+        if (summary.Imported != 9) throw new InvalidOperationException($"The triage file imported {summary.Imported} records.");
         await using var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var id = await db.Datasets.Where(d => d.Name == name).Select(d => d.Id).SingleAsync();
+        await CopyRecordAsync(services, db, id, "dup-1", "dup-2");
         var pairs = await db.Pairs.Where(p => p.DatasetId == id).OrderBy(p => p.Id).Select(p => new { p.Id, p.Sample!.Source.RecordId }).ToListAsync();
         return new TriageDataset(id, pairs.GroupBy(p => p.RecordId!).ToDictionary(g => g.Key, g => g.First().Id));
+    }
+
+    /// <summary>
+    /// A second copy of a record, as a dataset imported before the importer caught content duplicates holds it (the
+    /// importer now refuses it): the pair checks must still flag the later copy.
+    /// </summary>
+    private static async Task CopyRecordAsync(IServiceProvider services, BpoDbContext db, int datasetId, string from, string to)
+    {
+        var original = await db.Samples.AsNoTracking().Include(s => s.Responses).SingleAsync(s => s.DatasetId == datasetId && s.Source.RecordId == from);
+        var copy = new Sample
+        {
+            DatasetId = datasetId, ImageHash = original.ImageHash, Prompt = original.Prompt, CreatedAt = DateTime.UtcNow,
+            Source = new SourceProvenance { File = original.Source.File, RecordId = to, ImagePath = original.Source.ImagePath, OriginalPrompt = original.Source.OriginalPrompt },
+        };
+        foreach (var r in original.Responses)
+            copy.Responses.Add(new Response { Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = DateTime.UtcNow, Provenance = new GeneratorProvenance { Method = r.Provenance.Method } });
+        await using var tx = await db.Database.BeginTransactionAsync();
+        db.Samples.Add(copy);
+        await db.SaveChangesAsync();
+        db.Pairs.AddRange(PairBuilder.Build(datasetId, copy.Id, copy.Responses.ToList()));
+        await db.SaveChangesAsync();
+        await services.GetRequiredService<IPairRecheck>().RecheckSamplesAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, copy.Id, copy.Id, default);
+        await tx.CommitAsync();
     }
 
     private static string Record(string id, string image, string prompt, string chosen, string rejected) =>

@@ -46,6 +46,7 @@ internal sealed class ImportVerb : ICliVerb
             $"{summary.Flagged:N0} flagged, {summary.Duplicates:N0} duplicates, {summary.Rejected.Count:N0} rejected, {summary.ImagesStored:N0} new images.");
         foreach (var problem in summary.Rejected.Take(20)) await output.WriteLineAsync($"  rejected {problem.Where}: {problem.Reason}");
         foreach (var problem in summary.FlaggedImages.Take(20)) await output.WriteLineAsync($"  flagged {problem.Where}: {problem.Reason}");
+        foreach (var problem in summary.ContentDuplicates.Take(20)) await output.WriteLineAsync($"  duplicate {problem.Where}: {problem.Reason}");
         if (summary.Rejected.Count + summary.FlaggedImages.Count > 40) await output.WriteLineAsync("  (use --json for the full list)");
         return 0;
     }

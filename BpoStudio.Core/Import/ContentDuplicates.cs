@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Import;
+
+/// <summary>
+/// Records that repeat another's image, prompt and answers under a new id: within one import, and against the
+/// dataset's samples showing the same image. Their pairs would otherwise be exported twice.
+/// </summary>
+internal sealed class ContentDuplicates(int datasetId)
+{
+    private readonly Dictionary<UInt128, string> _first = [];
+    private readonly HashSet<string> _loadedImages = [];
+
+    /// <summary>The image (its hash, else its path), the prompt and the positive answers, hashed.</summary>
+    public static UInt128 KeyOf(string? image, string prompt, IEnumerable<string> answers)
+    {
+        var text = string.Join('\u001e', answers.Prepend(prompt).Prepend(image ?? ""));
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        return new UInt128(BitConverter.ToUInt64(hash), BitConverter.ToUInt64(hash[8..]));
+    }
+
+    /// <summary>Learns the samples already stored with these images (one query for a batch).</summary>
+    public async Task LoadAsync(BpoDbContext db, IEnumerable<string> imageHashes, CancellationToken ct)
+    {
+        var fresh = imageHashes.Where(_loadedImages.Add).ToList();
+        if (fresh.Count == 0) return;
+        var stored = await db.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId && fresh.Contains(s.ImageHash!))
+            .OrderBy(s => s.Id)
+            .Select(s => new
+            {
+                s.Id, s.ImageHash, s.Prompt, s.Source.RecordId,
+                Answers = s.Responses.Where(r => r.PreviousVersionId == null && (r.Kind == ResponseKind.Gt || r.Kind == ResponseKind.GtRephrased))
+                    .OrderBy(r => r.Id).Select(r => r.Text).ToList(),
+            }).ToListAsync(ct);
+        foreach (var s in stored) _first.TryAdd(KeyOf(s.ImageHash, s.Prompt, s.Answers), s.RecordId ?? $"sample {s.Id}");
+    }
+
+    /// <summary>The id of the record this one repeats, or null (and it is remembered as the first).</summary>
+    public string? Repeats(UInt128 key, string recordId) => _first.TryAdd(key, recordId) ? null : _first[key];
+}
