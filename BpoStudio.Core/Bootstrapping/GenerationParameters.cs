@@ -19,6 +19,19 @@ public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IR
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    /// <summary>The parameters a job was started with, for showing; null when they do not read back.</summary>
+    public static GenerationParameters? TryRead(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<GenerationParameters>(json, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public static GenerationParameters Parse(string json, IReadOnlyList<string> availableMethods)
     {
         GenerationParameters? parsed;

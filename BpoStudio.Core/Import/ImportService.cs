@@ -15,6 +15,9 @@ namespace BpoStudio.Core.Import;
 /// <param name="AcceptSource">When the format carries decisions, accept its pairs as the source decided once the import ends (one bulk action).</param>
 public sealed record ImportJobParameters(string FilePath, string DatasetName, string? ImageRoot, ImportFormat? Format, FieldMapping? Mapping, bool AcceptSource = false);
 
+/// <summary>One import into a dataset: who, when, how it went, and whether it was rolled back since.</summary>
+public sealed record ImportHistoryEntry(long JobId, string File, JobStatus Status, string? CreatedBy, DateTime CreatedAt, DateTime? FinishedAt, ImportSummary? Summary, bool RolledBack);
+
 public sealed record ImportPreview(ImportFormat Format, IReadOnlyList<ImportedSample> Samples, IReadOnlyList<RecordProblem> Problems, IReadOnlyList<string?> ImageStatus);
 
 /// <summary>
@@ -101,6 +104,31 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     }
 
     public string SummaryPath(long jobId) => paths.ImportSummary(jobId);
+
+    /// <summary>The imports into a dataset, newest first, with their summaries; the page lists them long after the Import page was left.</summary>
+    public async Task<IReadOnlyList<ImportHistoryEntry>> HistoryAsync(int datasetId, ClaimsPrincipal actor, int count = 100, CancellationToken ct = default)
+    {
+        actor.RequireLead("see a dataset's imports");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        // Import jobs name their dataset in their parameters: it may not exist yet when the job starts.
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.Kind == JobKind.Import).OrderByDescending(j => j.Id).Take(1000).ToListAsync(ct);
+        var rollbacks = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "import.rollback" && a.Subject!.StartsWith(name + " / "))
+            .Select(a => new { a.Subject, a.At }).ToListAsync(ct);
+        var entries = new List<ImportHistoryEntry>();
+        foreach (var job in jobs)
+        {
+            var parameters = JsonSerializer.Deserialize<ImportJobParameters>(job.ParametersJson, Json);
+            if (parameters?.DatasetName != name) continue;
+            var summaryPath = paths.ImportSummary(job.Id);
+            var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(summaryPath, ct), Json) : null;
+            var file = summary?.File ?? Path.GetFileName(parameters.FilePath);
+            var rolledBack = rollbacks.Any(r => r.Subject == $"{name} / {file}" && r.At >= (job.FinishedAt ?? job.CreatedAt));
+            entries.Add(new ImportHistoryEntry(job.Id, file, job.Status, job.CreatedBy, job.CreatedAt, job.FinishedAt, summary, rolledBack));
+            if (entries.Count == count) break;
+        }
+        return entries;
+    }
 
     /// <summary>
     /// Removes what one source file brought into a dataset. Pairs already reviewed would lose their decisions, so that
