@@ -73,6 +73,24 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         return target;
     }
 
+    /// <summary>Unpacks an uploaded or allowed archive beside it; its data file and image folder are then used like any other.</summary>
+    public async Task<UnpackedArchive> UnpackAsync(string archive, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("unpack an import archive");
+        RequireAllowed(archive, "archive");
+        var into = Path.Combine(Path.GetDirectoryName(archive)!, Path.GetFileName(archive) + ".unpacked");
+        if (Directory.Exists(into)) Directory.Delete(into, recursive: true);
+        try
+        {
+            return await ImportArchive.UnpackAsync(archive, into, ct);
+        }
+        catch
+        {
+            if (Directory.Exists(into)) Directory.Delete(into, recursive: true); // a refused archive leaves nothing half-written
+            throw;
+        }
+    }
+
     public async Task<ImportPreview> PreviewAsync(string filePath, ImportFormat? format, FieldMapping? mapping, string? imageRoot, ClaimsPrincipal actor, int count = 5, CancellationToken ct = default)
     {
         actor.RequireLead("preview an import");
@@ -160,10 +178,11 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         : !SafePath.TryResolve(imageRoot, sample.ImagePath, out var full, out var problem) ? problem
         : File.Exists(full) ? "found" : $"'{sample.ImagePath}' does not exist under the image folder";
 
+    // An allowed folder itself is allowed too (as the image folder, say), not only what lies below it.
     private void RequireAllowed(string path, string what)
     {
         var full = Path.GetFullPath(path);
-        if (!Roots.Any(root => SafePath.IsUnder(root, full)))
+        if (!Roots.Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
             throw new UnauthorizedAccessException($"The {what} {path} is outside the folders an admin allowed for imports.");
     }
 }

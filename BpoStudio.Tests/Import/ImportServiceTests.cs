@@ -49,6 +49,8 @@ public class ImportServiceTests : IAsyncLifetime
         var inside = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _elsewhere.Path, null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside, TestPrincipals.Lead)); // image folder outside
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside with { ImageRoot = null }, TestPrincipals.Annotator));
+        // The allowed folder itself may be the image folder, not only a folder below it.
+        Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(inside with { ImageRoot = Imports.ResolveUnderRoot(0, "") }, TestPrincipals.Lead)).Status);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(inside.FilePath, null, null, null, TestPrincipals.Annotator));
         Assert.Throws<UnauthorizedAccessException>(() => Imports.ListDataFiles(0, TestPrincipals.Annotator));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.SaveUploadAsync(Stream.Null, "x.jsonl", TestPrincipals.Annotator));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BpoStudio.Core;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Import;
 using BpoStudio.Core.Triage;
@@ -12,7 +13,7 @@ internal sealed class ImportVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
 
     public string Name => "import";
-    public string Usage => "import <file> --dataset <name> [--images <root>] [--format <format>] [--map prompt=<path>,chosen=<path>,rejected=<path>,image=<path>,id=<path>] [--accept-source] [--json]" +
+    public string Usage => "import <file|archive.zip|archive.tar.gz> --dataset <name> [--images <root>] [--format <format>] [--map prompt=<path>,chosen=<path>,rejected=<path>,image=<path>,id=<path>] [--accept-source] [--json]" +
         " | import --rollback <source file name> --dataset <name> [--force]";
     public string Summary => "Import LLaVA, BPO, POVID, VLFeedback, RLAIF-V, mDPO, prompt-only or mapped generic JSON(L); re-running skips what is there.";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "force", "accept-source" };
@@ -27,8 +28,16 @@ internal sealed class ImportVerb : ICliVerb
         ImportSummary summary;
         try
         {
+            var images = args.Option("images") is { } root ? Path.GetFullPath(root) : null;
+            if (ImportArchive.IsArchive(file))
+            {
+                // Unpacked into the upload folder, as the Import page does; the archive's folder is the image folder.
+                var into = Path.Combine(services.GetRequiredService<DataPaths>().Uploads, "cli-" + Guid.NewGuid().ToString("N"));
+                var unpacked = await ImportArchive.UnpackAsync(Path.GetFullPath(file), into, ct);
+                (file, images) = (unpacked.DataFile, images ?? unpacked.ImageRoot);
+            }
             summary = await services.GetRequiredService<DatasetImporter>().ImportAsync(
-                new ImportRequest(Path.GetFullPath(file), args.Required("dataset"), args.Option("images") is { } root ? Path.GetFullPath(root) : null, format, "cli", mapping), ct: ct);
+                new ImportRequest(Path.GetFullPath(file), args.Required("dataset"), images, format, "cli", mapping), ct: ct);
         }
         catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or ArgumentException)
         {
