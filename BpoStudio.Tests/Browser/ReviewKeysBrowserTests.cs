@@ -61,4 +61,21 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
         var reasons = await db.ReviewEvents.Where(e => e.UserId == user.Id).OrderBy(e => e.Id).Select(e => e.Reason).ToListAsync();
         Assert.Equal([RejectReasons.All[2], null], reasons);
     }
+
+    [Fact]
+    public async Task OnAPhone_TheActionsAndSignOutAreInReach_AndNothingScrollsSideways()
+    {
+        var (page, _) = await ReviewAsNewAnnotatorAsync();
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ReloadAsync(); // as a phone opens it, not a desktop window narrowed
+        await BrowserSession.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=pair]")).ToHaveAttributeAsync("data-keyboard", "ready");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-review-390.png") });
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Accept A" })).ToBeInViewportAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true })).ToBeInViewportAsync();
+        var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, window.innerWidth]");
+        Assert.True(widths[0] <= widths[1], $"the page is {widths[0]} px wide in a {widths[1]} px window");
+        await Assertions.Expect(page.Locator("details.review-filters")).Not.ToHaveAttributeAsync("open", ""); // folded away on a phone
+    }
 }

@@ -57,3 +57,8 @@ export function focusElement(id) {
   const el = document.getElementById(id);
   if (el) { el.focus(); if (el.setSelectionRange) el.setSelectionRange(el.value.length, el.value.length); }
 }
+
+// A phone-sized window: the page folds its filters away at first.
+export function isNarrow() {
+  return window.matchMedia('(max-width: 700px)').matches;
+}

@@ -21,6 +21,7 @@ public sealed partial class ReviewWorkspace
     private PairView? _pair;
     private ReviewProgress? _progress;
     private bool _loaded, _busy, _helpVisible, _showWeakened, _flagging;
+    private bool _filtersOpen = true;
     private PairSide? _editing;
     private string _editText = "";
     private string? _rejectReason;
@@ -89,6 +90,7 @@ public sealed partial class ReviewWorkspace
             _self = DotNetObjectReference.Create(this);
             _module = await JS.InvokeAsync<IJSObjectReference>("import", "./" + Assets["js/review.js"]); // fingerprinted: there is no import map (see SecurityHeaders)
             _keys = await _module.InvokeAsync<IJSObjectReference>("attachKeys", _self);
+            _filtersOpen = !await _module.InvokeAsync<bool>("isNarrow");
             StateHasChanged();
         }
         if (_module is not null && _zoom is null && _pair is not null)
