@@ -4,6 +4,7 @@ using System.Text;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Approval;
@@ -17,7 +18,8 @@ public sealed record VersionSummary(int Id, int DatasetId, int Number, string Co
 /// </summary>
 public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
 {
-    public async Task<VersionSummary> ApproveAsync(int datasetId, ClaimsPrincipal actor, string? notes, CancellationToken ct = default)
+    /// <param name="leaveOutMissingImages">Pairs whose image is flagged or was never stored stay out of the version (every export would leave them out anyway).</param>
+    public async Task<VersionSummary> ApproveAsync(int datasetId, ClaimsPrincipal actor, string? notes, CancellationToken ct = default, bool leaveOutMissingImages = false)
     {
         actor.RequireLead("approve a dataset version");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -28,7 +30,8 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         var version = new DatasetVersion
         {
             DatasetId = datasetId, Number = number, ContentHash = "", ApprovedBy = actor.DisplayName(), ApprovedAt = DateTime.UtcNow,
-            Notes = WithSampledAcceptance(notes, await SampledAcceptanceSinceLastVersionAsync(db, datasetId, ct)),
+            Notes = WithSampledAcceptance(notes, await SampledAcceptanceSinceLastVersionAsync(db, datasetId, ct))
+                + (leaveOutMissingImages && await MissingImagesAsync(db, datasetId, ct) is > 0 and var missing ? $" · {missing} pairs with a missing image left out" : ""),
         };
         db.DatasetVersions.Add(version);
         await db.SaveChangesAsync(ct);
@@ -46,6 +49,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
             JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
             JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
             WHERE +p."DatasetId" = {datasetId} AND p."Status" = 'Accepted'
+                AND ({(leaveOutMissingImages ? 1 : 0)} = 0 OR (s."ImageProblem" IS NULL AND NOT (s."SourceImagePath" IS NOT NULL AND s."ImageHash" IS NULL)))
                 AND p."SampleId" BETWEEN (SELECT min("Id") FROM "Samples" WHERE "DatasetId" = {datasetId}) AND (SELECT max("Id") FROM "Samples" WHERE "DatasetId" = {datasetId})
             ORDER BY p."SampleId", p."Id"
             """, ct);
@@ -61,6 +65,18 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         await audit.WriteAsync(actor.DisplayName(), "version.approve", $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
         return ToSummary(version);
     }
+
+    /// <summary>Accepted pairs whose image is flagged or was never stored: approval says how many, and may leave them out.</summary>
+    public async Task<int> MissingImagesAsync(int datasetId, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("see what an approval would hold");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await MissingImagesAsync(db, datasetId, ct);
+    }
+
+    private static Task<int> MissingImagesAsync(BpoDbContext db, int datasetId, CancellationToken ct) =>
+        db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted
+            && (p.Sample!.ImageProblem != null || (p.Sample.Source.ImagePath != null && p.Sample.ImageHash == null)), ct);
 
     // Strata accepted on a spot check's evidence since the last version: the version says on what figures it rests.
     private static async Task<List<string>> SampledAcceptanceSinceLastVersionAsync(BpoDbContext db, int datasetId, CancellationToken ct)

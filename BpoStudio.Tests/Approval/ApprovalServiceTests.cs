@@ -26,6 +26,30 @@ public class ApprovalServiceTests : IAsyncLifetime
     public async Task DisposeAsync() => await _core.DisposeAsync();
 
     [Fact]
+    public async Task Approval_CountsPairsWithAMissingImage_AndCanLeaveThemOut()
+    {
+        long flagged;
+        int accepted;
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            await db.Pairs.ExecuteUpdateAsync(x => x.SetProperty(p => p.Status, PairStatus.Accepted));
+            accepted = await db.Pairs.CountAsync();
+            flagged = await db.Samples.OrderBy(x => x.Id).Select(x => x.Id).FirstAsync();
+            await db.Samples.Where(x => x.Id == flagged).ExecuteUpdateAsync(x => x.SetProperty(v => v.ImageProblem, "image 'a.png' does not exist under the image root"));
+        }
+        var missing = await Approvals.MissingImagesAsync(_datasetId, TestPrincipals.Lead);
+        Assert.True(missing > 0);
+
+        var version = await Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, "clean", leaveOutMissingImages: true);
+
+        Assert.Equal(accepted - missing, version.PairCount);
+        Assert.Contains($"{missing} pairs with a missing image left out", version.Notes);
+        await using var check = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.False(await check.DatasetVersionItems.AnyAsync(i => i.SampleId == flagged));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Approvals.MissingImagesAsync(_datasetId, TestPrincipals.Annotator));
+    }
+
+    [Fact]
     public async Task Approve_FreezesAcceptedPairs_AndLaterEditsNeverChangeTheVersion()
     {
         var accepted = await AcceptFirstAsync(20);
