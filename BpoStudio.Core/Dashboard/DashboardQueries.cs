@@ -16,7 +16,7 @@ public sealed record RaterPairKappa(string A, string B, int SharedPairs, double 
 
 public sealed record AgreementSummary(int OverlappedPairs, double PercentAgreement, IReadOnlyList<RaterPairKappa> CohenByRaterPair, int FleissRaters, int FleissPairs, double FleissKappa);
 
-public sealed record FlaggedPair(long PairId, long RowVersion, string Prompt, string Chosen, string Rejected, string? FlagComment, IReadOnlyList<string> Decisions);
+public sealed record FlaggedPair(long PairId, long RowVersion, string Prompt, string Chosen, string Rejected, string? FlagComment, IReadOnlyList<string> Decisions, string? ImageHash = null);
 
 public sealed record DatasetDashboard(
     IReadOnlyDictionary<PairStatus, int> ByStatus,
@@ -139,11 +139,11 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
         var flagged = await (from p in db.Pairs
                              where p.DatasetId == datasetId && p.Status == PairStatus.Flagged
                              orderby p.Id
-                             select new { p.Id, p.RowVersion, p.Sample!.Prompt, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text, p.FlagComment })
+                             select new { p.Id, p.RowVersion, p.Sample!.Prompt, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text, p.FlagComment, p.Sample.ImageHash })
             .Take(limit).ToListAsync(ct);
         var ids = flagged.Select(f => f.Id).ToList();
         var decisions = (await db.PairDecisions.Where(d => ids.Contains(d.PairId)).ToListAsync(ct)).ToLookup(d => d.PairId);
         return flagged.Select(f => new FlaggedPair(f.Id, f.RowVersion, f.Prompt, f.Chosen, f.Rejected, f.FlagComment,
-            decisions[f.Id].Select(d => $"{names.GetValueOrDefault(d.UserId, d.UserId)}: {d.Decision.ToString().ToLowerInvariant()}{(d.Reason is null ? "" : $" ({d.Reason})")}").ToList())).ToList();
+            decisions[f.Id].Select(d => $"{names.GetValueOrDefault(d.UserId, d.UserId)}: {d.Decision.ToString().ToLowerInvariant()}{(d.Reason is null ? "" : $" ({d.Reason})")}").ToList(), f.ImageHash)).ToList();
     }
 }

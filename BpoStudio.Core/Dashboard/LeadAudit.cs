@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Dashboard;
 
-public sealed record AuditedPair(long PairId, long RowVersion, string Prompt, string Chosen, string Rejected, string? DecidedBy, DateTime? DecidedAt);
+public sealed record AuditedPair(long PairId, long RowVersion, string Prompt, string Chosen, string Rejected, string? DecidedBy, DateTime? DecidedAt, string? ImageHash = null);
 
 public sealed record PairHistoryEntry(DateTime At, string User, ReviewAction Action, string? TextBefore, string? TextAfter, string? Reason, string? Comment, bool Undone);
 
@@ -23,7 +23,7 @@ public sealed class LeadAudit(IDbContextFactory<BpoDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted)
             .OrderBy(_ => EF.Functions.Random()).Take(count)
-            .Select(p => new AuditedPair(p.Id, p.RowVersion, p.Sample!.Prompt, p.ChosenResponse!.Text, p.RejectedResponse!.Text, p.DecidedBy, p.DecidedAt))
+            .Select(p => new AuditedPair(p.Id, p.RowVersion, p.Sample!.Prompt, p.ChosenResponse!.Text, p.RejectedResponse!.Text, p.DecidedBy, p.DecidedAt, p.Sample.ImageHash))
             .ToListAsync(ct);
     }
 
