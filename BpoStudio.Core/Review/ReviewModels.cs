@@ -22,8 +22,8 @@ public enum PairSide
 
 public sealed record ResponseDetail(long Id, ResponseKind Kind, string Text, GeneratorProvenance Provenance, bool IsEdited);
 
-/// <summary>A negative of the same sample still open to review, shown as its own card.</summary>
-public sealed record SiblingNegative(long PairId, ResponseKind Kind, string Text, string? Method);
+/// <summary>A negative of the same sample still open to review, shown as its own card; diffed against its own pair's chosen answer (a swapped pair has another).</summary>
+public sealed record SiblingNegative(long PairId, ResponseKind Kind, string Text, string? Method, string ChosenText = "");
 
 public sealed record PairView(
     long PairId,

@@ -91,7 +91,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         var siblings = await db.Pairs.AsNoTracking()
             .Where(p => p.SampleId == pair.SampleId && p.Id != pair.Id && p.Status == PairStatus.Pending)
             .OrderBy(p => p.Id)
-            .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method))
+            .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method, p.ChosenResponse!.Text))
             .ToListAsync(ct);
         var sample = pair.Sample!;
         return new PairView(pair.Id, pair.DatasetId, pair.RowVersion, pair.Status, sample.Id, sample.ImageHash, sample.ImageProblem, sample.Prompt,

@@ -74,4 +74,23 @@ public class ReviewWorkspaceComponentTests
         page.WaitForAssertion(() => Assert.Contains("resolved pair", page.Find("[data-testid=review-message]").TextContent));
         Assert.Empty(page.FindAll("[data-testid=page-error]"));
     }
+
+    [Fact]
+    public async Task ASwappedPair_SaysSo_AndTheOtherNegativesAreDiffedAgainstTheirOwnChosenAnswer()
+    {
+        await using var core = await CoreServices.StartAsync();
+        var datasetId = await core.SeedDemoAsync();
+        await using var ctx = ComponentContext.Create(core);
+        var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=pair]")));
+        var before = (await core.Get<ReviewQueries>().LoadAsync(long.Parse(page.Find("[data-testid=pair]").GetAttribute("data-pair-id")!)))!;
+        Assert.NotEmpty(before.Siblings);
+
+        page.FindAll("button").First(b => b.TextContent.StartsWith("Swap", StringComparison.Ordinal)).Click();
+
+        page.WaitForAssertion(() => Assert.Contains($"swapped in pair #{before.PairId}", page.Find("[data-testid=swapped]").TextContent));
+        var gtWords = before.Chosen.Text.Split(' ').ToHashSet();
+        var sibling = page.FindAll("[data-testid=negative-card]").Single(c => !c.ClassList.Contains("selected"));
+        Assert.All(sibling.QuerySelectorAll("del.diff-removed"), d => Assert.All(d.TextContent.Split(' ', StringSplitOptions.RemoveEmptyEntries), w => Assert.Contains(w, gtWords)));
+    }
 }

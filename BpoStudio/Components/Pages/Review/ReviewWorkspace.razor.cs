@@ -49,8 +49,12 @@ public sealed partial class ReviewWorkspace
     private string? ImageHash => _showWeakened ? _pair?.Rejected.Provenance.WeakenedImageHash : _pair?.ImageHash;
 
     /// <summary>The sample's open negatives in pair order, the one on screen among them: numbers stay put as keys select another.</summary>
-    private IReadOnlyList<(long PairId, ResponseKind Kind, string Text, bool Current)> Negatives =>
-        _pair is null ? [] : [.. _pair.Siblings.Select(s => (s.PairId, s.Kind, s.Text, false)).Append((_pair.PairId, _pair.Rejected.Kind, _pair.Rejected.Text, true)).OrderBy(n => n.Item1)];
+    private IReadOnlyList<(long PairId, ResponseKind Kind, string Text, bool Current, string ChosenText)> Negatives =>
+        _pair is null ? [] : [.. _pair.Siblings.Select(s => (s.PairId, s.Kind, s.Text, false, s.ChosenText))
+            .Append((_pair.PairId, _pair.Rejected.Kind, _pair.Rejected.Text, true, _pair.Chosen.Text)).OrderBy(n => n.Item1)];
+
+    /// <summary>The pair on screen prefers what was a negative: it was swapped, and S swaps it back.</summary>
+    private bool Swapped => _pair is not null && !_pair.Chosen.Kind.IsPositive();
 
     private bool FiltersSet => _filterKind is not null || _filterMethod is not null || !string.IsNullOrWhiteSpace(_filterSearch) || _filterStatus != PairStatus.Pending
         || _filterSource is not null || _filterAssignee is not null || _filterFinding is not null || SpotCheck is not null;
