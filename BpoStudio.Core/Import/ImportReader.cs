@@ -46,14 +46,22 @@ public static class ImportReader
             }
             catch (RecordException ex)
             {
-                item = new ReadItem([], new RecordProblem(raw.Where, ex.Message), stream.Position);
+                item = new ReadItem([], new RecordProblem(WithId(raw.Where, element), ex.Message), stream.Position);
             }
             catch (InvalidOperationException ex) when (RecordText.TextProblem(ex) is { } problem)
             {
-                item = new ReadItem([], new RecordProblem(raw.Where, problem), stream.Position);
+                item = new ReadItem([], new RecordProblem(WithId(raw.Where, element), problem), stream.Position);
             }
             yield return item;
         }
+    }
+
+    /// <summary>A rejected record named by its own id too, when it has a readable one.</summary>
+    private static string WithId(string where, JsonElement record)
+    {
+        if (record.ValueKind != JsonValueKind.Object || !record.TryGetProperty("id", out var id)) return where;
+        var text = id.ValueKind switch { JsonValueKind.String => id.ToString(), JsonValueKind.Number => id.GetRawText(), _ => null };
+        return text is null || text.Length > 100 ? where : $"{where}, id {text}";
     }
 
     private sealed record Raw(JsonElement? Element, string Where, string FallbackId, string? Problem);
@@ -80,7 +88,7 @@ public static class ImportReader
                 catch (JsonArrayException ex)
                 {
                     scanned = null;
-                    failure = new Raw(null, $"record {scanner.Index} (line {ex.Line})", "", $"the JSON is malformed from here on ({ex.Message}); this and any later records were not read");
+                    failure = new Raw(null, $"record {scanner.Index + 1} (line {ex.Line})", "", $"the JSON is malformed from here on ({ex.Message}); this and any later records were not read");
                 }
                 if (failure is not null)
                 {
@@ -90,8 +98,9 @@ public static class ImportReader
                 if (scanned is not { } element) yield break;
                 var index = scanner.Index - 1;
                 yield return element.Problem is null
-                    ? new Raw(element.Element, $"record {index}", $"#{index}", null)
-                    : new Raw(null, $"record {index} (line {element.Line})", "", element.Problem);
+                    // People count records from 1; the fallback id stays 0-based, as records imported before were named.
+                    ? new Raw(element.Element, $"record {index + 1}", $"#{index}", null)
+                    : new Raw(null, $"record {index + 1} (line {element.Line})", "", element.Problem);
             }
         }
 

@@ -67,7 +67,7 @@ public class DatasetImporterTests : IAsyncLifetime
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r2" && p.Reason.Contains("absolute image path"));
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r3" && p.Reason.Contains("does not exist"));
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r9" && p.Reason.Contains("corrupt"));
-        Assert.Equal(["record 4", "record 5", "record 6", "record 11 (line 12)"], summary.Rejected.Select(r => r.Where));
+        Assert.Equal(["record 5, id r4", "record 6, id r5", "record 7, id r6", "record 12 (line 12)"], summary.Rejected.Select(r => r.Where));
         Assert.Contains("'conversations' is missing or not an array", summary.Rejected[0].Reason);
         Assert.Contains("10,485,760 characters; the limit is 100,000", summary.Rejected[1].Reason);
         Assert.Contains("conversations[0].from is 'gpt' where 'human' was expected", summary.Rejected[2].Reason);

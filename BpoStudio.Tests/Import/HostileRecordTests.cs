@@ -45,7 +45,7 @@ public class HostileRecordTests : IAsyncLifetime
         var summary = await ImportAsync("hostile.jsonl", content);
 
         Assert.Equal(2, summary.Imported);
-        Assert.Equal(["line 2", "line 3", "line 4"], summary.Rejected.Select(r => r.Where));
+        Assert.Equal(["line 2, id b", "line 3", "line 4"], summary.Rejected.Select(r => r.Where));
         Assert.Contains("lone surrogate", summary.Rejected[0].Reason);
         Assert.Contains("not valid UTF-8 (byte 0xFF at position 25)", summary.Rejected[1].Reason);
         Assert.Contains("deeper than 64", summary.Rejected[2].Reason);
@@ -64,7 +64,7 @@ public class HostileRecordTests : IAsyncLifetime
         var summary = await ImportAsync("hostile.json", content);
 
         Assert.Equal(3, summary.Imported); // r0, r4 (brackets inside its text, a lone surrogate only in a field nobody reads) and r5
-        Assert.Equal(["record 1 (line 3)", "record 2 (line 4)", "record 3"], summary.Rejected.Select(r => r.Where));
+        Assert.Equal(["record 2 (line 3)", "record 3 (line 4)", "record 4, id r3"], summary.Rejected.Select(r => r.Where));
         Assert.Contains("not valid UTF-8 (byte 0xFF", summary.Rejected[0].Reason);
         Assert.Contains("deeper than 64", summary.Rejected[1].Reason);
         Assert.Contains("lone surrogate", summary.Rejected[2].Reason);
@@ -76,7 +76,7 @@ public class HostileRecordTests : IAsyncLifetime
         byte[] content = [.. Utf8("[" + Llava("r0", "fine") + ","), .. Utf8("""{"id":"r1","conversations":"x"""), 0xFE, .. Utf8("\"}]")];
         var summary = await ImportAsync("last.json", content);
         Assert.Equal(1, summary.Imported);
-        Assert.Equal(["record 1 (line 1)"], summary.Rejected.Select(r => r.Where));
+        Assert.Equal(["record 2 (line 1)"], summary.Rejected.Select(r => r.Where));
         Assert.Contains("not valid UTF-8 (byte 0xFE", summary.Rejected[0].Reason);
     }
 }

@@ -66,7 +66,7 @@ public class PeerFormatImportTests : IAsyncLifetime
 
         Assert.Equal(ImportFormat.VlFeedback, summary.Format);
         Assert.Equal(1, summary.Imported);
-        Assert.Equal(["line 2", "line 3"], summary.Rejected.Select(r => r.Where));
+        Assert.Equal(["line 2, id v2", "line 3, id v3"], summary.Rejected.Select(r => r.Where));
         Assert.Contains("at least two rated", summary.Rejected[0].Reason);
         Assert.Contains("no numeric Rating", summary.Rejected[1].Reason);
         var responses = (await SamplesAsync()).Single().Responses.OrderBy(r => r.Id).ToList();
