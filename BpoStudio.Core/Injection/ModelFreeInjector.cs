@@ -130,7 +130,8 @@ public sealed partial class ModelFreeInjector(InjectionLexicon lexicon)
             table.TryAdd(word, new Candidate(category, alternatives.Where(a => a != word).Distinct().ToList()));
 
         foreach (var colour in lexicon.Colours)
-            Add(colour, ErrorCategory.Colour, lexicon.Colours.Where(c => !(c is "grey" or "gray" && colour is "grey" or "gray")));
+            // "gray" is read but never written: one spelling in the negatives, the one the demo and British captions use.
+            Add(colour, ErrorCategory.Colour, lexicon.Colours.Where(c => c != "gray" && !(c == "grey" && colour is "grey" or "gray")));
         foreach (var group in lexicon.ObjectGroups)
             foreach (var noun in group)
             {

@@ -67,4 +67,12 @@ public class ModelFreeInjectorTests
         Assert.True(result.Succeeded);
         Assert.EndsWith("s", result.Text);
     }
+
+    [Fact]
+    public void ColoursAreWrittenInOneSpelling_GreyNeverGray()
+    {
+        var outputs = Enumerable.Range(0, 300).Select(seed => _injector.Inject("A red ball sits beside a gray box.", seed, maxEdits: 2).Text ?? "").ToList();
+        Assert.Contains(outputs, o => o.Contains("grey"));
+        Assert.DoesNotContain(outputs, o => o.Contains("gray ball")); // "red" never becomes "gray"
+    }
 }
