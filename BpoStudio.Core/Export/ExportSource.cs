@@ -96,7 +96,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
         public async IAsyncEnumerable<ExportSample> ReadAsync(SampleRange range, [EnumeratorCancellation] CancellationToken ct)
         {
-            var history = options.Context == ExportContext.Full ? await HistoryAsync(lookup, datasetId, range, ct) : null;
+            // BPO holds one question per record: no use looking the earlier turns up for it.
+            var history = options.Context == ExportContext.Full && options.Format.Describe().HoldsHistory ? await HistoryAsync(lookup, datasetId, range, ct) : null;
             var parameters = Parameters(id, range);
             if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);

@@ -13,23 +13,9 @@ public static class TestImages
     /// </summary>
     public static byte[] BombPng(int width, int height)
     {
-        var rowBytes = (width + 7) / 8;
-        var row = new byte[1 + rowBytes]; // filter byte "none", then the packed pixels
-        for (var x = width / 2; x < width; x++) row[1 + x / 8] |= (byte)(0x80 >> (x % 8));
-        using var idat = new MemoryStream();
-        using (var zlib = new ZLibStream(idat, CompressionLevel.SmallestSize, leaveOpen: true))
-            for (var y = 0; y < height; y++) zlib.Write(row);
-
-        using var png = new MemoryStream();
-        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 1; // bit depth; colour type 0 (greyscale), no interlace
-        WriteChunk(png, "IHDR", header);
-        WriteChunk(png, "IDAT", idat.ToArray());
-        WriteChunk(png, "IEND", []);
-        return png.ToArray();
+        var row = new byte[(width + 7) / 8]; // the packed pixels of one row
+        for (var x = width / 2; x < width; x++) row[x / 8] |= (byte)(0x80 >> (x % 8));
+        return WritePng(width, height, bitDepth: 1, colourType: 0, palette: null, row, CompressionLevel.SmallestSize);
     }
 
     /// <summary>A JPEG stored sideways, as phones do: the pixels are <paramref name="width"/>×<paramref name="height"/>, left half red, right half blue, with EXIF orientation <paramref name="orientation"/>.</summary>
@@ -67,25 +53,32 @@ public static class TestImages
     public static byte[] Png(int colourType, int bitDepth = 8, int width = 32, int height = 24)
     {
         var channels = colourType switch { 0 or 3 => 1, 4 => 2, 2 => 3, _ => 4 };
-        var bytesPerPixel = channels * bitDepth / 8;
-        using var raw = new MemoryStream();
-        for (var y = 0; y < height; y++)
-        {
-            raw.WriteByte(0);
-            for (var x = 0; x < width; x++)
-                for (var b = 0; b < bytesPerPixel; b++)
-                    raw.WriteByte(colourType == 3 ? (byte)(x % 4) : (byte)(x * 255 / width));
-        }
+        var row = new byte[width * channels * bitDepth / 8];
+        for (var x = 0; x < width; x++)
+            for (var b = 0; b < channels * bitDepth / 8; b++)
+                row[x * channels * bitDepth / 8 + b] = colourType == 3 ? (byte)(x % 4) : (byte)(x * 255 / width);
+        byte[]? palette = colourType == 3 ? [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 0] : null;
+        return WritePng(width, height, bitDepth, colourType, palette, row, CompressionLevel.Fastest);
+    }
+
+    /// <summary>Signature, IHDR, PLTE when given, <paramref name="row"/> repeated for every row (after its filter byte "none") and deflated, IEND.</summary>
+    private static byte[] WritePng(int width, int height, int bitDepth, int colourType, byte[]? palette, byte[] row, CompressionLevel level)
+    {
         using var idat = new MemoryStream();
-        using (var zlib = new ZLibStream(idat, CompressionLevel.Fastest, leaveOpen: true)) raw.WriteTo(zlib);
+        using (var zlib = new ZLibStream(idat, level, leaveOpen: true))
+            for (var y = 0; y < height; y++)
+            {
+                zlib.WriteByte(0);
+                zlib.Write(row);
+            }
         using var png = new MemoryStream();
         png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
         var header = new byte[13];
         BinaryPrimitives.WriteInt32BigEndian(header, width);
         BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        (header[8], header[9]) = ((byte)bitDepth, (byte)colourType);
+        (header[8], header[9]) = ((byte)bitDepth, (byte)colourType); // compression, filter and interlace 0
         WriteChunk(png, "IHDR", header);
-        if (colourType == 3) WriteChunk(png, "PLTE", [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 0]);
+        if (palette is not null) WriteChunk(png, "PLTE", palette);
         WriteChunk(png, "IDAT", idat.ToArray());
         WriteChunk(png, "IEND", []);
         return png.ToArray();
