@@ -107,6 +107,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Jobs.IJobHandler, Bootstrapping.GenerationJobHandler>();
         services.AddSingleton<Jobs.IJobHandler, Export.ExportJobHandler>();
         services.AddSingleton<Jobs.IJobHandler, Import.ImportJobHandler>();
+        services.AddSingleton<Import.ImportFolders>();
         services.AddSingleton<Import.ImportService>();
         services.AddSingleton<Approval.ApprovalService>();
         services.AddSingleton<Dashboard.DashboardQueries>();

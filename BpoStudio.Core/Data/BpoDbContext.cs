@@ -46,6 +46,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Triage.BulkAction> BulkActions => Set<Triage.BulkAction>();
     public DbSet<Triage.SpotCheck> SpotChecks => Set<Triage.SpotCheck>();
     public DbSet<Accounts.UserSession> UserSessions => Set<Accounts.UserSession>();
+    public DbSet<Import.ImportFolder> ImportFolders => Set<Import.ImportFolder>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -8,7 +8,6 @@ using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Jobs;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace BpoStudio.Core.Import;
 
@@ -22,28 +21,32 @@ public sealed record ImportPreview(ImportFormat Format, IReadOnlyList<ImportedSa
 
 /// <summary>
 /// What the Import page does, with the checks that keep it safe: files come from an upload or from a server folder an
-/// admin allowed (<c>BpoStudio:ImportRoots</c>), image roots too, and nothing is read outside them.
+/// admin allowed (<see cref="ImportFolders"/>), image roots too, and nothing is read outside them.
 /// </summary>
-public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOptions<BpoStudioOptions> options, DataPaths paths, JobService jobs, AuditLog audit)
+public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, ImportFolders folders, DataPaths paths, JobService jobs, AuditLog audit)
 {
     public const long MaxUploadBytes = 4L * 1024 * 1024 * 1024;
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
-    /// <summary>The admin-allowed server folders, then the upload folder.</summary>
-    public IReadOnlyList<string> Roots => [.. options.Value.ImportRoots.Where(r => !string.IsNullOrWhiteSpace(r)).Select(Path.GetFullPath), paths.Uploads];
+    public string UploadFolder => paths.Uploads;
 
-    public string ResolveUnderRoot(int rootIndex, string relativePath)
+    /// <summary>The admin-allowed server folders, then the upload folder.</summary>
+    public async Task<IReadOnlyList<string>> RootsAsync(CancellationToken ct = default) =>
+        [.. (await folders.ListAsync(ct)).Select(f => f.Path), paths.Uploads];
+
+    /// <summary>A path below one of the allowed folders (or the folder itself), refused if the folder is no longer allowed or the path leaves it.</summary>
+    public async Task<string> ResolveAsync(string root, string relativePath, CancellationToken ct = default)
     {
-        if (rootIndex < 0 || rootIndex >= Roots.Count) throw new ArgumentException($"There is no allowed folder number {rootIndex}.");
-        if (string.IsNullOrWhiteSpace(relativePath) || relativePath is "." or "/") return Roots[rootIndex];
-        return SafePath.TryResolve(Roots[rootIndex], relativePath, out var full, out var problem, "path") ? full : throw new ArgumentException(problem);
+        if (!(await RootsAsync(ct)).Contains(root)) throw new UnauthorizedAccessException($"{root} is not (or no longer) a folder an admin allowed for imports.");
+        if (string.IsNullOrWhiteSpace(relativePath) || relativePath is "." or "/") return root;
+        return SafePath.TryResolve(root, relativePath, out var full, out var problem, "path") ? full : throw new ArgumentException(problem);
     }
 
     /// <summary>Data files (JSON, JSONL, Parquet) under an allowed folder, a few levels deep, for picking one.</summary>
-    public IReadOnlyList<string> ListDataFiles(int rootIndex, ClaimsPrincipal actor, int limit = 500)
+    public async Task<IReadOnlyList<string>> ListDataFilesAsync(string allowedFolder, ClaimsPrincipal actor, int limit = 500, CancellationToken ct = default)
     {
         actor.RequireLead("list server files for import");
-        var root = ResolveUnderRoot(rootIndex, "");
+        var root = await ResolveAsync(allowedFolder, "", ct);
         if (!Directory.Exists(root)) return [];
         var options = new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         string[] extensions = [".json", ".jsonl", ".parquet"];
@@ -77,7 +80,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     public async Task<UnpackedArchive> UnpackAsync(string archive, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("unpack an import archive");
-        RequireAllowed(archive, "archive");
+        await RequireAllowedAsync(archive, "archive", ct);
         var into = Path.Combine(Path.GetDirectoryName(archive)!, Path.GetFileName(archive) + ".unpacked");
         if (Directory.Exists(into)) Directory.Delete(into, recursive: true);
         try
@@ -94,7 +97,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     public async Task<ImportPreview> PreviewAsync(string filePath, ImportFormat? format, FieldMapping? mapping, string? imageRoot, ClaimsPrincipal actor, int count = 5, CancellationToken ct = default)
     {
         actor.RequireLead("preview an import");
-        RequireAllowed(filePath, "file");
+        await RequireAllowedAsync(filePath, "file", ct);
         if (format == ImportFormat.Generic && mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, detected) = await ImportReader.DetectAsync(filePath, format, ct);
         var samples = new List<ImportedSample>();
@@ -111,8 +114,8 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
     public async Task<Job> StartAsync(ImportJobParameters parameters, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("import data");
-        RequireAllowed(parameters.FilePath, "file");
-        if (parameters.ImageRoot is { } images) RequireAllowed(images, "image folder");
+        await RequireAllowedAsync(parameters.FilePath, "file", ct);
+        if (parameters.ImageRoot is { } images) await RequireAllowedAsync(images, "image folder", ct);
         if (string.IsNullOrWhiteSpace(parameters.DatasetName)) throw new ArgumentException("Give the dataset a name.");
         if (parameters.Format == ImportFormat.Generic && parameters.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (_, format) = await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
@@ -179,10 +182,10 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, IOp
         : File.Exists(full) ? "found" : $"'{sample.ImagePath}' does not exist under the image folder";
 
     // An allowed folder itself is allowed too (as the image folder, say), not only what lies below it.
-    private void RequireAllowed(string path, string what)
+    private async Task RequireAllowedAsync(string path, string what, CancellationToken ct)
     {
         var full = Path.GetFullPath(path);
-        if (!Roots.Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
+        if (!(await RootsAsync(ct)).Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
             throw new UnauthorizedAccessException($"The {what} {path} is outside the folders an admin allowed for imports.");
     }
 }

@@ -23,4 +23,16 @@ public class WeakeningPreviewTests
         Assert.Contains("\"seed\":0", parameters);
         Assert.Equal(4, page.FindAll(".mud-slider").Count);
     }
+
+    [Theory]
+    [InlineData("What colour is the square?", 48, "What colour is the square?")]
+    [InlineData("How many shapes are there in the picture, counting every small one?", 40, "How many shapes are there in the…")]
+    [InlineData("Describe\nthe   image, please.", 40, "Describe the image, please.")]
+    [InlineData("Supercalifragilisticexpialidocious-and-more", 20, "Supercalifragilisti…")]
+    public void ImageLabels_EndAtAWordBoundary(string prompt, int max, string label)
+    {
+        var shown = BpoStudio.Components.Excerpt.Of(prompt, max);
+        Assert.Equal(label, shown);
+        Assert.True(shown.Length <= max);
+    }
 }

@@ -16,6 +16,7 @@ public class ImportServiceTests : IAsyncLifetime
     private CoreServices _core = null!;
 
     private ImportService Imports => _core.Get<ImportService>();
+    private string Allowed => Path.TrimEndingDirectorySeparator(Path.GetFullPath(_allowed.Path));
 
     public async Task InitializeAsync()
     {
@@ -40,31 +41,62 @@ public class ImportServiceTests : IAsyncLifetime
     [Fact]
     public async Task OnlyAllowedFoldersAndLeads_AndPathsCannotEscape()
     {
-        Assert.Equal(["data/bpo.jsonl"], Imports.ListDataFiles(0, TestPrincipals.Lead));
-        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "../secret.jsonl"));
-        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(7, "x"));
+        Assert.Equal(["data/bpo.jsonl"], await Imports.ListDataFilesAsync(Allowed, TestPrincipals.Lead));
+        await Assert.ThrowsAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "../secret.jsonl"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.ResolveAsync(_elsewhere.Path, "x"));
         var outside = new ImportJobParameters(_elsewhere.File("secret.jsonl"), "x", null, null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_elsewhere.File("secret.jsonl"), null, null, null, TestPrincipals.Lead));
-        var inside = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _elsewhere.Path, null, null);
+        var inside = new ImportJobParameters(await Imports.ResolveAsync(Allowed, "data/bpo.jsonl"), "x", _elsewhere.Path, null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside, TestPrincipals.Lead)); // image folder outside
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside with { ImageRoot = null }, TestPrincipals.Annotator));
         // The allowed folder itself may be the image folder, not only a folder below it.
-        Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(inside with { ImageRoot = Imports.ResolveUnderRoot(0, "") }, TestPrincipals.Lead)).Status);
+        Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(inside with { ImageRoot = await Imports.ResolveAsync(Allowed, "") }, TestPrincipals.Lead)).Status);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(inside.FilePath, null, null, null, TestPrincipals.Annotator));
-        Assert.Throws<UnauthorizedAccessException>(() => Imports.ListDataFiles(0, TestPrincipals.Annotator));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.ListDataFilesAsync(Allowed, TestPrincipals.Annotator));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.SaveUploadAsync(Stream.Null, "x.jsonl", TestPrincipals.Annotator));
+    }
+
+    [Fact]
+    public async Task AnAdminAllowsAndRemovesFolders_WithoutARestart()
+    {
+        var folders = _core.Get<ImportFolders>();
+        var outside = new ImportJobParameters(_elsewhere.File("secret.jsonl"), "added", null, null, null);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Lead));
+
+        var added = await folders.AddAsync(_elsewhere.Path + "/", TestPrincipals.Admin);
+        Assert.Equal(Path.TrimEndingDirectorySeparator(_elsewhere.Path), added.Path);
+        Assert.Equal([Allowed, added.Path, Imports.UploadFolder], await Imports.RootsAsync());
+        Assert.Equal(["secret.jsonl"], await Imports.ListDataFilesAsync(added.Path, TestPrincipals.Lead));
+        Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(outside, TestPrincipals.Lead)).Status);
+        Assert.Contains("already", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Admin))).Message);
+
+        // Each refusal says what is wrong with the path.
+        Assert.Contains("not an absolute path", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync("data/coco", TestPrincipals.Admin))).Message);
+        Assert.Contains("There is no folder", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.File("missing"), TestPrincipals.Admin))).Message);
+        Assert.Contains("is a file", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.File("secret.jsonl"), TestPrincipals.Admin))).Message);
+        Assert.Contains("root of a drive", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync("/", TestPrincipals.Admin))).Message);
+        Assert.Contains("data folder", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_core.DataDirectory, TestPrincipals.Admin))).Message);
+        Assert.Contains("data folder", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(Path.GetDirectoryName(_core.DataDirectory)!, TestPrincipals.Admin))).Message);
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => folders.RemoveAsync(added.Id!.Value, TestPrincipals.Lead));
+        await folders.RemoveAsync(added.Id!.Value, TestPrincipals.Admin);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.ListDataFilesAsync(added.Path, TestPrincipals.Lead));
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(["import-folder.add", "import-folder.remove"], await db.AuditEntries.Where(a => a.Action.StartsWith("import-folder.")).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync());
     }
 
     [Fact]
     public async Task LinksToOutsideFolders_AreRefusedForSubfoldersFilesAndImageFolders()
     {
         Directory.CreateSymbolicLink(_allowed.File("outlink"), _elsewhere.Path);
-        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "outlink"));
-        Assert.Throws<ArgumentException>(() => Imports.ResolveUnderRoot(0, "outlink/secret.jsonl"));
-        Assert.DoesNotContain(Imports.ListDataFiles(0, TestPrincipals.Lead), f => f.Contains("secret"));
+        await Assert.ThrowsAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "outlink"));
+        await Assert.ThrowsAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "outlink/secret.jsonl"));
+        Assert.DoesNotContain(await Imports.ListDataFilesAsync(Allowed, TestPrincipals.Lead), f => f.Contains("secret"));
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_allowed.File("outlink/secret.jsonl"), null, null, null, TestPrincipals.Lead));
-        var viaLink = new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "x", _allowed.File("outlink"), null, null);
+        var viaLink = new ImportJobParameters(await Imports.ResolveAsync(Allowed, "data/bpo.jsonl"), "x", _allowed.File("outlink"), null, null);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(viaLink, TestPrincipals.Lead));
     }
 
@@ -73,7 +105,7 @@ public class ImportServiceTests : IAsyncLifetime
     {
         await using var upload = File.OpenRead(_allowed.File("data/bpo.jsonl"));
         var saved = await Imports.SaveUploadAsync(upload, "../../evil name.jsonl", TestPrincipals.Lead);
-        Assert.StartsWith(Imports.Roots[^1], saved);
+        Assert.StartsWith(Imports.UploadFolder, saved);
         Assert.Equal("evil_name.jsonl", Path.GetFileName(saved));
 
         var preview = await Imports.PreviewAsync(saved, null, null, null, TestPrincipals.Lead, count: 2);
@@ -85,7 +117,7 @@ public class ImportServiceTests : IAsyncLifetime
     [Fact]
     public async Task ImportJob_WritesASummary_AndRollbackRemovesTheFile_ConfirmingWhenReviewed()
     {
-        var job = await Imports.StartAsync(new ImportJobParameters(Imports.ResolveUnderRoot(0, "data/bpo.jsonl"), "jobbed", null, null, null), TestPrincipals.Lead);
+        var job = await Imports.StartAsync(new ImportJobParameters(await Imports.ResolveAsync(Allowed, "data/bpo.jsonl"), "jobbed", null, null, null), TestPrincipals.Lead);
         await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
 
         var done = (await _core.Get<JobService>().GetAsync(job.Id))!;

@@ -126,3 +126,13 @@ internal sealed class AppSettingConfiguration : IEntityTypeConfiguration<Injecti
         builder.Property(s => s.UpdatedBy).HasMaxLength(256);
     }
 }
+
+internal sealed class ImportFolderConfiguration : IEntityTypeConfiguration<Import.ImportFolder>
+{
+    public void Configure(EntityTypeBuilder<Import.ImportFolder> builder)
+    {
+        builder.Property(f => f.Path).HasMaxLength(1024);
+        builder.Property(f => f.AddedBy).HasMaxLength(256);
+        builder.HasIndex(f => f.Path).IsUnique();
+    }
+}

@@ -585,6 +585,32 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("Exports");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Import.ImportFolder", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("AddedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AddedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Path")
+                        .IsUnique();
+
+                    b.ToTable("ImportFolders");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Injection.AppSetting", b =>
                 {
                     b.Property<string>("Key")

@@ -610,6 +610,34 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("Exports");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Import.ImportFolder", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("AddedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AddedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Path")
+                        .IsRequired()
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Path")
+                        .IsUnique();
+
+                    b.ToTable("ImportFolders");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Injection.AppSetting", b =>
                 {
                     b.Property<string>("Key")
