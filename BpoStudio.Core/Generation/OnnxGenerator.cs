@@ -51,11 +51,17 @@ public sealed class OnnxGenerator : IDisposable
             return new OnnxGenerator(manifest, folder, options, auxiliary, choice);
     }
 
+    internal bool FeedsIds => _feedsIds;
+    internal Microsoft.ML.OnnxRuntime.Tensors.TensorElementType KvType => _kvType;
+
     /// <summary>Token embeddings [S, hidden] from the embed graph.</summary>
-    public float[] Embed(ReadOnlySpan<long> ids)
+    public float[] Embed(ReadOnlySpan<long> ids) => Embed(ids.ToArray(), 1, ids.Length);
+
+    /// <summary>Token embeddings [rows, columns, hidden] for ids [rows, columns].</summary>
+    public float[] Embed(long[] ids, int rows, int columns)
     {
         if (_embed is null) throw new InvalidOperationException($"{Manifest.Name} takes token ids directly; it has no embed graph.");
-        using var input = OrtValue.CreateTensorValueFromMemory(ids.ToArray(), [1, ids.Length]);
+        using var input = OrtValue.CreateTensorValueFromMemory(ids, [rows, columns]);
         using var outputs = _embed.Run(new RunOptions(), ["input_ids"], [input], ["inputs_embeds"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
@@ -75,14 +81,27 @@ public sealed class OnnxGenerator : IDisposable
     public float[] PromptEmbeddings(long[] ids, float[]? imageFeatures)
     {
         var embeds = Embed(ids);
-        if (imageFeatures is null) return embeds;
-        var hidden = Manifest.Hidden;
-        var rows = ids.Select((id, i) => (id, i)).Where(t => t.id == Manifest.ImageTokenId).Select(t => t.i).ToList();
-        if (rows.Count * hidden != imageFeatures.Length)
-            throw new ArgumentException($"The prompt has {rows.Count} image tokens but the vision encoder gave {imageFeatures.Length / hidden} feature rows.");
-        for (var r = 0; r < rows.Count; r++)
-            imageFeatures.AsSpan(r * hidden, hidden).CopyTo(embeds.AsSpan(rows[r] * hidden, hidden));
+        ScatterImageFeatures(ids, embeds, 0, imageFeatures);
         return embeds;
+    }
+
+    /// <summary>Writes <paramref name="imageFeatures"/> over the rows of <paramref name="embeds"/> (from <paramref name="offset"/> on) whose id is the image token.</summary>
+    internal void ScatterImageFeatures(ReadOnlySpan<long> ids, float[] embeds, int offset, float[]? imageFeatures)
+    {
+        var hidden = Manifest.Hidden;
+        var rows = 0;
+        for (var i = 0; i < ids.Length; i++) if (ids[i] == Manifest.ImageTokenId) rows++;
+        if (imageFeatures is null)
+        {
+            if (rows > 0 && _vision is not null) throw new ArgumentException($"The prompt has {rows} image tokens but no image was given.");
+            return;
+        }
+        if (rows * hidden != imageFeatures.Length)
+            throw new ArgumentException($"The prompt has {rows} image tokens but the vision encoder gave {imageFeatures.Length / hidden} feature rows.");
+        var row = 0;
+        for (var i = 0; i < ids.Length; i++)
+            if (ids[i] == Manifest.ImageTokenId)
+                imageFeatures.AsSpan(row++ * hidden, hidden).CopyTo(embeds.AsSpan(offset + i * hidden, hidden));
     }
 
     public async IAsyncEnumerable<GeneratedToken> GenerateAsync(long[] promptIds, float[]? imageFeatures, SamplingSettings settings,
@@ -95,7 +114,7 @@ public sealed class OnnxGenerator : IDisposable
         using var binding = _decoder.CreateIoBinding();
         var sampler = new TokenSampler(settings);
         var seen = new HashSet<int>(promptIds.Select(i => (int)i));
-        var past = EmptyPast();
+        var past = EmptyPast(1);
         try
         {
             long[] step = promptIds;
@@ -104,11 +123,13 @@ public sealed class OnnxGenerator : IDisposable
             for (var index = 0; index < settings.MaxNewTokens; index++)
             {
                 ct.ThrowIfCancellationRequested();
-                var (logits, present) = Step(step, embeds, total, past, runOptions, binding);
+                var (logits, present) = Step(TokensInput(step, embeds, 1, step.Length), Ones(total + step.Length), Range(total, step.Length), past, runOptions, binding);
                 DisposeAll(past);
                 past = present;
                 total += step.Length;
-                var token = sampler.Next(logits, seen);
+                int token;
+                using (logits)
+                    token = sampler.Next(logits.GetTensorMutableDataAsSpan<float>()[^Manifest.Vocab..], seen);
                 seen.Add(token);
                 var eos = Manifest.EosTokenIds.Contains(token);
                 yield return new GeneratedToken(token, index, eos);
@@ -123,44 +144,61 @@ public sealed class OnnxGenerator : IDisposable
         }
     }
 
-    // One IOBinding for the whole generation: inputs are bound as they are (the previous step's present tensors as
-    // this step's past), outputs are allocated by ONNX Runtime, and nothing is copied between steps.
-    private (float[] Logits, OrtValue[] Present) Step(long[] ids, float[]? embeds, int pastLength, OrtValue[] past, RunOptions runOptions, OrtIoBinding binding)
+    internal OrtValue TokensInput(long[] ids, float[]? embeds, int rows, int columns) => _feedsIds
+        ? OrtValue.CreateTensorValueFromMemory(ids, [rows, columns])
+        : OrtValue.CreateTensorValueFromMemory(embeds!, [rows, columns, Manifest.Hidden]);
+
+    internal OrtIoBinding CreateBinding() => _decoder.CreateIoBinding();
+
+    private static long[] Ones(int length)
     {
-        var length = ids.Length;
-        var names = new List<string>();
-        var values = new List<OrtValue>();
-        var owned = new List<OrtValue>();
-        void Add(string name, OrtValue value, bool own = true)
-        {
-            names.Add(name);
-            values.Add(value);
-            if (own) owned.Add(value);
-        }
-        Add(_feedsIds ? "input_ids" : Manifest.EmbedsInput, _feedsIds
-            ? OrtValue.CreateTensorValueFromMemory(ids, [1, length])
-            : OrtValue.CreateTensorValueFromMemory(embeds!, [1, length, Manifest.Hidden]));
-        Add("attention_mask", OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(1L, pastLength + length).ToArray(), [1, pastLength + length]));
-        Add("position_ids", OrtValue.CreateTensorValueFromMemory(Enumerable.Range(pastLength, length).Select(p => (long)p).ToArray(), [1, length]));
-        for (var l = 0; l < Manifest.Layers; l++)
-        {
-            Add(ModelManifest.TensorName(Manifest.PastKey, l), past[2 * l], own: false);
-            Add(ModelManifest.TensorName(Manifest.PastValue, l), past[2 * l + 1], own: false);
-        }
-        if (_hasCacheBranch) Add("use_cache_branch", OrtValue.CreateTensorValueFromMemory(new[] { pastLength > 0 }, [1]));
-        if (_hasLogitsToKeep) Add("num_logits_to_keep", OrtValue.CreateTensorValueFromMemory(new[] { 1L }, []));
+        var mask = new long[length];
+        Array.Fill(mask, 1L);
+        return mask;
+    }
+
+    private static long[] Range(int from, int count)
+    {
+        var positions = new long[count];
+        for (var i = 0; i < count; i++) positions[i] = from + i;
+        return positions;
+    }
+
+    /// <summary>
+    /// One decoder run over [rows, columns] new tokens (<paramref name="tokens"/>, which this disposes), with the mask
+    /// [rows, past + columns] and positions [rows, columns]. One IOBinding serves the whole generation: the past tensors
+    /// are bound as they are (the previous run's present), outputs are allocated by ONNX Runtime, nothing is copied.
+    /// Returns the logits [rows, columns or 1, vocab] and the present tensors, both the caller's to dispose.
+    /// </summary>
+    internal (OrtValue Logits, OrtValue[] Present) Step(OrtValue tokens, long[] mask, long[] positions, OrtValue[] past, RunOptions runOptions, OrtIoBinding binding)
+    {
+        var rows = tokens.GetTensorTypeAndShape().Shape[0];
+        var columns = positions.Length / rows;
+        var pastLength = mask.Length / rows - columns;
+        var owned = new List<OrtValue> { tokens };
         try
         {
             binding.ClearBoundInputs();
             binding.ClearBoundOutputs();
-            for (var i = 0; i < names.Count; i++) binding.BindInput(names[i], values[i]);
+            binding.BindInput(_feedsIds ? "input_ids" : Manifest.EmbedsInput, tokens);
+            void Bind(string name, OrtValue value)
+            {
+                owned.Add(value);
+                binding.BindInput(name, value);
+            }
+            Bind("attention_mask", OrtValue.CreateTensorValueFromMemory(mask, [rows, mask.Length / rows]));
+            Bind("position_ids", OrtValue.CreateTensorValueFromMemory(positions, [rows, columns]));
+            for (var l = 0; l < Manifest.Layers; l++)
+            {
+                binding.BindInput(ModelManifest.TensorName(Manifest.PastKey, l), past[2 * l]);
+                binding.BindInput(ModelManifest.TensorName(Manifest.PastValue, l), past[2 * l + 1]);
+            }
+            if (_hasCacheBranch) Bind("use_cache_branch", OrtValue.CreateTensorValueFromMemory(new[] { pastLength > 0 }, [1]));
+            if (_hasLogitsToKeep) Bind("num_logits_to_keep", OrtValue.CreateTensorValueFromMemory(new[] { 1L }, []));
             foreach (var output in _outputNames) binding.BindOutputToDevice(output, OrtMemoryInfo.DefaultInstance);
             _decoder.RunWithBinding(runOptions, binding);
             var outputs = binding.GetOutputValues();
-            using var logits = outputs[0];
-            var all = logits.GetTensorDataAsSpan<float>();
-            var last = all[^Manifest.Vocab..].ToArray();
-            return (last, outputs.Skip(1).ToArray());
+            return (outputs[0], outputs.Skip(1).ToArray());
         }
         catch (OnnxRuntimeException) when (runOptions.Terminate)
         {
@@ -172,15 +210,15 @@ public sealed class OnnxGenerator : IDisposable
         }
     }
 
-    private OrtValue[] EmptyPast()
+    internal OrtValue[] EmptyPast(int rows)
     {
-        long[] shape = [1, Manifest.KvHeads, 0, Manifest.HeadSize];
+        long[] shape = [rows, Manifest.KvHeads, 0, Manifest.HeadSize];
         return Enumerable.Range(0, 2 * Manifest.Layers).Select(_ => _kvType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16
             ? OrtValue.CreateTensorValueFromMemory(Array.Empty<Float16>(), shape)
             : OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), shape)).ToArray();
     }
 
-    private static void DisposeAll(IEnumerable<OrtValue> values)
+    internal static void DisposeAll(IEnumerable<OrtValue> values)
     {
         foreach (var value in values) value.Dispose();
     }

@@ -7,14 +7,16 @@ namespace BpoStudio.Core.Generation;
 
 /// <summary>Sizes of a random-weight decoder with a real model's tensor names and shapes.</summary>
 /// <param name="Mlp">Width of each layer's feed-forward block; 0 leaves it out (tiny test models).</param>
+/// <param name="Float16Cache">KV cache inputs and outputs in fp16, as in the <c>_fp16</c> exports.</param>
+/// <param name="MaxPositions">Rows of the learned position table added to the input: outputs depend on position ids.</param>
 public sealed record SyntheticModelSize(int Layers = 2, int KvHeads = 2, int HeadSize = 8, int Hidden = 16, int Vocab = 64,
-    int ImageSize = 32, int ImageTokens = 4, int ImageTokenId = 60, int EosTokenId = 63, int Mlp = 0)
+    int ImageSize = 32, int ImageTokens = 4, int ImageTokenId = 60, int EosTokenId = 63, int Mlp = 0, bool Float16Cache = false, int MaxPositions = 2048)
 {
     /// <summary>SmolLM2-135M's decoder dimensions: 30 layers, 3 KV heads of 64, hidden 576, feed-forward 1,536, vocabulary 49,152.</summary>
     public static SyntheticModelSize SmolLm2Like => new(Layers: 30, KvHeads: 3, HeadSize: 64, Hidden: 576, Vocab: 49152, ImageTokenId: 49151, EosTokenId: 2, Mlp: 1536);
 
     /// <summary>Bytes of weights one decode step reads: every layer, the output head, one embedding row.</summary>
-    public long WeightBytesPerToken => 4L * (Layers * (4L * Hidden * KvHeads * HeadSize + 2L * Hidden * Mlp) + (long)Hidden * Vocab + Hidden);
+    public long WeightBytesPerToken => 4L * (Layers * (4L * Hidden * KvHeads * HeadSize + 2L * Hidden * Mlp) + (long)Hidden * Vocab + 2L * Hidden);
 }
 
 /// <summary>
@@ -103,13 +105,14 @@ public static class SyntheticModels
             .Input("inputs_embeds", Float, "batch_size", "sequence_length", (long)s.Hidden)
             .Input("attention_mask", Int64Type, "batch_size", "total_sequence_length")
             .Input("position_ids", Int64Type, "batch_size", "sequence_length");
+        var cacheType = s.Float16Cache ? Float16 : Float;
         for (var l = 0; l < s.Layers; l++)
             foreach (var part in new[] { "key", "value" })
-                g.Input($"past_key_values.{l}.{part}", Float, "batch_size", (long)s.KvHeads, "past_sequence_length", (long)s.HeadSize);
+                g.Input($"past_key_values.{l}.{part}", cacheType, "batch_size", (long)s.KvHeads, "past_sequence_length", (long)s.HeadSize);
         g.Output("logits", Float, "batch_size", "sequence_length", (long)s.Vocab);
         for (var l = 0; l < s.Layers; l++)
             foreach (var part in new[] { "key", "value" })
-                g.Output($"present.{l}.{part}", Float, "batch_size", (long)s.KvHeads, "total_sequence_length", (long)s.HeadSize);
+                g.Output($"present.{l}.{part}", cacheType, "batch_size", (long)s.KvHeads, "total_sequence_length", (long)s.HeadSize);
 
         // Causal mask from positions: key j is hidden from query i when pos(j) > pos(i) or j is padding.
         var keyPositions = g.Node("Sub", [g.Node("CumSum", ["attention_mask", g.Scalar(1L)], "mask_cumsum"), g.Scalar(1L)], "key_positions");
@@ -122,16 +125,25 @@ public static class SyntheticModels
         var split = g.Int64s([0, 0, s.KvHeads, s.HeadSize], 4);
         var merge = g.Int64s([0, 0, width], 3);
         var scale = g.Scalar(1f / MathF.Sqrt(s.HeadSize));
-        var x = "inputs_embeds";
+        // A learned position table, so a wrong position id (a padding bug) changes the answer as RoPE would.
         var std = 1f / MathF.Sqrt(s.Hidden);
+        var x = g.Node("Add", ["inputs_embeds", g.Node("Gather", [g.Weights("positions", Normal(random, s.MaxPositions * s.Hidden, 0.5f), s.MaxPositions, s.Hidden), "position_ids"], "position_embeds", ("axis", 0L))], "embedded");
         for (var l = 0; l < s.Layers; l++)
         {
             string Heads(string name) => g.Node("Transpose", [g.Node("Reshape",
                 [g.Node("MatMul", [x, g.Weights($"layers.{l}.{name}", Normal(random, (int)(s.Hidden * width), std), s.Hidden, width)], $"l{l}_{name}_flat"), split], $"l{l}_{name}_split")],
                 $"l{l}_{name}", ("perm", new long[] { 0, 2, 1, 3 }));
             var q = Heads("q");
-            var key = g.Node("Concat", [$"past_key_values.{l}.key", Heads("k")], $"present.{l}.key", ("axis", 2L));
-            var value = g.Node("Concat", [$"past_key_values.{l}.value", Heads("v")], $"present.{l}.value", ("axis", 2L));
+            string Cache(string part)
+            {
+                if (!s.Float16Cache) return g.Node("Concat", [$"past_key_values.{l}.{part}", Heads(part[..1])], $"present.{l}.{part}", ("axis", 2L));
+                var past = g.Node("Cast", [$"past_key_values.{l}.{part}"], $"l{l}_past_{part}_f32", ("to", (long)Float));
+                var full = g.Node("Concat", [past, g.Node("Cast", [g.Node("Cast", [Heads(part[..1])], $"l{l}_{part}_f16", ("to", (long)Float16))], $"l{l}_{part}_rounded", ("to", (long)Float))], $"l{l}_{part}_all", ("axis", 2L));
+                g.Node("Cast", [full], $"present.{l}.{part}", ("to", (long)Float16));
+                return full;
+            }
+            var key = Cache("key");
+            var value = Cache("value");
             var scores = g.Node("Add", [g.Node("Mul", [g.Node("MatMul", [q, g.Node("Transpose", [key], $"l{l}_kT", ("perm", new long[] { 0, 1, 3, 2 }))], $"l{l}_qk"), scale], $"l{l}_scaled"), bias], $"l{l}_scores");
             var attended = g.Node("MatMul", [g.Node("Softmax", [scores], $"l{l}_probs", ("axis", -1L)), value], $"l{l}_attended");
             var merged = g.Node("Reshape", [g.Node("Transpose", [attended], $"l{l}_attended_t", ("perm", new long[] { 0, 2, 1, 3 })), merge], $"l{l}_merged");

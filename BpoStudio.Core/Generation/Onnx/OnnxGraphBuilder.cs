@@ -6,7 +6,7 @@ namespace BpoStudio.Core.Generation.Onnx;
 /// <summary>Writes small ONNX graphs (tests, benchmarks): inputs and outputs with symbolic dims, initializers, nodes.</summary>
 public sealed class OnnxGraphBuilder(string name)
 {
-    public const int Float = 1, Int64Type = 7, Bool = 9;
+    public const int Float = 1, Int64Type = 7, Bool = 9, Float16 = 10;
     private readonly Graph _graph = new() { Name = name };
     private int _constants;
 
