@@ -39,12 +39,15 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
                 .Include(s => s.Responses).ToListAsync(ct);
             if (batch.Count == 0) return;
 
+            // The chunk's weakened-image answers first, all together: a local model decodes them in batches.
+            var answers = (await weakenedImages.AnswerAsync(WeakenedImageTasks(batch, parameters), context, ct))
+                .ToDictionary(a => (a.Task.Sample.Id, a.Task.Method, a.Task.Index));
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var failed = 0;
             var created = new List<(Sample Sample, List<Response> Negatives)>();
             foreach (var sample in batch)
             {
-                var (responses, problem) = await GenerateAsync(sample, parameters, context, prompts, ct);
+                var (responses, problem) = await GenerateAsync(sample, parameters, context, prompts, answers, ct);
                 if (problem is not null)
                 {
                     context.RecordFailure(db, $"sample {sample.Id}", problem);
@@ -76,7 +79,18 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
         };
     }
 
-    private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, JobContext context, PromptSet prompts, CancellationToken ct)
+    private static List<WeakenedImageTask> WeakenedImageTasks(IEnumerable<Sample> samples, GenerationParameters parameters) =>
+        [.. from sample in samples
+            where HasTruth(sample)
+            from method in parameters.Methods
+            where method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal)
+            from n in Enumerable.Range(0, method.Count)
+            select new WeakenedImageTask(sample, method.Method, n, DeriveSeed(parameters.Seed, sample.Id, n, 0))];
+
+    private static bool HasTruth(Sample sample) => sample.Responses.Any(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null);
+
+    private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, JobContext context, PromptSet prompts,
+        Dictionary<(long, string, int), WeakenedImageAnswer> weakenedAnswers, CancellationToken ct)
     {
         var jobId = context.JobId;
         var truth = sample.Responses.Where(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null).OrderBy(r => r.Id).FirstOrDefault();
@@ -90,7 +104,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             {
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
                 var response = method.Method == ModelFreeInjection.Method ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
-                    : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? await weakenedImages.GenerateAsync(sample, method.Method, seed, context, seen, problems, ct)
+                    : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? WeakenedImageNegatives.ToResponse(weakenedAnswers[(sample.Id, method.Method, n)], jobId, seen, problems)
                     : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);
             }

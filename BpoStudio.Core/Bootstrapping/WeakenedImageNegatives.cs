@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Generation;
@@ -8,87 +8,153 @@ using BpoStudio.Core.Injection;
 using BpoStudio.Core.Jobs;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace BpoStudio.Core.Bootstrapping;
 
+/// <summary>One weakened-image negative to make: the sample, the method (<c>weakened-image:transform</c>), which of its negatives, and the seed.</summary>
+public sealed record WeakenedImageTask(Sample Sample, string Method, int Index, long Seed);
+
+/// <summary>The model's answer from the weakened image, or why there is none.</summary>
+public sealed record WeakenedImageAnswer(WeakenedImageTask Task, string? Text, string? Problem, long Tokens = 0, string? WeakenedImageHash = null,
+    WeakenedImage? Weakened = null, string? Model = null, string? Provider = null, object? Sampling = null, string? StopReason = null);
+
 /// <summary>
-/// BPO's image-weakened prompting: weaken the sample's image (seeded), store the weakened image, and let the local
+/// BPO's image-weakened prompting: weaken the sample's image (seeded), store the weakened image, and let the
 /// vision-language model answer the prompt from it; the answer, driven by the model's language prior, is an
 /// <c>mllm-hal</c> negative whose provenance names the weakened image, model, provider, seed and parameters.
+/// A local model answers a whole chunk of samples in batches (<c>Generation:Local:BatchSize</c>) while the next
+/// images are weakened beside it; a remote one answers one at a time.
 /// </summary>
 public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision remote, LlmBackend backend, ImageWeakener weakener, ImageStore images,
-    IDbContextFactory<BpoDbContext> dbFactory)
+    IDbContextFactory<BpoDbContext> dbFactory, IOptions<LocalModelOptions> localOptions)
 {
-    public async Task<Response?> GenerateAsync(Sample sample, string method, long seed, JobContext context, HashSet<string> seen, List<string> problems, CancellationToken ct)
+    public async Task<IReadOnlyList<WeakenedImageAnswer>> AnswerAsync(IReadOnlyList<WeakenedImageTask> tasks, JobContext context, CancellationToken ct)
     {
+        if (tasks.Count == 0) return [];
         if (local.VisionModel is null && !remote.IsAvailable)
+            return [.. tasks.Select(t => new WeakenedImageAnswer(t, null, $"{t.Method}: no vision-language model is configured (Generation:Local:VisionModel, or Generation:OpenAI:Vision)"))];
+        return local.VisionModel is { } name ? await AnswerLocallyAsync(local.Open(name), tasks, context, ct) : await AnswerRemotelyAsync(tasks, context, ct);
+    }
+
+    /// <summary>The negative for an answer, or null (with the reason added) when there is none or it repeats a response.</summary>
+    public static Response? ToResponse(WeakenedImageAnswer answer, long jobId, HashSet<string> seen, List<string> problems)
+    {
+        var method = answer.Task.Method;
+        if (answer.Problem is not null) problems.Add(answer.Problem);
+        else if (string.IsNullOrEmpty(answer.Text)) problems.Add($"{method}: the model's answer was empty");
+        else if (!seen.Add(answer.Text)) problems.Add($"{method}: the answer repeated an existing response");
+        else
         {
-            problems.Add($"{method}: no vision-language model is configured (Generation:Local:VisionModel, or Generation:OpenAI:Vision)");
-            return null;
+            var weakened = answer.Weakened!;
+            return new Response
+            {
+                SampleId = answer.Task.Sample.Id,
+                Text = answer.Text,
+                Kind = ResponseKind.MllmHal,
+                Score = 0,
+                CreatedAt = DateTime.UtcNow,
+                Provenance = new GeneratorProvenance
+                {
+                    Method = method,
+                    Seed = answer.Task.Seed,
+                    Model = answer.Model,
+                    ExecutionProvider = answer.Provider,
+                    ParametersJson = JsonSerializer.Serialize(new { weakening = new { transform = weakened.Transform, parameters = weakened.Parameters, seed = weakened.Seed }, sampling = answer.Sampling }),
+                    WeakenedImageHash = answer.WeakenedImageHash,
+                    GeneratedAt = DateTime.UtcNow,
+                    // The pair checks read stopReason: an answer cut at the token limit is a truncated negative.
+                    ExtraJson = JsonSerializer.Serialize(new { jobId, tokens = answer.Tokens, stopReason = answer.StopReason }),
+                },
+            };
         }
-        if (sample.ImageHash is null || !images.Exists(sample.ImageHash))
-        {
-            problems.Add($"{method}: the sample has no stored image");
-            return null;
-        }
-        var weakened = weakener.Weaken(await images.ReadAsync(sample.ImageHash, ct), new WeakeningSpec(method[LlmBackend.WeakenedImagePrefix.Length..]), seed);
+        return null;
+    }
+
+    private async Task<(WeakenedImage? Weakened, string? Hash, string? Problem)> WeakenAsync(WeakenedImageTask task, CancellationToken ct)
+    {
+        if (task.Sample.ImageHash is null || !images.Exists(task.Sample.ImageHash)) return (null, null, $"{task.Method}: the sample has no stored image");
+        var weakened = weakener.Weaken(await images.ReadAsync(task.Sample.ImageHash, ct), new WeakeningSpec(task.Method[LlmBackend.WeakenedImagePrefix.Length..]), task.Seed);
         var stored = await images.PutAsync(weakened.Png, ct);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             await db.AddIfMissingAsync(stored, ct);
-
-        var (text, tokens, modelName, provider, sampling, stopReason) = local.VisionModel is { } name
-            ? await AnswerLocallyAsync(local.Open(name), sample.Prompt, weakened.Png, seed, ct)
-            : await AnswerRemotelyAsync(sample.Prompt, weakened.Png, seed, ct);
-        context.AddTokens(tokens);
-        if (text.Length == 0)
-        {
-            problems.Add($"{method}: the model's answer was empty");
-            return null;
-        }
-        if (!seen.Add(text))
-        {
-            problems.Add($"{method}: the answer repeated an existing response");
-            return null;
-        }
-        return new Response
-        {
-            SampleId = sample.Id,
-            Text = text,
-            Kind = ResponseKind.MllmHal,
-            Score = 0,
-            CreatedAt = DateTime.UtcNow,
-            Provenance = new GeneratorProvenance
-            {
-                Method = method,
-                Seed = seed,
-                Model = modelName,
-                ExecutionProvider = provider,
-                ParametersJson = JsonSerializer.Serialize(new { weakening = new { transform = weakened.Transform, parameters = weakened.Parameters, seed = weakened.Seed }, sampling }),
-                WeakenedImageHash = stored.Hash,
-                GeneratedAt = DateTime.UtcNow,
-                // The pair checks read stopReason: an answer cut at the token limit is a truncated negative.
-                ExtraJson = JsonSerializer.Serialize(new { jobId = context.JobId, tokens, stopReason }),
-            },
-        };
+        return (weakened, stored.Hash, null);
     }
 
-    private static async Task<(string Text, long Tokens, string Model, string Provider, object Sampling, string? StopReason)> AnswerLocallyAsync(LocalModel model, string prompt, byte[] png, long seed, CancellationToken ct)
+    // A producer weakens, stores and preprocesses the images a little ahead of the decoder, which takes a prompt
+    // whenever a row of its batch is free; answers come back in the order they finish.
+    private async Task<IReadOnlyList<WeakenedImageAnswer>> AnswerLocallyAsync(LocalModel model, IReadOnlyList<WeakenedImageTask> tasks, JobContext context, CancellationToken ct)
     {
+        var batch = BatchSizing.Resolve(localOptions.Value.BatchSize, model.Generator);
         var search = model.Manifest.Search;
-        var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, seed, search.MaxNewTokens);
-        var answer = new StringBuilder();
-        var tokens = 0;
-        await foreach (var chunk in model.AnswerAsync(prompt, png, settings, ct))
+        var answers = new WeakenedImageAnswer?[tasks.Count];
+        var weakenedByTask = new (WeakenedImage Image, string Hash)[tasks.Count];
+        var ready = Channel.CreateBounded<GenerationRequest>(new BoundedChannelOptions(2 * batch) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var producer = Task.Run(async () =>
         {
-            answer.Append(chunk.Text);
-            tokens = chunk.Tokens;
+            try
+            {
+                for (var i = 0; i < tasks.Count; i++)
+                {
+                    var task = tasks[i];
+                    var (weakened, hash, problem) = await WeakenAsync(task, stop.Token);
+                    if (problem is not null)
+                    {
+                        answers[i] = new WeakenedImageAnswer(task, null, problem);
+                        continue;
+                    }
+                    weakenedByTask[i] = (weakened!, hash!);
+                    var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, task.Seed, search.MaxNewTokens);
+                    var prompt = model.Encode(model.BuildPrompt(task.Sample.Prompt, withImage: true)).Select(id => (long)id).ToArray();
+                    await ready.Writer.WriteAsync(new GenerationRequest(prompt, settings, model.Preprocess(weakened!.Png), 1, Tag: i), stop.Token);
+                }
+                ready.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                ready.Writer.Complete(ex);
+            }
+        }, stop.Token);
+        try
+        {
+            await foreach (var result in new BatchGenerator(model.Generator, batch).RunAsync(ready.Reader, stop.Token))
+            {
+                var i = (int)result.Request.Tag!;
+                context.AddTokens(result.Tokens.Count);
+                answers[i] = new WeakenedImageAnswer(tasks[i], model.Decode(result.Tokens).Trim(), null, result.Tokens.Count, weakenedByTask[i].Hash, weakenedByTask[i].Image,
+                    model.Name, model.Generator.Provider.Provider, result.Request.Settings, result.Stop == Generation.StopReason.MaxTokens ? "max-tokens" : "eos");
+            }
         }
-        return (answer.ToString().Trim(), tokens, model.Name, model.Generator.Provider.Provider, settings, tokens >= settings.MaxNewTokens ? "max-tokens" : "eos");
+        finally
+        {
+            await stop.CancelAsync(); // a failed decoder stops the producer too
+            try
+            {
+                await producer;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        return [.. answers.Select((a, i) => a ?? new WeakenedImageAnswer(tasks[i], null, $"{tasks[i].Method}: no answer came back"))];
     }
 
-    private async Task<(string Text, long Tokens, string Model, string Provider, object Sampling, string? StopReason)> AnswerRemotelyAsync(string prompt, byte[] png, long seed, CancellationToken ct)
+    private async Task<IReadOnlyList<WeakenedImageAnswer>> AnswerRemotelyAsync(IReadOnlyList<WeakenedImageTask> tasks, JobContext context, CancellationToken ct)
     {
-        var (text, tokens) = await remote.AnswerAsync(prompt, png, seed, ct);
-        return (text, tokens, backend.Model, backend.Provider, new { seed, remote = true }, null);
+        var answers = new List<WeakenedImageAnswer>(tasks.Count);
+        foreach (var task in tasks)
+        {
+            var (weakened, hash, problem) = await WeakenAsync(task, ct);
+            if (problem is not null)
+            {
+                answers.Add(new WeakenedImageAnswer(task, null, problem));
+                continue;
+            }
+            var (text, tokens) = await remote.AnswerAsync(task.Sample.Prompt, weakened!.Png, task.Seed, ct);
+            context.AddTokens(tokens);
+            answers.Add(new WeakenedImageAnswer(task, text, null, tokens, hash, weakened, backend.Model, backend.Provider, new { seed = task.Seed, remote = true }));
+        }
+        return answers;
     }
 }

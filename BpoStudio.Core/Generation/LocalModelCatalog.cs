@@ -18,6 +18,9 @@ public sealed class LocalModelOptions
     public string? TextModel { get; set; }
 
     public int Threads { get; set; }
+
+    /// <summary>Sequences decoded together by generation jobs; 0 chooses from the model's size and free memory (<see cref="BatchSizing"/>). The Models page's try-it box is always 1.</summary>
+    public int BatchSize { get; set; }
 }
 
 public sealed record LocalModelInfo(string Name, string Folder, ModelManifest? Manifest, string? Problem);

@@ -52,7 +52,8 @@ public sealed class OnnxGenerator : IDisposable
     }
 
     internal bool FeedsIds => _feedsIds;
-    internal Microsoft.ML.OnnxRuntime.Tensors.TensorElementType KvType => _kvType;
+    public bool HasLogitsToKeep => _hasLogitsToKeep;
+    public Microsoft.ML.OnnxRuntime.Tensors.TensorElementType KvType => _kvType;
 
     /// <summary>Token embeddings [S, hidden] from the embed graph.</summary>
     public float[] Embed(ReadOnlySpan<long> ids) => Embed(ids.ToArray(), 1, ids.Length);

@@ -117,4 +117,40 @@ public class LocalModelIntegrationTests : IAsyncLifetime
         });
         Assert.Equal(3, await db.Pairs.CountAsync(p => made.Select(m => m.Id).Contains(p.RejectedResponseId)));
     }
+
+    [Fact]
+    public async Task ABatchedJob_MakesExactlyTheNegativesOfAnUnbatchedOne()
+    {
+        await using var one = await WithBatchSizeAsync(1);
+        await using var five = await WithBatchSizeAsync(5);
+
+        var unbatched = await NegativesAsync(one);
+        var together = await NegativesAsync(five);
+
+        Assert.True(unbatched.Count >= 20, $"only {unbatched.Count} negatives");
+        Assert.Equal(unbatched, together);
+    }
+
+    private Task<CoreServices> WithBatchSizeAsync(int size) => CoreServices.StartAsync(settings =>
+    {
+        settings["Generation:Local:ModelsDirectory"] = _models.Path;
+        settings["Generation:Local:VisionModel"] = "tiny-vlm";
+        settings["Generation:Local:BatchSize"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    });
+
+    // (sample, seed, text, weakened image) of every weakened-image negative a two-per-sample job over the demo made.
+    private static async Task<List<string>> NegativesAsync(CoreServices core)
+    {
+        var datasetId = await core.SeedDemoAsync();
+        var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod("weakened-image:random-mask", Count: 2)], Seed: 3)
+            .Validated(core.Get<LlmBackend>().AvailableMethods);
+        var job = await core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        await using var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(JobStatus.Completed, (await db.Jobs.SingleAsync(j => j.Id == job.Id)).Status);
+        var made = await db.Responses.Where(r => r.Provenance.Method == "weakened-image:random-mask").OrderBy(r => r.SampleId).ThenBy(r => r.Provenance.Seed)
+            .Select(r => new { r.SampleId, r.Provenance.Seed, r.Text, r.Provenance.WeakenedImageHash, r.Provenance.ExtraJson }).ToListAsync();
+        Assert.All(made, r => Assert.Contains("\"stopReason\":", r.ExtraJson));
+        return [.. made.Select(r => $"{r.SampleId} {r.Seed} {r.WeakenedImageHash} {r.Text}")];
+    }
 }

@@ -1,0 +1,27 @@
+namespace BpoStudio.Core.Generation;
+
+/// <summary>
+/// How many sequences a local model decodes together. A configured size wins; otherwise as many as a quarter of the
+/// memory the process may use holds (each sequence's KV cache at its longest, and its share of the prefill logits),
+/// at most 8 on a CPU, where a few cores are compute-bound beyond that, and 32 on a GPU.
+/// </summary>
+public static class BatchSizing
+{
+    public const int CpuCap = 8, GpuCap = 32;
+
+    /// <summary>A long prompt with one image tile, for sizing.</summary>
+    private const int PromptTokens = 256;
+
+    public static int Resolve(int configured, OnnxGenerator generator, long? availableBytes = null) =>
+        configured > 0 ? configured : Auto(generator.Manifest, generator.KvType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float16 ? 2 : 4,
+            generator.Provider.Provider, generator.HasLogitsToKeep, availableBytes ?? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    public static int Auto(ModelManifest manifest, int kvElementBytes, string provider, bool logitsForLastTokenOnly, long availableBytes)
+    {
+        var tokens = PromptTokens + manifest.ImageTokens + manifest.Search.MaxNewTokens;
+        var cache = 2L * manifest.Layers * manifest.KvHeads * manifest.HeadSize * kvElementBytes * tokens;
+        var logits = 4L * manifest.Vocab * (logitsForLastTokenOnly ? 1 : PromptTokens + manifest.ImageTokens);
+        var fits = availableBytes / 4 / Math.Max(1, cache + logits);
+        return (int)Math.Clamp(fits, 1, provider == "CPU" ? CpuCap : GpuCap);
+    }
+}
