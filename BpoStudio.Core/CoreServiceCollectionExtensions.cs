@@ -98,6 +98,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Benchmarks.ImportBenchmark>();
         services.AddSingleton<Benchmarks.ExportBenchmark>();
         services.AddSingleton<Benchmarks.TriageBenchmark>();
+        services.AddSingleton<Benchmarks.GenerationJobBenchmark>();
 
         services.AddSingleton<Jobs.JobQueue>();
         services.AddSingleton<Jobs.JobProgressNotifier>();

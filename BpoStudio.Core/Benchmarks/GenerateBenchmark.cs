@@ -8,7 +8,11 @@ namespace BpoStudio.Core.Benchmarks;
 
 public sealed record GenerateBenchmarkResult(string Size, double WeightMegabytes, int PromptTokens, int DecodeTokens, string Provider,
     double PrefillTokensPerSecond, double DecodeTokensPerSecond, double RawStepsPerSecond, double LoopOverhead,
-    double BandwidthGigabytesPerSecond, double BandwidthBoundTokensPerSecond, double RatioToBandwidthBound);
+    double BandwidthGigabytesPerSecond, double BandwidthBoundTokensPerSecond, double RatioToBandwidthBound, IReadOnlyList<BatchFigure> Batches,
+    IReadOnlyList<string> ProviderNotes);
+
+/// <summary>B sequences decoded together: aggregate decode tokens/s and its ratio to batch 1 in the same run.</summary>
+public sealed record BatchFigure(int BatchSize, double DecodeTokensPerSecond, double RatioToBatch1, double MillisecondsPerStep, double PrefillTokensPerSecond);
 
 /// <summary>
 /// <c>bench generate</c>: a random-weight decoder with SmolLM2-135M's dimensions (or a tiny one) run through the real
@@ -19,14 +23,15 @@ public sealed class GenerateBenchmark
 {
     private const int Rounds = 3;
 
-    public async Task<GenerateBenchmarkResult> RunAsync(SyntheticModelSize size, string sizeName, int promptTokens, int decodeTokens, string scratch, CancellationToken ct = default)
+    public async Task<GenerateBenchmarkResult> RunAsync(SyntheticModelSize size, string sizeName, int promptTokens, int decodeTokens, string scratch,
+        IReadOnlyList<int>? batchSizes = null, string? provider = null, CancellationToken ct = default)
     {
         var folder = Path.Combine(scratch, "bench-model");
         SyntheticModels.WriteSmolVlmFolder(folder, size, seed: 1, withVision: false);
         var manifest = ModelManifest.Load(folder) with { EosTokenIds = [] };
         File.WriteAllText(Path.Combine(folder, ModelManifest.FileName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
 
-        using var generator = OnnxGenerator.Open(folder);
+        using var generator = OnnxGenerator.Open(folder, provider: provider);
         var random = new Random(1);
         var prompt = Enumerable.Range(0, promptTokens).Select(_ => (long)random.Next(size.Vocab - 1)).ToArray();
         // Best of three for both the loop and the raw calls: the first run also grows ONNX Runtime's memory arenas.
@@ -40,8 +45,33 @@ public sealed class GenerateBenchmark
         var bandwidth = MeasureBandwidth();
         var bound = bandwidth / size.WeightBytesPerToken;
         var decodeRate = decodeTokens / decodeSeconds;
+        var batches = await BatchesAsync(generator, size, promptTokens, decodeTokens, batchSizes ?? [], ct);
         return new GenerateBenchmarkResult(sizeName, size.WeightBytesPerToken / 1e6, promptTokens, decodeTokens, generator.Provider.Provider,
-            promptTokens / prefill, decodeRate, 1 / rawPerStep, loopPerStep / rawPerStep - 1, bandwidth / 1e9, bound, decodeRate / bound);
+            promptTokens / prefill, decodeRate, 1 / rawPerStep, loopPerStep / rawPerStep - 1, bandwidth / 1e9, bound, decodeRate / bound, batches, generator.Provider.Notes);
+    }
+
+    // Each size decodes B different prompts of the same length for the same number of tokens: no refill, so the
+    // figure is the decoder's, and batch 1 runs the same code as the rest.
+    private static async Task<List<BatchFigure>> BatchesAsync(OnnxGenerator generator, SyntheticModelSize size, int promptTokens, int decodeTokens, IReadOnlyList<int> sizes, CancellationToken ct)
+    {
+        var figures = new List<BatchFigure>();
+        foreach (var batch in sizes)
+        {
+            var random = new Random(batch);
+            var requests = Enumerable.Range(0, batch).Select(i => new GenerationRequest(
+                Enumerable.Range(0, promptTokens).Select(_ => (long)random.Next(size.Vocab - 1)).ToArray(), new SamplingSettings(MaxNewTokens: decodeTokens + 1, Seed: i))).ToList();
+            BatchStatistics? best = null;
+            for (var round = 0; round < 2; round++) // the first grows the arenas for this batch's shapes
+            {
+                var generatorForBatch = new BatchGenerator(generator, batch);
+                await foreach (var _ in generatorForBatch.RunAsync(requests, ct)) { }
+                if (best is null || generatorForBatch.Statistics.Decode < best.Decode) best = generatorForBatch.Statistics;
+            }
+            var rate = best!.DecodeTokens / best.Decode.TotalSeconds;
+            figures.Add(new BatchFigure(batch, rate, figures.Count > 0 && figures[0].BatchSize == 1 ? rate / figures[0].DecodeTokensPerSecond : double.NaN,
+                best.Decode.TotalMilliseconds / best.Steps, best.PrefillTokens / best.Prefill.TotalSeconds));
+        }
+        return figures;
     }
 
     // Seconds since the start at which each token arrived.

@@ -8,6 +8,7 @@ using BpoStudio.Core.Injection;
 using BpoStudio.Core.Jobs;
 using BpoStudio.Core.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace BpoStudio.Core.Bootstrapping;
@@ -27,7 +28,7 @@ public sealed record WeakenedImageAnswer(WeakenedImageTask Task, string? Text, s
 /// images are weakened beside it; a remote one answers one at a time.
 /// </summary>
 public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision remote, LlmBackend backend, ImageWeakener weakener, ImageStore images,
-    IDbContextFactory<BpoDbContext> dbFactory, IOptions<LocalModelOptions> localOptions)
+    IDbContextFactory<BpoDbContext> dbFactory, IOptions<LocalModelOptions> localOptions, ILogger<WeakenedImageNegatives> logger)
 {
     public async Task<IReadOnlyList<WeakenedImageAnswer>> AnswerAsync(IReadOnlyList<WeakenedImageTask> tasks, JobContext context, CancellationToken ct)
     {
@@ -116,9 +117,10 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                 ready.Writer.Complete(ex);
             }
         }, stop.Token);
+        var generator = new BatchGenerator(model.Generator, batch);
         try
         {
-            await foreach (var result in new BatchGenerator(model.Generator, batch).RunAsync(ready.Reader, stop.Token))
+            await foreach (var result in generator.RunAsync(ready.Reader, stop.Token))
             {
                 var i = (int)result.Request.Tag!;
                 context.AddTokens(result.Tokens.Count);
@@ -137,6 +139,10 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
             {
             }
         }
+        var stats = generator.Statistics;
+        logger.LogInformation("{Sequences} answers in batches of {Batch} (average {Occupancy:0.0} rows): decode {Decode:0.0} s for {Tokens} tokens, prefill {Prefill:0.0} s, vision {Vision:0.0} s, cache upkeep {Upkeep:0.00} s ({InPlace} in place, {Rebuilds} rebuilds), waiting for images {Starved:0.0} s",
+            stats.Sequences, batch, stats.Occupancy, stats.Decode.TotalSeconds, stats.DecodeTokens, stats.Prefill.TotalSeconds, stats.Vision.TotalSeconds,
+            stats.CacheUpkeep.TotalSeconds, stats.InPlaceRefills, stats.Rebuilds, stats.Starved.TotalSeconds);
         return [.. answers.Select((a, i) => a ?? new WeakenedImageAnswer(tasks[i], null, $"{tasks[i].Method}: no answer came back"))];
     }
 

@@ -34,6 +34,9 @@ public sealed class BatchStatistics
     public TimeSpan Vision { get; internal set; }
     public TimeSpan CacheUpkeep { get; internal set; }
 
+    /// <summary>Time every row was free and no prompt was ready (the producer of prompts fell behind).</summary>
+    public TimeSpan Starved { get; internal set; }
+
     /// <summary>Average rows per decode step.</summary>
     public double Occupancy => Steps == 0 ? 0 : (double)DecodeTokens / Steps;
 }
@@ -90,7 +93,10 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
                 {
                     cache?.Dispose();
                     (cache, slots) = (null, []);
-                    if (!await requests.WaitToReadAsync(ct)) break;
+                    var waiting = Stopwatch.StartNew();
+                    var more = await requests.WaitToReadAsync(ct);
+                    Statistics.Starved += waiting.Elapsed;
+                    if (!more) break;
                     continue;
                 }
                 if (admitted.Count > 0 || slots.Contains(null)) cache = Admit(admitted, slots, cache, done, runOptions, binding);

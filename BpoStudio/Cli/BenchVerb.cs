@@ -10,7 +10,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft" };
     public bool UsesDatabase => false;
@@ -47,8 +47,14 @@ internal sealed class BenchVerb : ICliVerb
                 };
                 var promptTokens = (int)ParsePositive(args.Option("prompt") ?? "128", "prompt");
                 var decodeTokens = (int)ParsePositive(args.Option("tokens") ?? "64", "tokens");
-                await WithThrowawayDataAsync(async scratch => WriteGenerate(output, await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
-                    scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, ct), json), ct);
+                var batchSizes = (args.Option("batch") ?? "1,4,8").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(b => (int)ParsePositive(b, "batch")).Distinct().Order().ToList();
+                var provider = args.Option("provider");
+                var jobSamples = (int)ParsePositive(args.Option("job-samples") ?? "0", "job-samples", allowZero: true);
+                GenerateBenchmarkResult? engine = null;
+                await WithThrowawayDataAsync(async scratch => engine = await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
+                    scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, batchSizes, provider, ct), ct);
+                WriteGenerate(output, engine!, await GenerationJobsAsync(jobSamples, ct), json);
                 return 0;
             case "triage":
                 var triagePairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
@@ -64,12 +70,32 @@ internal sealed class BenchVerb : ICliVerb
         }
     }
 
-    private static async Task WithThrowawayDataAsync(Func<IServiceProvider, Task> run, CancellationToken ct)
+    // The same weakened-image job at batch 1 and 8, each in its own throwaway data folder and database.
+    private static async Task<List<GenerationJobFigure>> GenerationJobsAsync(int samples, CancellationToken ct)
+    {
+        var figures = new List<GenerationJobFigure>();
+        if (samples == 0) return figures;
+        var models = Path.Combine(Path.GetTempPath(), "bpostudio-bench-models-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            GenerationJobBenchmark.WriteModel(models);
+            foreach (var batch in new[] { 1, 8 })
+                await WithThrowawayDataAsync(async scratch => figures.Add(await scratch.GetRequiredService<GenerationJobBenchmark>().RunAsync(batch, samples, ct)), ct,
+                    $"--Generation:Local:ModelsDirectory={models}", $"--Generation:Local:VisionModel={GenerationJobBenchmark.ModelName}", $"--Generation:Local:BatchSize={batch}");
+        }
+        finally
+        {
+            if (Directory.Exists(models)) Directory.Delete(models, recursive: true);
+        }
+        return figures;
+    }
+
+    private static async Task WithThrowawayDataAsync(Func<IServiceProvider, Task> run, CancellationToken ct, params string[] settings)
     {
         var folder = Path.Combine(Path.GetTempPath(), "bpostudio-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
-            using var host = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false"]).Build();
+            using var host = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", .. settings]).Build();
             await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(ct);
             await run(host.Services);
         }
@@ -123,18 +149,29 @@ internal sealed class BenchVerb : ICliVerb
         output.WriteLine($"  bulk accept           {r.BulkAcceptSeconds,8:0.00} s    one bare UPDATE {r.UpdateBaselineSeconds,6:0.00} s   ratio {ratios.bulkToBareUpdate:0.0}x   undo {r.BulkUndoSeconds:0.00} s   ({r.BulkApplied:N0} pairs; target < 10 s)");
     }
 
-    private static void WriteGenerate(TextWriter output, GenerateBenchmarkResult r, bool json)
+    private static void WriteGenerate(TextWriter output, GenerateBenchmarkResult r, IReadOnlyList<GenerationJobFigure> jobs, bool json)
     {
-        bool? meets = r.Size == "tiny" ? null : r.LoopOverhead < 0.05 && r.RatioToBandwidthBound >= 0.6;
+        var jobRatio = jobs.Count == 2 ? jobs[1].AnswersPerHour / jobs[0].AnswersPerHour : (double?)null;
+        var batch8 = r.Batches.FirstOrDefault(b => b.BatchSize == 8);
+        bool? meets = r.Size == "tiny" ? null : r.LoopOverhead < 0.05 && r.RatioToBandwidthBound >= 0.6 && (batch8 is null || batch8.RatioToBatch1 >= 3);
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "generate", r.Size, r.WeightMegabytes, r.PromptTokens, r.DecodeTokens, r.Provider, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond, r.RawStepsPerSecond, r.LoopOverhead, r.BandwidthGigabytesPerSecond, r.BandwidthBoundTokensPerSecond, r.RatioToBandwidthBound, targets = new { loopOverhead = 0.05, ratioToBandwidthBound = 0.6 }, meetsTargets = meets }, Json));
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "generate", r.Size, r.WeightMegabytes, r.PromptTokens, r.DecodeTokens, r.Provider, r.ProviderNotes, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond,
+                r.RawStepsPerSecond, r.LoopOverhead, r.BandwidthGigabytesPerSecond, r.BandwidthBoundTokensPerSecond, r.RatioToBandwidthBound,
+                batches = r.Batches.Select(b => new { b.BatchSize, b.DecodeTokensPerSecond, ratioToBatch1 = double.IsNaN(b.RatioToBatch1) ? (double?)null : b.RatioToBatch1, b.MillisecondsPerStep, b.PrefillTokensPerSecond }),
+                jobs = jobs.Select(j => new { j.BatchSize, j.Samples, j.Answers, j.Tokens, j.Seconds, j.AnswersPerHour, j.TokensPerSecond }), jobRatioBatch8ToBatch1 = jobRatio,
+                targets = new { loopOverhead = 0.05, ratioToBandwidthBound = 0.6, batch8RatioToBatch1 = 3 }, meetsTargets = meets }, Json));
             return;
         }
         output.WriteLine($"bench generate: {r.Size} decoder, random weights ({r.WeightMegabytes:0} MB read per token), {r.PromptTokens} prompt + {r.DecodeTokens} new tokens on {r.Provider}");
+        foreach (var note in r.ProviderNotes) output.WriteLine($"  passed over {note}");
         output.WriteLine($"  prefill     {r.PrefillTokensPerSecond,10:0.0} tokens/s");
         output.WriteLine($"  decode      {r.DecodeTokensPerSecond,10:0.0} tokens/s   raw Run calls {r.RawStepsPerSecond:0.0} steps/s   loop overhead {r.LoopOverhead:P1}   (target < 5 %)");
         output.WriteLine($"  bandwidth   {r.BandwidthGigabytesPerSecond,10:0.0} GB/s   bound {r.BandwidthBoundTokensPerSecond:0.0} tokens/s   decode / bound {r.RatioToBandwidthBound:P0}   (target >= 60 %)");
+        foreach (var b in r.Batches)
+            output.WriteLine($"  batch {b.BatchSize,-4} {b.DecodeTokensPerSecond,10:0.0} tokens/s   {(double.IsNaN(b.RatioToBatch1) ? "" : $"{b.RatioToBatch1:0.00}x batch 1")}   {b.MillisecondsPerStep:0.0} ms/step   prefill {b.PrefillTokensPerSecond:0} tokens/s{(b.BatchSize == 8 ? "   (target >= 3x)" : "")}");
+        foreach (var j in jobs)
+            output.WriteLine($"  job batch {j.BatchSize,-2} {j.Samples} weakened-image samples: {j.Answers} answers in {j.Seconds:0.0} s = {j.AnswersPerHour:N0} answers/hour, {j.TokensPerSecond:0.0} tokens/s{(j.BatchSize == 8 && jobRatio is { } ratio ? $"   {ratio:0.00}x batch 1" : "")}");
         output.WriteLine($"  targets met: {meets switch { null => "n/a for the tiny size", true => "yes", false => "no" }}");
     }
 
@@ -192,6 +229,7 @@ internal sealed class BenchVerb : ICliVerb
         else output.WriteLine($"  {r.Note}");
     }
 
-    private static long ParsePositive(string text, string name) =>
-        long.TryParse(text, out var value) && value > 0 ? value : throw new CliUsageException($"--{name} must be a positive whole number, not '{text}'");
+    private static long ParsePositive(string text, string name, bool allowZero = false) =>
+        long.TryParse(text, out var value) && (value > 0 || (allowZero && value == 0)) ? value
+        : throw new CliUsageException($"--{name} must be a {(allowZero ? "whole number, 0 or more" : "positive whole number")}, not '{text}'");
 }
