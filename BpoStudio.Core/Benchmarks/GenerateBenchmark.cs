@@ -9,7 +9,14 @@ namespace BpoStudio.Core.Benchmarks;
 public sealed record GenerateBenchmarkResult(string Size, double WeightMegabytes, int PromptTokens, int DecodeTokens, string Provider,
     double PrefillTokensPerSecond, double DecodeTokensPerSecond, double RawStepsPerSecond, double LoopOverhead,
     double BandwidthGigabytesPerSecond, double BandwidthBoundTokensPerSecond, double RatioToBandwidthBound, IReadOnlyList<BatchFigure> Batches,
-    IReadOnlyList<string> ProviderNotes);
+    IReadOnlyList<string> ProviderNotes, RefillFigure? Refill);
+
+/// <summary>
+/// Mixed prompt and answer lengths at the largest batch: rows refilled as sequences finish against a batch that drains
+/// first (wall-clock tokens/s, prefill included), and what each kind of cache upkeep cost.
+/// </summary>
+public sealed record RefillFigure(int BatchSize, int Sequences, double StaticTokensPerSecond, double RefillTokensPerSecond, double Occupancy, double StaticOccupancy,
+    long InPlaceWrites, double MillisecondsPerInPlaceWrite, long Rebuilds, double MillisecondsPerRebuild, double UpkeepShare);
 
 /// <summary>B sequences decoded together: aggregate decode tokens/s and its ratio to batch 1 in the same run.</summary>
 public sealed record BatchFigure(int BatchSize, double DecodeTokensPerSecond, double RatioToBatch1, double MillisecondsPerStep, double PrefillTokensPerSecond);
@@ -46,8 +53,9 @@ public sealed class GenerateBenchmark
         var bound = bandwidth / size.WeightBytesPerToken;
         var decodeRate = decodeTokens / decodeSeconds;
         var batches = await BatchesAsync(generator, size, promptTokens, decodeTokens, batchSizes ?? [], ct);
+        var refill = batchSizes is { Count: > 0 } && batchSizes.Max() > 1 ? await RefillAsync(generator, size, promptTokens, decodeTokens, batchSizes.Max(), ct) : null;
         return new GenerateBenchmarkResult(sizeName, size.WeightBytesPerToken / 1e6, promptTokens, decodeTokens, generator.Provider.Provider,
-            promptTokens / prefill, decodeRate, 1 / rawPerStep, loopPerStep / rawPerStep - 1, bandwidth / 1e9, bound, decodeRate / bound, batches, generator.Provider.Notes);
+            promptTokens / prefill, decodeRate, 1 / rawPerStep, loopPerStep / rawPerStep - 1, bandwidth / 1e9, bound, decodeRate / bound, batches, generator.Provider.Notes, refill);
     }
 
     // Each size decodes B different prompts of the same length for the same number of tokens: no refill, so the
@@ -81,6 +89,26 @@ public sealed class GenerateBenchmark
         var stamps = new List<double>(tokens);
         await foreach (var _ in generator.GenerateAsync(prompt, null, new SamplingSettings(MaxNewTokens: tokens), ct)) stamps.Add(clock.Elapsed.TotalSeconds);
         return stamps;
+    }
+
+    private static async Task<RefillFigure> RefillAsync(OnnxGenerator generator, SyntheticModelSize size, int promptTokens, int decodeTokens, int batch, CancellationToken ct)
+    {
+        var random = new Random(7);
+        var requests = Enumerable.Range(0, 3 * batch).Select(i => new GenerationRequest(
+            Enumerable.Range(0, random.Next(promptTokens / 2, promptTokens + 1)).Select(_ => (long)random.Next(size.Vocab - 1)).ToArray(),
+            new SamplingSettings(MaxNewTokens: random.Next(Math.Max(1, decodeTokens / 4), 2 * decodeTokens + 1), Seed: i))).ToList();
+        async Task<(double Seconds, BatchStatistics Statistics)> RunAsync(bool refill)
+        {
+            var clock = Stopwatch.StartNew();
+            var run = new BatchGenerator(generator, batch, refill);
+            await foreach (var _ in run.RunAsync(requests, ct)) { }
+            return (clock.Elapsed.TotalSeconds, run.Statistics);
+        }
+        var (staticSeconds, drained) = await RunAsync(refill: false);
+        var (refillSeconds, refilled) = await RunAsync(refill: true);
+        return new RefillFigure(batch, requests.Count, drained.DecodeTokens / staticSeconds, refilled.DecodeTokens / refillSeconds, refilled.Occupancy, drained.Occupancy,
+            refilled.InPlaceRefills, refilled.InPlaceRefills == 0 ? 0 : refilled.InPlaceTime.TotalMilliseconds / refilled.InPlaceRefills,
+            refilled.Rebuilds, refilled.Rebuilds == 0 ? 0 : refilled.RebuildTime.TotalMilliseconds / refilled.Rebuilds, refilled.CacheUpkeep.TotalSeconds / refillSeconds);
     }
 
     /// <summary>

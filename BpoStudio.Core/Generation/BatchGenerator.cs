@@ -32,7 +32,13 @@ public sealed class BatchStatistics
     public TimeSpan Decode { get; internal set; }
     public TimeSpan Prefill { get; internal set; }
     public TimeSpan Vision { get; internal set; }
-    public TimeSpan CacheUpkeep { get; internal set; }
+    public TimeSpan CacheUpkeep => InPlaceTime + RebuildTime;
+
+    /// <summary>Time spent writing new sequences into free rows of the cache.</summary>
+    public TimeSpan InPlaceTime { get; internal set; }
+
+    /// <summary>Time spent building new caches (a longer prompt, rows to drop, dead columns to trim).</summary>
+    public TimeSpan RebuildTime { get; internal set; }
 
     /// <summary>Time every row was free and no prompt was ready (the producer of prompts fell behind).</summary>
     public TimeSpan Starved { get; internal set; }
@@ -132,6 +138,8 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
                     slots[holes[k]] = fresh[incoming[k]];
                     Statistics.InPlaceRefills++;
                 }
+                Statistics.InPlaceTime += clock.Elapsed;
+                clock.Restart();
                 if (cache.Waste <= Math.Max(16, cache.Length / 4)) return cache;
                 placed = true; // rows are in place, but most columns are dead: rebuild to drop them
             }
@@ -162,12 +170,12 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
             var rebuilt = rows.Count == 0 ? null : KvCache.Compose(rows, model);
             if (rebuilt is not null) Statistics.Rebuilds++;
             cache?.Dispose();
+            Statistics.RebuildTime += clock.Elapsed;
             return rebuilt;
         }
         finally
         {
             group?.Dispose();
-            Statistics.CacheUpkeep += clock.Elapsed;
         }
     }
 

@@ -131,6 +131,35 @@ public class LocalModelIntegrationTests : IAsyncLifetime
         Assert.Equal(unbatched, together);
     }
 
+    [Fact]
+    public async Task ABatchedJob_StoppedMidBatch_ResumesWithoutDuplicatesOrLoss()
+    {
+        await using var core = await WithBatchSizeAsync(4);
+        var datasetId = await core.SeedDemoAsync();
+        var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod("weakened-image:pixelate")], Seed: 5)
+            .Validated(core.Get<LlmBackend>().AvailableMethods);
+        var job = await core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        using var host = new CancellationTokenSource();
+        // The first chunk commits; the host stops while the second is being decoded.
+        using (core.Get<JobProgressNotifier>().Subscribe(s => { if (s.Id == job.Id && s.ItemsDone >= GenerationJobHandler.BatchSize) host.Cancel(); }))
+            await core.Get<JobRunner>().RunJobAsync(job.Id, host.Token);
+        await using (var db = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            Assert.Equal((JobStatus.Interrupted, (long)GenerationJobHandler.BatchSize), await db.Jobs.Where(j => j.Id == job.Id).Select(j => new ValueTuple<JobStatus, long>(j.Status, j.ItemsDone)).SingleAsync());
+            Assert.Equal(GenerationJobHandler.BatchSize, await db.Responses.CountAsync(r => r.Provenance.Method == "weakened-image:pixelate"));
+        }
+
+        await core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        await using var check = await core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var samples = await check.Samples.CountAsync(s => s.DatasetId == datasetId);
+        Assert.True(samples > GenerationJobHandler.BatchSize, "the demo should span two chunks");
+        Assert.Equal(JobStatus.Completed, (await check.Jobs.SingleAsync(j => j.Id == job.Id)).Status);
+        var perSample = await check.Responses.Where(r => r.Provenance.Method == "weakened-image:pixelate").GroupBy(r => r.SampleId).Select(g => g.Count()).ToListAsync();
+        Assert.Equal(samples, perSample.Count);
+        Assert.All(perSample, count => Assert.Equal(1, count));
+    }
+
     private Task<CoreServices> WithBatchSizeAsync(int size) => CoreServices.StartAsync(settings =>
     {
         settings["Generation:Local:ModelsDirectory"] = _models.Path;

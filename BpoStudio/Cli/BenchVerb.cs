@@ -159,7 +159,7 @@ internal sealed class BenchVerb : ICliVerb
             output.WriteLine(JsonSerializer.Serialize(new { benchmark = "generate", r.Size, r.WeightMegabytes, r.PromptTokens, r.DecodeTokens, r.Provider, r.ProviderNotes, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond,
                 r.RawStepsPerSecond, r.LoopOverhead, r.BandwidthGigabytesPerSecond, r.BandwidthBoundTokensPerSecond, r.RatioToBandwidthBound,
                 batches = r.Batches.Select(b => new { b.BatchSize, b.DecodeTokensPerSecond, ratioToBatch1 = double.IsNaN(b.RatioToBatch1) ? (double?)null : b.RatioToBatch1, b.MillisecondsPerStep, b.PrefillTokensPerSecond }),
-                jobs = jobs.Select(j => new { j.BatchSize, j.Samples, j.Answers, j.Tokens, j.Seconds, j.AnswersPerHour, j.TokensPerSecond }), jobRatioBatch8ToBatch1 = jobRatio,
+                r.Refill, jobs = jobs.Select(j => new { j.BatchSize, j.Samples, j.Answers, j.Tokens, j.Seconds, j.AnswersPerHour, j.TokensPerSecond }), jobRatioBatch8ToBatch1 = jobRatio,
                 targets = new { loopOverhead = 0.05, ratioToBandwidthBound = 0.6, batch8RatioToBatch1 = 3 }, meetsTargets = meets }, Json));
             return;
         }
@@ -170,6 +170,9 @@ internal sealed class BenchVerb : ICliVerb
         output.WriteLine($"  bandwidth   {r.BandwidthGigabytesPerSecond,10:0.0} GB/s   bound {r.BandwidthBoundTokensPerSecond:0.0} tokens/s   decode / bound {r.RatioToBandwidthBound:P0}   (target >= 60 %)");
         foreach (var b in r.Batches)
             output.WriteLine($"  batch {b.BatchSize,-4} {b.DecodeTokensPerSecond,10:0.0} tokens/s   {(double.IsNaN(b.RatioToBatch1) ? "" : $"{b.RatioToBatch1:0.00}x batch 1")}   {b.MillisecondsPerStep:0.0} ms/step   prefill {b.PrefillTokensPerSecond:0} tokens/s{(b.BatchSize == 8 ? "   (target >= 3x)" : "")}");
+        if (r.Refill is { } f)
+            output.WriteLine($"  refill, batch {f.BatchSize}, {f.Sequences} mixed lengths: {f.RefillTokensPerSecond:0.0} tokens/s ({f.Occupancy:0.0} rows a step) vs draining first {f.StaticTokensPerSecond:0.0} ({f.StaticOccupancy:0.0} rows): {f.RefillTokensPerSecond / f.StaticTokensPerSecond:0.00}x; " +
+                $"{f.InPlaceWrites} in-place writes at {f.MillisecondsPerInPlaceWrite:0.00} ms, {f.Rebuilds} rebuilds at {f.MillisecondsPerRebuild:0.00} ms, upkeep {f.UpkeepShare:P1} of the time");
         foreach (var j in jobs)
             output.WriteLine($"  job batch {j.BatchSize,-2} {j.Samples} weakened-image samples: {j.Answers} answers in {j.Seconds:0.0} s = {j.AnswersPerHour:N0} answers/hour, {j.TokensPerSecond:0.0} tokens/s{(j.BatchSize == 8 && jobRatio is { } ratio ? $"   {ratio:0.00}x batch 1" : "")}");
         output.WriteLine($"  targets met: {meets switch { null => "n/a for the tiny size", true => "yes", false => "no" }}");
