@@ -26,6 +26,64 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task TheWorkspaceWorksByKeyboardAlone_FocusIsKeptAndDecisionsAreAnnounced()
+    {
+        var (page, _) = await ReviewAsNewAnnotatorAsync();
+
+        // The skip link comes before every other control, and Enter on it lands in the main content.
+        Assert.Equal("Skip to content", await page.EvaluateAsync<string>(
+            "() => document.querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex=\"-1\"])').textContent.trim()"));
+        await page.Locator(".skip-link").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.Locator("#main-content")).ToBeFocusedAsync();
+
+        // Zoom and pan with the image frame focused; the arrows pan instead of changing the pair.
+        var pairId = await page.GetByTestId("pair").GetAttributeAsync("data-pair-id");
+        await page.GetByTestId("image-frame").FocusAsync();
+        await page.Keyboard.PressAsync("+");
+        await page.Keyboard.PressAsync("+");
+        await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveAttributeAsync("data-zoom", "1.56");
+        var pan = (await page.GetByTestId("image-frame").GetAttributeAsync("data-pan"))!.Split(',').Select(int.Parse).ToArray();
+        await page.Keyboard.PressAsync("ArrowRight");
+        await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveAttributeAsync("data-pan", $"{pan[0] - 40},{pan[1]}");
+        Assert.Equal(pairId, await page.GetByTestId("pair").GetAttributeAsync("data-pair-id"));
+        await page.Keyboard.PressAsync("0");
+        await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveAttributeAsync("data-zoom", "1.00");
+
+        // A decision by key: announced politely, and focus moves to the next pair rather than being lost. (Pairs at
+        // the head of the demo queue belong to the other tests here: skip past them first.)
+        await page.Locator("#review-workspace").FocusAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await page.Keyboard.PressAsync("j");
+            await Assertions.Expect(page.GetByTestId("pair")).Not.ToHaveAttributeAsync("data-pair-id", pairId!);
+            pairId = await page.GetByTestId("pair").GetAttributeAsync("data-pair-id");
+        }
+        await page.Keyboard.PressAsync("a");
+        await Assertions.Expect(page.GetByTestId("pair")).Not.ToHaveAttributeAsync("data-pair-id", pairId!);
+        await Assertions.Expect(page.GetByTestId("announcer")).ToHaveTextAsync("Accepted");
+        await Assertions.Expect(page.Locator("#review-workspace")).ToBeFocusedAsync();
+
+        // The help dialog traps Tab and gives focus back when closed.
+        await page.Keyboard.PressAsync("?");
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Keyboard shortcuts" });
+        await Assertions.Expect(dialog).ToBeVisibleAsync();
+        await Assertions.Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Close" })).ToBeFocusedAsync();
+        for (var i = 0; i < 3; i++) await page.Keyboard.PressAsync("Tab");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.getElementById('keyboard-help').contains(document.activeElement)"));
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(dialog).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#review-workspace")).ToBeFocusedAsync();
+
+        // Editing by keyboard: E opens the box focused, Esc closes it and focus returns to the workspace.
+        await page.Keyboard.PressAsync("e");
+        await Assertions.Expect(page.Locator("#edit-text")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(page.Locator("#edit-text")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#review-workspace")).ToBeFocusedAsync();
+    }
+
+    [Fact]
     public async Task NumberKeysSelectANegative_WithoutRenumberingTheCards()
     {
         var (page, _) = await ReviewAsNewAnnotatorAsync();

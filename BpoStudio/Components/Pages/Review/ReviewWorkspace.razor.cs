@@ -15,12 +15,12 @@ public sealed partial class ReviewWorkspace
     private readonly HashSet<long> _skipped = [];
     private readonly DateTime _sessionStart = DateTime.UtcNow;
     private DotNetObjectReference<ReviewWorkspace>? _self;
-    private IJSObjectReference? _module, _keys, _zoom;
+    private IJSObjectReference? _module, _keys, _zoom, _trap;
     private ElementReference _imageFrame;
     private string _userId = "";
     private PairView? _pair;
     private ReviewProgress? _progress;
-    private bool _loaded, _busy, _helpVisible, _showWeakened, _flagging;
+    private bool _loaded, _busy, _helpVisible, _showWeakened, _flagging, _focusWorkspace;
     private bool _filtersOpen = true;
     private PairSide? _editing;
     private string _editText = "";
@@ -85,6 +85,7 @@ public sealed partial class ReviewWorkspace
             _reviewers = await scope.ServiceProvider.GetRequiredService<UserAdministration>().ListAsync();
         }
         await LoadNextAsync();
+        _focusWorkspace = false; // opening the page leaves focus where the browser puts it
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -99,9 +100,30 @@ public sealed partial class ReviewWorkspace
         }
         if (_module is not null && _zoom is null && _pair is not null)
             _zoom = await _module.InvokeAsync<IJSObjectReference>("attachZoom", _imageFrame);
-        if (_editing is not null || _flagging)
-            await _module!.InvokeVoidAsync("focusElement", "edit-text");
+        if (_module is null) return;
+        if (_helpVisible && _trap is null) _trap = await _module.InvokeAsync<IJSObjectReference>("trapFocus", "keyboard-help");
+        else if (!_helpVisible && _trap is not null)
+        {
+            await _trap.InvokeVoidAsync("release");
+            await _trap.DisposeAsync();
+            _trap = null;
+        }
+        else if (_editing is not null || _flagging) await _module.InvokeVoidAsync("focusElement", "edit-text");
+        else if (_focusWorkspace)
+        {
+            // After a decision the next pair (or the empty queue's message) takes focus: it is never left on a removed button.
+            _focusWorkspace = false;
+            await _module.InvokeVoidAsync("focusElement", _pair is null ? "main-content" : "review-workspace");
+        }
     }
+
+    private void CloseHelp()
+    {
+        _helpVisible = false;
+        StateHasChanged();
+    }
+
+    private string Announcement => _message is not null && _pair is null && _loaded ? $"{_message} {EmptyQueueMessage}" : _message ?? "";
 
     [JSInvokable]
     public async Task OnKeyAsync(string key, bool ctrl, bool shift)
@@ -165,6 +187,7 @@ public sealed partial class ReviewWorkspace
 
     private void CancelEdit()
     {
+        if (_editing is not null || _flagging) _focusWorkspace = true;
         _editing = null;
         _flagging = false;
     }
@@ -270,6 +293,7 @@ public sealed partial class ReviewWorkspace
         finally
         {
             _busy = false;
+            _focusWorkspace = true;
         }
     }
 
@@ -288,10 +312,12 @@ public sealed partial class ReviewWorkspace
     {
         set();
         await LoadNextAsync();
+        _focusWorkspace = false; // focus stays in the filter being changed
     }
 
     private void ResetPairState()
     {
+        _focusWorkspace = true;
         _showWeakened = false;
         _rejectReason = null; // a reason belongs to the pair it was chosen for
         CancelEdit();
@@ -311,6 +337,7 @@ public sealed partial class ReviewWorkspace
         {
             if (_keys is not null) { await _keys.InvokeVoidAsync("dispose"); await _keys.DisposeAsync(); }
             if (_zoom is not null) { await _zoom.InvokeVoidAsync("dispose"); await _zoom.DisposeAsync(); }
+            if (_trap is not null) { await _trap.InvokeVoidAsync("release"); await _trap.DisposeAsync(); }
             if (_module is not null) await _module.DisposeAsync();
         }
         catch (JSDisconnectedException)

@@ -1,0 +1,89 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets.Demo;
+using BpoStudio.Tests.Infrastructure;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+/// <summary>
+/// axe-core's WCAG 2.0/2.1 A and AA rules and best practices on every page each role can open, in light and dark
+/// mode: any serious or critical violation fails, and so does a moderate one outside the allow-list below.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public class AccessibilityBrowserTests(BrowserFixture fixture)
+{
+    // Moderate findings accepted, each with its reason. Empty: none is accepted today.
+    private static readonly Dictionary<string, string> AllowedModerate = new()
+    {
+    };
+
+    // Minor rules that matter to a screen reader's user all the same: a header cell with nothing to announce.
+    private static readonly HashSet<string> AlwaysFail = ["empty-table-header"];
+
+    private static readonly string[] Tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
+
+    public static TheoryData<string, bool> RolesAndModes => new()
+    {
+        { "annotator", false }, { "annotator", true }, { "lead", false }, { "lead", true }, { "admin", false }, { "admin", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(RolesAndModes))]
+    public async Task EveryPageOfTheRole_HasNoSeriousViolation(string role, bool dark)
+    {
+        var datasetId = await DemoDatasetIdAsync();
+        var (email, password) = role switch
+        {
+            "annotator" => (BpoAppFactory.AnnotatorEmail, BpoAppFactory.UserPassword),
+            "lead" => (BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword),
+            _ => (BpoAppFactory.AdminEmail, BpoAppFactory.AdminPassword),
+        };
+        var page = await fixture.SignedInPageAsync(email, password);
+        await page.EvaluateAsync($"() => localStorage.setItem('bpostudio.theme', '{(dark ? "dark" : "light")}')");
+        List<string> pages = ["/", $"/datasets/{datasetId}", $"/review/{datasetId}", "/imaging", "/account/password"];
+        if (role != "annotator")
+            pages.AddRange([$"/datasets/{datasetId}/dashboard", $"/datasets/{datasetId}/triage", $"/datasets/{datasetId}/versions", "/import", "/generate", "/models", "/export", "/audit"]);
+        else pages.Add("/account/access-denied"); // where a page they may not open sends them
+        if (role == "admin") pages.AddRange(["/admin/users", "/admin/import-folders"]);
+
+        var problems = new List<string>();
+        foreach (var path in pages) problems.AddRange(await ViolationsAsync(page, path, dark, interactive: !path.StartsWith("/account/", StringComparison.Ordinal)));
+        Assert.True(problems.Count == 0, $"{role}, {(dark ? "dark" : "light")} mode:\n" + string.Join("\n", problems));
+    }
+
+    [Fact]
+    public async Task TheSignInPage_HasNoSeriousViolation()
+    {
+        var page = await fixture.Browser.NewPageAsync(fixture.App.BaseAddress);
+        var problems = await ViolationsAsync(page, "/account/login", dark: false, interactive: false);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    // Account pages are rendered on the server without a circuit; the rest wait for theirs.
+    private static async Task<List<string>> ViolationsAsync(IPage page, string path, bool dark, bool interactive)
+    {
+        await page.GotoAsync(path);
+        if (interactive) await BrowserSession.WaitForCircuitAsync(page);
+        await page.WaitForTimeoutAsync(800); // data loads after the first render
+        var results = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = [.. Tags] } });
+        return [.. results.Violations
+            .Where(v => v.Impact is "serious" or "critical" || (v.Impact == "moderate" && !AllowedModerate.ContainsKey(v.Id)) || AlwaysFail.Contains(v.Id))
+            .Select(v => $"{path}: {v.Impact} {v.Id} ({v.Help}) on {v.Nodes.Length}: {string.Join(" | ", v.Nodes.Take(4).Select(n => $"{n.Target} {Summary(n)}"))}")];
+    }
+
+    private static string Summary(AxeResultNode node)
+    {
+        var text = ((node.Any?.FirstOrDefault() ?? node.All?.FirstOrDefault() ?? node.None?.FirstOrDefault())?.Message + " " + node.Html).Replace('\n', ' ');
+        return text.Length > 220 ? text[..220] + "…" : text;
+    }
+
+    private async Task<int> DemoDatasetIdAsync()
+    {
+        await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await db.Datasets.Where(d => d.Name == DemoSeeder.DatasetName).Select(d => d.Id).SingleAsync();
+    }
+}
