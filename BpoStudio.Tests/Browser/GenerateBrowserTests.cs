@@ -21,7 +21,7 @@ public class GenerateBrowserTests(BrowserFixture fixture)
 
         var status = page.Locator("[data-testid^=job-status-]").First;
         await Assertions.Expect(status).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
-        await Assertions.Expect(page.GetByText(" items").First).ToContainTextAsync("139 of 139");
+        await Assertions.Expect(page.GetByText("139 of 139 samples").First).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-generate.png") });
 
         await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
