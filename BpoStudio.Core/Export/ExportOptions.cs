@@ -10,6 +10,7 @@ public enum ExportFormat
     OpenAi,
     Bpo,
     Parquet,
+    Kto,
 }
 
 /// <summary>Which negatives of a sample become pairs in the export.</summary>

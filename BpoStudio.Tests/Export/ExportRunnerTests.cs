@@ -93,6 +93,28 @@ public class ExportRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kto_WritesEachDistinctAnswerOnce_ChosenDesirable_RejectedUndesirable()
+    {
+        var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Kto, ValidationFraction: 0.2));
+        var manifest = result.Manifest;
+        Assert.Equal("kto", manifest.Format);
+
+        var (desirable, undesirable) = TrainerLoaderChecks.Kto(folder, "train.jsonl");
+        var (validDesirable, validUndesirable) = TrainerLoaderChecks.Kto(folder, "validation.jsonl");
+        // The demo's samples have one ground truth and two negatives each: one desirable and two undesirable rows,
+        // less what the shared rules left out (the flagged sample, the literal <image> negatives).
+        Assert.Equal(manifest.Counts.Samples, desirable + validDesirable);
+        Assert.Equal(manifest.Counts.Pairs, undesirable + validUndesirable);
+        Assert.True(validDesirable > 0 && validUndesirable > 0);
+        Assert.Equal(4, manifest.Counts.Skipped);
+        var lines = File.ReadLines(Path.Combine(folder, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(lines.Count, lines.Select(l => l.GetRawText()).Distinct().Count()); // no row twice
+        Assert.Contains("KTOTrainer refuses `per_device_train_batch_size` 1", await File.ReadAllTextAsync(Path.Combine(folder, "README.md")));
+        await AssertManifestFilesMatchAsync(folder, manifest);
+        Assert.Equal(ExportFormat.Kto, ExportFormats.Parse("KTO"));
+    }
+
+    [Fact]
     public async Task Parquet_IsAHubDatasetFolder_WithConversationalColumns_ImagesEmbedded_AndACard()
     {
         var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, ExportFormat.Parquet, ValidationFraction: 0.2));

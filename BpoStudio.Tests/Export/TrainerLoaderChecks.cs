@@ -12,9 +12,36 @@ public static class TrainerLoaderChecks
     public static int Trl(string folder, string file) => EachLine(folder, file, (record, where) =>
     {
         Assert.Equal(["chosen", "images", "prompt", "rejected"], record.EnumerateObject().Select(p => p.Name).Order());
+        ConversationalWithImages(folder, record, where, "chosen", "rejected");
+    });
+
+    /// <summary>
+    /// KTOTrainer's unpaired preference rows: <c>prompt</c>, <c>completion</c>, boolean <c>label</c> and the
+    /// <c>images</c> list its vision collator reads (prepare_multimodal_messages on the prompt, the processor on both).
+    /// </summary>
+    public static (int Desirable, int Undesirable) Kto(string folder, string file)
+    {
+        var (desirable, undesirable) = (0, 0);
+        EachLine(folder, file, (record, where) =>
+        {
+            Assert.Equal(["completion", "images", "label", "prompt"], record.EnumerateObject().Select(p => p.Name).Order());
+            ConversationalWithImages(folder, record, where, "completion");
+            Assert.Single(record.GetProperty("completion").EnumerateArray());
+            var label = record.GetProperty("label");
+            Assert.True(label.ValueKind is JsonValueKind.True or JsonValueKind.False, $"{where}: label must be a boolean");
+            if (label.GetBoolean()) desirable++;
+            else undesirable++;
+        });
+        return (desirable, undesirable);
+    }
+
+    // Messages as TRL's conversational readers take them: known roles, typed parts, image parts only in the prompt and
+    // as many as there are images, a prompt that ends on a user turn with turns alternating.
+    private static void ConversationalWithImages(string folder, JsonElement record, string where, params string[] answers)
+    {
         var images = record.GetProperty("images").EnumerateArray().Select(i => i.GetString()!).ToList();
         var imageParts = 0;
-        foreach (var (name, allowImages) in new[] { ("prompt", true), ("chosen", false), ("rejected", false) })
+        foreach (var (name, allowImages) in answers.Select(a => (a, false)).Prepend(("prompt", true)))
             foreach (var message in record.GetProperty(name).EnumerateArray())
             {
                 Assert.Contains(message.GetProperty("role").GetString(), new[] { "system", "user", "assistant", "tool" });
@@ -27,13 +54,13 @@ public static class TrainerLoaderChecks
                 }
             }
         Assert.True(imageParts == images.Count, $"{where}: {imageParts} image parts but {images.Count} images");
-        Assert.Equal("assistant", record.GetProperty("chosen")[0].GetProperty("role").GetString());
+        foreach (var answer in answers) Assert.Equal("assistant", record.GetProperty(answer)[0].GetProperty("role").GetString());
         // maybe_apply_chat_template continues the prompt with the answer: it must end on a user turn, turns alternating.
         var roles = record.GetProperty("prompt").EnumerateArray().Select(m => m.GetProperty("role").GetString()).ToList();
         Assert.Equal("user", roles[^1]);
         for (var i = 1; i < roles.Count; i++) Assert.NotEqual(roles[i - 1], roles[i]);
         AssertFilesExist(folder, images, where);
-    });
+    }
 
     public static int LlamaFactory(string folder, string file) => EachLine(folder, file, (record, where) =>
     {

@@ -28,47 +28,67 @@ public sealed class TrlFormat : IExportFormat
 }
 
 /// <summary>
-/// TRL DPOTrainer, conversational with an images column. Every line has the same shape, so it is written from fixed
-/// fragments around the texts: the bytes the JSON writer produced field by field, at a fraction of the cost. A later
-/// turn's prompt is the conversation so far (user, ground-truth assistant, ..., user); the image part sits in the first
-/// user message, where the source put the image.
+/// A conversational prompt as TRL reads it: the conversation so far (user, ground-truth assistant, ..., user), the
+/// image part in the first user message, where the source put the image. Written from fixed fragments around the
+/// texts: the bytes the JSON writer produced field by field, at a fraction of the cost.
 /// </summary>
-public sealed class TrlLines : JsonLinesPart
+public abstract class ConversationalPromptPart : JsonLinesPart
 {
     private static ReadOnlySpan<byte> UserWithImage => """{"role":"user","content":[{"type":"image"},{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> UserTextOnly => """{"role":"user","content":[{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> Assistant => """{"role":"assistant","content":[{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> MessageEnd => "}]},"u8;
-    private static ReadOnlySpan<byte> Chosen => """}]}],"chosen":[{"role":"assistant","content":[{"type":"text","text":"""u8;
-    private static ReadOnlySpan<byte> Rejected => """}]}],"rejected":[{"role":"assistant","content":[{"type":"text","text":"""u8;
-    private static ReadOnlySpan<byte> Images => """}]}],"images":["""u8;
 
-    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    /// <summary><c>{"prompt":[...]</c>, the record left open for the fields that follow.</summary>
+    protected void WritePrompt(ExportSample sample, byte[]? imagePath)
     {
-        var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
         var history = sample.Earlier;
-        foreach (var pair in pairs)
+        WriteRaw("""{"prompt":["""u8);
+        for (var i = 0; i < history.Count; i++)
         {
-            WriteRaw("""{"prompt":["""u8);
-            for (var i = 0; i < history.Count; i++)
-            {
-                WriteRaw(i == 0 && path is not null ? UserWithImage : UserTextOnly);
-                WriteString(history[i].User.Span);
-                WriteRaw(MessageEnd);
-                WriteRaw(Assistant);
-                WriteString(history[i].Assistant.Span);
-                WriteRaw(MessageEnd);
-            }
-            WriteRaw(history.Count == 0 && path is not null ? UserWithImage : UserTextOnly);
-            WriteString(sample.Prompt.Span);
-            WriteRaw(Chosen);
-            WriteString(pair.Chosen.Text.Span);
-            WriteRaw(Rejected);
-            WriteString(pair.Rejected.Text.Span);
-            WriteRaw(Images);
-            if (path is not null) WriteString(path);
-            WriteRaw("]}\n"u8);
+            WriteRaw(i == 0 && imagePath is not null ? UserWithImage : UserTextOnly);
+            WriteString(history[i].User.Span);
+            WriteRaw(MessageEnd);
+            WriteRaw(Assistant);
+            WriteString(history[i].Assistant.Span);
+            WriteRaw(MessageEnd);
         }
+        WriteRaw(history.Count == 0 && imagePath is not null ? UserWithImage : UserTextOnly);
+        WriteString(sample.Prompt.Span);
+        WriteRaw("}]}]"u8);
+    }
+
+    /// <summary>One assistant message: <c>[{"role":"assistant","content":[{"type":"text","text":...}]}]</c>.</summary>
+    protected void WriteAnswer(ReadOnlySpan<byte> text)
+    {
+        WriteRaw("""[{"role":"assistant","content":[{"type":"text","text":"""u8);
+        WriteString(text);
+        WriteRaw("}]}]"u8);
+    }
+
+    /// <summary><c>,"images":[path]}</c> and the line's end.</summary>
+    protected void WriteImagesAndEnd(byte[]? imagePath)
+    {
+        WriteRaw(""","images":["""u8);
+        if (imagePath is not null) WriteString(imagePath);
+        WriteRaw("]}\n"u8);
     }
 }
 
+/// <summary>TRL DPOTrainer, conversational with an images column.</summary>
+public sealed class TrlLines : ConversationalPromptPart
+{
+    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    {
+        var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
+        foreach (var pair in pairs)
+        {
+            WritePrompt(sample, path);
+            WriteRaw(""","chosen":"""u8);
+            WriteAnswer(pair.Chosen.Text.Span);
+            WriteRaw(""","rejected":"""u8);
+            WriteAnswer(pair.Rejected.Text.Span);
+            WriteImagesAndEnd(path);
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace BpoStudio.Core.Export.Formats;
+
+/// <summary>
+/// TRL KTOTrainer's unpaired preference data, conversational JSON lines with an images column: each accepted pair
+/// gives its chosen answer as a desirable completion and its rejected one as undesirable, every distinct answer of a
+/// sample once (a ground truth shared by two pairs is one desirable row, not two).
+/// </summary>
+public sealed class KtoFormat : IExportFormat
+{
+    public ExportFormat Format => ExportFormat.Kto;
+    public string WireName => "kto";
+    public string Title => "TRL KTOTrainer (unpaired conversational JSONL)";
+    public bool ReferencesImageFiles => true;
+    public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
+    public IExportPart CreatePart() => new KtoLines();
+
+    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
+            Run training from this folder (image paths are relative to it), then:
+
+                from datasets import load_dataset, Image, List
+                ds = load_dataset("json", data_files={ExportReadme.Files(dataFiles)})
+                ds = ds.cast_column("images", List(Image()))
+
+            and pass ds["train"] to trl.KTOTrainer with a vision processor{(IExportFormat.HasValidation(dataFiles) ? ", and ds[\"validation\"] (validation.jsonl) as eval_dataset" : "")}.
+            Each line is one completion with `label` true (desirable: a chosen answer) or false (undesirable: a rejected
+            one). KTOTrainer refuses `per_device_train_batch_size` 1: it estimates its KL term from the other rows of a
+            batch. BPO data usually has more undesirable rows than desirable ones; the KTO paper suggests
+            `desirable_weight` so that desirable_weight x desirable rows / undesirable rows lies between 1 and 4/3.
+            """;
+}
+
+/// <summary>One line per distinct answer of a sample: the prompt, the answer as the completion, its label, the image.</summary>
+public sealed class KtoLines : ConversationalPromptPart
+{
+    private readonly HashSet<Utf8Text> _written = [];
+
+    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    {
+        var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
+        _written.Clear();
+        foreach (var pair in pairs)
+        {
+            // A sample's chosen answers first, so a text that is somehow both stays desirable.
+            if (_written.Add(pair.Chosen.Text)) WriteLine(sample, pair.Chosen.Text, desirable: true, path);
+        }
+        foreach (var pair in pairs)
+            if (_written.Add(pair.Rejected.Text)) WriteLine(sample, pair.Rejected.Text, desirable: false, path);
+    }
+
+    private void WriteLine(ExportSample sample, Utf8Text completion, bool desirable, byte[]? path)
+    {
+        WritePrompt(sample, path);
+        WriteRaw(""","completion":"""u8);
+        WriteAnswer(completion.Span);
+        WriteRaw(desirable ? ""","label":true"""u8 : ""","label":false"""u8);
+        WriteImagesAndEnd(path);
+    }
+}
