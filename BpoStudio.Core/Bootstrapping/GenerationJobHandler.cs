@@ -13,7 +13,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// so an interrupted job continues after the last committed sample and never duplicates a negative.
 /// </summary>
 public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm, PromptTemplates templates,
-    WeakenedImageNegatives weakenedImages, IPairRecheck recheck) : IJobHandler
+    WeakenedImageNegatives weakenedImages, ImagePairs imagePairs, IPairRecheck recheck) : IJobHandler
 {
     public const int BatchSize = 100;
     private const int AttemptsPerNegative = 6;
@@ -104,6 +104,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             {
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
                 var response = method.Method == ModelFreeInjection.Method ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
+                    : method.Method.StartsWith(ImagePairs.Prefix, StringComparison.Ordinal) ? await imagePairs.MakeAsync(sample, truth, method.Method, seed, jobId, made, problems, ct)
                     : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? WeakenedImageNegatives.ToResponse(weakenedAnswers[(sample.Id, method.Method, n)], jobId, seen, problems)
                     : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);

@@ -8,6 +8,12 @@ public enum ResponseKind
     LlmHal,
     MllmHal,
     Manual,
+
+    /// <summary>
+    /// The other half of an image pair: the ground-truth answer again, but under a weakened image (its provenance's
+    /// <c>WeakenedImageHash</c>). The preference is over images: the answer is grounded in the original, not in this one.
+    /// </summary>
+    ImagePair,
 }
 
 public static class ResponseKindNames
@@ -19,6 +25,7 @@ public static class ResponseKindNames
         ResponseKind.LlmHal => "llm-hal",
         ResponseKind.MllmHal => "mllm-hal",
         ResponseKind.Manual => "manual",
+        ResponseKind.ImagePair => "image-pair",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -38,6 +45,7 @@ public static class ResponseKindNames
             case "llm-hal": kind = ResponseKind.LlmHal; return true;
             case "mllm-hal": kind = ResponseKind.MllmHal; return true;
             case "manual": kind = ResponseKind.Manual; return true;
+            case "image-pair": kind = ResponseKind.ImagePair; return true;
             default: kind = default; return false;
         }
     }
@@ -47,4 +55,7 @@ public static class ResponseKindNames
 
     /// <summary>Chosen-side kinds: the ground truth and its paraphrases.</summary>
     public static bool IsPositive(this ResponseKind kind) => kind is ResponseKind.Gt or ResponseKind.GtRephrased;
+
+    /// <summary>Pairs whose rejected side is this kind prefer one image over another for the same answer.</summary>
+    public static bool IsImagePair(this ResponseKind kind) => kind == ResponseKind.ImagePair;
 }

@@ -1,3 +1,5 @@
+using BpoStudio.Core.Datasets;
+
 namespace BpoStudio.Core.Export;
 
 /// <summary>
@@ -27,11 +29,13 @@ public static class LoaderRules
     /// <summary>Why this pair would break <paramref name="format"/>'s loader, or null when it is fine: the rules every format shares, then its own.</summary>
     public static string? CheckPair(ExportFormat format, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
+        var target = format.Describe();
+        if (pair.Rejected.Kind.IsImagePair() && !target.CarriesImagePairs)
+            return $"an image pair (the same answer under a weakened image): {target.WireName} files hold one image per record, not the rejected side's own";
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
-        var target = format.Describe();
         if (target.KeepsTextsAsTheyAre) return target.CheckPair(sample, pair, image);
-        if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
+        if (pair.Chosen.Text == pair.Rejected.Text && !pair.Rejected.Kind.IsImagePair()) return "chosen and rejected are identical, which teaches nothing";
         if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (sample.Prompt.Contains(ImagePlaceholderUtf8)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";

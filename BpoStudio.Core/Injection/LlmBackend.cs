@@ -35,6 +35,7 @@ public sealed class LlmBackend(IOptions<LlmBackendOptions> options, LocalModelCa
     public IReadOnlyList<string> AvailableMethods =>
     [
         ModelFreeInjection.Method,
+        .. Bootstrapping.ImagePairs.Methods,
         .. HasTextBackend ? new[] { InjectionMethod, ParaphraseMethod } : [],
         .. local.VisionModel is null && !remoteVision.IsAvailable ? [] : ImageWeakener.Transforms.Select(t => WeakenedImagePrefix + t.Name),
     ];

@@ -52,7 +52,8 @@ public class LlmGenerationJobTests
     public async Task LlmMethods_AreRefused_WhenNoBackendIsConfigured()
     {
         await using var core = await CoreServices.StartAsync();
-        Assert.Equal([ModelFreeInjection.Method], core.Get<LlmBackend>().AvailableMethods);
+        // Without any model: model-free injection and the image pairs, which need no model either.
+        Assert.Equal([ModelFreeInjection.Method, .. ImagePairs.Methods], core.Get<LlmBackend>().AvailableMethods);
         var error = Assert.Throws<ArgumentException>(() =>
             new GenerationParameters(1, SampleFilter.All, [new GenerationMethod(LlmBackend.InjectionMethod)]).Validated(core.Get<LlmBackend>().AvailableMethods));
         Assert.Contains("not configured", error.Message);

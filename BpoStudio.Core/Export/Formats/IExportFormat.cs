@@ -29,6 +29,9 @@ public interface IExportFormat
     /// <summary>Image types the target takes as they are; others are re-encoded. Null: any.</summary>
     IReadOnlySet<string>? AcceptedImageTypes => null;
 
+    /// <summary>Records can carry an image pair: the rejected side's own (weakened) image beside the chosen side's.</summary>
+    bool CarriesImagePairs => false;
+
     /// <summary>The target takes 8-bit RGB or RGBA pixels only.</summary>
     bool NeedsRgbImages => false;
 

@@ -13,7 +13,8 @@ public sealed class IdenticalCheck : IPairCheck
 
     public string? Check(PairCheckInput pair)
     {
-        if (pair.Chosen.Normalized != pair.Rejected.Normalized) return null;
+        // An image pair repeats its answer on purpose: its two sides differ in the image.
+        if (pair.RejectedKind.IsImagePair() || pair.Chosen.Normalized != pair.Rejected.Normalized) return null;
         return pair.Chosen.Trimmed == pair.Rejected.Trimmed ? "rejected is the same text as chosen" : "rejected differs from chosen only in case, spaces or punctuation";
     }
 }
@@ -27,7 +28,7 @@ public sealed class NearIdenticalCheck(IOptions<PairCheckOptions> options) : IPa
 
     public string? Check(PairCheckInput pair)
     {
-        if (pair.Chosen.Normalized == pair.Rejected.Normalized) return null; // identical's case
+        if (pair.RejectedKind.IsImagePair() || pair.Chosen.Normalized == pair.Rejected.Normalized) return null; // image pairs; identical's case
         var similarity = Similarity(pair.Chosen.Words, pair.Rejected.Words);
         return similarity >= options.Value.NearIdenticalThreshold ? $"word similarity {similarity:0.000}" : null;
     }

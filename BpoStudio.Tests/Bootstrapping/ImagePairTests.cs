@@ -1,0 +1,112 @@
+using System.Text.Json;
+using BpoStudio.Core.Bootstrapping;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Core.Imaging;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Review;
+using BpoStudio.Core.Storage;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Bootstrapping;
+
+public class ImagePairTests : IAsyncLifetime
+{
+    private const string Method = "image-pair:random-mask";
+    private readonly TestDataFolder _out = new();
+    private CoreServices _core = null!;
+    private int _datasetId;
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync();
+        _datasetId = await _core.SeedDemoAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _out.Dispose();
+    }
+
+    [Fact]
+    public async Task AnImagePairJob_PairsTheGroundTruthWithItselfUnderSeededWeakenedImages_ReproduciblyAndUnflagged()
+    {
+        Assert.Contains(Method, _core.Get<LlmBackend>().AvailableMethods); // no model needed
+        await RunJobAsync(count: 2, seed: 4);
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var made = await db.Responses.Include(r => r.Sample).ThenInclude(s => s!.Responses).Where(r => r.Kind == ResponseKind.ImagePair).ToListAsync();
+        Assert.Equal(2 * 3, made.Count);
+        var store = _core.Get<ImageStore>();
+        foreach (var response in made)
+        {
+            var truth = response.Sample!.Responses.Single(r => r.Kind == ResponseKind.Gt);
+            Assert.Equal(truth.Text, response.Text);
+            Assert.NotEqual(response.Sample.ImageHash, response.Provenance.WeakenedImageHash);
+            // (image, transform, parameters, seed) give the same weakened image again, byte for byte.
+            using var parameters = JsonDocument.Parse(response.Provenance.ParametersJson!);
+            var weakening = parameters.RootElement.GetProperty("weakening");
+            var again = new ImageWeakener().Weaken(await store.ReadAsync(response.Sample.ImageHash!), new WeakeningSpec(weakening.GetProperty("transform").GetString()!,
+                weakening.GetProperty("parameters").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble())), weakening.GetProperty("seed").GetInt64());
+            Assert.Equal(response.Provenance.WeakenedImageHash, (await store.PutAsync(again.Png)).Hash);
+            // Paired with the ground truth only, and not flagged as an identical negative.
+            var pair = await db.Pairs.SingleAsync(p => p.RejectedResponseId == response.Id);
+            Assert.Equal(truth.Id, pair.ChosenResponseId);
+            Assert.False(await db.PairFindings.AnyAsync(f => f.PairId == pair.Id && (f.CheckId == "identical" || f.CheckId == "near-identical")));
+        }
+        Assert.Equal(2, made.GroupBy(r => r.SampleId).First().Select(r => r.Provenance.WeakenedImageHash).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ATransformWithoutRandomness_GivesOnePairNotTwoOfTheSameImage()
+    {
+        var parameters = new GenerationParameters(_datasetId, SampleFilter.Selection, [new GenerationMethod("image-pair:gaussian-blur", 2)], 0, SampleIds: [1])
+            .Validated(_core.Get<LlmBackend>().AvailableMethods);
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(1, await db.Responses.CountAsync(r => r.Kind == ResponseKind.ImagePair));
+        Assert.Contains("identical to one the sample already has", Assert.Single(await _core.Get<JobService>().FailuresAsync(job.Id)).Reason);
+    }
+
+    [Fact]
+    public async Task ImagePairs_AreReviewedLikeAnyPair_AndFormatsWithOneImageLeaveThemOutSayingWhy()
+    {
+        await RunJobAsync(count: 1, seed: 1);
+        long imagePairId;
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            var pair = await db.Pairs.Where(p => db.Responses.Any(r => r.Id == p.RejectedResponseId && r.Kind == ResponseKind.ImagePair)).OrderBy(p => p.Id).FirstAsync();
+            imagePairId = pair.Id;
+            var accepted = await _core.Get<ReviewService>().AcceptAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator);
+            Assert.Equal(PairStatus.Accepted, accepted.Status);
+            Assert.Equal(ResponseKind.ImagePair, accepted.Rejected.Kind);
+            Assert.NotNull(accepted.Rejected.Provenance.WeakenedImageHash);
+            var textPair = await db.Pairs.Where(p => db.Responses.Any(r => r.Id == p.RejectedResponseId && r.Kind == ResponseKind.LlmHal)).OrderBy(p => p.Id).FirstAsync();
+            await _core.Get<ReviewService>().AcceptAsync(textPair.Id, textPair.RowVersion, TestPrincipals.Annotator);
+        }
+
+        foreach (var format in ExportFormats.All)
+        {
+            var runner = _core.Get<ExportRunner>();
+            var result = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_datasetId, null, format), "lead"), Path.Combine(_out.Path, format.WireName()));
+            var skipped = Assert.Single(result.Manifest.Skipped, s => s.PairId == imagePairId);
+            Assert.Contains($"an image pair (the same answer under a weakened image): {format.WireName()} files hold one image per record", skipped.Reason);
+            Assert.Equal(1, result.Manifest.Counts.Pairs); // the text pair
+        }
+    }
+
+    private async Task RunJobAsync(int count, long seed)
+    {
+        var parameters = new GenerationParameters(_datasetId, SampleFilter.Selection, [new GenerationMethod(Method, count)], seed, SampleIds: [1, 2, 3])
+            .Validated(_core.Get<LlmBackend>().AvailableMethods);
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        Assert.Equal(JobStatus.Completed, (await _core.Get<JobService>().GetAsync(job.Id))!.Status);
+    }
+}
