@@ -54,6 +54,8 @@ public sealed partial class ReviewWorkspace
             .Append((_pair.PairId, _pair.Rejected.Kind, _pair.Rejected.Text, true, _pair.Chosen.Text)).OrderBy(n => n.Item1)];
 
     /// <summary>The pair on screen prefers what was a negative: it was swapped, and S swaps it back.</summary>
+    private bool ShowsImagePair => _pair is { ImageHash: not null, Rejected: { Kind: ResponseKind.ImagePair, Provenance.WeakenedImageHash: not null } };
+
     private bool Swapped => _pair is not null && !_pair.Chosen.Kind.IsPositive();
 
     private bool FiltersSet => _filterKind is not null || _filterMethod is not null || !string.IsNullOrWhiteSpace(_filterSearch) || _filterStatus != PairStatus.Pending
@@ -98,8 +100,16 @@ public sealed partial class ReviewWorkspace
             _filtersOpen = !await _module.InvokeAsync<bool>("isNarrow");
             StateHasChanged();
         }
-        if (_module is not null && _zoom is null && _pair is not null)
+        // The zoomable frame exists only for a pair with one image; an image pair or an empty queue removes it.
+        var hasFrame = _pair is not null && !ShowsImagePair;
+        if (_module is not null && _zoom is null && hasFrame)
             _zoom = await _module.InvokeAsync<IJSObjectReference>("attachZoom", _imageFrame);
+        else if (_zoom is not null && !hasFrame)
+        {
+            await _zoom.InvokeVoidAsync("dispose");
+            await _zoom.DisposeAsync();
+            _zoom = null;
+        }
         if (_module is null) return;
         if (_helpVisible && _trap is null) _trap = await _module.InvokeAsync<IJSObjectReference>("trapFocus", "keyboard-help");
         else if (!_helpVisible && _trap is not null)

@@ -1,0 +1,65 @@
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Bootstrapping;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Storage;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public class ImagePairBrowserTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task AnAnnotatorReviewsAnImagePair_TheTwoImagesSideBySide()
+    {
+        var services = fixture.App.Services;
+        int datasetId;
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            // A dataset of its own: the demo's queue belongs to the other browser tests.
+            var dataset = new Dataset { Name = $"image pairs {Guid.NewGuid():N}"[..24], CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
+            db.Datasets.Add(dataset);
+            await db.SaveChangesAsync();
+            var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(7).RenderPng());
+            await db.AddIfMissingAsync(stored);
+            var sample = new Sample { DatasetId = dataset.Id, ImageHash = stored.Hash, Prompt = "What colour is the circle?", CreatedAt = DateTime.UtcNow, Source = new SourceProvenance { File = "test" } };
+            sample.Responses.Add(new Response { Text = "The circle is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+            db.Samples.Add(sample);
+            await db.SaveChangesAsync();
+            datasetId = dataset.Id;
+        }
+        var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod("image-pair:pixelate")], 3).Validated(services.GetRequiredService<LlmBackend>().AvailableMethods);
+        var job = await services.GetRequiredService<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await services.GetRequiredService<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        UserSummary user;
+        await using (var scope = services.CreateAsyncScope())
+            user = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Roles.Annotator], TestPrincipals.Admin);
+        var page = await fixture.SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
+        await page.GotoAsync($"/review/{datasetId}");
+        await BrowserSession.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("[data-testid=pair]")).ToHaveAttributeAsync("data-keyboard", "ready");
+
+        var pairView = page.GetByTestId("image-pair");
+        await Assertions.Expect(pairView.GetByRole(AriaRole.Img, new() { Name = "original image (chosen side)" })).ToBeVisibleAsync();
+        await Assertions.Expect(pairView.GetByRole(AriaRole.Img, new() { Name = "weakened image (rejected side)" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("weakening")).ToContainTextAsync("pixelate");
+        await Assertions.Expect(page.GetByTestId("weakening")).ToContainTextAsync("seed");
+        await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveCountAsync(0);
+        var images = await pairView.Locator("img").EvaluateAllAsync<bool[]>("imgs => imgs.map(i => i.complete && i.naturalWidth > 0)");
+        Assert.Equal([true, true], images);
+        await page.ScreenshotAsync(new() { Path = "/tmp/shot-image-pair.png" });
+
+        await page.Locator("#review-workspace").FocusAsync();
+        await page.Keyboard.PressAsync("a");
+        await Assertions.Expect(page.GetByTestId("announcer")).ToContainTextAsync("Accepted");
+        await using var check = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(PairStatus.Accepted, await check.Pairs.Where(p => p.DatasetId == datasetId).Select(p => p.Status).SingleAsync());
+    }
+}
