@@ -11,6 +11,7 @@ public enum ExportFormat
     Bpo,
     Parquet,
     Kto,
+    Mdpo,
 }
 
 /// <summary>Which negatives of a sample become pairs in the export.</summary>

@@ -55,6 +55,7 @@ public class ExportRunnerTests : IAsyncLifetime
     [InlineData(ExportFormat.LlamaFactory)]
     [InlineData(ExportFormat.OpenAi)]
     [InlineData(ExportFormat.Bpo)]
+    [InlineData(ExportFormat.Mdpo)]
     public async Task JsonFormats_PassTheirLoaderRules_AndListWhatWasLeftOut(ExportFormat format)
     {
         var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, format));
@@ -65,6 +66,7 @@ public class ExportRunnerTests : IAsyncLifetime
             ExportFormat.Trl => TrainerLoaderChecks.Trl(folder, "train.jsonl"),
             ExportFormat.LlamaFactory => TrainerLoaderChecks.LlamaFactory(folder, "train.jsonl"),
             ExportFormat.OpenAi => TrainerLoaderChecks.OpenAi(folder, "train.jsonl"),
+            ExportFormat.Mdpo => TrainerLoaderChecks.Mdpo(folder, "train.jsonl"),
             _ => TrainerLoaderChecks.Bpo(folder, "train.jsonl"),
         };
         var flaggedPairs = 2; // the demo gives every sample two negatives

@@ -62,6 +62,26 @@ public static class TrainerLoaderChecks
         AssertFilesExist(folder, images, where);
     }
 
+    /// <summary>
+    /// mDPO's collator: every record's <c>img_path</c> opened with PIL from the working directory, the prompt run through
+    /// Bunny's <c>tokenizer_image_token</c> (one image, so one <c>&lt;image&gt;</c>), chosen and rejected tokenized as they are.
+    /// </summary>
+    public static int Mdpo(string folder, string file) => EachLine(folder, file, (record, where) =>
+    {
+        Assert.Equal(["chosen", "img_path", "prompt", "rejected"], record.EnumerateObject().Select(p => p.Name).Order());
+        var prompt = record.GetProperty("prompt").GetString()!;
+        Assert.True(Placeholders(prompt) == 1, $"{where}: the prompt must hold exactly one <image>");
+        Assert.Contains(" USER: <image>\n", prompt);
+        Assert.EndsWith(" ASSISTANT:", prompt);
+        foreach (var side in new[] { "chosen", "rejected" })
+        {
+            var text = record.GetProperty(side).GetString()!;
+            Assert.False(string.IsNullOrWhiteSpace(text), $"{where}: {side} is empty");
+            Assert.True(Placeholders(text) == 0, $"{where}: {side} holds an <image>");
+        }
+        AssertFilesExist(folder, [record.GetProperty("img_path").GetString()!], where);
+    });
+
     public static int LlamaFactory(string folder, string file) => EachLine(folder, file, (record, where) =>
     {
         var turns = record.GetProperty("conversations").EnumerateArray().ToList();

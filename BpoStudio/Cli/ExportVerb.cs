@@ -11,7 +11,7 @@ namespace BpoStudio.Cli;
 internal sealed class ExportVerb : ICliVerb
 {
     public string Name => "export";
-    public string Usage => "export --dataset <name> --format trl|llama-factory|openai|bpo|parquet|kto --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
+    public string Usage => "export --dataset <name> --format trl|llama-factory|openai|bpo|parquet|kto|mdpo --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
         "[--context full|none] [--original-texts] [--without-bulk] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
     public string Summary => "Export trl, llama-factory, openai, bpo or parquet; the latest approved version unless --version is given.";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft" };

@@ -1,0 +1,61 @@
+using System.Text;
+
+namespace BpoStudio.Core.Export.Formats;
+
+/// <summary>
+/// mDPO's training data (luka-group/mDPO, <c>run_mdpo_bunny.py</c>): JSON lines of <c>img_path</c>, <c>prompt</c>,
+/// <c>chosen</c>, <c>rejected</c>. Its collator opens <c>img_path</c> for every record and tokenizes the prompt with
+/// Bunny's <c>tokenizer_image_token</c>, which turns each <c>&lt;image&gt;</c> into the one image's token: so every record
+/// has an image and its prompt exactly one placeholder, in Bunny's chat template.
+/// </summary>
+public sealed class MdpoFormat : IExportFormat
+{
+    public const string SystemPrompt = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions.";
+
+    public ExportFormat Format => ExportFormat.Mdpo;
+    public string WireName => "mdpo";
+    public string Title => "mDPO (img_path, prompt, chosen, rejected)";
+    public bool ReferencesImageFiles => true;
+
+    /// <summary>The template holds one question; a later turn is written with its own.</summary>
+    public bool HoldsHistory => false;
+
+    public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
+    public IExportPart CreatePart() => new MdpoLines();
+
+    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) =>
+        sample.ImageHash is null ? "mDPO's collator opens img_path for every record; a text-only record would stop its training" : null;
+
+    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
+            Run training from this folder (img_path is relative to it): set dataset_path in mDPO's bunny/config.yaml to
+            {string.Join(" or ", dataFiles.Select(Path.GetFileName))} and start bunny/run_mdpo_bunny.py. The prompt is Bunny's chat
+            template with one <image>; mDPO builds the corrupted image of its conditional term itself. Image pairs (the
+            same answer under a weakened image) are left out: this format has no column for the rejected side's image.
+            """;
+}
+
+/// <summary>A line per pair: Bunny's template around the question, the answers as they are.</summary>
+public sealed class MdpoLines : JsonLinesPart
+{
+    private static readonly byte[] PromptStart = Encoding.UTF8.GetBytes(MdpoFormat.SystemPrompt + " USER: <image>\n");
+    private static ReadOnlySpan<byte> PromptEnd => " ASSISTANT:"u8;
+
+    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    {
+        if (image is null) return;
+        var prompt = new byte[PromptStart.Length + sample.Prompt.Span.Length + PromptEnd.Length];
+        PromptStart.CopyTo(prompt, 0);
+        sample.Prompt.Span.CopyTo(prompt.AsSpan(PromptStart.Length));
+        PromptEnd.CopyTo(prompt.AsSpan(PromptStart.Length + sample.Prompt.Span.Length));
+        foreach (var pair in pairs)
+        {
+            Json.WriteStartObject();
+            Json.WriteString("img_path"u8, image.RelativePath);
+            Json.WriteString("prompt"u8, prompt);
+            Json.WriteString("chosen"u8, pair.Chosen.Text.Span);
+            Json.WriteString("rejected"u8, pair.Rejected.Text.Span);
+            Json.WriteEndObject();
+            EndLine();
+        }
+    }
+}
