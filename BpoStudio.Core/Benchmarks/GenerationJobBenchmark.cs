@@ -53,7 +53,11 @@ public sealed class GenerationJobBenchmark(IDbContextFactory<BpoDbContext> dbFac
         var done = await db.Jobs.AsNoTracking().SingleAsync(j => j.Id == job.Id, ct);
         if (done.Status != JobStatus.Completed) throw new InvalidOperationException($"The benchmark job ended {done.Status}: {done.Error}");
         var answers = await db.Responses.Where(r => r.Provenance.Method == Method).Select(r => r.Provenance.ExtraJson).ToListAsync(ct);
-        var tokens = answers.Sum(extra => JsonDocument.Parse(extra!).RootElement.GetProperty("tokens").GetInt64());
+        var tokens = answers.Sum(extra =>
+        {
+            using var json = JsonDocument.Parse(extra!);
+            return json.RootElement.GetProperty("tokens").GetInt64();
+        });
         return new GenerationJobFigure(batchSize, samples, answers.Count, tokens, seconds);
     }
 

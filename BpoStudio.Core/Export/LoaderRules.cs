@@ -35,7 +35,7 @@ public static class LoaderRules
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
         if (target.KeepsTextsAsTheyAre) return target.CheckPair(sample, pair, image);
-        if (pair.Chosen.Text == pair.Rejected.Text && !pair.Rejected.Kind.IsImagePair()) return "chosen and rejected are identical, which teaches nothing";
+        if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
         if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (sample.Prompt.Contains(ImagePlaceholderUtf8)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";

@@ -94,7 +94,14 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
                 var idle = slots.All(s => s is null);
                 var admitted = new List<GenerationRequest>();
                 if (refill || idle)
-                    while (admitted.Count < batchSize - slots.Count(s => s is not null) && requests.TryRead(out var request)) admitted.Add(request);
+                    while (admitted.Count < batchSize - slots.Count(s => s is not null) && requests.TryRead(out var request))
+                    {
+                        // Cancelled while it waited: not worth a prefill.
+                        if (request.Cancel.IsCancellationRequested) done.Add(new GenerationResult(request, [], StopReason.Cancelled));
+                        else admitted.Add(request);
+                    }
+                foreach (var result in done) yield return result;
+                done.Clear();
                 if (admitted.Count == 0 && idle)
                 {
                     cache?.Dispose();
@@ -242,7 +249,13 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
         var withImages = Enumerable.Range(0, requests.Count).Where(i => requests[i].Pixels is not null && requests[i].Images > 0).ToList();
         if (withImages.Count == 0) return features;
         var clock = Stopwatch.StartNew();
-        var pixels = withImages.SelectMany(i => requests[i].Pixels!).ToArray();
+        var pixels = new float[withImages.Sum(i => requests[i].Pixels!.Length)];
+        var at = 0;
+        foreach (var i in withImages)
+        {
+            requests[i].Pixels!.CopyTo(pixels, at);
+            at += requests[i].Pixels!.Length;
+        }
         var encoded = model.EncodeImages(pixels, withImages.Sum(i => requests[i].Images));
         var perImage = encoded.Length / withImages.Sum(i => requests[i].Images);
         var offset = 0;

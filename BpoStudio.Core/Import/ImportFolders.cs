@@ -18,7 +18,14 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
         [.. options.Value.ImportRoots.Where(r => !string.IsNullOrWhiteSpace(r)).Select(r => Trim(Path.GetFullPath(r))).Distinct()];
 
     /// <summary>Configured folders first, then the added ones in the order they were added. Not the upload folder.</summary>
-    public async Task<IReadOnlyList<AllowedFolder>> ListAsync(CancellationToken ct = default)
+    public Task<IReadOnlyList<AllowedFolder>> ListAsync(ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("see the folders imports may read");
+        return AllAsync(ct);
+    }
+
+    /// <summary>For the import checks themselves, which run for a caller already checked.</summary>
+    internal async Task<IReadOnlyList<AllowedFolder>> AllAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var added = await db.ImportFolders.AsNoTracking().OrderBy(f => f.Id).ToListAsync(ct);
@@ -31,12 +38,22 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
     {
         actor.RequireAdmin("allow a folder for imports");
         var full = Validate(path);
-        if ((await ListAsync(ct)).Any(f => SafePath.RealPath(f.Path) == SafePath.RealPath(full)))
+        if ((await AllAsync(ct)).Any(f => SafePath.RealPath(f.Path) == SafePath.RealPath(full)))
             throw new ArgumentException($"{full} is already an allowed folder.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var folder = new ImportFolder { Path = full, AddedBy = actor.DisplayName(), AddedAt = DateTime.UtcNow };
         db.ImportFolders.Add(folder);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique index: another admin added the same folder a moment ago.
+            await using var check = await dbFactory.CreateDbContextAsync(ct);
+            if (await check.ImportFolders.AnyAsync(f => f.Path == full, ct)) throw new ArgumentException($"{full} is already an allowed folder: another admin added it a moment ago.");
+            throw;
+        }
         await audit.WriteAsync(actor.DisplayName(), "import-folder.add", full, null, ct);
         return new AllowedFolder(folder.Id, folder.Path, folder.AddedBy, folder.AddedAt);
     }

@@ -31,13 +31,18 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     public string UploadFolder => paths.Uploads;
 
     /// <summary>The admin-allowed server folders, then the upload folder.</summary>
-    public async Task<IReadOnlyList<string>> RootsAsync(CancellationToken ct = default) =>
-        [.. (await folders.ListAsync(ct)).Select(f => f.Path), paths.Uploads];
+    public Task<IReadOnlyList<string>> RootsAsync(ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("see the folders imports may read");
+        return AllowedRootsAsync(ct);
+    }
+
+    private async Task<IReadOnlyList<string>> AllowedRootsAsync(CancellationToken ct) => [.. (await folders.AllAsync(ct)).Select(f => f.Path), paths.Uploads];
 
     /// <summary>A path below one of the allowed folders (or the folder itself), refused if the folder is no longer allowed or the path leaves it.</summary>
     public async Task<string> ResolveAsync(string root, string relativePath, CancellationToken ct = default)
     {
-        if (!(await RootsAsync(ct)).Contains(root)) throw new UnauthorizedAccessException($"{root} is not (or no longer) a folder an admin allowed for imports.");
+        if (!(await AllowedRootsAsync(ct)).Contains(root)) throw new UnauthorizedAccessException($"{root} is not (or no longer) a folder an admin allowed for imports.");
         if (string.IsNullOrWhiteSpace(relativePath) || relativePath is "." or "/") return root;
         return SafePath.TryResolve(root, relativePath, out var full, out var problem, "path") ? full : throw new ArgumentException(problem);
     }
@@ -185,7 +190,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     private async Task RequireAllowedAsync(string path, string what, CancellationToken ct)
     {
         var full = Path.GetFullPath(path);
-        if (!(await RootsAsync(ct)).Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
+        if (!(await AllowedRootsAsync(ct)).Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
             throw new UnauthorizedAccessException($"The {what} {path} is outside the folders an admin allowed for imports.");
     }
 }

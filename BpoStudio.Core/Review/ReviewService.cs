@@ -34,11 +34,19 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     }
 
     public Task<PairView> SwapAsync(long pairId, long rowVersion, ClaimsPrincipal actor, CancellationToken ct = default) =>
-        ChangeAsync(pairId, rowVersion, Reviewer.Of(actor), ReviewAction.Swap, (_, pair, _) =>
+        ChangeAsync(pairId, rowVersion, Reviewer.Of(actor), ReviewAction.Swap, async (db, pair, _) =>
         {
+            await RefuseForImagePairAsync(db, pair, "swapped", ct);
             (pair.ChosenResponseId, pair.RejectedResponseId) = (pair.RejectedResponseId, pair.ChosenResponseId);
-            return Task.CompletedTask;
         }, ct);
+
+    // An image pair's sides share one answer and differ in their image: swapping or editing one side would turn it into
+    // a text pair whose chosen side sits under the wrong image.
+    private static async Task RefuseForImagePairAsync(BpoDbContext db, PreferencePair pair, string what, CancellationToken ct)
+    {
+        if (await db.Responses.AnyAsync(r => r.Id == pair.RejectedResponseId && r.Kind == ResponseKind.ImagePair, ct))
+            throw new ReviewRefusedException($"Pair {pair.Id} is an image pair: its two sides share one answer and differ in their image, so it cannot be {what}. Accept or reject it.");
+    }
 
     /// <summary>A lead's final decision on a flagged, disputed or audited pair; annotators cannot change it afterwards.</summary>
     public Task<PairView> ResolveAsync(long pairId, long rowVersion, ClaimsPrincipal lead, PairStatus final, string? note, CancellationToken ct = default)
@@ -66,6 +74,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         var action = side == PairSide.Chosen ? ReviewAction.EditChosen : ReviewAction.EditRejected;
         return ChangeAsync(pairId, rowVersion, who, action, async (db, pair, e) =>
         {
+            await RefuseForImagePairAsync(db, pair, "edited", ct);
             var originalId = side == PairSide.Chosen ? pair.ChosenResponseId : pair.RejectedResponseId;
             var original = await db.Responses.AsNoTracking().FirstAsync(r => r.Id == originalId, ct);
             if (original.Text == newText) throw new ArgumentException("The edited text is the same as the current text.");

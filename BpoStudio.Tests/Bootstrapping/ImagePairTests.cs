@@ -83,7 +83,11 @@ public class ImagePairTests : IAsyncLifetime
         {
             var pair = await db.Pairs.Where(p => db.Responses.Any(r => r.Id == p.RejectedResponseId && r.Kind == ResponseKind.ImagePair)).OrderBy(p => p.Id).FirstAsync();
             imagePairId = pair.Id;
-            var accepted = await _core.Get<ReviewService>().AcceptAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator);
+            // Its sides share one answer: swapping or editing it would make a text pair under the wrong image.
+            var reviews = _core.Get<ReviewService>();
+            Assert.Contains("is an image pair", (await Assert.ThrowsAsync<ReviewRefusedException>(() => reviews.SwapAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator))).Message);
+            Assert.Contains("cannot be edited", (await Assert.ThrowsAsync<ReviewRefusedException>(() => reviews.EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "Something else."))).Message);
+            var accepted = await reviews.AcceptAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator);
             Assert.Equal(PairStatus.Accepted, accepted.Status);
             Assert.Equal(ResponseKind.ImagePair, accepted.Rejected.Kind);
             Assert.NotNull(accepted.Rejected.Provenance.WeakenedImageHash);

@@ -56,6 +56,10 @@ public class ImagePairBrowserTests(BrowserFixture fixture)
         Assert.Equal([true, true], images);
         await page.ScreenshotAsync(new() { Path = "/tmp/shot-image-pair.png" });
 
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Swap" })).ToBeDisabledAsync();
+        await page.Locator("#review-workspace").FocusAsync();
+        await page.Keyboard.PressAsync("s"); // the key reaches the service, which refuses with the reason
+        await Assertions.Expect(page.GetByTestId("announcer")).ToContainTextAsync("is an image pair");
         await page.Locator("#review-workspace").FocusAsync();
         await page.Keyboard.PressAsync("a");
         await Assertions.Expect(page.GetByTestId("announcer")).ToContainTextAsync("Accepted");

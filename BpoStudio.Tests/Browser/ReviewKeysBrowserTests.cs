@@ -69,6 +69,9 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
         var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Keyboard shortcuts" });
         await Assertions.Expect(dialog).ToBeVisibleAsync();
         await Assertions.Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Close" })).ToBeFocusedAsync();
+        await dialog.GetByRole(AriaRole.Heading, new() { Name = "Keyboard shortcuts" }).ClickAsync(); // a click inside does not close it
+        await Assertions.Expect(dialog).ToBeVisibleAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Close" }).FocusAsync();
         for (var i = 0; i < 3; i++) await page.Keyboard.PressAsync("Tab");
         Assert.True(await page.EvaluateAsync<bool>("() => document.getElementById('keyboard-help').contains(document.activeElement)"));
         await page.Keyboard.PressAsync("Escape");

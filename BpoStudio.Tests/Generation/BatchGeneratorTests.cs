@@ -105,6 +105,10 @@ public class BatchGeneratorTests : IDisposable
         Assert.StartsWith(string.Join(',', cancelled.Tokens), alone[1].Tokens);
         Assert.Equal(alone[2], (string.Join(',', results.Single(r => r.Request.Tag is 2).Tokens), StopReason.MaxTokens));
 
+        // Cancelled while it waited for a row: never prefilled, reported with no tokens.
+        var waiting = await ByTagAsync(new BatchGenerator(generator, 1).RunAsync([requests[0], requests[2] with { Cancel = new CancellationToken(canceled: true) }]));
+        Assert.Equal(("", StopReason.Cancelled), waiting[2]);
+
         using var all = new CancellationTokenSource();
         var received = 0;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
@@ -114,6 +118,26 @@ public class BatchGeneratorTests : IDisposable
         });
         Assert.Equal(1, received);
     }
+
+    [Fact]
+    public void TheBatchSize_IsTheConfiguredOne_ElseWhatAQuarterOfFreeMemoryHolds_CappedPerProvider()
+    {
+        var manifest = SmolVlmManifest();
+        // fp32 SmolVLM-256M: 46 KB of cache per token over 420 tokens, plus 254 prompt rows of 49,152 logits: about 69 MB a sequence.
+        var perSequence = 2L * 30 * 3 * 64 * 4 * (256 + 64 + 100) + 4L * 49152 * (256 + 64);
+        Assert.Equal(1, BatchSizing.Auto(manifest, 4, "CPU", logitsForLastTokenOnly: false, availableBytes: 4 * perSequence - 1));
+        Assert.Equal(3, BatchSizing.Auto(manifest, 4, "CPU", logitsForLastTokenOnly: false, availableBytes: 4 * 3 * perSequence));
+        Assert.Equal(BatchSizing.CpuCap, BatchSizing.Auto(manifest, 4, "CPU", false, availableBytes: 1L << 40));
+        Assert.Equal(BatchSizing.GpuCap, BatchSizing.Auto(manifest, 2, "CUDA", true, availableBytes: 1L << 40));
+        using var generator = OnnxGenerator.Open(_folder.Path);
+        Assert.Equal(5, BatchSizing.Resolve(5, generator));
+    }
+
+    private static ModelManifest SmolVlmManifest() => new()
+    {
+        Name = "smolvlm-256m", DecoderFile = "onnx/decoder_model_merged.onnx", Layers = 30, KvHeads = 3, HeadSize = 64, Hidden = 576, Vocab = 49152,
+        ImageTokens = 64, Search = new SearchDefaults(MaxNewTokens: 100),
+    };
 
     // Prompts of different lengths, every other one with an image: [bos, text..., image tokens, text...].
     private static List<GenerationRequest> Requests(int count, Func<long, SamplingSettings> settings)

@@ -67,7 +67,9 @@ public class ImportServiceTests : IAsyncLifetime
 
         var added = await folders.AddAsync(_elsewhere.Path + "/", TestPrincipals.Admin);
         Assert.Equal(Path.TrimEndingDirectorySeparator(_elsewhere.Path), added.Path);
-        Assert.Equal([Allowed, added.Path, Imports.UploadFolder], await Imports.RootsAsync());
+        Assert.Equal([Allowed, added.Path, Imports.UploadFolder], await Imports.RootsAsync(TestPrincipals.Lead));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.RootsAsync(TestPrincipals.Annotator));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => folders.ListAsync(TestPrincipals.Annotator));
         Assert.Equal(["secret.jsonl"], await Imports.ListDataFilesAsync(added.Path, TestPrincipals.Lead));
         Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(outside, TestPrincipals.Lead)).Status);
         Assert.Contains("already", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Admin))).Message);
