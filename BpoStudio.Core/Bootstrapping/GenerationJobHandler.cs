@@ -81,19 +81,21 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
 
     private static List<WeakenedImageTask> WeakenedImageTasks(IEnumerable<Sample> samples, GenerationParameters parameters) =>
         [.. from sample in samples
-            where HasTruth(sample)
+            where Truth(sample) is not null
             from method in parameters.Methods
             where method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal)
             from n in Enumerable.Range(0, method.Count)
             select new WeakenedImageTask(sample, method.Method, n, DeriveSeed(parameters.Seed, sample.Id, n, 0))];
 
-    private static bool HasTruth(Sample sample) => sample.Responses.Any(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null);
+    /// <summary>The ground-truth answer negatives are made from: the sample's first, as imported (not an edit of it).</summary>
+    private static Response? Truth(Sample sample) =>
+        sample.Responses.Where(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null).OrderBy(r => r.Id).FirstOrDefault();
 
     private async Task<(List<Response> Responses, string? Problem)> GenerateAsync(Sample sample, GenerationParameters parameters, JobContext context, PromptSet prompts,
         Dictionary<(long, string, int), WeakenedImageAnswer> weakenedAnswers, CancellationToken ct)
     {
         var jobId = context.JobId;
-        var truth = sample.Responses.Where(r => r.Kind == ResponseKind.Gt && r.PreviousVersionId is null).OrderBy(r => r.Id).FirstOrDefault();
+        var truth = Truth(sample);
         if (truth is null) return ([], "the sample has no ground-truth answer to rewrite");
 
         var seen = sample.Responses.Select(r => r.Text).ToHashSet();
