@@ -122,14 +122,44 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
         try
         {
             if (index > 0) await _imagesDone[index - 1].Task.WaitAsync(ct);
-            var resolved = new (ExportedImage?, string?)[samples.Count];
-            for (var i = 0; i < samples.Count; i++) resolved[i] = await ImageForAsync(samples[i], ct);
+            var resolved = new (ExportedImage? Image, string? Problem)[samples.Count];
+            for (var i = 0; i < samples.Count; i++)
+            {
+                resolved[i] = await ImageForAsync(samples[i], ct);
+                if (_format.CarriesImagePairs && resolved[i].Image is not null) samples[i] = await WithRejectedImagesAsync(samples[i], ct);
+            }
             return resolved;
         }
         finally
         {
             _imagesDone[index].TrySetResult(); // also on failure: the export fails through this chunk, not by later ones waiting
         }
+    }
+
+    /// <summary>
+    /// Each image pair with its weakened image exported beside the original. One that cannot be read is left without:
+    /// the loader rules then leave that pair out, naming the image.
+    /// </summary>
+    private async ValueTask<ExportSample> WithRejectedImagesAsync(ExportSample sample, CancellationToken ct)
+    {
+        if (!sample.Pairs.Any(p => p.RejectedImageHash is not null)) return sample;
+        var pairs = new ExportPair[sample.Pairs.Count];
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            var pair = sample.Pairs[i];
+            if (pair.RejectedImageHash is { } hash)
+            {
+                try
+                {
+                    pair = pair with { RejectedImage = await images.GetAsync(hash, null, _needBytes, _format.AcceptedImageTypes, ct) };
+                }
+                catch (ExportSkipException)
+                {
+                }
+            }
+            pairs[i] = pair;
+        }
+        return sample with { Pairs = pairs };
     }
 
     private async ValueTask<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportSample sample, CancellationToken ct)

@@ -12,6 +12,7 @@ public enum ExportFormat
     Parquet,
     Kto,
     Mdpo,
+    Svco,
 }
 
 /// <summary>Which negatives of a sample become pairs in the export.</summary>

@@ -90,6 +90,18 @@ public abstract class JsonLinesPart : IExportPart
     }
 }
 
+/// <summary>Records of a JSON array (see <see cref="JsonArrayWriter"/>): each after a comma and a line break.</summary>
+public abstract class JsonArrayPart : JsonLinesPart
+{
+    protected void BeginRecord() => WriteRaw(",\n"u8);
+
+    protected void EndRecord()
+    {
+        Json.Flush();
+        Json.Reset();
+    }
+}
+
 /// <summary>One line per pair.</summary>
 public abstract class PairLinesPart : JsonLinesPart
 {

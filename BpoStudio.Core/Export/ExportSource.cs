@@ -10,7 +10,10 @@ namespace BpoStudio.Core.Export;
 public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kind, double? Score, string? Method, bool Edited);
 
 /// <param name="Source">Who decided the pair: a person, a bulk action, or a bulk accept on a spot check's evidence.</param>
-public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person);
+/// <param name="RejectedImageHash">An image pair's weakened image: the one the rejected side goes with. Null for a text pair.</param>
+/// <param name="RejectedImage">That image as exported, once resolved for a format that carries image pairs.</param>
+public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person,
+    string? RejectedImageHash = null, ExportedImage? RejectedImage = null);
 
 /// <summary>An earlier turn of the conversation: the question (and as written, with its placeholder) and its ground-truth answer.</summary>
 public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? UserAsWritten = null);
@@ -73,7 +76,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var connection = db.Database.GetDbConnection();
             await connection.OpenAsync(ct);
             // BPO needs scores and source ids, best-rated needs scores: only those join back to samples and responses.
-            var snapshotOnly = versionId is not null && !options.Format.Describe().NeedsSourceColumns && options.Negatives != NegativeSelection.BestRated;
+            // An image pair's weakened image is on its response: formats that carry image pairs join back for it too.
+            var format = options.Format.Describe();
+            var snapshotOnly = versionId is not null && !format.NeedsSourceColumns && !format.CarriesImagePairs && options.Negatives != NegativeSelection.BestRated;
             var sql = versionId is null ? DraftSql : snapshotOnly ? VersionItemsOnlySql : VersionSql;
             return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, datasetId, options);
         }
@@ -124,7 +129,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var chosenId = rows.GetInt64(12);
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
                     ? pairs[^1].Chosen : ReadText(rows, 4, 12, chosenId, _texts, snapshotOnly);
-                var pair = new ExportPair(rows.GetInt64(0), chosen, ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly), source);
+                var rejected = ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly);
+                var pair = new ExportPair(rows.GetInt64(0), chosen, rejected, source, rejected.Kind.IsImagePair() ? OptionalString(rows, 23) : null);
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
@@ -145,9 +151,12 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         r."Id", r."Kind", r."Score", r."Method", r."PreviousVersionId" IS NOT NULL
         """;
 
+    // After the decision source: the rejected response's weakened image (an image pair's rejected side).
+    private const string RejectedImageColumn = """r."WeakenedImageHash" """;
+
     // Items carry the frozen texts; responses and samples only immutable metadata.
     private const string VersionSql = $"""
-        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource"
+        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource", {RejectedImageColumn}
         FROM "DatasetVersionItems" i
         JOIN "Samples" s ON s."Id" = i."SampleId"
         JOIN "Responses" c ON c."Id" = i."ChosenResponseId"
@@ -161,7 +170,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText",
             NULL, FALSE, NULL, NULL, i."ImageProblem", i."ImagePath",
             i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
-            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited", i."DecisionSource"
+            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited", i."DecisionSource", NULL
         FROM "DatasetVersionItems" i
         WHERE i."DatasetVersionId" = @id AND i."SampleId" >= @from AND i."SampleId" < @to
         ORDER BY i."SampleId", i."PairId"
@@ -170,7 +179,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     // The unary plus keeps SQLite off the (dataset, status, ...) index, which would scan every accepted pair of the
     // dataset for each range and sort them; the sample-id index yields the range already in (sample, pair) order.
     internal const string DraftSql = $"""
-        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource"
+        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource", {RejectedImageColumn}
         FROM "Pairs" p
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"

@@ -25,19 +25,19 @@ public abstract class ExportWriter : IAsyncDisposable
 }
 
 /// <summary>
-/// Appends formatted lines unbuffered (parts are a megabyte or more), hashes them on the way for the manifest and starts
+/// Appends formatted bytes unbuffered (parts are a megabyte or more), hashes them on the way for the manifest and starts
 /// their writeback, so the final flush to disk only waits for the last few.
 /// </summary>
-public sealed class JsonLinesWriter : ExportWriter
+public abstract class StreamingJsonWriter : ExportWriter
 {
     private readonly FileStream _file;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private ManifestFile? _description;
     private bool _writeback = true;
 
-    public JsonLinesWriter(string folder, string split)
+    protected StreamingJsonWriter(string folder, string fileName)
     {
-        FileName = split + ".jsonl";
+        FileName = fileName;
         _file = new FileStream(Path.Combine(folder, FileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
     }
 
@@ -45,15 +45,14 @@ public sealed class JsonLinesWriter : ExportWriter
 
     public override ManifestFile? Description => _description;
 
-    public override async Task AppendAsync(IExportPart part, CancellationToken ct)
+    protected async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
     {
-        var lines = ((JsonLinesPart)part).Lines;
         var offset = _file.Position;
         // The file is opened for synchronous IO, so the write runs on the thread pool while the lines are hashed here.
-        var write = _file.WriteAsync(lines, ct);
-        _hash.AppendData(lines.Span);
+        var write = _file.WriteAsync(bytes, ct);
+        _hash.AppendData(bytes.Span);
         await write;
-        _writeback = _writeback && Writeback.Start(_file.SafeFileHandle, offset, lines.Length);
+        _writeback = _writeback && Writeback.Start(_file.SafeFileHandle, offset, bytes.Length);
     }
 
     public override Task CompleteAsync(CancellationToken ct)
@@ -67,5 +66,40 @@ public sealed class JsonLinesWriter : ExportWriter
     {
         await _file.DisposeAsync();
         _hash.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>JSON lines: each part's lines appended as they are.</summary>
+public sealed class JsonLinesWriter(string folder, string split) : StreamingJsonWriter(folder, split + ".jsonl")
+{
+    public override Task AppendAsync(IExportPart part, CancellationToken ct) => WriteAsync(((JsonLinesPart)part).Lines, ct);
+}
+
+/// <summary>
+/// One JSON array for loaders that <c>json.load</c> a whole file. Parts write each record after a comma
+/// (<see cref="JsonArrayPart"/>); the array's first record drops its comma, so records stream like lines.
+/// </summary>
+public sealed class JsonArrayWriter(string folder, string split) : StreamingJsonWriter(folder, split + ".json")
+{
+    private bool _started;
+
+    public override async Task AppendAsync(IExportPart part, CancellationToken ct)
+    {
+        var records = ((JsonLinesPart)part).Lines;
+        if (records.IsEmpty) return;
+        if (!_started)
+        {
+            await WriteAsync("["u8.ToArray(), ct);
+            records = records[1..];
+            _started = true;
+        }
+        await WriteAsync(records, ct);
+    }
+
+    public override async Task CompleteAsync(CancellationToken ct)
+    {
+        await WriteAsync(_started ? "\n]\n"u8.ToArray() : "[]\n"u8.ToArray(), ct);
+        await base.CompleteAsync(ct);
     }
 }

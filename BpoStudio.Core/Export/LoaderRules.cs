@@ -30,12 +30,17 @@ public static class LoaderRules
     public static string? CheckPair(ExportFormat format, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
         var target = format.Describe();
-        if (pair.Rejected.Kind.IsImagePair() && !target.CarriesImagePairs)
+        var imagePair = pair.Rejected.Kind.IsImagePair();
+        if (imagePair && !target.CarriesImagePairs)
             return $"an image pair (the same answer under a weakened image): {target.WireName} files hold one image per record, not the rejected side's own";
+        // Checked once images are resolved (image is then set): before, the rules only decide whether to copy them.
+        if (imagePair && image is not null && pair.RejectedImage is null)
+            return pair.RejectedImageHash is { } hash ? $"the image pair's weakened image {hash[..Math.Min(12, hash.Length)]} is not in the image store" : "the image pair has no weakened image";
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
         if (target.KeepsTextsAsTheyAre) return target.CheckPair(sample, pair, image);
-        if (pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
+        // An image pair's sides share the answer on purpose: the preference is between the images.
+        if (!imagePair && pair.Chosen.Text == pair.Rejected.Text) return "chosen and rejected are identical, which teaches nothing";
         if (pair.Chosen.Text.Contains(ImagePlaceholderUtf8)) return $"the chosen answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (pair.Rejected.Text.Contains(ImagePlaceholderUtf8)) return $"the rejected answer contains a literal {ImagePlaceholder}, which the loader would count as an image";
         if (sample.Prompt.Contains(ImagePlaceholderUtf8)) return $"the prompt contains a literal {ImagePlaceholder} besides the one the export adds";

@@ -56,6 +56,7 @@ public class ExportRunnerTests : IAsyncLifetime
     [InlineData(ExportFormat.OpenAi)]
     [InlineData(ExportFormat.Bpo)]
     [InlineData(ExportFormat.Mdpo)]
+    [InlineData(ExportFormat.Svco)]
     public async Task JsonFormats_PassTheirLoaderRules_AndListWhatWasLeftOut(ExportFormat format)
     {
         var (result, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, format));
@@ -67,6 +68,7 @@ public class ExportRunnerTests : IAsyncLifetime
             ExportFormat.LlamaFactory => TrainerLoaderChecks.LlamaFactory(folder, "train.jsonl"),
             ExportFormat.OpenAi => TrainerLoaderChecks.OpenAi(folder, "train.jsonl"),
             ExportFormat.Mdpo => TrainerLoaderChecks.Mdpo(folder, "train.jsonl"),
+            ExportFormat.Svco => TrainerLoaderChecks.Svco(folder, "train.json").Count,
             _ => TrainerLoaderChecks.Bpo(folder, "train.jsonl"),
         };
         var flaggedPairs = 2; // the demo gives every sample two negatives

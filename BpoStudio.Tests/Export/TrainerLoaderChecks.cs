@@ -68,7 +68,7 @@ public static class TrainerLoaderChecks
     /// </summary>
     public static int Mdpo(string folder, string file) => EachLine(folder, file, (record, where) =>
     {
-        Assert.Equal(["chosen", "img_path", "prompt", "rejected"], record.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(["chosen", "img_path", "prompt", "rejected", "rejected_img_path"], record.EnumerateObject().Select(p => p.Name).Order());
         var prompt = record.GetProperty("prompt").GetString()!;
         Assert.True(Placeholders(prompt) == 1, $"{where}: the prompt must hold exactly one <image>");
         Assert.Contains(" USER: <image>\n", prompt);
@@ -79,8 +79,43 @@ public static class TrainerLoaderChecks
             Assert.False(string.IsNullOrWhiteSpace(text), $"{where}: {side} is empty");
             Assert.True(Placeholders(text) == 0, $"{where}: {side} holds an <image>");
         }
-        AssertFilesExist(folder, [record.GetProperty("img_path").GetString()!], where);
+        AssertFilesExist(folder, [record.GetProperty("img_path").GetString()!, record.GetProperty("rejected_img_path").GetString()!], where);
     });
+
+    /// <summary>
+    /// S-VCO's <c>DatasetSVCOForLlavaInterleave</c>: <c>json.load</c> of the whole file (a list of records), each side's
+    /// <c>{side}_images</c> opened with PIL from the working directory and processed (its <c>pixel_values</c> read without
+    /// a guard, so at least one image a side), the images appended as image parts after the instruction's text (so the
+    /// instruction and the responses hold no placeholder of their own), <c>system_prompt</c> added only when not empty.
+    /// Returns the records.
+    /// </summary>
+    public static List<JsonElement> Svco(string folder, string file)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, file)));
+        Assert.Equal(JsonValueKind.Array, document.RootElement.ValueKind);
+        var records = new List<JsonElement>();
+        foreach (var (record, index) in document.RootElement.EnumerateArray().Select((r, i) => (r.Clone(), i)))
+        {
+            var where = $"{file} record {index}";
+            Assert.Equal(["chosen_images", "chosen_response", "instruction_prompt", "rejected_images", "rejected_response", "system_prompt"],
+                record.EnumerateObject().Select(p => p.Name).Order());
+            foreach (var side in new[] { "chosen", "rejected" })
+            {
+                var images = record.GetProperty($"{side}_images").EnumerateArray().Select(i => i.GetString()!).ToList();
+                Assert.True(images.Count > 0, $"{where}: {side}_images is empty");
+                AssertFilesExist(folder, images, where);
+                var response = record.GetProperty($"{side}_response").GetString()!;
+                Assert.False(string.IsNullOrWhiteSpace(response), $"{where}: {side}_response is empty");
+                Assert.True(Placeholders(response) == 0, $"{where}: {side}_response holds an <image>");
+            }
+            Assert.Equal(JsonValueKind.String, record.GetProperty("system_prompt").ValueKind);
+            var instruction = record.GetProperty("instruction_prompt").GetString()!;
+            Assert.False(string.IsNullOrWhiteSpace(instruction), $"{where}: the instruction is empty");
+            Assert.True(Placeholders(instruction) == 0, $"{where}: the instruction holds an <image> besides the image parts");
+            records.Add(record);
+        }
+        return records;
+    }
 
     public static int LlamaFactory(string folder, string file) => EachLine(folder, file, (record, where) =>
     {

@@ -6,7 +6,10 @@ namespace BpoStudio.Core.Export.Formats;
 /// mDPO's training data (luka-group/mDPO, <c>run_mdpo_bunny.py</c>): JSON lines of <c>img_path</c>, <c>prompt</c>,
 /// <c>chosen</c>, <c>rejected</c>. Its collator opens <c>img_path</c> for every record and tokenizes the prompt with
 /// Bunny's <c>tokenizer_image_token</c>, which turns each <c>&lt;image&gt;</c> into the one image's token: so every record
-/// has an image and its prompt exactly one placeholder, in Bunny's chat template.
+/// has an image and its prompt exactly one placeholder, in Bunny's chat template. <c>rejected_img_path</c> is the image
+/// the rejected answer goes with: the same image for a text pair, the weakened one for an image pair. mDPO's collator
+/// reads only the four keys it names, so the extra one costs nothing; it is on every line, so <c>datasets</c> types the
+/// column as text whichever rows it samples.
 /// </summary>
 public sealed class MdpoFormat : IExportFormat
 {
@@ -16,6 +19,7 @@ public sealed class MdpoFormat : IExportFormat
     public string WireName => "mdpo";
     public string Title => "mDPO (img_path, prompt, chosen, rejected)";
     public bool ReferencesImageFiles => true;
+    public bool CarriesImagePairs => true;
 
     /// <summary>The template holds one question; a later turn is written with its own.</summary>
     public bool HoldsHistory => false;
@@ -29,8 +33,11 @@ public sealed class MdpoFormat : IExportFormat
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
             Run training from this folder (img_path is relative to it): set dataset_path in mDPO's bunny/config.yaml to
             {string.Join(" or ", dataFiles.Select(Path.GetFileName))} and start bunny/run_mdpo_bunny.py. The prompt is Bunny's chat
-            template with one <image>; mDPO builds the corrupted image of its conditional term itself. Image pairs (the
-            same answer under a weakened image) are left out: this format has no column for the rejected side's image.
+            template with one <image>; mDPO builds the corrupted image of its conditional term itself. rejected_img_path is
+            the image the rejected answer goes with: img_path again for a text pair, the weakened image for an image pair
+            (whose chosen and rejected answers are the same text). Stock mDPO ignores it, so an image pair adds nothing to
+            its DPO term; to use your curated weakenings as the conditional term's corrupted image, open
+            rejected_img_path where its collator builds that image.
             """;
 }
 
@@ -54,6 +61,7 @@ public sealed class MdpoLines : JsonLinesPart
             Json.WriteString("prompt"u8, prompt);
             Json.WriteString("chosen"u8, pair.Chosen.Text.Span);
             Json.WriteString("rejected"u8, pair.Rejected.Text.Span);
+            Json.WriteString("rejected_img_path"u8, (pair.RejectedImage ?? image).RelativePath);
             Json.WriteEndObject();
             EndLine();
         }
