@@ -82,6 +82,7 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<Generation.LocalModelOptions>().BindConfiguration(Generation.LocalModelOptions.Section);
         services.AddSingleton<Generation.LocalModelCatalog>();
         services.AddSingleton<Bootstrapping.WeakenedImageNegatives>();
+        services.AddSingleton<Bootstrapping.SampleWeakening>();
         services.AddSingleton<Bootstrapping.ImagePairs>();
         services.AddSingleton<Injection.RemoteCallPolicy>();
         services.AddSingleton<Injection.RemoteVision>();

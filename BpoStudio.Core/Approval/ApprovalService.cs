@@ -41,9 +41,9 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         // gives that order without sorting a million rows (the unary plus keeps SQLite off the dataset/status index).
         version.PairCount = await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO "DatasetVersionItems" ("DatasetVersionId", "PairId", "SampleId", "ImageHash", "Prompt", "ChosenText", "RejectedText",
-                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId", "ChosenEdited", "RejectedEdited", "ImagePath", "ImageProblem", "DecisionSource")
+                "ChosenKind", "RejectedKind", "RejectedMethod", "ChosenResponseId", "RejectedResponseId", "ChosenEdited", "RejectedEdited", "ImagePath", "ImageProblem", "DecisionSource", "MoreImageHashes")
             SELECT {version.Id}, p."Id", p."SampleId", s."ImageHash", s."Prompt", c."Text", r."Text", c."Kind", r."Kind", r."Method", c."Id", r."Id",
-                c."PreviousVersionId" IS NOT NULL, r."PreviousVersionId" IS NOT NULL, s."SourceImagePath", s."ImageProblem", p."DecisionSource"
+                c."PreviousVersionId" IS NOT NULL, r."PreviousVersionId" IS NOT NULL, s."SourceImagePath", s."ImageProblem", p."DecisionSource", s."MoreImageHashes"
             FROM "Pairs" p
             JOIN "Samples" s ON s."Id" = p."SampleId"
             JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
@@ -120,7 +120,10 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         return await ComputeHashAsync(db, versionId, ct);
     }
 
-    /// <summary>SHA-256 over every item in pair order; fields separated by U+001F, items ended by U+001E.</summary>
+    /// <summary>
+    /// SHA-256 over every item in pair order; fields separated by U+001F, items ended by U+001E. A sample's later images
+    /// follow its first after U+001D, only when it has any, so versions approved before samples had several keep their hash.
+    /// </summary>
     private static async Task<string> ComputeHashAsync(BpoDbContext db, int versionId, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -128,7 +131,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         var builder = new StringBuilder();
         await foreach (var i in items.WithCancellation(ct))
         {
-            builder.Clear().AppendJoin('\u001f', i.PairId, i.SampleId, i.ImageHash, i.Prompt, i.ChosenKind, i.ChosenText, i.RejectedKind, i.RejectedMethod, i.RejectedText).Append('\u001e');
+            builder.Clear().AppendJoin('\u001f', i.PairId, i.SampleId, i.MoreImageHashes is null ? i.ImageHash : i.ImageHash + "\u001d" + i.MoreImageHashes, i.Prompt, i.ChosenKind, i.ChosenText, i.RejectedKind, i.RejectedMethod, i.RejectedText).Append('\u001e');
             hash.AppendData(Encoding.UTF8.GetBytes(builder.ToString()));
         }
         return Convert.ToHexStringLower(hash.GetHashAndReset());

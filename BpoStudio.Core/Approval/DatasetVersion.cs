@@ -30,6 +30,9 @@ public class DatasetVersionItem
     public long ChosenResponseId { get; set; }
     public long RejectedResponseId { get; set; }
     public string? ImageHash { get; set; }
+
+    /// <summary>The sample's later images (a JSON array, as on the sample); null for one image.</summary>
+    public string? MoreImageHashes { get; set; }
     public required string Prompt { get; set; }
     public required string ChosenText { get; set; }
     public required string RejectedText { get; set; }

@@ -85,7 +85,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             from method in parameters.Methods
             where method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal)
             from n in Enumerable.Range(0, method.Count)
-            select new WeakenedImageTask(sample, method.Method, n, DeriveSeed(parameters.Seed, sample.Id, n, 0))];
+            select new WeakenedImageTask(sample, method.Method, n, DeriveSeed(parameters.Seed, sample.Id, n, 0), parameters.WeakenImage)];
 
     /// <summary>The ground-truth answer negatives are made from: the sample's first, as imported (not an edit of it).</summary>
     private static Response? Truth(Sample sample) =>
@@ -106,7 +106,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             {
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
                 var response = method.Method == ModelFreeInjection.Method ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
-                    : method.Method.StartsWith(ImagePairs.Prefix, StringComparison.Ordinal) ? await imagePairs.MakeAsync(sample, truth, method.Method, seed, jobId, made, problems, ct)
+                    : method.Method.StartsWith(ImagePairs.Prefix, StringComparison.Ordinal) ? await imagePairs.MakeAsync(sample, truth, method.Method, seed, jobId, made, problems, ct, parameters.WeakenImage)
                     : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? WeakenedImageNegatives.ToResponse(weakenedAnswers[(sample.Id, method.Method, n)], jobId, seen, problems)
                     : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);

@@ -13,9 +13,13 @@ public enum SampleFilter
 public sealed record GenerationMethod(string Method, int Count = 1, int MaxEdits = 2);
 
 /// <summary>What a generation job does: which samples, which methods with how many negatives each, and the seed.</summary>
-public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IReadOnlyList<GenerationMethod> Methods, long Seed = 0, IReadOnlyList<long>? SampleIds = null)
+/// <param name="WeakenImage">On samples with several images, which one the weakening methods weaken (1-based); null: all of them.</param>
+public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IReadOnlyList<GenerationMethod> Methods, long Seed = 0, IReadOnlyList<long>? SampleIds = null,
+    int? WeakenImage = null)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) } };
+
+    private const int RecordImagesLimit = Import.RecordImages.MaxImages;
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
@@ -50,6 +54,7 @@ public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IR
     {
         if (Methods is not { Count: > 0 }) throw new ArgumentException("Choose at least one generation method.");
         if (Filter == SampleFilter.Selection && SampleIds is not { Count: > 0 }) throw new ArgumentException("A selection needs at least one sample id.");
+        if (WeakenImage is < 1 or > RecordImagesLimit) throw new ArgumentException($"The image to weaken is counted from 1 (up to {RecordImagesLimit}), not {WeakenImage}.");
         foreach (var method in Methods)
         {
             if (!availableMethods.Contains(method.Method))

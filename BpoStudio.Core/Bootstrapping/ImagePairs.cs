@@ -1,9 +1,6 @@
 using System.Text.Json;
-using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Imaging;
-using BpoStudio.Core.Storage;
-using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Bootstrapping;
 
@@ -12,7 +9,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// answer, the rejected side the same answer under the image weakened by a seeded transform. Nothing is generated
 /// by a model, so a pair is reproducible from (image, transform, parameters, seed) alone.
 /// </summary>
-public sealed class ImagePairs(ImageWeakener weakener, ImageStore images, IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ImagePairs(SampleWeakening weakening)
 {
     public const string Prefix = "image-pair:";
 
@@ -20,22 +17,31 @@ public sealed class ImagePairs(ImageWeakener weakener, ImageStore images, IDbCon
 
     /// <summary>The rejected side for one (sample, method, seed), or null with the reason added (a transform without randomness gives one image whatever the seed).</summary>
     /// <param name="madeSoFar">Responses this job already made for the sample, not yet saved.</param>
-    public async Task<Response?> MakeAsync(Sample sample, Response truth, string method, long seed, long jobId, IReadOnlyCollection<Response> madeSoFar, List<string> problems, CancellationToken ct)
+    /// <param name="image">On a sample with several images, the one to weaken (1-based); null weakens them all.</param>
+    public async Task<Response?> MakeAsync(Sample sample, Response truth, string method, long seed, long jobId, IReadOnlyCollection<Response> madeSoFar, List<string> problems,
+        CancellationToken ct, int? image = null)
     {
-        if (sample.ImageHash is null || !images.Exists(sample.ImageHash))
+        var (set, problem) = await weakening.WeakenAsync(sample, method[Prefix.Length..], seed, image, ct);
+        if (set is null)
         {
-            problems.Add($"{method}: the sample has no stored image");
+            problems.Add($"{method}: {problem}");
             return null;
         }
-        var weakened = weakener.Weaken(await images.ReadAsync(sample.ImageHash, ct), new WeakeningSpec(method[Prefix.Length..]), seed);
-        var stored = await images.PutAsync(weakened.Png, ct);
-        if (stored.Hash == sample.ImageHash || sample.Responses.Concat(madeSoFar).Any(r => r.Provenance.WeakenedImageHash == stored.Hash && r.Kind.IsImagePair()))
+        var original = sample.ImageHashes;
+        if (set.Images.SequenceEqual(original) || sample.Responses.Concat(madeSoFar).Any(r => r.Kind.IsImagePair() && r.Provenance.WeakenedImages(original).SequenceEqual(set.Images)))
         {
             problems.Add($"{method}: the weakened image is identical to one the sample already has");
             return null;
         }
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            await db.AddIfMissingAsync(stored, ct);
+        var provenance = new GeneratorProvenance
+        {
+            Method = method,
+            Seed = seed,
+            ParametersJson = set.ParametersJson(),
+            GeneratedAt = DateTime.UtcNow,
+            ExtraJson = JsonSerializer.Serialize(new { jobId, chosenResponseId = truth.Id }),
+        };
+        set.WriteTo(provenance);
         return new Response
         {
             SampleId = sample.Id,
@@ -43,15 +49,7 @@ public sealed class ImagePairs(ImageWeakener weakener, ImageStore images, IDbCon
             Kind = ResponseKind.ImagePair,
             Score = 0,
             CreatedAt = DateTime.UtcNow,
-            Provenance = new GeneratorProvenance
-            {
-                Method = method,
-                Seed = seed,
-                ParametersJson = JsonSerializer.Serialize(new { weakening = new { transform = weakened.Transform, parameters = weakened.Parameters, seed = weakened.Seed } }),
-                WeakenedImageHash = stored.Hash,
-                GeneratedAt = DateTime.UtcNow,
-                ExtraJson = JsonSerializer.Serialize(new { jobId, chosenResponseId = truth.Id }),
-            },
+            Provenance = provenance,
         };
     }
 }

@@ -14,11 +14,12 @@ using Microsoft.Extensions.Options;
 namespace BpoStudio.Core.Bootstrapping;
 
 /// <summary>One weakened-image negative to make: the sample, the method (<c>weakened-image:transform</c>), which of its negatives, and the seed.</summary>
-public sealed record WeakenedImageTask(Sample Sample, string Method, int Index, long Seed);
+/// <param name="Image">On a sample with several images, the one to weaken (1-based); null weakens them all.</param>
+public sealed record WeakenedImageTask(Sample Sample, string Method, int Index, long Seed, int? Image = null);
 
-/// <summary>The model's answer from the weakened image, or why there is none.</summary>
-public sealed record WeakenedImageAnswer(WeakenedImageTask Task, string? Text, string? Problem, long Tokens = 0, string? WeakenedImageHash = null,
-    WeakenedImage? Weakened = null, string? Model = null, string? Provider = null, object? Sampling = null, string? StopReason = null);
+/// <summary>The model's answer from the weakened image(s), or why there is none.</summary>
+public sealed record WeakenedImageAnswer(WeakenedImageTask Task, string? Text, string? Problem, long Tokens = 0, WeakenedSet? Weakened = null,
+    string? Model = null, string? Provider = null, object? Sampling = null, string? StopReason = null);
 
 /// <summary>
 /// BPO's image-weakened prompting: weaken the sample's image (seeded), store the weakened image, and let the
@@ -27,8 +28,8 @@ public sealed record WeakenedImageAnswer(WeakenedImageTask Task, string? Text, s
 /// A local model answers a whole chunk of samples in batches (<c>Generation:Local:BatchSize</c>) while the next
 /// images are weakened beside it; a remote one answers one at a time.
 /// </summary>
-public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision remote, LlmBackend backend, ImageWeakener weakener, ImageStore images,
-    IDbContextFactory<BpoDbContext> dbFactory, IOptions<LocalModelOptions> localOptions, ILogger<WeakenedImageNegatives> logger)
+public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision remote, LlmBackend backend, SampleWeakening weakening,
+    IOptions<LocalModelOptions> localOptions, ILogger<WeakenedImageNegatives> logger)
 {
     public async Task<IReadOnlyList<WeakenedImageAnswer>> AnswerAsync(IReadOnlyList<WeakenedImageTask> tasks, JobContext context, CancellationToken ct)
     {
@@ -48,7 +49,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
         else
         {
             var weakened = answer.Weakened!;
-            return new Response
+            var response = new Response
             {
                 SampleId = answer.Task.Sample.Id,
                 Text = answer.Text,
@@ -61,25 +62,22 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                     Seed = answer.Task.Seed,
                     Model = answer.Model,
                     ExecutionProvider = answer.Provider,
-                    ParametersJson = JsonSerializer.Serialize(new { weakening = new { transform = weakened.Transform, parameters = weakened.Parameters, seed = weakened.Seed }, sampling = answer.Sampling }),
-                    WeakenedImageHash = answer.WeakenedImageHash,
+                    ParametersJson = weakened.ParametersJson(("sampling", answer.Sampling)),
                     GeneratedAt = DateTime.UtcNow,
                     // The pair checks read stopReason: an answer cut at the token limit is a truncated negative.
                     ExtraJson = JsonSerializer.Serialize(new { jobId, tokens = answer.Tokens, stopReason = answer.StopReason }),
                 },
             };
+            weakened.WriteTo(response.Provenance);
+            return response;
         }
         return null;
     }
 
-    private async Task<(WeakenedImage? Weakened, string? Hash, string? Problem)> WeakenAsync(WeakenedImageTask task, CancellationToken ct)
+    private async Task<(WeakenedSet? Set, string? Problem)> WeakenAsync(WeakenedImageTask task, CancellationToken ct)
     {
-        if (task.Sample.ImageHash is null || !images.Exists(task.Sample.ImageHash)) return (null, null, $"{task.Method}: the sample has no stored image");
-        var weakened = weakener.Weaken(await images.ReadAsync(task.Sample.ImageHash, ct), new WeakeningSpec(task.Method[LlmBackend.WeakenedImagePrefix.Length..]), task.Seed);
-        var stored = await images.PutAsync(weakened.Png, ct);
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            await db.AddIfMissingAsync(stored, ct);
-        return (weakened, stored.Hash, null);
+        var (set, problem) = await weakening.WeakenAsync(task.Sample, task.Method[LlmBackend.WeakenedImagePrefix.Length..], task.Seed, task.Image, ct);
+        return (set, problem is null ? null : $"{task.Method}: {problem}");
     }
 
     // A producer weakens, stores and preprocesses the images a little ahead of the decoder, which takes a prompt
@@ -89,7 +87,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
         var batch = BatchSizing.Resolve(localOptions.Value.BatchSize, model.Generator);
         var search = model.Manifest.Search;
         var answers = new WeakenedImageAnswer?[tasks.Count];
-        var weakenedByTask = new (WeakenedImage Image, string Hash)[tasks.Count];
+        var weakenedByTask = new WeakenedSet[tasks.Count];
         var ready = Channel.CreateBounded<GenerationRequest>(new BoundedChannelOptions(2 * batch) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var producer = Task.Run(async () =>
@@ -99,16 +97,18 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                 for (var i = 0; i < tasks.Count; i++)
                 {
                     var task = tasks[i];
-                    var (weakened, hash, problem) = await WeakenAsync(task, stop.Token);
-                    if (problem is not null)
+                    var (set, problem) = await WeakenAsync(task, stop.Token);
+                    if (set is null)
                     {
                         answers[i] = new WeakenedImageAnswer(task, null, problem);
                         continue;
                     }
-                    weakenedByTask[i] = (weakened!, hash!);
+                    weakenedByTask[i] = set;
                     var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, task.Seed, search.MaxNewTokens);
-                    var prompt = model.Encode(model.BuildPrompt(task.Sample.Prompt, withImage: true)).Select(id => (long)id).ToArray();
-                    await ready.Writer.WriteAsync(new GenerationRequest(prompt, settings, model.Preprocess(weakened!.Png), 1, Tag: i), stop.Token);
+                    var prompt = model.Encode(model.BuildPrompt(task.Sample.Prompt, set.Bytes.Count)).Select(id => (long)id).ToArray();
+                    // Every image of the sample, the weakened ones in place, one tile each in order.
+                    var pixels = set.Bytes.Count == 1 ? model.Preprocess(set.Bytes[0]) : [.. set.Bytes.SelectMany(model.Preprocess)];
+                    await ready.Writer.WriteAsync(new GenerationRequest(prompt, settings, pixels, set.Bytes.Count, Tag: i), stop.Token);
                 }
                 ready.Writer.Complete();
             }
@@ -124,7 +124,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
             {
                 var i = (int)result.Request.Tag!;
                 context.AddTokens(result.Tokens.Count);
-                answers[i] = new WeakenedImageAnswer(tasks[i], model.Decode(result.Tokens).Trim(), null, result.Tokens.Count, weakenedByTask[i].Hash, weakenedByTask[i].Image,
+                answers[i] = new WeakenedImageAnswer(tasks[i], model.Decode(result.Tokens).Trim(), null, result.Tokens.Count, weakenedByTask[i],
                     model.Name, model.Generator.Provider.Provider, result.Request.Settings, result.Stop == Generation.StopReason.MaxTokens ? "max-tokens" : "eos");
             }
         }
@@ -151,15 +151,15 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
         var answers = new List<WeakenedImageAnswer>(tasks.Count);
         foreach (var task in tasks)
         {
-            var (weakened, hash, problem) = await WeakenAsync(task, ct);
-            if (problem is not null)
+            var (set, problem) = await WeakenAsync(task, ct);
+            if (set is null)
             {
                 answers.Add(new WeakenedImageAnswer(task, null, problem));
                 continue;
             }
-            var (text, tokens) = await remote.AnswerAsync(task.Sample.Prompt, weakened!.Png, task.Seed, ct);
+            var (text, tokens) = await remote.AnswerAsync(task.Sample.Prompt, set.Bytes, task.Seed, ct);
             context.AddTokens(tokens);
-            answers.Add(new WeakenedImageAnswer(task, text, null, tokens, hash, weakened, backend.Model, backend.Provider, new { seed = task.Seed, remote = true }));
+            answers.Add(new WeakenedImageAnswer(task, text, null, tokens, set, backend.Model, backend.Provider, new { seed = task.Seed, remote = true }));
         }
         return answers;
     }

@@ -33,6 +33,27 @@ public class GeneratorProvenance
     /// <summary>The weakened image an <c>mllm-hal</c> answer was generated from.</summary>
     public string? WeakenedImageHash { get; set; }
 
+    /// <summary>
+    /// On a sample with several images, which one (0-based) <see cref="WeakenedImageHash"/> replaced; null when every
+    /// image was weakened, the rest then in <see cref="MoreWeakenedImageHashes"/>.
+    /// </summary>
+    public int? WeakenedImageIndex { get; set; }
+
+    public List<string>? MoreWeakenedImageHashes { get; set; }
+
+    /// <summary>The images this response goes with: the sample's, with the weakened one(s) in place.</summary>
+    public IReadOnlyList<string> WeakenedImages(IReadOnlyList<string> sampleImages) =>
+        WeakenedImages(sampleImages, WeakenedImageHash, WeakenedImageIndex, MoreWeakenedImageHashes);
+
+    public static IReadOnlyList<string> WeakenedImages(IReadOnlyList<string> sampleImages, string? weakened, int? index, IReadOnlyList<string>? more)
+    {
+        if (weakened is null) return sampleImages;
+        if (index is not { } at) return ImageList.All(weakened, more);
+        var images = sampleImages.ToArray();
+        if (at < images.Length) images[at] = weakened;
+        return images;
+    }
+
     /// <summary>Character spans the model-free injector changed, as JSON <c>[{start,length,original}]</c>.</summary>
     public string? ChangedSpansJson { get; set; }
 

@@ -10,6 +10,11 @@ public class Sample
     /// <summary>SHA-256 of the image in the content-addressed store; null for text-only records.</summary>
     public string? ImageHash { get; set; }
 
+    /// <summary>The record's later images, in order, for samples with several (interleaved, multi-image data).</summary>
+    public List<string>? MoreImageHashes { get; set; }
+
+    public IReadOnlyList<string> ImageHashes => ImageList.All(ImageHash, MoreImageHashes);
+
     /// <summary>Why the image could not be stored (missing, unreadable, outside the root); the record is kept.</summary>
     public string? ImageProblem { get; set; }
 
@@ -29,6 +34,9 @@ public class SourceProvenance
 
     /// <summary>The image path as written in the source file.</summary>
     public string? ImagePath { get; set; }
+
+    /// <summary>The later images' paths as written, in order.</summary>
+    public List<string>? MoreImagePaths { get; set; }
 
     /// <summary>The prompt as written, when cleaning (removing <c>&lt;image&gt;</c>) changed it.</summary>
     public string? OriginalPrompt { get; set; }

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Datasets;
 using System.Threading.Channels;
 
 namespace BpoStudio.Core.Export;
@@ -126,7 +127,20 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             for (var i = 0; i < samples.Count; i++)
             {
                 resolved[i] = await ImageForAsync(samples[i], ct);
-                if (_format.CarriesImagePairs && resolved[i].Image is not null) samples[i] = await WithRejectedImagesAsync(samples[i], ct);
+                if (resolved[i].Image is null) continue;
+                if (samples[i].MoreImageHashes is { Count: > 0 })
+                {
+                    try
+                    {
+                        samples[i] = samples[i] with { MoreImages = await ExportAllAsync(samples[i].MoreImageHashes!, samples[i].MoreImagePaths, ct) };
+                    }
+                    catch (ExportSkipException ex)
+                    {
+                        resolved[i] = (null, ex.Message);
+                        continue;
+                    }
+                }
+                if (_format.CarriesImagePairs) samples[i] = await WithRejectedImagesAsync(samples[i], ct);
             }
             return resolved;
         }
@@ -142,16 +156,19 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
     /// </summary>
     private async ValueTask<ExportSample> WithRejectedImagesAsync(ExportSample sample, CancellationToken ct)
     {
-        if (!sample.Pairs.Any(p => p.RejectedImageHash is not null)) return sample;
+        if (!sample.Pairs.Any(p => p.RejectedImageHashes is not null)) return sample;
         var pairs = new ExportPair[sample.Pairs.Count];
         for (var i = 0; i < pairs.Length; i++)
         {
             var pair = sample.Pairs[i];
-            if (pair.RejectedImageHash is { } hash)
+            if (pair.RejectedImageHashes is { } hashes)
             {
                 try
                 {
-                    pair = pair with { RejectedImage = await images.GetAsync(hash, null, _needBytes, _format.AcceptedImageTypes, ct) };
+                    // The images it shares with the chosen side keep their source names; the weakened ones are named by hash.
+                    var paths = ImageList.All(sample.ImagePath, sample.MoreImagePaths);
+                    var sampleHashes = ImageList.All(sample.ImageHash, sample.MoreImageHashes);
+                    pair = pair with { RejectedImages = await ExportAllAsync(hashes, [.. hashes.Select((h, n) => n < sampleHashes.Count && sampleHashes[n] == h && n < paths.Count ? paths[n] : null)], ct) };
                 }
                 catch (ExportSkipException)
                 {
@@ -160,6 +177,14 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             pairs[i] = pair;
         }
         return sample with { Pairs = pairs };
+    }
+
+    private async Task<IReadOnlyList<ExportedImage>> ExportAllAsync(IReadOnlyList<string> hashes, IReadOnlyList<string?>? paths, CancellationToken ct)
+    {
+        var exported = new ExportedImage[hashes.Count];
+        for (var n = 0; n < exported.Length; n++)
+            exported[n] = await images.GetAsync(hashes[n], paths is not null && n < paths.Count ? paths[n] : null, _needBytes, _format.AcceptedImageTypes, ct);
+        return exported;
     }
 
     private async ValueTask<(ExportedImage? Image, string? Problem)> ImageForAsync(ExportSample sample, CancellationToken ct)

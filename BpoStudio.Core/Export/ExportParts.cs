@@ -116,11 +116,11 @@ public abstract class PairLinesPart : JsonLinesPart
 
     protected abstract void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image);
 
-    /// <summary>The <c>images</c> column (the image's path, or empty for a text-only record) and the record's end.</summary>
-    protected static void EndWithImages(Utf8JsonWriter json, ExportedImage? image)
+    /// <summary>The <c>images</c> column (the images' paths in order, or empty for a text-only record) and the record's end.</summary>
+    protected static void EndWithImages(Utf8JsonWriter json, IReadOnlyList<ExportedImage> images)
     {
         json.WriteStartArray(Names.Images);
-        if (image is not null) json.WriteStringValue(image.RelativePath);
+        foreach (var image in images) json.WriteStringValue(image.RelativePath);
         json.WriteEndArray();
         json.WriteEndObject();
     }

@@ -10,20 +10,28 @@ namespace BpoStudio.Core.Export;
 public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kind, double? Score, string? Method, bool Edited);
 
 /// <param name="Source">Who decided the pair: a person, a bulk action, or a bulk accept on a spot check's evidence.</param>
-/// <param name="RejectedImageHash">An image pair's weakened image: the one the rejected side goes with. Null for a text pair.</param>
-/// <param name="RejectedImage">That image as exported, once resolved for a format that carries image pairs.</param>
+/// <param name="RejectedImageHashes">An image pair's images for the rejected side: the sample's, with the weakened one(s)
+/// in place. Null for a text pair, whose sides share the sample's images.</param>
+/// <param name="RejectedImages">Those images as exported, once resolved for a format that carries image pairs.</param>
 public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person,
-    string? RejectedImageHash = null, ExportedImage? RejectedImage = null);
+    IReadOnlyList<string>? RejectedImageHashes = null, IReadOnlyList<ExportedImage>? RejectedImages = null);
 
 /// <summary>An earlier turn of the conversation: the question (and as written, with its placeholder) and its ground-truth answer.</summary>
 public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? UserAsWritten = null);
 
 /// <summary>One sample with the pairs that survive the negative selection, in pair order.</summary>
 /// <param name="History">The conversation before this turn, oldest first; empty for a first turn or without context.</param>
+/// <param name="MoreImageHashes">The sample's images after the first, in order; <see cref="MoreImages"/> once exported.</param>
 public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, Utf8Text Prompt, Utf8Text? OriginalPrompt,
-    string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs, IReadOnlyList<ExportTurn>? History = null)
+    string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs, IReadOnlyList<ExportTurn>? History = null,
+    IReadOnlyList<string>? MoreImageHashes = null, IReadOnlyList<string>? MoreImagePaths = null, IReadOnlyList<ExportedImage>? MoreImages = null)
 {
     public IReadOnlyList<ExportTurn> Earlier => History ?? [];
+
+    public int ImageCount => ImageHash is null ? 0 : 1 + (MoreImageHashes?.Count ?? 0);
+
+    /// <summary>Every exported image in order, given the first: what a record lists and the placeholders it counts.</summary>
+    public IReadOnlyList<ExportedImage> ImagesFrom(ExportedImage? first) => first is null ? [] : MoreImages is { Count: > 0 } more ? [first, .. more] : [first];
 }
 
 /// <summary>Sample ids from <see cref="From"/> up to but not including <see cref="To"/>: the slice one worker exports.</summary>
@@ -64,7 +72,10 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     /// <summary>The sample's columns, which repeat on each of its pairs' rows and are read from the first.</summary>
     private readonly record struct SampleColumns(long SampleId, Utf8Text Prompt, string? ImageHash, string? RecordId, bool IdGenerated, int? Turn,
-        Utf8Text? OriginalPrompt, string? ImageProblem, string? ImagePath);
+        Utf8Text? OriginalPrompt, string? ImageProblem, string? ImagePath, List<string>? MoreImageHashes, List<string>? MoreImagePaths)
+    {
+        public IReadOnlyList<string> ImageHashes => ImageList.All(ImageHash, MoreImageHashes);
+    }
 
     /// <summary>One worker's reading session: its own connection and the query prepared once, re-run for each range.</summary>
     public async Task<Reader> OpenReaderAsync(int datasetId, int? versionId, ExportOptions options, CancellationToken ct)
@@ -130,7 +141,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
                     ? pairs[^1].Chosen : ReadText(rows, 4, 12, chosenId, _texts, snapshotOnly);
                 var rejected = ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly);
-                var pair = new ExportPair(rows.GetInt64(0), chosen, rejected, source, rejected.Kind.IsImagePair() ? OptionalString(rows, 23) : null);
+                var pair = new ExportPair(rows.GetInt64(0), chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null);
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
@@ -151,12 +162,12 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         r."Id", r."Kind", r."Score", r."Method", r."PreviousVersionId" IS NOT NULL
         """;
 
-    // After the decision source: the rejected response's weakened image (an image pair's rejected side).
-    private const string RejectedImageColumn = """r."WeakenedImageHash" """;
+    // After the decision source: the sample's later images, then the rejected response's weakened image(s) (an image pair's rejected side).
+    private const string ImageColumns = """s."MoreImageHashes", s."SourceMoreImagePaths", r."WeakenedImageHash", r."WeakenedImageIndex", r."MoreWeakenedImageHashes" """;
 
     // Items carry the frozen texts; responses and samples only immutable metadata.
     private const string VersionSql = $"""
-        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource", {RejectedImageColumn}
+        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource", {ImageColumns}
         FROM "DatasetVersionItems" i
         JOIN "Samples" s ON s."Id" = i."SampleId"
         JOIN "Responses" c ON c."Id" = i."ChosenResponseId"
@@ -170,7 +181,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText",
             NULL, FALSE, NULL, NULL, i."ImageProblem", i."ImagePath",
             i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
-            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited", i."DecisionSource", NULL
+            i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited", i."DecisionSource",
+            i."MoreImageHashes", NULL, NULL, NULL, NULL
         FROM "DatasetVersionItems" i
         WHERE i."DatasetVersionId" = @id AND i."SampleId" >= @from AND i."SampleId" < @to
         ORDER BY i."SampleId", i."PairId"
@@ -179,7 +191,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     // The unary plus keeps SQLite off the (dataset, status, ...) index, which would scan every accepted pair of the
     // dataset for each range and sort them; the sample-id index yields the range already in (sample, pair) order.
     internal const string DraftSql = $"""
-        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource", {RejectedImageColumn}
+        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource", {ImageColumns}
         FROM "Pairs" p
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
@@ -189,9 +201,14 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         """;
 
     private static SampleColumns ReadSample(IExportRows r, long sampleId, Utf8TextBuffer texts, bool snapshotOnly) => snapshotOnly
-        ? new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), null, false, null, null, OptionalString(r, 10), OptionalString(r, 11))
+        ? new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), null, false, null, null, OptionalString(r, 10), OptionalString(r, 11), OptionalList(r, 23), null)
         : new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), OptionalString(r, 6), r.GetBoolean(7), r.IsNull(8) ? null : (int)r.GetInt64(8),
-            r.IsNull(9) ? null : r.GetUtf8(9, texts), OptionalString(r, 10), OptionalString(r, 11));
+            r.IsNull(9) ? null : r.GetUtf8(9, texts), OptionalString(r, 10), OptionalString(r, 11), OptionalList(r, 23), OptionalList(r, 24));
+
+    private static IReadOnlyList<string>? RejectedImages(IExportRows r, SampleColumns sample) => r.IsNull(25) ? null
+        : GeneratorProvenance.WeakenedImages(sample.ImageHashes, r.GetString(25), r.IsNull(26) ? null : (int)r.GetInt64(26), OptionalList(r, 27));
+
+    private static List<string>? OptionalList(IExportRows r, int ordinal) => r.IsNull(ordinal) ? null : ImageList.Parse(r.GetString(ordinal));
 
     /// <summary>A response's text and, after its <paramref name="id"/> at <paramref name="first"/>, its kind, score, method and whether it was edited.</summary>
     private static ExportText ReadText(IExportRows r, int text, int first, long id, Utf8TextBuffer texts, bool snapshotOnly) =>
@@ -242,7 +259,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             }
         }
         return new ExportSample(sample.SampleId, sample.RecordId, sample.IdGenerated, sample.Turn, sample.Prompt, sample.OriginalPrompt,
-            sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives), history?.GetValueOrDefault(sample.SampleId));
+            sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives), history?.GetValueOrDefault(sample.SampleId),
+            sample.MoreImageHashes, sample.MoreImagePaths);
     }
 
     // An edited response points at what it replaced; the chain's root holds the generator's method and text.

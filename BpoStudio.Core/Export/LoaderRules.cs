@@ -34,8 +34,10 @@ public static class LoaderRules
         if (imagePair && !target.CarriesImagePairs)
             return $"an image pair (the same answer under a weakened image): {target.WireName} files hold one image per record, not the rejected side's own";
         // Checked once images are resolved (image is then set): before, the rules only decide whether to copy them.
-        if (imagePair && image is not null && pair.RejectedImage is null)
-            return pair.RejectedImageHash is { } hash ? $"the image pair's weakened image {hash[..Math.Min(12, hash.Length)]} is not in the image store" : "the image pair has no weakened image";
+        if (imagePair && image is not null && pair.RejectedImages is null)
+            return pair.RejectedImageHashes is null ? "the image pair has no weakened image" : "the image pair's weakened image is not in the image store";
+        if (sample.ImageCount > 1 && target.MaxImages is { } most && sample.ImageCount > most)
+            return $"the sample has {sample.ImageCount} images; {target.WireName} records hold {(most == 1 ? "one" : $"at most {most}")}";
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
         if (target.KeepsTextsAsTheyAre) return target.CheckPair(sample, pair, image);

@@ -74,8 +74,9 @@ public sealed class ParquetPart : IExportPart
     public void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
         // Built once per sample and per chosen answer (its negatives share it).
-        var prompt = Prompt(sample, image is not null);
-        List<ParquetImage> images = image is null ? [] : [new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath }];
+        var exported = sample.ImagesFrom(image);
+        var prompt = Prompt(sample, exported.Count);
+        List<ParquetImage> images = [.. exported.Select(i => new ParquetImage { Bytes = i.Bytes, Path = i.RelativePath })];
         (ExportText? Text, List<ParquetMessage> Messages) chosen = (null, []);
         foreach (var pair in pairs)
         {
@@ -95,16 +96,16 @@ public sealed class ParquetPart : IExportPart
         }
     }
 
-    /// <summary>As TRL's JSON lines: earlier turns first, the image part in the first user message.</summary>
-    private static List<ParquetMessage> Prompt(ExportSample sample, bool hasImage)
+    /// <summary>As TRL's JSON lines: earlier turns first, an image part per image in the first user message.</summary>
+    private static List<ParquetMessage> Prompt(ExportSample sample, int images)
     {
         var messages = new List<ParquetMessage>();
         foreach (var turn in sample.Earlier)
         {
-            messages.Add(ParquetMessage.User(turn.User.ToString(), withImage: hasImage && messages.Count == 0));
+            messages.Add(ParquetMessage.User(turn.User.ToString(), messages.Count == 0 ? images : 0));
             messages.Add(ParquetMessage.Assistant(turn.Assistant.ToString()));
         }
-        messages.Add(ParquetMessage.User(sample.Prompt.ToString(), withImage: hasImage && messages.Count == 0));
+        messages.Add(ParquetMessage.User(sample.Prompt.ToString(), messages.Count == 0 ? images : 0));
         return messages;
     }
 
@@ -130,10 +131,10 @@ public sealed class ParquetMessage
     [JsonPropertyName("role")] public string Role { get; set; } = "";
     [JsonPropertyName("content")] public List<ParquetContent> Content { get; set; } = [];
 
-    public static ParquetMessage User(string text, bool withImage) => new()
+    public static ParquetMessage User(string text, int images) => new()
     {
         Role = "user",
-        Content = withImage ? [new() { Type = "image" }, new() { Type = "text", Text = text }] : [new() { Type = "text", Text = text }],
+        Content = [.. Enumerable.Range(0, images).Select(_ => new ParquetContent { Type = "image" }), new() { Type = "text", Text = text }],
     };
 
     public static ParquetMessage Assistant(string text) => new() { Role = "assistant", Content = [new() { Type = "text", Text = text }] };

@@ -43,11 +43,13 @@ public sealed class LocalModel : IDisposable
     }
 
     /// <summary>The chat template filled in; for an image, the placeholder expands to the tile's image tokens.</summary>
-    public string BuildPrompt(string question, bool withImage)
+    public string BuildPrompt(string question, bool withImage) => BuildPrompt(question, withImage ? 1 : 0);
+
+    /// <summary>The template with one tile's image tokens per image, in order: the vision features fill them in that order.</summary>
+    public string BuildPrompt(string question, int images)
     {
-        var image = withImage
-            ? "<fake_token_around_image><global-img>" + string.Concat(Enumerable.Repeat(ImagePlaceholder, Manifest.ImageTokens)) + "<fake_token_around_image>"
-            : "";
+        var tile = "<fake_token_around_image><global-img>" + string.Concat(Enumerable.Repeat(ImagePlaceholder, Manifest.ImageTokens)) + "<fake_token_around_image>";
+        var image = string.Concat(Enumerable.Repeat(tile, images));
         return Manifest.ChatTemplate.Replace("{image}", image, StringComparison.Ordinal).Replace("{prompt}", question.Replace(ImagePlaceholder, "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 

@@ -15,9 +15,9 @@ internal sealed class BulkInserter : IDisposable
     public BulkInserter(DbConnection connection, DbTransaction transaction)
     {
         _sample = Command(connection, transaction, """
-            INSERT INTO "Samples" ("DatasetId", "ImageHash", "ImageProblem", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceImagePath", "SourceOriginalPrompt", "SourceIdGenerated")
-            VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path, @original, @generated) RETURNING "Id"
-            """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path", "original", "generated");
+            INSERT INTO "Samples" ("DatasetId", "ImageHash", "ImageProblem", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceImagePath", "SourceOriginalPrompt", "SourceIdGenerated", "MoreImageHashes", "SourceMoreImagePaths")
+            VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path, @original, @generated, @moreHashes, @morePaths) RETURNING "Id"
+            """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path", "original", "generated", "moreHashes", "morePaths");
         _response = Command(connection, transaction, """
             INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "Model", "ExtraJson")
             VALUES (@sample, @text, @kind, @score, @created, @method, @model, @extra) RETURNING "Id"
@@ -29,7 +29,8 @@ internal sealed class BulkInserter : IDisposable
     }
 
     public async Task<long> InsertSampleAsync(Sample s, CancellationToken ct) =>
-        await ScalarAsync(_sample, ct, s.DatasetId, s.ImageHash, s.ImageProblem, s.Prompt, s.CreatedAt, s.Source.File, s.Source.RecordId, s.Source.Turn, s.Source.ImagePath, s.Source.OriginalPrompt, s.Source.IdGenerated);
+        await ScalarAsync(_sample, ct, s.DatasetId, s.ImageHash, s.ImageProblem, s.Prompt, s.CreatedAt, s.Source.File, s.Source.RecordId, s.Source.Turn, s.Source.ImagePath, s.Source.OriginalPrompt, s.Source.IdGenerated,
+            ImageList.Format(s.MoreImageHashes), ImageList.Format(s.Source.MoreImagePaths));
 
     public async Task<long> InsertResponseAsync(Response r, CancellationToken ct) =>
         await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method, r.Provenance.Model, r.Provenance.ExtraJson);

@@ -16,6 +16,9 @@ internal sealed class ContentDuplicates(int datasetId)
     private readonly HashSet<string> _loadedImages = [];
 
     /// <summary>The image (its hash, else its path), the prompt and the positive answers, hashed.</summary>
+    /// <summary>A sample's images as one key part: the first (hash, or path when it was not stored), then the others.</summary>
+    public static string? ImagesKey(string? first, IReadOnlyList<string>? more) => more is { Count: > 0 } ? string.Join(' ', [first ?? "", .. more]) : first;
+
     public static UInt128 KeyOf(string? image, string prompt, IEnumerable<string> answers)
     {
         var text = string.Join('\u001e', answers.Prepend(prompt).Prepend(image ?? ""));
@@ -33,11 +36,11 @@ internal sealed class ContentDuplicates(int datasetId)
             .OrderBy(s => s.Id)
             .Select(s => new
             {
-                s.Id, s.ImageHash, s.Prompt, s.Source.RecordId,
+                s.Id, s.ImageHash, s.MoreImageHashes, s.Prompt, s.Source.RecordId,
                 Answers = s.Responses.Where(r => r.PreviousVersionId == null && (r.Kind == ResponseKind.Gt || r.Kind == ResponseKind.GtRephrased))
                     .OrderBy(r => r.Id).Select(r => r.Text).ToList(),
             }).ToListAsync(ct);
-        foreach (var s in stored) _first.TryAdd(KeyOf(s.ImageHash, s.Prompt, s.Answers), s.RecordId ?? $"sample {s.Id}");
+        foreach (var s in stored) _first.TryAdd(KeyOf(ImagesKey(s.ImageHash, s.MoreImageHashes), s.Prompt, s.Answers), s.RecordId ?? $"sample {s.Id}");
     }
 
     /// <summary>The id of the record this one repeats, or null (and it is remembered as the first).</summary>

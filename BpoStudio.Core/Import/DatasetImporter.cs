@@ -80,15 +80,25 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var now = DateTime.UtcNow;
         var samples = new List<Sample>(batch.Count);
         var images = new List<(string? Hash, string? Problem)>(batch.Count);
+        var moreImages = new List<List<string>?>(batch.Count);
         foreach (var (imported, _) in batch)
-            images.Add(imported.ImageBytes is { } embedded ? await StoreBytesAsync(db, embedded, imported.ImagePath ?? "embedded image", summary, ct)
-                : imported.ImagePath is null ? (null, null) : await StoreImageAsync(db, imported.ImagePath, imageRoot, imageCache, summary, ct));
+        {
+            images.Add(await StoreAsync(db, imported.ImagePath, imported.ImageBytes, imageRoot, imageCache, summary, ct));
+            moreImages.Add(imported.MoreImages is { Count: > 0 } more ? [] : null);
+            for (var m = 0; m < (imported.MoreImages?.Count ?? 0); m++)
+            {
+                var (moreHash, moreProblem) = await StoreAsync(db, imported.MoreImages![m].Path, imported.MoreImages[m].Bytes, imageRoot, imageCache, summary, ct);
+                // The first problem flags the sample, naming which image; a later image that could not be stored leaves the list short.
+                if (moreProblem is not null && images[^1].Problem is null) images[^1] = (images[^1].Hash, $"image {m + 2} of {imported.MoreImages.Count + 1}: {moreProblem}");
+                if (moreHash is not null) moreImages[^1]!.Add(moreHash);
+            }
+        }
         await repeats.LoadAsync(db, images.Select(i => i.Hash).OfType<string>(), ct);
         for (var i = 0; i < batch.Count; i++)
         {
             var imported = batch[i].Sample;
             var (hash, problem) = images[i];
-            var key = ContentDuplicates.KeyOf(hash ?? imported.ImagePath, imported.Prompt, imported.Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
+            var key = ContentDuplicates.KeyOf(ContentDuplicates.ImagesKey(hash ?? imported.ImagePath, moreImages[i]), imported.Prompt, imported.Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
             if (repeats.Repeats(key, imported.RecordId) is { } first)
             {
                 summary.Duplicates++;
@@ -104,12 +114,14 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             {
                 DatasetId = datasetId,
                 ImageHash = hash,
+                MoreImageHashes = moreImages[i],
                 ImageProblem = problem,
                 Prompt = imported.Prompt,
                 CreatedAt = now,
                 Source = new SourceProvenance
                 {
                     File = sourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath,
+                    MoreImagePaths = imported.MoreImages?.Select((image, m) => image.Path ?? $"embedded image {m + 2}").ToList(),
                     OriginalPrompt = imported.OriginalPrompt, IdGenerated = imported.IdGenerated,
                 },
             };
@@ -145,6 +157,12 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         summary.Imported += samples.Count;
         batch.Clear();
     }
+
+    private Task<(string? Hash, string? Problem)> StoreAsync(BpoDbContext db, string? path, byte[]? bytes, string? root,
+        Dictionary<string, (string? Hash, string? Problem)> cache, ImportSummary summary, CancellationToken ct) =>
+        bytes is not null ? StoreBytesAsync(db, bytes, path ?? "embedded image", summary, ct)
+        : path is null ? Task.FromResult<(string?, string?)>((null, null))
+        : StoreImageAsync(db, path, root, cache, summary, ct);
 
     // Missing, unreadable or outside-the-root images flag the record; the record itself is kept.
     private async Task<(string? Hash, string? Problem)> StoreImageAsync(BpoDbContext db, string imagePath, string? root,

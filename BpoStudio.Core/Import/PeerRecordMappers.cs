@@ -21,14 +21,15 @@ public static class PeerRecordMappers
     private static List<ImportedSample> Povid(JsonElement record, string fallbackId)
     {
         var (id, generated) = Id(record, "id", fallbackId);
-        var image = OptionalString(record, "image");
+        var images = RecordImages.Read(record, "image");
         var chosen = TurnPairs(record, "conversations");
+        RecordImages.CheckPlaceholders(images, chosen.Select(t => t.Human), "image");
         var rejected = TurnPairs(record, "rejected_conversations").ToDictionary(t => t.Index, t => t.Gpt);
         return chosen.Select(t =>
         {
             var responses = new List<ImportedResponse> { new(t.Gpt, ResponseKind.Gt, 1) };
             if (rejected.TryGetValue(t.Index, out var negative) && negative != t.Gpt) responses.Add(new ImportedResponse(negative, ResponseKind.LlmHal, 0));
-            return Sample(id, generated, t.Index, t.Human, image, responses);
+            return Sample(id, generated, t.Index, t.Human, images, responses);
         }).ToList();
     }
 
@@ -77,26 +78,23 @@ public static class PeerRecordMappers
     {
         var (id, generated) = record.TryGetProperty("idx", out _) ? Id(record, "idx", fallbackId) : Id(record, "ds_question_id", fallbackId);
         if (!generated && OptionalString(record, "ds_name") is { } dataset) id = $"{dataset}/{id}";
-        var (path, bytes) = (OptionalString(record, "image_path"), (byte[]?)null);
-        if (record.TryGetProperty("image", out var image))
-        {
-            if (image.ValueKind == JsonValueKind.String) path ??= image.GetString();
-            else if (image.ValueKind == JsonValueKind.Object)
-            {
-                path ??= OptionalString(image, "path", "image");
-                if (image.TryGetProperty("bytes", out var b) && b.ValueKind == JsonValueKind.String)
-                    bytes = b.TryGetBytesFromBase64(out var decoded) ? decoded : throw new RecordException("'image.bytes' is not base64");
-            }
-        }
-        var sample = Sample(id, generated, 0, RequiredString(record, "question"), path, Pair(record));
-        return sample with { ImageBytes = bytes };
+        var images = RecordImages.Read(record, "image");
+        // image_path names the (first) image's file when the image column holds only its bytes.
+        if (OptionalString(record, "image_path") is { } path)
+            images = images.Count == 0 ? [new ImportedImage(path)] : [images[0] with { Path = path }, .. images.Skip(1)];
+        var question = RequiredString(record, "question");
+        RecordImages.CheckPlaceholders(images, [question], "image");
+        return Sample(id, generated, 0, question, images, Pair(record));
     }
 
     /// <summary>mDPO: the prompt carries the full chat template; only the image placeholder is removed.</summary>
     private static ImportedSample Mdpo(JsonElement record, string fallbackId)
     {
         var (id, generated) = Id(record, "id", fallbackId);
-        return Sample(id, generated, 0, RequiredString(record, "prompt"), OptionalString(record, "img_path"), Pair(record));
+        var images = RecordImages.Read(record, "img_path");
+        var prompt = RequiredString(record, "prompt");
+        RecordImages.CheckPlaceholders(images, [prompt], "img_path");
+        return Sample(id, generated, 0, prompt, images, Pair(record));
     }
 
     public static ImportedSample Generic(JsonElement record, string fallbackId, FieldMapping mapping)
@@ -106,7 +104,8 @@ public static class PeerRecordMappers
         var responses = new List<ImportedResponse>();
         if (mapping.Chosen is { } chosen) responses.Add(new ImportedResponse(Text(record, chosen, required: true)!, ResponseKind.Gt, 1));
         if (mapping.Rejected is { } rejected && Text(record, rejected, required: false) is { } negative) responses.Add(new ImportedResponse(negative, ResponseKind.LlmHal, 0));
-        return Sample(id, generated, 0, Text(record, mapping.Prompt, required: true)!, mapping.Image is { } image ? Text(record, image, required: false) : null, responses);
+        var images = mapping.Image is { } image ? RecordImages.Read(Find(record, image), image) : [];
+        return Sample(id, generated, 0, Text(record, mapping.Prompt, required: true)!, images, responses);
     }
 
     private static List<ImportedResponse> Pair(JsonElement record) =>

@@ -41,11 +41,10 @@ public static class RecordMappers
     private static List<ImportedSample> Llava(JsonElement record, string fallbackId)
     {
         var (id, generated) = Id(record, "id", fallbackId);
-        var image = OptionalString(record, "image");
-        var samples = new List<ImportedSample>();
-        foreach (var (index, human, gpt) in TurnPairs(record, "conversations"))
-            samples.Add(Sample(id, generated, index, human, image, [new ImportedResponse(gpt, ResponseKind.Gt, 1)]));
-        return samples;
+        var images = RecordImages.Read(record, "image");
+        var turns = TurnPairs(record, "conversations");
+        RecordImages.CheckPlaceholders(images, turns.Select(t => t.Human), "image");
+        return [.. turns.Select(t => Sample(id, generated, t.Index, t.Human, images, [new ImportedResponse(t.Gpt, ResponseKind.Gt, 1)]))];
     }
 
     /// <summary>(turn index, human text, gpt text) for each exchange of a LLaVA-style conversation array.</summary>
@@ -87,7 +86,8 @@ public static class RecordMappers
     private static ImportedSample PromptOnly(JsonElement record, string fallbackId)
     {
         var (id, generated) = Id(record, "ds_question_id", fallbackId);
-        return Sample(id, generated, 0, RequiredString(record, "question"), OptionalString(record, "image_path") ?? OptionalString(record, "image"), []);
+        var images = RecordImages.Read(record, "image_path") is { Count: > 0 } paths ? paths : RecordImages.Read(record, "image");
+        return Sample(id, generated, 0, RequiredString(record, "question"), images, []);
     }
 
     internal static ImportedSample Sample(string id, bool idGenerated, int turn, string prompt, string? image, IReadOnlyList<ImportedResponse> responses)
@@ -95,6 +95,14 @@ public static class RecordMappers
         var clean = CleanPrompt(prompt);
         return new ImportedSample(id, turn, clean, image, responses, clean == prompt ? null : prompt, idGenerated);
     }
+
+    /// <summary>A sample with the record's images in order: the first in the columns every reader knows, the rest after it.</summary>
+    internal static ImportedSample Sample(string id, bool idGenerated, int turn, string prompt, IReadOnlyList<ImportedImage> images, IReadOnlyList<ImportedResponse> responses) =>
+        Sample(id, idGenerated, turn, prompt, images.Count == 0 ? null : images[0].Path, responses) with
+        {
+            ImageBytes = images.Count == 0 ? null : images[0].Bytes,
+            MoreImages = images.Count > 1 ? images.Skip(1).ToList() : null,
+        };
 
     private static string Turn(JsonElement turn, int index, string expectedRole, string array)
     {

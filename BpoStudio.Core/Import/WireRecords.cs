@@ -28,8 +28,12 @@ public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Sc
 /// <param name="OriginalPrompt">The prompt as written, kept only when cleaning changed it (for lossless round trips).</param>
 /// <param name="IdGenerated">The record had no id of its own; RecordId is its position in the file.</param>
 /// <param name="ImageBytes">Image bytes embedded in the record (RLAIF-V rows), stored instead of reading a path.</param>
+/// <param name="MoreImages">The record's images after the first, in order (multi-image records).</param>
 public sealed record ImportedSample(string RecordId, int Turn, string Prompt, string? ImagePath, IReadOnlyList<ImportedResponse> Responses,
-    string? OriginalPrompt = null, bool IdGenerated = false, byte[]? ImageBytes = null);
+    string? OriginalPrompt = null, bool IdGenerated = false, byte[]? ImageBytes = null, IReadOnlyList<ImportedImage>? MoreImages = null)
+{
+    public IReadOnlyList<ImportedImage> Images => ImagePath is null && ImageBytes is null ? [] : [new ImportedImage(ImagePath, ImageBytes), .. MoreImages ?? []];
+}
 
 /// <summary>A record that could not be imported: its line (JSONL) or index (JSON array) and why.</summary>
 public sealed record RecordProblem(string Where, string Reason);

@@ -49,10 +49,11 @@ public sealed class RemoteVision(IOptions<LlmBackendOptions> options, RemoteCall
 
     public bool IsAvailable => options.Value.IsConfigured && options.Value.Vision;
 
-    public async Task<(string Text, long CompletionTokens)> AnswerAsync(string prompt, byte[] png, long seed, CancellationToken ct)
+    /// <param name="images">The images in order, each sent with the type its bytes say.</param>
+    public async Task<(string Text, long CompletionTokens)> AnswerAsync(string prompt, IReadOnlyList<byte[]> images, long seed, CancellationToken ct)
     {
         var history = new ChatHistory();
-        history.AddUserMessage([new ImageContent(png, "image/png"), new TextContent(prompt)]);
+        history.AddUserMessage([.. images.Select(bytes => (KernelContent)new ImageContent(bytes, Imaging.ImageDecoding.ReadHeader(bytes).ContentType)), new TextContent(prompt)]);
         var settings = new OpenAIPromptExecutionSettings { Temperature = options.Value.Temperature, TopP = options.Value.TopP, MaxTokens = options.Value.MaxTokens, Seed = seed };
         var reply = await policy.RunAsync(() => _chat.Value.GetChatMessageContentAsync(history, settings, cancellationToken: ct), ct);
         var tokens = reply.Metadata?.TryGetValue("Usage", out var usage) == true && usage is OpenAI.Chat.ChatTokenUsage u ? u.OutputTokenCount : 0;

@@ -38,7 +38,15 @@ public sealed record PairView(
     ResponseDetail Rejected,
     IReadOnlyList<SiblingNegative> Siblings,
     string? AssigneeId,
-    string? FlagComment);
+    string? FlagComment,
+    IReadOnlyList<string>? MoreImageHashes = null)
+{
+    /// <summary>The sample's images in order; empty for a text-only sample.</summary>
+    public IReadOnlyList<string> ImageHashes => Datasets.ImageList.All(ImageHash, MoreImageHashes);
+
+    /// <summary>The images the rejected side goes with: the weakened one(s) in place, for a weakened-image negative or an image pair.</summary>
+    public IReadOnlyList<string> RejectedImageHashes => Rejected.Provenance.WeakenedImages(ImageHashes);
+}
 
 public sealed record ReviewProgress(int Total, int Decided, int Mine);
 

@@ -95,7 +95,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             .ToListAsync(ct);
         var sample = pair.Sample!;
         return new PairView(pair.Id, pair.DatasetId, pair.RowVersion, pair.Status, sample.Id, sample.ImageHash, sample.ImageProblem, sample.Prompt,
-            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment);
+            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment, sample.MoreImageHashes);
     }
 
     private static ResponseDetail Detail(Response r) => new(r.Id, r.Kind, r.Text, r.Provenance, r.PreviousVersionId is not null);

@@ -60,7 +60,7 @@ public class RemoteVisionTests : IAsyncLifetime
         var png = DemoScene.Generate(2).RenderPng();
         _server.Delay = TimeSpan.FromMilliseconds(200);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => vision.AnswerAsync("What is it?", png, i, CancellationToken.None)));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => vision.AnswerAsync("What is it?", [png], i, CancellationToken.None)));
 
         Assert.All(answers, a => Assert.Equal("A blurry grey dog sits on a sofa.", a.Text));
         Assert.InRange(_server.MaxInFlight, 1, 2);
@@ -68,12 +68,12 @@ public class RemoteVisionTests : IAsyncLifetime
         _server.Delay = TimeSpan.Zero;
         var before = _server.Requests.Count;
         _server.FailNext(2); // MaxAttempts is 3: two 503s are backed off from, the third call answers
-        var answer = await vision.AnswerAsync("What is it?", png, 9, CancellationToken.None);
+        var answer = await vision.AnswerAsync("What is it?", [png], 9, CancellationToken.None);
         Assert.Equal("A blurry grey dog sits on a sofa.", answer.Text);
         Assert.Equal(3, _server.Requests.Count - before);
 
         _server.FailNext(3);
-        var error = await Assert.ThrowsAsync<Microsoft.SemanticKernel.HttpOperationException>(() => vision.AnswerAsync("What is it?", png, 10, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<Microsoft.SemanticKernel.HttpOperationException>(() => vision.AnswerAsync("What is it?", [png], 10, CancellationToken.None));
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, error.StatusCode);
     }
 }

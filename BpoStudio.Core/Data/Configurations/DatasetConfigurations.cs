@@ -19,12 +19,15 @@ internal sealed class SampleConfiguration : IEntityTypeConfiguration<Sample>
     public void Configure(EntityTypeBuilder<Sample> builder)
     {
         builder.Property(s => s.ImageHash).HasMaxLength(64);
+        builder.Property(s => s.MoreImageHashes).HasConversion(ImageList.Converter, ImageList.Comparer).HasColumnName("MoreImageHashes");
+        builder.Ignore(s => s.ImageHashes);
         builder.OwnsOne(s => s.Source, source =>
         {
             source.Property(p => p.File).HasColumnName("SourceFile").HasMaxLength(1024);
             source.Property(p => p.RecordId).HasColumnName("SourceRecordId").HasMaxLength(256);
             source.Property(p => p.Turn).HasColumnName("SourceTurn");
             source.Property(p => p.ImagePath).HasColumnName("SourceImagePath").HasMaxLength(1024);
+            source.Property(p => p.MoreImagePaths).HasConversion(ImageList.Converter, ImageList.Comparer).HasColumnName("SourceMoreImagePaths");
             source.Property(p => p.OriginalPrompt).HasColumnName("SourceOriginalPrompt");
             source.Property(p => p.IdGenerated).HasColumnName("SourceIdGenerated");
             // Resuming an import finds already-imported records by (dataset, file, record, turn).
@@ -50,6 +53,8 @@ internal sealed class ResponseConfiguration : IEntityTypeConfiguration<Response>
             p.Property(x => x.ExecutionProvider).HasColumnName("ExecutionProvider").HasMaxLength(64);
             p.Property(x => x.GeneratedAt).HasColumnName("GeneratedAt");
             p.Property(x => x.WeakenedImageHash).HasColumnName("WeakenedImageHash").HasMaxLength(64);
+            p.Property(x => x.WeakenedImageIndex).HasColumnName("WeakenedImageIndex");
+            p.Property(x => x.MoreWeakenedImageHashes).HasConversion(ImageList.Converter, ImageList.Comparer).HasColumnName("MoreWeakenedImageHashes");
             p.Property(x => x.ChangedSpansJson).HasColumnName("ChangedSpansJson");
             p.Property(x => x.ExtraJson).HasColumnName("ExtraJson");
         });

@@ -209,6 +209,9 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<string>("ImageProblem")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MoreImageHashes")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("PairId")
                         .HasColumnType("INTEGER");
 
@@ -472,6 +475,10 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<string>("ImageProblem")
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("MoreImageHashes")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("MoreImageHashes");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
@@ -1274,6 +1281,10 @@ namespace BpoStudio.Core.Data.Migrations
                                 .HasColumnType("TEXT")
                                 .HasColumnName("Model");
 
+                            b1.Property<string>("MoreWeakenedImageHashes")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("MoreWeakenedImageHashes");
+
                             b1.Property<string>("ParametersJson")
                                 .HasColumnType("TEXT")
                                 .HasColumnName("ParametersJson");
@@ -1286,6 +1297,10 @@ namespace BpoStudio.Core.Data.Migrations
                                 .HasMaxLength(64)
                                 .HasColumnType("TEXT")
                                 .HasColumnName("WeakenedImageHash");
+
+                            b1.Property<int?>("WeakenedImageIndex")
+                                .HasColumnType("INTEGER")
+                                .HasColumnName("WeakenedImageIndex");
 
                             b1.HasKey("ResponseId");
 
@@ -1327,6 +1342,10 @@ namespace BpoStudio.Core.Data.Migrations
                                 .HasMaxLength(1024)
                                 .HasColumnType("TEXT")
                                 .HasColumnName("SourceImagePath");
+
+                            b1.Property<string>("MoreImagePaths")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("SourceMoreImagePaths");
 
                             b1.Property<string>("OriginalPrompt")
                                 .HasColumnType("TEXT")

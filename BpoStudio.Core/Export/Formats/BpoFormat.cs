@@ -14,6 +14,9 @@ public sealed class BpoFormat : IExportFormat
     public bool HoldsHistory => false;
     public bool KeepsTextsAsTheyAre => true;
     public bool NeedsSourceColumns => true;
+
+    /// <summary>bpo_llava.py opens the record's one image.</summary>
+    public int? MaxImages => 1;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new BpoLines();
 

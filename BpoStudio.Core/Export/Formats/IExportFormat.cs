@@ -32,6 +32,9 @@ public interface IExportFormat
     /// <summary>Records can carry an image pair: the rejected side's own (weakened) image beside the chosen side's.</summary>
     bool CarriesImagePairs => false;
 
+    /// <summary>How many images one record can hold (its trainer opens exactly one, or caps them); null: any number.</summary>
+    int? MaxImages => null;
+
     /// <summary>The target takes 8-bit RGB or RGBA pixels only.</summary>
     bool NeedsRgbImages => false;
 

@@ -38,7 +38,7 @@ public sealed class KtoLines : ConversationalPromptPart
 
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
-        var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
+        var path = PathsOf(sample, image);
         _written.Clear();
         foreach (var pair in pairs)
         {
@@ -49,7 +49,7 @@ public sealed class KtoLines : ConversationalPromptPart
             if (_written.Add(pair.Rejected.Text)) WriteLine(sample, pair.Rejected.Text, desirable: false, path);
     }
 
-    private void WriteLine(ExportSample sample, Utf8Text completion, bool desirable, byte[]? path)
+    private void WriteLine(ExportSample sample, Utf8Text completion, bool desirable, IReadOnlyList<byte[]> path)
     {
         WritePrompt(sample, path);
         WriteRaw(""","completion":"""u8);

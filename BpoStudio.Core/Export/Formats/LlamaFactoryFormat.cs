@@ -66,44 +66,44 @@ public sealed class LlamaFactoryLines : PairLinesPart
 {
     protected override void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
+        var images = sample.ImagesFrom(image);
         json.WriteStartObject();
         json.WriteStartArray(Names.Conversations);
         var history = sample.Earlier;
         for (var i = 0; i < history.Count; i++)
         {
-            Turn(json, Names.Human, i == 0 && image is not null ? WithImage(history[i].User, history[i].UserAsWritten) : history[i].User.Span);
+            Turn(json, Names.Human, i == 0 && images.Count > 0 ? WithImages(history[i].User, history[i].UserAsWritten, images.Count) : history[i].User.Span);
             Turn(json, Names.Gpt, history[i].Assistant.Span);
         }
-        Turn(json, Names.Human, history.Count == 0 && image is not null ? WithImage(sample.Prompt, sample.OriginalPrompt) : sample.Prompt.Span);
+        Turn(json, Names.Human, history.Count == 0 && images.Count > 0 ? WithImages(sample.Prompt, sample.OriginalPrompt, images.Count) : sample.Prompt.Span);
         json.WriteEndArray();
         json.WritePropertyName(Names.Chosen);
         Turn(json, Names.Gpt, pair.Chosen.Text.Span);
         json.WritePropertyName(Names.Rejected);
         Turn(json, Names.Gpt, pair.Rejected.Text.Span);
-        EndWithImages(json, image);
+        EndWithImages(json, images);
     }
 
     private byte[] _prefixed = new byte[1024];
 
-    /// <summary>The question as the source wrote it when that holds the one placeholder (its place and the newline after it kept), else prefixed.</summary>
-    private ReadOnlySpan<byte> WithImage(Utf8Text prompt, Utf8Text? asWritten)
+    /// <summary>
+    /// The question as the source wrote it when that holds one placeholder per image (their places and the newlines after
+    /// them kept), else the question after that many placeholders.
+    /// </summary>
+    private ReadOnlySpan<byte> WithImages(Utf8Text prompt, Utf8Text? asWritten, int images)
     {
-        if (asWritten is { } written)
-        {
-            var span = written.Span;
-            var first = span.IndexOf(LoaderRules.ImagePlaceholderUtf8);
-            if (first >= 0 && span[(first + LoaderRules.ImagePlaceholderUtf8.Length)..].IndexOf(LoaderRules.ImagePlaceholderUtf8) < 0) return span;
-        }
-        return WithPlaceholder(prompt.Span);
+        if (asWritten is { } written && written.Span.Count(LoaderRules.ImagePlaceholderUtf8) == images) return written.Span;
+        return WithPlaceholders(prompt.Span, images);
     }
 
-    /// <summary>The prompt after the image placeholder the loader expects, in a buffer the part reuses.</summary>
-    private ReadOnlySpan<byte> WithPlaceholder(ReadOnlySpan<byte> prompt)
+    /// <summary>The prompt after the image placeholders the loader expects, in a buffer the part reuses.</summary>
+    private ReadOnlySpan<byte> WithPlaceholders(ReadOnlySpan<byte> prompt, int images)
     {
-        var length = LoaderRules.ImagePlaceholderUtf8.Length + prompt.Length;
+        var placeholder = LoaderRules.ImagePlaceholderUtf8;
+        var length = images * placeholder.Length + prompt.Length;
         if (_prefixed.Length < length) _prefixed = new byte[Math.Max(length, 2 * _prefixed.Length)];
-        LoaderRules.ImagePlaceholderUtf8.CopyTo(_prefixed);
-        prompt.CopyTo(_prefixed.AsSpan(LoaderRules.ImagePlaceholderUtf8.Length));
+        for (var i = 0; i < images; i++) placeholder.CopyTo(_prefixed.AsSpan(i * placeholder.Length));
+        prompt.CopyTo(_prefixed.AsSpan(images * placeholder.Length));
         return _prefixed.AsSpan(0, length);
     }
 

@@ -21,6 +21,9 @@ public sealed class MdpoFormat : IExportFormat
     public bool ReferencesImageFiles => true;
     public bool CarriesImagePairs => true;
 
+    /// <summary>Bunny's collator opens the one img_path.</summary>
+    public int? MaxImages => 1;
+
     /// <summary>The template holds one question; a later turn is written with its own.</summary>
     public bool HoldsHistory => false;
 
@@ -61,7 +64,7 @@ public sealed class MdpoLines : JsonLinesPart
             Json.WriteString("prompt"u8, prompt);
             Json.WriteString("chosen"u8, pair.Chosen.Text.Span);
             Json.WriteString("rejected"u8, pair.Rejected.Text.Span);
-            Json.WriteString("rejected_img_path"u8, (pair.RejectedImage ?? image).RelativePath);
+            Json.WriteString("rejected_img_path"u8, (pair.RejectedImages?[0] ?? image).RelativePath);
             Json.WriteEndObject();
             EndLine();
         }

@@ -19,11 +19,17 @@ public sealed class OpenAiFormat : IExportFormat
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new OpenAiLines();
 
+    public int? MaxImages => LoaderRules.OpenAiMaxImages;
+
     public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image)
     {
-        if (image is null) return null;
-        if (!ImageTypes.Contains(image.ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {image.ContentType}";
-        if (image.ByteSize > MaxImageBytes) return $"the image is {image.ByteSize / 1048576.0:0.0} MB; OpenAI allows 10 MB (set a maximum image side)";
+        var images = sample.ImagesFrom(image);
+        for (var i = 0; i < images.Count; i++)
+        {
+            var which = images.Count == 1 ? "the image" : $"image {i + 1} of {images.Count}";
+            if (!ImageTypes.Contains(images[i].ContentType)) return $"OpenAI accepts JPEG, PNG or WEBP images, not {images[i].ContentType} ({which})";
+            if (images[i].ByteSize > MaxImageBytes) return $"{which} is {images[i].ByteSize / 1048576.0:0.0} MB; OpenAI allows 10 MB (set a maximum image side)";
+        }
         return null;
     }
 
@@ -42,15 +48,16 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteStartObject(Names.Input);
         json.WriteStartArray(Names.Messages);
         var history = sample.Earlier;
+        var images = sample.ImagesFrom(image);
         for (var i = 0; i < history.Count; i++)
         {
-            UserMessage(json, history[i].User.Span, i == 0 ? image : null);
+            UserMessage(json, history[i].User.Span, i == 0 ? images : []);
             json.WriteStartObject();
             json.WriteString(Names.Role, Names.Assistant);
             json.WriteString(Names.Content, history[i].Assistant.Span);
             json.WriteEndObject();
         }
-        UserMessage(json, sample.Prompt.Span, history.Count == 0 ? image : null);
+        UserMessage(json, sample.Prompt.Span, history.Count == 0 ? images : []);
         json.WriteEndArray();
         json.WriteEndObject();
         Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
@@ -58,13 +65,13 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteEndObject();
     }
 
-    private static void UserMessage(Utf8JsonWriter json, ReadOnlySpan<byte> text, ExportedImage? image)
+    private static void UserMessage(Utf8JsonWriter json, ReadOnlySpan<byte> text, IReadOnlyList<ExportedImage> images)
     {
         json.WriteStartObject();
         json.WriteString(Names.Role, Names.User);
         json.WriteStartArray(Names.Content);
         TextPart(json, text);
-        if (image is not null)
+        foreach (var image in images)
         {
             json.WriteStartObject();
             json.WriteString(Names.Type, Names.ImageUrl);

@@ -44,8 +44,9 @@ public sealed class SvcoRecords : JsonArrayPart
         {
             BeginRecord();
             Json.WriteStartObject();
-            Images("chosen_images"u8, image);
-            Images("rejected_images"u8, pair.RejectedImage ?? image);
+            var chosen = sample.ImagesFrom(image);
+            Images("chosen_images"u8, chosen);
+            Images("rejected_images"u8, pair.RejectedImages ?? chosen);
             Json.WriteString("system_prompt"u8, ""u8);
             Json.WriteString("instruction_prompt"u8, sample.Prompt.Span);
             Json.WriteString("chosen_response"u8, pair.Chosen.Text.Span);
@@ -55,10 +56,10 @@ public sealed class SvcoRecords : JsonArrayPart
         }
     }
 
-    private void Images(ReadOnlySpan<byte> name, ExportedImage image)
+    private void Images(ReadOnlySpan<byte> name, IReadOnlyList<ExportedImage> images)
     {
         Json.WriteStartArray(name);
-        Json.WriteStringValue(image.RelativePath);
+        foreach (var image in images) Json.WriteStringValue(image.RelativePath);
         Json.WriteEndArray();
     }
 }

@@ -34,29 +34,41 @@ public sealed class TrlFormat : IExportFormat
 /// </summary>
 public abstract class ConversationalPromptPart : JsonLinesPart
 {
-    private static ReadOnlySpan<byte> UserWithImage => """{"role":"user","content":[{"type":"image"},{"type":"text","text":"""u8;
-    private static ReadOnlySpan<byte> UserTextOnly => """{"role":"user","content":[{"type":"text","text":"""u8;
+    private static ReadOnlySpan<byte> UserStart => """{"role":"user","content":["""u8;
+    private static ReadOnlySpan<byte> ImagePart => """{"type":"image"},"""u8;
+    private static ReadOnlySpan<byte> TextStart => """{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> Assistant => """{"role":"assistant","content":[{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> MessageEnd => "}]},"u8;
 
-    /// <summary><c>{"prompt":[...]</c>, the record left open for the fields that follow.</summary>
-    protected void WritePrompt(ExportSample sample, byte[]? imagePath)
+    /// <summary><c>{"prompt":[...]</c>, the record left open for the fields that follow; an image part per image, in order.</summary>
+    protected void WritePrompt(ExportSample sample, IReadOnlyList<byte[]> imagePaths)
     {
         var history = sample.Earlier;
         WriteRaw("""{"prompt":["""u8);
         for (var i = 0; i < history.Count; i++)
         {
-            WriteRaw(i == 0 && imagePath is not null ? UserWithImage : UserTextOnly);
+            WriteUserStart(i == 0 ? imagePaths.Count : 0);
             WriteString(history[i].User.Span);
             WriteRaw(MessageEnd);
             WriteRaw(Assistant);
             WriteString(history[i].Assistant.Span);
             WriteRaw(MessageEnd);
         }
-        WriteRaw(history.Count == 0 && imagePath is not null ? UserWithImage : UserTextOnly);
+        WriteUserStart(history.Count == 0 ? imagePaths.Count : 0);
         WriteString(sample.Prompt.Span);
         WriteRaw("}]}]"u8);
     }
+
+    private void WriteUserStart(int images)
+    {
+        WriteRaw(UserStart);
+        for (var i = 0; i < images; i++) WriteRaw(ImagePart);
+        WriteRaw(TextStart);
+    }
+
+    /// <summary>The images' paths as the record's <c>images</c> column holds them.</summary>
+    protected static IReadOnlyList<byte[]> PathsOf(ExportSample sample, ExportedImage? image) =>
+        image is null ? [] : [.. sample.ImagesFrom(image).Select(i => Encoding.UTF8.GetBytes(i.RelativePath))];
 
     /// <summary>One assistant message: <c>[{"role":"assistant","content":[{"type":"text","text":...}]}]</c>.</summary>
     protected void WriteAnswer(ReadOnlySpan<byte> text)
@@ -66,11 +78,15 @@ public abstract class ConversationalPromptPart : JsonLinesPart
         WriteRaw("}]}]"u8);
     }
 
-    /// <summary><c>,"images":[path]}</c> and the line's end.</summary>
-    protected void WriteImagesAndEnd(byte[]? imagePath)
+    /// <summary><c>,"images":[paths]}</c> and the line's end.</summary>
+    protected void WriteImagesAndEnd(IReadOnlyList<byte[]> imagePaths)
     {
         WriteRaw(""","images":["""u8);
-        if (imagePath is not null) WriteString(imagePath);
+        for (var i = 0; i < imagePaths.Count; i++)
+        {
+            if (i > 0) WriteRaw(","u8);
+            WriteString(imagePaths[i]);
+        }
         WriteRaw("]}\n"u8);
     }
 }
@@ -80,7 +96,7 @@ public sealed class TrlLines : ConversationalPromptPart
 {
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
-        var path = image is null ? null : Encoding.UTF8.GetBytes(image.RelativePath);
+        var path = PathsOf(sample, image);
         foreach (var pair in pairs)
         {
             WritePrompt(sample, path);

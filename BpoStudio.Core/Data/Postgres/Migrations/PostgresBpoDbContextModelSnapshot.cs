@@ -218,6 +218,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<string>("ImageProblem")
                         .HasColumnType("text");
 
+                    b.Property<string>("MoreImageHashes")
+                        .HasColumnType("text");
+
                     b.Property<long>("PairId")
                         .HasColumnType("bigint");
 
@@ -493,6 +496,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.Property<string>("ImageProblem")
                         .HasColumnType("text");
+
+                    b.Property<string>("MoreImageHashes")
+                        .HasColumnType("text")
+                        .HasColumnName("MoreImageHashes");
 
                     b.Property<string>("Prompt")
                         .IsRequired()
@@ -1319,6 +1326,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                                 .HasColumnType("character varying(256)")
                                 .HasColumnName("Model");
 
+                            b1.Property<string>("MoreWeakenedImageHashes")
+                                .HasColumnType("text")
+                                .HasColumnName("MoreWeakenedImageHashes");
+
                             b1.Property<string>("ParametersJson")
                                 .HasColumnType("text")
                                 .HasColumnName("ParametersJson");
@@ -1331,6 +1342,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                                 .HasMaxLength(64)
                                 .HasColumnType("character varying(64)")
                                 .HasColumnName("WeakenedImageHash");
+
+                            b1.Property<int?>("WeakenedImageIndex")
+                                .HasColumnType("integer")
+                                .HasColumnName("WeakenedImageIndex");
 
                             b1.HasKey("ResponseId");
 
@@ -1372,6 +1387,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                                 .HasMaxLength(1024)
                                 .HasColumnType("character varying(1024)")
                                 .HasColumnName("SourceImagePath");
+
+                            b1.Property<string>("MoreImagePaths")
+                                .HasColumnType("text")
+                                .HasColumnName("SourceMoreImagePaths");
 
                             b1.Property<string>("OriginalPrompt")
                                 .HasColumnType("text")

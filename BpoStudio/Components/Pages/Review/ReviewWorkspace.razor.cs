@@ -46,7 +46,25 @@ public sealed partial class ReviewWorkspace
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [Inject] private IServiceScopeFactory ScopeFactory { get; set; } = default!;
 
-    private string? ImageHash => _showWeakened ? _pair?.Rejected.Provenance.WeakenedImageHash : _pair?.ImageHash;
+    private int _imageIndex;
+
+    /// <summary>The image on screen: the chosen one of the sample's, or of the weakened set the negative came from.</summary>
+    private string? ImageHash => _pair is null || _pair.ImageHashes.Count == 0 ? null : (_showWeakened ? _pair.RejectedImageHashes : _pair.ImageHashes)[ImageIndex];
+
+    private int ImageIndex => _pair is null ? 0 : Math.Clamp(_imageIndex, 0, Math.Max(0, _pair.ImageHashes.Count - 1));
+
+    private string ImageAlt => (_showWeakened ? "weakened image" : "sample image") + (_pair?.ImageHashes.Count > 1 ? $" {ImageIndex + 1} of {_pair.ImageHashes.Count}" : "");
+
+    /// <summary>Which of the sample's images the rejected side replaced with a weakened one.</summary>
+    private IReadOnlySet<int> WeakenedIndexes => _pair is null || _pair.Rejected.Provenance.WeakenedImageHash is null ? new HashSet<int>()
+        : _pair.Rejected.Provenance.WeakenedImageIndex is { } index ? new HashSet<int> { index } : Enumerable.Range(0, _pair.ImageHashes.Count).ToHashSet();
+
+    // Another image starts at its own fit: a zoom belongs to the image it was made on.
+    private async Task SelectImageAsync(int index)
+    {
+        _imageIndex = index;
+        if (_zoom is not null) await _zoom.InvokeVoidAsync("reset");
+    }
 
     /// <summary>The sample's open negatives in pair order, the one on screen among them: numbers stay put as keys select another.</summary>
     private IReadOnlyList<(long PairId, ResponseKind Kind, string Text, bool Current, string ChosenText)> Negatives =>
@@ -329,6 +347,7 @@ public sealed partial class ReviewWorkspace
     {
         _focusWorkspace = true;
         _showWeakened = false;
+        _imageIndex = 0;
         _rejectReason = null; // a reason belongs to the pair it was chosen for
         CancelEdit();
         _ = _zoom?.InvokeVoidAsync("reset").AsTask();
