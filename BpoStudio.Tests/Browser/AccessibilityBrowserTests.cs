@@ -64,7 +64,7 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
     }
 
     // Account pages are rendered on the server without a circuit; the rest wait for theirs.
-    private static async Task<List<string>> ViolationsAsync(IPage page, string path, bool dark, bool interactive)
+    internal static async Task<List<string>> ViolationsAsync(IPage page, string path, bool dark, bool interactive)
     {
         await page.GotoAsync(path);
         if (interactive) await BrowserSession.WaitForCircuitAsync(page);

@@ -119,6 +119,40 @@ public class LocalModelIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WeakenedImageJob_OnASampleWithSeveralImages_ShowsTheModelEveryImage_TheChosenOneWeakened()
+    {
+        var datasetId = await _core.SeedDemoAsync();
+        var dbFactory = _core.Get<IDbContextFactory<BpoDbContext>>();
+        Sample sample;
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            var two = await db.Samples.Where(s => s.DatasetId == datasetId).OrderBy(s => s.Id).Take(2).ToListAsync();
+            (sample = two[0]).MoreImageHashes = [two[1].ImageHash!];
+            await db.SaveChangesAsync();
+        }
+        var parameters = new GenerationParameters(datasetId, SampleFilter.Selection, [new GenerationMethod("weakened-image:pixelate")], Seed: 4, SampleIds: [sample.Id], WeakenImage: 2)
+            .Validated(_core.Get<LlmBackend>().AvailableMethods);
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        await using var check = await dbFactory.CreateDbContextAsync();
+        var made = await check.Responses.SingleAsync(r => r.SampleId == sample.Id && r.Provenance.Method == "weakened-image:pixelate");
+        Assert.Equal(1, made.Provenance.WeakenedImageIndex);
+        Assert.Contains("\"scope\":{\"image\":2,\"of\":2}", made.Provenance.ParametersJson);
+        // The answer is the engine's for both tiles, the first image as it is and the second weakened, in that order.
+        var model = _core.Get<LocalModelCatalog>().Open("tiny-vlm");
+        var store = _core.Get<ImageStore>();
+        var pixels = model.Preprocess(await store.ReadAsync(sample.ImageHash!)).Concat(model.Preprocess(await store.ReadAsync(made.Provenance.WeakenedImageHash!))).ToArray();
+        var prompt = model.Encode(model.BuildPrompt(sample.Prompt, images: 2)).Select(i => (long)i).ToArray();
+        Assert.Equal(2 * model.Manifest.ImageTokens, prompt.Count(id => id == model.Manifest.ImageTokenId));
+        var search = model.Manifest.Search;
+        var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, made.Provenance.Seed!.Value, search.MaxNewTokens);
+        var ids = new List<int>();
+        await foreach (var token in model.Generator.GenerateAsync(prompt, model.Generator.EncodeImages(pixels, 2), settings)) ids.Add(token.Id);
+        Assert.Equal(model.Decode(ids).Trim(), made.Text);
+    }
+
+    [Fact]
     public async Task ABatchedJob_MakesExactlyTheNegativesOfAnUnbatchedOne()
     {
         await using var one = await WithBatchSizeAsync(1);

@@ -54,6 +54,36 @@ public class RemoteVisionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OnASampleWithSeveralImages_EveryImageIsSentInOrder_OnlyTheChosenOneWeakened()
+    {
+        var datasetId = await _core.SeedDemoAsync();
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            var two = await db.Samples.Where(s => s.DatasetId == datasetId).OrderBy(s => s.Id).Take(2).ToListAsync();
+            two[0].MoreImageHashes = [two[1].ImageHash!];
+            await db.SaveChangesAsync();
+        }
+        var parameters = new GenerationParameters(datasetId, SampleFilter.Selection, [new GenerationMethod("weakened-image:gaussian-blur")], 3, [1], WeakenImage: 1)
+            .Validated(_core.Get<LlmBackend>().AvailableMethods);
+        var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+
+        var urls = _server.Requests.Single()["messages"]!.AsArray().Last()!["content"]!.AsArray()
+            .Where(p => p!["type"]!.GetValue<string>() == "image_url").Select(p => p!["image_url"]!["url"]!.GetValue<string>()).ToList();
+        await using var check = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var made = await check.Responses.SingleAsync(r => r.Provenance.Method == "weakened-image:gaussian-blur");
+        var sample = await check.Samples.SingleAsync(s => s.Id == 1);
+        var store = _core.Get<BpoStudio.Core.Storage.ImageStore>();
+        Assert.Equal(0, made.Provenance.WeakenedImageIndex);
+        // The weakened first image (a PNG), then the second as stored, with its own type.
+        Assert.Equal(2, urls.Count);
+        Assert.Equal("data:image/png;base64," + Convert.ToBase64String(await store.ReadAsync(made.Provenance.WeakenedImageHash!)), urls[0]);
+        var secondBytes = await store.ReadAsync(sample.MoreImageHashes![0]);
+        Assert.EndsWith(Convert.ToBase64String(secondBytes), urls[1]);
+        Assert.StartsWith($"data:{BpoStudio.Core.Imaging.ImageDecoding.ReadHeader(secondBytes).ContentType};base64,", urls[1]);
+    }
+
+    [Fact]
     public async Task Calls_AreLimitedInConcurrency_AndRetriedWhenTheServerIsBusy()
     {
         var vision = _core.Get<RemoteVision>();

@@ -46,12 +46,14 @@ public sealed partial class ReviewWorkspace
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [Inject] private IServiceScopeFactory ScopeFactory { get; set; } = default!;
 
-    private int _imageIndex;
+    private int _imageIndex = -1;
 
     /// <summary>The image on screen: the chosen one of the sample's, or of the weakened set the negative came from.</summary>
     private string? ImageHash => _pair is null || _pair.ImageHashes.Count == 0 ? null : (_showWeakened ? _pair.RejectedImageHashes : _pair.ImageHashes)[ImageIndex];
 
-    private int ImageIndex => _pair is null ? 0 : Math.Clamp(_imageIndex, 0, Math.Max(0, _pair.ImageHashes.Count - 1));
+    // Until one is chosen: an image pair opens on the image it weakened, anything else on the first.
+    private int ImageIndex => _pair is null ? 0
+        : Math.Clamp(_imageIndex >= 0 ? _imageIndex : ShowsImagePair ? _pair.Rejected.Provenance.WeakenedImageIndex ?? 0 : 0, 0, Math.Max(0, _pair.ImageHashes.Count - 1));
 
     private string ImageAlt => (_showWeakened ? "weakened image" : "sample image") + (_pair?.ImageHashes.Count > 1 ? $" {ImageIndex + 1} of {_pair.ImageHashes.Count}" : "");
 
@@ -347,7 +349,7 @@ public sealed partial class ReviewWorkspace
     {
         _focusWorkspace = true;
         _showWeakened = false;
-        _imageIndex = 0;
+        _imageIndex = -1;
         _rejectReason = null; // a reason belongs to the pair it was chosen for
         CancelEdit();
         _ = _zoom?.InvokeVoidAsync("reset").AsTask();
