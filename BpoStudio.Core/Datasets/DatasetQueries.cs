@@ -10,7 +10,11 @@ public sealed record DatasetSummary(int Id, string Name, string? Description, Da
 
 public sealed record ResponseView(long Id, ResponseKind Kind, string Text, string? Method);
 
-public sealed record SampleCard(long Id, string? ImageHash, string? ImageProblem, string Prompt, string? SourceRecordId, int? Turn, IReadOnlyList<ResponseView> Responses);
+public sealed record SampleCard(long Id, string? ImageHash, string? ImageProblem, string Prompt, string? SourceRecordId, int? Turn, IReadOnlyList<ResponseView> Responses,
+    List<string>? MoreImageHashes = null)
+{
+    public int ImageCount => ImageList.All(ImageHash, MoreImageHashes).Count;
+}
 
 public sealed record Page<T>(IReadOnlyList<T> Items, int Total);
 
@@ -46,7 +50,7 @@ public sealed class DatasetQueries(IDbContextFactory<BpoDbContext> dbFactory)
         var items = await query.OrderBy(s => s.Id).Skip(page * pageSize).Take(pageSize)
             .Select(s => new SampleCard(s.Id, s.ImageHash, s.ImageProblem, s.Prompt, s.Source.RecordId, s.Source.Turn,
                 s.Responses.Where(r => r.PreviousVersionId == null).OrderBy(r => r.Id)
-                    .Select(r => new ResponseView(r.Id, r.Kind, r.Text, r.Provenance.Method)).ToList()))
+                    .Select(r => new ResponseView(r.Id, r.Kind, r.Text, r.Provenance.Method)).ToList(), s.MoreImageHashes))
             .ToListAsync(ct);
         return new Page<SampleCard>(items, total);
     }

@@ -51,6 +51,11 @@ public class PeerFormatImportTestsOnPostgres : PeerFormatImportTests
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
 
+public class MultiImageTestsOnPostgres : BpoStudio.Tests.Datasets.MultiImageTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
+
 public class ReviewServiceTestsOnPostgres : ReviewServiceTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;

@@ -22,13 +22,15 @@ namespace BpoStudio.Tests.Datasets;
 /// <summary>Samples with several images (LLaVA-OneVision, ShareGPT4V interleaved): imported in order, reviewed, weakened and exported.</summary>
 public class MultiImageTests : IAsyncLifetime
 {
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
     private readonly TestDataFolder _files = new();
     private CoreServices _core = null!;
     private readonly Dictionary<string, string> _hashes = [];
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync();
+        _core = await CoreServices.StartAsync(provider: Provider);
         Directory.CreateDirectory(_files.File("images"));
         foreach (var (name, scene) in new[] { ("a.png", 1), ("b.png", 2), ("c.png", 3) })
         {
