@@ -83,6 +83,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Generation.LocalModelCatalog>();
         services.AddSingleton<Bootstrapping.WeakenedImageNegatives>();
         services.AddSingleton<Bootstrapping.SampleWeakening>();
+        services.AddSingleton<Feedback.ErrorSpanService>();
+        services.AddSingleton<Feedback.PairWeights>();
         services.AddSingleton<Bootstrapping.ImagePairs>();
         services.AddSingleton<Injection.RemoteCallPolicy>();
         services.AddSingleton<Injection.RemoteVision>();

@@ -31,6 +31,9 @@ public class DatasetVersionItem
     public long RejectedResponseId { get; set; }
     public string? ImageHash { get; set; }
 
+    /// <summary>The pair's weight from its error spans when approved (Feedback.SeverityWeights); null: 1, no span was marked.</summary>
+    public double? Weight { get; set; }
+
     /// <summary>The sample's later images (a JSON array, as on the sample); null for one image.</summary>
     public string? MoreImageHashes { get; set; }
     public required string Prompt { get; set; }

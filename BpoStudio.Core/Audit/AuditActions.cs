@@ -8,4 +8,5 @@ public static class AuditActions
     public const string BulkApply = "triage.bulk";
     public const string BulkUndo = "triage.bulk-undo";
     public const string SpotCheckDraw = "triage.spot-check";
+    public const string SeverityWeightsSet = "feedback.severity-weights";
 }

@@ -18,6 +18,12 @@ public sealed record AgreementSummary(int OverlappedPairs, double PercentAgreeme
 
 public sealed record FlaggedPair(long PairId, long RowVersion, string Prompt, string Chosen, string Rejected, string? FlagComment, IReadOnlyList<string> Decisions, string? ImageHash = null);
 
+/// <summary>Confirmed error spans on the pairs' current rejected answers, by error type and the method that made the answer.</summary>
+public sealed record ErrorCountRow(string Type, string Method, int Minor, int Major, int Critical)
+{
+    public int Total => Minor + Major + Critical;
+}
+
 public sealed record DatasetDashboard(
     IReadOnlyDictionary<PairStatus, int> ByStatus,
     IReadOnlyList<AcceptanceRow> ByKind,
@@ -27,7 +33,8 @@ public sealed record DatasetDashboard(
     double EditsPerDecidedPair,
     IReadOnlyList<AnnotatorThroughput> Throughput,
     AgreementSummary Agreement,
-    IReadOnlyList<FlaggedPair> Flagged);
+    IReadOnlyList<FlaggedPair> Flagged,
+    IReadOnlyList<ErrorCountRow>? Errors = null);
 
 /// <summary>What a lead watches per dataset: progress, which methods yield usable negatives, throughput, agreement, flags.</summary>
 public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
@@ -60,7 +67,24 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
             Rates(byNegative, r => r.Kind.ToWire(), r => r.Status, r => r.Count),
             Rates(byNegative, r => r.Method ?? "unknown", r => r.Status, r => r.Count),
             edits.Sum(), edits.Count, decided == 0 ? 0 : (double)edits.Sum() / decided,
-            await ThroughputAsync(events, ct), await AgreementAsync(db, datasetId, names, ct), await FlaggedAsync(db, datasetId, flaggedLimit, names, ct));
+            await ThroughputAsync(events, ct), await AgreementAsync(db, datasetId, names, ct), await FlaggedAsync(db, datasetId, flaggedLimit, names, ct),
+            await ErrorsAsync(db, datasetId, ct));
+    }
+
+    // Spans on earlier versions of an edited answer are history, not errors of the data: only current rejected answers count.
+    private static async Task<IReadOnlyList<ErrorCountRow>> ErrorsAsync(BpoDbContext db, int datasetId, CancellationToken ct)
+    {
+        var counts = await (
+            from s in db.ErrorSpans
+            where s.DatasetId == datasetId && s.Status == Feedback.SpanStatus.Confirmed && db.Pairs.Any(p => p.RejectedResponseId == s.ResponseId)
+            join r in db.Responses on s.ResponseId equals r.Id
+            group s by new { s.Type, s.Severity, r.Provenance.Method } into g
+            select new { g.Key.Type, g.Key.Severity, g.Key.Method, Count = g.Count() }).ToListAsync(ct);
+        return [.. counts.GroupBy(c => (c.Type, Method: c.Method ?? "unknown"))
+            .Select(g => new ErrorCountRow(g.Key.Type.ToString().ToLowerInvariant(), g.Key.Method,
+                g.Where(c => c.Severity == Feedback.ErrorSeverity.Minor).Sum(c => c.Count), g.Where(c => c.Severity == Feedback.ErrorSeverity.Major).Sum(c => c.Count),
+                g.Where(c => c.Severity == Feedback.ErrorSeverity.Critical).Sum(c => c.Count)))
+            .OrderByDescending(r => r.Total).ThenBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.Method, StringComparer.Ordinal)];
     }
 
     private sealed record NegativeCount(ResponseKind Kind, string? Method, PairStatus Status, int Count, bool Edited);

@@ -47,6 +47,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Triage.SpotCheck> SpotChecks => Set<Triage.SpotCheck>();
     public DbSet<Accounts.UserSession> UserSessions => Set<Accounts.UserSession>();
     public DbSet<Import.ImportFolder> ImportFolders => Set<Import.ImportFolder>();
+    public DbSet<Feedback.ErrorSpan> ErrorSpans => Set<Feedback.ErrorSpan>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -69,6 +70,10 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
         builder.Properties<DecisionSource>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<FindingSeverity>().HaveConversion<string>().HaveMaxLength(8);
         builder.Properties<Triage.BulkOperation>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<Feedback.ErrorType>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<Feedback.ErrorSeverity>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<Feedback.SpanStatus>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<Feedback.SpanOrigin>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<ResponseKind>().HaveConversion<ResponseKindConverter>().HaveMaxLength(16);
     }
 

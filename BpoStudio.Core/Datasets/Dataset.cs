@@ -11,5 +11,10 @@ public class Dataset
     /// <summary>How many annotators review each pair (agreement needs at least 2).</summary>
     public int Overlap { get; set; } = 1;
 
+    // Severity weights of error spans (Feedback.SeverityWeights): a pair weighs 1 plus its confirmed spans' weights.
+    public double MinorErrorWeight { get; set; } = 0.5;
+    public double MajorErrorWeight { get; set; } = 1;
+    public double CriticalErrorWeight { get; set; } = 2;
+
     public List<Sample> Samples { get; set; } = [];
 }

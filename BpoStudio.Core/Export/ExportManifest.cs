@@ -32,6 +32,10 @@ public sealed class ExportCounts
     /// <summary>BPO only: answers longer than the 350 words after which BPO's loader (default <c>filter_size</c>) drops the whole record.</summary>
     public long AnswersOverBpoWordLimit { get; set; }
 
+    /// <summary>The export carries a weight per pair (<c>--weights</c>), and how many weigh more than 1 (their rejected answers have confirmed error spans).</summary>
+    public bool Weights { get; set; }
+    public long PairsWeightedAboveOne { get; set; }
+
     /// <summary>How the exported pairs were decided: by people, by a lead's bulk action, or by accepting a spot-checked stratum.</summary>
     public DecisionCounts DecidedBy { get; init; } = new();
 
@@ -45,6 +49,11 @@ public sealed class ExportCounts
             CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedKind, rejected.Kind.ToWire(), out _)++;
             CollectionsMarshal.GetValueRefOrAddDefault(ByRejectedMethod, rejected.Method ?? "unknown", out _)++;
             if (pairs[i].Chosen.Edited || rejected.Edited) EditedTexts++;
+            if (pairs[i].Weight is { } weight)
+            {
+                Weights = true;
+                if (weight > 1) PairsWeightedAboveOne++;
+            }
             DecidedBy.Add(pairs[i].Source);
         }
     }
@@ -73,6 +82,8 @@ public sealed class ExportCounts
         PairsWithHistory += chunk.PairsWithHistory;
         PairsWithoutTheirHistory += chunk.PairsWithoutTheirHistory;
         AnswersOverBpoWordLimit += chunk.AnswersOverBpoWordLimit;
+        Weights |= chunk.Weights;
+        PairsWeightedAboveOne += chunk.PairsWeightedAboveOne;
         DecidedBy.Add(chunk.DecidedBy);
         AddAll(PairsBySplit, chunk.PairsBySplit);
         AddAll(ByRejectedKind, chunk.ByRejectedKind);

@@ -47,6 +47,7 @@ public enum ImageEncoding
 /// <param name="MaxImageSide">Images with a longer side are downscaled and re-encoded.</param>
 /// <param name="CopyImages">False writes image paths without copying files (benchmarks); such an export is not self-contained.</param>
 /// <param name="Context">Full: a later turn's prompt holds the conversation before it; None: its own question only.</param>
+/// <param name="Weights">Formats that can (TRL, Parquet) add each pair's weight from its error spans' severities.</param>
 public sealed record ExportOptions(
     int DatasetId,
     int? VersionNumber,
@@ -59,7 +60,8 @@ public sealed record ExportOptions(
     ImageEncoding ImageEncoding = ImageEncoding.Original,
     bool CopyImages = true,
     bool WithoutBulkDecided = false,
-    ExportContext Context = ExportContext.Full)
+    ExportContext Context = ExportContext.Full,
+    bool Weights = false)
 {
     public bool IsDraft => VersionNumber is null;
 
@@ -67,6 +69,8 @@ public sealed record ExportOptions(
     {
         if (ValidationFraction is < 0 or > 0.5) throw new ArgumentException($"The validation share must be between 0 and 0.5; it was {ValidationFraction}.");
         if (MaxImageSide is < 16 or > 8192) throw new ArgumentException($"The maximum image side must be between 16 and 8192 pixels; it was {MaxImageSide}.");
+        if (Weights && !Format.Describe().WritesWeights)
+            throw new ArgumentException($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesWeights).Select(f => f.WireName()))}.");
     }
 }
 

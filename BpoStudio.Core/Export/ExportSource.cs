@@ -13,8 +13,10 @@ public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kin
 /// <param name="RejectedImageHashes">An image pair's images for the rejected side: the sample's, with the weakened one(s)
 /// in place. Null for a text pair, whose sides share the sample's images.</param>
 /// <param name="RejectedImages">Those images as exported, once resolved for a format that carries image pairs.</param>
+/// <param name="Weight">1 plus the severity weights of the rejected answer's confirmed error spans (Feedback.SeverityWeights);
+/// read only when the export asks for weights.</param>
 public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person,
-    IReadOnlyList<string>? RejectedImageHashes = null, IReadOnlyList<ExportedImage>? RejectedImages = null);
+    IReadOnlyList<string>? RejectedImageHashes = null, IReadOnlyList<ExportedImage>? RejectedImages = null, double? Weight = null);
 
 /// <summary>An earlier turn of the conversation: the question (and as written, with its placeholder) and its ground-truth answer.</summary>
 public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? UserAsWritten = null);
@@ -114,6 +116,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         {
             // BPO holds one question per record: no use looking the earlier turns up for it.
             var history = options.Context == ExportContext.Full && options.Format.Describe().HoldsHistory ? await HistoryAsync(lookup, datasetId, range, ct) : null;
+            // A draft's weights come from the spans as they are now; a version's were frozen on its rows when approved.
+            var weights = options.Weights && sql == DraftSql ? await DraftWeightsAsync(lookup, datasetId, range, ct) : null;
             var parameters = Parameters(id, range);
             if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);
@@ -141,7 +145,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
                     ? pairs[^1].Chosen : ReadText(rows, 4, 12, chosenId, _texts, snapshotOnly);
                 var rejected = ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly);
-                var pair = new ExportPair(rows.GetInt64(0), chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null);
+                double? weight = !options.Weights ? null : weights is not null ? weights.GetValueOrDefault(rejected.ResponseId, 1) : rows.IsNull(28) ? 1 : rows.GetDouble(28);
+                var pair = new ExportPair(rows.GetInt64(0), chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null, Weight: weight);
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
@@ -167,7 +172,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     // Items carry the frozen texts; responses and samples only immutable metadata.
     private const string VersionSql = $"""
-        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource", {ImageColumns}
+        SELECT i."PairId", i."SampleId", i."Prompt", i."ImageHash", i."ChosenText", i."RejectedText", {Columns}, i."DecisionSource", {ImageColumns}, i."Weight"
         FROM "DatasetVersionItems" i
         JOIN "Samples" s ON s."Id" = i."SampleId"
         JOIN "Responses" c ON c."Id" = i."ChosenResponseId"
@@ -182,7 +187,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             NULL, FALSE, NULL, NULL, i."ImageProblem", i."ImagePath",
             i."ChosenResponseId", i."ChosenKind", NULL, NULL, i."ChosenEdited",
             i."RejectedResponseId", i."RejectedKind", NULL, i."RejectedMethod", i."RejectedEdited", i."DecisionSource",
-            i."MoreImageHashes", NULL, NULL, NULL, NULL
+            i."MoreImageHashes", NULL, NULL, NULL, NULL, i."Weight"
         FROM "DatasetVersionItems" i
         WHERE i."DatasetVersionId" = @id AND i."SampleId" >= @from AND i."SampleId" < @to
         ORDER BY i."SampleId", i."PairId"
@@ -191,7 +196,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     // The unary plus keeps SQLite off the (dataset, status, ...) index, which would scan every accepted pair of the
     // dataset for each range and sort them; the sample-id index yields the range already in (sample, pair) order.
     internal const string DraftSql = $"""
-        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource", {ImageColumns}
+        SELECT p."Id", p."SampleId", s."Prompt", s."ImageHash", c."Text", r."Text", {Columns}, p."DecisionSource", {ImageColumns}, NULL
         FROM "Pairs" p
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
@@ -199,6 +204,19 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         WHERE +p."DatasetId" = @id AND p."Status" = 'Accepted' AND p."SampleId" >= @from AND p."SampleId" < @to
         ORDER BY p."SampleId", p."Id"
         """;
+
+    /// <summary>The weights of a range's accepted pairs whose rejected answers have confirmed spans: one query per range.</summary>
+    private static async Task<Dictionary<long, double>> DraftWeightsAsync(BpoDbContext lookup, int datasetId, SampleRange range, CancellationToken ct)
+    {
+        var weights = await Feedback.PairWeights.ReadAsync(lookup, datasetId, ct);
+        var spans = await (
+            from p in lookup.Pairs
+            where p.DatasetId == datasetId && p.SampleId >= range.From && p.SampleId < range.To && p.Status == PairStatus.Accepted
+            from s in lookup.ErrorSpans
+            where s.ResponseId == p.RejectedResponseId && s.Status == Feedback.SpanStatus.Confirmed
+            select new { s.Id, s.ResponseId, s.Severity }).AsNoTracking().ToListAsync(ct);
+        return spans.DistinctBy(s => s.Id).GroupBy(s => s.ResponseId).ToDictionary(g => g.Key, g => weights.PairWeight(g.Select(s => s.Severity)));
+    }
 
     private static SampleColumns ReadSample(IExportRows r, long sampleId, Utf8TextBuffer texts, bool snapshotOnly) => snapshotOnly
         ? new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), null, false, null, null, OptionalString(r, 10), OptionalString(r, 11), OptionalList(r, 23), null)

@@ -25,9 +25,13 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
         ""","images":{"feature":{"_type":"Image"},"_type":"List"},"chosen_type":""" + Text + ""","rejected_type":""" + Text +
         ""","rejected_method":""" + Text + ""","pair_id":{"dtype":"int64","_type":"Value"},"sample_id":{"dtype":"int64","_type":"Value"}}}}""";
 
+    /// <summary>The features with the weight column, for an export with weights.</summary>
+    public static readonly string WeightedHuggingFaceMetadata = HuggingFaceMetadata[..^3] + ""","weight":{"dtype":"float64","_type":"Value"}}}}""";
+
     public static string FileFor(string split) => $"data/{split}-00000-of-00001.parquet";
 
     private static readonly Dictionary<string, string> Metadata = new() { ["huggingface"] = HuggingFaceMetadata };
+    private static readonly Dictionary<string, string> WeightedMetadata = new() { ["huggingface"] = WeightedHuggingFaceMetadata };
     private readonly List<ParquetPairRow> _buffer = new(RowGroupSize);
     private FileStream? _file;
 
@@ -59,7 +63,10 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
         var append = _file is not null;
         if (_file is null) Directory.CreateDirectory(Path.Combine(folder, "data"));
         _file ??= new FileStream(Path.Combine(folder, FileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
-        await ParquetSerializer.SerializeAsync(_buffer, _file, new ParquetOptions { Append = append }, Metadata, ct);
+        // An export asks for weights on every pair or on none: the first row says which schema the file has.
+        if (_buffer.Count > 0 && _buffer[0] is WeightedParquetPairRow)
+            await ParquetSerializer.SerializeAsync(_buffer.Cast<WeightedParquetPairRow>().ToList(), _file, new ParquetOptions { Append = append }, WeightedMetadata, ct);
+        else await ParquetSerializer.SerializeAsync(_buffer, _file, new ParquetOptions { Append = append }, Metadata, ct);
         _buffer.Clear();
     }
 }
@@ -81,18 +88,17 @@ public sealed class ParquetPart : IExportPart
         foreach (var pair in pairs)
         {
             if (!ReferenceEquals(chosen.Text, pair.Chosen)) chosen = (pair.Chosen, [ParquetMessage.Assistant(pair.Chosen.Text.ToString())]);
-            Rows.Add(new ParquetPairRow
-            {
-                Prompt = prompt,
-                Chosen = chosen.Messages,
-                Rejected = [ParquetMessage.Assistant(pair.Rejected.Text.ToString())],
-                Images = images,
-                ChosenType = pair.Chosen.Kind.ToWire(),
-                RejectedType = pair.Rejected.Kind.ToWire(),
-                RejectedMethod = pair.Rejected.Method,
-                PairId = pair.PairId,
-                SampleId = sample.SampleId,
-            });
+            var row = pair.Weight is { } weight ? new WeightedParquetPairRow { Weight = weight } : new ParquetPairRow();
+            row.Prompt = prompt;
+            row.Chosen = chosen.Messages;
+            row.Rejected = [ParquetMessage.Assistant(pair.Rejected.Text.ToString())];
+            row.Images = images;
+            row.ChosenType = pair.Chosen.Kind.ToWire();
+            row.RejectedType = pair.Rejected.Kind.ToWire();
+            row.RejectedMethod = pair.Rejected.Method;
+            row.PairId = pair.PairId;
+            row.SampleId = sample.SampleId;
+            Rows.Add(row);
         }
     }
 
@@ -112,7 +118,7 @@ public sealed class ParquetPart : IExportPart
     public void Dispose() { }
 }
 
-public sealed class ParquetPairRow
+public class ParquetPairRow
 {
     [JsonPropertyName("prompt")] public List<ParquetMessage> Prompt { get; set; } = [];
     [JsonPropertyName("chosen")] public List<ParquetMessage> Chosen { get; set; } = [];
@@ -123,6 +129,12 @@ public sealed class ParquetPairRow
     [JsonPropertyName("rejected_method")] public string? RejectedMethod { get; set; }
     [JsonPropertyName("pair_id")] public long PairId { get; set; }
     [JsonPropertyName("sample_id")] public long SampleId { get; set; }
+}
+
+/// <summary>A row of an export with weights: the pair's weight from its error spans (Feedback.SeverityWeights).</summary>
+public sealed class WeightedParquetPairRow : ParquetPairRow
+{
+    [JsonPropertyName("weight")] public double Weight { get; set; }
 }
 
 /// <summary>A chat message as the Hub's conversational datasets store it: an image part has a null text.</summary>

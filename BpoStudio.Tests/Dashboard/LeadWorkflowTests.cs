@@ -89,7 +89,7 @@ public class LeadWorkflowTests : IAsyncLifetime
         Assert.Contains("final", error.Message);
 
         var asLead = await _core.Get<LeadAudit>().HistoryAsync(flagged.Id, TestPrincipals.Lead);
-        Assert.Equal([ReviewAction.Accept, ReviewAction.Flag, ReviewAction.ResolveFlag], asLead.Select(h => h.Action));
+        Assert.Equal(["Accept", "Flag", "ResolveFlag"], asLead.Select(h => h.Action));
         Assert.Equal("negative is correct", asLead[^1].Comment);
         Assert.Contains("private note", asLead[1].Comment);
         var asAnn = await _core.Get<LeadAudit>().HistoryAsync(flagged.Id, TestPrincipals.Of("ann", BpoStudio.Core.Accounts.Roles.Annotator));

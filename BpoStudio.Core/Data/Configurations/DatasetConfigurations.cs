@@ -11,6 +11,10 @@ internal sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
         builder.Property(d => d.Name).HasMaxLength(200);
         builder.HasIndex(d => d.Name).IsUnique();
         builder.Property(d => d.CreatedBy).HasMaxLength(256);
+        // Datasets made before error spans take the documented defaults, not zero.
+        builder.Property(d => d.MinorErrorWeight).HasDefaultValue(Feedback.SeverityWeights.Default.Minor);
+        builder.Property(d => d.MajorErrorWeight).HasDefaultValue(Feedback.SeverityWeights.Default.Major);
+        builder.Property(d => d.CriticalErrorWeight).HasDefaultValue(Feedback.SeverityWeights.Default.Critical);
     }
 }
 

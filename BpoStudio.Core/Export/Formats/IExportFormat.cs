@@ -32,6 +32,9 @@ public interface IExportFormat
     /// <summary>Records can carry an image pair: the rejected side's own (weakened) image beside the chosen side's.</summary>
     bool CarriesImagePairs => false;
 
+    /// <summary>Records can carry a pair's weight (<c>--weights</c>) as an extra column the trainer can read.</summary>
+    bool WritesWeights => false;
+
     /// <summary>How many images one record can hold (its trainer opens exactly one, or caps them); null: any number.</summary>
     int? MaxImages => null;
 

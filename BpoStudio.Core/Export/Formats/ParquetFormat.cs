@@ -11,6 +11,7 @@ public sealed class ParquetFormat : IExportFormat
     public string WireName => "parquet";
     public string Title => "Hugging Face Parquet (images embedded)";
     public bool ReferencesImageFiles => false;
+    public bool WritesWeights => true;
     public ExportWriter CreateWriter(string folder, string split) => new ParquetExportWriter(folder, split);
     public IExportPart CreatePart() => new ParquetPart();
 
@@ -50,6 +51,7 @@ public sealed class ParquetFormat : IExportFormat
         card.Append("  - name: images\n    list: image\n");
         foreach (var column in new[] { "chosen_type", "rejected_type", "rejected_method" }) card.Append($"  - name: {column}\n    dtype: string\n");
         foreach (var column in new[] { "pair_id", "sample_id" }) card.Append($"  - name: {column}\n    dtype: int64\n");
+        if (counts.Weights) card.Append("  - name: weight\n    dtype: float64\n");
         card.Append("  splits:\n");
         foreach (var split in splits) card.Append($"  - name: {split}\n    num_examples: {counts.PairsBySplit[split]}\n");
         return card.Append("---\n\n").ToString();

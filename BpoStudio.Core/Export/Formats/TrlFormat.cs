@@ -11,6 +11,7 @@ public sealed class TrlFormat : IExportFormat
     public string WireName => "trl";
     public string Title => "TRL DPOTrainer (conversational JSONL)";
     public bool ReferencesImageFiles => true;
+    public bool WritesWeights => true;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new TrlLines();
 
@@ -22,6 +23,8 @@ public sealed class TrlFormat : IExportFormat
                 ds = ds.cast_column("images", List(Image()))
 
             and pass ds["train"] to trl.DPOTrainer with a vision processor{(IExportFormat.HasValidation(dataFiles) ? ", and ds[\"validation\"] (validation.jsonl) as eval_dataset" : "")}.
+            With --weights each line also has `weight`: 1 plus the severity weights of the rejected answer's confirmed
+            error spans. DPOTrainer does not read it; scale each pair's loss by it (as HSA-DPO does) in a subclass.
             """;
 
     private static string Files(IReadOnlyList<string> files) => ExportReadme.Files(files);
@@ -78,6 +81,13 @@ public abstract class ConversationalPromptPart : JsonLinesPart
         WriteRaw("}]}]"u8);
     }
 
+    /// <summary><c>,"weight":w</c>: the pair's weight from its error spans, when the export asks for weights.</summary>
+    protected void WriteWeight(double weight)
+    {
+        WriteRaw(""","weight":"""u8);
+        WriteRaw(System.Text.Encoding.ASCII.GetBytes(weight.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     /// <summary><c>,"images":[paths]}</c> and the line's end.</summary>
     protected void WriteImagesAndEnd(IReadOnlyList<byte[]> imagePaths)
     {
@@ -104,6 +114,7 @@ public sealed class TrlLines : ConversationalPromptPart
             WriteAnswer(pair.Chosen.Text.Span);
             WriteRaw(""","rejected":"""u8);
             WriteAnswer(pair.Rejected.Text.Span);
+            if (pair.Weight is { } weight) WriteWeight(weight);
             WriteImagesAndEnd(path);
         }
     }

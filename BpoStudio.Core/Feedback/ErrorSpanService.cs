@@ -1,0 +1,127 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Review;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Feedback;
+
+/// <summary>A rejected answer's error spans as review shows them: those stored (confirmed and stale) and the suggestions still open.</summary>
+public sealed record SpanSheet(long ResponseId, string Text, IReadOnlyList<ErrorSpan> Spans, IReadOnlyList<SuggestedSpan> Suggestions);
+
+/// <summary>Marks, confirms, changes and removes error spans on a pair's rejected answer. Every reviewer may; each call checks.</summary>
+public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
+{
+    public async Task<SpanSheet> SheetAsync(long pairId, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireReviewer("see error spans");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rejected = await RejectedAsync(db, pairId, ct);
+        return await SheetAsync(db, rejected, ct);
+    }
+
+    /// <summary>Marks characters [start, start + length) of the pair's rejected answer as an error.</summary>
+    public async Task<SpanSheet> MarkAsync(long pairId, int start, int length, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor,
+        SpanOrigin origin = SpanOrigin.Annotator, CancellationToken ct = default)
+    {
+        actor.RequireReviewer("mark error spans");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rejected = await RejectedAsync(db, pairId, ct);
+        if (length <= 0) throw new ArgumentException("Choose at least one character to mark.");
+        if (start < 0 || start + length > rejected.Text.Length)
+            throw new ArgumentException($"Characters {start}-{start + length} lie outside the answer, which has {rejected.Text.Length}.");
+        var text = rejected.Text.Substring(start, length);
+        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("Only spaces were chosen; mark the words that are wrong.");
+        var live = await db.ErrorSpans.Where(s => s.ResponseId == rejected.Id && (s.Status == SpanStatus.Confirmed || s.Status == SpanStatus.Stale)).ToListAsync(ct);
+        if (live.FirstOrDefault(s => s.Overlaps(start, length)) is { } overlap)
+            throw new ArgumentException($"'{text}' overlaps the span already marked on '{overlap.Text}'; change or remove that one first.");
+        db.ErrorSpans.Add(new ErrorSpan
+        {
+            DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = start, Length = length, Text = text, Type = type, Severity = severity,
+            Status = SpanStatus.Confirmed, Origin = origin, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+        });
+        await db.SaveChangesAsync(ct);
+        return await SheetAsync(db, rejected, ct);
+    }
+
+    /// <summary>A suggestion stored as a confirmed span, with the type and severity the reviewer gives it.</summary>
+    public Task<SpanSheet> ConfirmAsync(long pairId, SuggestedSpan suggestion, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        MarkAsync(pairId, suggestion.Start, suggestion.Length, type, severity, actor, suggestion.Origin, ct);
+
+    /// <summary>A suggestion the reviewer does not agree with: remembered, so it is not offered again for this text.</summary>
+    public async Task<SpanSheet> DismissAsync(long pairId, SuggestedSpan suggestion, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireReviewer("dismiss suggested spans");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rejected = await RejectedAsync(db, pairId, ct);
+        db.ErrorSpans.Add(new ErrorSpan
+        {
+            DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = suggestion.Start, Length = suggestion.Length, Text = suggestion.Text,
+            Type = suggestion.Type, Severity = suggestion.Severity, Status = SpanStatus.Dismissed, Origin = suggestion.Origin, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+        });
+        await db.SaveChangesAsync(ct);
+        return await SheetAsync(db, rejected, ct);
+    }
+
+    /// <summary>A new type or severity; a stale span confirmed as it now stands.</summary>
+    public Task<SpanSheet> ChangeAsync(long spanId, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        UpdateAsync(spanId, actor, "change error spans", span => (span.Type, span.Severity, span.Status) = (type, severity, SpanStatus.Confirmed), ct);
+
+    public Task<SpanSheet> RemoveAsync(long spanId, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        UpdateAsync(spanId, actor, "remove error spans", span => span.Status = SpanStatus.Removed, ct);
+
+    private async Task<SpanSheet> UpdateAsync(long spanId, ClaimsPrincipal actor, string toDo, Action<ErrorSpan> change, CancellationToken ct)
+    {
+        actor.RequireReviewer(toDo);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var span = await db.ErrorSpans.FirstOrDefaultAsync(s => s.Id == spanId, ct) ?? throw new KeyNotFoundException($"There is no error span {spanId}.");
+        if (span.Status is SpanStatus.Removed or SpanStatus.Dismissed) throw new ArgumentException($"The span on '{span.Text}' was already removed.");
+        change(span);
+        (span.ChangedBy, span.ChangedAt) = (actor.DisplayName(), DateTime.UtcNow);
+        await db.SaveChangesAsync(ct);
+        var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).FirstAsync(r => r.Id == span.ResponseId, ct);
+        return await SheetAsync(db, rejected, ct);
+    }
+
+    /// <summary>
+    /// After an edit made <paramref name="edited"/> from <paramref name="original"/>: each live span moves with its
+    /// characters, or is carried as stale when the edit touched them. Runs in the edit's own transaction.
+    /// </summary>
+    internal static async Task CarryAsync(BpoDbContext db, Response original, Response edited, CancellationToken ct)
+    {
+        var spans = await db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == original.Id && (s.Status == SpanStatus.Confirmed || s.Status == SpanStatus.Stale)).ToListAsync(ct);
+        if (spans.Count == 0) return;
+        var map = SpanAnchoring.Map(original.Text, edited.Text);
+        foreach (var span in spans)
+        {
+            var (start, length, intact) = SpanAnchoring.Carry(map, span.Start, span.Length, edited.Text.Length);
+            if (length <= 0) (start, length) = (Math.Max(0, Math.Min(start, edited.Text.Length - 1)), Math.Min(1, edited.Text.Length));
+            db.ErrorSpans.Add(new ErrorSpan
+            {
+                DatasetId = span.DatasetId, ResponseId = edited.Id, Start = start, Length = length, Text = edited.Text.Substring(start, length), Type = span.Type,
+                Severity = span.Severity, Status = intact ? span.Status : SpanStatus.Stale, Origin = span.Origin, CarriedFromId = span.Id,
+                CreatedBy = span.CreatedBy, CreatedAt = DateTime.UtcNow,
+            });
+        }
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static async Task<Response> RejectedAsync(BpoDbContext db, long pairId, CancellationToken ct)
+    {
+        var rejectedId = await db.Pairs.Where(p => p.Id == pairId).Select(p => (long?)p.RejectedResponseId).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
+        var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).FirstAsync(r => r.Id == rejectedId, ct);
+        if (rejected.Kind.IsImagePair()) throw new ReviewRefusedException($"Pair {pairId} is an image pair: its rejected answer is the ground truth itself, so it has no wrong words to mark.");
+        return rejected;
+    }
+
+    private static async Task<SpanSheet> SheetAsync(BpoDbContext db, Response rejected, CancellationToken ct)
+    {
+        var stored = await db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == rejected.Id && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id).ToListAsync(ct);
+        var previous = rejected.PreviousVersionId is { } id ? await db.Responses.Where(r => r.Id == id).Select(r => r.Text).FirstAsync(ct) : null;
+        // A suggestion is offered until someone confirms, dismisses or marks over its characters.
+        var open = SpanSuggestions.For(rejected, previous).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
+        return new SpanSheet(rejected.Id, rejected.Text, [.. stored.Where(s => s.Status != SpanStatus.Dismissed)], open);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Feedback;
+
+/// <summary>
+/// How much a pair's errors weigh, per severity (HSA-DPO's and OPA-DPO's severity-weighted preference): a pair's
+/// weight is 1 plus the weights of its rejected answer's confirmed spans, so a pair with no marked error weighs 1 and
+/// one with a critical error and a minor one, at the defaults, 1 + 2 + 0.5 = 3.5.
+/// </summary>
+public sealed record SeverityWeights(double Minor = 0.5, double Major = 1, double Critical = 2)
+{
+    public static readonly SeverityWeights Default = new();
+
+    public double Of(ErrorSeverity severity) => severity switch
+    {
+        ErrorSeverity.Minor => Minor,
+        ErrorSeverity.Major => Major,
+        _ => Critical,
+    };
+
+    public double PairWeight(IEnumerable<ErrorSeverity> severities) => 1 + severities.Sum(Of);
+
+    public SeverityWeights Validated()
+    {
+        foreach (var (name, value) in new[] { ("minor", Minor), ("major", Major), ("critical", Critical) })
+            if (!double.IsFinite(value) || value is < 0 or > 100) throw new ArgumentException($"The {name} weight must be between 0 and 100, not {value}.");
+        return this;
+    }
+}
+
+/// <summary>A dataset's severity weights: leads set them; exports and approval read them.</summary>
+public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+{
+    public async Task<SeverityWeights> GetAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ReadAsync(db, datasetId, ct);
+    }
+
+    public async Task SetAsync(int datasetId, SeverityWeights weights, ClaimsPrincipal lead, CancellationToken ct = default)
+    {
+        lead.RequireLead("set the severity weights");
+        weights.Validated();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var dataset = await db.Datasets.FirstOrDefaultAsync(d => d.Id == datasetId, ct) ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        (dataset.MinorErrorWeight, dataset.MajorErrorWeight, dataset.CriticalErrorWeight) = (weights.Minor, weights.Major, weights.Critical);
+        await db.SaveChangesAsync(ct);
+        await audit.WriteAsync(lead.DisplayName(), AuditActions.SeverityWeightsSet, $"dataset {datasetId}", $"minor {weights.Minor}, major {weights.Major}, critical {weights.Critical}", ct);
+    }
+
+    internal static async Task<SeverityWeights> ReadAsync(BpoDbContext db, int datasetId, CancellationToken ct) =>
+        await db.Datasets.Where(d => d.Id == datasetId).Select(d => new SeverityWeights(d.MinorErrorWeight, d.MajorErrorWeight, d.CriticalErrorWeight)).FirstOrDefaultAsync(ct)
+        ?? SeverityWeights.Default;
+}

@@ -1,0 +1,41 @@
+using DiffPlex;
+
+namespace BpoStudio.Core.Feedback;
+
+/// <summary>
+/// Maps character offsets of one text version onto the next through a character diff: a span whose characters the
+/// edit left alone moves with them; one the edit touched is carried as stale, at the nearest place, for a person to look at.
+/// </summary>
+public static class SpanAnchoring
+{
+    /// <summary>For each character of <paramref name="before"/>, where it is in <paramref name="after"/>, or -1 when the edit removed or replaced it.</summary>
+    public static int[] Map(string before, string after)
+    {
+        var map = new int[before.Length];
+        var diff = Differ.Instance.CreateDiffs(before, after, ignoreWhiteSpace: false, ignoreCase: false, new DiffPlex.Chunkers.CharacterChunker());
+        int a = 0, b = 0;
+        foreach (var block in diff.DiffBlocks)
+        {
+            while (a < block.DeleteStartA) map[a++] = b++;
+            for (var i = 0; i < block.DeleteCountA; i++) map[a++] = -1;
+            b = block.InsertStartB + block.InsertCountB;
+        }
+        while (a < before.Length) map[a++] = b++;
+        return map;
+    }
+
+    /// <summary>The span's place in the new text, and whether every one of its characters survived there, in one piece.</summary>
+    public static (int Start, int Length, bool Intact) Carry(int[] map, int start, int length, int newLength)
+    {
+        var first = map[start];
+        var intact = first >= 0;
+        for (var i = 1; i < length && intact; i++) intact = map[start + i] == first + i;
+        if (intact) return (first, length, true);
+        // The nearest surviving character before the span, so a stale span shows where the words were.
+        var anchor = 0;
+        for (var i = start; i >= 0; i--)
+            if (map[i] >= 0) { anchor = map[i]; break; }
+        anchor = Math.Min(anchor, newLength);
+        return (anchor, Math.Min(length, newLength - anchor), false);
+    }
+}

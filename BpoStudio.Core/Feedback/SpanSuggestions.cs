@@ -1,0 +1,66 @@
+using System.Text.Json;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Review;
+
+namespace BpoStudio.Core.Feedback;
+
+/// <summary>A span offered for a person to confirm or remove: not stored until they do.</summary>
+public sealed record SuggestedSpan(int Start, int Length, string Text, ErrorType Type, ErrorSeverity Severity, SpanOrigin Origin, string Why);
+
+/// <summary>
+/// What the app already knows about where a negative is wrong: the model-free injector's changed spans (with their
+/// category), and, for an edited negative, the words its edit wrote.
+/// </summary>
+public static class SpanSuggestions
+{
+    public static IReadOnlyList<SuggestedSpan> For(Response rejected, string? previousText)
+    {
+        var suggestions = new List<SuggestedSpan>();
+        if (rejected.Provenance.ChangedSpansJson is { } json) suggestions.AddRange(FromInjection(rejected.Text, json));
+        if (previousText is not null) suggestions.AddRange(FromEdit(previousText, rejected.Text));
+        return suggestions;
+    }
+
+    private static IEnumerable<SuggestedSpan> FromInjection(string text, string json)
+    {
+        List<ChangedSpan>? spans;
+        try
+        {
+            spans = JsonSerializer.Deserialize<List<ChangedSpan>>(json);
+        }
+        catch (JsonException)
+        {
+            yield break; // an older or foreign provenance: nothing to suggest from it
+        }
+        foreach (var span in spans ?? [])
+        {
+            if (span.Start < 0 || span.Length <= 0 || span.Start + span.Length > text.Length) continue;
+            yield return new SuggestedSpan(span.Start, span.Length, text.Substring(span.Start, span.Length), TypeOf(span.Category), ErrorSeverity.Major, SpanOrigin.Injection,
+                $"injected: '{span.Original}' became '{span.Replacement}'");
+        }
+    }
+
+    // Each run of words the edit wrote, without the spaces after it.
+    private static IEnumerable<SuggestedSpan> FromEdit(string before, string after)
+    {
+        var position = 0;
+        foreach (var segment in WordDiff.Compute(before, after))
+        {
+            if (segment.Kind == DiffKind.Removed) continue;
+            var length = segment.Text.TrimEnd().Length;
+            if (segment.Kind == DiffKind.Added && length > 0)
+                yield return new SuggestedSpan(position, length, after.Substring(position, length), ErrorType.Other, ErrorSeverity.Major, SpanOrigin.Edit, "written by the edit");
+            position += segment.Text.Length;
+        }
+    }
+
+    public static ErrorType TypeOf(ErrorCategory category) => category switch
+    {
+        ErrorCategory.Object => ErrorType.Object,
+        ErrorCategory.Count => ErrorType.Count,
+        ErrorCategory.Relation => ErrorType.Relation,
+        ErrorCategory.Text => ErrorType.Text,
+        _ => ErrorType.Attribute, // colours and other attributes
+    };
+}
