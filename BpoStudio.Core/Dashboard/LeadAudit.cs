@@ -62,7 +62,8 @@ public sealed class LeadAudit(IDbContextFactory<BpoDbContext> dbFactory)
             // A span an edit carried intact is the edit's doing, already in the history; a stale one needs a look.
             if (span.CarriedFromId is null)
                 entries.Add(new PairHistoryEntry(span.CreatedAt, span.CreatedBy ?? "unknown", span.Status == Feedback.SpanStatus.Dismissed ? "dismissed suggestion" : "marked error", null, null, null, what, false));
-            else if (span.Status == Feedback.SpanStatus.Stale)
+            // Carried intact, a span keeps its characters; one the edit touched holds other characters now.
+            else if (span.Status == Feedback.SpanStatus.Stale || spans.FirstOrDefault(s => s.Id == span.CarriedFromId) is { } source && source.Text != span.Text)
                 entries.Add(new PairHistoryEntry(span.CreatedAt, "edit", "error carried stale by an edit", null, null, null, what, false));
             if (span.ChangedAt is { } at)
                 entries.Add(new PairHistoryEntry(at, span.ChangedBy ?? "unknown", span.Status == Feedback.SpanStatus.Removed ? "removed error" : "changed error", null, null, null, what, false));

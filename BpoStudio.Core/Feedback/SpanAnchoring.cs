@@ -31,10 +31,10 @@ public static class SpanAnchoring
         var intact = first >= 0;
         for (var i = 1; i < length && intact; i++) intact = map[start + i] == first + i;
         if (intact) return (first, length, true);
-        // The nearest surviving character before the span, so a stale span shows where the words were.
+        // Just after the nearest surviving character before the span, so a stale span starts where the words were.
         var anchor = 0;
-        for (var i = start; i >= 0; i--)
-            if (map[i] >= 0) { anchor = map[i]; break; }
+        for (var i = start - 1; i >= 0; i--)
+            if (map[i] >= 0) { anchor = map[i] + 1; break; }
         anchor = Math.Min(anchor, newLength);
         return (anchor, Math.Min(length, newLength - anchor), false);
     }

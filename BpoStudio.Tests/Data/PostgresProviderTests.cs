@@ -75,3 +75,8 @@ public class SessionRevocationTestsOnPostgres : Accounts.SessionRevocationTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class ErrorSpanTestsOnPostgres : BpoStudio.Tests.Feedback.ErrorSpanTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

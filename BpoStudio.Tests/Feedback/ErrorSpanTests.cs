@@ -1,0 +1,200 @@
+using System.Text.Json;
+using BpoStudio.Core.Approval;
+using BpoStudio.Core.Dashboard;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Export;
+using BpoStudio.Core.Feedback;
+using BpoStudio.Core.Review;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Parquet.Serialization;
+
+namespace BpoStudio.Tests.Feedback;
+
+public class ErrorSpanTests : IAsyncLifetime
+{
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    private readonly TestDataFolder _out = new();
+    private CoreServices _core = null!;
+    private int _datasetId;
+
+    public async Task InitializeAsync()
+    {
+        _core = await CoreServices.StartAsync(provider: Provider);
+        _datasetId = await _core.SeedDemoAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        _out.Dispose();
+    }
+
+    private ErrorSpanService Spans => _core.Get<ErrorSpanService>();
+
+    [Fact]
+    public async Task TheInjectorsChangedSpans_AreSuggested_ThenConfirmedOrDismissed_AndNotOfferedAgain()
+    {
+        var pair = await InjectedPairAsync();
+        var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        Assert.NotEmpty(sheet.Suggestions);
+        Assert.All(sheet.Suggestions, s =>
+        {
+            Assert.Equal(SpanOrigin.Injection, s.Origin);
+            Assert.Equal(sheet.Text.Substring(s.Start, s.Length), s.Text);
+            Assert.StartsWith("injected: '", s.Why);
+        });
+        var first = sheet.Suggestions[0];
+
+        sheet = await Spans.ConfirmAsync(pair.Id, first, first.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        var confirmed = Assert.Single(sheet.Spans);
+        Assert.Equal((first.Start, first.Length, first.Text, ErrorSeverity.Critical, SpanOrigin.Injection, SpanStatus.Confirmed),
+            (confirmed.Start, confirmed.Length, confirmed.Text, confirmed.Severity, confirmed.Origin, confirmed.Status));
+        Assert.DoesNotContain(sheet.Suggestions, s => s.Start == first.Start);
+        foreach (var rest in sheet.Suggestions) sheet = await Spans.DismissAsync(pair.Id, rest, TestPrincipals.Annotator);
+        Assert.Empty(sheet.Suggestions);
+        Assert.Single(sheet.Spans); // a dismissed suggestion is remembered, not shown as a span
+        Assert.Empty((await Spans.SheetAsync(pair.Id, TestPrincipals.Lead)).Suggestions);
+    }
+
+    [Fact]
+    public async Task Marking_ChecksTheCaller_TheOffsets_AndOverlaps_NamingWhatIsWrong()
+    {
+        var pair = await InjectedPairAsync();
+        var text = (await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator)).Text;
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Spans.MarkAsync(pair.Id, 0, 3, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Of("nobody", "Viewer")));
+        Assert.Contains($"lie outside the answer, which has {text.Length}", (await Assert.ThrowsAsync<ArgumentException>(() =>
+            Spans.MarkAsync(pair.Id, text.Length - 2, 5, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
+        Assert.Contains("at least one character", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, 0, 0, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
+        var space = text.IndexOf(' ');
+        Assert.Contains("Only spaces", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, space, 1, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator))).Message);
+
+        var sheet = await Spans.MarkAsync(pair.Id, 0, space, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator);
+        Assert.Equal(text[..space], Assert.Single(sheet.Spans).Text);
+        Assert.Contains($"overlaps the span already marked on '{text[..space]}'", (await Assert.ThrowsAsync<ArgumentException>(() =>
+            Spans.MarkAsync(pair.Id, 1, space + 2, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Lead))).Message);
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => Spans.SheetAsync(999_999, TestPrincipals.Annotator));
+    }
+
+    [Fact]
+    public async Task SpansSurviveEdits_MovedWithTheirWords_OrStaleWhereTheEditTouchedThem_AndTheEditsWordsAreSuggested()
+    {
+        var pair = await InjectedPairAsync();
+        var reviews = _core.Get<ReviewService>();
+        var view = await reviews.EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "A red bus waits on the left side.");
+        await Spans.MarkAsync(pair.Id, 2, 3, ErrorType.Attribute, ErrorSeverity.Major, TestPrincipals.Annotator); // "red"
+        await Spans.MarkAsync(pair.Id, 23, 4, ErrorType.Position, ErrorSeverity.Critical, TestPrincipals.Annotator); // "left"
+
+        view = await reviews.EditAsync(pair.Id, view.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "Today a red bus waits on the right side.");
+        var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        Assert.Equal(view.Rejected.Id, sheet.ResponseId);
+        var red = sheet.Spans.Single(s => s.Type == ErrorType.Attribute);
+        Assert.Equal((8, 3, "red", SpanStatus.Confirmed), (red.Start, red.Length, red.Text, red.Status));
+        Assert.NotNull(red.CarriedFromId);
+        var position = sheet.Spans.Single(s => s.Type == ErrorType.Position);
+        Assert.Equal(SpanStatus.Stale, position.Status);
+        Assert.Equal(ErrorSeverity.Critical, position.Severity);
+        // The edit wrote "Today a" and "right": both offered, "right" only once the stale span no longer covers it.
+        Assert.Contains(sheet.Suggestions, s => s is { Origin: SpanOrigin.Edit, Text: "Today a" });
+
+        sheet = await Spans.RemoveAsync(position.Id, TestPrincipals.Annotator);
+        Assert.DoesNotContain(sheet.Spans, s => s.Id == position.Id);
+        Assert.Contains(sheet.Suggestions, s => s is { Origin: SpanOrigin.Edit, Text: "right" });
+        var right = sheet.Suggestions.Single(s => s.Text == "right");
+        sheet = await Spans.ConfirmAsync(pair.Id, right, ErrorType.Position, ErrorSeverity.Major, TestPrincipals.Annotator);
+        Assert.Equal(2, sheet.Spans.Count(s => s.Status == SpanStatus.Confirmed));
+
+        var history = await _core.Get<LeadAudit>().HistoryAsync(pair.Id, TestPrincipals.Lead);
+        Assert.Equal(["EditRejected", "marked error", "marked error", "EditRejected", "error carried stale by an edit", "removed error", "marked error"],
+            history.Select(h => h.Action));
+        Assert.Equal("'red' · attribute · major", history[1].Comment);
+    }
+
+    [Fact]
+    public async Task PairWeights_FollowTheSeverities_TheLeadsWeights_AndAreFrozenIntoAVersion()
+    {
+        var pair = await InjectedPairAsync();
+        var text = (await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator)).Text;
+        var second = text.IndexOf(' ') + 1;
+        await Spans.MarkAsync(pair.Id, 0, second - 1, ErrorType.Object, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        await Spans.MarkAsync(pair.Id, second, text.IndexOf(' ', second) - second, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Annotator);
+        var reviews = _core.Get<ReviewService>();
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            foreach (var p in await db.Pairs.Where(p => p.DatasetId == _datasetId && p.SampleId == pair.SampleId).ToListAsync())
+                await reviews.AcceptAsync(p.Id, p.RowVersion, TestPrincipals.Annotator);
+
+        var weights = _core.Get<PairWeights>();
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => weights.SetAsync(_datasetId, new SeverityWeights(1, 2, 3), TestPrincipals.Annotator));
+        Assert.Contains("between 0 and 100", (await Assert.ThrowsAsync<ArgumentException>(() => weights.SetAsync(_datasetId, new SeverityWeights(-1, 2, 3), TestPrincipals.Lead))).Message);
+        Assert.Equal(1 + 2 + 0.5, await WeightInTrlAsync(pair.Id, version: null)); // the defaults: critical 2, minor 0.5
+
+        await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+        await weights.SetAsync(_datasetId, new SeverityWeights(Minor: 1, Major: 2, Critical: 4), TestPrincipals.Lead);
+        Assert.Equal(1 + 4 + 1, await WeightInTrlAsync(pair.Id, version: null)); // a draft reads the weights as they are now
+        Assert.Equal(3.5, await WeightInTrlAsync(pair.Id, version: 1)); // the version keeps the weights it was approved with
+
+        var runner = _core.Get<ExportRunner>();
+        var parquet = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_datasetId, 1, ExportFormat.Parquet, Weights: true), "lead"), Path.Combine(_out.Path, "parquet"));
+        var rows = (await ParquetSerializer.DeserializeAsync<WeightedParquetPairRow>(Path.Combine(parquet.Folder, "data", "train-00000-of-00001.parquet"))).Data;
+        Assert.Equal(3.5, rows.Single(r => r.PairId == pair.Id).Weight);
+        Assert.All(rows.Where(r => r.PairId != pair.Id), r => Assert.Equal(1, r.Weight));
+        Assert.Equal(1, parquet.Manifest.Counts.PairsWeightedAboveOne);
+        Assert.Contains("  - name: weight\n    dtype: float64\n", await File.ReadAllTextAsync(Path.Combine(parquet.Folder, "README.md")));
+        Assert.Contains("llama-factory has no column for pair weights; use one of trl, parquet",
+            Assert.Throws<ArgumentException>(() => new ExportOptions(_datasetId, 1, ExportFormat.LlamaFactory, Weights: true).Validate()).Message);
+    }
+
+    [Fact]
+    public async Task TheDashboard_CountsConfirmedErrorsOnCurrentAnswers_ByTypeAndMethod()
+    {
+        var pair = await InjectedPairAsync();
+        var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        var suggestion = sheet.Suggestions[0];
+        await Spans.ConfirmAsync(pair.Id, suggestion, suggestion.Type, ErrorSeverity.Major, TestPrincipals.Annotator);
+        var dashboard = await _core.Get<DashboardQueries>().LoadAsync(_datasetId);
+        var row = Assert.Single(dashboard.Errors!);
+        Assert.Equal((suggestion.Type.ToString().ToLowerInvariant(), "model-free-injection", 0, 1, 0), (row.Type, row.Method, row.Minor, row.Major, row.Critical));
+    }
+
+    [Theory]
+    [InlineData("A red bus.", "A big red bus.", 2, 3, 6, true)]
+    [InlineData("A red bus.", "A blue bus.", 2, 3, 2, false)]
+    [InlineData("A red bus.", "A red bus.", 6, 3, 6, true)]
+    [InlineData("red", "", 0, 3, 0, false)]
+    public void Anchoring_MovesASpanWithItsCharacters_OrSaysTheEditTouchedIt(string before, string after, int start, int length, int expectedStart, bool intact)
+    {
+        var carried = SpanAnchoring.Carry(SpanAnchoring.Map(before, after), start, length, after.Length);
+        Assert.Equal((expectedStart, intact), (carried.Start, carried.Intact));
+        if (intact) Assert.Equal(before.Substring(start, length), after.Substring(carried.Start, carried.Length));
+    }
+
+    private async Task<double> WeightInTrlAsync(long pairId, int? version)
+    {
+        var runner = _core.Get<ExportRunner>();
+        var folder = Path.Combine(_out.Path, $"trl-{version}-{Guid.NewGuid():N}");
+        await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_datasetId, version, ExportFormat.Trl, Weights: true), "lead"), folder);
+        // Each record still passes TRL's rules besides the extra column.
+        var lines = File.ReadLines(Path.Combine(folder, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(lines, l => Assert.Equal(["chosen", "images", "prompt", "rejected", "weight"], l.EnumerateObject().Select(p => p.Name).Order()));
+        var (chosen, rejected) = await TextsAsync(pairId);
+        return lines.Single(l => l.GetProperty("rejected")[0].GetProperty("content")[0].GetProperty("text").GetString() == rejected
+            && l.GetProperty("chosen")[0].GetProperty("content")[0].GetProperty("text").GetString() == chosen).GetProperty("weight").GetDouble();
+    }
+
+    private async Task<(string Chosen, string Rejected)> TextsAsync(long pairId)
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var pair = await db.Pairs.Include(p => p.ChosenResponse).Include(p => p.RejectedResponse).SingleAsync(p => p.Id == pairId);
+        return (pair.ChosenResponse!.Text, pair.RejectedResponse!.Text);
+    }
+
+    /// <summary>A demo pair whose negative the model-free injector made, with its changed spans.</summary>
+    private async Task<PreferencePair> InjectedPairAsync()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await db.Pairs.AsNoTracking().Where(p => p.DatasetId == _datasetId && db.Responses.Any(r => r.Id == p.RejectedResponseId && r.Provenance.ChangedSpansJson != null))
+            .OrderBy(p => p.Id).FirstAsync();
+    }
+}
