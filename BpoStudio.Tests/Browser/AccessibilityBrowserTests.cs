@@ -69,6 +69,12 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
         await page.GotoAsync(path);
         if (interactive) await BrowserSession.WaitForCircuitAsync(page);
         await page.WaitForTimeoutAsync(800); // data loads after the first render
+        return await ViolationsHereAsync(page, path);
+    }
+
+    /// <summary>The page as it stands now (a mode switched on, a dialog open), without loading it again.</summary>
+    internal static async Task<List<string>> ViolationsHereAsync(IPage page, string path)
+    {
         var results = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = [.. Tags] } });
         return [.. results.Violations
             .Where(v => v.Impact is "serious" or "critical" || (v.Impact == "moderate" && !AllowedModerate.ContainsKey(v.Id)) || AlwaysFail.Contains(v.Id))

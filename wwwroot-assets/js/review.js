@@ -1,6 +1,6 @@
 // Keyboard-first review: single keys act, except while typing, where only Esc and Ctrl+Enter do.
 const handled = new Set(['a', 'r', 'e', 's', 'f', 'j', 'k', 'u', '?', 'ArrowRight', 'ArrowLeft', 'Escape', 'Enter',
-  '1', '2', '3', '4', '5', '6', '7', '8', '9', 'z']);
+  '1', '2', '3', '4', '5', '6', '7', '8', '9', 'z', 'm', 't', 'v', 'x', 'y', 'n', 'Delete', 'Backspace']);
 
 export function attachKeys(dotnet) {
   const onKey = event => {
@@ -107,4 +107,22 @@ export function focusElement(id) {
 // A phone-sized window: the page folds its filters away at first.
 export function isNarrow() {
   return window.matchMedia('(max-width: 700px)').matches;
+}
+
+// A mouse selection over an answer's words, as character offsets into the answer (each word carries its own).
+export function attachSpanSelection(element, dotnet) {
+  const offsetOf = (node, offset) => {
+    const word = (node.nodeType === Node.TEXT_NODE ? node.parentElement : node)?.closest('[data-start]');
+    if (!word || !element.contains(word)) return null;
+    return Number(word.dataset.start) + (node.nodeType === Node.TEXT_NODE ? offset : 0);
+  };
+  const onUp = () => {
+    const selection = window.getSelection();
+    if (!selection || selection.isCollapsed) return;
+    const a = offsetOf(selection.anchorNode, selection.anchorOffset), b = offsetOf(selection.focusNode, selection.focusOffset);
+    if (a === null || b === null) return;
+    dotnet.invokeMethodAsync('OnTextSelectedAsync', Math.min(a, b), Math.max(a, b));
+  };
+  element.addEventListener('mouseup', onUp);
+  return { dispose: () => element.removeEventListener('mouseup', onUp) };
 }

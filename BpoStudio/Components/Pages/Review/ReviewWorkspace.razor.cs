@@ -47,6 +47,12 @@ public sealed partial class ReviewWorkspace
     [Inject] private IServiceScopeFactory ScopeFactory { get; set; } = default!;
 
     private int _imageIndex = -1;
+    private bool _marking;
+    private ErrorSpansPanel? _spans;
+
+    private void SetMarking(bool on) => _marking = on;
+
+    private void ShowSpanMessage(string message) => Show(message, Severity.Info);
 
     /// <summary>The image on screen: the chosen one of the sample's, or of the weakened set the negative came from.</summary>
     private string? ImageHash => _pair is null || _pair.ImageHashes.Count == 0 ? null : (_showWeakened ? _pair.RejectedImageHashes : _pair.ImageHashes)[ImageIndex];
@@ -164,6 +170,13 @@ public sealed partial class ReviewWorkspace
             StateHasChanged();
             return;
         }
+        // While marking, keys belong to the marker: a stray A must not accept the pair mid-way.
+        if (_marking && _spans is not null && key != "?")
+        {
+            await _spans.HandleKeyAsync(key, shift);
+            StateHasChanged();
+            return;
+        }
         if (_editing is not null || _flagging)
         {
             if (key == "Escape") CancelEdit();
@@ -183,6 +196,7 @@ public sealed partial class ReviewWorkspace
             "u" => UndoAsync(),
             "z" when ctrl => UndoAsync(),
             "?" => Run(() => _helpVisible = true),
+            "m" when !ShowsImagePair => Run(() => _marking = true),
             [var digit] when char.IsAsciiDigit(digit) && digit != '0' => ChooseNegativeAsync(digit - '1'),
             _ => Task.CompletedTask,
         });
@@ -350,6 +364,7 @@ public sealed partial class ReviewWorkspace
         _focusWorkspace = true;
         _showWeakened = false;
         _imageIndex = -1;
+        _marking = false;
         _rejectReason = null; // a reason belongs to the pair it was chosen for
         CancelEdit();
         _ = _zoom?.InvokeVoidAsync("reset").AsTask();
