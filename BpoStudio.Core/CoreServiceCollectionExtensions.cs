@@ -85,6 +85,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Bootstrapping.SampleWeakening>();
         services.AddSingleton<Feedback.ErrorSpanService>();
         services.AddSingleton<Feedback.PairWeights>();
+        services.AddSingleton<Feedback.RatingService>();
         services.AddSingleton<Bootstrapping.ImagePairs>();
         services.AddSingleton<Injection.RemoteCallPolicy>();
         services.AddSingleton<Injection.RemoteVision>();

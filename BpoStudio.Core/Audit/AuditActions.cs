@@ -9,4 +9,5 @@ public static class AuditActions
     public const string BulkUndo = "triage.bulk-undo";
     public const string SpotCheckDraw = "triage.spot-check";
     public const string SeverityWeightsSet = "feedback.severity-weights";
+    public const string RatingAspectDefined = "feedback.aspect";
 }

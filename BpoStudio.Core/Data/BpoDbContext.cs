@@ -48,6 +48,8 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Accounts.UserSession> UserSessions => Set<Accounts.UserSession>();
     public DbSet<Import.ImportFolder> ImportFolders => Set<Import.ImportFolder>();
     public DbSet<Feedback.ErrorSpan> ErrorSpans => Set<Feedback.ErrorSpan>();
+    public DbSet<Feedback.RatingAspect> RatingAspects => Set<Feedback.RatingAspect>();
+    public DbSet<Feedback.ResponseRating> ResponseRatings => Set<Feedback.ResponseRating>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

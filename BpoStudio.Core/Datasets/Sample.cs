@@ -35,6 +35,9 @@ public class SourceProvenance
     /// <summary>The image path as written in the source file.</summary>
     public string? ImagePath { get; set; }
 
+    /// <summary>The record's own fields that have no column here (VLFeedback's <c>models</c>), kept for round trips.</summary>
+    public string? ExtraJson { get; set; }
+
     /// <summary>The later images' paths as written, in order.</summary>
     public List<string>? MoreImagePaths { get; set; }
 

@@ -26,7 +26,8 @@ public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? Use
 /// <param name="MoreImageHashes">The sample's images after the first, in order; <see cref="MoreImages"/> once exported.</param>
 public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, Utf8Text Prompt, Utf8Text? OriginalPrompt,
     string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs, IReadOnlyList<ExportTurn>? History = null,
-    IReadOnlyList<string>? MoreImageHashes = null, IReadOnlyList<string>? MoreImagePaths = null, IReadOnlyList<ExportedImage>? MoreImages = null)
+    IReadOnlyList<string>? MoreImageHashes = null, IReadOnlyList<string>? MoreImagePaths = null, IReadOnlyList<ExportedImage>? MoreImages = null,
+    SampleFeedback? Feedback = null)
 {
     public IReadOnlyList<ExportTurn> Earlier => History ?? [];
 
@@ -93,7 +94,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var format = options.Format.Describe();
             var snapshotOnly = versionId is not null && !format.NeedsSourceColumns && !format.CarriesImagePairs && options.Negatives != NegativeSelection.BestRated;
             var sql = versionId is null ? DraftSql : snapshotOnly ? VersionItemsOnlySql : VersionSql;
-            return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, datasetId, options);
+            var ratingsAsOf = versionId is null ? (DateTime?)null : await lookup.DatasetVersions.Where(v => v.Id == versionId).Select(v => v.ApprovedAt).FirstAsync(ct);
+            return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, datasetId, options, ratingsAsOf);
         }
         catch
         {
@@ -107,7 +109,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     /// <param name="snapshotOnly">The query has no source columns or scores (they are NULL literals): not asking for them
     /// saves a third of the column calls per row.</param>
-    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, bool snapshotOnly, long id, int datasetId, ExportOptions options) : IAsyncDisposable
+    /// <param name="ratingsAsOf">A version's approval time: its exports read the ratings as they stood then.</param>
+    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, bool snapshotOnly, long id, int datasetId, ExportOptions options,
+        DateTime? ratingsAsOf) : IAsyncDisposable
     {
         private readonly Utf8TextBuffer _texts = new();
         private IExportRows? _rows;
@@ -118,6 +122,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var history = options.Context == ExportContext.Full && options.Format.Describe().HoldsHistory ? await HistoryAsync(lookup, datasetId, range, ct) : null;
             // A draft's weights come from the spans as they are now; a version's were frozen on its rows when approved.
             var weights = options.Weights && sql == DraftSql ? await DraftWeightsAsync(lookup, datasetId, range, ct) : null;
+            var feedback = options.Format.Describe().NeedsFeedback || options.RatingAspect is not null
+                ? await ExportFeedback.LoadAsync(lookup, datasetId, ratingsAsOf, range, ct) : null;
             var parameters = Parameters(id, range);
             if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);
@@ -134,7 +140,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var sampleId = rows.GetInt64(1);
                 if (sample?.SampleId != sampleId)
                 {
-                    if (sample is { } done && pairs.Count > 0) yield return await ToSampleAsync(lookup, done, pairs, edited, options, history, ct);
+                    if (sample is { } done && pairs.Count > 0) yield return await ToSampleAsync(lookup, done, pairs, edited, options, history, feedback, ct);
                     sample = ReadSample(rows, sampleId, _texts, snapshotOnly);
                     pairs = [];
                     edited = false;
@@ -150,7 +156,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
-            if (sample is { } last && pairs.Count > 0) yield return await ToSampleAsync(lookup, last, pairs, edited, options, history, ct);
+            if (sample is { } last && pairs.Count > 0) yield return await ToSampleAsync(lookup, last, pairs, edited, options, history, feedback, ct);
         }
 
         public async ValueTask DisposeAsync()
@@ -264,8 +270,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     }
 
     private static async ValueTask<ExportSample> ToSampleAsync(BpoDbContext lookup, SampleColumns sample, List<ExportPair> pairs, bool edited, ExportOptions options,
-        Dictionary<long, IReadOnlyList<ExportTurn>>? history, CancellationToken ct)
+        Dictionary<long, IReadOnlyList<ExportTurn>>? history, Dictionary<long, SampleFeedback>? feedback, CancellationToken ct)
     {
+        var sampleFeedback = feedback?.GetValueOrDefault(sample.SampleId);
         if (edited)
         {
             // Pairs that share a chosen answer share its text object: its edit chain is looked up once, and it stays shared.
@@ -277,8 +284,18 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             }
         }
         return new ExportSample(sample.SampleId, sample.RecordId, sample.IdGenerated, sample.Turn, sample.Prompt, sample.OriginalPrompt,
-            sample.ImageHash, sample.ImageProblem, sample.ImagePath, NegativePicker.Pick(pairs, options.Negatives), history?.GetValueOrDefault(sample.SampleId),
-            sample.MoreImageHashes, sample.MoreImagePaths);
+            sample.ImageHash, sample.ImageProblem, sample.ImagePath, PickNegatives(pairs, options, sampleFeedback), history?.GetValueOrDefault(sample.SampleId),
+            sample.MoreImageHashes, sample.MoreImagePaths, Feedback: sampleFeedback);
+    }
+
+    // Best-rated by an aspect ranks each negative by that rating (or the mean), unrated last; the pairs go out as they
+    // are, their scores untouched.
+    private static IReadOnlyList<ExportPair> PickNegatives(List<ExportPair> pairs, ExportOptions options, SampleFeedback? feedback)
+    {
+        if (options.RatingAspect is not { } aspect) return NegativePicker.Pick(pairs, options.Negatives);
+        var ranked = pairs.Select(p => p with { Rejected = p.Rejected with { Score = feedback?.Responses.GetValueOrDefault(p.Rejected.ResponseId)?.RatingFor(aspect) } }).ToList();
+        var chosen = NegativePicker.Pick(ranked, options.Negatives).Select(p => p.PairId).ToHashSet();
+        return [.. pairs.Where(p => chosen.Contains(p.PairId))];
     }
 
     // An edited response points at what it replaced; the chain's root holds the generator's method and text.

@@ -10,14 +10,14 @@ namespace BpoStudio.Core.Import;
 /// </summary>
 internal sealed class BulkInserter : IDisposable
 {
-    private readonly DbCommand _sample, _response, _pair;
+    private readonly DbCommand _sample, _response, _pair, _rating;
 
     public BulkInserter(DbConnection connection, DbTransaction transaction)
     {
         _sample = Command(connection, transaction, """
-            INSERT INTO "Samples" ("DatasetId", "ImageHash", "ImageProblem", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceImagePath", "SourceOriginalPrompt", "SourceIdGenerated", "MoreImageHashes", "SourceMoreImagePaths")
-            VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path, @original, @generated, @moreHashes, @morePaths) RETURNING "Id"
-            """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path", "original", "generated", "moreHashes", "morePaths");
+            INSERT INTO "Samples" ("DatasetId", "ImageHash", "ImageProblem", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceImagePath", "SourceOriginalPrompt", "SourceIdGenerated", "MoreImageHashes", "SourceMoreImagePaths", "SourceExtraJson")
+            VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path, @original, @generated, @moreHashes, @morePaths, @extra) RETURNING "Id"
+            """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path", "original", "generated", "moreHashes", "morePaths", "extra");
         _response = Command(connection, transaction, """
             INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "Model", "ExtraJson")
             VALUES (@sample, @text, @kind, @score, @created, @method, @model, @extra) RETURNING "Id"
@@ -26,14 +26,24 @@ internal sealed class BulkInserter : IDisposable
             INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "DecisionSource", "RowVersion")
             VALUES (@dataset, @sample, @chosen, @rejected, @status, 'Person', 0)
             """, "dataset", "sample", "chosen", "rejected", "status");
+        _rating = Command(connection, transaction, """
+            INSERT INTO "ResponseRatings" ("DatasetId", "ResponseId", "Aspect", "Value", "Raw", "Rationale", "RatedBy", "RatedAt")
+            VALUES (@dataset, @response, @aspect, @value, @raw, @rationale, @by, @at)
+            """, "dataset", "response", "aspect", "value", "raw", "rationale", "by", "at");
     }
 
     public async Task<long> InsertSampleAsync(Sample s, CancellationToken ct) =>
         await ScalarAsync(_sample, ct, s.DatasetId, s.ImageHash, s.ImageProblem, s.Prompt, s.CreatedAt, s.Source.File, s.Source.RecordId, s.Source.Turn, s.Source.ImagePath, s.Source.OriginalPrompt, s.Source.IdGenerated,
-            ImageList.Format(s.MoreImageHashes), ImageList.Format(s.Source.MoreImagePaths));
+            ImageList.Format(s.MoreImageHashes), ImageList.Format(s.Source.MoreImagePaths), s.Source.ExtraJson);
 
     public async Task<long> InsertResponseAsync(Response r, CancellationToken ct) =>
         await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method, r.Provenance.Model, r.Provenance.ExtraJson);
+
+    public async Task InsertRatingAsync(Feedback.ResponseRating r, CancellationToken ct)
+    {
+        Bind(_rating, r.DatasetId, r.ResponseId, r.Aspect, r.Value, r.Raw, r.Rationale, r.RatedBy, r.RatedAt);
+        await _rating.ExecuteNonQueryAsync(ct);
+    }
 
     public async Task InsertPairAsync(PreferencePair p, CancellationToken ct)
     {
@@ -46,6 +56,7 @@ internal sealed class BulkInserter : IDisposable
         _sample.Dispose();
         _response.Dispose();
         _pair.Dispose();
+        _rating.Dispose();
     }
 
     private static async Task<long> ScalarAsync(DbCommand command, CancellationToken ct, params object?[] values)

@@ -79,6 +79,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
         var samples = new List<Sample>(batch.Count);
+        var ratings = new Dictionary<Response, IReadOnlyList<ImportedRating>>(ReferenceEqualityComparer.Instance);
         var images = new List<(string? Hash, string? Problem)>(batch.Count);
         var moreImages = new List<List<string>?>(batch.Count);
         foreach (var (imported, _) in batch)
@@ -122,18 +123,23 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 {
                     File = sourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath,
                     MoreImagePaths = imported.MoreImages?.Select((image, m) => image.Path ?? $"embedded image {m + 2}").ToList(),
-                    OriginalPrompt = imported.OriginalPrompt, IdGenerated = imported.IdGenerated,
+                    OriginalPrompt = imported.OriginalPrompt, IdGenerated = imported.IdGenerated, ExtraJson = imported.ExtraJson,
                 },
             };
             foreach (var r in imported.Responses)
-                sample.Responses.Add(new Response
+            {
+                var response = new Response
                 {
                     Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now,
                     Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}", Model = r.Model, ExtraJson = r.ExtraJson },
-                });
+                };
+                sample.Responses.Add(response);
+                if (r.Ratings is { Count: > 0 } rated) ratings[response] = rated;
+            }
             samples.Add(sample);
         }
-        await db.SaveChangesAsync(ct); // the few new stored-image rows
+        await AddAspectsAsync(db, datasetId, ratings.Values, now, ct);
+        await db.SaveChangesAsync(ct); // the few new stored-image rows and rating aspects
         if (samples.Count == 0)
         {
             await tx.CommitAsync(ct);
@@ -148,6 +154,12 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 {
                     response.SampleId = sample.Id;
                     response.Id = await insert.InsertResponseAsync(response, ct);
+                    foreach (var rating in ratings.GetValueOrDefault(response) ?? [])
+                        await insert.InsertRatingAsync(new Feedback.ResponseRating
+                        {
+                            DatasetId = datasetId, ResponseId = response.Id, Aspect = rating.Aspect, Value = rating.Value, Raw = rating.Raw, Rationale = rating.Rationale,
+                            RatedBy = response.Provenance.Method, RatedAt = now,
+                        }, ct);
                 }
                 foreach (var pair in PairBuilder.Build(datasetId, sample.Id, sample.Responses))
                     await insert.InsertPairAsync(pair, ct);
@@ -156,6 +168,23 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         await tx.CommitAsync(ct);
         summary.Imported += samples.Count;
         batch.Clear();
+    }
+
+    /// <summary>The aspects the batch's ratings use that the dataset does not have yet, on a 1-5 scale widened to the values seen.</summary>
+    private static async Task AddAspectsAsync(BpoDbContext db, int datasetId, IEnumerable<IReadOnlyList<ImportedRating>> ratings, DateTime now, CancellationToken ct)
+    {
+        var seen = ratings.SelectMany(r => r).GroupBy(r => r.Aspect).ToList();
+        if (seen.Count == 0) return;
+        var known = await db.RatingAspects.Where(a => a.DatasetId == datasetId).ToDictionaryAsync(a => a.Name, ct);
+        foreach (var aspect in seen)
+        {
+            var values = aspect.Select(r => r.Value).OfType<double>().ToList();
+            if (!known.TryGetValue(aspect.Key, out var scale))
+                db.RatingAspects.Add(scale = known[aspect.Key] = new Feedback.RatingAspect { DatasetId = datasetId, Name = aspect.Key, CreatedAt = now, CreatedBy = "import" });
+            if (values.Count == 0) continue;
+            scale.Min = Math.Min(scale.Min, values.Min());
+            scale.Max = Math.Max(scale.Max, values.Max());
+        }
     }
 
     private Task<(string? Hash, string? Problem)> StoreAsync(BpoDbContext db, string? path, byte[]? bytes, string? root,

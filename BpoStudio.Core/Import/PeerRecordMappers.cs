@@ -33,14 +33,18 @@ public static class PeerRecordMappers
         }).ToList();
     }
 
-    /// <summary>VLFeedback: the completion with the best mean rating is the chosen answer; the others are negatives with their ratings kept.</summary>
+    /// <summary>
+    /// VLFeedback: the completion with the best mean rating is the chosen answer; the others are negatives. Every
+    /// aspect's rating (as written, "N/A" too) and rationale is kept, with each completion's place and the record's
+    /// <c>models</c>, so a VLFeedback export gives the record back.
+    /// </summary>
     private static ImportedSample VlFeedback(JsonElement record, string fallbackId)
     {
         var (id, generated) = Id(record, "id", fallbackId);
         var prompt = RequiredString(record, "prompt");
         if (!record.TryGetProperty("completions", out var completions) || completions.ValueKind != JsonValueKind.Array)
             throw new RecordException("'completions' is missing or not an array");
-        var rated = new List<(string Text, string? Model, double Mean, string Ratings)>();
+        var rated = new List<(string Text, string? Model, double Mean, List<ImportedRating> Ratings)>();
         var index = 0;
         foreach (var completion in completions.EnumerateArray())
         {
@@ -48,27 +52,34 @@ public static class PeerRecordMappers
             if (completion.ValueKind != JsonValueKind.Object) throw new RecordException($"{where} is not an object");
             var text = RequiredString(completion, "response", where);
             var ratings = Ratings(completion, where);
-            if (ratings.Count == 0) throw new RecordException($"{where}.annotations has no numeric Rating");
-            rated.Add((text, OptionalString(completion, "model", where), ratings.Values.Average(), JsonSerializer.Serialize(new { ratings })));
+            var numeric = ratings.Where(r => r.Value is not null).Select(r => r.Value!.Value).ToList();
+            if (numeric.Count == 0) throw new RecordException($"{where}.annotations has no numeric Rating");
+            rated.Add((text, OptionalString(completion, "model", where), numeric.Average(), ratings));
         }
         if (rated.Count < 2) throw new RecordException("'completions' needs at least two rated responses to make a pair");
         var best = rated.Index().MaxBy(r => r.Item.Mean).Index; // first of the best on ties
-        var responses = rated.Select((r, i) => new ImportedResponse(r.Text, i == best ? ResponseKind.Gt : ResponseKind.MllmHal, r.Mean, r.Model, r.Ratings))
+        var responses = rated.Select((r, i) => new ImportedResponse(r.Text, i == best ? ResponseKind.Gt : ResponseKind.MllmHal, r.Mean, r.Model,
+                JsonSerializer.Serialize(new { vlfeedback = new { index = i } }), r.Ratings))
             .OrderBy(r => r.Kind == ResponseKind.Gt ? 0 : 1).ToList();
-        return Sample(id, generated, 0, prompt, OptionalString(record, "img_path"), responses);
+        var extra = record.TryGetProperty("models", out var models) ? JsonSerializer.Serialize(new { vlfeedback = new { models } }) : null;
+        return Sample(id, generated, 0, prompt, OptionalString(record, "img_path"), responses) with { ExtraJson = extra };
     }
 
-    private static Dictionary<string, double> Ratings(JsonElement completion, string where)
+    private static List<ImportedRating> Ratings(JsonElement completion, string where)
     {
-        var ratings = new Dictionary<string, double>();
+        var ratings = new List<ImportedRating>();
         if (!completion.TryGetProperty("annotations", out var annotations) || annotations.ValueKind != JsonValueKind.Object)
             throw new RecordException($"{where}.annotations is missing or not an object");
         foreach (var aspect in annotations.EnumerateObject())
         {
             if (aspect.Value.ValueKind != JsonValueKind.Object || !aspect.Value.TryGetProperty("Rating", out var rating)) continue;
             // Ratings come as numbers or numeric strings; "N/A" means the aspect was not rated.
-            if (rating.ValueKind == JsonValueKind.Number) ratings[aspect.Name] = rating.GetDouble();
-            else if (rating.ValueKind == JsonValueKind.String && double.TryParse(rating.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) ratings[aspect.Name] = value;
+            double? value = rating.ValueKind == JsonValueKind.Number ? rating.GetDouble()
+                : rating.ValueKind == JsonValueKind.String && double.TryParse(rating.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+            var rationale = aspect.Value.TryGetProperty("Rationale", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+            if (aspect.Name.Length > 64) throw new RecordException($"{where}.annotations has an aspect name over 64 characters");
+            if (rating.GetRawText().Length > 64) throw new RecordException($"{where}.annotations.{aspect.Name}.Rating is over 64 characters; a rating is a number or a short label");
+            ratings.Add(new ImportedRating(aspect.Name, value, rating.GetRawText(), rationale));
         }
         return ratings;
     }

@@ -21,8 +21,12 @@ public sealed record FieldMapping(string Prompt, string? Chosen = null, string? 
 }
 
 /// <param name="Model">The model that wrote it, when the source says (VLFeedback).</param>
-/// <param name="ExtraJson">Source metadata kept as is, such as per-aspect ratings.</param>
-public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Score, string? Model = null, string? ExtraJson = null);
+/// <param name="ExtraJson">Source metadata kept as is, such as the completion's place in its record.</param>
+/// <param name="Ratings">Per-aspect ratings with their rationales (VLFeedback).</param>
+public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Score, string? Model = null, string? ExtraJson = null, IReadOnlyList<ImportedRating>? Ratings = null);
+
+/// <param name="Raw">The rating as written (a JSON number or string); <paramref name="Value"/> is null when it is not a number ("N/A").</param>
+public sealed record ImportedRating(string Aspect, double? Value, string Raw, string? Rationale);
 
 /// <summary>One (prompt, answers) unit read from a record; a multi-turn record gives one per turn.</summary>
 /// <param name="OriginalPrompt">The prompt as written, kept only when cleaning changed it (for lossless round trips).</param>
@@ -30,7 +34,7 @@ public sealed record ImportedResponse(string Text, ResponseKind Kind, double? Sc
 /// <param name="ImageBytes">Image bytes embedded in the record (RLAIF-V rows), stored instead of reading a path.</param>
 /// <param name="MoreImages">The record's images after the first, in order (multi-image records).</param>
 public sealed record ImportedSample(string RecordId, int Turn, string Prompt, string? ImagePath, IReadOnlyList<ImportedResponse> Responses,
-    string? OriginalPrompt = null, bool IdGenerated = false, byte[]? ImageBytes = null, IReadOnlyList<ImportedImage>? MoreImages = null)
+    string? OriginalPrompt = null, bool IdGenerated = false, byte[]? ImageBytes = null, IReadOnlyList<ImportedImage>? MoreImages = null, string? ExtraJson = null)
 {
     public IReadOnlyList<ImportedImage> Images => ImagePath is null && ImageBytes is null ? [] : [new ImportedImage(ImagePath, ImageBytes), .. MoreImages ?? []];
 }

@@ -91,6 +91,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
             db.Responses.Add(edited);
             await db.SaveChangesAsync(ct);
             await Feedback.ErrorSpanService.CarryAsync(db, original, edited, ct);
+            await Feedback.RatingService.CarryAsync(db, original.Id, edited.Id, ct);
             if (side == PairSide.Chosen) pair.ChosenResponseId = edited.Id;
             else pair.RejectedResponseId = edited.Id;
             e.TextBefore = original.Text;

@@ -80,3 +80,8 @@ public class ErrorSpanTestsOnPostgres : BpoStudio.Tests.Feedback.ErrorSpanTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class RatingTestsOnPostgres : BpoStudio.Tests.Feedback.RatingTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

@@ -72,8 +72,13 @@ public class PeerFormatImportTests : IAsyncLifetime
         var responses = (await SamplesAsync()).Single().Responses.OrderBy(r => r.Id).ToList();
         Assert.Equal(("best", ResponseKind.Gt, 4.5, "m2"), (responses[0].Text, responses[0].Kind, responses[0].Score!.Value, responses[0].Provenance.Model));
         Assert.Equal([("ok", 3.5), ("bad", 1.5)], responses.Skip(1).Select(r => (r.Text, r.Score!.Value)));
-        using var ratings = JsonDocument.Parse(responses[2].Provenance.ExtraJson!);
-        Assert.Equal(2, ratings.RootElement.GetProperty("ratings").GetProperty("Visual Faithfulness").GetDouble());
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            var ratings = await db.ResponseRatings.Where(r => r.ResponseId == responses[2].Id).OrderBy(r => r.Id).ToListAsync();
+            Assert.Equal([("Helpfulness", 1.0, "1", "r"), ("Visual Faithfulness", 2.0, "2", "r"), ("Ethical Considerations", (double?)null, "\"N/A\"", "")],
+                ratings.Select(r => (r.Aspect, r.Value, r.Raw!, r.Rationale!)));
+            Assert.Equal(["Helpfulness", "Visual Faithfulness", "Ethical Considerations"], await db.RatingAspects.OrderBy(a => a.Id).Select(a => a.Name).ToListAsync());
+        }
         Assert.Equal(2, await PairCountAsync());
     }
 

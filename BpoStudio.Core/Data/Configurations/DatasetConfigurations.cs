@@ -31,6 +31,7 @@ internal sealed class SampleConfiguration : IEntityTypeConfiguration<Sample>
             source.Property(p => p.RecordId).HasColumnName("SourceRecordId").HasMaxLength(256);
             source.Property(p => p.Turn).HasColumnName("SourceTurn");
             source.Property(p => p.ImagePath).HasColumnName("SourceImagePath").HasMaxLength(1024);
+            source.Property(p => p.ExtraJson).HasColumnName("SourceExtraJson");
             source.Property(p => p.MoreImagePaths).HasConversion(ImageList.Converter, ImageList.Comparer).HasColumnName("SourceMoreImagePaths");
             source.Property(p => p.OriginalPrompt).HasColumnName("SourceOriginalPrompt");
             source.Property(p => p.IdGenerated).HasColumnName("SourceIdGenerated");

@@ -680,6 +680,84 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("ErrorSpans");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Feedback.RatingAspect", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("Max")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("Min")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("RatingAspects");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Feedback.ResponseRating", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Aspect")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Rationale")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Raw")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ResponseId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Value")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId");
+
+                    b.HasIndex("ResponseId", "Aspect", "Id");
+
+                    b.ToTable("ResponseRatings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Import.ImportFolder", b =>
                 {
                     b.Property<int>("Id")
@@ -1417,6 +1495,10 @@ namespace BpoStudio.Core.Data.Migrations
                             b1.Property<long>("SampleId")
                                 .HasColumnType("INTEGER");
 
+                            b1.Property<string>("ExtraJson")
+                                .HasColumnType("TEXT")
+                                .HasColumnName("SourceExtraJson");
+
                             b1.Property<string>("File")
                                 .HasMaxLength(1024)
                                 .HasColumnType("TEXT")
@@ -1495,6 +1577,30 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasForeignKey("CarriedFromId")
                         .OnDelete(DeleteBehavior.NoAction);
 
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired();
+
+                    b.HasOne("BpoStudio.Core.Datasets.Response", null)
+                        .WithMany()
+                        .HasForeignKey("ResponseId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Feedback.RatingAspect", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Feedback.ResponseRating", b =>
+                {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")

@@ -32,6 +32,9 @@ public interface IExportFormat
     /// <summary>Records can carry an image pair: the rejected side's own (weakened) image beside the chosen side's.</summary>
     bool CarriesImagePairs => false;
 
+    /// <summary>Records carry the responses' models, ratings and source order (<see cref="ExportSample.Feedback"/>).</summary>
+    bool NeedsFeedback => false;
+
     /// <summary>Records can carry a pair's weight (<c>--weights</c>) as an extra column the trainer can read.</summary>
     bool WritesWeights => false;
 
@@ -63,7 +66,7 @@ public interface IExportFormat
 
 public static class ExportFormatCatalog
 {
-    public static readonly IReadOnlyList<IExportFormat> All = [new TrlFormat(), new LlamaFactoryFormat(), new OpenAiFormat(), new BpoFormat(), new ParquetFormat(), new KtoFormat(), new MdpoFormat(), new SvcoFormat()];
+    public static readonly IReadOnlyList<IExportFormat> All = [new TrlFormat(), new LlamaFactoryFormat(), new OpenAiFormat(), new BpoFormat(), new ParquetFormat(), new KtoFormat(), new MdpoFormat(), new SvcoFormat(), new VlFeedbackFormat()];
 
     // Indexed by the enum: asked once per pair on the export's hot path.
     private static readonly IExportFormat[] ByFormat = [.. Enum.GetValues<ExportFormat>().Select(format => All.Single(f => f.Format == format))];

@@ -707,6 +707,88 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("ErrorSpans");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Feedback.RatingAspect", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<double>("Max")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("Min")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("RatingAspects");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Feedback.ResponseRating", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Aspect")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("RatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Rationale")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Raw")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("ResponseId")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("Value")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId");
+
+                    b.HasIndex("ResponseId", "Aspect", "Id");
+
+                    b.ToTable("ResponseRatings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Import.ImportFolder", b =>
                 {
                     b.Property<int>("Id")
@@ -1464,6 +1546,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                             b1.Property<long>("SampleId")
                                 .HasColumnType("bigint");
 
+                            b1.Property<string>("ExtraJson")
+                                .HasColumnType("text")
+                                .HasColumnName("SourceExtraJson");
+
                             b1.Property<string>("File")
                                 .HasMaxLength(1024)
                                 .HasColumnType("character varying(1024)")
@@ -1542,6 +1628,30 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .HasForeignKey("CarriedFromId")
                         .OnDelete(DeleteBehavior.NoAction);
 
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired();
+
+                    b.HasOne("BpoStudio.Core.Datasets.Response", null)
+                        .WithMany()
+                        .HasForeignKey("ResponseId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Feedback.RatingAspect", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Feedback.ResponseRating", b =>
+                {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")

@@ -1,0 +1,106 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace BpoStudio.Core.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class Ratings : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "SourceExtraJson",
+                table: "Samples",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "RatingAspects",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Min = table.Column<double>(type: "REAL", nullable: false),
+                    Max = table.Column<double>(type: "REAL", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_RatingAspects", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_RatingAspects_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ResponseRatings",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    ResponseId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Aspect = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Value = table.Column<double>(type: "REAL", nullable: true),
+                    Raw = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Rationale = table.Column<string>(type: "TEXT", nullable: true),
+                    RatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    RatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ResponseRatings", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ResponseRatings_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id");
+                    table.ForeignKey(
+                        name: "FK_ResponseRatings_Responses_ResponseId",
+                        column: x => x.ResponseId,
+                        principalTable: "Responses",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_RatingAspects_DatasetId_Name",
+                table: "RatingAspects",
+                columns: new[] { "DatasetId", "Name" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ResponseRatings_DatasetId",
+                table: "ResponseRatings",
+                column: "DatasetId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ResponseRatings_ResponseId_Aspect_Id",
+                table: "ResponseRatings",
+                columns: new[] { "ResponseId", "Aspect", "Id" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "RatingAspects");
+
+            migrationBuilder.DropTable(
+                name: "ResponseRatings");
+
+            migrationBuilder.DropColumn(
+                name: "SourceExtraJson",
+                table: "Samples");
+        }
+    }
+}

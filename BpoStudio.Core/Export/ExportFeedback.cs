@@ -1,0 +1,52 @@
+using System.Text.Json;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Feedback;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Export;
+
+/// <summary>A response's model, its place in the source record and its current ratings, for formats that write them.</summary>
+public sealed record ResponseFeedback(string? Model, int? SourceIndex, IReadOnlyList<RatingValue> Ratings)
+{
+    /// <summary>The rating the best-rated selection ranks by: one aspect's, or the mean of the rated aspects.</summary>
+    public double? RatingFor(string aspect)
+    {
+        if (aspect == ExportOptions.MeanAspect)
+        {
+            var values = Ratings.Select(r => r.Value).OfType<double>().ToList();
+            return values.Count == 0 ? null : values.Average();
+        }
+        return Ratings.FirstOrDefault(r => r.Aspect == aspect)?.Value;
+    }
+}
+
+/// <summary>What a sample's record keeps beyond its pairs: its own extra fields and its responses' feedback.</summary>
+public sealed record SampleFeedback(string? ExtraJson, IReadOnlyDictionary<long, ResponseFeedback> Responses);
+
+/// <summary>
+/// Reads the feedback of one range's samples in three queries. A version reads the ratings as they stood when it was
+/// approved (ratings are append-only), so a rating changed later does not change what the version exports.
+/// </summary>
+internal static class ExportFeedback
+{
+    public static async Task<Dictionary<long, SampleFeedback>> LoadAsync(BpoDbContext lookup, int datasetId, DateTime? asOf, SampleRange range, CancellationToken ct)
+    {
+        var responses = await lookup.Responses.AsNoTracking()
+            .Where(r => r.Sample!.DatasetId == datasetId && r.SampleId >= range.From && r.SampleId < range.To)
+            .Select(r => new { r.Id, r.SampleId, r.Provenance.Model, r.Provenance.ExtraJson }).ToListAsync(ct);
+        var extras = await lookup.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId && s.Id >= range.From && s.Id < range.To && s.Source.ExtraJson != null)
+            .Select(s => new { s.Id, s.Source.ExtraJson }).ToDictionaryAsync(s => s.Id, s => s.ExtraJson, ct);
+        var ratings = await RatingService.CurrentAsync(lookup, [.. responses.Select(r => r.Id)], asOf, ct);
+        return responses.GroupBy(r => r.SampleId).ToDictionary(g => g.Key, g => new SampleFeedback(extras.GetValueOrDefault(g.Key),
+            g.ToDictionary(r => r.Id, r => new ResponseFeedback(r.Model, SourceIndex(r.ExtraJson), ratings.GetValueOrDefault(r.Id) ?? []))));
+    }
+
+    // {"vlfeedback":{"index":2}}: where the import found the completion in its record.
+    private static int? SourceIndex(string? extraJson)
+    {
+        if (extraJson is null || !extraJson.Contains("\"vlfeedback\"", StringComparison.Ordinal)) return null;
+        using var json = JsonDocument.Parse(extraJson);
+        return json.RootElement.TryGetProperty("vlfeedback", out var v) && v.TryGetProperty("index", out var i) && i.TryGetInt32(out var index) ? index : null;
+    }
+}
