@@ -6,8 +6,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Export;
 
-/// <summary>A response's model, its place in the source record and its current ratings, for formats that write them.</summary>
-public sealed record ResponseFeedback(string? Model, int? SourceIndex, IReadOnlyList<RatingValue> Ratings)
+/// <summary>A confirmed error span as an export writes it.</summary>
+public sealed record ExportedSpan(int Start, int Length, string Text, ErrorType Type, ErrorSeverity Severity);
+
+/// <summary>A response's model, its place in the source record, its current ratings and its confirmed error spans, for formats that write them.</summary>
+public sealed record ResponseFeedback(string? Model, int? SourceIndex, IReadOnlyList<RatingValue> Ratings, IReadOnlyList<ExportedSpan>? Spans = null)
 {
     /// <summary>The rating the best-rated selection ranks by: one aspect's, or the mean of the rated aspects.</summary>
     public double? RatingFor(string aspect)
@@ -37,9 +40,12 @@ internal static class ExportFeedback
             .Select(r => new { r.Id, r.SampleId, r.Provenance.Model, r.Provenance.ExtraJson }).ToListAsync(ct);
         var extras = await lookup.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId && s.Id >= range.From && s.Id < range.To && s.Source.ExtraJson != null)
             .Select(s => new { s.Id, s.Source.ExtraJson }).ToDictionaryAsync(s => s.Id, s => s.ExtraJson, ct);
-        var ratings = await RatingService.CurrentAsync(lookup, [.. responses.Select(r => r.Id)], asOf, ct);
+        var ids = responses.Select(r => r.Id).ToList();
+        var ratings = await RatingService.CurrentAsync(lookup, ids, asOf, ct);
+        var spans = (await lookup.ErrorSpans.AsNoTracking().Where(s => ids.Contains(s.ResponseId) && s.Status == SpanStatus.Confirmed).OrderBy(s => s.Start).ToListAsync(ct))
+            .GroupBy(s => s.ResponseId).ToDictionary(g => g.Key, g => (IReadOnlyList<ExportedSpan>)[.. g.Select(s => new ExportedSpan(s.Start, s.Length, s.Text, s.Type, s.Severity))]);
         return responses.GroupBy(r => r.SampleId).ToDictionary(g => g.Key, g => new SampleFeedback(extras.GetValueOrDefault(g.Key),
-            g.ToDictionary(r => r.Id, r => new ResponseFeedback(r.Model, SourceIndex(r.ExtraJson), ratings.GetValueOrDefault(r.Id) ?? []))));
+            g.ToDictionary(r => r.Id, r => new ResponseFeedback(r.Model, SourceIndex(r.ExtraJson), ratings.GetValueOrDefault(r.Id) ?? [], spans.GetValueOrDefault(r.Id)))));
     }
 
     // {"vlfeedback":{"index":2}}: where the import found the completion in its record.

@@ -14,6 +14,7 @@ public enum ExportFormat
     Mdpo,
     Svco,
     VlFeedback,
+    RlhfV,
 }
 
 /// <summary>Which negatives of a sample become pairs in the export.</summary>

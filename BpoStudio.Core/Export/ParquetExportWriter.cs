@@ -13,10 +13,8 @@ namespace BpoStudio.Core.Export;
 /// <c>data/{split}-00000-of-00001.parquet</c>, beside a dataset card. Rows go out in row groups of
 /// <see cref="RowGroupSize"/>, so memory stays bounded by one group's images.
 /// </summary>
-public sealed class ParquetExportWriter(string folder, string split) : ExportWriter
+public sealed class ParquetExportWriter(string folder, string split) : ParquetRowWriter<ParquetPairRow>(folder, FileFor(split))
 {
-    public const int RowGroupSize = 256;
-
     private const string Text = """{"dtype":"string","_type":"Value"}""";
     private const string Messages = $$$"""{"feature":{"role":{{{Text}}},"content":{"feature":{"type":{{{Text}}},"text":{{{Text}}}},"_type":"List"}},"_type":"List"}""";
 
@@ -32,17 +30,31 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
 
     private static readonly Dictionary<string, string> Metadata = new() { ["huggingface"] = HuggingFaceMetadata };
     private static readonly Dictionary<string, string> WeightedMetadata = new() { ["huggingface"] = WeightedHuggingFaceMetadata };
-    private readonly List<ParquetPairRow> _buffer = new(RowGroupSize);
+
+    // An export asks for weights on every pair or on none: the first row says which schema the file has.
+    protected override Task WriteGroupAsync(List<ParquetPairRow> rows, Stream file, ParquetOptions options, CancellationToken ct) =>
+        rows.Count > 0 && rows[0] is WeightedParquetPairRow
+            ? ParquetSerializer.SerializeAsync(rows.Cast<WeightedParquetPairRow>().ToList(), file, options, WeightedMetadata, ct)
+            : ParquetSerializer.SerializeAsync(rows, file, options, Metadata, ct);
+}
+
+/// <summary>
+/// Parquet rows appended in row groups of <see cref="ParquetRowWriter.RowGroupSize"/> as parts arrive, so memory stays
+/// bounded by one group's images; each format says how a group is serialised.
+/// </summary>
+public abstract class ParquetRowWriter<TRow>(string folder, string fileName) : ExportWriter
+{
+    private readonly List<TRow> _buffer = new(ParquetRowWriter.RowGroupSize);
     private FileStream? _file;
 
-    public override string FileName { get; } = FileFor(split);
+    public override string FileName { get; } = fileName;
 
     public override async Task AppendAsync(IExportPart part, CancellationToken ct)
     {
-        foreach (var row in ((ParquetPart)part).Rows)
+        foreach (var row in ((ParquetRowsPart<TRow>)part).Rows)
         {
             _buffer.Add(row);
-            if (_buffer.Count >= RowGroupSize) await FlushGroupAsync(ct);
+            if (_buffer.Count >= ParquetRowWriter.RowGroupSize) await FlushGroupAsync(ct);
         }
     }
 
@@ -56,29 +68,43 @@ public sealed class ParquetExportWriter(string folder, string split) : ExportWri
     public override async ValueTask DisposeAsync()
     {
         if (_file is not null) await _file.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
+
+    protected abstract Task WriteGroupAsync(List<TRow> rows, Stream file, ParquetOptions options, CancellationToken ct);
 
     private async Task FlushGroupAsync(CancellationToken ct)
     {
         var append = _file is not null;
-        if (_file is null) Directory.CreateDirectory(Path.Combine(folder, "data"));
-        _file ??= new FileStream(Path.Combine(folder, FileName), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
-        // An export asks for weights on every pair or on none: the first row says which schema the file has.
-        if (_buffer.Count > 0 && _buffer[0] is WeightedParquetPairRow)
-            await ParquetSerializer.SerializeAsync(_buffer.Cast<WeightedParquetPairRow>().ToList(), _file, new ParquetOptions { Append = append }, WeightedMetadata, ct);
-        else await ParquetSerializer.SerializeAsync(_buffer, _file, new ParquetOptions { Append = append }, Metadata, ct);
+        var path = Path.Combine(folder, FileName);
+        if (_file is null) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _file ??= new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 20);
+        await WriteGroupAsync(_buffer, _file, new ParquetOptions { Append = append }, ct);
         _buffer.Clear();
     }
 }
 
-/// <summary>Rows built on a worker; the writer groups them, so row groups do not depend on how samples were chunked.</summary>
-public sealed class ParquetPart : IExportPart
+public static class ParquetRowWriter
 {
-    public List<ParquetPairRow> Rows { get; } = [];
-    public bool IsFull => Rows.Count >= ParquetExportWriter.RowGroupSize;
+    public const int RowGroupSize = 256;
+}
+
+/// <summary>Rows built on a worker; the writer groups them, so row groups do not depend on how samples were chunked.</summary>
+public abstract class ParquetRowsPart<TRow> : IExportPart
+{
+    public List<TRow> Rows { get; } = [];
+    public bool IsFull => Rows.Count >= ParquetRowWriter.RowGroupSize;
     public bool IsEmpty => Rows.Count == 0;
 
-    public void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    public abstract void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image);
+
+    public void Dispose() => GC.SuppressFinalize(this);
+}
+
+/// <summary>TRL's conversational rows for the Hub folder.</summary>
+public sealed class ParquetPart : ParquetRowsPart<ParquetPairRow>
+{
+    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
         // Built once per sample and per chosen answer (its negatives share it).
         var exported = sample.ImagesFrom(image);
@@ -114,8 +140,6 @@ public sealed class ParquetPart : IExportPart
         messages.Add(ParquetMessage.User(sample.Prompt.ToString(), messages.Count == 0 ? images : 0));
         return messages;
     }
-
-    public void Dispose() { }
 }
 
 public class ParquetPairRow

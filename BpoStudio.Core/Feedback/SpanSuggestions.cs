@@ -41,19 +41,10 @@ public static class SpanSuggestions
         }
     }
 
-    // Each run of words the edit wrote, without the spaces after it.
-    private static IEnumerable<SuggestedSpan> FromEdit(string before, string after)
-    {
-        var position = 0;
-        foreach (var segment in WordDiff.Compute(before, after))
-        {
-            if (segment.Kind == DiffKind.Removed) continue;
-            var length = segment.Text.TrimEnd().Length;
-            if (segment.Kind == DiffKind.Added && length > 0)
-                yield return new SuggestedSpan(position, length, after.Substring(position, length), ErrorType.Other, ErrorSeverity.Major, SpanOrigin.Edit, "written by the edit");
-            position += segment.Text.Length;
-        }
-    }
+    // Each run of words the edit wrote.
+    private static IEnumerable<SuggestedSpan> FromEdit(string before, string after) =>
+        WordDiff.AddedRuns(before, after).Select(run =>
+            new SuggestedSpan(run.Start, run.Length, after.Substring(run.Start, run.Length), ErrorType.Other, ErrorSeverity.Major, SpanOrigin.Edit, "written by the edit"));
 
     public static ErrorType TypeOf(ErrorCategory category) => category switch
     {

@@ -34,6 +34,19 @@ public static partial class WordDiff
         return segments;
     }
 
+    /// <summary>Each run of words <paramref name="after"/> has that <paramref name="before"/> lacks, as (start, length) in after, without trailing spaces.</summary>
+    public static IEnumerable<(int Start, int Length)> AddedRuns(string before, string after)
+    {
+        var position = 0;
+        foreach (var segment in Compute(before, after))
+        {
+            if (segment.Kind == DiffKind.Removed) continue;
+            var length = segment.Text.TrimEnd().Length;
+            if (segment.Kind == DiffKind.Added && length > 0) yield return (position, length);
+            position += segment.Text.Length;
+        }
+    }
+
     // Each piece is a word with the spaces after it, so shared spaces never align two different sentences.
     private sealed class WordsWithSpaceChunker : IChunker
     {

@@ -101,7 +101,7 @@ public class ExportEdgeCaseTests : IAsyncLifetime
         var config = $"--BpoStudio:DataDirectory={_core.DataDirectory}";
         var error = new StringWriter();
         Assert.Equal(2, await CliApp.RunAsync(["export", "--dataset", "Demo shapes", "--format", "llamafactory", "--out", _out.File("x"), config], TextWriter.Null, error));
-        Assert.Contains("use one of trl, llama-factory, openai, bpo, parquet, kto, mdpo, svco, vlfeedback", error.ToString());
+        Assert.Contains("use one of trl, llama-factory, openai, bpo, parquet, kto, mdpo, svco, vlfeedback, rlhf-v", error.ToString());
 
         var output = new StringWriter();
         Assert.Equal(0, await CliApp.RunAsync(["export", "--dataset", "Demo shapes", "--format", "trl", "--draft", "--out", _out.File("draft"), config], output));

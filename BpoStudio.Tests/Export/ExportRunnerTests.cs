@@ -142,7 +142,7 @@ public class ExportRunnerTests : IAsyncLifetime
             Assert.Equal(["prompt", "chosen", "rejected", "images", "chosen_type", "rejected_type", "rejected_method", "pair_id", "sample_id"], fields);
             Assert.IsType<Parquet.Schema.ListField>(reader.Schema.Fields[0]);
             var trainPairs = result.Manifest.Counts.PairsBySplit["train"];
-            Assert.Equal((trainPairs + ParquetExportWriter.RowGroupSize - 1) / ParquetExportWriter.RowGroupSize, reader.RowGroupCount); // streamed in row groups, not one buffer
+            Assert.Equal((trainPairs + ParquetRowWriter.RowGroupSize - 1) / ParquetRowWriter.RowGroupSize, reader.RowGroupCount); // streamed in row groups, not one buffer
         }
         var rows = (await ParquetSerializer.DeserializeAsync<ParquetPairRow>(train)).Data;
         Assert.Equal(result.Manifest.Counts.PairsBySplit["train"], rows.Count);

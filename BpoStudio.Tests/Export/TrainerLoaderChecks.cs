@@ -117,6 +117,33 @@ public static class TrainerLoaderChecks
         return records;
     }
 
+    /// <summary>
+    /// RLAIF-V's <c>RLAIFVDataset</c>: the <c>.parquet</c> files at the top of its data_dir (anywhere else it finds none and
+    /// downloads the public dataset), <c>load_dataset(data_dir)["train"]</c>, every row's <c>image.bytes</c> opened with PIL,
+    /// <c>&lt;image&gt;\n</c> put before <c>question</c>; RLHF-V-Dataset's <c>text</c> JSON of the same three texts; the
+    /// segment columns' offsets inside the texts they point into. Returns the rows.
+    /// </summary>
+    public static List<BpoStudio.Core.Export.Formats.RlhfVRow> RlhfV(string folder)
+    {
+        var files = Directory.GetFiles(folder, "*.parquet", SearchOption.TopDirectoryOnly).Select(Path.GetFileName).ToList();
+        Assert.Contains("train-00000-of-00001.parquet", files);
+        var rows = Parquet.Serialization.ParquetSerializer.DeserializeAsync<BpoStudio.Core.Export.Formats.RlhfVRow>(Path.Combine(folder, "train-00000-of-00001.parquet")).GetAwaiter().GetResult().Data.ToList();
+        foreach (var row in rows)
+        {
+            var where = $"row idx {row.Idx}";
+            Assert.True(row.Image.Bytes is { Length: > 0 }, $"{where}: no image bytes");
+            Assert.StartsWith("image/", BpoStudio.Core.Imaging.ImageDecoding.ReadHeader(row.Image.Bytes!).ContentType);
+            Assert.True(Placeholders(row.Question) == 0, $"{where}: the question holds an <image> besides the one the reader adds");
+            using var text = JsonDocument.Parse(row.Text);
+            Assert.Equal((row.Question, row.Chosen, row.Rejected), (text.RootElement.GetProperty("question").GetString(), text.RootElement.GetProperty("chosen").GetString(), text.RootElement.GetProperty("rejected").GetString()));
+            Assert.NotEqual(row.Chosen, row.Rejected);
+            foreach (var (json, into) in new[] { (row.CorrectedSegments, row.Chosen), (row.ErrorSpans, row.Rejected) })
+                foreach (var segment in JsonDocument.Parse(json).RootElement.EnumerateArray())
+                    Assert.Equal(segment.GetProperty("text").GetString(), into.Substring(segment.GetProperty("start").GetInt32(), segment.GetProperty("length").GetInt32()));
+        }
+        return rows;
+    }
+
     public static int LlamaFactory(string folder, string file) => EachLine(folder, file, (record, where) =>
     {
         var turns = record.GetProperty("conversations").EnumerateArray().ToList();

@@ -147,6 +147,32 @@ public class ErrorSpanTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RlhfV_HasRlaifVsColumnsAndRlhfVsText_WithTheCorrectedSegmentsAndTheErrorSpans()
+    {
+        var pair = await InjectedPairAsync();
+        var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        var suggestion = sheet.Suggestions[0];
+        await Spans.ConfirmAsync(pair.Id, suggestion, suggestion.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            foreach (var p in await db.Pairs.Where(p => p.DatasetId == _datasetId && p.SampleId == pair.SampleId).ToListAsync())
+                await _core.Get<ReviewService>().AcceptAsync(p.Id, p.RowVersion, TestPrincipals.Annotator);
+
+        var runner = _core.Get<ExportRunner>();
+        var result = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_datasetId, null, ExportFormat.RlhfV), "lead"), Path.Combine(_out.Path, "rlhf-v"));
+        var rows = Export.TrainerLoaderChecks.RlhfV(result.Folder);
+        Assert.Equal(result.Manifest.Counts.Pairs, rows.Count);
+        var row = rows.Single(r => r.Idx == pair.Id);
+        var (chosen, rejected) = await TextsAsync(pair.Id);
+        Assert.Equal((chosen, rejected, "train"), (row.Chosen, row.Rejected, row.OriginSplit));
+        using var spans = JsonDocument.Parse(row.ErrorSpans);
+        var span = Assert.Single(spans.RootElement.EnumerateArray());
+        Assert.Equal((suggestion.Text, "critical"), (span.GetProperty("text").GetString(), span.GetProperty("severity").GetString()));
+        // The chosen answer's words the negative changed: the injector swapped words, so the originals are corrected segments.
+        Assert.NotEmpty(JsonDocument.Parse(row.CorrectedSegments).RootElement.EnumerateArray());
+        Assert.False(Directory.Exists(Path.Combine(result.Folder, "data"))); // RLAIF-V looks only at the top of its folder
+    }
+
+    [Fact]
     public async Task TheDashboard_CountsConfirmedErrorsOnCurrentAnswers_ByTypeAndMethod()
     {
         var pair = await InjectedPairAsync();

@@ -66,7 +66,7 @@ public interface IExportFormat
 
 public static class ExportFormatCatalog
 {
-    public static readonly IReadOnlyList<IExportFormat> All = [new TrlFormat(), new LlamaFactoryFormat(), new OpenAiFormat(), new BpoFormat(), new ParquetFormat(), new KtoFormat(), new MdpoFormat(), new SvcoFormat(), new VlFeedbackFormat()];
+    public static readonly IReadOnlyList<IExportFormat> All = [new TrlFormat(), new LlamaFactoryFormat(), new OpenAiFormat(), new BpoFormat(), new ParquetFormat(), new KtoFormat(), new MdpoFormat(), new SvcoFormat(), new VlFeedbackFormat(), new RlhfVFormat()];
 
     // Indexed by the enum: asked once per pair on the export's hot path.
     private static readonly IExportFormat[] ByFormat = [.. Enum.GetValues<ExportFormat>().Select(format => All.Single(f => f.Format == format))];
