@@ -50,6 +50,8 @@ public enum ImageEncoding
 /// <param name="CopyImages">False writes image paths without copying files (benchmarks); such an export is not self-contained.</param>
 /// <param name="Context">Full: a later turn's prompt holds the conversation before it; None: its own question only.</param>
 /// <param name="Weights">Formats that can (TRL, Parquet) add each pair's weight from its error spans' severities.</param>
+/// <param name="Listwise">Formats that hold a sample's candidates as a list (bpo, vlfeedback) write them in rank order:
+/// chosen answers first, then negatives, each by the rating aspect when given, else by score.</param>
 /// <param name="RatingAspect">With best-rated negatives: rank them by this rating aspect, or by the mean of the aspects
 /// (<see cref="MeanAspect"/>), instead of by their score.</param>
 public sealed record ExportOptions(
@@ -66,7 +68,8 @@ public sealed record ExportOptions(
     bool WithoutBulkDecided = false,
     ExportContext Context = ExportContext.Full,
     bool Weights = false,
-    string? RatingAspect = null)
+    string? RatingAspect = null,
+    bool Listwise = false)
 {
     public const string MeanAspect = "mean";
 
@@ -76,8 +79,10 @@ public sealed record ExportOptions(
     {
         if (ValidationFraction is < 0 or > 0.5) throw new ArgumentException($"The validation share must be between 0 and 0.5; it was {ValidationFraction}.");
         if (MaxImageSide is < 16 or > 8192) throw new ArgumentException($"The maximum image side must be between 16 and 8192 pixels; it was {MaxImageSide}.");
-        if (RatingAspect is not null && Negatives != NegativeSelection.BestRated)
-            throw new ArgumentException($"A rating aspect ('{RatingAspect}') ranks negatives only with --negatives best-rated.");
+        if (RatingAspect is not null && Negatives != NegativeSelection.BestRated && !Listwise)
+            throw new ArgumentException($"A rating aspect ('{RatingAspect}') ranks negatives only with --negatives best-rated or --listwise.");
+        if (Listwise && !Format.Describe().HoldsLists)
+            throw new ArgumentException($"{Format.WireName()} records hold one pair each, as its trainer's reader takes them; a ranked list of a sample's answers goes out with bpo or vlfeedback.");
         if (Weights && !Format.Describe().WritesWeights)
             throw new ArgumentException($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesWeights).Select(f => f.WireName()))}.");
     }

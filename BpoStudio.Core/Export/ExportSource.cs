@@ -27,7 +27,7 @@ public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? Use
 public sealed record ExportSample(long SampleId, string? RecordId, bool IdGenerated, int? Turn, Utf8Text Prompt, Utf8Text? OriginalPrompt,
     string? ImageHash, string? ImageProblem, string? ImagePath, IReadOnlyList<ExportPair> Pairs, IReadOnlyList<ExportTurn>? History = null,
     IReadOnlyList<string>? MoreImageHashes = null, IReadOnlyList<string>? MoreImagePaths = null, IReadOnlyList<ExportedImage>? MoreImages = null,
-    SampleFeedback? Feedback = null)
+    SampleFeedback? Feedback = null, IReadOnlyList<ExportText>? Ranked = null)
 {
     public IReadOnlyList<ExportTurn> Earlier => History ?? [];
 
@@ -285,7 +285,17 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         }
         return new ExportSample(sample.SampleId, sample.RecordId, sample.IdGenerated, sample.Turn, sample.Prompt, sample.OriginalPrompt,
             sample.ImageHash, sample.ImageProblem, sample.ImagePath, PickNegatives(pairs, options, sampleFeedback), history?.GetValueOrDefault(sample.SampleId),
-            sample.MoreImageHashes, sample.MoreImagePaths, Feedback: sampleFeedback);
+            sample.MoreImageHashes, sample.MoreImagePaths, Feedback: sampleFeedback, Ranked: options.Listwise ? Rank(pairs, options, sampleFeedback) : null);
+    }
+
+    /// <summary>A sample's distinct answers best first: chosen answers, then negatives, each by the rating aspect when one is given, else by score.</summary>
+    private static IReadOnlyList<ExportText> Rank(List<ExportPair> pairs, ExportOptions options, SampleFeedback? feedback)
+    {
+        double Key(ExportText t) => (options.RatingAspect is { } aspect ? feedback?.Responses.GetValueOrDefault(t.ResponseId)?.RatingFor(aspect) : t.Score) ?? double.NegativeInfinity;
+        var chosen = pairs.Select(p => p.Chosen).DistinctBy(t => t.ResponseId).ToList();
+        var chosenIds = chosen.Select(t => t.ResponseId).ToHashSet();
+        var rejected = pairs.Select(p => p.Rejected).DistinctBy(t => t.ResponseId).Where(t => !chosenIds.Contains(t.ResponseId));
+        return [.. chosen.OrderByDescending(Key).ThenBy(t => t.ResponseId), .. rejected.OrderByDescending(Key).ThenBy(t => t.ResponseId)];
     }
 
     // Best-rated by an aspect ranks each negative by that rating (or the mean), unrated last; the pairs go out as they

@@ -107,6 +107,19 @@ public class RatingTests : IAsyncLifetime
         Assert.Contains("only with --negatives best-rated", Assert.Throws<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.Trl, RatingAspect: "Helpfulness").Validate()).Message);
     }
 
+    [Fact]
+    public async Task Listwise_WritesASamplesAnswersInRankOrder_WhereTheFormatHoldsAList()
+    {
+        await AcceptAllAsync();
+        List<string> Responses(string folder) => [.. JsonNode.Parse(File.ReadLines(Path.Combine(folder, "train.jsonl")).First())!["completions"]!.AsArray()
+            .Select(c => c!["response"]!.GetValue<string>())];
+        var byHelpfulness = Responses((await ExportAsync(new ExportOptions(1, null, ExportFormat.VlFeedback, Listwise: true, RatingAspect: "Helpfulness"))).Folder);
+        Assert.Equal(["A red bus waits on a wet road beside two trees.", "A red train crosses a bridge over a river.", "A bus on a road."], byHelpfulness);
+        var byScore = Responses((await ExportAsync(new ExportOptions(1, null, ExportFormat.Bpo, Listwise: true))).Folder);
+        Assert.Equal(["A red bus waits on a wet road beside two trees.", "A bus on a road.", "A red train crosses a bridge over a river."], byScore); // means 5, 3.5, 3.33
+        Assert.Contains("hold one pair each", Assert.Throws<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.LlamaFactory, Listwise: true).Validate()).Message);
+    }
+
     private async Task AcceptAllAsync()
     {
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();

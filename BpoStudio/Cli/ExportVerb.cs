@@ -12,9 +12,9 @@ internal sealed class ExportVerb : ICliVerb
 {
     public string Name => "export";
     public string Usage => "export --dataset <name> --format trl|llama-factory|openai|bpo|parquet|kto|mdpo|svco|vlfeedback --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
-        "[--context full|none] [--original-texts] [--without-bulk] [--weights] [--aspect <name>|mean] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
+        "[--context full|none] [--original-texts] [--without-bulk] [--weights] [--listwise] [--aspect <name>|mean] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
     public string Summary => "Export in a trainer's format (trl, llama-factory, openai, bpo, parquet, kto, mdpo, svco, vlfeedback); the latest approved version unless --version is given.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft", "weights" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft", "weights", "listwise" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
@@ -28,7 +28,7 @@ internal sealed class ExportVerb : ICliVerb
         var options = new ExportOptions(dataset.Id, await VersionAsync(services, dataset, args.Flag("draft") ? "draft" : args.Option("version"), ct), format,
             Negatives(args.Option("negatives")), !args.Flag("original-texts"), Number(args, "validation", 0.0), (int)Number(args, "seed", 42.0),
             args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")),
-            WithoutBulkDecided: args.Flag("without-bulk"), Context: Context(args.Option("context")), Weights: args.Flag("weights"), RatingAspect: args.Option("aspect"));
+            WithoutBulkDecided: args.Flag("without-bulk"), Context: Context(args.Option("context")), Weights: args.Flag("weights"), RatingAspect: args.Option("aspect"), Listwise: args.Flag("listwise"));
         var runner = services.GetRequiredService<ExportRunner>();
         ExportResult result;
         try

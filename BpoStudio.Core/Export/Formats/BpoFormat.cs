@@ -14,6 +14,7 @@ public sealed class BpoFormat : IExportFormat
     public bool HoldsHistory => false;
     public bool KeepsTextsAsTheyAre => true;
     public bool NeedsSourceColumns => true;
+    public bool HoldsLists => true;
 
     /// <summary>bpo_llava.py opens the record's one image.</summary>
     public int? MaxImages => 1;
@@ -50,7 +51,7 @@ public sealed class BpoLines : JsonLinesPart
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
         if (pairs.Count == 0) return;
-        var completions = Completions(pairs);
+        var completions = sample.Ranked is { } ranked ? [.. ranked] : Completions(pairs);
         if (BpoLoader.Pairs(completions.Select(c => (c.ResponseId, ScoreOf(c)))).SetEquals(pairs.Select(p => (p.Chosen.ResponseId, p.Rejected.ResponseId))))
         {
             Write(sample, image, completions, ScoreOf, suffix: null);

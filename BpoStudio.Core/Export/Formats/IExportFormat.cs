@@ -32,6 +32,9 @@ public interface IExportFormat
     /// <summary>Records can carry an image pair: the rejected side's own (weakened) image beside the chosen side's.</summary>
     bool CarriesImagePairs => false;
 
+    /// <summary>A record holds a sample's answers as a list (completions), which <c>--listwise</c> writes in rank order.</summary>
+    bool HoldsLists => false;
+
     /// <summary>Records carry the responses' models, ratings and source order (<see cref="ExportSample.Feedback"/>).</summary>
     bool NeedsFeedback => false;
 

@@ -17,6 +17,7 @@ public sealed class VlFeedbackFormat : IExportFormat
     public bool HoldsHistory => false;
     public bool KeepsTextsAsTheyAre => true;
     public bool NeedsFeedback => true;
+    public bool HoldsLists => true;
     public int? MaxImages => 1;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new VlFeedbackLines();
@@ -35,8 +36,8 @@ public sealed class VlFeedbackLines : JsonLinesPart
     {
         if (pairs.Count == 0) return;
         var feedback = sample.Feedback;
-        var completions = pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId)
-            .OrderBy(t => feedback?.Responses.GetValueOrDefault(t.ResponseId)?.SourceIndex ?? int.MaxValue).ThenBy(t => t.ResponseId).ToList();
+        var completions = sample.Ranked ?? [.. pairs.SelectMany(p => new[] { p.Chosen, p.Rejected }).DistinctBy(t => t.ResponseId)
+            .OrderBy(t => feedback?.Responses.GetValueOrDefault(t.ResponseId)?.SourceIndex ?? int.MaxValue).ThenBy(t => t.ResponseId)];
         var json = Json;
         json.WriteStartObject();
         if (!sample.IdGenerated && sample.RecordId is not null) json.WriteString("id"u8, sample.RecordId);
