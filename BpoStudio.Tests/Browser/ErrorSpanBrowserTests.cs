@@ -1,4 +1,3 @@
-using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Feedback;
@@ -16,31 +15,17 @@ public class ErrorSpanBrowserTests(BrowserFixture fixture)
     public async Task AnAnnotatorMarksTwoErrorSpansByKeyboard_ThenKeepsASuggestion_AndSelectsOneWithTheMouse()
     {
         var services = fixture.App.Services;
-        int datasetId;
-        long rejectedId;
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        var negative = new Response
         {
-            var dataset = new Dataset { Name = $"spans {Guid.NewGuid():N}"[..24], CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
-            db.Datasets.Add(dataset);
-            await db.SaveChangesAsync();
-            var sample = new Sample { DatasetId = dataset.Id, Prompt = "Describe the street.", CreatedAt = DateTime.UtcNow, Source = new SourceProvenance { File = "test" } };
-            sample.Responses.Add(new Response { Text = "A red bus is parked near two trees.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            var negative = new Response
-            {
-                Text = "A blue bus is parked near three tall trees.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow,
-                Provenance = new() { Method = "model-free-injection", ChangedSpansJson = """[{"Start":26,"Length":5,"Original":"two","Replacement":"three","Category":2}]""" },
-            };
-            sample.Responses.Add(negative);
-            db.Samples.Add(sample);
-            await db.SaveChangesAsync();
-            db.Pairs.AddRange(PairBuilder.Build(dataset.Id, sample.Id, sample.Responses));
-            await db.SaveChangesAsync();
-            (datasetId, rejectedId) = (dataset.Id, negative.Id);
-        }
-        UserSummary user;
-        await using (var scope = services.CreateAsyncScope())
-            user = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Roles.Annotator], TestPrincipals.Admin);
-        var page = await fixture.SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
+            Text = "A blue bus is parked near three tall trees.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow,
+            Provenance = new() { Method = "model-free-injection", ChangedSpansJson = """[{"Start":26,"Length":5,"Original":"two","Replacement":"three","Category":2}]""" },
+        };
+        var sample = new Sample { Prompt = "Describe the street.", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "A red bus is parked near two trees.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(negative);
+        var datasetId = await fixture.NewDatasetAsync("spans", sample);
+        var rejectedId = negative.Id;
+        var page = await fixture.NewAnnotatorPageAsync();
         await page.GotoAsync($"/review/{datasetId}");
         await BrowserSession.WaitForCircuitAsync(page);
         await Assertions.Expect(page.Locator("[data-testid=pair]")).ToHaveAttributeAsync("data-keyboard", "ready");

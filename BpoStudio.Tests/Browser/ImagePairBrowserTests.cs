@@ -1,4 +1,3 @@
-using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Bootstrapping;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
@@ -19,29 +18,21 @@ public class ImagePairBrowserTests(BrowserFixture fixture)
     public async Task AnAnnotatorReviewsAnImagePair_TheTwoImagesSideBySide()
     {
         var services = fixture.App.Services;
-        int datasetId;
+        string imageHash;
         await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
         {
-            // A dataset of its own: the demo's queue belongs to the other browser tests.
-            var dataset = new Dataset { Name = $"image pairs {Guid.NewGuid():N}"[..24], CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
-            db.Datasets.Add(dataset);
-            await db.SaveChangesAsync();
             var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(7).RenderPng());
             await db.AddIfMissingAsync(stored);
-            var sample = new Sample { DatasetId = dataset.Id, ImageHash = stored.Hash, Prompt = "What colour is the circle?", CreatedAt = DateTime.UtcNow, Source = new SourceProvenance { File = "test" } };
-            sample.Responses.Add(new Response { Text = "The circle is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            db.Samples.Add(sample);
-            await db.SaveChangesAsync();
-            datasetId = dataset.Id;
+            imageHash = stored.Hash;
         }
+        var sample = new Sample { ImageHash = imageHash, Prompt = "What colour is the circle?", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "The circle is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        var datasetId = await fixture.NewDatasetAsync("image pairs", sample);
         var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod("image-pair:pixelate")], 3).Validated(services.GetRequiredService<LlmBackend>().AvailableMethods);
         var job = await services.GetRequiredService<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
         await services.GetRequiredService<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
 
-        UserSummary user;
-        await using (var scope = services.CreateAsyncScope())
-            user = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Roles.Annotator], TestPrincipals.Admin);
-        var page = await fixture.SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
+        var page = await fixture.NewAnnotatorPageAsync();
         await page.GotoAsync($"/review/{datasetId}");
         await BrowserSession.WaitForCircuitAsync(page);
         await Assertions.Expect(page.Locator("[data-testid=pair]")).ToHaveAttributeAsync("data-keyboard", "ready");

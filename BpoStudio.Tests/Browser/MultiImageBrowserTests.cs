@@ -1,4 +1,3 @@
-using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Bootstrapping;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
@@ -19,41 +18,24 @@ public class MultiImageBrowserTests(BrowserFixture fixture)
     public async Task AnAnnotatorLooksThroughASamplesImages_ByMouseAndKeyboard_ThenReviewsItsImagePairOnTheWeakenedImage()
     {
         var services = fixture.App.Services;
-        int datasetId;
         var hashes = new List<string>();
         await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-        {
-            var dataset = new Dataset { Name = $"multi image {Guid.NewGuid():N}"[..24], CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
-            db.Datasets.Add(dataset);
-            await db.SaveChangesAsync();
             foreach (var scene in new[] { 2, 5, 9 })
             {
                 var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(scene).RenderPng());
                 await db.AddIfMissingAsync(stored);
                 hashes.Add(stored.Hash);
             }
-            var sample = new Sample
-            {
-                DatasetId = dataset.Id, ImageHash = hashes[0], MoreImageHashes = hashes[1..], Prompt = "Which image has the most shapes?", CreatedAt = DateTime.UtcNow,
-                Source = new SourceProvenance { File = "test" },
-            };
-            sample.Responses.Add(new Response { Text = "The third image.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            sample.Responses.Add(new Response { Text = "The first image.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            db.Samples.Add(sample);
-            await db.SaveChangesAsync();
-            db.Pairs.AddRange(PairBuilder.Build(dataset.Id, sample.Id, sample.Responses));
-            await db.SaveChangesAsync();
-            datasetId = dataset.Id;
-        }
+        var sample = new Sample { ImageHash = hashes[0], MoreImageHashes = hashes[1..], Prompt = "Which image has the most shapes?", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "The third image.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(new Response { Text = "The first image.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        var datasetId = await fixture.NewDatasetAsync("multi image", sample);
         var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod("image-pair:pixelate")], 3, WeakenImage: 2)
             .Validated(services.GetRequiredService<LlmBackend>().AvailableMethods);
         var job = await services.GetRequiredService<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
         await services.GetRequiredService<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
 
-        UserSummary user;
-        await using (var scope = services.CreateAsyncScope())
-            user = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Roles.Annotator], TestPrincipals.Admin);
-        var page = await fixture.SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
+        var page = await fixture.NewAnnotatorPageAsync();
         // The strip passes the same accessibility rules as every page.
         var violations = await AccessibilityBrowserTests.ViolationsAsync(page, $"/review/{datasetId}", dark: false, interactive: true);
         Assert.True(violations.Count == 0, string.Join("\n", violations));

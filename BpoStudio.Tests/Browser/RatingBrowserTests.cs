@@ -1,4 +1,3 @@
-using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Feedback;
@@ -16,23 +15,12 @@ public class RatingBrowserTests(BrowserFixture fixture)
     public async Task ALeadAddsAnAspectAndSetsSeverityWeights_ThenAnAnnotatorRatesTheNegativeOnIt()
     {
         var services = fixture.App.Services;
-        int datasetId;
-        long negativeId;
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-        {
-            var dataset = new Dataset { Name = $"ratings {Guid.NewGuid():N}"[..24], CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
-            db.Datasets.Add(dataset);
-            await db.SaveChangesAsync();
-            var sample = new Sample { DatasetId = dataset.Id, Prompt = "What is on the table?", CreatedAt = DateTime.UtcNow, Source = new SourceProvenance { File = "test" } };
-            sample.Responses.Add(new Response { Text = "Two cups and a plate.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            var negative = new Response { Text = "Three cups.", Kind = ResponseKind.MllmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } };
-            sample.Responses.Add(negative);
-            db.Samples.Add(sample);
-            await db.SaveChangesAsync();
-            db.Pairs.AddRange(PairBuilder.Build(dataset.Id, sample.Id, sample.Responses));
-            await db.SaveChangesAsync();
-            (datasetId, negativeId) = (dataset.Id, negative.Id);
-        }
+        var negative = new Response { Text = "Three cups.", Kind = ResponseKind.MllmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } };
+        var sample = new Sample { Prompt = "What is on the table?", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "Two cups and a plate.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(negative);
+        var datasetId = await fixture.NewDatasetAsync("ratings", sample);
+        var negativeId = negative.Id;
 
         var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
         await lead.GotoAsync($"/datasets/{datasetId}");
@@ -46,10 +34,7 @@ public class RatingBrowserTests(BrowserFixture fixture)
         await lead.GetByRole(AriaRole.Button, new() { Name = "Save weights" }).ClickAsync();
         await Assertions.Expect(lead.GetByText("Severity weights saved")).ToBeVisibleAsync();
 
-        UserSummary user;
-        await using (var scope = services.CreateAsyncScope())
-            user = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Roles.Annotator], TestPrincipals.Admin);
-        var page = await fixture.SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
+        var page = await fixture.NewAnnotatorPageAsync();
         await page.GotoAsync($"/review/{datasetId}");
         await BrowserSession.WaitForCircuitAsync(page);
         var ratings = page.GetByTestId("ratings-rejected");

@@ -120,10 +120,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var second = text.IndexOf(' ') + 1;
         await Spans.MarkAsync(pair.Id, 0, second - 1, ErrorType.Object, ErrorSeverity.Critical, TestPrincipals.Annotator);
         await Spans.MarkAsync(pair.Id, second, text.IndexOf(' ', second) - second, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Annotator);
-        var reviews = _core.Get<ReviewService>();
-        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            foreach (var p in await db.Pairs.Where(p => p.DatasetId == _datasetId && p.SampleId == pair.SampleId).ToListAsync())
-                await reviews.AcceptAsync(p.Id, p.RowVersion, TestPrincipals.Annotator);
+        await AcceptSampleAsync(pair.SampleId);
 
         var weights = _core.Get<PairWeights>();
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => weights.SetAsync(_datasetId, new SeverityWeights(1, 2, 3), TestPrincipals.Annotator));
@@ -153,9 +150,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
         var suggestion = sheet.Suggestions[0];
         await Spans.ConfirmAsync(pair.Id, suggestion, suggestion.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
-        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            foreach (var p in await db.Pairs.Where(p => p.DatasetId == _datasetId && p.SampleId == pair.SampleId).ToListAsync())
-                await _core.Get<ReviewService>().AcceptAsync(p.Id, p.RowVersion, TestPrincipals.Annotator);
+        await AcceptSampleAsync(pair.SampleId);
 
         var runner = _core.Get<ExportRunner>();
         var result = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_datasetId, null, ExportFormat.RlhfV), "lead"), Path.Combine(_out.Path, "rlhf-v"));
@@ -207,6 +202,13 @@ public class ErrorSpanTests : IAsyncLifetime
         var (chosen, rejected) = await TextsAsync(pairId);
         return lines.Single(l => l.GetProperty("rejected")[0].GetProperty("content")[0].GetProperty("text").GetString() == rejected
             && l.GetProperty("chosen")[0].GetProperty("content")[0].GetProperty("text").GetString() == chosen).GetProperty("weight").GetDouble();
+    }
+
+    private async Task AcceptSampleAsync(long sampleId)
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        foreach (var p in await db.Pairs.Where(p => p.DatasetId == _datasetId && p.SampleId == sampleId).ToListAsync())
+            await _core.Get<ReviewService>().AcceptAsync(p.Id, p.RowVersion, TestPrincipals.Annotator);
     }
 
     private async Task<(string Chosen, string Rejected)> TextsAsync(long pairId)

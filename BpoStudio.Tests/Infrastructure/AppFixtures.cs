@@ -1,3 +1,5 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 namespace BpoStudio.Tests.Infrastructure;
 
 /// <summary>One running app shared by a collection's HTTP tests.</summary>
@@ -28,6 +30,33 @@ public sealed class BrowserFixture : IAsyncLifetime
         var page = await Browser.NewPageAsync(App.BaseAddress);
         await BrowserSession.SignInAsync(page, email, password);
         return page;
+    }
+
+    /// <summary>
+    /// A dataset of the test's own (the demo's queue belongs to the other browser tests) holding these samples, each
+    /// with the pairs its responses make. Returns its id.
+    /// </summary>
+    public async Task<int> NewDatasetAsync(string label, params Core.Datasets.Sample[] samples)
+    {
+        await using var db = await App.Services.GetRequiredService<IDbContextFactory<Core.Data.BpoDbContext>>().CreateDbContextAsync();
+        var dataset = new Core.Datasets.Dataset { Name = $"{label} {Guid.NewGuid():N}"[..24], CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
+        db.Datasets.Add(dataset);
+        await db.SaveChangesAsync();
+        foreach (var sample in samples) (sample.DatasetId, sample.CreatedAt) = (dataset.Id, DateTime.UtcNow);
+        db.Samples.AddRange(samples);
+        await db.SaveChangesAsync();
+        foreach (var sample in samples) db.Pairs.AddRange(Core.Datasets.PairBuilder.Build(dataset.Id, sample.Id, sample.Responses));
+        await db.SaveChangesAsync();
+        return dataset.Id;
+    }
+
+    /// <summary>A new annotator of the test's own, signed in.</summary>
+    public async Task<Microsoft.Playwright.IPage> NewAnnotatorPageAsync()
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var user = await scope.ServiceProvider.GetRequiredService<Core.Accounts.UserAdministration>()
+            .CreateAsync($"{Guid.NewGuid():N}@example.test", BpoAppFactory.UserPassword, [Core.Accounts.Roles.Annotator], TestPrincipals.Admin);
+        return await SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
     }
 
     public async Task DisposeAsync()

@@ -28,6 +28,8 @@ public static class ComponentContext
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Triage.PairChecker>());
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Triage.TriageQueries>());
             ctx.Services.AddSingleton(core.Get<ImageStore>());
+            ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Feedback.ErrorSpanService>());
+            ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Feedback.RatingService>());
             ctx.Services.AddSingleton(core.Get<ImageWeakener>());
             ctx.Services.AddSingleton(core.Get<IServiceScopeFactory>());
         }
