@@ -182,6 +182,10 @@ public class CliTests
         Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "teleport", config], TextWriter.Null, error));
         Assert.Contains("Method 'teleport' is not available", error.ToString());
         error = new StringWriter();
+        Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "image-pair:pixelate", "--weaken-image", "0", config], TextWriter.Null, error));
+        Assert.Contains("counted from 1", error.ToString());
+        Assert.Equal(0, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "image-pair:pixelate", "--weaken-image", "1", "--filter", "selection", "--samples", "1", config], TextWriter.Null));
+        error = new StringWriter();
         Assert.Equal(1, await CliApp.RunAsync(["generate", "--resume", "999", config], TextWriter.Null, error));
         Assert.Contains("Job 999 is not paused, interrupted or failed", error.ToString());
     }

@@ -11,7 +11,8 @@ namespace BpoStudio.Cli;
 internal sealed class GenerateVerb : ICliVerb
 {
     public string Name => "generate";
-    public string Usage => "generate --dataset <name> --method model-free-injection|llm-injection|paraphrase [--count 1] [--max-edits 2] [--filter all|without-negatives|selection --samples 1,2,3] [--seed 0] [--json]";
+    public string Usage => "generate --dataset <name> --method model-free-injection|llm-injection|paraphrase|weakened-image:<transform>|image-pair:<transform> [--count 1] [--max-edits 2] " +
+        "[--filter all|without-negatives|selection --samples 1,2,3] [--seed 0] [--weaken-image <n>] [--json]";
     public string Summary => "Bootstrap negatives for a dataset (resumable: an interrupted job continues with `generate --resume <job id>`).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
 
@@ -38,7 +39,8 @@ internal sealed class GenerateVerb : ICliVerb
             var sampleIds = args.Option("samples")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(id => long.TryParse(id, out var value) ? value : throw new CliUsageException($"--samples takes sample ids separated by commas, not '{id}'")).ToList();
             var parameters = new GenerationParameters(datasetId, filter,
-                [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0), sampleIds).Validated(services.GetRequiredService<BpoStudio.Core.Injection.LlmBackend>().AvailableMethods);
+                [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0), sampleIds,
+                args.Option("weaken-image") is null ? null : Int(args, "weaken-image", 1)).Validated(services.GetRequiredService<BpoStudio.Core.Injection.LlmBackend>().AvailableMethods);
             jobId = (await jobs.CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), ActorChecks.CommandLine, ct)).Id;
         }
 
