@@ -111,6 +111,7 @@ export function isNarrow() {
 
 // A mouse selection over an answer's words, as character offsets into the answer (each word carries its own).
 export function attachSpanSelection(element, dotnet) {
+  if (!element) return { dispose: () => {} };
   const offsetOf = (node, offset) => {
     const word = (node.nodeType === Node.TEXT_NODE ? node.parentElement : node)?.closest('[data-start]');
     if (!word || !element.contains(word)) return null;

@@ -41,11 +41,12 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
         (_cursor, _anchor) = (0, 0);
     }
 
+    // The words are rendered only once the sheet has loaded, which may be after the first render: attach then.
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (!firstRender) return;
-        _module = await JS.InvokeAsync<IJSObjectReference>("import", "./" + Assets["js/review.js"]);
-        _self = DotNetObjectReference.Create(this);
+        if (_selection is not null || _sheet is null) return;
+        _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./" + Assets["js/review.js"]);
+        _self ??= DotNetObjectReference.Create(this);
         _selection = await _module.InvokeAsync<IJSObjectReference>("attachSpanSelection", _textElement, _self);
     }
 
