@@ -87,6 +87,20 @@ namespace BpoStudio.Core.Data.Migrations
                 name: "IX_ResponseRatings_ResponseId_Aspect_Id",
                 table: "ResponseRatings",
                 columns: new[] { "ResponseId", "Aspect", "Id" });
+
+            // Ratings imported before this table lived in the response's ExtraJson ({"ratings":{aspect: value}}): moved here, with their aspects.
+            migrationBuilder.Sql("""
+                INSERT INTO "RatingAspects" ("DatasetId", "Name", "Min", "Max", "CreatedAt", "CreatedBy")
+                SELECT s."DatasetId", j.key, MIN(1.0, MIN(j.value)), MAX(5.0, MAX(j.value)), strftime('%Y-%m-%d %H:%M:%S', 'now'), 'import'
+                FROM "Responses" r JOIN "Samples" s ON s."Id" = r."SampleId", json_each(r."ExtraJson", '$.ratings') j
+                WHERE r."ExtraJson" LIKE '{"ratings":%'
+                GROUP BY s."DatasetId", j.key;
+                INSERT INTO "ResponseRatings" ("DatasetId", "ResponseId", "Aspect", "Value", "Raw", "Rationale", "RatedBy", "RatedAt")
+                SELECT s."DatasetId", r."Id", j.key, j.value, CAST(j.value AS TEXT), NULL, r."Method", r."CreatedAt"
+                FROM "Responses" r JOIN "Samples" s ON s."Id" = r."SampleId", json_each(r."ExtraJson", '$.ratings') j
+                WHERE r."ExtraJson" LIKE '{"ratings":%'
+                ORDER BY r."Id";
+                """);
         }
 
         /// <inheritdoc />

@@ -88,6 +88,20 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                 name: "IX_ResponseRatings_ResponseId_Aspect_Id",
                 table: "ResponseRatings",
                 columns: new[] { "ResponseId", "Aspect", "Id" });
+
+            // Ratings imported before this table lived in the response's ExtraJson ({"ratings":{aspect: value}}): moved here, with their aspects.
+            migrationBuilder.Sql("""
+                INSERT INTO "RatingAspects" ("DatasetId", "Name", "Min", "Max", "CreatedAt", "CreatedBy")
+                SELECT s."DatasetId", j.key, LEAST(1.0, MIN(j.value::text::double precision)), GREATEST(5.0, MAX(j.value::text::double precision)), now(), 'import'
+                FROM "Responses" r JOIN "Samples" s ON s."Id" = r."SampleId" CROSS JOIN LATERAL jsonb_each(r."ExtraJson"::jsonb -> 'ratings') j
+                WHERE r."ExtraJson" LIKE '{"ratings":%'
+                GROUP BY s."DatasetId", j.key;
+                INSERT INTO "ResponseRatings" ("DatasetId", "ResponseId", "Aspect", "Value", "Raw", "Rationale", "RatedBy", "RatedAt")
+                SELECT s."DatasetId", r."Id", j.key, j.value::text::double precision, j.value::text, NULL, r."Method", r."CreatedAt"
+                FROM "Responses" r JOIN "Samples" s ON s."Id" = r."SampleId" CROSS JOIN LATERAL jsonb_each(r."ExtraJson"::jsonb -> 'ratings') j
+                WHERE r."ExtraJson" LIKE '{"ratings":%'
+                ORDER BY r."Id";
+                """);
         }
 
         /// <inheritdoc />
