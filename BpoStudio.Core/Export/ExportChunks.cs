@@ -157,6 +157,9 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
     private async ValueTask<ExportSample> WithRejectedImagesAsync(ExportSample sample, CancellationToken ct)
     {
         if (!sample.Pairs.Any(p => p.RejectedImageHashes is not null)) return sample;
+        // The images a pair shares with the chosen side keep their source names; the weakened ones are named by hash.
+        var paths = ImageList.All(sample.ImagePath, sample.MoreImagePaths);
+        var sampleHashes = ImageList.All(sample.ImageHash, sample.MoreImageHashes);
         var pairs = new ExportPair[sample.Pairs.Count];
         for (var i = 0; i < pairs.Length; i++)
         {
@@ -165,9 +168,6 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             {
                 try
                 {
-                    // The images it shares with the chosen side keep their source names; the weakened ones are named by hash.
-                    var paths = ImageList.All(sample.ImagePath, sample.MoreImagePaths);
-                    var sampleHashes = ImageList.All(sample.ImageHash, sample.MoreImageHashes);
                     pair = pair with { RejectedImages = await ExportAllAsync(hashes, [.. hashes.Select((h, n) => n < sampleHashes.Count && sampleHashes[n] == h && n < paths.Count ? paths[n] : null)], ct) };
                 }
                 catch (ExportSkipException)

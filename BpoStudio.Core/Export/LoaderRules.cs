@@ -11,11 +11,6 @@ public static class LoaderRules
     public const string ImagePlaceholder = "<image>";
     public static ReadOnlySpan<byte> ImagePlaceholderUtf8 => "<image>"u8;
 
-    /// <summary>LLaMA-Factory's <c>_validate_messages</c> counts these too and raises (stopping the whole run) on a mismatch.</summary>
-    private static readonly byte[][] LlamaFactoryMediaPlaceholders = ["<video>"u8.ToArray(), "<audio>"u8.ToArray()];
-    public const long OpenAiMaxImageBytes = 10L * 1024 * 1024;
-    public const int OpenAiMaxImages = 10;
-    public static readonly IReadOnlySet<string> OpenAiImageTypes = new HashSet<string> { "image/jpeg", "image/png", "image/webp" };
 
     /// <summary>Why the sample as a whole cannot be exported, or null.</summary>
     public static string? CheckSample(ExportSample sample)

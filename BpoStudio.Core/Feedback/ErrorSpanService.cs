@@ -21,13 +21,16 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         return await SheetAsync(db, rejected, ct);
     }
 
-    /// <summary>Marks characters [start, start + length) of the pair's rejected answer as an error.</summary>
-    public async Task<SpanSheet> MarkAsync(long pairId, int start, int length, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor,
+    /// <summary>
+    /// Marks characters [start, start + length) of the pair's rejected answer as an error. <paramref name="responseId"/>
+    /// is the text version the caller saw (<see cref="SpanSheet.ResponseId"/>): offsets mean nothing on another one.
+    /// </summary>
+    public async Task<SpanSheet> MarkAsync(long pairId, long responseId, int start, int length, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor,
         SpanOrigin origin = SpanOrigin.Annotator, CancellationToken ct = default)
     {
         actor.RequireReviewer("mark error spans");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rejected = await RejectedAsync(db, pairId, ct);
+        var rejected = await RejectedAsync(db, pairId, ct, responseId);
         if (length <= 0) throw new ArgumentException("Choose at least one character to mark.");
         if (start < 0 || start + length > rejected.Text.Length)
             throw new ArgumentException($"Characters {start}-{start + length} lie outside the answer, which has {rejected.Text.Length}.");
@@ -46,15 +49,17 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
     }
 
     /// <summary>A suggestion stored as a confirmed span, with the type and severity the reviewer gives it.</summary>
-    public Task<SpanSheet> ConfirmAsync(long pairId, SuggestedSpan suggestion, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default) =>
-        MarkAsync(pairId, suggestion.Start, suggestion.Length, type, severity, actor, suggestion.Origin, ct);
+    public Task<SpanSheet> ConfirmAsync(long pairId, long responseId, SuggestedSpan suggestion, ErrorType type, ErrorSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        MarkAsync(pairId, responseId, suggestion.Start, suggestion.Length, type, severity, actor, suggestion.Origin, ct);
 
     /// <summary>A suggestion the reviewer does not agree with: remembered, so it is not offered again for this text.</summary>
-    public async Task<SpanSheet> DismissAsync(long pairId, SuggestedSpan suggestion, ClaimsPrincipal actor, CancellationToken ct = default)
+    public async Task<SpanSheet> DismissAsync(long pairId, long responseId, SuggestedSpan suggestion, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireReviewer("dismiss suggested spans");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rejected = await RejectedAsync(db, pairId, ct);
+        var rejected = await RejectedAsync(db, pairId, ct, responseId);
+        if (!SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct)).Contains(suggestion))
+            throw new ArgumentException($"Nothing is suggested on '{suggestion.Text}' in this answer.");
         db.ErrorSpans.Add(new ErrorSpan
         {
             DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = suggestion.Start, Length = suggestion.Length, Text = suggestion.Text,
@@ -96,7 +101,6 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         foreach (var span in spans)
         {
             var (start, length, intact) = SpanAnchoring.Carry(map, span.Start, span.Length, edited.Text.Length);
-            if (length <= 0) (start, length) = (Math.Max(0, Math.Min(start, edited.Text.Length - 1)), Math.Min(1, edited.Text.Length));
             db.ErrorSpans.Add(new ErrorSpan
             {
                 DatasetId = span.DatasetId, ResponseId = edited.Id, Start = start, Length = length, Text = edited.Text.Substring(start, length), Type = span.Type,
@@ -107,21 +111,26 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         await db.SaveChangesAsync(ct);
     }
 
-    private static async Task<Response> RejectedAsync(BpoDbContext db, long pairId, CancellationToken ct)
+    /// <param name="expected">The rejected answer's version the caller saw; a different current one is refused, since someone edited or swapped the pair.</param>
+    private static async Task<Response> RejectedAsync(BpoDbContext db, long pairId, CancellationToken ct, long? expected = null)
     {
         var rejectedId = await db.Pairs.Where(p => p.Id == pairId).Select(p => (long?)p.RejectedResponseId).FirstOrDefaultAsync(ct)
             ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
+        if (expected is { } seen && seen != rejectedId)
+            throw new ReviewRefusedException($"Pair {pairId}'s rejected answer changed since it was loaded (someone edited or swapped the pair); its spans are shown again, mark them on the new text.");
         var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).FirstAsync(r => r.Id == rejectedId, ct);
         if (rejected.Kind.IsImagePair()) throw new ReviewRefusedException($"Pair {pairId} is an image pair: its rejected answer is the ground truth itself, so it has no wrong words to mark.");
         return rejected;
     }
 
+    private static async Task<string?> PreviousTextAsync(BpoDbContext db, Response rejected, CancellationToken ct) =>
+        rejected.PreviousVersionId is { } id ? await db.Responses.Where(r => r.Id == id).Select(r => r.Text).FirstAsync(ct) : null;
+
     private static async Task<SpanSheet> SheetAsync(BpoDbContext db, Response rejected, CancellationToken ct)
     {
         var stored = await db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == rejected.Id && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id).ToListAsync(ct);
-        var previous = rejected.PreviousVersionId is { } id ? await db.Responses.Where(r => r.Id == id).Select(r => r.Text).FirstAsync(ct) : null;
         // A suggestion is offered until someone confirms, dismisses or marks over its characters.
-        var open = SpanSuggestions.For(rejected, previous).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
+        var open = SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct)).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
         return new SpanSheet(rejected.Id, rejected.Text, [.. stored.Where(s => s.Status != SpanStatus.Dismissed)], open);
     }
 }

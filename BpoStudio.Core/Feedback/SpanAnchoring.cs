@@ -24,7 +24,10 @@ public static class SpanAnchoring
         return map;
     }
 
-    /// <summary>The span's place in the new text, and whether every one of its characters survived there, in one piece.</summary>
+    /// <summary>
+    /// The span's place in the new text, and whether every one of its characters survived there, in one piece. A span
+    /// the edit touched keeps at least one character of the new text, so it can still be shown and removed.
+    /// </summary>
     public static (int Start, int Length, bool Intact) Carry(int[] map, int start, int length, int newLength)
     {
         var first = map[start];
@@ -35,7 +38,7 @@ public static class SpanAnchoring
         var anchor = 0;
         for (var i = start - 1; i >= 0; i--)
             if (map[i] >= 0) { anchor = map[i] + 1; break; }
-        anchor = Math.Min(anchor, newLength);
-        return (anchor, Math.Min(length, newLength - anchor), false);
+        anchor = Math.Max(0, Math.Min(anchor, newLength - 1)); // an edit never leaves an empty answer
+        return (anchor, Math.Max(1, Math.Min(length, newLength - anchor)), false);
     }
 }

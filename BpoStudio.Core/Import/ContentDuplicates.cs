@@ -15,10 +15,10 @@ internal sealed class ContentDuplicates(int datasetId)
     private readonly Dictionary<UInt128, string> _first = [];
     private readonly HashSet<string> _loadedImages = [];
 
-    /// <summary>The image (its hash, else its path), the prompt and the positive answers, hashed.</summary>
     /// <summary>A sample's images as one key part: the first (hash, or path when it was not stored), then the others.</summary>
     public static string? ImagesKey(string? first, IReadOnlyList<string>? more) => more is { Count: > 0 } ? string.Join(' ', [first ?? "", .. more]) : first;
 
+    /// <summary>The images (hashes, else paths), the prompt and the positive answers, hashed.</summary>
     public static UInt128 KeyOf(string? image, string prompt, IEnumerable<string> answers)
     {
         var text = string.Join('\u001e', answers.Prepend(prompt).Prepend(image ?? ""));

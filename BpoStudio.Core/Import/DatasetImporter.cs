@@ -85,7 +85,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         foreach (var (imported, _) in batch)
         {
             images.Add(await StoreAsync(db, imported.ImagePath, imported.ImageBytes, imageRoot, imageCache, summary, ct));
-            moreImages.Add(imported.MoreImages is { Count: > 0 } more ? [] : null);
+            moreImages.Add(imported.MoreImages is { Count: > 0 } ? [] : null);
             for (var m = 0; m < (imported.MoreImages?.Count ?? 0); m++)
             {
                 var (moreHash, moreProblem) = await StoreAsync(db, imported.MoreImages![m].Path, imported.MoreImages[m].Bytes, imageRoot, imageCache, summary, ct);

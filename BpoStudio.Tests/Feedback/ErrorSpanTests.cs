@@ -48,12 +48,12 @@ public class ErrorSpanTests : IAsyncLifetime
         });
         var first = sheet.Suggestions[0];
 
-        sheet = await Spans.ConfirmAsync(pair.Id, first, first.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        sheet = await Spans.ConfirmAsync(pair.Id, sheet.ResponseId, first, first.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
         var confirmed = Assert.Single(sheet.Spans);
         Assert.Equal((first.Start, first.Length, first.Text, ErrorSeverity.Critical, SpanOrigin.Injection, SpanStatus.Confirmed),
             (confirmed.Start, confirmed.Length, confirmed.Text, confirmed.Severity, confirmed.Origin, confirmed.Status));
         Assert.DoesNotContain(sheet.Suggestions, s => s.Start == first.Start);
-        foreach (var rest in sheet.Suggestions) sheet = await Spans.DismissAsync(pair.Id, rest, TestPrincipals.Annotator);
+        foreach (var rest in sheet.Suggestions) sheet = await Spans.DismissAsync(pair.Id, sheet.ResponseId, rest, TestPrincipals.Annotator);
         Assert.Empty(sheet.Suggestions);
         Assert.Single(sheet.Spans); // a dismissed suggestion is remembered, not shown as a span
         Assert.Empty((await Spans.SheetAsync(pair.Id, TestPrincipals.Lead)).Suggestions);
@@ -63,19 +63,28 @@ public class ErrorSpanTests : IAsyncLifetime
     public async Task Marking_ChecksTheCaller_TheOffsets_AndOverlaps_NamingWhatIsWrong()
     {
         var pair = await InjectedPairAsync();
-        var text = (await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator)).Text;
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Spans.MarkAsync(pair.Id, 0, 3, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Of("nobody", "Viewer")));
+        var seen = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        var (rejectedId, text) = (seen.ResponseId, seen.Text);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Spans.MarkAsync(pair.Id, rejectedId, 0, 3, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Of("nobody", "Viewer")));
         Assert.Contains($"lie outside the answer, which has {text.Length}", (await Assert.ThrowsAsync<ArgumentException>(() =>
-            Spans.MarkAsync(pair.Id, text.Length - 2, 5, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
-        Assert.Contains("at least one character", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, 0, 0, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
+            Spans.MarkAsync(pair.Id, rejectedId, text.Length - 2, 5, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
+        Assert.Contains("at least one character", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, rejectedId, 0, 0, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
         var space = text.IndexOf(' ');
-        Assert.Contains("Only spaces", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, space, 1, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator))).Message);
+        Assert.Contains("Only spaces", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, rejectedId, space, 1, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator))).Message);
 
-        var sheet = await Spans.MarkAsync(pair.Id, 0, space, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator);
+        var sheet = await Spans.MarkAsync(pair.Id, rejectedId, 0, space, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator);
         Assert.Equal(text[..space], Assert.Single(sheet.Spans).Text);
         Assert.Contains($"overlaps the span already marked on '{text[..space]}'", (await Assert.ThrowsAsync<ArgumentException>(() =>
-            Spans.MarkAsync(pair.Id, 1, space + 2, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Lead))).Message);
+            Spans.MarkAsync(pair.Id, rejectedId, 1, space + 2, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Lead))).Message);
         await Assert.ThrowsAsync<KeyNotFoundException>(() => Spans.SheetAsync(999_999, TestPrincipals.Annotator));
+
+        // A page still showing the text before someone else's edit: its offsets are refused, not put on the new text.
+        await _core.Get<ReviewService>().EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Lead, PairSide.Rejected, "Someone else's wording of it.");
+        Assert.Contains("rejected answer changed since it was loaded", (await Assert.ThrowsAsync<ReviewRefusedException>(() =>
+            Spans.MarkAsync(pair.Id, rejectedId, 0, space, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
+        var fresh = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        Assert.Contains("Nothing is suggested on 'made up'", (await Assert.ThrowsAsync<ArgumentException>(() =>
+            Spans.DismissAsync(pair.Id, fresh.ResponseId, new SuggestedSpan(0, 7, "made up", ErrorType.Other, ErrorSeverity.Minor, SpanOrigin.Edit, "invented"), TestPrincipals.Annotator))).Message);
     }
 
     [Fact]
@@ -84,8 +93,8 @@ public class ErrorSpanTests : IAsyncLifetime
         var pair = await InjectedPairAsync();
         var reviews = _core.Get<ReviewService>();
         var view = await reviews.EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "A red bus waits on the left side.");
-        await Spans.MarkAsync(pair.Id, 2, 3, ErrorType.Attribute, ErrorSeverity.Major, TestPrincipals.Annotator); // "red"
-        await Spans.MarkAsync(pair.Id, 23, 4, ErrorType.Position, ErrorSeverity.Critical, TestPrincipals.Annotator); // "left"
+        await Spans.MarkAsync(pair.Id, view.Rejected.Id, 2, 3, ErrorType.Attribute, ErrorSeverity.Major, TestPrincipals.Annotator); // "red"
+        await Spans.MarkAsync(pair.Id, view.Rejected.Id, 23, 4, ErrorType.Position, ErrorSeverity.Critical, TestPrincipals.Annotator); // "left"
 
         view = await reviews.EditAsync(pair.Id, view.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "Today a red bus waits on the right side.");
         var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
@@ -103,7 +112,7 @@ public class ErrorSpanTests : IAsyncLifetime
         Assert.DoesNotContain(sheet.Spans, s => s.Id == position.Id);
         Assert.Contains(sheet.Suggestions, s => s is { Origin: SpanOrigin.Edit, Text: "right" });
         var right = sheet.Suggestions.Single(s => s.Text == "right");
-        sheet = await Spans.ConfirmAsync(pair.Id, right, ErrorType.Position, ErrorSeverity.Major, TestPrincipals.Annotator);
+        sheet = await Spans.ConfirmAsync(pair.Id, sheet.ResponseId, right, ErrorType.Position, ErrorSeverity.Major, TestPrincipals.Annotator);
         Assert.Equal(2, sheet.Spans.Count(s => s.Status == SpanStatus.Confirmed));
 
         var history = await _core.Get<LeadAudit>().HistoryAsync(pair.Id, TestPrincipals.Lead);
@@ -116,10 +125,11 @@ public class ErrorSpanTests : IAsyncLifetime
     public async Task PairWeights_FollowTheSeverities_TheLeadsWeights_AndAreFrozenIntoAVersion()
     {
         var pair = await InjectedPairAsync();
-        var text = (await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator)).Text;
+        var seen = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        var (rejectedId, text) = (seen.ResponseId, seen.Text);
         var second = text.IndexOf(' ') + 1;
-        await Spans.MarkAsync(pair.Id, 0, second - 1, ErrorType.Object, ErrorSeverity.Critical, TestPrincipals.Annotator);
-        await Spans.MarkAsync(pair.Id, second, text.IndexOf(' ', second) - second, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Annotator);
+        await Spans.MarkAsync(pair.Id, rejectedId, 0, second - 1, ErrorType.Object, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        await Spans.MarkAsync(pair.Id, rejectedId, second, text.IndexOf(' ', second) - second, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Annotator);
         await AcceptSampleAsync(pair.SampleId);
 
         var weights = _core.Get<PairWeights>();
@@ -149,7 +159,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var pair = await InjectedPairAsync();
         var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
         var suggestion = sheet.Suggestions[0];
-        await Spans.ConfirmAsync(pair.Id, suggestion, suggestion.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        await Spans.ConfirmAsync(pair.Id, sheet.ResponseId, suggestion, suggestion.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
         await AcceptSampleAsync(pair.SampleId);
 
         var runner = _core.Get<ExportRunner>();
@@ -173,7 +183,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var pair = await InjectedPairAsync();
         var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
         var suggestion = sheet.Suggestions[0];
-        await Spans.ConfirmAsync(pair.Id, suggestion, suggestion.Type, ErrorSeverity.Major, TestPrincipals.Annotator);
+        await Spans.ConfirmAsync(pair.Id, sheet.ResponseId, suggestion, suggestion.Type, ErrorSeverity.Major, TestPrincipals.Annotator);
         var dashboard = await _core.Get<DashboardQueries>().LoadAsync(_datasetId);
         var row = Assert.Single(dashboard.Errors!);
         Assert.Equal((suggestion.Type.ToString().ToLowerInvariant(), "model-free-injection", 0, 1, 0), (row.Type, row.Method, row.Minor, row.Major, row.Critical));
@@ -183,11 +193,12 @@ public class ErrorSpanTests : IAsyncLifetime
     [InlineData("A red bus.", "A big red bus.", 2, 3, 6, true)]
     [InlineData("A red bus.", "A blue bus.", 2, 3, 2, false)]
     [InlineData("A red bus.", "A red bus.", 6, 3, 6, true)]
-    [InlineData("red", "", 0, 3, 0, false)]
+    [InlineData("A red bus.", "A red", 6, 3, 4, false)]
     public void Anchoring_MovesASpanWithItsCharacters_OrSaysTheEditTouchedIt(string before, string after, int start, int length, int expectedStart, bool intact)
     {
         var carried = SpanAnchoring.Carry(SpanAnchoring.Map(before, after), start, length, after.Length);
         Assert.Equal((expectedStart, intact), (carried.Start, carried.Intact));
+        Assert.InRange(carried.Length, 1, after.Length - carried.Start); // never empty, never past the end
         if (intact) Assert.Equal(before.Substring(start, length), after.Substring(carried.Start, carried.Length));
     }
 

@@ -19,7 +19,8 @@ public sealed class OpenAiFormat : IExportFormat
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new OpenAiLines();
 
-    public int? MaxImages => LoaderRules.OpenAiMaxImages;
+    /// <summary>OpenAI's preference fine-tuning takes at most this many images in an example.</summary>
+    public int? MaxImages => 10;
 
     public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image)
     {

@@ -113,7 +113,7 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
     {
         var (start, length) = Selection;
         var (type, severity, text) = (_type, _severity, SelectedText);
-        return RunAsync(async actor => await Spans.MarkAsync(PairId, start, length, type, severity, actor), $"Marked “{text}” as {Describe(type, severity)}");
+        return RunAsync(async actor => await Spans.MarkAsync(PairId, ResponseId, start, length, type, severity, actor), $"Marked “{text}” as {Describe(type, severity)}");
     }
 
     private Task KeepAsync(ErrorSpan span) =>
@@ -122,9 +122,12 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
     private Task RemoveAsync(ErrorSpan span) => RunAsync(async actor => await Spans.RemoveAsync(span.Id, actor), $"Removed the error on “{span.Text}”");
 
     private Task ConfirmAsync(SuggestedSpan s) =>
-        RunAsync(async actor => await Spans.ConfirmAsync(PairId, s, s.Type, _severity, actor), $"Kept the suggestion “{s.Text}” as {Describe(s.Type, _severity)}");
+        RunAsync(async actor => await Spans.ConfirmAsync(PairId, ResponseId, s, s.Type, _severity, actor), $"Kept the suggestion “{s.Text}” as {Describe(s.Type, _severity)}");
 
-    private Task DismissAsync(SuggestedSpan s) => RunAsync(async actor => await Spans.DismissAsync(PairId, s, actor), $"Dropped the suggestion “{s.Text}”");
+    private Task DismissAsync(SuggestedSpan s) => RunAsync(async actor => await Spans.DismissAsync(PairId, ResponseId, s, actor), $"Dropped the suggestion “{s.Text}”");
+
+    // The text version the offsets were taken on: the service refuses them on another.
+    private long ResponseId => _sheet!.ResponseId;
 
     private async Task RunAsync(Func<ClaimsPrincipal, Task<SpanSheet>> action, string done)
     {
@@ -132,6 +135,11 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
         {
             Show(await action(await ActorAsync()));
             await OnMessage.InvokeAsync(done);
+        }
+        catch (Core.Review.ReviewRefusedException refused)
+        {
+            Show(await Spans.SheetAsync(PairId, await ActorAsync())); // the answer as it is now
+            await OnMessage.InvokeAsync(refused.Message);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException)
         {
