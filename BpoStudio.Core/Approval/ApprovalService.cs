@@ -54,15 +54,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
             ORDER BY p."SampleId", p."Id"
             """, ct);
         if (version.PairCount == 0) throw new InvalidOperationException($"'{datasetName}' has no accepted pairs to approve.");
-        // Weights are frozen with the texts: a span marked or a weight changed later does not change the version.
-        var weights = await Feedback.PairWeights.ReadAsync(db, datasetId, ct);
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
-            UPDATE "DatasetVersionItems" SET "Weight" = 1 + (
-                SELECT SUM(CASE e."Severity" WHEN 'Minor' THEN {weights.Minor} WHEN 'Major' THEN {weights.Major} ELSE {weights.Critical} END)
-                FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
-            WHERE "DatasetVersionId" = {version.Id}
-                AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
-            """, ct);
+        await Feedback.PairWeights.FreezeAsync(db, datasetId, version.Id, ct);
 
         version.ContentHash = await ComputeHashAsync(db, version.Id, ct);
         var previous = await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Id != version.Id && !v.Deprecated)

@@ -12,8 +12,10 @@ namespace BpoStudio.Core.Bootstrapping;
 /// transform, parameters and seed go in provenance.
 /// </summary>
 /// <param name="Images">Every image of the sample in order, each as stored, the weakened ones in place.</param>
+/// <param name="WeakenedPngs">The weakened images' bytes by position (the others are in the store, untouched).</param>
 /// <param name="Index">Which image (0-based) was weakened, on a sample with several when one was chosen; null when all were.</param>
-public sealed record WeakenedSet(IReadOnlyList<string> Images, IReadOnlyList<byte[]> Bytes, WeakenedImage Weakened, string Hash, int? Index, List<string>? MoreHashes, int SampleImages)
+public sealed record WeakenedSet(IReadOnlyList<string> Images, IReadOnlyDictionary<int, byte[]> WeakenedPngs, WeakenedImage Weakened, string Hash, int? Index,
+    List<string>? MoreHashes, int SampleImages)
 {
     /// <summary>Which images were weakened, for provenance: nothing to say on a one-image sample.</summary>
     public object? Scope => SampleImages < 2 ? null : Index is { } at ? new { image = at + 1, of = SampleImages } : new { images = "all", of = SampleImages };
@@ -45,23 +47,29 @@ public sealed class SampleWeakening(ImageWeakener weakener, ImageStore images, I
         if (hashes.Count == 0 || hashes.Any(h => !images.Exists(h))) return (null, "the sample has no stored image");
         if (image is { } chosen && (chosen < 1 || chosen > hashes.Count))
             return (null, $"image {chosen} was chosen but the sample has {(hashes.Count == 1 ? "one image" : $"{hashes.Count} images")}");
-        var targets = hashes.Count == 1 ? [0] : image is { } one ? [one - 1] : Enumerable.Range(0, hashes.Count).ToArray();
+        int[] targets = hashes.Count == 1 ? [0] : image is { } one ? [one - 1] : [.. Enumerable.Range(0, hashes.Count)];
         var result = hashes.ToArray();
-        var bytes = new byte[hashes.Count][];
+        var pngs = new Dictionary<int, byte[]>();
         var weakened = new List<(WeakenedImage Image, string Hash)>();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        for (var i = 0; i < hashes.Count; i++)
+        foreach (var i in targets)
         {
-            bytes[i] = await images.ReadAsync(hashes[i], ct);
-            if (!targets.Contains(i)) continue;
-            var made = weakener.Weaken(bytes[i], new WeakeningSpec(transform), seed + weakened.Count);
+            var made = weakener.Weaken(await images.ReadAsync(hashes[i], ct), new WeakeningSpec(transform), seed + weakened.Count);
             var stored = await images.PutAsync(made.Png, ct);
             await db.AddIfMissingAsync(stored, ct);
-            (result[i], bytes[i]) = (stored.Hash, made.Png);
+            (result[i], pngs[i]) = (stored.Hash, made.Png);
             weakened.Add((made, stored.Hash));
         }
         var more = weakened.Count > 1 ? weakened.Skip(1).Select(w => w.Hash).ToList() : null;
         var index = hashes.Count > 1 && targets.Length == 1 ? targets[0] : (int?)null;
-        return (new WeakenedSet(result, bytes, weakened[0].Image, weakened[0].Hash, index, more, hashes.Count), null);
+        return (new WeakenedSet(result, pngs, weakened[0].Image, weakened[0].Hash, index, more, hashes.Count), null);
+    }
+
+    /// <summary>Every image's bytes in order, the weakened ones in place: what a model is shown. Image pairs need none of them.</summary>
+    public async Task<IReadOnlyList<byte[]>> BytesAsync(WeakenedSet set, CancellationToken ct)
+    {
+        var bytes = new byte[set.Images.Count][];
+        for (var i = 0; i < bytes.Length; i++) bytes[i] = set.WeakenedPngs.TryGetValue(i, out var png) ? png : await images.ReadAsync(set.Images[i], ct);
+        return bytes;
     }
 }

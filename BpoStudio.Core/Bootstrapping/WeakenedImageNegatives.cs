@@ -105,10 +105,11 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                     }
                     weakenedByTask[i] = set;
                     var settings = new SamplingSettings(search.Temperature, search.TopK, search.TopP, search.RepetitionPenalty, task.Seed, search.MaxNewTokens);
-                    var prompt = model.Encode(model.BuildPrompt(task.Sample.Prompt, set.Bytes.Count)).Select(id => (long)id).ToArray();
                     // Every image of the sample, the weakened ones in place, one tile each in order.
-                    var pixels = set.Bytes.Count == 1 ? model.Preprocess(set.Bytes[0]) : [.. set.Bytes.SelectMany(model.Preprocess)];
-                    await ready.Writer.WriteAsync(new GenerationRequest(prompt, settings, pixels, set.Bytes.Count, Tag: i), stop.Token);
+                    var shown = await weakening.BytesAsync(set, stop.Token);
+                    var prompt = model.Encode(model.BuildPrompt(task.Sample.Prompt, shown.Count)).Select(id => (long)id).ToArray();
+                    var pixels = shown.Count == 1 ? model.Preprocess(shown[0]) : [.. shown.SelectMany(model.Preprocess)];
+                    await ready.Writer.WriteAsync(new GenerationRequest(prompt, settings, pixels, shown.Count, Tag: i), stop.Token);
                 }
                 ready.Writer.Complete();
             }
@@ -157,7 +158,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                 answers.Add(new WeakenedImageAnswer(task, null, problem));
                 continue;
             }
-            var (text, tokens) = await remote.AnswerAsync(task.Sample.Prompt, set.Bytes, task.Seed, ct);
+            var (text, tokens) = await remote.AnswerAsync(task.Sample.Prompt, await weakening.BytesAsync(set, ct), task.Seed, ct);
             context.AddTokens(tokens);
             answers.Add(new WeakenedImageAnswer(task, text, null, tokens, set, backend.Model, backend.Provider, new { seed = task.Seed, remote = true }));
         }

@@ -33,6 +33,13 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dataset = await db.Datasets.Where(d => d.Id == options.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
             ?? throw new KeyNotFoundException($"There is no dataset {options.DatasetId}.");
+        if (options.RatingAspect is { } aspect && aspect != ExportOptions.MeanAspect)
+        {
+            // An unknown aspect would rank every negative as unrated, which silently means "first come".
+            var aspects = await db.RatingAspects.Where(a => a.DatasetId == options.DatasetId).OrderBy(a => a.Id).Select(a => a.Name).ToListAsync(ct);
+            if (!aspects.Contains(aspect))
+                throw new ArgumentException($"'{dataset}' has no rating aspect '{aspect}'; use {string.Join(", ", aspects.Select(a => $"'{a}'").Append($"'{ExportOptions.MeanAspect}'"))}.");
+        }
         if (options.VersionNumber is not { } number)
         {
             var accepted = await db.Pairs.CountAsync(p => p.DatasetId == options.DatasetId && p.Status == PairStatus.Accepted, ct);

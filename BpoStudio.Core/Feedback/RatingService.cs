@@ -11,8 +11,9 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
 {
     public const int MaxRationaleLength = 4000;
 
-    public async Task<IReadOnlyList<RatingAspect>> AspectsAsync(int datasetId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<RatingAspect>> AspectsAsync(int datasetId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireReviewer("see a dataset's rating aspects");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.RatingAspects.AsNoTracking().Where(a => a.DatasetId == datasetId).OrderBy(a => a.Id).ToListAsync(ct);
     }

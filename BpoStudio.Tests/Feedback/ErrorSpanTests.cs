@@ -134,6 +134,8 @@ public class ErrorSpanTests : IAsyncLifetime
 
         var weights = _core.Get<PairWeights>();
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => weights.SetAsync(_datasetId, new SeverityWeights(1, 2, 3), TestPrincipals.Annotator));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => weights.GetAsync(_datasetId, TestPrincipals.Of("guest", "Viewer")));
+        Assert.Equal(SeverityWeights.Default, await weights.GetAsync(_datasetId, TestPrincipals.Annotator));
         Assert.Contains("between 0 and 100", (await Assert.ThrowsAsync<ArgumentException>(() => weights.SetAsync(_datasetId, new SeverityWeights(-1, 2, 3), TestPrincipals.Lead))).Message);
         Assert.Equal(1 + 2 + 0.5, await WeightInTrlAsync(pair.Id, version: null)); // the defaults: critical 2, minor 0.5
 

@@ -104,6 +104,9 @@ public class RatingTests : IAsyncLifetime
         Assert.Equal("A bus on a road.", await BestNegativeAsync("Visual Faithfulness"));
         Assert.Equal("A red train crosses a bridge over a river.", await BestNegativeAsync("Helpfulness"));
         Assert.Equal("A bus on a road.", await BestNegativeAsync(ExportOptions.MeanAspect));
+        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => _core.Get<ExportRunner>().PlanAsync(new ExportOptions(1, null, ExportFormat.Trl, NegativeSelection.BestRated, RatingAspect: "Fluency"), "lead"));
+        Assert.Contains("'vlf' has no rating aspect 'Fluency'; use 'Helpfulness', 'Visual Faithfulness', 'Ethical Considerations', 'mean'", unknown.Message);
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => _core.Get<RatingService>().AspectsAsync(1, TestPrincipals.Of("guest", "Viewer")));
         Assert.Contains("only with --negatives best-rated", Assert.Throws<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.Trl, RatingAspect: "Helpfulness").Validate()).Message);
     }
 

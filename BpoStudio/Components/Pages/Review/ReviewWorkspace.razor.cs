@@ -52,7 +52,7 @@ public sealed partial class ReviewWorkspace
 
     private void SetMarking(bool on) => _marking = on;
 
-    private void ShowSpanMessage(string message) => Show(message, Severity.Info);
+    private void ShowPanelMessage(string message) => Show(message, Severity.Info);
 
     /// <summary>The image on screen: the chosen one of the sample's, or of the weakened set the negative came from.</summary>
     private string? ImageHash => _pair is null || _pair.ImageHashes.Count == 0 ? null : (_showWeakened ? _pair.RejectedImageHashes : _pair.ImageHashes)[ImageIndex];
