@@ -63,9 +63,9 @@ public sealed partial class ReviewWorkspace
 
     private string ImageAlt => (_showWeakened ? "weakened image" : "sample image") + (_pair?.ImageHashes.Count > 1 ? $" {ImageIndex + 1} of {_pair.ImageHashes.Count}" : "");
 
-    /// <summary>Which of the sample's images the rejected side replaced with a weakened one.</summary>
-    private IReadOnlySet<int> WeakenedIndexes => _pair is null || _pair.Rejected.Provenance.WeakenedImageHash is null ? new HashSet<int>()
-        : _pair.Rejected.Provenance.WeakenedImageIndex is { } index ? new HashSet<int> { index } : Enumerable.Range(0, _pair.ImageHashes.Count).ToHashSet();
+    /// <summary>Which of the sample's images the rejected side replaced with a weakened one: where the two lists differ.</summary>
+    private IReadOnlySet<int> WeakenedIndexes => _pair is null ? new HashSet<int>()
+        : Enumerable.Range(0, Math.Min(_pair.ImageHashes.Count, _pair.RejectedImageHashes.Count)).Where(i => _pair.RejectedImageHashes[i] != _pair.ImageHashes[i]).ToHashSet();
 
     // Another image starts at its own fit: a zoom belongs to the image it was made on.
     private async Task SelectImageAsync(int index)
