@@ -106,7 +106,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             {
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
                 var response = method.Method == ModelFreeInjection.Method ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
-                    : method.Method.StartsWith(ImagePairs.Prefix, StringComparison.Ordinal) ? await imagePairs.MakeAsync(sample, truth, method.Method, seed, jobId, made, problems, ct, parameters.WeakenImage)
+                    : method.Method.StartsWith(ImagePairs.Prefix, StringComparison.Ordinal) ? await imagePairs.MakeAsync(sample, truth, method.Method, seed, jobId, made, problems, parameters.WeakenImage, ct)
                     : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? WeakenedImageNegatives.ToResponse(weakenedAnswers[(sample.Id, method.Method, n)], jobId, seen, problems)
                     : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);

@@ -19,7 +19,7 @@ public sealed class ImagePairs(SampleWeakening weakening)
     /// <param name="madeSoFar">Responses this job already made for the sample, not yet saved.</param>
     /// <param name="image">On a sample with several images, the one to weaken (1-based); null weakens them all.</param>
     public async Task<Response?> MakeAsync(Sample sample, Response truth, string method, long seed, long jobId, IReadOnlyCollection<Response> madeSoFar, List<string> problems,
-        CancellationToken ct, int? image = null)
+        int? image, CancellationToken ct)
     {
         var (set, problem) = await weakening.WeakenAsync(sample, method[Prefix.Length..], seed, image, ct);
         if (set is null)

@@ -45,7 +45,8 @@ public sealed class SampleWeakening(ImageWeakener weakener, ImageStore images, I
     {
         var hashes = sample.ImageHashes;
         if (hashes.Count == 0 || hashes.Any(h => !images.Exists(h))) return (null, "the sample has no stored image");
-        if (image is { } chosen && (chosen < 1 || chosen > hashes.Count))
+        // The choice is about samples with several images; a sample with one weakens it, whatever was chosen.
+        if (hashes.Count > 1 && image is { } chosen && (chosen < 1 || chosen > hashes.Count))
             return (null, $"image {chosen} was chosen but the sample has {(hashes.Count == 1 ? "one image" : $"{hashes.Count} images")}");
         int[] targets = hashes.Count == 1 ? [0] : image is { } one ? [one - 1] : [.. Enumerable.Range(0, hashes.Count)];
         var result = hashes.ToArray();

@@ -139,9 +139,20 @@ public class ImagePairTests : IAsyncLifetime
         Assert.Equal(weakenedBytes, await File.ReadAllBytesAsync(Path.Combine(version.Folder, imageLine.GetProperty("rejected_img_path").GetString()!)));
     }
 
-    private async Task RunJobAsync(int count, long seed)
+    [Fact]
+    public async Task ChoosingAnImageToWeaken_LeavesOneImageSamplesAlone_TheirOneImageIsWeakened()
     {
-        var parameters = new GenerationParameters(_datasetId, SampleFilter.Selection, [new GenerationMethod(Method, count)], seed, SampleIds: [1, 2, 3])
+        await RunJobAsync(count: 1, seed: 5, weakenImage: 2);
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var made = await db.Responses.Where(r => r.Kind == ResponseKind.ImagePair).ToListAsync();
+        Assert.Equal(3, made.Count);
+        Assert.All(made, r => Assert.Null(r.Provenance.WeakenedImageIndex));
+        Assert.DoesNotContain("scope", made[0].Provenance.ParametersJson);
+    }
+
+    private async Task RunJobAsync(int count, long seed, int? weakenImage = null)
+    {
+        var parameters = new GenerationParameters(_datasetId, SampleFilter.Selection, [new GenerationMethod(Method, count)], seed, SampleIds: [1, 2, 3], WeakenImage: weakenImage)
             .Validated(_core.Get<LlmBackend>().AvailableMethods);
         var job = await _core.Get<JobService>().CreateAsync(JobKind.Generate, _datasetId, parameters.ToJson(), TestPrincipals.Lead);
         await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
