@@ -9,7 +9,7 @@ namespace BpoStudio.Core.Benchmarks;
 public sealed record GenerateBenchmarkResult(string Size, double WeightMegabytes, int PromptTokens, int DecodeTokens, string Provider,
     double PrefillTokensPerSecond, double DecodeTokensPerSecond, double RawStepsPerSecond, double LoopOverhead,
     double BandwidthGigabytesPerSecond, double BandwidthBoundTokensPerSecond, double RatioToBandwidthBound, IReadOnlyList<BatchFigure> Batches,
-    IReadOnlyList<string> ProviderNotes, RefillFigure? Refill);
+    IReadOnlyList<string> ProviderNotes, RefillFigure? Refill, string KvCache);
 
 /// <summary>
 /// Mixed prompt and answer lengths at the largest batch: rows refilled as sequences finish against a batch that drains
@@ -31,14 +31,14 @@ public sealed class GenerateBenchmark
     private const int Rounds = 3;
 
     public async Task<GenerateBenchmarkResult> RunAsync(SyntheticModelSize size, string sizeName, int promptTokens, int decodeTokens, string scratch,
-        IReadOnlyList<int>? batchSizes = null, string? provider = null, CancellationToken ct = default)
+        IReadOnlyList<int>? batchSizes = null, string? provider = null, KvCacheHome? cacheHome = null, CancellationToken ct = default)
     {
         var folder = Path.Combine(scratch, "bench-model");
         SyntheticModels.WriteSmolVlmFolder(folder, size, seed: 1, withVision: false);
         var manifest = ModelManifest.Load(folder) with { EosTokenIds = [] };
         File.WriteAllText(Path.Combine(folder, ModelManifest.FileName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
 
-        using var generator = OnnxGenerator.Open(folder, provider: provider);
+        using var generator = OnnxGenerator.Open(folder, provider: provider, cacheHome: cacheHome);
         var random = new Random(1);
         var prompt = Enumerable.Range(0, promptTokens).Select(_ => (long)random.Next(size.Vocab - 1)).ToArray();
         // Best of three for both the loop and the raw calls: the first run also grows ONNX Runtime's memory arenas.
@@ -46,7 +46,7 @@ public sealed class GenerateBenchmark
         for (var i = 0; i < Rounds; i++) runs.Add(await GenerateAsync(generator, prompt, decodeTokens + 1, ct));
         var prefill = runs.Min(r => r[0]);
         var decodeSeconds = runs.Min(r => r[^1] - r[0]);
-        var rawSeconds = Enumerable.Range(0, Rounds).Min(_ => RawSteps(Path.Combine(folder, manifest.DecoderFile), size, promptTokens, decodeTokens));
+        var rawSeconds = Enumerable.Range(0, Rounds).Min(_ => RawSteps(Path.Combine(folder, manifest.DecoderFile), size, promptTokens, decodeTokens, generator));
         var loopPerStep = decodeSeconds / decodeTokens;
         var rawPerStep = rawSeconds / decodeTokens;
         var bandwidth = MeasureBandwidth();
@@ -55,7 +55,7 @@ public sealed class GenerateBenchmark
         var batches = await BatchesAsync(generator, size, promptTokens, decodeTokens, batchSizes ?? [], ct);
         var refill = batchSizes is { Count: > 0 } && batchSizes.Max() > 1 ? await RefillAsync(generator, size, promptTokens, decodeTokens, batchSizes.Max(), ct) : null;
         return new GenerateBenchmarkResult(sizeName, size.WeightBytesPerToken / 1e6, promptTokens, decodeTokens, generator.Provider.Provider,
-            promptTokens / prefill, decodeRate, 1 / rawPerStep, loopPerStep / rawPerStep - 1, bandwidth / 1e9, bound, decodeRate / bound, batches, generator.Provider.Notes, refill);
+            promptTokens / prefill, decodeRate, 1 / rawPerStep, loopPerStep / rawPerStep - 1, bandwidth / 1e9, bound, decodeRate / bound, batches, generator.Provider.Notes, refill, generator.CacheDescription);
     }
 
     // Each size decodes B different prompts of the same length for the same number of tokens: no refill, so the
@@ -113,12 +113,15 @@ public sealed class GenerateBenchmark
 
     /// <summary>
     /// Back-to-back decoder Run calls with the loop's shapes: a prefill-length past that grows by one each step, the
-    /// previous step's present tensors fed back, and nothing else (no embedding, sampling or bookkeeping).
+    /// previous step's present tensors fed back, and nothing else (no embedding, sampling or bookkeeping). The same
+    /// provider as the loop; on a GPU its session keeps the present tensors there too, as the loop's cache does.
     /// </summary>
-    private static double RawSteps(string decoderPath, SyntheticModelSize s, int past, int steps)
+    private static double RawSteps(string decoderPath, SyntheticModelSize s, int past, int steps, OnnxGenerator loop)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        var (options, _) = ExecutionProviders.Create(only: loop.Provider.Provider);
         using var session = new InferenceSession(decoderPath, options);
+        options.Dispose();
+        using var cacheMemory = loop.CacheHome == KvCacheHome.Provider ? ExecutionProviders.DeviceMemory(loop.Provider.Provider) : null;
         var outputs = new List<string> { "logits" };
         for (var l = 0; l < s.Layers; l++) outputs.AddRange([$"present.{l}.key", $"present.{l}.value"]);
         var embeds = OrtValue.CreateTensorValueFromMemory(new float[s.Hidden], [1, 1, s.Hidden]);
@@ -138,10 +141,15 @@ public sealed class GenerateBenchmark
                 names.AddRange([$"past_key_values.{l}.key", $"past_key_values.{l}.value"]);
                 values.AddRange([cache[2 * l], cache[2 * l + 1]]);
             }
-            var results = session.Run(run, names, values, outputs);
+            using var binding = session.CreateIoBinding();
+            for (var n = 0; n < names.Count; n++) binding.BindInput(names[n], values[n]);
+            binding.BindOutputToDevice(outputs[0], OrtMemoryInfo.DefaultInstance);
+            foreach (var output in outputs.Skip(1)) binding.BindOutputToDevice(output, cacheMemory ?? OrtMemoryInfo.DefaultInstance);
+            session.RunWithBinding(run, binding);
+            var results = binding.GetOutputValues().ToArray();
             results[0].Dispose();
             foreach (var old in cache) old.Dispose();
-            cache = results.Skip(1).ToArray();
+            cache = results[1..];
         }
         var seconds = clock.Elapsed.TotalSeconds;
         embeds.Dispose();

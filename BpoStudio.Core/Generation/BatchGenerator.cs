@@ -139,12 +139,9 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
             var placed = false;
             if (cache is not null && holes.Count == incoming.Count && holes.Count < slots.Count && incoming.All(i => cache.Fits(group!, i)))
             {
-                for (var k = 0; k < incoming.Count; k++)
-                {
-                    cache.WriteRow(holes[k], group!, incoming[k]);
-                    slots[holes[k]] = fresh[incoming[k]];
-                    Statistics.InPlaceRefills++;
-                }
+                cache.WriteRows([.. holes.Zip(incoming)], group!);
+                for (var k = 0; k < incoming.Count; k++) slots[holes[k]] = fresh[incoming[k]];
+                Statistics.InPlaceRefills += incoming.Count;
                 Statistics.InPlaceTime += clock.Elapsed;
                 clock.Restart();
                 if (cache.Waste <= Math.Max(16, cache.Length / 4)) return cache;

@@ -38,12 +38,27 @@ public static class ExecutionProviders
             }
             catch (Exception ex) when (ex is EntryPointNotFoundException or OnnxRuntimeException or DllNotFoundException)
             {
-                notes.Add($"{name}: {ex.Message.Split('\n')[0]}");
+                var missing = name == "CUDA" && OperatingSystem.IsLinux() ? MissingCudaLibraries() : [];
+                notes.Add($"{name}: {ex.Message.Split('\n')[0]}{(missing.Count > 0 ? $" (not found: {string.Join(", ", missing)})" : "")}");
                 options.Dispose();
             }
         }
         return (NewOptions(threads, spinning), new ProviderChoice("CPU", notes));
     }
+
+    /// <summary>The libraries ONNX Runtime 1.31's CUDA provider loads (CUDA 13, cuDNN 9) that this machine's loader cannot find.</summary>
+    public static IReadOnlyList<string> MissingCudaLibraries() =>
+        [.. new[] { "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9" }.Where(library =>
+        {
+            if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(library, out var handle)) return true;
+            System.Runtime.InteropServices.NativeLibrary.Free(handle);
+            return false;
+        })];
+
+    /// <summary>The provider's own device memory, for tensors that stay there between runs; null where that is host memory.</summary>
+    public static OrtMemoryInfo? DeviceMemory(string provider) => provider == "CUDA"
+        ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, 0, OrtMemType.Default)
+        : null;
 
     private static SessionOptions NewOptions(int threads, bool spinning)
     {

@@ -4,18 +4,21 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace BpoStudio.Core.Generation;
 
 /// <summary>
-/// A batch's key/value cache: per layer a key and a value tensor [rows, kv heads, length, head size], in host memory,
-/// fp32 or fp16. Each row's sequence is right-aligned: its tokens are the columns from <see cref="Start"/> of that
-/// row to the end, and the attention mask hides the columns before. Rows are rewritten in place when a finished
-/// sequence's slot takes a new prompt that fits; otherwise the cache is rebuilt with only the columns some row uses.
+/// A batch's key/value cache: per layer a key and a value tensor [rows, kv heads, length, head size], fp32 or fp16,
+/// where the model keeps its cache (<see cref="KvCacheHome"/>). Each row's sequence is right-aligned: its tokens are
+/// the columns from <see cref="Start"/> of that row to the end, and the attention mask hides the columns before. Rows
+/// are rewritten when a finished sequence's slot takes a new prompt that fits; otherwise the cache is rebuilt with
+/// only the columns some row uses. In host memory rows are copied in place; in a provider's memory, by a gather.
 /// </summary>
 internal sealed class KvCache : IDisposable
 {
     private readonly int _heads, _headSize, _elementSize;
     private readonly TensorElementType _type;
+    private readonly KvRowGather? _gather;
 
-    private KvCache(OrtValue[] values, int rows, int length, int heads, int headSize, TensorElementType type, int[] starts)
+    private KvCache(OrtValue[] values, int rows, int length, int heads, int headSize, TensorElementType type, int[] starts, KvRowGather? gather)
     {
+        _gather = gather;
         Values = values;
         Rows = rows;
         Length = length;
@@ -40,7 +43,7 @@ internal sealed class KvCache : IDisposable
     public static KvCache Adopt(OrtValue[] present, int[] starts, OnnxGenerator model)
     {
         var shape = present[0].GetTensorTypeAndShape().Shape;
-        return new KvCache(present, (int)shape[0], (int)shape[2], model.Manifest.KvHeads, model.Manifest.HeadSize, model.KvType, starts);
+        return new KvCache(present, (int)shape[0], (int)shape[2], model.Manifest.KvHeads, model.Manifest.HeadSize, model.KvType, starts, model.Gather);
     }
 
     /// <summary>The next run's present tensors replace these (one column longer).</summary>
@@ -63,23 +66,41 @@ internal sealed class KvCache : IDisposable
     /// <summary>Whether row <paramref name="sourceRow"/> of <paramref name="source"/> fits in this cache's length.</summary>
     public bool Fits(KvCache source, int sourceRow) => source.Length - source.Start[sourceRow] <= Length;
 
-    /// <summary>Copies a sequence from another cache into a free row, right-aligned; its earlier columns become masked.</summary>
-    public void WriteRow(int row, KvCache source, int sourceRow)
+    /// <summary>Copies sequences from another cache into free rows, right-aligned; their earlier columns become masked.</summary>
+    public void WriteRows(IReadOnlyList<(int Row, int SourceRow)> moves, KvCache source)
     {
-        var used = source.Length - source.Start[sourceRow];
-        for (var v = 0; v < Values.Length; v++)
-            CopyRow(_heads, _headSize * _elementSize, source.Values[v], source.Length, sourceRow, source.Start[sourceRow], Values[v], Length, row, Length - used, used);
-        Start[row] = Length - used;
+        if (_gather is not null)
+        {
+            var rows = Enumerable.Range(0, Rows).Select(r => (Source: this, Row: r)).ToArray();
+            foreach (var (row, sourceRow) in moves) rows[row] = (source, sourceRow);
+            var gathered = _gather.Gather(rows, Length);
+            OnnxGenerator.DisposeAll(Values);
+            Values = gathered;
+        }
+        foreach (var (row, sourceRow) in moves)
+        {
+            var used = source.Length - source.Start[sourceRow];
+            if (_gather is null)
+                for (var v = 0; v < Values.Length; v++)
+                    CopyRow(_heads, _headSize * _elementSize, source.Values[v], source.Length, sourceRow, source.Start[sourceRow], Values[v], Length, row, Length - used, used);
+            Start[row] = Length - used;
+        }
     }
 
     /// <summary>A new cache of the given rows (cache and row each), as long as the longest of them needs, no more.</summary>
     public static KvCache Compose(IReadOnlyList<(KvCache Source, int Row)> rows, OnnxGenerator model)
     {
-        var first = rows[0].Source;
         var length = rows.Max(r => r.Source.Length - r.Source.Start[r.Row]);
+        var starts = rows.Select(r => length - (r.Source.Length - r.Source.Start[r.Row])).ToArray();
+        var values = model.Gather?.Gather(rows, length) ?? HostCompose(rows, length, starts);
+        return new KvCache(values, rows.Count, length, model.Manifest.KvHeads, model.Manifest.HeadSize, model.KvType, starts, model.Gather);
+    }
+
+    private static OrtValue[] HostCompose(IReadOnlyList<(KvCache Source, int Row)> rows, int length, int[] starts)
+    {
+        var first = rows[0].Source;
         long[] shape = [rows.Count, first._heads, length, first._headSize];
         var values = new OrtValue[first.Values.Length];
-        var starts = new int[rows.Count];
         for (var v = 0; v < values.Length; v++)
         {
             values[v] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, first._type, shape);
@@ -88,12 +109,10 @@ internal sealed class KvCache : IDisposable
         for (var i = 0; i < rows.Count; i++)
         {
             var (source, row) = rows[i];
-            var used = source.Length - source.Start[row];
-            starts[i] = length - used;
             for (var v = 0; v < values.Length; v++)
-                CopyRow(first._heads, first._headSize * first._elementSize, source.Values[v], source.Length, row, source.Start[row], values[v], length, i, starts[i], used);
+                CopyRow(first._heads, first._headSize * first._elementSize, source.Values[v], source.Length, row, source.Start[row], values[v], length, i, starts[i], length - starts[i]);
         }
-        return new KvCache(values, rows.Count, length, model.Manifest.KvHeads, model.Manifest.HeadSize, model.KvType, starts);
+        return values;
     }
 
     // Per head, one contiguous run of columns: [row, head, column, head size] is row-major.

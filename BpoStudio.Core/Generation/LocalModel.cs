@@ -28,9 +28,9 @@ public sealed class LocalModel : IDisposable
     public ModelManifest Manifest => Generator.Manifest;
     public string Name => Manifest.Name;
 
-    public static LocalModel Open(string folder, int threads = 0)
+    public static LocalModel Open(string folder, int threads = 0, KvCacheHome? cacheHome = null)
     {
-        var generator = OnnxGenerator.Open(folder, threads);
+        var generator = OnnxGenerator.Open(folder, threads, cacheHome: cacheHome);
         try
         {
             return new LocalModel(folder, generator, TokenizerJson.Load(Path.Combine(folder, "tokenizer.json")));

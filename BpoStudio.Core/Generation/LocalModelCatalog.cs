@@ -21,6 +21,9 @@ public sealed class LocalModelOptions
 
     /// <summary>Sequences decoded together by generation jobs; 0 chooses from the model's size and free memory (<see cref="BatchSizing"/>). The Models page's try-it box is always 1.</summary>
     public int BatchSize { get; set; }
+
+    /// <summary>Where the KV cache stays between steps; unset: the GPU's memory on CUDA, host memory otherwise. <c>Host</c> is the fallback should a GPU driver misbehave with device tensors.</summary>
+    public KvCacheHome? KvCache { get; set; }
 }
 
 public sealed record LocalModelInfo(string Name, string Folder, ModelManifest? Manifest, string? Problem);
@@ -53,7 +56,7 @@ public sealed class LocalModelCatalog(IOptions<LocalModelOptions> options, DataP
     public LocalModel Open(string name)
     {
         if (name.Contains('/') || name.Contains('\\') || name is "." or "..") throw new ArgumentException($"'{name}' is not a model folder name.");
-        var lazy = _open.GetOrAdd(name, n => new Lazy<LocalModel>(() => LocalModel.Open(Path.Combine(Directory, n), options.Value.Threads)));
+        var lazy = _open.GetOrAdd(name, n => new Lazy<LocalModel>(() => LocalModel.Open(Path.Combine(Directory, n), options.Value.Threads, options.Value.KvCache)));
         try
         {
             return lazy.Value;

@@ -7,6 +7,18 @@ namespace BpoStudio.Core.Generation;
 public sealed record GeneratedToken(int Id, int Index, bool IsEos);
 
 /// <summary>
+/// Where the KV cache stays between decode steps. <see cref="Host"/>: host memory, rows copied in place; the CPU
+/// provider's own memory, but on a GPU every step copies the cache in and out. <see cref="Provider"/>: the execution
+/// provider's memory, so no step copies the cache across the bus; rows move by a gather graph the provider runs. On
+/// the CPU provider it runs the GPU's code, which is how tests and <c>bench generate --kv-cache provider</c> check it.
+/// </summary>
+public enum KvCacheHome
+{
+    Host,
+    Provider,
+}
+
+/// <summary>
 /// The decode loop over a model folder: prefill with image features scattered into the image-token rows, then one
 /// token per step with the KV cache handed from step to step through an IOBinding as the same native tensors
 /// (present.* of step t are past_key_values.* of step t+1; nothing is copied), sampling, and stops on eos, max tokens
@@ -19,11 +31,17 @@ public sealed class OnnxGenerator : IDisposable
     private readonly Microsoft.ML.OnnxRuntime.Tensors.TensorElementType _kvType;
     private readonly bool _feedsIds, _hasCacheBranch, _hasLogitsToKeep;
     private readonly string[] _outputNames;
+    private readonly OrtMemoryInfo _cacheMemory;
+    private readonly KvRowGather? _gather;
 
-    private OnnxGenerator(ModelManifest manifest, string folder, SessionOptions options, SessionOptions auxiliary, ProviderChoice provider)
+    private OnnxGenerator(ModelManifest manifest, string folder, SessionOptions options, SessionOptions auxiliary, ProviderChoice provider, KvCacheHome? cacheHome)
     {
         Manifest = manifest;
         Provider = provider;
+        // DirectML keeps the host cache: its device tensors need the DML allocator's own resources, not tried yet.
+        CacheHome = cacheHome ?? (provider.Provider == "CUDA" ? KvCacheHome.Provider : KvCacheHome.Host);
+        if (CacheHome == KvCacheHome.Provider && provider.Provider == "DirectML")
+            throw new ModelLoadException("DirectML keeps the KV cache in host memory: set Generation:Local:KvCache to Host or leave it unset.");
         _decoder = Open(folder, manifest.DecoderFile, options);
         _embed = manifest.EmbedFile is { } embed ? Open(folder, embed, auxiliary) : null;
         _vision = manifest.VisionFile is { } vision ? Open(folder, vision, auxiliary) : null;
@@ -36,19 +54,30 @@ public sealed class OnnxGenerator : IDisposable
         _kvType = inputs[ModelManifest.TensorName(manifest.PastKey, 0)].ElementDataType;
         _hasCacheBranch = inputs.ContainsKey("use_cache_branch");
         _hasLogitsToKeep = inputs.ContainsKey("num_logits_to_keep");
+        _cacheMemory = (CacheHome == KvCacheHome.Provider ? ExecutionProviders.DeviceMemory(provider.Provider) : null) ?? OrtMemoryInfo.DefaultInstance;
+        if (CacheHome == KvCacheHome.Provider) _gather = new KvRowGather(manifest, _kvType, auxiliary, _cacheMemory);
     }
 
     public ModelManifest Manifest { get; }
     public ProviderChoice Provider { get; }
+    public KvCacheHome CacheHome { get; }
 
-    public static OnnxGenerator Open(string folder, int threads = 0, string variant = "", string? provider = null)
+    /// <summary>Where the cache is, in words, for the benchmark and the Models page.</summary>
+    public string CacheDescription => CacheHome == KvCacheHome.Host
+        ? "host memory"
+        : $"{(Provider.Provider == "CPU" ? "CPU" : Provider.Provider)} provider memory, rows moved by a gather graph";
+
+    internal KvRowGather? Gather => _gather;
+
+    /// <param name="cacheHome">Default: the provider's memory on CUDA, host memory otherwise.</param>
+    public static OnnxGenerator Open(string folder, int threads = 0, string variant = "", string? provider = null, KvCacheHome? cacheHome = null)
     {
         var manifest = ModelManifest.Load(folder, variant);
         var (options, choice) = ExecutionProviders.Create(threads, provider);
         var (auxiliary, _) = ExecutionProviders.Create(threads, choice.Provider == "CPU" ? "CPU" : choice.Provider, spinning: false);
         using (options)
         using (auxiliary)
-            return new OnnxGenerator(manifest, folder, options, auxiliary, choice);
+            return new OnnxGenerator(manifest, folder, options, auxiliary, choice, cacheHome);
     }
 
     internal bool FeedsIds => _feedsIds;
@@ -168,7 +197,8 @@ public sealed class OnnxGenerator : IDisposable
     /// <summary>
     /// One decoder run over [rows, columns] new tokens (<paramref name="tokens"/>, which this disposes), with the mask
     /// [rows, past + columns] and positions [rows, columns]. One IOBinding serves the whole generation: the past tensors
-    /// are bound as they are (the previous run's present), outputs are allocated by ONNX Runtime, nothing is copied.
+    /// are bound as they are (the previous run's present), ONNX Runtime allocates the present tensors where the cache
+    /// lives (on a GPU with <see cref="KvCacheHome.Provider"/>) and only the logits come to the host.
     /// Returns the logits [rows, columns or 1, vocab] and the present tensors, both the caller's to dispose.
     /// </summary>
     internal (OrtValue Logits, OrtValue[] Present) Step(OrtValue tokens, long[] mask, long[] positions, OrtValue[] past, RunOptions runOptions, OrtIoBinding binding)
@@ -196,7 +226,8 @@ public sealed class OnnxGenerator : IDisposable
             }
             if (_hasCacheBranch) Bind("use_cache_branch", OrtValue.CreateTensorValueFromMemory(new[] { pastLength > 0 }, [1]));
             if (_hasLogitsToKeep) Bind("num_logits_to_keep", OrtValue.CreateTensorValueFromMemory(new[] { 1L }, []));
-            foreach (var output in _outputNames) binding.BindOutputToDevice(output, OrtMemoryInfo.DefaultInstance);
+            binding.BindOutputToDevice(_outputNames[0], OrtMemoryInfo.DefaultInstance);
+            for (var o = 1; o < _outputNames.Length; o++) binding.BindOutputToDevice(_outputNames[o], _cacheMemory);
             _decoder.RunWithBinding(runOptions, binding);
             var outputs = binding.GetOutputValues();
             return (outputs[0], outputs.Skip(1).ToArray());
@@ -250,5 +281,7 @@ public sealed class OnnxGenerator : IDisposable
         _decoder.Dispose();
         _embed?.Dispose();
         _vision?.Dispose();
+        _gather?.Dispose();
+        if (_cacheMemory != OrtMemoryInfo.DefaultInstance) _cacheMemory.Dispose();
     }
 }

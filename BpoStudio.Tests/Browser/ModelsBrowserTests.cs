@@ -19,6 +19,7 @@ public class ModelsBrowserTests(BrowserFixture fixture)
 
         await page.GetByTestId("model-tiny-vlm").ClickAsync();
         await Assertions.Expect(page.GetByTestId("provider")).ToContainTextAsync("CPU");
+        await Assertions.Expect(page.GetByTestId("kv-cache")).ToHaveTextAsync("KV cache in host memory");
         await page.GetByLabel("Prompt").FillAsync("is the cat red?");
         await page.GetByTestId("try-run").ClickAsync();
 

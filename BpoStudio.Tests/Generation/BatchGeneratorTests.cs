@@ -31,14 +31,19 @@ public class BatchGeneratorTests : IDisposable
         Assert.NotEqual(plain, LastLogits(decoder, padded, [0, 0, 1, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5, 6]), new Tolerance(1e-3f));
     }
 
-    [Fact]
-    public async Task Greedy_EverySequenceOfABatch_IsExactlyWhatItIsAlone_WithMixedLengthsImagesAndEarlyStops()
+    // Provider: the cache stays in the provider's memory and rows move by the gather graph, as on a GPU.
+    [Theory]
+    [InlineData(KvCacheHome.Host)]
+    [InlineData(KvCacheHome.Provider)]
+    public async Task Greedy_EverySequenceOfABatch_IsExactlyWhatItIsAlone_WithMixedLengthsImagesAndEarlyStops(KvCacheHome home)
     {
         StopAtAFrequentToken();
-        using var generator = OnnxGenerator.Open(_folder.Path);
+        using var host = OnnxGenerator.Open(_folder.Path);
+        using var generator = OnnxGenerator.Open(_folder.Path, cacheHome: home);
+        Assert.Equal(home, generator.CacheHome);
         var requests = Requests(10, seed => new SamplingSettings(MaxNewTokens: 3 + (int)(seed * 7 % 15), Seed: seed));
 
-        var alone = await AloneAsync(generator, requests);
+        var alone = await AloneAsync(host, requests);
         var batch = new BatchGenerator(generator, batchSize: 4);
         var together = await ByTagAsync(batch.RunAsync(requests));
 
@@ -70,16 +75,20 @@ public class BatchGeneratorTests : IDisposable
         Assert.True(alone.Values.Select(a => a.Tokens).Distinct().Count() > 1, "the seeds should give different answers");
     }
 
-    [Fact]
-    public async Task AnFp16Cache_BatchesLikeFp32()
+    [Theory]
+    [InlineData(KvCacheHome.Host)]
+    [InlineData(KvCacheHome.Provider)]
+    public async Task AnFp16Cache_BatchesLikeFp32(KvCacheHome home)
     {
         using var fp16 = new TestDataFolder();
         SyntheticModels.WriteSmolVlmFolder(fp16.Path, Size with { Float16Cache = true }, seed: 3);
-        using var generator = OnnxGenerator.Open(fp16.Path);
+        using var generator = OnnxGenerator.Open(fp16.Path, cacheHome: home);
         Assert.Equal(TensorElementType.Float16, generator.KvType);
         var requests = Requests(6, seed => new SamplingSettings(MaxNewTokens: 4 + (int)seed * 2, Seed: seed));
 
-        Assert.Equal(await AloneAsync(generator, requests), await ByTagAsync(new BatchGenerator(generator, 4).RunAsync(requests)));
+        var batch = new BatchGenerator(generator, 4);
+        Assert.Equal(await AloneAsync(generator, requests), await ByTagAsync(batch.RunAsync(requests)));
+        Assert.True(batch.Statistics.InPlaceRefills + batch.Statistics.Rebuilds > 0, "no rows moved");
     }
 
     [Fact]

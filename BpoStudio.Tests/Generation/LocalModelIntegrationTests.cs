@@ -157,12 +157,16 @@ public class LocalModelIntegrationTests : IAsyncLifetime
     {
         await using var one = await WithBatchSizeAsync(1);
         await using var five = await WithBatchSizeAsync(5);
+        // The cache in the provider's memory, rows moved by its gather graph: the path a GPU takes.
+        await using var onProvider = await WithBatchSizeAsync(5, kvCache: "Provider");
+        Assert.Equal(KvCacheHome.Provider, onProvider.Get<LocalModelCatalog>().Open("tiny-vlm").Generator.CacheHome);
 
         var unbatched = await NegativesAsync(one);
         var together = await NegativesAsync(five);
 
         Assert.True(unbatched.Count >= 20, $"only {unbatched.Count} negatives");
         Assert.Equal(unbatched, together);
+        Assert.Equal(unbatched, await NegativesAsync(onProvider));
     }
 
     [Fact]
@@ -194,8 +198,9 @@ public class LocalModelIntegrationTests : IAsyncLifetime
         Assert.All(perSample, count => Assert.Equal(1, count));
     }
 
-    private Task<CoreServices> WithBatchSizeAsync(int size) => CoreServices.StartAsync(settings =>
+    private Task<CoreServices> WithBatchSizeAsync(int size, string? kvCache = null) => CoreServices.StartAsync(settings =>
     {
+        if (kvCache is not null) settings["Generation:Local:KvCache"] = kvCache;
         settings["Generation:Local:ModelsDirectory"] = _models.Path;
         settings["Generation:Local:VisionModel"] = "tiny-vlm";
         settings["Generation:Local:BatchSize"] = size.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BpoStudio.Core.Benchmarks;
 using BpoStudio.Core.Data;
+using BpoStudio.Core.Generation;
 
 namespace BpoStudio.Cli;
 
@@ -10,7 +11,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft" };
     public bool UsesDatabase => false;
@@ -50,10 +51,17 @@ internal sealed class BenchVerb : ICliVerb
                 var batchSizes = (args.Option("batch") ?? "1,4,8").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     .Select(b => (int)ParsePositive(b, "batch")).Distinct().Order().ToList();
                 var provider = args.Option("provider");
+                KvCacheHome? cacheHome = args.Option("kv-cache") switch
+                {
+                    null => null,
+                    "host" => KvCacheHome.Host,
+                    "provider" => KvCacheHome.Provider,
+                    var other => throw new CliUsageException($"--kv-cache must be host or provider, not '{other}'"),
+                };
                 var jobSamples = (int)ParsePositive(args.Option("job-samples") ?? "0", "job-samples", allowZero: true);
                 GenerateBenchmarkResult? engine = null;
                 await WithThrowawayDataAsync(async scratch => engine = await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
-                    scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, batchSizes, provider, ct), ct);
+                    scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, batchSizes, provider, cacheHome, ct), ct);
                 WriteGenerate(output, engine!, await GenerationJobsAsync(jobSamples, ct), json);
                 return 0;
             case "triage":
@@ -156,7 +164,7 @@ internal sealed class BenchVerb : ICliVerb
         bool? meets = r.Size == "tiny" ? null : r.LoopOverhead < 0.05 && r.RatioToBandwidthBound >= 0.6 && (batch8 is null || batch8.RatioToBatch1 >= 3);
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "generate", r.Size, r.WeightMegabytes, r.PromptTokens, r.DecodeTokens, r.Provider, r.ProviderNotes, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond,
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "generate", r.Size, r.WeightMegabytes, r.PromptTokens, r.DecodeTokens, r.Provider, r.ProviderNotes, r.KvCache, r.PrefillTokensPerSecond, r.DecodeTokensPerSecond,
                 r.RawStepsPerSecond, r.LoopOverhead, r.BandwidthGigabytesPerSecond, r.BandwidthBoundTokensPerSecond, r.RatioToBandwidthBound,
                 batches = r.Batches.Select(b => new { b.BatchSize, b.DecodeTokensPerSecond, ratioToBatch1 = double.IsNaN(b.RatioToBatch1) ? (double?)null : b.RatioToBatch1, b.MillisecondsPerStep, b.PrefillTokensPerSecond }),
                 r.Refill, jobs = jobs.Select(j => new { j.BatchSize, j.Samples, j.Answers, j.Tokens, j.Seconds, j.AnswersPerHour, j.TokensPerSecond }), jobRatioBatch8ToBatch1 = jobRatio,
@@ -165,6 +173,7 @@ internal sealed class BenchVerb : ICliVerb
         }
         output.WriteLine($"bench generate: {r.Size} decoder, random weights ({r.WeightMegabytes:0} MB read per token), {r.PromptTokens} prompt + {r.DecodeTokens} new tokens on {r.Provider}");
         foreach (var note in r.ProviderNotes) output.WriteLine($"  passed over {note}");
+        output.WriteLine($"  KV cache in {r.KvCache}");
         output.WriteLine($"  prefill     {r.PrefillTokensPerSecond,10:0.0} tokens/s");
         output.WriteLine($"  decode      {r.DecodeTokensPerSecond,10:0.0} tokens/s   raw Run calls {r.RawStepsPerSecond:0.0} steps/s   loop overhead {r.LoopOverhead:P1}   (target < 5 %)");
         output.WriteLine($"  bandwidth   {r.BandwidthGigabytesPerSecond,10:0.0} GB/s   bound {r.BandwidthBoundTokensPerSecond:0.0} tokens/s   decode / bound {r.RatioToBandwidthBound:P0}   (target >= 60 %)");

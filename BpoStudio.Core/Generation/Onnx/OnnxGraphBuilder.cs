@@ -3,7 +3,7 @@ using Google.Protobuf;
 
 namespace BpoStudio.Core.Generation.Onnx;
 
-/// <summary>Writes small ONNX graphs (tests, benchmarks): inputs and outputs with symbolic dims, initializers, nodes.</summary>
+/// <summary>Writes small ONNX graphs (tests, benchmarks, the KV cache's row gather): inputs and outputs with symbolic dims, initializers, nodes.</summary>
 public sealed class OnnxGraphBuilder(string name)
 {
     public const int Float = 1, Int64Type = 7, Bool = 9, Float16 = 10;
@@ -51,11 +51,18 @@ public sealed class OnnxGraphBuilder(string name)
 
     public void Save(string path, long opset = 17)
     {
-        var model = new Model { IrVersion = 8, ProducerName = "BpoStudio", Graph = _graph };
-        model.OpsetImport.Add(new OperatorSetId { Domain = "", Version = opset });
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var file = File.Create(path);
-        model.WriteTo(file);
+        ToModel(opset).WriteTo(file);
+    }
+
+    public byte[] ToBytes(long opset = 17) => ToModel(opset).ToByteArray();
+
+    private Model ToModel(long opset)
+    {
+        var model = new Model { IrVersion = 8, ProducerName = "BpoStudio", Graph = _graph };
+        model.OpsetImport.Add(new OperatorSetId { Domain = "", Version = opset });
+        return model;
     }
 
     private string AddInitializer(string tensor, int dataType, ReadOnlySpan<byte> bytes, long[] dims)
