@@ -55,6 +55,39 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
         Assert.True(problems.Count == 0, $"{role}, {(dark ? "dark" : "light")} mode:\n" + string.Join("\n", problems));
     }
 
+    // WCAG 2.1 AA 1.4.10 Reflow: at 320 CSS pixels (1280 at 400 % zoom) nothing makes the page scroll sideways; wide
+    // tables scroll inside their own region. The admin sees every page.
+    [Fact]
+    public async Task NoPage_ScrollsSideways_At320Pixels()
+    {
+        var datasetId = await DemoDatasetIdAsync();
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.AdminEmail, BpoAppFactory.AdminPassword);
+        await page.SetViewportSizeAsync(320, 800);
+        var overflowing = new List<string>();
+        foreach (var path in new[] { "/", "/datasets", $"/datasets/{datasetId}", $"/review/{datasetId}", "/imaging", $"/datasets/{datasetId}/dashboard", $"/datasets/{datasetId}/triage",
+            $"/datasets/{datasetId}/versions", "/import", "/generate", "/models", "/export", "/audit", "/admin/users", "/admin/import-folders", "/account/password" })
+        {
+            await page.GotoAsync(path);
+            if (!path.StartsWith("/account/", StringComparison.Ordinal)) await BrowserSession.WaitForCircuitAsync(page);
+            await page.WaitForTimeoutAsync(800);
+            // The widest element, with the ancestors it pushes out, names the culprit.
+            var widest = await page.EvaluateAsync<string>(@"() => {
+                const width = window.innerWidth, scroll = document.documentElement.scrollWidth;
+                if (scroll <= width) return '';
+                const name = e => e.tagName.toLowerCase() + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\s+/).slice(0, 2).join('.') : '');
+                const culprit = [...document.querySelectorAll('body *')].find(e => Math.abs(e.getBoundingClientRect().right - scroll) < 2) ?? document.body;
+                const chain = [];
+                for (let e = culprit; e && chain.length < 4; e = e.parentElement) chain.push(name(e));
+                return `${scroll}px wide: ${chain.join(' in ')} '${(culprit.textContent ?? '').trim().slice(0, 40)}'`;
+            }");
+            if (widest != "") overflowing.Add($"{path}: {widest}");
+            // The app bar is fixed, so it never widens the page: its buttons are cut off instead.
+            var cutOff = await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('header button, header a')].filter(b => b.getBoundingClientRect().right > window.innerWidth + 1).map(b => b.getAttribute('aria-label') ?? b.textContent)");
+            if (cutOff.Length > 0) overflowing.Add($"{path}: app bar cuts off {string.Join(", ", cutOff)}");
+        }
+        Assert.True(overflowing.Count == 0, string.Join("\n", overflowing));
+    }
+
     [Fact]
     public async Task TheSignInPage_HasNoSeriousViolation()
     {
