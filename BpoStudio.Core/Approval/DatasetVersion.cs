@@ -34,6 +34,9 @@ public class DatasetVersionItem
     /// <summary>The pair's weight from its error spans when approved (Feedback.SeverityWeights); null: 1, no span was marked.</summary>
     public double? Weight { get; set; }
 
+    /// <summary>The confirmed error spans on the rejected answer when approved (a JSON array of start, length, text, type, severity); null: none.</summary>
+    public string? ErrorSpansJson { get; set; }
+
     /// <summary>The sample's later images (a JSON array, as on the sample); null for one image.</summary>
     public string? MoreImageHashes { get; set; }
     public required string Prompt { get; set; }

@@ -28,12 +28,14 @@ public sealed record ResponseFeedback(string? Model, int? SourceIndex, IReadOnly
 public sealed record SampleFeedback(string? ExtraJson, IReadOnlyDictionary<long, ResponseFeedback> Responses);
 
 /// <summary>
-/// Reads the feedback of one range's samples in three queries. A version reads the ratings as they stood when it was
-/// approved (ratings are append-only), so a rating changed later does not change what the version exports.
+/// Reads the feedback of one range's samples in four queries. A version reads the ratings as they stood when it was
+/// approved (ratings are append-only) and the spans frozen on its items, so feedback changed later does not change
+/// what the version exports.
 /// </summary>
 internal static class ExportFeedback
 {
-    public static async Task<Dictionary<long, SampleFeedback>> LoadAsync(BpoDbContext lookup, int datasetId, DateTime? asOf, SampleRange range, CancellationToken ct)
+    /// <param name="version">A version's id and approval time; null for the draft.</param>
+    public static async Task<Dictionary<long, SampleFeedback>> LoadAsync(BpoDbContext lookup, int datasetId, (int Id, DateTime ApprovedAt)? version, SampleRange range, CancellationToken ct)
     {
         var responses = await lookup.Responses.AsNoTracking()
             .Where(r => r.Sample!.DatasetId == datasetId && r.SampleId >= range.From && r.SampleId < range.To)
@@ -41,12 +43,30 @@ internal static class ExportFeedback
         var extras = await lookup.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId && s.Id >= range.From && s.Id < range.To && s.Source.ExtraJson != null)
             .Select(s => new { s.Id, s.Source.ExtraJson }).ToDictionaryAsync(s => s.Id, s => s.ExtraJson, ct);
         var ids = responses.Select(r => r.Id).ToList();
-        var ratings = await RatingService.CurrentAsync(lookup, ids, asOf, ct);
-        var spans = (await lookup.ErrorSpans.AsNoTracking().Where(s => ids.Contains(s.ResponseId) && s.Status == SpanStatus.Confirmed).OrderBy(s => s.Start).ToListAsync(ct))
-            .GroupBy(s => s.ResponseId).ToDictionary(g => g.Key, g => (IReadOnlyList<ExportedSpan>)[.. g.Select(s => new ExportedSpan(s.Start, s.Length, s.Text, s.Type, s.Severity))]);
+        var ratings = await RatingService.CurrentAsync(lookup, ids, version?.ApprovedAt, ct);
+        var spans = version is { Id: var versionId } ? await FrozenSpansAsync(lookup, versionId, range, ct)
+            : (await lookup.ErrorSpans.AsNoTracking().Where(s => ids.Contains(s.ResponseId) && s.Status == SpanStatus.Confirmed).OrderBy(s => s.Start).ToListAsync(ct))
+                .GroupBy(s => s.ResponseId).ToDictionary(g => g.Key, g => (IReadOnlyList<ExportedSpan>)[.. g.Select(s => new ExportedSpan(s.Start, s.Length, s.Text, s.Type, s.Severity))]);
         return responses.GroupBy(r => r.SampleId).ToDictionary(g => g.Key, g => new SampleFeedback(extras.GetValueOrDefault(g.Key),
             g.ToDictionary(r => r.Id, r => new ResponseFeedback(r.Model, SourceIndex(r.ExtraJson), ratings.GetValueOrDefault(r.Id) ?? [], spans.GetValueOrDefault(r.Id)))));
     }
+
+    // The spans as approved, per rejected answer (Feedback.PairWeights.FreezeSpansSql wrote them).
+    private static async Task<Dictionary<long, IReadOnlyList<ExportedSpan>>> FrozenSpansAsync(BpoDbContext lookup, int versionId, SampleRange range, CancellationToken ct)
+    {
+        var frozen = await lookup.DatasetVersionItems.AsNoTracking()
+            .Where(i => i.DatasetVersionId == versionId && i.SampleId >= range.From && i.SampleId < range.To && i.ErrorSpansJson != null)
+            .Select(i => new { i.RejectedResponseId, i.ErrorSpansJson }).ToListAsync(ct);
+        return frozen.DistinctBy(i => i.RejectedResponseId).ToDictionary(i => i.RejectedResponseId, i => (IReadOnlyList<ExportedSpan>)JsonSerializer.Deserialize<List<FrozenSpan>>(i.ErrorSpansJson!)!
+            .Select(s => new ExportedSpan(s.Start, s.Length, s.Text, Enum.Parse<ErrorType>(s.Type), Enum.Parse<ErrorSeverity>(s.Severity))).ToList());
+    }
+
+    private sealed record FrozenSpan(
+        [property: System.Text.Json.Serialization.JsonPropertyName("start")] int Start,
+        [property: System.Text.Json.Serialization.JsonPropertyName("length")] int Length,
+        [property: System.Text.Json.Serialization.JsonPropertyName("text")] string Text,
+        [property: System.Text.Json.Serialization.JsonPropertyName("type")] string Type,
+        [property: System.Text.Json.Serialization.JsonPropertyName("severity")] string Severity);
 
     // {"vlfeedback":{"index":2}}: where the import found the completion in its record.
     private static int? SourceIndex(string? extraJson)

@@ -94,8 +94,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var format = options.Format.Describe();
             var snapshotOnly = versionId is not null && !format.NeedsSourceColumns && !format.CarriesImagePairs && options.Negatives != NegativeSelection.BestRated;
             var sql = versionId is null ? DraftSql : snapshotOnly ? VersionItemsOnlySql : VersionSql;
-            var ratingsAsOf = versionId is null ? (DateTime?)null : await lookup.DatasetVersions.Where(v => v.Id == versionId).Select(v => v.ApprovedAt).FirstAsync(ct);
-            return new Reader(db, lookup, connection, sql, snapshotOnly, versionId ?? datasetId, datasetId, options, ratingsAsOf);
+            (int, DateTime)? version = versionId is { } id ? (id, await lookup.DatasetVersions.Where(v => v.Id == id).Select(v => v.ApprovedAt).FirstAsync(ct)) : null;
+            return new Reader(db, lookup, connection, sql, snapshotOnly, datasetId, options, version);
         }
         catch
         {
@@ -109,10 +109,11 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
 
     /// <param name="snapshotOnly">The query has no source columns or scores (they are NULL literals): not asking for them
     /// saves a third of the column calls per row.</param>
-    /// <param name="ratingsAsOf">A version's approval time: its exports read the ratings as they stood then.</param>
-    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, bool snapshotOnly, long id, int datasetId, ExportOptions options,
-        DateTime? ratingsAsOf) : IAsyncDisposable
+    /// <param name="version">A version's id and approval time (its exports read the feedback as it stood then); null for the draft.</param>
+    public sealed class Reader(BpoDbContext db, BpoDbContext lookup, DbConnection connection, string sql, bool snapshotOnly, int datasetId, ExportOptions options,
+        (int Id, DateTime ApprovedAt)? version) : IAsyncDisposable
     {
+        private readonly long _id = version?.Id ?? datasetId;
         private readonly Utf8TextBuffer _texts = new();
         private IExportRows? _rows;
 
@@ -121,10 +122,10 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             // BPO holds one question per record: no use looking the earlier turns up for it.
             var history = options.Context == ExportContext.Full && options.Format.Describe().HoldsHistory ? await HistoryAsync(lookup, datasetId, range, ct) : null;
             // A draft's weights come from the spans as they are now; a version's were frozen on its rows when approved.
-            var weights = options.Weights && sql == DraftSql ? await DraftWeightsAsync(lookup, datasetId, range, ct) : null;
+            var weights = options.Weights && version is null ? await DraftWeightsAsync(lookup, datasetId, range, ct) : null;
             var feedback = options.Format.Describe().NeedsFeedback || options.RatingAspect is not null
-                ? await ExportFeedback.LoadAsync(lookup, datasetId, ratingsAsOf, range, ct) : null;
-            var parameters = Parameters(id, range);
+                ? await ExportFeedback.LoadAsync(lookup, datasetId, version, range, ct) : null;
+            var parameters = Parameters(_id, range);
             if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);
             var rows = _rows;

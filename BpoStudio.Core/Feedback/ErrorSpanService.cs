@@ -82,6 +82,8 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var span = await db.ErrorSpans.FirstOrDefaultAsync(s => s.Id == spanId, ct) ?? throw new KeyNotFoundException($"There is no error span {spanId}.");
         if (span.Status is SpanStatus.Removed or SpanStatus.Dismissed) throw new ArgumentException($"The span on '{span.Text}' was already removed.");
+        if (await db.Responses.AnyAsync(r => r.PreviousVersionId == span.ResponseId, ct))
+            throw new ReviewRefusedException($"The span on '{span.Text}' is on an earlier text of the answer: someone edited it since, and its spans were carried to the new text, shown again now.");
         change(span);
         (span.ChangedBy, span.ChangedAt) = (actor.DisplayName(), DateTime.UtcNow);
         await db.SaveChangesAsync(ct);

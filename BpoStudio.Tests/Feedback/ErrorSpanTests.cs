@@ -93,7 +93,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var pair = await InjectedPairAsync();
         var reviews = _core.Get<ReviewService>();
         var view = await reviews.EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "A red bus waits on the left side.");
-        await Spans.MarkAsync(pair.Id, view.Rejected.Id, 2, 3, ErrorType.Attribute, ErrorSeverity.Major, TestPrincipals.Annotator); // "red"
+        var beforeEdit = await Spans.MarkAsync(pair.Id, view.Rejected.Id, 2, 3, ErrorType.Attribute, ErrorSeverity.Major, TestPrincipals.Annotator); // "red"
         await Spans.MarkAsync(pair.Id, view.Rejected.Id, 23, 4, ErrorType.Position, ErrorSeverity.Critical, TestPrincipals.Annotator); // "left"
 
         view = await reviews.EditAsync(pair.Id, view.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "Today a red bus waits on the right side.");
@@ -105,6 +105,10 @@ public class ErrorSpanTests : IAsyncLifetime
         var position = sheet.Spans.Single(s => s.Type == ErrorType.Position);
         Assert.Equal(SpanStatus.Stale, position.Status);
         Assert.Equal(ErrorSeverity.Critical, position.Severity);
+        // A page still showing the text before the edit cannot change or remove its spans: they were carried.
+        var oldRed = beforeEdit.Spans.Single().Id;
+        Assert.Contains("edited", (await Assert.ThrowsAsync<ReviewRefusedException>(() => Spans.ChangeAsync(oldRed, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator))).Message);
+        await Assert.ThrowsAsync<ReviewRefusedException>(() => Spans.RemoveAsync(oldRed, TestPrincipals.Annotator));
         // The edit wrote "Today a" and "right": both offered, "right" only once the stale span no longer covers it.
         Assert.Contains(sheet.Suggestions, s => s is { Origin: SpanOrigin.Edit, Text: "Today a" });
 
@@ -177,6 +181,36 @@ public class ErrorSpanTests : IAsyncLifetime
         // The chosen answer's words the negative changed: the injector swapped words, so the originals are corrected segments.
         Assert.NotEmpty(JsonDocument.Parse(row.CorrectedSegments).RootElement.EnumerateArray());
         Assert.False(Directory.Exists(Path.Combine(result.Folder, "data"))); // RLAIF-V looks only at the top of its folder
+    }
+
+    [Fact]
+    public async Task AVersionsRlhfVExport_KeepsTheSpansItWasApprovedWith()
+    {
+        var pair = await InjectedPairAsync();
+        var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
+        var suggestion = sheet.Suggestions[0];
+        var confirmed = await Spans.ConfirmAsync(pair.Id, sheet.ResponseId, suggestion, suggestion.Type, ErrorSeverity.Critical, TestPrincipals.Annotator);
+        await AcceptSampleAsync(pair.SampleId);
+        await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+
+        // After approval the span is made minor, then removed, and another word is marked.
+        var span = confirmed.Spans.Single(s => s.Status == SpanStatus.Confirmed);
+        await Spans.ChangeAsync(span.Id, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator);
+        await Spans.RemoveAsync(span.Id, TestPrincipals.Annotator);
+        var text = confirmed.Text;
+        var other = text.LastIndexOf(' ') + 1;
+        if (span.Overlaps(other, text.Length - other)) other = 0;
+        await Spans.MarkAsync(pair.Id, sheet.ResponseId, other, 1, ErrorType.Count, ErrorSeverity.Major, TestPrincipals.Annotator);
+
+        async Task<List<(string? Text, string? Type, string? Severity)>> SpansInAsync(int? version)
+        {
+            var runner = _core.Get<ExportRunner>();
+            var result = await runner.RunAsync(await runner.PlanAsync(new ExportOptions(_datasetId, version, ExportFormat.RlhfV), "lead"), Path.Combine(_out.Path, $"rlhf-v-{version}-{Guid.NewGuid():N}"));
+            using var spans = JsonDocument.Parse(Export.TrainerLoaderChecks.RlhfV(result.Folder).Single(r => r.Idx == pair.Id).ErrorSpans);
+            return [.. spans.RootElement.EnumerateArray().Select(e => (e.GetProperty("text").GetString(), e.GetProperty("type").GetString(), e.GetProperty("severity").GetString()))];
+        }
+        Assert.Equal([(suggestion.Text, suggestion.Type.ToString().ToLowerInvariant(), "critical")], await SpansInAsync(version: 1));
+        Assert.Equal([(text.Substring(other, 1), "count", "major")], await SpansInAsync(version: null));
     }
 
     [Fact]

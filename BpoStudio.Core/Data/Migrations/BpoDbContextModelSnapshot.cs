@@ -198,6 +198,9 @@ namespace BpoStudio.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ErrorSpansJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ImageHash")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");

@@ -207,6 +207,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<string>("ErrorSpansJson")
+                        .HasColumnType("text");
+
                     b.Property<string>("ImageHash")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");

@@ -1,0 +1,89 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Data.Postgres;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace BpoStudio.Tests.Data;
+
+/// <summary>Migrations that move or derive data: a database at the migration before is filled, then upgraded.</summary>
+public class UpgradeMigrationTests
+{
+    // Ratings a VLFeedback import kept in a response's ExtraJson before the ratings table existed move into it.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Upgrading_MovesTheOldRatingsIntoTheTable_WithTheirAspects(DatabaseProvider provider)
+    {
+        using var folder = new TestDataFolder();
+        await using var postgres = provider == DatabaseProvider.Postgres ? await PostgresDatabase.CreateAsync() : null;
+        await using (var db = Create(provider, folder, postgres))
+        {
+            await MigrateToJustBeforeAsync(db, "Ratings");
+            var now = DateTime.UtcNow;
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Datasets" ("Name", "CreatedAt", "Overlap") VALUES ('old vlf', {now}, 1)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Samples" ("DatasetId", "Prompt", "CreatedAt", "SourceIdGenerated") VALUES (1, 'Describe.', {now}, FALSE)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($$$"""
+                INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "ExtraJson")
+                VALUES (1, 'A bus.', 'gt', 4.5, {{{now}}}, 'import:vlfeedback', '{"ratings":{"Helpfulness":4,"Visual Faithfulness":5.5}}'),
+                       (1, 'A train.', 'mllm-hal', 2, {{{now}}}, 'import:vlfeedback', '{"ratings":{"Helpfulness":2}}'),
+                       (1, 'A car.', 'llm-hal', 0, {{{now}}}, 'model-free-injection', NULL)
+                """);
+            await db.GetService<IMigrator>().MigrateAsync();
+        }
+        await using var check = Create(provider, folder, postgres);
+        var ratings = await check.ResponseRatings.OrderBy(r => r.ResponseId).ThenBy(r => r.Aspect).Select(r => new { r.ResponseId, r.Aspect, r.Value, r.RatedBy }).ToListAsync();
+        Assert.Equal([(1L, "Helpfulness", 4.0), (1L, "Visual Faithfulness", 5.5), (2L, "Helpfulness", 2.0)], ratings.Select(r => (r.ResponseId, r.Aspect, r.Value!.Value)));
+        Assert.All(ratings, r => Assert.Equal("import:vlfeedback", r.RatedBy));
+        var aspects = await check.RatingAspects.OrderBy(a => a.Name).Select(a => new { a.Name, a.Min, a.Max }).ToListAsync();
+        Assert.Equal([("Helpfulness", 1.0, 5.0), ("Visual Faithfulness", 1.0, 5.5)], aspects.Select(a => (a.Name, a.Min, a.Max)));
+    }
+
+    // Versions approved before spans were frozen on their items get the spans of the upgrade, in start order, confirmed only.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Upgrading_FreezesTheConfirmedSpansOfEarlierVersions(DatabaseProvider provider)
+    {
+        using var folder = new TestDataFolder();
+        await using var postgres = provider == DatabaseProvider.Postgres ? await PostgresDatabase.CreateAsync() : null;
+        await using (var db = Create(provider, folder, postgres))
+        {
+            await MigrateToJustBeforeAsync(db, "FrozenVersionSpans");
+            var now = DateTime.UtcNow;
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Datasets" ("Name", "CreatedAt", "Overlap") VALUES ('old spans', {now}, 1)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Samples" ("DatasetId", "Prompt", "CreatedAt", "SourceIdGenerated") VALUES (1, 'Describe.', {now}, FALSE)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "Responses" ("SampleId", "Text", "Kind", "CreatedAt", "Method") VALUES (1, 'A red bus.', 'gt', {now}, 'import'), (1, 'Two "blue" cars.', 'llm-hal', {now}, 'model-free-injection')
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "DatasetVersions" ("DatasetId", "Number", "ContentHash", "ApprovedBy", "ApprovedAt", "Deprecated", "PairCount") VALUES (1, 1, 'x', 'lead', {now}, FALSE, 2)
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "DatasetVersionItems" ("DatasetVersionId", "PairId", "SampleId", "Prompt", "ChosenText", "RejectedText", "ChosenKind", "RejectedKind", "ChosenResponseId", "RejectedResponseId", "ChosenEdited", "RejectedEdited", "DecisionSource")
+                VALUES (1, 1, 1, 'Describe.', 'A red bus.', 'Two "blue" cars.', 'gt', 'llm-hal', 1, 2, FALSE, FALSE, 'Person'), (1, 2, 1, 'Describe.', 'A red bus.', 'A red bus.', 'gt', 'gt', 1, 1, FALSE, FALSE, 'Person')
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "ErrorSpans" ("DatasetId", "ResponseId", "Start", "Length", "Text", "Type", "Severity", "Status", "Origin", "CreatedAt")
+                VALUES (1, 2, 4, 6, '"blue"', 'Attribute', 'Major', 'Confirmed', 'Annotator', {now}), (1, 2, 0, 3, 'Two', 'Count', 'Critical', 'Confirmed', 'Annotator', {now}),
+                       (1, 2, 11, 4, 'cars', 'Object', 'Minor', 'Removed', 'Annotator', {now})
+                """);
+            await db.GetService<IMigrator>().MigrateAsync();
+        }
+        await using var check = Create(provider, folder, postgres);
+        var frozen = await check.DatasetVersionItems.OrderBy(i => i.PairId).Select(i => i.ErrorSpansJson).ToListAsync();
+        Assert.Null(frozen[1]);
+        using var spans = System.Text.Json.JsonDocument.Parse(frozen[0]!);
+        Assert.Equal([(0, 3, "Two", "Count", "Critical"), (4, 6, "\"blue\"", "Attribute", "Major")], spans.RootElement.EnumerateArray().Select(e => (e.GetProperty("start").GetInt32(),
+            e.GetProperty("length").GetInt32(), e.GetProperty("text").GetString(), e.GetProperty("type").GetString(), e.GetProperty("severity").GetString())));
+    }
+
+    private static async Task MigrateToJustBeforeAsync(BpoDbContext db, string migration) =>
+        await db.GetService<IMigrator>().MigrateAsync(db.Database.GetMigrations()
+            .TakeWhile(m => !m.EndsWith($"_{migration}", StringComparison.Ordinal) && !m.EndsWith($"_{migration}Postgres", StringComparison.Ordinal)).Last());
+
+    private static BpoDbContext Create(DatabaseProvider provider, TestDataFolder folder, PostgresDatabase? postgres) => provider == DatabaseProvider.Postgres
+        ? new PostgresBpoDbContext(new DbContextOptionsBuilder<PostgresBpoDbContext>().UseNpgsql(postgres!.ConnectionString).Options)
+        : new BpoDbContext(new DbContextOptionsBuilder<BpoDbContext>().UseSqlite($"Data Source={folder.File("upgrade.db")}").Options);
+}
