@@ -60,12 +60,24 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         var previous = await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Id != version.Id && !v.Deprecated)
             .OrderByDescending(v => v.Number).FirstOrDefaultAsync(ct);
         if (previous?.ContentHash == version.ContentHash)
-            throw new InvalidOperationException($"Nothing changed since version {previous.Number} (same content hash); there is nothing new to approve.");
+        {
+            // The hash covers the training texts; spans and weights marked since still make a version worth having.
+            if (!await FeedbackChangedAsync(db, previous.Id, version.Id, ct))
+                throw new InvalidOperationException($"Nothing changed since version {previous.Number} (same content hash); there is nothing new to approve.");
+            version.Notes = $"Same pairs as version {previous.Number}; their error spans or weights changed." + (version.Notes is { Length: > 0 } n ? " " + n : "");
+        }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "version.approve", $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
         return ToSummary(version);
     }
+
+    private static Task<bool> FeedbackChangedAsync(BpoDbContext db, int previousId, int versionId, CancellationToken ct) => (
+        from now in db.DatasetVersionItems
+        where now.DatasetVersionId == versionId
+        join before in db.DatasetVersionItems.Where(i => i.DatasetVersionId == previousId) on now.PairId equals before.PairId
+        where now.Weight != before.Weight || now.ErrorSpansJson != before.ErrorSpansJson
+        select now.Id).AnyAsync(ct);
 
     /// <summary>Accepted pairs whose image is flagged or was never stored: approval says how many, and may leave them out.</summary>
     public async Task<int> MissingImagesAsync(int datasetId, ClaimsPrincipal actor, CancellationToken ct = default)

@@ -211,6 +211,13 @@ public class ErrorSpanTests : IAsyncLifetime
         }
         Assert.Equal([(suggestion.Text, suggestion.Type.ToString().ToLowerInvariant(), "critical")], await SpansInAsync(version: 1));
         Assert.Equal([(text.Substring(other, 1), "count", "major")], await SpansInAsync(version: null));
+
+        // The same pairs with other spans are a new version, which says so; the same pairs and spans again are not.
+        var approvals = _core.Get<ApprovalService>();
+        var second = await approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null);
+        Assert.StartsWith("Same pairs as version 1; their error spans or weights changed.", second.Notes);
+        Assert.Equal([(text.Substring(other, 1), "count", "major")], await SpansInAsync(version: 2));
+        Assert.Contains("Nothing changed since version 2", (await Assert.ThrowsAsync<InvalidOperationException>(() => approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null))).Message);
     }
 
     [Fact]
