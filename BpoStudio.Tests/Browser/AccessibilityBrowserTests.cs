@@ -1,5 +1,6 @@
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets.Demo;
+using BpoStudio.Core.Storage;
 using BpoStudio.Tests.Infrastructure;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
@@ -61,11 +62,13 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
     public async Task NoPage_ScrollsSideways_At320Pixels()
     {
         var datasetId = await DemoDatasetIdAsync();
+        var awkward = await AwkwardDatasetAsync();
         var page = await fixture.SignedInPageAsync(BpoAppFactory.AdminEmail, BpoAppFactory.AdminPassword);
         await page.SetViewportSizeAsync(320, 800);
         var overflowing = new List<string>();
         foreach (var path in new[] { "/", "/datasets", $"/datasets/{datasetId}", $"/review/{datasetId}", "/imaging", $"/datasets/{datasetId}/dashboard", $"/datasets/{datasetId}/triage",
-            $"/datasets/{datasetId}/versions", "/import", "/generate", "/models", "/export", "/audit", "/admin/users", "/admin/import-folders", "/account/password" })
+            $"/datasets/{datasetId}/versions", "/import", "/generate", "/models", "/export", "/audit", "/admin/users", "/admin/import-folders", "/account/password",
+            $"/datasets/{awkward}", $"/review/{awkward}", $"/datasets/{awkward}/triage", $"/datasets/{awkward}/dashboard" })
         {
             await page.GotoAsync(path);
             if (!path.StartsWith("/account/", StringComparison.Ordinal)) await BrowserSession.WaitForCircuitAsync(page);
@@ -75,7 +78,10 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
                 const width = window.innerWidth, scroll = document.documentElement.scrollWidth;
                 if (scroll <= width) return '';
                 const name = e => e.tagName.toLowerCase() + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\s+/).slice(0, 2).join('.') : '');
-                const culprit = [...document.querySelectorAll('body *')].find(e => Math.abs(e.getBoundingClientRect().right - scroll) < 2) ?? document.body;
+                // An element reaching that far, else the innermost one whose own text runs past it.
+                const all = [...document.querySelectorAll('body *')];
+                const culprit = all.find(e => Math.abs(e.getBoundingClientRect().right - scroll) < 2)
+                    ?? all.filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible').pop() ?? document.body;
                 const chain = [];
                 for (let e = culprit; e && chain.length < 4; e = e.parentElement) chain.push(name(e));
                 return `${scroll}px wide: ${chain.join(' in ')} '${(culprit.textContent ?? '').trim().slice(0, 40)}'`;
@@ -118,6 +124,25 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
     {
         var text = ((node.Any?.FirstOrDefault() ?? node.All?.FirstOrDefault() ?? node.None?.FirstOrDefault())?.Message + " " + node.Html).Replace('\n', ' ');
         return text.Length > 220 ? text[..220] + "…" : text;
+    }
+
+    // Three images and texts with a long unbroken run (a URL), the kind of content that pushes a phone's layout wide.
+    private async Task<int> AwkwardDatasetAsync()
+    {
+        var services = fixture.App.Services;
+        var hashes = new List<string>();
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            foreach (var scene in new[] { 1, 2, 3 })
+            {
+                var stored = await services.GetRequiredService<ImageStore>().PutAsync(DemoScene.Generate(scene).RenderPng());
+                await db.AddIfMissingAsync(stored);
+                hashes.Add(stored.Hash);
+            }
+        var url = "https://example.org/" + string.Concat(Enumerable.Repeat("averyveryverylongpathsegment", 8));
+        var sample = new Core.Datasets.Sample { ImageHash = hashes[0], MoreImageHashes = hashes[1..], Prompt = $"Which image matches {url}?", Source = new Core.Datasets.SourceProvenance { File = url } };
+        sample.Responses.Add(new Core.Datasets.Response { Text = $"The second, as {url} says.", Kind = Core.Datasets.ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(new Core.Datasets.Response { Text = $"The first, as {url}x says.", Kind = Core.Datasets.ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        return await fixture.NewDatasetAsync("awkwardnamewithoutanyspacesatall", sample);
     }
 
     private async Task<int> DemoDatasetIdAsync()

@@ -29,13 +29,13 @@ public class TriageBrowserTests(BrowserFixture fixture)
 
         // Filter by a finding and reject what matches, after the preview.
         await lead.GetByRole(AriaRole.Button, new() { Name = "Show pairs with placeholder" }).ClickAsync();
-        await Assertions.Expect(lead.GetByTestId("triage-match-count")).ToContainTextAsync("1 pairs match: finding placeholder");
+        await Assertions.Expect(lead.GetByTestId("triage-match-count")).ToContainTextAsync("1 pair matches: finding placeholder");
         Assert.Contains("finding=placeholder", lead.Url);
         await ChooseAsync(lead, "Decision", "Reject");
         await lead.GetByLabel("Reason (required)").FillAsync("Negative is not plausible");
         await lead.GetByLabel("Reason (required)").PressAsync("Tab");
         await lead.GetByTestId("bulk-preview").ClickAsync();
-        await Assertions.Expect(lead.GetByTestId("bulk-preview-count")).ToContainTextAsync("1 pairs match; 1 would be rejected");
+        await Assertions.Expect(lead.GetByTestId("bulk-preview-count")).ToContainTextAsync("1 pair matches; 1 would be rejected");
         await lead.GetByTestId("bulk-confirm").ClickAsync();
         await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("rejected 1 of 1 matching pairs");
         Assert.Equal(PairStatus.Rejected, await StatusAsync(data.PairByRecord["placeholder"]));
