@@ -136,18 +136,18 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
         var incoming = Enumerable.Range(0, fresh.Count).Where(i => fresh[i] is not null).ToList();
         try
         {
-            var placed = false;
-            if (cache is not null && holes.Count == incoming.Count && holes.Count < slots.Count && incoming.All(i => cache.Fits(group!, i)))
+            // New rows fit in the free ones, and afterwards most columns still hold someone's tokens: write them there.
+            // Where most would be dead, one rebuild drops them instead of a write and a rebuild.
+            if (cache is not null && holes.Count == incoming.Count && holes.Count < slots.Count && incoming.All(i => cache.Fits(group!, i))
+                && cache.WasteAfterWriting(Enumerable.Range(0, slots.Count).Where(i => slots[i] is not null), group!, incoming) <= Math.Max(16, cache.Length / 4))
             {
                 cache.WriteRows([.. holes.Zip(incoming)], group!);
                 for (var k = 0; k < incoming.Count; k++) slots[holes[k]] = fresh[incoming[k]];
                 Statistics.InPlaceRefills += incoming.Count;
                 Statistics.InPlaceTime += clock.Elapsed;
-                clock.Restart();
-                if (cache.Waste <= Math.Max(16, cache.Length / 4)) return cache;
-                placed = true; // rows are in place, but most columns are dead: rebuild to drop them
+                return cache;
             }
-            else if ((cache is null || holes.Count == slots.Count) && group is not null && incoming.Count == group.Rows)
+            if ((cache is null || holes.Count == slots.Count) && group is not null && incoming.Count == group.Rows)
             {
                 cache?.Dispose();
                 slots.Clear();
@@ -163,12 +163,11 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
                     rows.Add((cache, i));
                     sequences.Add(live);
                 }
-            if (!placed)
-                foreach (var i in incoming)
-                {
-                    rows.Add((group!, i));
-                    sequences.Add(fresh[i]);
-                }
+            foreach (var i in incoming)
+            {
+                rows.Add((group!, i));
+                sequences.Add(fresh[i]);
+            }
             slots.Clear();
             slots.AddRange(sequences);
             var rebuilt = rows.Count == 0 ? null : KvCache.Compose(rows, model);

@@ -36,8 +36,9 @@ internal sealed class KvCache : IDisposable
     /// <summary>Per row, the first column its sequence uses.</summary>
     public int[] Start { get; }
 
-    /// <summary>Leading columns no row uses: attention reads them for nothing.</summary>
-    public int Waste => Rows == 0 ? 0 : Start.Min();
+    /// <summary>Leading columns no row would use once <paramref name="sourceRows"/> of <paramref name="source"/> join <paramref name="liveRows"/>: attention reads them for nothing.</summary>
+    public int WasteAfterWriting(IEnumerable<int> liveRows, KvCache source, IEnumerable<int> sourceRows) =>
+        liveRows.Select(r => Start[r]).Concat(sourceRows.Select(r => Length - (source.Length - source.Start[r]))).DefaultIfEmpty(0).Min();
 
     /// <summary>Takes over a decoder run's present tensors [rows, heads, length, head size].</summary>
     public static KvCache Adopt(OrtValue[] present, int[] starts, OnnxGenerator model)
@@ -69,6 +70,7 @@ internal sealed class KvCache : IDisposable
     /// <summary>Copies sequences from another cache into free rows, right-aligned; their earlier columns become masked.</summary>
     public void WriteRows(IReadOnlyList<(int Row, int SourceRow)> moves, KvCache source)
     {
+        if (moves.Count == 0) return;
         if (_gather is not null)
         {
             var rows = Enumerable.Range(0, Rows).Select(r => (Source: this, Row: r)).ToArray();
