@@ -138,6 +138,10 @@ public class BatchGeneratorTests : IDisposable
         Assert.Equal(3, BatchSizing.Auto(manifest, 4, "CPU", logitsForLastTokenOnly: false, availableBytes: 4 * 3 * perSequence));
         Assert.Equal(BatchSizing.CpuCap, BatchSizing.Auto(manifest, 4, "CPU", false, availableBytes: 1L << 40));
         Assert.Equal(BatchSizing.GpuCap, BatchSizing.Auto(manifest, 2, "CUDA", true, availableBytes: 1L << 40));
+        // The cache in GPU memory: the GPU's free memory bounds the cache, the host's the logits.
+        var cachePerSequence = 2L * 30 * 3 * 64 * 2 * (256 + 64 + 100);
+        Assert.Equal(5, BatchSizing.Auto(manifest, 2, "CUDA", true, availableBytes: 1L << 40, deviceBytes: 4 * 5 * cachePerSequence + 1));
+        Assert.Equal(2, BatchSizing.Auto(manifest, 2, "CUDA", false, availableBytes: 4 * 2 * 4L * 49152 * (256 + 64), deviceBytes: 1L << 40));
         using var generator = OnnxGenerator.Open(_folder.Path);
         Assert.Equal(5, BatchSizing.Resolve(5, generator));
     }
