@@ -55,6 +55,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
             """, ct);
         if (version.PairCount == 0) throw new InvalidOperationException($"'{datasetName}' has no accepted pairs to approve.");
         await Feedback.PairWeights.FreezeAsync(db, datasetId, version.Id, ct);
+        await Feedback.FrozenSpans.FreezeAsync(db, version.Id, ct);
 
         version.ContentHash = await ComputeHashAsync(db, version.Id, ct);
         var previous = await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Id != version.Id && !v.Deprecated)

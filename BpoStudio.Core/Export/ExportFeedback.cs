@@ -51,22 +51,15 @@ internal static class ExportFeedback
             g.ToDictionary(r => r.Id, r => new ResponseFeedback(r.Model, SourceIndex(r.ExtraJson), ratings.GetValueOrDefault(r.Id) ?? [], spans.GetValueOrDefault(r.Id)))));
     }
 
-    // The spans as approved, per rejected answer (Feedback.PairWeights.FreezeSpansSql wrote them).
+    // The spans as approved, per rejected answer.
     private static async Task<Dictionary<long, IReadOnlyList<ExportedSpan>>> FrozenSpansAsync(BpoDbContext lookup, int versionId, SampleRange range, CancellationToken ct)
     {
         var frozen = await lookup.DatasetVersionItems.AsNoTracking()
             .Where(i => i.DatasetVersionId == versionId && i.SampleId >= range.From && i.SampleId < range.To && i.ErrorSpansJson != null)
             .Select(i => new { i.RejectedResponseId, i.ErrorSpansJson }).ToListAsync(ct);
-        return frozen.DistinctBy(i => i.RejectedResponseId).ToDictionary(i => i.RejectedResponseId, i => (IReadOnlyList<ExportedSpan>)JsonSerializer.Deserialize<List<FrozenSpan>>(i.ErrorSpansJson!)!
-            .Select(s => new ExportedSpan(s.Start, s.Length, s.Text, Enum.Parse<ErrorType>(s.Type), Enum.Parse<ErrorSeverity>(s.Severity))).ToList());
+        return frozen.DistinctBy(i => i.RejectedResponseId).ToDictionary(i => i.RejectedResponseId, i => (IReadOnlyList<ExportedSpan>)
+            [.. FrozenSpans.Parse(i.ErrorSpansJson!).Select(s => new ExportedSpan(s.Start, s.Length, s.Text, s.Type, s.Severity))]);
     }
-
-    private sealed record FrozenSpan(
-        [property: System.Text.Json.Serialization.JsonPropertyName("start")] int Start,
-        [property: System.Text.Json.Serialization.JsonPropertyName("length")] int Length,
-        [property: System.Text.Json.Serialization.JsonPropertyName("text")] string Text,
-        [property: System.Text.Json.Serialization.JsonPropertyName("type")] string Type,
-        [property: System.Text.Json.Serialization.JsonPropertyName("severity")] string Severity);
 
     // {"vlfeedback":{"index":2}}: where the import found the completion in its record.
     private static int? SourceIndex(string? extraJson)

@@ -60,8 +60,6 @@ public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, Audit
     /// </summary>
     internal static async Task FreezeAsync(BpoDbContext db, int datasetId, int versionId, CancellationToken ct)
     {
-        // The spans themselves too, so the version's span-carrying exports (rlhf-v) stay as approved.
-        await db.Database.ExecuteSqlRawAsync(FreezeSpansSql(db.Database.IsNpgsql(), "\"DatasetVersionId\" = {0}"), [versionId], ct);
         var weights = await ReadAsync(db, datasetId, ct);
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             UPDATE "DatasetVersionItems" SET "Weight" = 1 + (
@@ -70,20 +68,6 @@ public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, Audit
             WHERE "DatasetVersionId" = {versionId}
                 AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
             """, ct);
-    }
-
-    /// <summary>
-    /// Writes each item's confirmed spans, ordered by where they start, as a JSON array; items matching
-    /// <paramref name="items"/> (a condition on "DatasetVersionItems") whose rejected answer has none keep null.
-    /// </summary>
-    internal static string FreezeSpansSql(bool postgres, string items)
-    {
-        const string spans = """FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed'""";
-        var array = postgres
-            ? $"""(SELECT json_agg(json_build_object('start', e."Start", 'length', e."Length", 'text', e."Text", 'type', e."Type", 'severity', e."Severity") ORDER BY e."Start", e."Id")::text {spans})"""
-            // json() keeps each object JSON once it has passed through the ordering subquery.
-            : $"""(SELECT json_group_array(json(o)) FROM (SELECT json_object('start', e."Start", 'length', e."Length", 'text', e."Text", 'type', e."Type", 'severity', e."Severity") AS o {spans} ORDER BY e."Start", e."Id"))""";
-        return $"""UPDATE "DatasetVersionItems" SET "ErrorSpansJson" = {array} WHERE {items} AND EXISTS (SELECT 1 {spans})""";
     }
 
     internal static async Task<SeverityWeights> ReadAsync(BpoDbContext db, int datasetId, CancellationToken ct) =>

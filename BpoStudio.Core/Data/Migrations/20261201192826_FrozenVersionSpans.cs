@@ -18,7 +18,7 @@ namespace BpoStudio.Core.Data.Migrations
 
             // Versions approved before spans were frozen exported the spans as they stood at export time; they keep
             // those of the upgrade from now on, in the format approvals freeze them in.
-            migrationBuilder.Sql(Feedback.PairWeights.FreezeSpansSql(postgres: false, items: "1 = 1"));
+            migrationBuilder.Sql(Feedback.FrozenSpans.Sql(postgres: false, items: "1 = 1"));
         }
 
         /// <inheritdoc />
