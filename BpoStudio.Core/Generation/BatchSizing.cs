@@ -45,6 +45,6 @@ public static class BatchSizing
         }
     }
 
-    [DllImport("libcudart.so.13")]
+    [DllImport(ExecutionProviders.CudaRuntime)]
     private static extern int cudaMemGetInfo(out nuint free, out nuint total);
 }

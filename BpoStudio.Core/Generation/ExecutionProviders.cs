@@ -46,9 +46,12 @@ public static class ExecutionProviders
         return (NewOptions(threads, spinning), new ProviderChoice("CPU", notes));
     }
 
+    /// <summary>The CUDA runtime ONNX Runtime 1.31's CUDA provider is built against (CUDA 13).</summary>
+    public const string CudaRuntime = "libcudart.so.13";
+
     /// <summary>The libraries ONNX Runtime 1.31's CUDA provider loads (CUDA 13, cuDNN 9) that this machine's loader cannot find.</summary>
     public static IReadOnlyList<string> MissingCudaLibraries() =>
-        [.. new[] { "libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9" }.Where(library =>
+        [.. new[] { CudaRuntime, "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9" }.Where(library =>
         {
             if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(library, out var handle)) return true;
             System.Runtime.InteropServices.NativeLibrary.Free(handle);

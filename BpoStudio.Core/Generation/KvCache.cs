@@ -36,9 +36,12 @@ internal sealed class KvCache : IDisposable
     /// <summary>Per row, the first column its sequence uses.</summary>
     public int[] Start { get; }
 
+    /// <summary>Columns row <paramref name="row"/>'s sequence holds: from its start to the end.</summary>
+    public int Used(int row) => Length - Start[row];
+
     /// <summary>Leading columns no row would use once <paramref name="sourceRows"/> of <paramref name="source"/> join <paramref name="liveRows"/>: attention reads them for nothing.</summary>
     public int WasteAfterWriting(IEnumerable<int> liveRows, KvCache source, IEnumerable<int> sourceRows) =>
-        liveRows.Select(r => Start[r]).Concat(sourceRows.Select(r => Length - (source.Length - source.Start[r]))).DefaultIfEmpty(0).Min();
+        liveRows.Select(r => Start[r]).Concat(sourceRows.Select(r => Length - source.Used(r))).DefaultIfEmpty(0).Min();
 
     /// <summary>Takes over a decoder run's present tensors [rows, heads, length, head size].</summary>
     public static KvCache Adopt(OrtValue[] present, int[] starts, OnnxGenerator model)
@@ -65,7 +68,7 @@ internal sealed class KvCache : IDisposable
     }
 
     /// <summary>Whether row <paramref name="sourceRow"/> of <paramref name="source"/> fits in this cache's length.</summary>
-    public bool Fits(KvCache source, int sourceRow) => source.Length - source.Start[sourceRow] <= Length;
+    public bool Fits(KvCache source, int sourceRow) => source.Used(sourceRow) <= Length;
 
     /// <summary>Copies sequences from another cache into free rows, right-aligned; their earlier columns become masked.</summary>
     public void WriteRows(IReadOnlyList<(int Row, int SourceRow)> moves, KvCache source)
@@ -81,7 +84,7 @@ internal sealed class KvCache : IDisposable
         }
         foreach (var (row, sourceRow) in moves)
         {
-            var used = source.Length - source.Start[sourceRow];
+            var used = source.Used(sourceRow);
             if (_gather is null)
                 for (var v = 0; v < Values.Length; v++)
                     CopyRow(_heads, _headSize * _elementSize, source.Values[v], source.Length, sourceRow, source.Start[sourceRow], Values[v], Length, row, Length - used, used);
@@ -92,8 +95,8 @@ internal sealed class KvCache : IDisposable
     /// <summary>A new cache of the given rows (cache and row each), as long as the longest of them needs, no more.</summary>
     public static KvCache Compose(IReadOnlyList<(KvCache Source, int Row)> rows, OnnxGenerator model)
     {
-        var length = rows.Max(r => r.Source.Length - r.Source.Start[r.Row]);
-        var starts = rows.Select(r => length - (r.Source.Length - r.Source.Start[r.Row])).ToArray();
+        var length = rows.Max(r => r.Source.Used(r.Row));
+        var starts = rows.Select(r => length - r.Source.Used(r.Row)).ToArray();
         var values = model.Gather?.Gather(rows, length) ?? HostCompose(rows, length, starts);
         return new KvCache(values, rows.Count, length, model.Manifest.KvHeads, model.Manifest.HeadSize, model.KvType, starts, model.Gather);
     }

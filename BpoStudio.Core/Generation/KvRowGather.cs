@@ -40,7 +40,7 @@ internal sealed class KvRowGather : IDisposable
         for (var i = 0; i < rows.Count; i++)
         {
             var (source, row) = rows[i];
-            var start = length - (source.Length - source.Start[row]);
+            var start = length - source.Used(row);
             var offset = source == first ? 0L : (long)first.Rows * _heads * first.Length;
             for (var h = 0; h < _heads; h++)
             {
