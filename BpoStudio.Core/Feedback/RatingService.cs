@@ -54,7 +54,7 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
         var datasetId = await DatasetOfAsync(db, responseId, ct);
         var scale = await db.RatingAspects.AsNoTracking().FirstOrDefaultAsync(a => a.DatasetId == datasetId && a.Name == aspect, ct)
             ?? throw new ArgumentException($"The dataset has no aspect '{aspect}'; a lead defines its aspects.");
-        if (value is { } v && (v < scale.Min || v > scale.Max)) throw new ArgumentException($"{aspect} is rated from {scale.Min} to {scale.Max}, not {v}.");
+        if (value is { } v && (!double.IsFinite(v) || v < scale.Min || v > scale.Max)) throw new ArgumentException($"{aspect} is rated from {scale.Min} to {scale.Max}, not {v}.");
         db.ResponseRatings.Add(new ResponseRating
         {
             DatasetId = datasetId, ResponseId = responseId, Aspect = aspect, Value = value, Rationale = rationale, RatedBy = actor.DisplayName(), RatedAt = DateTime.UtcNow,

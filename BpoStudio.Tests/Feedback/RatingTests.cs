@@ -71,6 +71,8 @@ public class RatingTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => ratings.RateAsync(train, "Visual Faithfulness", 2, null, TestPrincipals.Of("guest", "Viewer")));
         Assert.Contains("rated from 1 to 5, not 9", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.RateAsync(train, "Visual Faithfulness", 9, null, TestPrincipals.Annotator))).Message);
+        // NaN compares false with both ends of the scale: it must be refused by name, not stored.
+        Assert.Contains("rated from 1 to 5, not NaN", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.RateAsync(train, "Visual Faithfulness", double.NaN, null, TestPrincipals.Annotator))).Message);
         Assert.Contains("no aspect 'Fluency'", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.RateAsync(train, "Fluency", 3, null, TestPrincipals.Annotator))).Message);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => ratings.DefineAspectAsync(1, "Fluency", 0, 10, TestPrincipals.Annotator));
         Assert.Contains("already has an aspect 'Helpfulness'", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.DefineAspectAsync(1, "Helpfulness", 1, 5, TestPrincipals.Lead))).Message);
