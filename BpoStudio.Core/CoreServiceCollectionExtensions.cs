@@ -3,6 +3,7 @@ using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets.Demo;
 using BpoStudio.Core.Injection;
+using BpoStudio.Core.Review;
 using BpoStudio.Core.Storage;
 using BpoStudio.Core.Triage;
 using Microsoft.AspNetCore.DataProtection;
@@ -93,9 +94,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<PromptTemplates>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<Datasets.DatasetQueries>();
-        services.AddSingleton<Review.ReviewQueries>();
-        services.AddSingleton<Review.ReviewService>();
-        services.AddSingleton<Review.AssignmentService>();
+        services.AddReview();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<Imaging.ImageWeakener>();
         services.AddSingleton<Import.DatasetImporter>();

@@ -32,6 +32,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<PreferencePair> Pairs => Set<PreferencePair>();
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
     public DbSet<PairDecision> PairDecisions => Set<PairDecision>();
+    public DbSet<PairReservation> PairReservations => Set<PairReservation>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
     public DbSet<Job> Jobs => Set<Job>();

@@ -17,7 +17,8 @@ public sealed record PairFilter(
     string? Finding = null,
     bool NoBlocking = false,
     long? SpotCheckId = null,
-    long? ExcludeSpotCheckId = null)
+    long? ExcludeSpotCheckId = null,
+    MyDecisionFilter? MyDecision = null)
 {
     /// <summary>Words for the UI, the audit log and a bulk action's record.</summary>
     public string Describe()
@@ -33,8 +34,18 @@ public sealed record PairFilter(
         if (!string.IsNullOrWhiteSpace(AssigneeId)) parts.Add("one annotator's share");
         if (SpotCheckId is { } spot) parts.Add($"spot check {spot}");
         if (ExcludeSpotCheckId is { } outside) parts.Add($"outside spot check {outside}'s sample");
+        if (MyDecision is { } mine) parts.Add(mine == MyDecisionFilter.Any ? "my decisions" : $"my {mine.ToString().ToLowerInvariant()} decisions");
         return parts.Count == 0 ? "every pair" : string.Join(", ", parts);
     }
+}
+
+/// <summary>A reviewer browsing their own decisions: any, or one kind, whatever the pair's status is under overlap.</summary>
+public enum MyDecisionFilter
+{
+    Any,
+    Accepted,
+    Rejected,
+    Flagged,
 }
 
 public static class PairFilterQuery

@@ -41,6 +41,12 @@ public sealed record PairView(
     string? FlagComment,
     IReadOnlyList<string>? MoreImageHashes = null)
 {
+    /// <summary>The viewing reviewer's own standing decision on this pair, when loaded for one.</summary>
+    public MyDecision? Mine { get; init; }
+
+    /// <summary>The lead whose resolution is final; the reviewer's decision can no longer change.</summary>
+    public string? ResolvedBy { get; init; }
+
     /// <summary>The sample's images in order; empty for a text-only sample.</summary>
     public IReadOnlyList<string> ImageHashes => Datasets.ImageList.All(ImageHash, MoreImageHashes);
 
@@ -49,6 +55,29 @@ public sealed record PairView(
 }
 
 public sealed record ReviewProgress(int Total, int Decided, int Mine);
+
+public sealed record MyDecision(Decision Decision, DateTime At);
+
+public static class MyDecisionFilters
+{
+    public static Decision? AsDecision(this MyDecisionFilter filter) => filter switch
+    {
+        MyDecisionFilter.Accepted => Decision.Accepted,
+        MyDecisionFilter.Rejected => Decision.Rejected,
+        MyDecisionFilter.Flagged => Decision.Flagged,
+        _ => null,
+    };
+}
+
+/// <summary>
+/// The pair was decided by others while this reviewer had it open, and its overlap is satisfied: their decision is
+/// not needed. The page moves on with a note instead of asking to decide again.
+/// </summary>
+public sealed class PairAlreadyDecidedException(long pairId, PairStatus status, string? by)
+    : Exception($"Pair {pairId} was already {status.ToString().ToLowerInvariant()}{(by is null ? "" : " by " + by)}; your decision was not needed, so here is the next pair.")
+{
+    public long PairId { get; } = pairId;
+}
 
 /// <summary>Someone else changed the pair since it was loaded; carries their version so nothing is overwritten silently.</summary>
 public sealed class ReviewConflictException(PairView current)

@@ -10,19 +10,28 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     /// <summary>Index matches from which a search is served by walking the index (see <see cref="PairSearch.IsCommonAsync"/>).</summary>
     public int CommonSearchMatches { get; init; } = PairSearch.CommonMatches;
 
-    /// <summary>The next pair for this reviewer: assigned to them first, then unassigned; never one they already decided (unless browsing a decided status).</summary>
+    /// <summary>
+    /// The next pair for this reviewer, without reserving it (<see cref="ReviewQueue.ServeAsync"/> reserves): assigned to
+    /// them first, then unassigned; never one they already decided (unless browsing a decided status), nor one others hold.
+    /// </summary>
     public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var pairId = await NextIdAsync(db, datasetId, userId, filter, skipped ?? [], DateTime.UtcNow, ct);
+        return pairId is null ? null : await LoadAsync(db, pairId.Value, ct, userId);
+    }
+
+    internal async Task<long?> NextIdAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
+    {
+        var overlap = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct);
         var search = filter?.Search?.Trim();
         if (!string.IsNullOrEmpty(search) && await PairSearch.IsCommonAsync(db, search, ct, CommonSearchMatches))
-            return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped ?? [], ct);
-        var open = Open(db, datasetId, userId, filter, skipped ?? []);
-        if (filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
+            return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped, overlap, now, ct);
+        var open = Open(db, datasetId, userId, filter, skipped, overlap, now);
+        if (filter?.AssigneeId is not null || filter?.MyDecision is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
         {
-            // Browsing one annotator's share or re-reviewing decided pairs: plain id order, assignment aside.
-            var browsed = await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-            return browsed is null ? null : await LoadAsync(db, browsed.Value, ct);
+            // Browsing one annotator's share, one's own decisions or decided pairs: plain id order, assignment aside.
+            return await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         }
         // A spot check's sample comes before the rest, so the lead's estimate arrives while the rest waits on it. The IN list
         // drives the look-up from the (few) sampled pairs; a correlated probe per open pair would scan the whole queue.
@@ -32,15 +41,15 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
                 .OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
             ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         // With overlap, a pair assigned to someone else still needs further reviewers once its own queue is served.
-        if (pairId is null && await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct) > 1)
+        if (pairId is null && overlap > 1)
             pairId = await open.Where(p => p.AssigneeId != null && p.AssigneeId != userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-        return pairId is null ? null : await LoadAsync(db, pairId.Value, ct);
+        return pairId;
     }
 
-    public async Task<PairView?> LoadAsync(long pairId, CancellationToken ct = default)
+    public async Task<PairView?> LoadAsync(long pairId, CancellationToken ct = default, string? userId = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await LoadAsync(db, pairId, ct);
+        return await LoadAsync(db, pairId, ct, userId);
     }
 
     public async Task<ReviewProgress> ProgressAsync(int datasetId, string userId, CancellationToken ct = default)
@@ -58,31 +67,48 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     /// so the index is walked in its own order a page at a time, and the first open pair in it that is this reviewer's
     /// to review is served (assigned to them or to nobody, or to anyone with overlap); the assignment tiers give way here.
     /// </summary>
-    private static async Task<PairView?> NextOfCommonSearchAsync(BpoDbContext db, int datasetId, string userId, PairFilter rest, string search,
-        IReadOnlyCollection<long> skipped, CancellationToken ct)
+    private static async Task<long?> NextOfCommonSearchAsync(BpoDbContext db, int datasetId, string userId, PairFilter rest, string search,
+        IReadOnlyCollection<long> skipped, int overlap, DateTime now, CancellationToken ct)
     {
-        var open = Open(db, datasetId, userId, rest, skipped);
-        if (rest.AssigneeId is null && (rest.Status ?? PairStatus.Pending) == PairStatus.Pending
-            && await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct) <= 1)
+        var open = Open(db, datasetId, userId, rest, skipped, overlap, now);
+        if (rest.AssigneeId is null && rest.MyDecision is null && (rest.Status ?? PairStatus.Pending) == PairStatus.Pending && overlap <= 1)
             open = open.Where(p => p.AssigneeId == null || p.AssigneeId == userId);
         await foreach (var (prompts, ids) in PairSearch.CandidatePagesAsync(db, search, ct))
         {
             var matching = prompts ? open.Where(p => ids.Contains(p.SampleId)) : open.Where(p => ids.Contains(p.RejectedResponseId) || ids.Contains(p.ChosenResponseId));
             var hit = await matching.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-            if (hit is { } pairId) return await LoadAsync(db, pairId, ct);
+            if (hit is { } pairId) return pairId;
         }
         return null;
     }
 
-    private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped)
+    private static IQueryable<PreferencePair> Open(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, int overlap, DateTime now)
     {
-        // The queue never serves a pair twice to the same reviewer; browsing decided pairs shows one's own decisions too.
+        if (filter?.MyDecision is { } mine)
+        {
+            // One's own decisions, whatever the pair's status: with overlap a pair stays pending after one of N decides.
+            var decided = db.Matching(datasetId, filter with { Status = null }, defaultStatus: null);
+            decided = mine.AsDecision() is { } wanted
+                ? decided.Where(p => db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId && d.Decision == wanted))
+                : decided.Where(p => db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+            return skipped.Count > 0 ? decided.Where(p => !skipped.Contains(p.Id)) : decided;
+        }
+        // The queue never serves a pair twice to the same reviewer, nor one that others hold up to its overlap;
+        // browsing decided pairs shows one's own decisions too.
         var query = db.Matching(datasetId, filter, defaultStatus: PairStatus.Pending);
-        if ((filter?.Status ?? PairStatus.Pending) == PairStatus.Pending) query = query.Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+        if ((filter?.Status ?? PairStatus.Pending) == PairStatus.Pending)
+        {
+            query = query.Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
+            query = overlap <= 1
+                ? query.Where(p => !db.PairReservations.Any(r => r.PairId == p.Id && r.UserId != userId && r.ExpiresAt > now))
+                : query.Where(p => db.PairReservations.Count(r => r.PairId == p.Id && r.UserId != userId && r.ExpiresAt > now)
+                    + db.PairDecisions.Count(d => d.PairId == p.Id) < overlap);
+        }
         return skipped.Count > 0 ? query.Where(p => !skipped.Contains(p.Id)) : query;
     }
 
-    internal static async Task<PairView?> LoadAsync(BpoDbContext db, long pairId, CancellationToken ct)
+    /// <summary>One pair as a reviewer sees it; with <paramref name="userId"/>, their own standing decision on it too.</summary>
+    internal static async Task<PairView?> LoadAsync(BpoDbContext db, long pairId, CancellationToken ct, string? userId = null)
     {
         var pair = await db.Pairs.AsNoTracking()
             .Include(p => p.Sample).Include(p => p.ChosenResponse).Include(p => p.RejectedResponse)
@@ -94,8 +120,14 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method, p.ChosenResponse!.Text))
             .ToListAsync(ct);
         var sample = pair.Sample!;
+        var mine = userId is null ? null : await db.PairDecisions.AsNoTracking().Where(d => d.PairId == pairId && d.UserId == userId)
+            .Select(d => new MyDecision(d.Decision, d.At)).FirstOrDefaultAsync(ct);
         return new PairView(pair.Id, pair.DatasetId, pair.RowVersion, pair.Status, sample.Id, sample.ImageHash, sample.ImageProblem, sample.Prompt,
-            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment, sample.MoreImageHashes);
+            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment, sample.MoreImageHashes)
+        {
+            Mine = mine,
+            ResolvedBy = pair.ResolvedBy,
+        };
     }
 
     private static ResponseDetail Detail(Response r) => new(r.Id, r.Kind, r.Text, r.Provenance, r.PreviousVersionId is not null);

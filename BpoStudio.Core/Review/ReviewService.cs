@@ -155,7 +155,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         db.ReviewEvents.Add(undo);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return await ReviewQueries.LoadAsync(db, pair.Id, ct);
+        return await ReviewQueries.LoadAsync(db, pair.Id, ct, who.Id);
     }
 
     /// <summary>What the reviewers' decisions make a pair: open until <paramref name="overlap"/> decided, a lead's when any flag or disagreement.</summary>
@@ -200,7 +200,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
             catch (Exception ex) when (ex is DbUpdateConcurrencyException || IsWriteConflict(ex))
             {
                 await using var fresh = await dbFactory.CreateDbContextAsync(ct);
-                throw new ReviewConflictException((await ReviewQueries.LoadAsync(fresh, pairId, ct))!);
+                throw new ReviewConflictException((await ReviewQueries.LoadAsync(fresh, pairId, ct, who.Id))!);
             }
         }
     }
@@ -214,7 +214,18 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         var pair = await db.Pairs.FirstOrDefaultAsync(p => p.Id == pairId, ct) ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
         if (pair.ResolvedBy is not null && action != ReviewAction.ResolveFlag)
             throw new ReviewRefusedException($"{pair.ResolvedBy} resolved pair {pairId} as {pair.Status}; a lead's decision is final.");
-        if (pair.RowVersion != rowVersion) throw new ReviewConflictException((await ReviewQueries.LoadAsync(db, pairId, ct))!);
+        if (pair.RowVersion != rowVersion)
+        {
+            // Others completed the pair meanwhile: this decision is not needed, and asking to repeat it would waste the keypress.
+            if (action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag && pair.Status != PairStatus.Pending
+                && !await db.PairDecisions.AnyAsync(d => d.PairId == pairId && d.UserId == who.Id, ct))
+            {
+                await ReleaseAsync(db, pairId, who, ct);
+                await tx.CommitAsync(ct);
+                throw new PairAlreadyDecidedException(pairId, pair.Status, pair.DecidedBy);
+            }
+            throw new ReviewConflictException((await ReviewQueries.LoadAsync(db, pairId, ct, who.Id))!);
+        }
 
         var e = NewEvent(pair.Id, pair.DatasetId, who, action);
         (e.PreviousStatus, e.PreviousChosenResponseId, e.PreviousRejectedResponseId) = (pair.Status, pair.ChosenResponseId, pair.RejectedResponseId);
@@ -231,10 +242,15 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         }
         db.ReviewEvents.Add(e);
         await db.SaveChangesAsync(ct);
+        if (action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag) await ReleaseAsync(db, pairId, who, ct);
         await RecheckIfTextsChangedAsync(db, pair, (e.PreviousChosenResponseId!.Value, e.PreviousRejectedResponseId!.Value), ct);
         await tx.CommitAsync(ct);
-        return (await ReviewQueries.LoadAsync(db, pairId, ct))!;
+        return (await ReviewQueries.LoadAsync(db, pairId, ct, who.Id))!;
     }
+
+    // A decided pair is no longer held: under overlap N the decision itself now counts towards N.
+    private static Task<int> ReleaseAsync(BpoDbContext db, long pairId, Reviewer who, CancellationToken ct) =>
+        db.PairReservations.Where(r => r.PairId == pairId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
 
     // PostgreSQL reads committed rows, so two reviewers counting decisions at once could both see too few: take the
     // pair's row lock first. SQLite has one writer at a time already.

@@ -85,3 +85,8 @@ public class RatingTestsOnPostgres : BpoStudio.Tests.Feedback.RatingTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class ReviewQueueTestsOnPostgres : ReviewQueueTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

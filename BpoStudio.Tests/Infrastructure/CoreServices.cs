@@ -30,7 +30,7 @@ public sealed class CoreServices : IAsyncDisposable
     public string? PostgresConnectionString => _database?.ConnectionString;
 
     public static async Task<CoreServices> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool initialize = false, bool seedDemo = false,
-        DatabaseProvider provider = DatabaseProvider.Sqlite)
+        DatabaseProvider provider = DatabaseProvider.Sqlite, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var folder = new TestDataFolder();
         var console = new CapturingConsole();
@@ -53,6 +53,7 @@ public sealed class CoreServices : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddBpoStudioCore();
         builder.Services.AddSingleton<IBootstrapConsole>(console);
+        services?.Invoke(builder.Services);
         var core = new CoreServices(builder.Build(), folder, console) { _database = database };
         var initializer = core.Get<DatabaseInitializer>();
         if (initialize) await initializer.InitializeAsync();
@@ -93,4 +94,14 @@ public sealed class CapturingConsole : IBootstrapConsole
     {
         lock (_messages) _messages.Add(message);
     }
+}
+
+/// <summary>A clock tests move by hand: reservations and expiries without sleeping.</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
 }

@@ -37,6 +37,18 @@ internal sealed class PairDecisionConfiguration : IEntityTypeConfiguration<PairD
     }
 }
 
+internal sealed class PairReservationConfiguration : IEntityTypeConfiguration<PairReservation>
+{
+    public void Configure(EntityTypeBuilder<PairReservation> builder)
+    {
+        builder.HasKey(r => new { r.PairId, r.UserId });
+        builder.Property(r => r.UserId).HasMaxLength(450);
+        builder.HasOne<PreferencePair>().WithMany().HasForeignKey(r => r.PairId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(r => new { r.DatasetId, r.UserId });
+        builder.HasIndex(r => r.ExpiresAt);
+    }
+}
+
 internal sealed class DatasetVersionConfiguration : IEntityTypeConfiguration<DatasetVersion>
 {
     public void Configure(EntityTypeBuilder<DatasetVersion> builder)

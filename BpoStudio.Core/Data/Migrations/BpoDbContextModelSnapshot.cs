@@ -947,6 +947,33 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("PairDecisions");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Review.PairReservation", b =>
+                {
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SampleId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("PairId", "UserId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("DatasetId", "UserId");
+
+                    b.ToTable("PairReservations");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Review.ReviewEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1627,6 +1654,15 @@ namespace BpoStudio.Core.Data.Migrations
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairReservation", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
                         .WithMany()

@@ -986,6 +986,33 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("PairDecisions");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Review.PairReservation", b =>
+                {
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("SampleId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("PairId", "UserId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("DatasetId", "UserId");
+
+                    b.ToTable("PairReservations");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Review.ReviewEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -1678,6 +1705,15 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairReservation", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
                         .WithMany()
