@@ -52,6 +52,16 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         return await LoadAsync(db, pairId, ct, userId);
     }
 
+    /// <summary>This reviewer's latest decision in the dataset made before <paramref name="before"/> (all when null), other than <paramref name="except"/>.</summary>
+    public async Task<(long PairId, DateTime At)?> MyEarlierDecisionAsync(int datasetId, string userId, DateTime? before, long? except, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var mine = db.PairDecisions.Where(d => d.DatasetId == datasetId && d.UserId == userId && d.PairId != (except ?? 0));
+        if (before is { } cursor) mine = mine.Where(d => d.At < cursor);
+        var latest = await mine.OrderByDescending(d => d.At).Select(d => new { d.PairId, d.At }).FirstOrDefaultAsync(ct);
+        return latest is null ? null : (latest.PairId, latest.At);
+    }
+
     public async Task<ReviewProgress> ProgressAsync(int datasetId, string userId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -133,7 +133,7 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(page.Locator("[data-testid=pair]")).ToHaveAttributeAsync("data-keyboard", "ready");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-review-390.png") });
 
-        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Accept A" })).ToBeInViewportAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Accept" })).ToBeInViewportAsync(); // key hints fold away on a phone
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true })).ToBeInViewportAsync();
         var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, window.innerWidth]");
         Assert.True(widths[0] <= widths[1], $"the page is {widths[0]} px wide in a {widths[1]} px window");

@@ -24,6 +24,7 @@ public static class ComponentContext
         {
             ctx.Services.AddSingleton(core.Get<ReviewQueries>());
             ctx.Services.AddSingleton(core.Get<ReviewService>());
+            ctx.Services.AddSingleton(core.Get<ReviewQueue>());
             ctx.Services.AddSingleton(core.Get<DatasetQueries>());
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Triage.PairChecker>());
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Triage.TriageQueries>());

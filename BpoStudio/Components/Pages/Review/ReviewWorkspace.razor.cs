@@ -32,6 +32,9 @@ public sealed partial class ReviewWorkspace
     private ResponseKind? _filterKind;
     private string? _filterMethod, _filterSearch, _filterSource, _filterAssignee, _filterFinding;
     private PairStatus _filterStatus = PairStatus.Pending;
+    private MyDecisionFilter? _filterMine;
+    private DateTime? _recentCursor; // K past this tab's history walks back through the reviewer's earlier decisions
+    private readonly CancellationTokenSource _closing = new();
     private IReadOnlyList<UserSummary> _reviewers = [];
 
     [Parameter] public int DatasetId { get; set; }
@@ -41,6 +44,8 @@ public sealed partial class ReviewWorkspace
     [SupplyParameterFromQuery(Name = "spotCheck")] public long? SpotCheck { get; set; }
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
     [Inject] private ReviewQueries Queries { get; set; } = default!;
+    [Inject] private ReviewQueue Queue { get; set; } = default!;
+    [Inject] private ILogger<ReviewWorkspace> Log { get; set; } = default!;
     [Inject] private ReviewService Reviews { get; set; } = default!;
     [Inject] private BpoStudio.Core.Triage.PairChecker Checker { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
@@ -71,7 +76,7 @@ public sealed partial class ReviewWorkspace
     private async Task SelectImageAsync(int index)
     {
         _imageIndex = index;
-        if (_zoom is not null) await _zoom.InvokeVoidAsync("reset");
+        await ResetZoomAsync();
     }
 
     /// <summary>The sample's open negatives in pair order, the one on screen among them: numbers stay put as keys select another.</summary>
@@ -84,7 +89,7 @@ public sealed partial class ReviewWorkspace
 
     private bool Swapped => _pair is not null && !_pair.Chosen.Kind.IsPositive();
 
-    private bool FiltersSet => _filterKind is not null || _filterMethod is not null || !string.IsNullOrWhiteSpace(_filterSearch) || _filterStatus != PairStatus.Pending
+    private bool FiltersSet => _filterMine is not null || _filterKind is not null || _filterMethod is not null || !string.IsNullOrWhiteSpace(_filterSearch) || _filterStatus != PairStatus.Pending
         || _filterSource is not null || _filterAssignee is not null || _filterFinding is not null || SpotCheck is not null;
 
     /// <summary>What is true when no pair is served: no pairs at all, none matching the filters, or all of this reviewer's done.</summary>
@@ -114,6 +119,26 @@ public sealed partial class ReviewWorkspace
         }
         await LoadNextAsync();
         _focusWorkspace = false; // opening the page leaves focus where the browser puts it
+        _ = RenewWhileOpenAsync();
+    }
+
+    // The pair on screen stays reserved while the page is open; a closed or dead circuit stops renewing and the
+    // reservation lapses even if DisposeAsync never ran.
+    private async Task RenewWhileOpenAsync()
+    {
+        using var timer = new PeriodicTimer(Queue.Lease / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token))
+                await Queue.RenewAsync(DatasetId, await ActorAsync(), _closing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.LogWarning(ex, "Renewing review reservations stopped for dataset {DatasetId}", DatasetId);
+        }
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -127,14 +152,27 @@ public sealed partial class ReviewWorkspace
             StateHasChanged();
         }
         // The zoomable frame exists only for a pair with one image; an image pair or an empty queue removes it.
+        // Renders overlap while keys arrive fast: the field is cleared before any await, so no second render (nor a
+        // key handler) touches a handle that is being disposed, and only one attach runs at a time.
         var hasFrame = _pair is not null && !ShowsImagePair;
-        if (_module is not null && _zoom is null && hasFrame)
-            _zoom = await _module.InvokeAsync<IJSObjectReference>("attachZoom", _imageFrame);
-        else if (_zoom is not null && !hasFrame)
+        if (_module is not null && _zoom is null && hasFrame && !_attachingZoom)
         {
-            await _zoom.InvokeVoidAsync("dispose");
-            await _zoom.DisposeAsync();
+            _attachingZoom = true;
+            try
+            {
+                var zoom = await _module.InvokeAsync<IJSObjectReference>("attachZoom", _imageFrame);
+                if (_pair is not null && !ShowsImagePair) _zoom = zoom;
+                else await DisposeZoomAsync(zoom); // the frame went while it attached
+            }
+            finally
+            {
+                _attachingZoom = false;
+            }
+        }
+        else if (_zoom is { } stale && !hasFrame)
+        {
             _zoom = null;
+            await DisposeZoomAsync(stale);
         }
         if (_module is null) return;
         if (_helpVisible && _trap is null) _trap = await _module.InvokeAsync<IJSObjectReference>("trapFocus", "keyboard-help");
@@ -150,6 +188,33 @@ public sealed partial class ReviewWorkspace
             // After a decision the next pair (or the empty queue's message) takes focus: it is never left on a removed button.
             _focusWorkspace = false;
             await _module.InvokeVoidAsync("focusElement", _pair is null ? "main-content" : "review-workspace");
+        }
+    }
+
+    private bool _attachingZoom;
+
+    private static async Task DisposeZoomAsync(IJSObjectReference zoom)
+    {
+        try
+        {
+            await zoom.InvokeVoidAsync("dispose");
+            await zoom.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is JSDisconnectedException or ObjectDisposedException or TaskCanceledException)
+        {
+        }
+    }
+
+    private async Task ResetZoomAsync()
+    {
+        if (_zoom is not { } zoom) return;
+        try
+        {
+            await zoom.InvokeVoidAsync("reset");
+        }
+        catch (Exception ex) when (ex is JSDisconnectedException or ObjectDisposedException or TaskCanceledException or JSException)
+        {
+            // The frame went with the pair (an image pair came next); the new frame starts at its own fit.
         }
     }
 
@@ -250,6 +315,7 @@ public sealed partial class ReviewWorkspace
     {
         if (_pair is null || _busy) return;
         await Reviews.SkipAsync(_pair.PairId, await ActorAsync());
+        await Queue.ReleaseAsync(DatasetId, await ActorAsync(), _pair.PairId);
         _skipped.Add(_pair.PairId);
         _history.Push(_pair.PairId);
         await LoadNextAsync();
@@ -257,8 +323,22 @@ public sealed partial class ReviewWorkspace
 
     private async Task PreviousAsync()
     {
-        if (_history.Count == 0 || _busy) return;
-        _pair = await Queries.LoadAsync(_history.Pop());
+        if (_busy) return;
+        if (_history.Count > 0)
+        {
+            _pair = await Queries.LoadAsync(_history.Pop(), userId: _userId);
+            ResetPairState();
+            return;
+        }
+        // Past what this tab saw (after a reload, say): the reviewer's own earlier decisions, newest first.
+        var earlier = await Queries.MyEarlierDecisionAsync(DatasetId, _userId, _recentCursor, _pair?.PairId);
+        if (earlier is null)
+        {
+            Show("No earlier decisions of yours in this dataset.", Severity.Info);
+            return;
+        }
+        _recentCursor = earlier.Value.At;
+        _pair = await Queries.LoadAsync(earlier.Value.PairId, userId: _userId);
         ResetPairState();
     }
 
@@ -267,7 +347,7 @@ public sealed partial class ReviewWorkspace
         var negatives = Negatives;
         if (_pair is null || index < 0 || index >= negatives.Count || negatives[index].Current) return;
         _history.Push(_pair.PairId);
-        _pair = await Queries.LoadAsync(negatives[index].PairId);
+        _pair = await Queries.LoadAsync(negatives[index].PairId, userId: _userId);
         ResetPairState();
     }
 
@@ -318,6 +398,13 @@ public sealed partial class ReviewWorkspace
             else _pair = updated;
             Show(done, Severity.Success);
         }
+        catch (PairAlreadyDecidedException completed)
+        {
+            // Others completed it meanwhile: move on, and say so briefly.
+            _history.Push(completed.PairId);
+            await LoadNextAsync();
+            Show(completed.Message, Severity.Info);
+        }
         catch (ReviewConflictException conflict)
         {
             _pair = conflict.Current;
@@ -332,7 +419,7 @@ public sealed partial class ReviewWorkspace
         {
             // Refused by the pair's state (a lead's final decision) or by the account: a message, not a dead circuit.
             Show(ex.Message, Severity.Warning);
-            if (ex is ReviewRefusedException) _pair = await Queries.LoadAsync(_pair.PairId);
+            if (ex is ReviewRefusedException) _pair = await Queries.LoadAsync(_pair.PairId, userId: _userId);
         }
         finally
         {
@@ -346,7 +433,8 @@ public sealed partial class ReviewWorkspace
 
     private async Task LoadNextAsync(bool recount = true)
     {
-        _pair = await Queries.NextAsync(DatasetId, _userId, new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee, _filterFinding, SpotCheckId: SpotCheck), _skipped);
+        _pair = await Queue.ServeAsync(DatasetId, await ActorAsync(),
+            new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee, _filterFinding, SpotCheckId: SpotCheck, MyDecision: _filterMine), _skipped);
         if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _userId);
         _loaded = true;
         ResetPairState();
@@ -367,7 +455,7 @@ public sealed partial class ReviewWorkspace
         _marking = false;
         _rejectReason = null; // a reason belongs to the pair it was chosen for
         CancelEdit();
-        _ = _zoom?.InvokeVoidAsync("reset").AsTask();
+        _ = ResetZoomAsync();
     }
 
     // Taken at each action, not kept from the first render: a revoked session makes it anonymous and the service refuses.
@@ -375,10 +463,29 @@ public sealed partial class ReviewWorkspace
 
     private void Show(string message, Severity severity) => (_message, _messageSeverity) = (message, severity);
 
+    private static string Ago(DateTime at)
+    {
+        var age = DateTime.UtcNow - DateTime.SpecifyKind(at, DateTimeKind.Utc);
+        return age.TotalMinutes < 1 ? "just now"
+            : age.TotalHours < 1 ? $"{(int)age.TotalMinutes} min ago"
+            : age.TotalDays < 1 ? $"{(int)age.TotalHours} h ago"
+            : $"on {at:yyyy-MM-dd}";
+    }
+
     private static double Percent(int part, int total) => total == 0 ? 0 : 100.0 * part / total;
 
     public async ValueTask DisposeAsync()
     {
+        _closing.Cancel();
+        try
+        {
+            // Leaving the page gives this reviewer's pairs back to the team at once instead of at expiry.
+            await Queue.ReleaseAsync(DatasetId, await ActorAsync());
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.LogDebug(ex, "Releasing review reservations on leaving dataset {DatasetId}", DatasetId);
+        }
         try
         {
             if (_keys is not null) { await _keys.InvokeVoidAsync("dispose"); await _keys.DisposeAsync(); }
@@ -386,10 +493,11 @@ public sealed partial class ReviewWorkspace
             if (_trap is not null) { await _trap.InvokeVoidAsync("release"); await _trap.DisposeAsync(); }
             if (_module is not null) await _module.DisposeAsync();
         }
-        catch (JSDisconnectedException)
+        catch (Exception ex) when (ex is JSDisconnectedException or TaskCanceledException or ObjectDisposedException)
         {
-            // The circuit is gone; the browser dropped the listeners with the page.
+            // The circuit is gone (a closed tab): the browser dropped the listeners with the page.
         }
         _self?.Dispose();
+        _closing.Dispose();
     }
 }
