@@ -96,6 +96,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Datasets.DatasetQueries>();
         services.AddReview();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
+        services.AddSingleton<Benchmarks.TeamReviewBenchmark>();
         services.AddSingleton<Imaging.ImageWeakener>();
         services.AddSingleton<Import.DatasetImporter>();
         services.AddSingleton<Benchmarks.ImagingBenchmark>();

@@ -63,7 +63,8 @@ public static class WebExtensions
         if (!app.Environment.IsDevelopment())
             app.UseExceptionHandler("/error", createScopeForErrors: true);
 
-        app.UseRateLimiter();
+        app.UseForwardedHeaders();
+        app.UseFreshSessionOnSignIn();
         app.UseAuthentication();
         app.UsePasswordChangeGate();
         app.UseAuthorization();

@@ -31,11 +31,10 @@ public sealed class DatabaseTicketStore(IDbContextFactory<BpoDbContext> dbFactor
     {
         WithSessionClaim(ticket, key); // a principal refreshed by the stamp validator comes without it
         await using var db = await dbFactory.CreateDbContextAsync();
-        // A session ended meanwhile stays ended: renewing never brings a deleted row back.
-        // A sign-in over an existing session renews it, possibly for another user.
+        // A session ended meanwhile stays ended: renewing never brings a deleted row back. A session never changes hands:
+        // a ticket for another user than the session's is not stored (sign-in always makes a new session).
         var userId = ticket.Principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
-        await db.UserSessions.Where(s => s.Id == key).ExecuteUpdateAsync(s => s
-            .SetProperty(x => x.UserId, userId)
+        await db.UserSessions.Where(s => s.Id == key && s.UserId == userId).ExecuteUpdateAsync(s => s
             .SetProperty(x => x.Ticket, TicketSerializer.Default.Serialize(ticket))
             .SetProperty(x => x.ExpiresAt, ticket.Properties.ExpiresUtc.HasValue ? ticket.Properties.ExpiresUtc.Value.UtcDateTime : null));
     }
@@ -50,7 +49,9 @@ public sealed class DatabaseTicketStore(IDbContextFactory<BpoDbContext> dbFactor
             await RemoveAsync(key);
             return null;
         }
-        return TicketSerializer.Default.Deserialize(session.Ticket);
+        var ticket = TicketSerializer.Default.Deserialize(session.Ticket);
+        // A ticket whose user is not its session's user is refused (a row written before sessions were pinned to users).
+        return ticket?.Principal.FindFirstValue(ClaimTypes.NameIdentifier) == session.UserId ? ticket : null;
     }
 
     public async Task RemoveAsync(string key)

@@ -53,10 +53,10 @@ public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, R
         return new ReviewBenchmarkResult(pairs, seed / 1000, coldOpen, warmOpen, accept, lookup, accept.P95Ms / lookup.P95Ms);
     }
 
-    private const string DatasetName = "bench-review";
+    internal const string DatasetName = "bench-review";
 
     // Set-based inserts: seeding a million pairs row by row through EF would measure EF, not the review path.
-    private async Task SeedAsync(long pairs, CancellationToken ct)
+    internal async Task SeedAsync(long pairs, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.Datasets.Add(new Datasets.Dataset { Name = DatasetName, CreatedAt = DateTime.UtcNow, CreatedBy = "bench" });

@@ -44,6 +44,9 @@ public sealed record PairView(
     /// <summary>The viewing reviewer's own standing decision on this pair, when loaded for one.</summary>
     public MyDecision? Mine { get; init; }
 
+    /// <summary>The turns of the conversation before this one (what every export carries as context), oldest first.</summary>
+    public IReadOnlyList<ConversationTurn> EarlierTurns { get; init; } = [];
+
     /// <summary>The lead whose resolution is final; the reviewer's decision can no longer change.</summary>
     public string? ResolvedBy { get; init; }
 
@@ -57,6 +60,8 @@ public sealed record PairView(
 public sealed record ReviewProgress(int Total, int Decided, int Mine);
 
 public sealed record MyDecision(Decision Decision, DateTime At);
+
+public sealed record ConversationTurn(int Turn, string User, string Assistant);
 
 public static class MyDecisionFilters
 {

@@ -136,8 +136,21 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment, sample.MoreImageHashes)
         {
             Mine = mine,
+            EarlierTurns = sample.Source is { Turn: > 0, RecordId: not null } ? await EarlierTurnsAsync(db, sample, ct) : [],
             ResolvedBy = pair.ResolvedBy,
         };
+    }
+
+    // The same turns the exports read as context: the record's earlier samples with their imported ground truth.
+    private static async Task<IReadOnlyList<ConversationTurn>> EarlierTurnsAsync(BpoDbContext db, Sample sample, CancellationToken ct)
+    {
+        var rows = await (from h in db.Samples
+                          where h.DatasetId == sample.DatasetId && h.Source.File == sample.Source.File && h.Source.RecordId == sample.Source.RecordId && h.Source.Turn < sample.Source.Turn
+                          from gt in db.Responses
+                          where gt.SampleId == h.Id && gt.Kind == ResponseKind.Gt && gt.PreviousVersionId == null
+                          orderby h.Source.Turn, gt.Id
+                          select new { Turn = h.Source.Turn ?? 0, h.Prompt, gt.Text }).AsNoTracking().ToListAsync(ct);
+        return [.. rows.DistinctBy(r => r.Turn).Select(r => new ConversationTurn(r.Turn, r.Prompt, r.Text))];
     }
 
     private static ResponseDetail Detail(Response r) => new(r.Id, r.Kind, r.Text, r.Provenance, r.PreviousVersionId is not null);

@@ -90,11 +90,19 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var check = await db.SpotChecks.AsNoTracking().FirstOrDefaultAsync(s => s.Id == spotCheckId, ct) ?? throw new KeyNotFoundException($"There is no spot check {spotCheckId}.");
         var filter = JsonSerializer.Deserialize<PairFilter>(check.FilterJson, BulkActionService.FilterJson)!;
-        var items = await (from i in db.SpotCheckItems
-                           where i.SpotCheckId == spotCheckId
-                           join p in db.Pairs on i.PairId equals p.Id
-                           group p by new { i.Stratum, p.Status } into g
-                           select new { g.Key.Stratum, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+        // Under overlap a sampled pair stays pending until N people decide; it counts as reviewed by those who did
+        // (accepted when every one of them accepted). A sample is hundreds of pairs: grouped here, not in SQL.
+        var items = (await (from i in db.SpotCheckItems
+                            where i.SpotCheckId == spotCheckId
+                            join p in db.Pairs on i.PairId equals p.Id
+                            select new
+                            {
+                                i.Stratum, p.Status,
+                                Decided = db.PairDecisions.Count(d => d.PairId == p.Id),
+                                Accepts = db.PairDecisions.Count(d => d.PairId == p.Id && d.Decision == Review.Decision.Accepted),
+                            }).ToListAsync(ct))
+            .Select(x => new { x.Stratum, Status = x.Status != PairStatus.Pending || x.Decided == 0 ? x.Status : x.Accepts == x.Decided ? PairStatus.Accepted : PairStatus.Rejected })
+            .GroupBy(x => (x.Stratum, x.Status)).Select(g => new { g.Key.Stratum, g.Key.Status, Count = g.Count() }).ToList();
         var rest = await Undecided(db, check.DatasetId, filter with { ExcludeSpotCheckId = spotCheckId })
             .GroupBy(p => new { p.RejectedResponse!.Kind, p.RejectedResponse.Provenance.Method })
             .Select(g => new { g.Key.Kind, g.Key.Method, Count = g.Count() }).ToListAsync(ct);

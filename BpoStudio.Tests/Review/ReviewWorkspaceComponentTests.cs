@@ -93,4 +93,40 @@ public class ReviewWorkspaceComponentTests
         var sibling = page.FindAll("[data-testid=negative-card]").Single(c => !c.ClassList.Contains("selected"));
         Assert.All(sibling.QuerySelectorAll("del.diff-removed"), d => Assert.All(d.TextContent.Split(' ', StringSplitOptions.RemoveEmptyEntries), w => Assert.Contains(w, gtWords)));
     }
+
+    [Fact]
+    public async Task ALaterTurn_ShowsTheEarlierTurnsAboveItsPrompt_AsTheExportsCarryThem()
+    {
+        await using var core = await CoreServices.StartAsync();
+        int datasetId;
+        await using (var db = await core.Get<Microsoft.EntityFrameworkCore.IDbContextFactory<BpoStudio.Core.Data.BpoDbContext>>().CreateDbContextAsync())
+        {
+            var dataset = new BpoStudio.Core.Datasets.Dataset { Name = "turns", CreatedAt = DateTime.UtcNow, CreatedBy = "test" };
+            db.Datasets.Add(dataset);
+            await db.SaveChangesAsync();
+            datasetId = dataset.Id;
+            BpoStudio.Core.Datasets.Sample Turn(int turn, string prompt, string answer, params string[] negatives)
+            {
+                var sample = new BpoStudio.Core.Datasets.Sample { DatasetId = datasetId, Prompt = prompt, CreatedAt = DateTime.UtcNow,
+                    Source = new() { File = "chat.json", RecordId = "c1", Turn = turn } };
+                sample.Responses.Add(new() { Text = answer, Kind = BpoStudio.Core.Datasets.ResponseKind.Gt, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "import" } });
+                foreach (var n in negatives)
+                    sample.Responses.Add(new() { Text = n, Kind = BpoStudio.Core.Datasets.ResponseKind.LlmHal, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "import" } });
+                return sample;
+            }
+            db.Samples.AddRange(Turn(0, "What vehicle is in the picture?", "A red car."), Turn(1, "Where is it parked?", "By the kerb.", "In a garage."));
+            await db.SaveChangesAsync();
+            foreach (var sample in db.Samples.Local) db.Pairs.AddRange(BpoStudio.Core.Datasets.PairBuilder.Build(datasetId, sample.Id, sample.Responses));
+            await db.SaveChangesAsync();
+        }
+        await using var ctx = ComponentContext.Create(core);
+
+        var page = ctx.Render<ReviewWorkspace>(p => p.Add(c => c.DatasetId, datasetId));
+        page.WaitForAssertion(() => Assert.Equal("Where is it parked?", page.Find("[data-testid=prompt]").TextContent));
+
+        var turn = Assert.Single(page.FindAll("[data-testid=earlier-turn]"));
+        Assert.Contains("Turn 1: What vehicle is in the picture?", turn.QuerySelector("summary")!.TextContent);
+        Assert.Contains("A red car.", turn.TextContent);
+        Assert.Null(turn.GetAttribute("open")); // collapsed to one line until opened
+    }
 }

@@ -47,6 +47,25 @@ public class SpotCheckServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnderOverlapTwo_ASampledPairCountsAsReviewedByThePeopleWhoDecidedIt()
+    {
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Datasets.ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, 2));
+        var check = await SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(), 4, 5, Stratified: false), TestPrincipals.Lead);
+        var sampled = await ItemsAsync(check.Id);
+        var reviews = _core.Get<ReviewService>();
+        var queries = _core.Get<ReviewQueries>();
+        var bob = TestPrincipals.Reviewer("bob-id", "bob@example.test");
+        await reviews.AcceptAsync(sampled[0], (await queries.LoadAsync(sampled[0]))!.RowVersion, Ann);
+        await reviews.RejectAsync(sampled[1], (await queries.LoadAsync(sampled[1]))!.RowVersion, Ann, "Other");
+        await reviews.AcceptAsync(sampled[2], (await queries.LoadAsync(sampled[2]))!.RowVersion, Ann);
+        await reviews.AcceptAsync(sampled[2], (await queries.LoadAsync(sampled[2]))!.RowVersion, bob);
+
+        var stratum = Assert.Single((await SpotChecks.ReportAsync(check.Id)).Strata);
+        Assert.Equal((4, 3, 2), (stratum.Sampled, stratum.Reviewed, stratum.Accepted)); // one of two decisions is still a review
+    }
+
+    [Fact]
     public async Task TheQueue_ServesTheSampleFirst()
     {
         var check = await SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(), 5, 3, Stratified: false), TestPrincipals.Lead);

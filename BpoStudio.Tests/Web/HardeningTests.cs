@@ -48,22 +48,3 @@ public class HardeningTests(AppFixture fixture)
         Assert.Equal(expected, response.Headers.Location!.OriginalString);
     }
 }
-
-public class SignInRateLimitTests
-{
-    [Fact]
-    public async Task SignInAttempts_AreLimitedPerAddress_WithAClearMessage()
-    {
-        using var app = new BpoAppFactory().With("BpoStudio:SignInAttemptsPerMinute", "3");
-        await app.StartAsync(createUsers: false);
-        using var client = app.CreateAnonymousClient();
-
-        for (var i = 0; i < 3; i++)
-            Assert.Equal(HttpStatusCode.OK, (await BpoAppFactory.PostSignInAsync(client, BpoAppFactory.AdminEmail, "wrong-password")).StatusCode);
-        var refused = await BpoAppFactory.PostSignInAsync(client, BpoAppFactory.AdminEmail, BpoAppFactory.AdminPassword);
-
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        Assert.Contains("Too many sign-in attempts", await refused.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/account/login")).StatusCode); // only posting is limited
-    }
-}

@@ -11,7 +11,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
+    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft" };
     public bool UsesDatabase => false;
@@ -22,6 +22,15 @@ internal sealed class BenchVerb : ICliVerb
         var json = args.Flag("json");
         switch (workload)
         {
+            case "review" when args.Option("annotators") is { } annotators:
+                var teams = annotators.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(a => (int)ParsePositive(a, "annotators")).Distinct().Order().ToList();
+                var teamPairs = ParsePositive(args.Option("pairs") ?? "100000", "pairs");
+                var think = TimeSpan.FromMilliseconds(ParsePositive(args.Option("think-ms") ?? "200", "think-ms"));
+                var roundSeconds = TimeSpan.FromSeconds(ParsePositive(args.Option("seconds") ?? "10", "seconds"));
+                await WithThrowawayDataAsync(async scratch =>
+                    WriteTeamReview(output, await scratch.GetRequiredService<TeamReviewBenchmark>().RunAsync(teamPairs, teams, think, roundSeconds, ct), json), ct);
+                return 0;
             case "review":
                 var pairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
                 var decisions = (int)ParsePositive(args.Option("decisions") ?? "500", "decisions");
@@ -127,6 +136,22 @@ internal sealed class BenchVerb : ICliVerb
         output.WriteLine($"  accept + next      p50 {r.AcceptAndNext.P50Ms,8:0.00} ms   p95 {r.AcceptAndNext.P95Ms,8:0.00} ms   p99 {r.AcceptAndNext.P99Ms,8:0.00} ms   (target p95 < 50 ms, n={r.AcceptAndNext.Samples})");
         output.WriteLine($"  baseline lookup    p50 {r.BaselineLookup.P50Ms,8:0.00} ms   p95 {r.BaselineLookup.P95Ms,8:0.00} ms   p99 {r.BaselineLookup.P99Ms,8:0.00} ms");
         output.WriteLine($"  ratio p95 accept+next / baseline lookup: {r.P95RatioToBaseline:0.0}x   targets met: {(meets ? "yes" : "no")}");
+    }
+
+    private static void WriteTeamReview(TextWriter output, TeamReviewBenchmarkResult r, bool json)
+    {
+        var largest = r.Rounds[^1];
+        var meets = new { noWaste = r.Rounds.All(x => x.Wasted == 0), scale = largest.Annotators < 50 || largest.ScaleToOne >= 30, p95 = r.Rounds.All(x => x.DecideAndNext.P95Ms < 50) };
+        if (json)
+        {
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "review-team", r.Pairs, r.ThinkMs, r.SecondsPerRound, r.Rounds,
+                targets = new { wasted = 0, scaleAt50 = 30, p95Ms = 50 }, meetsTargets = meets }, Json));
+            return;
+        }
+        output.WriteLine($"bench review --annotators: {r.Pairs:N0} pairs, overlap 1, think {r.ThinkMs:0} ms, {r.SecondsPerRound:0} s a round, through ReviewQueue and ReviewService");
+        foreach (var x in r.Rounds)
+            output.WriteLine($"  {x.Annotators,3} annotators  {x.DecisionsPerSecond,8:0.0} decisions/s ({x.ScaleToOne,5:0.0}x one)   wasted {x.Wasted} of {x.Decisions + x.Wasted}   decide + next p50 {x.DecideAndNext.P50Ms:0.0} ms  p95 {x.DecideAndNext.P95Ms:0.0} ms");
+        output.WriteLine($"  targets: no wasted attempt {(meets.noWaste ? "met" : "NOT met")}; 50 annotators >= 30x one {(meets.scale ? "met" : "NOT met")}; p95 < 50 ms {(meets.p95 ? "met" : "NOT met")}");
     }
 
     private static void WriteTriage(TextWriter output, TriageBenchmarkResult r, bool json)
