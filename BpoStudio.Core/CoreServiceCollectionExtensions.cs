@@ -22,6 +22,8 @@ public static class CoreServiceCollectionExtensions
 
     public const string ConnectionStringName = "BpoStudio";
 
+    private static readonly SqliteBusyTimeout BusyTimeout = new();
+
     private static void AddBpoDatabase(this IServiceCollection services, IConfiguration configuration)
     {
         var provider = configuration[ProviderKey] ?? "Sqlite";
@@ -40,7 +42,7 @@ public static class CoreServiceCollectionExtensions
         {
             var connectionString = configuration.GetConnectionString(ConnectionStringName)
                 ?? $"Data Source={sp.GetRequiredService<DataPaths>().Database}";
-            options.UseSqlite(connectionString);
+            options.UseSqlite(connectionString).AddInterceptors(BusyTimeout);
         });
     }
 

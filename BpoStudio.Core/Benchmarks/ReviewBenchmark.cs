@@ -12,9 +12,9 @@ public sealed record ReviewBenchmarkResult(
 
 /// <summary>
 /// <c>bench review</c>: a dataset of N pairs, then the annotator's hot path (accept, load the next pair) timed server
-/// side, against the bare indexed SQLite lookup of one pair measured in the same run.
+/// side through the queue's serve-and-reserve step the page uses, against the bare indexed SQLite lookup of one pair measured in the same run.
 /// </summary>
-public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, ReviewQueries queries, ReviewService reviews)
+public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, ReviewQueries queries, ReviewQueue queue, ReviewService reviews)
 {
     public async Task<ReviewBenchmarkResult> RunAsync(long pairs, int decisions, CancellationToken ct = default)
     {
@@ -26,24 +26,24 @@ public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, R
         // Cold: the first open in this process (model building, first queries, cold page cache).
         var coldOpen = await Measure.MillisecondsAsync(async () =>
         {
-            await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
+            await queue.ServeAsync(datasetId, reviewer, ct: ct);
             await queries.ProgressAsync(datasetId, reviewer.UserId(), ct);
         });
         var warmOpen = await Measure.MillisecondsAsync(async () =>
         {
-            await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
+            await queue.ServeAsync(datasetId, reviewer, ct: ct);
             await queries.ProgressAsync(datasetId, reviewer.UserId(), ct);
         });
 
         var hotPath = new List<double>(decisions);
-        var pair = await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
+        var pair = await queue.ServeAsync(datasetId, reviewer, ct: ct);
         for (var i = 0; i < decisions && pair is not null; i++)
         {
             var current = pair;
             hotPath.Add(await Measure.MillisecondsAsync(async () =>
             {
                 await reviews.AcceptAsync(current.PairId, current.RowVersion, reviewer, ct);
-                pair = await queries.NextAsync(datasetId, reviewer.UserId(), ct: ct);
+                pair = await queue.ServeAsync(datasetId, reviewer, ct: ct); // serve reserves, as the page does
             }));
         }
 

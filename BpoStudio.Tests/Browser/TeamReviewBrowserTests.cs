@@ -94,9 +94,10 @@ public class TeamReviewBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(page.GetByTestId("negative-card")).ToHaveCountAsync(3);
 
         string[][] sequences = [["1", "3", "9"], ["2", "1", "3", "2", "1"], ["3", "1", "+", "2", "0", "1"], ["1", "2", "3", "j", "k", "1", "3"]];
-        for (var round = 0; round < 6; round++)
+        for (var round = 0; round < 10; round++)
             foreach (var sequence in sequences)
             {
+                await Assertions.Expect(page.GetByTestId("page-error")).ToHaveCountAsync(0);
                 await page.Locator("#review-workspace").FocusAsync();
                 foreach (var key in sequence) await page.Keyboard.PressAsync(key, new() { Delay = 0 });
             }

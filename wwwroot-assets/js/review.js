@@ -22,7 +22,9 @@ export function attachKeys(dotnet) {
 
 // Wheel zooms around the pointer, drag pans, double-click fits the image back. With the frame focused, + and -
 // zoom around the centre, the arrow keys pan a zoomed image (unzoomed, they still move between pairs) and 0 fits.
+// A frame removed before this call arrives (fast keys moved to an image pair) gets no zoom: null, not an error.
 export function attachZoom(frame) {
+  if (!frame || !frame.isConnected) return null;
   const image = frame.querySelector('img');
   let scale = 1, x = 0, y = 0, drag = null;
   const apply = () => {
