@@ -23,11 +23,15 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         return result;
     }
 
-    public async Task<UserSummary> CreateAsync(string email, string password, IEnumerable<string> roles, ClaimsPrincipal actor, string? displayName = null)
+    /// <summary>
+    /// Adds a user. A first password someone else chose (an admin on the Users page, <c>users add</c>) is to be replaced
+    /// at the first sign-in: <paramref name="mustChangePassword"/>, as after an admin's reset.
+    /// </summary>
+    public async Task<UserSummary> CreateAsync(string email, string password, IEnumerable<string> roles, ClaimsPrincipal actor, string? displayName = null, bool mustChangePassword = false)
     {
         actor.RequireAdmin("manage users");
         var wanted = ValidateRoles(roles);
-        var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName, CreatedAt = DateTime.UtcNow };
+        var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName, CreatedAt = DateTime.UtcNow, MustChangePassword = mustChangePassword };
         (await users.CreateAsync(user, password)).ThrowIfFailed($"create user {email}");
         if (wanted.Count > 0) (await users.AddToRolesAsync(user, wanted)).ThrowIfFailed($"grant roles to {email}");
         await audit.WriteAsync(actor.DisplayName(), "user.create", email, $"roles: {string.Join(", ", wanted)}");

@@ -16,6 +16,15 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
     WeakenedImageNegatives weakenedImages, ImagePairs imagePairs, IPairRecheck recheck) : IJobHandler
 {
     public const int BatchSize = 100;
+    // A failure names the record as the lead knows it from the source file; the row id is kept to find it here.
+    internal static string FailureKey(Sample sample)
+    {
+        var key = sample.Source.RecordId is { } record && !sample.Source.IdGenerated ? $"record {record}" : sample.Source.RecordId is { } line ? $"record #{line}" : $"sample {sample.Id}";
+        if (sample.Source.Turn is > 0) key += $", turn {sample.Source.Turn + 1}";
+        if (sample.Source.File is { } file) key += $" of {Path.GetFileName(file)}";
+        return key.Length > 240 ? key[..240] : key + (sample.Source.RecordId is null ? "" : $" (sample {sample.Id})");
+    }
+
     private const int AttemptsPerNegative = 6;
 
     public JobKind Kind => JobKind.Generate;
@@ -50,7 +59,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
                 var (responses, problem) = await GenerateAsync(sample, parameters, context, prompts, answers, ct);
                 if (problem is not null)
                 {
-                    context.RecordFailure(db, $"sample {sample.Id}", problem);
+                    context.RecordFailure(db, FailureKey(sample), problem);
                     failed++;
                 }
                 db.Responses.AddRange(responses);

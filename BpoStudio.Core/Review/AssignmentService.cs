@@ -41,8 +41,11 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
             start += counts[i];
         }
         await tx.CommitAsync(ct);
+        // The log names people as the lead knows them (their email), not by account id.
+        var userIds = result.Keys.ToList();
+        var emails = await db.Users.Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, ct);
         await audit.WriteAsync(actor.Identity?.Name, "review.assign", $"dataset {datasetId}",
-            string.Join(", ", result.Select(r => $"{r.Key}: {r.Value}")), ct);
+            string.Join(", ", result.Select(r => $"{emails.GetValueOrDefault(r.Key, r.Key)}: {r.Value}")), ct);
         return result;
     }
 

@@ -71,7 +71,11 @@ public class ImagePairTests : IAsyncLifetime
 
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.Equal(1, await db.Responses.CountAsync(r => r.Kind == ResponseKind.ImagePair));
-        Assert.Contains("identical to one the sample already has", Assert.Single(await _core.Get<JobService>().FailuresAsync(job.Id)).Reason);
+        var failure = Assert.Single(await _core.Get<JobService>().FailuresAsync(job.Id));
+        Assert.Contains("identical to one the sample already has", failure.Reason);
+        var sample = await db.Samples.SingleAsync(s => s.Id == 1);
+        Assert.StartsWith($"record {sample.Source.RecordId}", failure.ItemKey); // as the lead knows it from the source, not a row id
+        Assert.EndsWith("(sample 1)", failure.ItemKey);
     }
 
     [Fact]

@@ -71,6 +71,8 @@ public class TriageBrowserTests(BrowserFixture fixture)
             if (i < 4) await Assertions.Expect(pair).Not.ToHaveAttributeAsync("data-pair-id", before);
         }
         await Assertions.Expect(annotator.GetByTestId("queue-empty")).ToBeVisibleAsync();
+        // The end of the sample is no dead end: it leads back to Triage.
+        await Assertions.Expect(annotator.GetByTestId("back-to-triage")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("/datasets/\\d+/triage$"));
 
         // The lead sees the interval, accepts the rest of the stratum, and exports.
         await lead.ReloadAsync();

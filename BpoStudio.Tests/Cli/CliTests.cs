@@ -50,6 +50,20 @@ public class CliTests
     }
 
     [Fact]
+    public async Task UsersAdd_AFirstPasswordSomeoneElseChose_MustBeChangedAtFirstSignIn_UnlessSaidOtherwise()
+    {
+        using var data = new TestDataFolder();
+        var config = $"--BpoStudio:DataDirectory={data.Path}";
+        Assert.Equal(0, await CliApp.RunAsync(["users", "add", "ann@example.test", "--role", "Annotator", "--password", "First-Pass-123", config], TextWriter.Null));
+        Assert.Equal(0, await CliApp.RunAsync(["users", "add", "bot@example.test", "--role", "Annotator", "--password", "First-Pass-123", "--no-change-required", config], TextWriter.Null));
+        await using var core = await CoreServices.StartAsync(s => s["BpoStudio:DataDirectory"] = data.Path);
+        await using var scope = core.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<BpoStudio.Core.Accounts.AppUser>>();
+        Assert.True((await users.FindByEmailAsync("ann@example.test"))!.MustChangePassword);
+        Assert.False((await users.FindByEmailAsync("bot@example.test"))!.MustChangePassword);
+    }
+
+    [Fact]
     public async Task UsersResetLockUnlockAndSetRole_ChangeTheAccount_AndNameAnUnknownEmail()
     {
         using var data = new TestDataFolder();

@@ -5,6 +5,7 @@ using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Review;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BpoStudio.Tests.Review;
 
@@ -56,6 +57,18 @@ public class AssignmentServiceTests : IAsyncLifetime
         Assert.Equal("ann", annFirst.AssigneeId);
         Assert.Equal("bob", bobFirst.AssigneeId);
         Assert.Null(await Queries.NextAsync(_datasetId, "carol")); // everything is someone's, overlap 1
+    }
+
+    [Fact]
+    public async Task TheAuditLog_NamesAssigneesByEmail()
+    {
+        await using var scope = _core.Services.CreateAsyncScope();
+        var ann = await scope.ServiceProvider.GetRequiredService<UserAdministration>().CreateAsync("ann.share@example.test", "Test-User-Pass-1", [], TestPrincipals.Admin);
+        await Assignments.AssignAsync(Lead, _datasetId, [new(ann.Id, 1)], reassignAssigned: false);
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var entry = await db.AuditEntries.SingleAsync(a => a.Action == "review.assign");
+        Assert.Equal($"ann.share@example.test: {_pairCount}", entry.Details);
     }
 
     [Fact]

@@ -37,7 +37,7 @@ internal sealed class UsersVerb : ICliVerb
 {
     public string Name => "users";
     public IReadOnlySet<string> Flags => new HashSet<string> { "no-change-required" };
-    public string Usage => "users add <email> --role <Admin|Lead|Annotator> [--role ...] [--password <p>] | users list | users reset-password <email> [--no-change-required] | users lock <email> | users unlock <email> | users set-role <email> --role <role> [--role ...]";
+    public string Usage => "users add <email> --role <Admin|Lead|Annotator> [--role ...] [--password <p>] [--no-change-required] | users list | users reset-password <email> [--no-change-required] | users lock <email> | users unlock <email> | users set-role <email> --role <role> [--role ...]";
     public string Summary => "Add, list, lock, unlock or re-role users, or reset a password (generated, printed once); locking, re-roling and resets end the user's sessions.";
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
@@ -54,7 +54,7 @@ internal sealed class UsersVerb : ICliVerb
                 var password = args.Option("password");
                 var generated = password is null;
                 password ??= AdminBootstrapper.GeneratePassword();
-                var user = await admin.CreateAsync(email, password, roles, ActorChecks.CommandLine);
+                var user = await admin.CreateAsync(email, password, roles, ActorChecks.CommandLine, mustChangePassword: !args.Flag("no-change-required"));
                 await output.WriteLineAsync($"Added {user.Email} ({string.Join(", ", user.Roles)}).");
                 if (generated) await output.WriteLineAsync($"Password (shown once): {password}");
                 return 0;
