@@ -19,9 +19,9 @@ internal sealed class BulkInserter : IDisposable
             VALUES (@dataset, @hash, @problem, @prompt, @created, @file, @record, @turn, @path, @original, @generated, @moreHashes, @morePaths, @extra) RETURNING "Id"
             """, "dataset", "hash", "problem", "prompt", "created", "file", "record", "turn", "path", "original", "generated", "moreHashes", "morePaths", "extra");
         _response = Command(connection, transaction, """
-            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "Model", "ExtraJson")
-            VALUES (@sample, @text, @kind, @score, @created, @method, @model, @extra) RETURNING "Id"
-            """, "sample", "text", "kind", "score", "created", "method", "model", "extra");
+            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "Model", "ExtraJson", "ParametersJson")
+            VALUES (@sample, @text, @kind, @score, @created, @method, @model, @extra, @parameters) RETURNING "Id"
+            """, "sample", "text", "kind", "score", "created", "method", "model", "extra", "parameters");
         _pair = Command(connection, transaction, """
             INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "DecisionSource", "RowVersion")
             VALUES (@dataset, @sample, @chosen, @rejected, @status, 'Person', 0)
@@ -37,7 +37,7 @@ internal sealed class BulkInserter : IDisposable
             ImageList.Format(s.MoreImageHashes), ImageList.Format(s.Source.MoreImagePaths), s.Source.ExtraJson);
 
     public async Task<long> InsertResponseAsync(Response r, CancellationToken ct) =>
-        await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method, r.Provenance.Model, r.Provenance.ExtraJson);
+        await ScalarAsync(_response, ct, r.SampleId, r.Text, r.Kind.ToWire(), r.Score, r.CreatedAt, r.Provenance.Method, r.Provenance.Model, r.Provenance.ExtraJson, r.Provenance.ParametersJson);
 
     public async Task InsertRatingAsync(Feedback.ResponseRating r, CancellationToken ct)
     {

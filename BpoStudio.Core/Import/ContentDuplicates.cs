@@ -8,11 +8,11 @@ namespace BpoStudio.Core.Import;
 
 /// <summary>
 /// Records that repeat another's image, prompt and answers under a new id: within one import, and against the
-/// dataset's samples showing the same image. Their pairs would otherwise be exported twice.
+/// dataset's samples showing the same image. They merge into that sample; a second sample would export its pairs twice.
 /// </summary>
 internal sealed class ContentDuplicates(int datasetId)
 {
-    private readonly Dictionary<UInt128, string> _first = [];
+    private readonly Dictionary<UInt128, SampleRef> _first = [];
     private readonly HashSet<string> _loadedImages = [];
 
     /// <summary>A sample's images as one key part: the first (hash, or path when it was not stored), then the others.</summary>
@@ -40,9 +40,9 @@ internal sealed class ContentDuplicates(int datasetId)
                 Answers = s.Responses.Where(r => r.PreviousVersionId == null && (r.Kind == ResponseKind.Gt || r.Kind == ResponseKind.GtRephrased))
                     .OrderBy(r => r.Id).Select(r => r.Text).ToList(),
             }).ToListAsync(ct);
-        foreach (var s in stored) _first.TryAdd(KeyOf(ImagesKey(s.ImageHash, s.MoreImageHashes), s.Prompt, s.Answers), s.RecordId ?? $"sample {s.Id}");
+        foreach (var s in stored) _first.TryAdd(KeyOf(ImagesKey(s.ImageHash, s.MoreImageHashes), s.Prompt, s.Answers), new SampleRef(s.Id, s.RecordId ?? $"sample {s.Id}"));
     }
 
-    /// <summary>The id of the record this one repeats, or null (and it is remembered as the first).</summary>
-    public string? Repeats(UInt128 key, string recordId) => _first.TryAdd(key, recordId) ? null : _first[key];
+    /// <summary>The sample this record repeats, or null (and this one is remembered as the first).</summary>
+    public SampleRef? Repeats(UInt128 key, SampleRef candidate) => _first.TryAdd(key, candidate) ? null : _first[key];
 }

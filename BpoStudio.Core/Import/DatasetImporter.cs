@@ -18,20 +18,32 @@ public sealed class ImportSummary
     public long Records { get; set; }
     public long Imported { get; set; }
     public long Flagged { get; set; }
-    public long Duplicates { get; set; }
+    /// <summary>Records whose sample was already in the dataset (the same record, or the same image, prompt and answer): merged into it.</summary>
+    public long SamplesPresent { get; set; }
+
+    /// <summary>Responses those records added to their samples (negatives a sample lacked), with pairs and checks.</summary>
+    public long NewResponses { get; set; }
+
+    /// <summary>Responses of those records that their samples already had, after normalisation: skipped.</summary>
+    public long RepeatedResponses { get; set; }
+
+    // Summaries stored before merging called the present samples duplicates.
+    [System.Text.Json.Serialization.JsonInclude, System.Text.Json.Serialization.JsonPropertyName("Duplicates")]
+    private long LegacyDuplicates { get => 0; set => SamplesPresent += value; }
     public long ImagesStored { get; set; }
     public long BytesRead { get; set; }
     public long FileBytes { get; set; }
     public List<RecordProblem> Rejected { get; } = [];
     public List<RecordProblem> FlaggedImages { get; } = [];
 
-    /// <summary>Records not imported because they repeat an earlier record's image, prompt and answer under another id (counted in <see cref="Duplicates"/>).</summary>
+    /// <summary>Records that repeat another record's image, prompt and answer under another id, merged into its sample (counted in <see cref="SamplesPresent"/>).</summary>
     public List<RecordProblem> ContentDuplicates { get; } = [];
 }
 
 /// <summary>
-/// Streams a source file into a dataset, a batch per transaction, so a cancelled or failed import leaves whole batches;
-/// importing the same file again skips what is there (counted as duplicates), which is how an import resumes.
+/// Streams a source file into a dataset, a batch per transaction, so a cancelled or failed import leaves whole batches.
+/// A record whose sample is already there merges into it (<see cref="SampleMerger"/>): a second file of new negatives
+/// for the same records adds them, and importing the same file again adds nothing, which is how an import resumes.
 /// </summary>
 public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, IPairRecheck recheck)
 {
@@ -45,11 +57,11 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var sourceFile = Path.GetFileName(request.FilePath);
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
         var datasetId = await EnsureDatasetAsync(request, ct);
-        var seen = await ExistingKeysAsync(datasetId, sourceFile, ct);
-        var repeats = new ContentDuplicates(datasetId);
-        var imageCache = new Dictionary<string, (string? Hash, string? Problem)>();
+        var present = await ExistingSamplesAsync(datasetId, sourceFile, ct);
+        var write = new BatchWriter(datasetId, sourceFile, request.ImageRoot, new ContentDuplicates(datasetId),
+            new SampleMerger(datasetId, sourceFile, ImportMethod(format)));
 
-        var batch = new List<(ImportedSample Sample, string Where)>(BatchSize);
+        var batch = new List<BatchEntry>(BatchSize);
         await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct, request.Mapping))
         {
             summary.Records++;
@@ -57,53 +69,55 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             if (item.Problem is not null) summary.Rejected.Add(item.Problem);
             foreach (var sample in item.Samples)
             {
-                if (!seen.Add(Key(sample.RecordId, sample.Turn))) summary.Duplicates++;
-                else batch.Add((sample, item.Problem?.Where ?? sample.RecordId));
+                var key = Key(sample.RecordId, sample.Turn);
+                if (present.TryGetValue(key, out var target)) batch.Add(new BatchEntry(sample, target, Present: true));
+                else batch.Add(new BatchEntry(sample, present[key] = new SampleRef(recordId: sample.RecordId), Present: false));
             }
             if (batch.Count >= BatchSize)
             {
-                await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, repeats, summary, ct);
+                await WriteBatchAsync(write, batch, summary, ct);
                 if (afterBatch is not null) await afterBatch(summary);
             }
         }
-        await WriteBatchAsync(datasetId, sourceFile, request.ImageRoot, batch, imageCache, repeats, summary, ct);
+        await WriteBatchAsync(write, batch, summary, ct);
         if (afterBatch is not null) await afterBatch(summary);
         return summary;
     }
 
-    private async Task WriteBatchAsync(int datasetId, string sourceFile, string? imageRoot, List<(ImportedSample Sample, string Where)> batch,
-        Dictionary<string, (string? Hash, string? Problem)> imageCache, ContentDuplicates repeats, ImportSummary summary, CancellationToken ct)
+    private static string ImportMethod(ImportFormat format) => $"import:{format.ToString().ToLowerInvariant()}";
+
+    /// <summary>A record read: a new sample to write, or one present already (<paramref name="Present"/>) to merge into <paramref name="Target"/>.</summary>
+    private sealed record BatchEntry(ImportedSample Sample, SampleRef Target, bool Present);
+
+    private sealed record BatchWriter(int DatasetId, string SourceFile, string? ImageRoot, ContentDuplicates Repeats, SampleMerger Merger)
+    {
+        public Dictionary<string, (string? Hash, string? Problem)> ImageCache { get; } = [];
+    }
+
+    private async Task WriteBatchAsync(BatchWriter write, List<BatchEntry> batch, ImportSummary summary, CancellationToken ct)
     {
         if (batch.Count == 0) return;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = DateTime.UtcNow;
-        var samples = new List<Sample>(batch.Count);
+        var fresh = batch.Where(e => !e.Present).ToList();
+        var merges = batch.Where(e => e.Present).Select(e => (e.Sample, e.Target)).ToList();
+        var images = await StoreImagesAsync(db, write, fresh, summary, ct);
+        await write.Repeats.LoadAsync(db, images.Select(i => i.Hash).OfType<string>(), ct);
+        var samples = new List<(Sample Sample, SampleRef Target)>(fresh.Count);
         var ratings = new Dictionary<Response, IReadOnlyList<ImportedRating>>(ReferenceEqualityComparer.Instance);
-        var images = new List<(string? Hash, string? Problem)>(batch.Count);
-        var moreImages = new List<List<string>?>(batch.Count);
-        foreach (var (imported, _) in batch)
+        for (var i = 0; i < fresh.Count; i++)
         {
-            images.Add(await StoreAsync(db, imported.ImagePath, imported.ImageBytes, imageRoot, imageCache, summary, ct));
-            moreImages.Add(imported.MoreImages is { Count: > 0 } ? [] : null);
-            for (var m = 0; m < (imported.MoreImages?.Count ?? 0); m++)
+            var (imported, target, _) = fresh[i];
+            var (hash, problem, more) = images[i];
+            var key = ContentDuplicates.KeyOf(ContentDuplicates.ImagesKey(hash ?? imported.ImagePath, more), imported.Prompt, imported.Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
+            if (write.Repeats.Repeats(key, target) is { } first)
             {
-                var (moreHash, moreProblem) = await StoreAsync(db, imported.MoreImages![m].Path, imported.MoreImages[m].Bytes, imageRoot, imageCache, summary, ct);
-                // The first problem flags the sample, naming which image; a later image that could not be stored leaves the list short.
-                if (moreProblem is not null && images[^1].Problem is null) images[^1] = (images[^1].Hash, $"image {m + 2} of {imported.MoreImages.Count + 1}: {moreProblem}");
-                if (moreHash is not null) moreImages[^1]!.Add(moreHash);
-            }
-        }
-        await repeats.LoadAsync(db, images.Select(i => i.Hash).OfType<string>(), ct);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var imported = batch[i].Sample;
-            var (hash, problem) = images[i];
-            var key = ContentDuplicates.KeyOf(ContentDuplicates.ImagesKey(hash ?? imported.ImagePath, moreImages[i]), imported.Prompt, imported.Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
-            if (repeats.Repeats(key, imported.RecordId) is { } first)
-            {
-                summary.Duplicates++;
-                summary.ContentDuplicates.Add(new RecordProblem($"record {imported.RecordId}", $"repeats record {first}: the same image, prompt and answer under another id"));
+                // The same image, prompt and answer as a sample already there (or earlier in this file): its negatives join that sample.
+                target.Becomes(first);
+                merges.Add((imported, first));
+                if (first.RecordId != imported.RecordId)
+                    summary.ContentDuplicates.Add(new RecordProblem($"record {imported.RecordId}", $"repeats record {first.RecordId} (the same image, prompt and answer under another id): merged into it"));
                 continue;
             }
             if (problem is not null)
@@ -111,63 +125,95 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
                 summary.Flagged++;
                 summary.FlaggedImages.Add(new RecordProblem($"record {imported.RecordId}", problem));
             }
-            var sample = new Sample
-            {
-                DatasetId = datasetId,
-                ImageHash = hash,
-                MoreImageHashes = moreImages[i],
-                ImageProblem = problem,
-                Prompt = imported.Prompt,
-                CreatedAt = now,
-                Source = new SourceProvenance
-                {
-                    File = sourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath,
-                    MoreImagePaths = imported.MoreImages?.Select((image, m) => image.Path ?? $"embedded image {m + 2}").ToList(),
-                    OriginalPrompt = imported.OriginalPrompt, IdGenerated = imported.IdGenerated, ExtraJson = imported.ExtraJson,
-                },
-            };
-            foreach (var r in imported.Responses)
-            {
-                var response = new Response
-                {
-                    Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now,
-                    Provenance = new GeneratorProvenance { Method = $"import:{summary.Format.ToString().ToLowerInvariant()}", Model = r.Model, ExtraJson = r.ExtraJson },
-                };
-                sample.Responses.Add(response);
-                if (r.Ratings is { Count: > 0 } rated) ratings[response] = rated;
-            }
-            samples.Add(sample);
+            samples.Add((NewSample(write, imported, hash, problem, more, now, summary.Format, ratings), target));
         }
-        await AddAspectsAsync(db, datasetId, ratings.Values, now, ct);
+        await AddAspectsAsync(db, write.DatasetId, ratings.Values, now, ct);
         await db.SaveChangesAsync(ct); // the few new stored-image rows and rating aspects
-        if (samples.Count == 0)
+        var connection = db.Database.GetDbConnection();
+        var transaction = tx.GetDbTransaction();
+        using (var insert = new BulkInserter(connection, transaction))
         {
-            await tx.CommitAsync(ct);
-            batch.Clear();
-            return;
-        }
-        using (var insert = new BulkInserter(db.Database.GetDbConnection(), tx.GetDbTransaction()))
-            foreach (var sample in samples)
+            Task InsertRatingsAsync(Response response, IReadOnlyList<ImportedRating>? rated) => InsertRatingsOfAsync(insert, write.DatasetId, response, rated, now, ct);
+            foreach (var (sample, target) in samples)
             {
-                sample.Id = await insert.InsertSampleAsync(sample, ct);
+                target.Id = sample.Id = await insert.InsertSampleAsync(sample, ct);
                 foreach (var response in sample.Responses)
                 {
                     response.SampleId = sample.Id;
                     response.Id = await insert.InsertResponseAsync(response, ct);
-                    foreach (var rating in ratings.GetValueOrDefault(response) ?? [])
-                        await insert.InsertRatingAsync(new Feedback.ResponseRating
-                        {
-                            DatasetId = datasetId, ResponseId = response.Id, Aspect = rating.Aspect, Value = rating.Value, Raw = rating.Raw, Rationale = rating.Rationale,
-                            RatedBy = response.Provenance.Method, RatedAt = now,
-                        }, ct);
+                    await InsertRatingsAsync(response, ratings.GetValueOrDefault(response));
                 }
-                foreach (var pair in PairBuilder.Build(datasetId, sample.Id, sample.Responses))
+                foreach (var pair in PairBuilder.Build(write.DatasetId, sample.Id, sample.Responses))
                     await insert.InsertPairAsync(pair, ct);
             }
-        await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, samples[0].Id, samples[^1].Id, ct);
+            if (samples.Count > 0) await recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, samples[0].Sample.Id, samples[^1].Sample.Id, ct);
+            await write.Merger.MergeAsync(db, insert, merges, summary, now, InsertRatingsAsync,
+                (from, to) => recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, from, to, ct), ct);
+        }
         await tx.CommitAsync(ct);
         summary.Imported += samples.Count;
         batch.Clear();
+    }
+
+    private static async Task InsertRatingsOfAsync(BulkInserter insert, int datasetId, Response response, IReadOnlyList<ImportedRating>? rated, DateTime now, CancellationToken ct)
+    {
+        foreach (var rating in rated ?? [])
+            await insert.InsertRatingAsync(new Feedback.ResponseRating
+            {
+                DatasetId = datasetId, ResponseId = response.Id, Aspect = rating.Aspect, Value = rating.Value, Raw = rating.Raw, Rationale = rating.Rationale,
+                RatedBy = response.Provenance.Method, RatedAt = now,
+            }, ct);
+    }
+
+    private static Sample NewSample(BatchWriter write, ImportedSample imported, string? hash, string? problem, List<string>? more, DateTime now, ImportFormat format,
+        Dictionary<Response, IReadOnlyList<ImportedRating>> ratings)
+    {
+        var sample = new Sample
+        {
+            DatasetId = write.DatasetId,
+            ImageHash = hash,
+            MoreImageHashes = more,
+            ImageProblem = problem,
+            Prompt = imported.Prompt,
+            CreatedAt = now,
+            Source = new SourceProvenance
+            {
+                File = write.SourceFile, RecordId = imported.RecordId, Turn = imported.Turn, ImagePath = imported.ImagePath,
+                MoreImagePaths = imported.MoreImages?.Select((image, m) => image.Path ?? $"embedded image {m + 2}").ToList(),
+                OriginalPrompt = imported.OriginalPrompt, IdGenerated = imported.IdGenerated, ExtraJson = imported.ExtraJson,
+            },
+        };
+        foreach (var r in imported.Responses)
+        {
+            var response = new Response
+            {
+                Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now,
+                Provenance = new GeneratorProvenance { Method = ImportMethod(format), Model = r.Model, ExtraJson = r.ExtraJson },
+            };
+            sample.Responses.Add(response);
+            if (r.Ratings is { Count: > 0 } rated) ratings[response] = rated;
+        }
+        return sample;
+    }
+
+    /// <summary>Each new record's images stored (or the problem that flags it), in batch order.</summary>
+    private async Task<List<(string? Hash, string? Problem, List<string>? More)>> StoreImagesAsync(BpoDbContext db, BatchWriter write, List<BatchEntry> fresh, ImportSummary summary, CancellationToken ct)
+    {
+        var images = new List<(string? Hash, string? Problem, List<string>? More)>(fresh.Count);
+        foreach (var (imported, _, _) in fresh)
+        {
+            var (hash, problem) = await StoreAsync(db, imported.ImagePath, imported.ImageBytes, write.ImageRoot, write.ImageCache, summary, ct);
+            List<string>? more = imported.MoreImages is { Count: > 0 } ? [] : null;
+            for (var m = 0; m < (imported.MoreImages?.Count ?? 0); m++)
+            {
+                var (moreHash, moreProblem) = await StoreAsync(db, imported.MoreImages![m].Path, imported.MoreImages[m].Bytes, write.ImageRoot, write.ImageCache, summary, ct);
+                // The first problem flags the sample, naming which image; a later image that could not be stored leaves the list short.
+                if (moreProblem is not null && problem is null) problem = $"image {m + 2} of {imported.MoreImages.Count + 1}: {moreProblem}";
+                if (moreHash is not null) more!.Add(moreHash);
+            }
+            images.Add((hash, problem, more));
+        }
+        return images;
     }
 
     /// <summary>The aspects the batch's ratings use that the dataset does not have yet, on a 1-5 scale widened to the values seen.</summary>
@@ -234,12 +280,15 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         return dataset.Id;
     }
 
-    private async Task<HashSet<string>> ExistingKeysAsync(int datasetId, string sourceFile, CancellationToken ct)
+    /// <summary>The samples this file's records made in an earlier import (or an interrupted one), by record and turn.</summary>
+    private async Task<Dictionary<string, SampleRef>> ExistingSamplesAsync(int datasetId, string sourceFile, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var keys = await db.Samples.Where(s => s.DatasetId == datasetId && s.Source.File == sourceFile)
-            .Select(s => new { s.Source.RecordId, s.Source.Turn }).ToListAsync(ct);
-        return keys.Select(k => Key(k.RecordId ?? "", k.Turn ?? 0)).ToHashSet();
+            .Select(s => new { s.Id, s.Source.RecordId, s.Source.Turn }).ToListAsync(ct);
+        var present = new Dictionary<string, SampleRef>(keys.Count);
+        foreach (var k in keys) present.TryAdd(Key(k.RecordId ?? "", k.Turn ?? 0), new SampleRef(k.Id, k.RecordId));
+        return present;
     }
 
     private static string Key(string recordId, int turn) => $"{recordId}\u001f{turn}";

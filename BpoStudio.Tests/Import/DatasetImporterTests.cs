@@ -60,7 +60,7 @@ public class DatasetImporterTests : IAsyncLifetime
         Assert.Equal(ImportFormat.Llava, summary.Format);
         Assert.Equal(12, summary.Records); // 11 whole records and the malformed tail
         Assert.Equal(8, summary.Imported); // r0 (two turns), r1, r2, r3, 8, r9, r10; nothing after the break
-        Assert.Equal(2, summary.Duplicates);
+        Assert.Equal(2, summary.SamplesPresent);
         Assert.Equal(1, summary.ImagesStored); // a.png and copy.png are the same bytes
         Assert.Equal(4, summary.Flagged);
         Assert.Contains(summary.FlaggedImages, p => p.Where == "record r1" && p.Reason.Contains("outside the image root"));
@@ -141,7 +141,7 @@ public class DatasetImporterTests : IAsyncLifetime
 
         var summary = await importer.ImportAsync(new ImportRequest(first, "repeats", _files.File("images")));
 
-        Assert.Equal((3, 3), (summary.Imported, summary.Duplicates));
+        Assert.Equal((3, 3), (summary.Imported, summary.SamplesPresent));
         Assert.Equal(["record r1", "record r2", "record t1"], summary.ContentDuplicates.Select(d => d.Where));
         Assert.All(summary.ContentDuplicates.Take(2), d => Assert.Contains("repeats record r0", d.Reason));
         Assert.Contains("repeats record t0", summary.ContentDuplicates[2].Reason);
@@ -149,8 +149,57 @@ public class DatasetImporterTests : IAsyncLifetime
         var second = _files.File("second.json");
         await File.WriteAllTextAsync(second, JsonSerializer.Serialize(new[] { Record("x9", "img/a.png", "What is this?", "A circle.") }));
         var again = await importer.ImportAsync(new ImportRequest(second, "repeats", _files.File("images")));
-        Assert.Equal((0, 1), (again.Imported, again.Duplicates));
+        Assert.Equal((0, 1), (again.Imported, again.SamplesPresent));
         Assert.Contains("repeats record r0", Assert.Single(again.ContentDuplicates).Reason);
+    }
+
+    private static string BpoLine(string id, string prompt, string truth, params (string Text, string Type)[] negatives) =>
+        Json(new { id, prompt = "<image>\n" + prompt, image = "img/a.png", completions = negatives.Select(n => (object)new { score = 0, response = n.Text, type = n.Type })
+            .Prepend(new { score = 1, response = truth, type = "gt" }).ToArray() });
+
+    /// <summary>BPO data often arrives as one file per bootstrapping run for the same records: each run's negatives are kept.</summary>
+    [Fact]
+    public async Task ASecondFileForTheSameRecords_AddsTheNegativesTheSamplesLack_AndRepeatsNothing()
+    {
+        var weakened = _files.File("run-weakened.jsonl");
+        await File.WriteAllLinesAsync(weakened,
+        [
+            BpoLine("a1", "What is shown?", "A red circle.", ("A blue circle.", "mllm-hal")),
+            BpoLine("a2", "How many circles?", "One circle.", ("Two circles.", "mllm-hal")),
+        ]);
+        var injected = _files.File("run-injected.jsonl");
+        await File.WriteAllLinesAsync(injected,
+        [
+            BpoLine("a1", "What is shown?", "A red circle.", ("A green circle.", "llm-hal"), ("a blue circle", "mllm-hal")), // the second repeats run 1's, after normalisation
+            BpoLine("a2", "How many circles?", "One circle.", ("Three circles.", "llm-hal")),
+            BpoLine("n7", "How many circles?", "One circle.", ("Four circles.", "llm-hal")), // a new id repeating a2's image, prompt and answer
+        ]);
+        var importer = _core.Get<DatasetImporter>();
+
+        var first = await importer.ImportAsync(new ImportRequest(weakened, "runs", _files.File("images")));
+        var second = await importer.ImportAsync(new ImportRequest(injected, "runs", _files.File("images")));
+        var again = await importer.ImportAsync(new ImportRequest(injected, "runs", _files.File("images")));
+
+        Assert.Equal((2L, 0L, 0L), (first.Imported, first.SamplesPresent, first.NewResponses));
+        // Three negatives new; the three ground truths and run 1's negative (in other case and punctuation) repeated.
+        Assert.Equal((0L, 3L, 3L, 4L), (second.Imported, second.SamplesPresent, second.NewResponses, second.RepeatedResponses));
+        Assert.Equal((0L, 3L, 0L, 7L), (again.Imported, again.SamplesPresent, again.NewResponses, again.RepeatedResponses));
+        var merged = Assert.Single(second.ContentDuplicates);
+        Assert.Equal("record n7", merged.Where);
+        Assert.Contains("record a2", merged.Reason);
+        Assert.DoesNotContain("a1", string.Join(" ", second.ContentDuplicates.Select(d => d.Reason))); // a1 is the same id, not "another id"
+
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(2, await db.Samples.CountAsync());
+        var negatives = await db.Responses.Where(r => r.Kind != ResponseKind.Gt).OrderBy(r => r.Id)
+            .Select(r => new { r.Sample!.Source.RecordId, r.Text, r.Provenance.ParametersJson }).ToListAsync();
+        Assert.Equal(["A blue circle.", "Two circles.", "A green circle.", "Three circles.", "Four circles."], negatives.Select(n => n.Text));
+        Assert.Equal(["a1", "a2", "a1", "a2", "a2"], negatives.Select(n => n.RecordId));
+        Assert.All(negatives.Skip(2), n => Assert.Contains("run-injected.jsonl", n.ParametersJson)); // which import brought it
+        Assert.Equal(5, await db.Pairs.CountAsync()); // each new negative paired with its sample's ground truth, checked
+        var pairsOfNew = await db.Pairs.Where(p => p.RejectedResponse!.Text == "Four circles.").CountAsync();
+        Assert.Equal(1, pairsOfNew);
+        Assert.True(await db.Pairs.AllAsync(p => p.ContentFingerprint != null), "the merged pairs were checked");
     }
 
     [Fact]
@@ -171,12 +220,12 @@ public class DatasetImporterTests : IAsyncLifetime
         var first = await importer.ImportAsync(new ImportRequest(path, "bpo", _files.File("images")));
         var second = await importer.ImportAsync(new ImportRequest(path, "bpo", _files.File("images")));
 
-        Assert.Equal((ImportFormat.Bpo, 2L, 0L), (first.Format, first.Imported, first.Duplicates));
+        Assert.Equal((ImportFormat.Bpo, 2L, 0L), (first.Format, first.Imported, first.SamplesPresent));
         Assert.Equal(["line 2", "line 3", "line 4"], first.Rejected.Select(r => r.Where));
         Assert.Contains("not valid JSON", first.Rejected[0].Reason);
         Assert.Contains("completions[0].type 'golden' is not one of", first.Rejected[1].Reason);
         Assert.Contains("completions[0].score is not a number", first.Rejected[2].Reason);
-        Assert.Equal((0L, 2L), (second.Imported, second.Duplicates));
+        Assert.Equal((0L, 2L), (second.Imported, second.SamplesPresent));
 
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.Equal(3, await db.Pairs.CountAsync());

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BpoStudio.Components;
 using BpoStudio.Core;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Import;
@@ -52,10 +53,10 @@ internal sealed class ImportVerb : ICliVerb
             return 0;
         }
         await output.WriteLineAsync($"{summary.File} ({summary.Format}) -> '{summary.Dataset}': {summary.Records:N0} records, {summary.Imported:N0} samples imported, " +
-            $"{summary.Flagged:N0} flagged, {summary.Duplicates:N0} duplicates, {summary.Rejected.Count:N0} rejected, {summary.ImagesStored:N0} new images.");
+            $"{summary.Flagged:N0} flagged, {Counted.Of(summary.SamplesPresent, "sample")} already present ({Counted.Of(summary.NewResponses, "new response")} added, {Counted.Of(summary.RepeatedResponses, "repeated response")} skipped), {summary.Rejected.Count:N0} rejected, {summary.ImagesStored:N0} new images.");
         foreach (var problem in summary.Rejected.Take(20)) await output.WriteLineAsync($"  rejected {problem.Where}: {problem.Reason}");
         foreach (var problem in summary.FlaggedImages.Take(20)) await output.WriteLineAsync($"  flagged {problem.Where}: {problem.Reason}");
-        foreach (var problem in summary.ContentDuplicates.Take(20)) await output.WriteLineAsync($"  duplicate {problem.Where}: {problem.Reason}");
+        foreach (var problem in summary.ContentDuplicates.Take(20)) await output.WriteLineAsync($"  merged {problem.Where}: {problem.Reason}");
         if (summary.Rejected.Count + summary.FlaggedImages.Count > 40) await output.WriteLineAsync("  (use --json for the full list)");
         return 0;
     }
