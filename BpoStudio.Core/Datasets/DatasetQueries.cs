@@ -45,7 +45,7 @@ public sealed class DatasetQueries(IDbContextFactory<BpoDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId);
         if (!string.IsNullOrWhiteSpace(search))
-            query = query.Where(s => EF.Functions.Like(s.Prompt, $"%{search.Trim()}%"));
+            query = query.Where(s => EF.Functions.Like(s.Prompt, LikePattern.Containing(search.Trim()), LikePattern.Escape));
         var total = await query.CountAsync(ct);
         var items = await query.OrderBy(s => s.Id).Skip(page * pageSize).Take(pageSize)
             .Select(s => new SampleCard(s.Id, s.ImageHash, s.ImageProblem, s.Prompt, s.Source.RecordId, s.Source.Turn,

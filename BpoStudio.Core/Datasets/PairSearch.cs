@@ -54,9 +54,9 @@ public static class PairSearch
     /// <summary>The substring scan the index replaces: kept for unsegmented scripts and as the benchmark's baseline.</summary>
     public static IQueryable<PreferencePair> Like(IQueryable<PreferencePair> query, string text)
     {
-        var pattern = $"%{text}%";
-        return query.Where(p => EF.Functions.Like(p.Sample!.Prompt, pattern)
-            || EF.Functions.Like(p.ChosenResponse!.Text, pattern) || EF.Functions.Like(p.RejectedResponse!.Text, pattern));
+        var pattern = LikePattern.Containing(text);
+        return query.Where(p => EF.Functions.Like(p.Sample!.Prompt, pattern, LikePattern.Escape)
+            || EF.Functions.Like(p.ChosenResponse!.Text, pattern, LikePattern.Escape) || EF.Functions.Like(p.RejectedResponse!.Text, pattern, LikePattern.Escape));
     }
 
     /// <summary>

@@ -4,10 +4,10 @@ namespace BpoStudio.Core.Export;
 public static class ExportReadme
 {
     public static string Render(ExportManifest manifest, Formats.IExportFormat format) => format.ReadmeHeader(manifest.Counts) + $"""
-        # {manifest.Dataset} - {manifest.FormatTitle}
+        # {MarkdownText.Escape(manifest.Dataset)} - {manifest.FormatTitle}
 
-        {(manifest.Draft ? "DRAFT export of the current accepted pairs; not an approved version." : $"Approved version {manifest.Version!.Number} (content SHA-256 {manifest.Version.ContentHash}), approved by {manifest.Version.ApprovedBy} on {manifest.Version.ApprovedAt:yyyy-MM-dd}.")}
-        {manifest.Counts.Pairs:N0} pairs from {manifest.Counts.Samples:N0} samples; {manifest.Counts.Skipped:N0} left out (reasons in manifest.json).{Turns(manifest.Counts)}{string.Concat(manifest.Warnings.Select(w => "\nWARNING: " + w))}
+        {(manifest.Draft ? "DRAFT export of the current accepted pairs; not an approved version." : $"Approved version {manifest.Version!.Number} (content SHA-256 {manifest.Version.ContentHash}), approved by {MarkdownText.Escape(manifest.Version.ApprovedBy)} on {manifest.Version.ApprovedAt:yyyy-MM-dd}.")}
+        {manifest.Counts.Pairs:N0} pairs from {manifest.Counts.Samples:N0} samples; {manifest.Counts.Skipped:N0} left out (reasons in manifest.json).{Turns(manifest.Counts)}{string.Concat(manifest.Warnings.Select(w => "\nWARNING: " + MarkdownText.Escape(w)))}
         Exported {manifest.CreatedAt:yyyy-MM-dd HH:mm} UTC by BpoStudio {manifest.AppVersion}.
 
         ## How to load

@@ -42,6 +42,17 @@ public class PairSearchTests : TriageDatasetTests
     }
 
     [Fact]
+    public async Task Search_ForPercentOrUnderscore_MatchesThoseCharacters_NotEverything()
+    {
+        Assert.Empty(await SearchAsync("%"));
+        Assert.Empty(await SearchAsync("_"));
+        await using (var db = await NewDbAsync())
+            await db.Responses.Where(r => r.Text == "A red circle is above the blue square.").ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "Circle 50%_off?"));
+        Assert.Equal([Data.PairByRecord["clean-1"]], await SearchAsync("%_"));
+        Assert.Equal([Data.PairByRecord["clean-1"]], await SearchAsync("%"));
+    }
+
+    [Fact]
     public async Task TheQueue_ServesACommonSearchByWalkingTheIndex_SkippingDecidedPairs()
     {
         // Every search counts as common here, so the queue takes the index-walking path SQLite uses for words most pairs hold.
