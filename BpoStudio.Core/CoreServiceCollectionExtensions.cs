@@ -118,6 +118,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Import.ImportFolders>();
         services.AddSingleton<Import.ImportService>();
         services.AddSingleton<Approval.ApprovalService>();
+        services.AddSingleton<Backups.BackupService>();
         services.AddSingleton<Dashboard.DashboardQueries>();
         services.AddSingleton<Dashboard.LeadAudit>();
         services.AddSingleton<Audit.AuditQueries>();

@@ -6,7 +6,7 @@ namespace BpoStudio.Cli;
 /// <summary>The same executable as the web app, run with a verb: <c>BpoStudio migrate</c>, <c>BpoStudio users add ...</c>.</summary>
 public static class CliApp
 {
-    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new ImportVerb(), new GenerateVerb(), new ExportVerb(), new ReviewVerb(), new BenchVerb()];
+    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new ImportVerb(), new GenerateVerb(), new ExportVerb(), new ReviewVerb(), new BackupVerb(), new RestoreVerb(), new BenchVerb()];
 
     private static readonly string[] HelpWords = ["help", "--help", "-h", "-?"];
 
@@ -50,6 +50,19 @@ public static class CliApp
             await error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
+        catch (Exception ex) when (DiskFull(ex) is { } full)
+        {
+            // What was committed is intact (each batch is a transaction); the rest needs room.
+            await error.WriteLineAsync($"error: the disk holding the data is full ({full.Message.TrimEnd('.')}). Free space there and run the command again; whatever was committed before is intact.");
+            return 1;
+        }
+    }
+
+    private static Microsoft.Data.Sqlite.SqliteException? DiskFull(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+            if (ex is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 13 } full) return full; // SQLITE_FULL
+        return null;
     }
 
     /// <summary>The Core services without the web host; logs go to stderr so a verb's stdout stays machine-readable.</summary>
