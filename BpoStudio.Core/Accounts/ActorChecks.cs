@@ -9,6 +9,9 @@ public static class ActorChecks
     public static readonly ClaimsPrincipal CommandLine = new(new ClaimsIdentity(
         [new Claim(ClaimTypes.NameIdentifier, "cli"), new Claim(ClaimTypes.Name, "cli"), new Claim(ClaimTypes.Role, Roles.Admin)], "cli"));
 
+    /// <summary>Whether the caller is the CLI on the server (it reads the server's disk already, so no folder is off limits to it).</summary>
+    public static bool IsCommandLine(this ClaimsPrincipal actor) => actor.Identity?.AuthenticationType == "cli" && actor.IsInRole(Roles.Admin);
+
     /// <summary>A background job acting for the user who started it, in the role that was checked when it started.</summary>
     public static ClaimsPrincipal OnBehalfOf(string? name, string role) => new(new ClaimsIdentity(
         [new Claim(ClaimTypes.NameIdentifier, name ?? "job"), new Claim(ClaimTypes.Name, name ?? "job"), new Claim(ClaimTypes.Role, role)], "job"));

@@ -9,8 +9,10 @@ public sealed record UnpackedArchive(string DataFile, string ImageRoot, int Entr
 
 /// <summary>
 /// A .zip, .tar or .tar.gz holding a data file and its images, for users who have only a browser. Entries are streamed
-/// to disk one at a time under limits on total size, entry count and compression ratio, and an entry whose path would
-/// leave the archive's folder (../, absolute paths, links) is refused, naming it. The image root is the archive's folder.
+/// to disk one at a time under limits on total size, entry count and compression ratio, counted as the bytes are
+/// written (a gzip stream declares no sizes, so a bomb is stopped by the bytes it has produced for the compressed bytes
+/// read so far, not after it filled the disk), and within the disk's free space. An entry whose path would leave the
+/// archive's folder (../, absolute paths, links) is refused, naming it. The image root is the archive's folder.
 /// </summary>
 public static class ImportArchive
 {
@@ -20,6 +22,15 @@ public static class ImportArchive
     public const int MaxRatio = 200;
 
     private static readonly string[] DataExtensions = [".json", ".jsonl", ".parquet"];
+
+    /// <summary>Compressed bytes below which the ratio is not judged yet: the first quarter megabyte may expand freely.</summary>
+    private const long RatioFloorBytes = 256 * 1024;
+
+    /// <summary>Room left on the disk after an unpack, so the database and the images can still be written.</summary>
+    private const long SpareBytes = 256L * 1024 * 1024;
+
+    /// <summary>What a file costs the disk besides its bytes (a block), however small it is.</summary>
+    private const long FileOverheadBytes = 4096;
 
     public static bool IsArchive(string path) =>
         path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tar", StringComparison.OrdinalIgnoreCase)
@@ -46,6 +57,11 @@ public static class ImportArchive
     {
         using var zip = ZipFile.OpenRead(archive);
         if (zip.Entries.Count > MaxEntries) throw new InvalidDataException($"The archive has {zip.Entries.Count:N0} entries; the limit is {MaxEntries:N0}.");
+        var declared = zip.Entries.Sum(e => e.Length);
+        if (declared > MaxBytes) throw new InvalidDataException($"The archive unpacks to {declared:N0} bytes, more than {MaxBytes / (1L << 30)} GB.");
+        var free = FreeBytes(into);
+        declared += zip.Entries.Count * FileOverheadBytes; // 200,000 one-byte entries take 800 MB of blocks, not 200 KB
+        if (declared > free) throw new InvalidDataException($"The archive unpacks to {declared / 1048576.0:N0} MB, but {into} has {free / 1048576.0:N0} MB free (keeping {SpareBytes / 1048576} MB spare); free space or use an allowed server folder.");
         long total = 0;
         var entries = 0;
         foreach (var entry in zip.Entries)
@@ -69,6 +85,7 @@ public static class ImportArchive
         await using var file = File.OpenRead(archive);
         await using Stream stream = archive.EndsWith(".tar", StringComparison.OrdinalIgnoreCase) ? file : new GZipStream(file, CompressionMode.Decompress);
         await using var tar = new TarReader(stream);
+        var budget = new WriteBudget(() => file.Position, FreeBytes(into), Path.GetFileName(archive));
         long total = 0;
         var entries = 0;
         while (await tar.GetNextEntryAsync(copyData: false, ct) is { } entry)
@@ -81,16 +98,14 @@ public static class ImportArchive
             total += entry.Length;
             if (total > MaxBytes) throw new InvalidDataException($"The archive unpacks to more than {MaxBytes / (1L << 30)} GB.");
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            if (entry.DataStream is { } data) await CopyBoundedAsync(data, target, entry.Length, entry.Name, ct);
+            if (entry.DataStream is { } data) await CopyBoundedAsync(data, target, entry.Length, entry.Name, ct, budget);
             else await File.WriteAllBytesAsync(target, [], ct);
         }
-        var ratio = new FileInfo(archive).Length == 0 ? 0 : total / new FileInfo(archive).Length;
-        if (ratio > MaxRatio) throw new InvalidDataException($"The archive expands {ratio:N0} times; more than {MaxRatio} times is refused as a bomb.");
         return (entries, total);
     }
 
     // The declared length is checked while copying too: a lying header cannot write more than it announced.
-    private static async Task CopyBoundedAsync(Stream source, string target, long declared, string name, CancellationToken ct)
+    private static async Task CopyBoundedAsync(Stream source, string target, long declared, string name, CancellationToken ct, WriteBudget? budget = null)
     {
         await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
         var buffer = new byte[1 << 16];
@@ -100,7 +115,36 @@ public static class ImportArchive
         {
             written += read;
             if (written > declared) throw new InvalidDataException($"Entry '{name}' holds more than the {declared:N0} bytes it declares.");
+            budget?.Spend(read, name);
             await output.WriteAsync(buffer.AsMemory(0, read), ct);
+        }
+    }
+
+    private static long FreeBytes(string folder)
+    {
+        try
+        {
+            return Math.Max(0, new DriveInfo(Path.GetFullPath(folder)).AvailableFreeSpace - SpareBytes);
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            return long.MaxValue; // a file system that cannot say: the size limits still hold
+        }
+    }
+
+    /// <summary>Bytes written so far against the limits: total, free space, and the ratio to the compressed bytes read so far.</summary>
+    private sealed class WriteBudget(Func<long> compressedRead, long free, string archive)
+    {
+        private long _written;
+
+        public void Spend(int bytes, string entry)
+        {
+            _written += bytes;
+            if (_written > MaxBytes) throw new InvalidDataException($"{archive} unpacks to more than {MaxBytes / (1L << 30)} GB; refused at entry '{entry}'.");
+            if (_written > free) throw new InvalidDataException($"{archive} would fill the disk: {_written / 1048576.0:N0} MB unpacked at entry '{entry}', {free / 1048576.0:N0} MB free; refused.");
+            var compressed = Math.Max(compressedRead(), RatioFloorBytes);
+            if (_written > MaxRatio * compressed)
+                throw new InvalidDataException($"{archive} expands more than {MaxRatio} times ({_written:N0} bytes from {compressed:N0} compressed, at entry '{entry}'); refused as a bomb.");
         }
     }
 

@@ -23,6 +23,8 @@ public sealed class ImportJobHandler(DatasetImporter importer, DataPaths paths, 
         // Once per committed batch (and after the last): records done, the total estimated from the bytes read so far.
         var summary = await importer.ImportAsync(request, batch => context.ReportProgressAsync(batch.Records, Estimate(batch), batch.Rejected.Count), ct);
         await File.WriteAllTextAsync(paths.ImportSummary(context.JobId), JsonSerializer.Serialize(summary, ImportService.Json), CancellationToken.None);
+        // An uploaded file (and what was unpacked from it) is kept only while the job can resume: it has ended.
+        ImportService.RemoveUpload(paths, parameters.FilePath);
 
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         foreach (var problem in summary.Rejected.Take(FailuresListed)) context.RecordFailure(db, problem.Where, problem.Reason);

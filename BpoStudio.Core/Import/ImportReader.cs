@@ -104,10 +104,10 @@ public static class ImportReader
             }
         }
 
-        await foreach (var (line, bytes) in JsonLines.ReadAsync(stream, ct))
+        await foreach (var (line, bytes, tooLong) in JsonLines.ReadAsync(stream, ct))
         {
             JsonElement? element = null;
-            var problem = RecordText.Utf8Problem(bytes.Span);
+            var problem = tooLong ? $"the record is longer than {JsonLines.MaxLineBytes / (1024 * 1024)} MB; refused without reading it whole" : RecordText.Utf8Problem(bytes.Span);
             if (problem is null)
                 try
                 {

@@ -68,15 +68,23 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         var folder = Path.Combine(paths.Uploads, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         var target = Path.Combine(folder, safeName);
-        await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
-        var buffer = new byte[1 << 20];
-        long total = 0;
-        int read;
-        while ((read = await content.ReadAsync(buffer, ct)) > 0)
+        try
         {
-            total += read;
-            if (total > MaxUploadBytes) throw new InvalidDataException($"{fileName} is larger than {MaxUploadBytes / (1L << 30)} GB; put it in an allowed server folder instead.");
-            await file.WriteAsync(buffer.AsMemory(0, read), ct);
+            await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+            var buffer = new byte[1 << 20];
+            long total = 0;
+            int read;
+            while ((read = await content.ReadAsync(buffer, ct)) > 0)
+            {
+                total += read;
+                if (total > MaxUploadBytes) throw new InvalidDataException($"{fileName} is larger than {MaxUploadBytes / (1L << 30)} GB; put it in an allowed server folder instead.");
+                await file.WriteAsync(buffer.AsMemory(0, read), ct);
+            }
+        }
+        catch
+        {
+            Directory.Delete(folder, recursive: true); // a refused or broken upload leaves nothing behind
+            throw;
         }
         return target;
     }
@@ -85,7 +93,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     public async Task<UnpackedArchive> UnpackAsync(string archive, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("unpack an import archive");
-        await RequireAllowedAsync(archive, "archive", ct);
+        await RequireAllowedAsync(archive, "archive", actor, ct);
         var into = Path.Combine(Path.GetDirectoryName(archive)!, Path.GetFileName(archive) + ".unpacked");
         if (Directory.Exists(into)) Directory.Delete(into, recursive: true);
         try
@@ -95,14 +103,30 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         catch
         {
             if (Directory.Exists(into)) Directory.Delete(into, recursive: true); // a refused archive leaves nothing half-written
+            RemoveUpload(archive); // nor, when it was uploaded, the archive itself
             throw;
         }
+    }
+
+    /// <summary>
+    /// Removes an upload's own folder (the uploaded file, and what was unpacked from it) once nothing needs it: an archive
+    /// refused, or an import that ended. Files outside the upload folder (allowed server folders) are never touched.
+    /// </summary>
+    public void RemoveUpload(string file) => RemoveUpload(paths, file);
+
+    internal static void RemoveUpload(DataPaths paths, string file)
+    {
+        var relative = Path.GetRelativePath(paths.Uploads, Path.GetFullPath(file));
+        if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) return;
+        var first = relative.Split(Path.DirectorySeparatorChar)[0];
+        var folder = Path.Combine(paths.Uploads, first);
+        if (first != relative && Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
     }
 
     public async Task<ImportPreview> PreviewAsync(string filePath, ImportFormat? format, FieldMapping? mapping, string? imageRoot, ClaimsPrincipal actor, int count = 5, CancellationToken ct = default)
     {
         actor.RequireLead("preview an import");
-        await RequireAllowedAsync(filePath, "file", ct);
+        await RequireAllowedAsync(filePath, "file", actor, ct);
         if (format == ImportFormat.Generic && mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, detected) = await ImportReader.DetectAsync(filePath, format, ct);
         var samples = new List<ImportedSample>();
@@ -119,8 +143,8 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     public async Task<Job> StartAsync(ImportJobParameters parameters, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("import data");
-        await RequireAllowedAsync(parameters.FilePath, "file", ct);
-        if (parameters.ImageRoot is { } images) await RequireAllowedAsync(images, "image folder", ct);
+        await RequireAllowedAsync(parameters.FilePath, "file", actor, ct);
+        if (parameters.ImageRoot is { } images) await RequireAllowedAsync(images, "image folder", actor, ct);
         if (string.IsNullOrWhiteSpace(parameters.DatasetName)) throw new ArgumentException("Give the dataset a name.");
         if (parameters.Format == ImportFormat.Generic && parameters.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
         var (_, format) = await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
@@ -187,8 +211,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         : File.Exists(full) ? "found" : $"'{sample.ImagePath}' does not exist under the image folder";
 
     // An allowed folder itself is allowed too (as the image folder, say), not only what lies below it.
-    private async Task RequireAllowedAsync(string path, string what, CancellationToken ct)
+    private async Task RequireAllowedAsync(string path, string what, ClaimsPrincipal actor, CancellationToken ct)
     {
+        if (actor.IsCommandLine()) return; // the server's own CLI: whoever runs it has the disk already
         var full = Path.GetFullPath(path);
         if (!(await AllowedRootsAsync(ct)).Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
             throw new UnauthorizedAccessException($"The {what} {path} is outside the folders an admin allowed for imports.");

@@ -36,6 +36,24 @@ public class HostileRecordTests : IAsyncLifetime
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 
     [Fact]
+    public async Task JsonLines_AnOversizedLine_IsRefusedWithoutHoldingIt_AndTheNextLinesRead()
+    {
+        var content = Utf8("{\"a\":1}\n" + "{\"x\":\"" + new string('x', 100_000) + "\"}\r\n{\"b\":2}\n" + new string('y', 5_000));
+        var lines = new List<(long Line, int Bytes, bool TooLong)>();
+        await foreach (var (line, bytes, tooLong) in JsonLines.ReadAsync(new MemoryStream(content), CancellationToken.None, maxLineBytes: 4_096))
+            lines.Add((line, bytes.Length, tooLong));
+
+        Assert.Equal([(1L, 7, false), (2L, 0, true), (3L, 7, false), (4L, 0, true)], lines);
+
+        var big = new byte[JsonLines.MaxLineBytes + 10];
+        Array.Fill(big, (byte)'z');
+        var oversized = await ImportAsync("oversized.jsonl", [.. Utf8(Bpo("a", "fine") + "\n"), .. Utf8("{\"id\":\"big\",\"prompt\":\""), .. big, .. Utf8("\"}\n" + Bpo("c", "after") + "\n")]);
+        Assert.Equal(2, oversized.Imported);
+        Assert.Equal("line 2", Assert.Single(oversized.Rejected).Where);
+        Assert.Contains("longer than 64 MB", oversized.Rejected[0].Reason);
+    }
+
+    [Fact]
     public async Task JsonLines_LoneSurrogateInvalidUtf8AndDeepNesting_RejectThatLineAlone()
     {
         byte[] content = [.. Utf8(Bpo("a", "fine") + "\n" + Bpo("b", "\\ud800 alone") + "\n"),

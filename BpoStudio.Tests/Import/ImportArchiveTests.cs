@@ -95,6 +95,82 @@ public class ImportArchiveTests : IAsyncLifetime
         Assert.Contains("zip bomb", error.Message);
     }
 
+    /// <summary>A gzip stream declares no sizes: a megabyte holding a gibibyte of zeros must be stopped while it is written.</summary>
+    private async Task<string> TarGzBombAsync(string name)
+    {
+        var path = _files.File(name);
+        await using var file = File.Create(path);
+        await using var gzip = new GZipStream(file, CompressionLevel.SmallestSize);
+        await using var tar = new TarWriter(gzip);
+        await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "llava.json") { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Llava("a.png"))) });
+        await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "zeros.bin") { DataStream = new ZeroStream(1L << 30) });
+        return path;
+    }
+
+    [Fact]
+    public async Task ATarGzBomb_IsRefusedWhileUnpacking_WithBoundedDisk_AndAnUploadLeavesNothing()
+    {
+        var bomb = await TarGzBombAsync("bomb.tar.gz");
+        Assert.InRange(new FileInfo(bomb).Length, 1, 2 << 20); // about a megabyte: over 200 times smaller than what it holds
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => ImportArchive.UnpackAsync(bomb, _files.File("tgz-bomb")));
+        Assert.Contains("refused as a bomb", error.Message);
+        var written = Directory.EnumerateFiles(_files.File("tgz-bomb"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.InRange(written, 0, 200L << 20); // stopped at the ratio to what was read, not after writing the gibibyte
+
+        var imports = _core.Get<ImportService>();
+        await using (var upload = File.OpenRead(bomb))
+        {
+            var saved = await imports.SaveUploadAsync(upload, "bomb.tar.gz", TestPrincipals.Lead);
+            await Assert.ThrowsAsync<InvalidDataException>(() => imports.UnpackAsync(saved, TestPrincipals.Lead));
+        }
+        var uploads = _core.Get<BpoStudio.Core.DataPaths>().Uploads;
+        Assert.Empty(Directory.EnumerateFileSystemEntries(uploads)); // the refused upload is gone at once
+    }
+
+    [Fact]
+    public async Task WhatAnImportUnpacked_IsRemovedWhenItEnds_FromTheCliAndAfterAnUploadsJob()
+    {
+        var zip = Zip("bundle.zip", ("llava.json", System.Text.Encoding.UTF8.GetBytes(Llava("a.png"))), ("a.png", DemoScene.Generate(9).RenderPng()));
+        var uploads = _core.Get<BpoStudio.Core.DataPaths>().Uploads;
+        Assert.Equal(0, await CliApp.RunAsync(["import", zip, "--dataset", "cli-unpacked", $"--BpoStudio:DataDirectory={_core.DataDirectory}"], TextWriter.Null));
+        Assert.Empty(Directory.EnumerateDirectories(uploads));
+
+        var imports = _core.Get<ImportService>();
+        string data;
+        await using (var upload = File.OpenRead(zip))
+            data = (await imports.UnpackAsync(await imports.SaveUploadAsync(upload, "bundle.zip", TestPrincipals.Lead), TestPrincipals.Lead)).DataFile;
+        var job = await imports.StartAsync(new ImportJobParameters(data, "uploaded", Path.GetDirectoryName(data), null, null), TestPrincipals.Lead);
+        await _core.Get<BpoStudio.Core.Jobs.JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        Assert.Equal(BpoStudio.Core.Jobs.JobStatus.Completed, (await _core.Get<BpoStudio.Core.Jobs.JobService>().GetAsync(job.Id))!.Status);
+        Assert.Empty(Directory.EnumerateDirectories(uploads)); // the upload and what was unpacked from it
+        Assert.Equal(2, Directory.EnumerateFiles(uploads, "import-*-summary.json").Count()); // each import's summary stays downloadable
+    }
+
+    private sealed class ZeroStream(long length) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => _position = value; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = (int)Math.Min(count, length - _position);
+            Array.Clear(buffer, offset, n);
+            _position += n;
+            return n;
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => _position = origin switch { SeekOrigin.Begin => offset, SeekOrigin.Current => _position + offset, _ => length + offset };
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Fact]
     public async Task AnArchiveWithoutADataFile_OrWithTwo_IsAClearError()
     {

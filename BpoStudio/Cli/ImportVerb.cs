@@ -27,26 +27,30 @@ internal sealed class ImportVerb : ICliVerb
         var mapping = Mapping(args.Option("map"));
         if (mapping is not null) format ??= ImportFormat.Generic;
         ImportSummary summary;
+        string? unpackedInto = null;
         try
         {
             var images = args.Option("images") is { } root ? Path.GetFullPath(root) : null;
             if (ImportArchive.IsArchive(file))
             {
                 // Unpacked into the upload folder, as the Import page does; the archive's folder is the image folder.
-                var into = Path.Combine(services.GetRequiredService<DataPaths>().Uploads, "cli-" + Guid.NewGuid().ToString("N"));
+                var into = unpackedInto = Path.Combine(services.GetRequiredService<DataPaths>().Uploads, "cli-" + Guid.NewGuid().ToString("N"));
                 var unpacked = await ImportArchive.UnpackAsync(Path.GetFullPath(file), into, ct);
                 (file, images) = (unpacked.DataFile, images ?? unpacked.ImageRoot);
             }
-            summary = await services.GetRequiredService<DatasetImporter>().ImportAsync(
-                new ImportRequest(Path.GetFullPath(file), args.Required("dataset"), images, format, "cli", mapping), ct: ct);
+            // The same service and job handler as the Import page: the import is in the dataset's history, and bulk
+            // actions and other writers see it running.
+            summary = await RunAsJobAsync(services, new ImportJobParameters(Path.GetFullPath(file), args.Required("dataset"), images, format, mapping, args.Flag("accept-source")), ct);
         }
         catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or ArgumentException)
         {
             throw new CliFailureException(ex.Message);
         }
-        if (args.Flag("accept-source") && summary.Imported > 0)
-            await services.GetRequiredService<SourceDecisions>().AcceptAsync(summary.Dataset, summary.File, summary.Format, ActorChecks.CommandLine, ct: ct);
-
+        finally
+        {
+            // What the CLI unpacked goes when the import ends: the images are in the store, and a rerun unpacks again.
+            if (unpackedInto is not null && Directory.Exists(unpackedInto)) Directory.Delete(unpackedInto, recursive: true);
+        }
         if (args.Flag("json"))
         {
             await output.WriteLineAsync(JsonSerializer.Serialize(summary, Json));
@@ -59,6 +63,25 @@ internal sealed class ImportVerb : ICliVerb
         foreach (var problem in summary.ContentDuplicates.Take(20)) await output.WriteLineAsync($"  merged {problem.Where}: {problem.Reason}");
         if (summary.Rejected.Count + summary.FlaggedImages.Count > 40) await output.WriteLineAsync("  (use --json for the full list)");
         return 0;
+    }
+
+    private static async Task<ImportSummary> RunAsJobAsync(IServiceProvider services, ImportJobParameters parameters, CancellationToken ct)
+    {
+        var job = await services.GetRequiredService<ImportService>().StartAsync(parameters, ActorChecks.CommandLine, ct);
+        await services.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>().RunJobAsync(job.Id, ct);
+        var jobs = services.GetRequiredService<BpoStudio.Core.Jobs.JobService>();
+        // A web instance on the same database may have claimed it first: then it runs there, and this waits for it.
+        var done = await jobs.GetAsync(job.Id, ct);
+        while (done!.Status is BpoStudio.Core.Jobs.JobStatus.Queued or BpoStudio.Core.Jobs.JobStatus.Running)
+        {
+            await Task.Delay(500, ct);
+            done = await jobs.GetAsync(job.Id, ct);
+        }
+        if (done.Status != BpoStudio.Core.Jobs.JobStatus.Completed)
+            throw new CliFailureException(done.Status == BpoStudio.Core.Jobs.JobStatus.Failed
+                ? $"the import (job {job.Id}) failed: {done.Error}"
+                : $"the import (job {job.Id}) was {done.Status.ToString().ToLowerInvariant()}; run the same command again to resume it");
+        return JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(services.GetRequiredService<DataPaths>().ImportSummary(job.Id), ct), ImportService.Json)!;
     }
 
     private static async Task<int> RollbackAsync(IServiceProvider services, string sourceFile, CliArguments args, TextWriter output, CancellationToken ct)
