@@ -53,6 +53,21 @@ public class HostileRecordTests : IAsyncLifetime
         Assert.Contains("longer than 64 MB", oversized.Rejected[0].Reason);
     }
 
+    [Theory]
+    [InlineData("{\"id\":\"x\",\"prompt\":\"Q\"", "it ends before every { and [ is closed")]
+    [InlineData("{\"id\":\"x\"} {\"id\":\"y\"}", "something follows the record's end ('{')")]
+    [InlineData("{id:\"x\"}", "at byte 2: a field name must be in double quotes (found 'i')")]
+    [InlineData("{\"id\": x}", "a value cannot start with 'x'")]
+    [InlineData("{\"id\":\"x\" \"prompt\":\"Q\"}", "a comma or } is missing after a value")]
+    public async Task AMalformedLine_SaysWhatIsWrongAndWhere(string line, string expected)
+    {
+        var summary = await ImportAsync("malformed.jsonl", Utf8(Bpo("a", "fine") + "\n" + line + "\n"));
+        var problem = Assert.Single(summary.Rejected);
+        Assert.Equal("line 2", problem.Where);
+        Assert.Contains(expected, problem.Reason);
+        Assert.StartsWith("not valid JSON at byte", problem.Reason);
+    }
+
     [Fact]
     public async Task JsonLines_LoneSurrogateInvalidUtf8AndDeepNesting_RejectThatLineAlone()
     {
