@@ -13,7 +13,11 @@ public sealed record TriageRow(long PairId, long SampleId, string? SampleSourceI
 public sealed record FindingCount(string CheckId, FindingSeverity Severity, int Pairs, IReadOnlyList<(string Kind, string Method, int Pairs)> ByMethod);
 
 public sealed record TriageOverview(int Pairs, int WithBlocking, int WithoutFindings, IReadOnlyList<FindingCount> Findings,
-    IReadOnlyList<(string Kind, string Method, int Pairs)> Methods);
+    IReadOnlyList<(string Kind, string Method, int Pairs)> Methods)
+{
+    /// <summary>Pairs whose findings are all warnings: with the blocking and the clean ones they add up to <see cref="Pairs"/>.</summary>
+    public int WithWarningsOnly => Pairs - WithBlocking - WithoutFindings;
+}
 
 /// <summary>What the Triage page and <c>review list</c> read: counts per finding and the pairs matching a filter.</summary>
 public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)

@@ -15,6 +15,18 @@ public class PairCheckerTests : TriageDatasetTests
     private PairChecker Checker => Core.Get<PairChecker>();
 
     [Fact]
+    public async Task TheOverview_BlockingWarningsOnlyAndClean_AddUpToThePairs()
+    {
+        var overview = await Core.Get<TriageQueries>().OverviewAsync(Data.Id);
+        await using var db = await NewDbAsync();
+        var blocking = await db.Pairs.CountAsync(p => p.DatasetId == Data.Id && db.PairFindings.Any(f => f.PairId == p.Id && f.Severity == FindingSeverity.Block));
+        var warnedOnly = await db.Pairs.CountAsync(p => p.DatasetId == Data.Id && db.PairFindings.Any(f => f.PairId == p.Id) && !db.PairFindings.Any(f => f.PairId == p.Id && f.Severity == FindingSeverity.Block));
+        Assert.True(warnedOnly > 0, "the triage dataset has pairs with warnings only");
+        Assert.Equal((blocking, warnedOnly), (overview.WithBlocking, overview.WithWarningsOnly));
+        Assert.Equal(overview.Pairs, overview.WithBlocking + overview.WithWarningsOnly + overview.WithoutFindings);
+    }
+
+    [Fact]
     public async Task Import_StoresEachPairsFindings_AsThePairsAreCreated()
     {
         var findings = await FindingsAsync();
