@@ -24,6 +24,12 @@ public class GenerateBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(page.GetByText("139 of 139 samples").First).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-generate.png") });
 
+        // Edits per negative belongs to the model-free injector; an image pair has no edits to count.
+        await Assertions.Expect(page.GetByTestId("max-edits")).ToBeVisibleAsync();
+        await page.GetByTestId("method").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "image-pair:pixelate" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("max-edits")).ToHaveCountAsync(0);
+
         await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var job = await db.Jobs.OrderByDescending(j => j.Id).FirstAsync();
         Assert.Equal((JobStatus.Completed, BpoAppFactory.LeadEmail), (job.Status, job.CreatedBy));
