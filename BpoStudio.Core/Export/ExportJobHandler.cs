@@ -54,7 +54,7 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var record = await db.Exports.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
         var options = JsonSerializer.Deserialize<ExportOptions>(record.OptionsJson) ?? throw new InvalidDataException($"Export {exportId} has no options.");
-        return (record, await runner.PlanAsync(options, record.CreatedBy, ct: ct));
+        return (record, await runner.PlanAsync(options, record.CreatedBy, options.Zip, ct));
     }
 
     /// <summary>False when a lead deleted the export: a deleted one stays deleted.</summary>

@@ -69,7 +69,8 @@ public sealed record ExportOptions(
     ExportContext Context = ExportContext.Full,
     bool Weights = false,
     string? RatingAspect = null,
-    bool Listwise = false)
+    bool Listwise = false,
+    bool Zip = true)
 {
     public const string MeanAspect = "mean";
 

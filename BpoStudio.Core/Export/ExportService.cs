@@ -11,11 +11,17 @@ namespace BpoStudio.Core.Export;
 /// <summary>Starts exports as background jobs (leads only) and lists them with their manifests.</summary>
 public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, JobService jobs, AuditLog audit, DataPaths paths)
 {
-    public async Task<ExportRecord> StartAsync(ExportOptions options, ClaimsPrincipal actor, CancellationToken ct = default)
+    /// <summary>
+    /// Queues an export as a job; the page, the CLI (which names its own <paramref name="folder"/> and runs the job at
+    /// once) and any other host go through here, so every export is in the history and audited the same way.
+    /// </summary>
+    public async Task<ExportRecord> StartAsync(ExportOptions options, ClaimsPrincipal actor, CancellationToken ct = default, string? folder = null)
     {
         actor.RequireLead("export a dataset");
         options.Validate();
-        var plan = await runner.PlanAsync(options, actor.DisplayName(), ct: ct);
+        if (folder is not null && (Directory.Exists(folder) || File.Exists(folder)))
+            throw new IOException($"{Path.GetFullPath(folder)} already exists; choose a new folder so no earlier export is overwritten.");
+        var plan = await runner.PlanAsync(options, actor.DisplayName(), options.Zip, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var now = DateTime.UtcNow;
         var record = new ExportRecord
@@ -25,7 +31,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         };
         db.Exports.Add(record);
         await db.SaveChangesAsync(ct);
-        record.FolderPath = Path.Combine(paths.Exports, Slug(plan.DatasetName),
+        record.FolderPath = folder is not null ? Path.GetFullPath(folder) : Path.Combine(paths.Exports, Slug(plan.DatasetName),
             $"{now:yyyyMMdd-HHmmss}-{record.Format}-{(options.VersionNumber is { } n ? $"v{n}" : "draft")}-{record.Id}");
         await db.SaveChangesAsync(ct);
 

@@ -42,6 +42,12 @@ public class ExportCliTests
         var lines = TrainerLoaderChecks.LlamaFactory(output.File("lf"), "train.jsonl") + (File.Exists(output.File("lf/validation.jsonl")) ? TrainerLoaderChecks.LlamaFactory(output.File("lf"), "validation.jsonl") : 0);
         Assert.Equal(20, lines);
 
+        // The CLI's export is the same job as the page's: in the export history, done, with its folder and counts.
+        var history = await core.Get<BpoStudio.Core.Export.ExportService>().HistoryAsync(datasetId);
+        var entry = Assert.Single(history);
+        Assert.Equal(output.File("lf"), entry.Export.FolderPath);
+        Assert.Equal((BpoStudio.Core.Export.ExportStatus.Completed, 20L, "cli"), (entry.Export.Status, entry.Export.PairsWritten, entry.Export.CreatedBy));
+
         error = new StringWriter();
         Assert.Equal(1, await CliApp.RunAsync(["export", "--dataset", "Demo shapes", "--format", "trl", "--out", output.File("lf"), config], TextWriter.Null, error));
         Assert.Contains("already exists", error.ToString());

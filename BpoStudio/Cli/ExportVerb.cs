@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
-using BpoStudio.Core.Audit;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Export;
 
@@ -29,18 +29,16 @@ internal sealed class ExportVerb : ICliVerb
             Negatives(args.Option("negatives")), !args.Flag("original-texts"), Number(args, "validation", 0.0), (int)Number(args, "seed", 42.0),
             args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")),
             WithoutBulkDecided: args.Flag("without-bulk"), Context: Context(args.Option("context")), Weights: args.Flag("weights"), RatingAspect: args.Option("aspect"), Listwise: args.Flag("listwise"));
-        var runner = services.GetRequiredService<ExportRunner>();
+        options = options with { Zip = !args.Flag("no-zip") };
         ExportResult result;
         try
         {
-            options.Validate();
-            result = await runner.RunAsync(await runner.PlanAsync(options, "cli", makeZip: !args.Flag("no-zip"), ct), target, ct: ct);
+            result = await RunAsJobAsync(services, options, target, ct);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or KeyNotFoundException or IOException)
         {
             throw new CliFailureException(ex.Message);
         }
-        await services.GetRequiredService<AuditLog>().WriteAsync("cli", "export.complete", $"{dataset.Name} {result.Manifest.Format}", result.Folder, ct);
 
         var counts = result.Manifest.Counts;
         if (args.Flag("json"))
@@ -53,6 +51,23 @@ internal sealed class ExportVerb : ICliVerb
         foreach (var warning in result.Manifest.Warnings) await output.WriteLineAsync($"  warning: {warning}");
         foreach (var skipped in result.Manifest.Skipped.Take(20)) await output.WriteLineAsync($"  left out pair {skipped.PairId}: {skipped.Reason}");
         return 0;
+    }
+
+    // The same service and job as the Export page: the export is in the history and audited there, whoever started it.
+    private static async Task<ExportResult> RunAsJobAsync(IServiceProvider services, ExportOptions options, string target, CancellationToken ct)
+    {
+        var exports = services.GetRequiredService<ExportService>();
+        var record = await exports.StartAsync(options, ActorChecks.CommandLine, ct, target);
+        await services.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>().RunJobAsync(record.JobId!.Value, ct);
+        var done = await exports.GetAsync(record.Id, ct);
+        while (done!.Status is ExportStatus.Queued or ExportStatus.Running)
+        {
+            await Task.Delay(500, ct); // another instance on the same database claimed the job first
+            done = await exports.GetAsync(record.Id, ct);
+        }
+        if (done.Status != ExportStatus.Completed)
+            throw new CliFailureException($"the export (job {record.JobId}) {done.Status.ToString().ToLowerInvariant()}{(done.Error is null ? "" : ": " + done.Error)}");
+        return new ExportResult(JsonSerializer.Deserialize<ExportManifest>(done.ManifestJson!, ExportManifest.Json)!, done.FolderPath!, done.ZipPath);
     }
 
     private static async Task<int?> VersionAsync(IServiceProvider services, DatasetSummary dataset, string? option, CancellationToken ct)

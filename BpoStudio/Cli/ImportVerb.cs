@@ -4,7 +4,6 @@ using BpoStudio.Components;
 using BpoStudio.Core;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Import;
-using BpoStudio.Core.Triage;
 
 namespace BpoStudio.Cli;
 
