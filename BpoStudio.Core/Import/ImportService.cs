@@ -193,7 +193,13 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         var samples = db.Samples.Where(s => s.DatasetId == datasetId && s.Source.File == sourceFile);
         var reviewed = await db.Pairs.CountAsync(p => samples.Any(s => s.Id == p.SampleId) && p.Status != PairStatus.Pending, ct);
         if (reviewed > 0 && !force)
-            throw new InvalidOperationException($"{reviewed} pairs from {sourceFile} were already reviewed; rolling back would discard those decisions. Confirm to roll back anyway.");
+        {
+            // Approved versions keep their own copies of texts and decisions: say so, since that is what a lead worries about.
+            var versions = await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Items.Any(i => samples.Any(s => s.Id == i.SampleId)))
+                .OrderBy(v => v.Number).Select(v => v.Number).ToListAsync(ct);
+            var inVersions = versions.Count == 0 ? "" : $" They are in approved version{(versions.Count == 1 ? "" : "s")} {string.Join(", ", versions)}, which keep{(versions.Count == 1 ? "s" : "")} {(versions.Count == 1 ? "its" : "their")} own copy and still export{(versions.Count == 1 ? "s" : "")} unchanged.";
+            throw new InvalidOperationException($"{reviewed} pairs from {sourceFile} were already reviewed; rolling back would discard those decisions.{inVersions} Confirm to roll back anyway, or cancel.");
+        }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Pairs.Where(p => samples.Any(s => s.Id == p.SampleId)).ExecuteDeleteAsync(ct);
         await db.Responses.Where(r => samples.Any(s => s.Id == r.SampleId)).ExecuteDeleteAsync(ct);

@@ -37,7 +37,23 @@ public class ImportHistoryBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(result).ToContainTextAsync("2 records read, 4 samples imported");
         await Assertions.Expect(page.GetByTestId($"import-{job.Id}")).ToContainTextAsync("chat.json");
 
+        // Reviewed pairs arm the button; Cancel disarms it.
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            // LLaVA records bring answers only: give one sample a negative and an accepted pair.
+            var sample = await db.Samples.Include(x => x.Responses).FirstAsync(x => x.DatasetId == datasetId);
+            var negative = new Core.Datasets.Response { SampleId = sample.Id, Text = "Something else.", Kind = Core.Datasets.ResponseKind.LlmHal, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } };
+            db.Responses.Add(negative);
+            await db.SaveChangesAsync();
+            db.Pairs.Add(new Core.Datasets.PreferencePair { DatasetId = datasetId, SampleId = sample.Id, ChosenResponseId = sample.Responses[0].Id, RejectedResponseId = negative.Id, Status = Core.Datasets.PairStatus.Accepted });
+            await db.SaveChangesAsync();
+        }
         await page.GetByTestId($"rollback-{job.Id}").ClickAsync();
+        await Assertions.Expect(page.GetByTestId($"rollback-{job.Id}")).ToHaveTextAsync("Roll back anyway");
+        await page.GetByTestId($"rollback-cancel-{job.Id}").ClickAsync();
+        await Assertions.Expect(page.GetByTestId($"rollback-{job.Id}")).ToHaveTextAsync("Roll back");
+        await page.GetByTestId($"rollback-{job.Id}").ClickAsync();
+        await page.GetByTestId($"rollback-{job.Id}").ClickAsync(); // anyway
 
         await Assertions.Expect(result).ToHaveTextAsync("rolled back");
         await using var check = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();

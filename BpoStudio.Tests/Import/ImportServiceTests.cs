@@ -130,12 +130,16 @@ public class ImportServiceTests : IAsyncLifetime
 
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         await db.Pairs.Take(1).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+        var datasetId = await db.Datasets.Where(d => d.Name == "jobbed").Select(d => d.Id).SingleAsync();
+        await _core.Get<BpoStudio.Core.Approval.ApprovalService>().ApproveAsync(datasetId, TestPrincipals.Lead, null);
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead));
         Assert.Contains("1 pairs from bpo.jsonl were already reviewed", refused.Message);
+        Assert.Contains("approved version 1, which keeps its own copy", refused.Message);
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Annotator, force: true));
 
         Assert.Equal(2, await Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead, force: true));
         Assert.Equal((0, 0, 0), (await db.Samples.CountAsync(), await db.Responses.CountAsync(), await db.Pairs.CountAsync()));
+        Assert.Equal(1, await db.DatasetVersionItems.CountAsync()); // the approved version keeps its copy
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "import.rollback"));
     }
 }
