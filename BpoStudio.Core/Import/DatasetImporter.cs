@@ -268,13 +268,16 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         }
     }
 
-    private async Task<int> EnsureDatasetAsync(ImportRequest request, CancellationToken ct)
+    private Task<int> EnsureDatasetAsync(ImportRequest request, CancellationToken ct) => EnsureDatasetAsync(dbFactory, request.DatasetName, request.Actor, ct);
+
+    /// <summary>The dataset an import writes into, made when it is new; an import job names it from the start.</summary>
+    internal static async Task<int> EnsureDatasetAsync(IDbContextFactory<BpoDbContext> dbFactory, string name, string? actor, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.DatasetName)) throw new ArgumentException("Give the dataset a name.");
+        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the dataset a name.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var existing = await db.Datasets.Where(d => d.Name == request.DatasetName).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct);
+        var existing = await db.Datasets.Where(d => d.Name == name).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct);
         if (existing is { } id) return id;
-        var dataset = new Dataset { Name = request.DatasetName.Trim(), CreatedAt = DateTime.UtcNow, CreatedBy = request.Actor };
+        var dataset = new Dataset { Name = name.Trim(), CreatedAt = DateTime.UtcNow, CreatedBy = actor };
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(ct);
         return dataset.Id;

@@ -150,7 +150,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         var (_, format) = await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
         if (parameters.AcceptSource && !Triage.SourceDecisions.CarriesDecisions(format))
             throw new ArgumentException($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
-        return await jobs.CreateAsync(JobKind.Import, null, JsonSerializer.Serialize(parameters, Json), actor, ct);
+        // The job row names its dataset, made now if it is new: history, bulk actions and other writers query by it.
+        var datasetId = await DatasetImporter.EnsureDatasetAsync(dbFactory, parameters.DatasetName, actor.DisplayName(), ct);
+        return await jobs.CreateAsync(JobKind.Import, datasetId, JsonSerializer.Serialize(parameters, Json), actor, ct);
     }
 
     public string SummaryPath(long jobId) => paths.ImportSummary(jobId);
@@ -161,21 +163,18 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         actor.RequireLead("see a dataset's imports");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
-        // Import jobs name their dataset in their parameters: it may not exist yet when the job starts.
-        var jobs = await db.Jobs.AsNoTracking().Where(j => j.Kind == JobKind.Import).OrderByDescending(j => j.Id).Take(1000).ToListAsync(ct);
+        var jobs = await db.Jobs.AsNoTracking().Where(j => j.Kind == JobKind.Import && j.DatasetId == datasetId).OrderByDescending(j => j.Id).Take(count).ToListAsync(ct);
         var rollbacks = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "import.rollback" && a.Subject!.StartsWith(name + " / "))
             .Select(a => new { a.Subject, a.At }).ToListAsync(ct);
         var entries = new List<ImportHistoryEntry>();
         foreach (var job in jobs)
         {
-            var parameters = JsonSerializer.Deserialize<ImportJobParameters>(job.ParametersJson, Json);
-            if (parameters?.DatasetName != name) continue;
+            var parameters = JsonSerializer.Deserialize<ImportJobParameters>(job.ParametersJson, Json)!;
             var summaryPath = paths.ImportSummary(job.Id);
             var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(summaryPath, ct), Json) : null;
             var file = summary?.File ?? Path.GetFileName(parameters.FilePath);
             var rolledBack = rollbacks.Any(r => r.Subject == $"{name} / {file}" && r.At >= (job.FinishedAt ?? job.CreatedAt));
             entries.Add(new ImportHistoryEntry(job.Id, file, job.Status, job.CreatedBy, job.CreatedAt, job.FinishedAt, summary, rolledBack));
-            if (entries.Count == count) break;
         }
         return entries;
     }

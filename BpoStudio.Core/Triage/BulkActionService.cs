@@ -188,18 +188,12 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
 
     private static async Task RefuseWhileWritingJobsRunAsync(BpoDbContext db, int datasetId, string dataset, long? exceptJobId, CancellationToken ct)
     {
-        var active = await db.Jobs.Where(j => j.Id != exceptJobId && (j.Kind == JobKind.Import || j.Kind == JobKind.Generate) && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
-            .Select(j => new { j.Id, j.Kind, j.DatasetId, j.ParametersJson }).ToListAsync(ct);
-        var running = active.FirstOrDefault(j => j.DatasetId == datasetId || j.Kind == JobKind.Import && ImportsInto(j.ParametersJson, dataset));
+        var running = await db.Jobs.Where(j => j.Id != exceptJobId && j.DatasetId == datasetId && (j.Kind == JobKind.Import || j.Kind == JobKind.Generate)
+                && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .Select(j => new { j.Id, j.Kind }).FirstOrDefaultAsync(ct);
         if (running is not null)
             throw new InvalidOperationException($"{(running.Kind == JobKind.Import ? "An import" : "A generation job")} (job {running.Id}) is adding pairs to '{dataset}'; " +
                 "apply the bulk action when it has finished, so it covers every pair it should.");
-    }
-
-    private static bool ImportsInto(string parametersJson, string dataset)
-    {
-        using var json = JsonDocument.Parse(parametersJson);
-        return json.RootElement.TryGetProperty("datasetName", out var name) && name.GetString() == dataset;
     }
 
     private static void Validate(BulkRequest request)

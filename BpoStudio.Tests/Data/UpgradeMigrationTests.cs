@@ -79,6 +79,32 @@ public class UpgradeMigrationTests
             e.GetProperty("length").GetInt32(), e.GetProperty("text").GetString(), e.GetProperty("type").GetString(), e.GetProperty("severity").GetString())));
     }
 
+    // Import jobs started before their row named the dataset get its id from their parameters, so history and bulk actions find them.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Upgrading_NamesTheDatasetOfEarlierImportJobs(DatabaseProvider provider)
+    {
+        using var folder = new TestDataFolder();
+        await using var postgres = provider == DatabaseProvider.Postgres ? await PostgresDatabase.CreateAsync() : null;
+        await using (var db = Create(provider, folder, postgres))
+        {
+            await MigrateToJustBeforeAsync(db, "ImportJobDatasets");
+            var now = DateTime.UtcNow;
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Datasets" ("Name", "CreatedAt", "Overlap") VALUES ('old imports', {now}, 1), ('other', {now}, 1)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($$$"""
+                INSERT INTO "Jobs" ("Kind", "DatasetId", "ParametersJson", "Status", "ItemsTotal", "ItemsDone", "ItemsFailed", "CreatedAt", "RowVersion")
+                VALUES ('Import', NULL, '{"filePath":"/data/a.jsonl","datasetName":"old imports"}', 'Completed', 0, 0, 0, {{{now}}}, 0),
+                       ('Import', NULL, '{"filePath":"/data/b.jsonl","datasetName":"gone"}', 'Completed', 0, 0, 0, {{{now}}}, 0),
+                       ('Export', 2, '{"exportId":1}', 'Completed', 0, 0, 0, {{{now}}}, 0)
+                """);
+            await db.GetService<IMigrator>().MigrateAsync();
+        }
+        await using var check = Create(provider, folder, postgres);
+        var datasets = await check.Jobs.OrderBy(j => j.Id).Select(j => j.DatasetId).ToListAsync();
+        Assert.Equal([1, null, 2], datasets); // a dataset deleted since stays unnamed; other jobs are untouched
+    }
+
     private static async Task MigrateToJustBeforeAsync(BpoDbContext db, string migration) =>
         await db.GetService<IMigrator>().MigrateAsync(db.Database.GetMigrations()
             .TakeWhile(m => !m.EndsWith($"_{migration}", StringComparison.Ordinal) && !m.EndsWith($"_{migration}Postgres", StringComparison.Ordinal)).Last());
