@@ -125,6 +125,22 @@ public class RatingTests : IAsyncLifetime
         Assert.Contains("hold one pair each", Assert.Throws<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.LlamaFactory, Listwise: true).Validate()).Message);
     }
 
+    [Fact]
+    public async Task Listwise_RanksAnApprovedVersionToo_BestFirst_NotInFileOrder()
+    {
+        await AcceptAllAsync();
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Responses.Where(r => r.Text == "A red train crosses a bridge over a river.").ExecuteUpdateAsync(s => s.SetProperty(r => r.Score, 4.0)); // now above the bus's 3.5
+        await _core.Get<BpoStudio.Core.Approval.ApprovalService>().ApproveAsync(1, TestPrincipals.Lead, null);
+        List<string> Responses(string folder) => [.. JsonNode.Parse(File.ReadLines(Path.Combine(folder, "train.jsonl")).First())!["completions"]!.AsArray()
+            .Select(c => c!["response"]!.GetValue<string>())];
+        string[] best = ["A red bus waits on a wet road beside two trees.", "A red train crosses a bridge over a river.", "A bus on a road."];
+        // The scores (5, 4, 3.5) would make BPO's loader pair the train over the bus, which nobody accepted: the record is
+        // then scored 1 and 0 per chosen answer, and the order must still be the rank's.
+        Assert.Equal(best, Responses((await ExportAsync(new ExportOptions(1, null, ExportFormat.Bpo, Listwise: true))).Folder));
+        Assert.Equal(best, Responses((await ExportAsync(new ExportOptions(1, 1, ExportFormat.Bpo, Listwise: true))).Folder));
+    }
+
     private async Task AcceptAllAsync()
     {
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();

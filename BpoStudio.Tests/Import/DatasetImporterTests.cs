@@ -265,6 +265,10 @@ public class DatasetImporterTests : IAsyncLifetime
         error = new StringWriter();
         Assert.Equal(2, await CliApp.RunAsync(["import", path, "--dataset", "custom", "--format", "csv", config], TextWriter.Null, error));
         Assert.Contains("vl-feedback", error.ToString());
+        error = new StringWriter(); // the vlfeedback export's README writes the format as vlfeedback: accepted too
+        Assert.Equal(0, await CliApp.RunAsync(["import", path, "--dataset", "as-vlf", "--format", "vlfeedback", "--json", config], output = new StringWriter(), error));
+        using (var json = JsonDocument.Parse(output.ToString()))
+            Assert.Equal("vl-feedback", json.RootElement.GetProperty("format").GetString());
 
         output = new StringWriter();
         Assert.Equal(0, await CliApp.RunAsync(["import", "--rollback", "custom.jsonl", "--dataset", "custom", config], output));

@@ -100,8 +100,10 @@ internal sealed class ImportVerb : ICliVerb
     private static ImportFormat? Format(string? option)
     {
         if (option is null) return null;
+        // Hyphens aside, so the vlfeedback export's own README command (--format vlfeedback) reads it back as vl-feedback.
+        static string Bare(string name) => name.Replace("-", "", StringComparison.Ordinal);
         foreach (var format in Enum.GetValues<ImportFormat>())
-            if (string.Equals(WireName(format), option, StringComparison.OrdinalIgnoreCase)) return format;
+            if (string.Equals(Bare(WireName(format)), Bare(option), StringComparison.OrdinalIgnoreCase)) return format;
         throw new CliUsageException($"--format must be one of {string.Join(", ", Enum.GetValues<ImportFormat>().Select(WireName))}, not '{option}'");
     }
 

@@ -57,9 +57,15 @@ public sealed class BpoLines : JsonLinesPart
             Write(sample, image, completions, ScoreOf, suffix: null);
             return;
         }
+        // Listwise keeps its rank order here too: the record's scores are then 1 and 0, the order is still best first.
+        var rank = sample.Ranked?.Select((t, i) => (t.ResponseId, i)).ToDictionary(x => x.ResponseId, x => x.i);
         var group = 0;
         foreach (var byChosen in pairs.GroupBy(p => p.Chosen.ResponseId))
-            Write(sample, image, Completions([.. byChosen]), c => c.ResponseId == byChosen.Key ? 1 : 0, suffix: group++ == 0 ? null : $"alt{group - 1}");
+        {
+            var texts = Completions([.. byChosen]);
+            if (rank is not null) texts = [.. texts.OrderBy(t => rank.GetValueOrDefault(t.ResponseId, int.MaxValue))];
+            Write(sample, image, texts, c => c.ResponseId == byChosen.Key ? 1 : 0, suffix: group++ == 0 ? null : $"alt{group - 1}");
+        }
     }
 
     private static List<ExportText> Completions(IReadOnlyList<ExportPair> pairs) =>
