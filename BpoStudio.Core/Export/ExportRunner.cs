@@ -49,7 +49,7 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == options.DatasetId && v.Number == number, ct)
             ?? throw new KeyNotFoundException($"'{dataset}' has no version {number}.");
         if (version.Deprecated) throw new InvalidOperationException($"Version {number} of '{dataset}' is deprecated ({version.DeprecationReason}); export a current version.");
-        return new ExportPlan(options, dataset, version.Id, new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, version.ApprovedAt), createdBy, makeZip, version.PairCount);
+        return new ExportPlan(options, dataset, version.Id, new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, DateTime.SpecifyKind(version.ApprovedAt, DateTimeKind.Utc)) /* stored as UTC; SQLite hands it back without its kind */, createdBy, makeZip, version.PairCount);
     }
 
     public async Task<ExportResult> RunAsync(ExportPlan plan, string target, Func<long, Task>? progress = null, CancellationToken ct = default)

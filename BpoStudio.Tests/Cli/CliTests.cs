@@ -12,6 +12,9 @@ public class CliTests
         var output = new StringWriter();
         Assert.Equal(0, await CliApp.RunAsync(["--help"], output));
         foreach (var verb in CliApp.Verbs) Assert.Contains(verb.Name, output.ToString());
+        var export = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["export", "--help"], export));
+        foreach (var format in BpoStudio.Core.Export.ExportFormats.All) Assert.Contains(BpoStudio.Core.Export.ExportFormats.WireName(format), export.ToString());
     }
 
     [Theory]

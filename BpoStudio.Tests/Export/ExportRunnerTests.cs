@@ -82,6 +82,8 @@ public class ExportRunnerTests : IAsyncLifetime
                 Assert.Contains("literal <image>", manifest.Skipped.Single(s => s.PairId == placeholder).Reason);
         Assert.False(manifest.Draft);
         Assert.Equal(_version.ContentHash, manifest.Version!.ContentHash);
+        using (var written = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ExportManifest.FileName))))
+            Assert.EndsWith("Z", written.RootElement.GetProperty("version").GetProperty("approvedAt").GetString()); // a time with its zone
         Assert.Equal(manifest.Counts.Pairs, manifest.Counts.ByRejectedKind.Values.Sum());
         await AssertManifestFilesMatchAsync(folder, manifest);
         Assert.True(File.Exists(result.ZipPath));

@@ -11,9 +11,12 @@ namespace BpoStudio.Cli;
 internal sealed class ExportVerb : ICliVerb
 {
     public string Name => "export";
-    public string Usage => "export --dataset <name> --format trl|llama-factory|openai|bpo|parquet|kto|mdpo|svco|vlfeedback --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
+    // The format lists come from the catalogue, so a new format is in the help the day it is added (rlhf-v was missing).
+    private static readonly string FormatNames = string.Join("|", ExportFormats.All.Select(f => f.WireName()));
+
+    public string Usage => $"export --dataset <name> --format {FormatNames} --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
         "[--context full|none] [--original-texts] [--without-bulk] [--weights] [--listwise] [--aspect <name>|mean] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--no-zip] [--json]";
-    public string Summary => "Export in a trainer's format (trl, llama-factory, openai, bpo, parquet, kto, mdpo, svco, vlfeedback); the latest approved version unless --version is given.";
+    public string Summary => $"Export in a trainer's format ({FormatNames.Replace("|", ", ", StringComparison.Ordinal)}); the latest approved version unless --version is given.";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft", "weights", "listwise" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
