@@ -37,7 +37,11 @@ public abstract class JsonLinesPart : IExportPart
 
     protected Utf8JsonWriter Json { get; }
 
-    public ReadOnlyMemory<byte> Lines => _buffer!.WrittenMemory;
+    /// <summary>What the writer appends: the lines as written, unless a format orders them otherwise.</summary>
+    public virtual ReadOnlyMemory<byte> Lines => _buffer!.WrittenMemory;
+
+    /// <summary>Where the next line starts in the buffer, for formats that reorder whole lines.</summary>
+    protected int WrittenCount => _buffer!.WrittenCount;
     public bool IsFull => _buffer!.WrittenCount >= FullBytes;
     public bool IsEmpty => _buffer!.WrittenCount == 0;
 

@@ -116,6 +116,9 @@ public class ExportRunnerTests : IAsyncLifetime
         var lines = File.ReadLines(Path.Combine(folder, "train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(lines.Count, lines.Select(l => l.GetRawText()).Distinct().Count()); // no row twice
         Assert.Contains("KTOTrainer refuses `per_device_train_batch_size` 1", await File.ReadAllTextAsync(Path.Combine(folder, "README.md")));
+        // Interleaved across samples: at every batch size the KL term pairs rows with other prompts' answers.
+        foreach (var batch in new[] { 2, 3, 4, 8 })
+            Assert.Equal(0, TrainerLoaderChecks.KlRowsOnTheirOwnPrompt(folder, "train.jsonl", batch));
         await AssertManifestFilesMatchAsync(folder, manifest);
         Assert.Equal(ExportFormat.Kto, ExportFormats.Parse("KTO"));
     }

@@ -35,6 +35,29 @@ public static class TrainerLoaderChecks
         return (desirable, undesirable);
     }
 
+    /// <summary>
+    /// Rows whose KL completion answers their own prompt, as KTOTrainer builds the KL term: in file order, in groups of
+    /// the batch size, <c>batch["completion_ids"] = [batch["completion_ids"][-1]] + batch["completion_ids"][:-1]</c>
+    /// (kto_trainer.py, <c>_get_kl_dataset</c>, mapped with <c>batched=True, batch_size=args.per_device_train_batch_size</c>).
+    /// </summary>
+    public static int KlRowsOnTheirOwnPrompt(string folder, string file, int batchSize)
+    {
+        var prompts = File.ReadLines(Path.Combine(folder, file)).Select(l =>
+        {
+            using var row = JsonDocument.Parse(l);
+            return row.RootElement.GetProperty("prompt").GetRawText() + row.RootElement.GetProperty("images").GetRawText();
+        }).ToList();
+        var own = 0;
+        for (var start = 0; start < prompts.Count; start += batchSize)
+        {
+            var group = prompts.Skip(start).Take(batchSize).ToList();
+            if (group.Count == 1) continue; // a last group of one keeps its own completion: TRL's own test leaves it out too
+            for (var i = 0; i < group.Count; i++)
+                if (group[i] == group[(i + group.Count - 1) % group.Count]) own++;
+        }
+        return own;
+    }
+
     // Messages as TRL's conversational readers take them: known roles, typed parts, image parts only in the prompt and
     // as many as there are images, a prompt that ends on a user turn with turns alternating.
     private static void ConversationalWithImages(string folder, JsonElement record, string where, params string[] answers)

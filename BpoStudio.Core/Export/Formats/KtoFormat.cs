@@ -28,17 +28,45 @@ public sealed class KtoFormat : IExportFormat
             one). KTOTrainer refuses `per_device_train_batch_size` 1: it estimates its KL term from the other rows of a
             batch. BPO data usually has more undesirable rows than desirable ones; the KTO paper suggests
             `desirable_weight` so that desirable_weight x desirable rows / undesirable rows lies between 1 and 4/3.
+            Rows are interleaved across samples (each sample's first answer, then each one's second, ...): KTOTrainer
+            pairs every row with the row before it for its KL term, so neighbours answer different prompts.
             """;
 }
 
-/// <summary>One line per distinct answer of a sample: the prompt, the answer as the completion, its label, the image.</summary>
+/// <summary>
+/// One line per distinct answer of a sample: the prompt, the answer as the completion, its label, the image. The lines
+/// go out interleaved across samples (each sample's first line, then each one's second, ...): KTOTrainer builds its KL
+/// term in file order, <c>dataset.map(_get_kl_dataset, batched=True, batch_size=args.per_device_train_batch_size)</c>
+/// with <c>batch["completion_ids"] = [batch["completion_ids"][-1]] + batch["completion_ids"][:-1]</c>, so each row's KL
+/// completion is the row before it; grouped by sample, most rows got an answer to their own prompt.
+/// </summary>
 public sealed class KtoLines : ConversationalPromptPart
 {
     private readonly HashSet<Utf8Text> _written = [];
+    private readonly List<(int Sample, int Start, int Length)> _rows = [];
+    private int _samples;
+    private byte[]? _interleaved;
+
+    public override ReadOnlyMemory<byte> Lines => _interleaved ??= Interleave(base.Lines.Span);
+
+    private byte[] Interleave(ReadOnlySpan<byte> written)
+    {
+        var seen = new Dictionary<int, int>();
+        var order = _rows.Select(row => (row, Rank: seen[row.Sample] = seen.GetValueOrDefault(row.Sample) + 1)).ToList();
+        var result = new byte[written.Length];
+        var at = 0;
+        foreach (var (row, _) in order.OrderBy(x => x.Rank).ThenBy(x => x.row.Sample))
+        {
+            written.Slice(row.Start, row.Length).CopyTo(result.AsSpan(at));
+            at += row.Length;
+        }
+        return result;
+    }
 
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
         var path = PathsOf(sample, image);
+        _samples++;
         _written.Clear();
         foreach (var pair in pairs)
         {
@@ -51,10 +79,13 @@ public sealed class KtoLines : ConversationalPromptPart
 
     private void WriteLine(ExportSample sample, Utf8Text completion, bool desirable, IReadOnlyList<byte[]> path)
     {
+        var start = WrittenCount;
+        _interleaved = null;
         WritePrompt(sample, path);
         WriteRaw(""","completion":"""u8);
         WriteAnswer(completion.Span);
         WriteRaw(desirable ? ""","label":true"""u8 : ""","label":false"""u8);
         WriteImagesAndEnd(path);
+        _rows.Add((_samples, start, WrittenCount - start));
     }
 }
