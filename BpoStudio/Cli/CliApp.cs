@@ -14,7 +14,10 @@ public static class CliApp
     /// word is a mistyped verb, answered with the usage, never a reason to start the web server.</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && (HelpWords.Contains(args[0]) || !args[0].StartsWith('-'));
 
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null) => RunAsync(args, output, error, services: null);
+
+    /// <param name="services">Added to the verb's services after the app's own: how tests reach inside a run (a database that fills up).</param>
+    internal static async Task<int> RunAsync(string[] args, TextWriter? output, TextWriter? error, Action<IServiceCollection>? services)
     {
         output ??= Console.Out;
         error ??= Console.Error;
@@ -33,7 +36,9 @@ public static class CliApp
         try
         {
             var parsed = CliArguments.Parse(args[1..], verb.Flags);
-            using var host = CreateHostBuilder([.. parsed.ConfigurationArgs]).Build();
+            var builder = CreateHostBuilder([.. parsed.ConfigurationArgs]);
+            services?.Invoke(builder.Services);
+            using var host = builder.Build();
             using var cts = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
             if (verb.UsesDatabase && verb is not MigrateVerb)
@@ -52,11 +57,16 @@ public static class CliApp
         }
         catch (Exception ex) when (DiskFull(ex) is { } full)
         {
-            // What was committed is intact (each batch is a transaction); the rest needs room.
-            await error.WriteLineAsync($"error: the disk holding the data is full ({full.Message.TrimEnd('.')}). Free space there and run the command again; whatever was committed before is intact.");
+            await error.WriteLineAsync($"error: {DiskFullMessage(full.Message)}");
             return 1;
         }
     }
+
+    // What was committed is intact (each batch is a transaction); the rest needs room.
+    internal static string DiskFullMessage(string cause) =>
+        $"the disk holding the data is full ({cause.TrimEnd('.')}). Free space there and run the command again; whatever was committed before is intact.";
+
+    internal static bool IsDiskFull(string? message) => message?.Contains("database or disk is full", StringComparison.OrdinalIgnoreCase) == true;
 
     private static Microsoft.Data.Sqlite.SqliteException? DiskFull(Exception? ex)
     {

@@ -78,7 +78,7 @@ internal sealed class ImportVerb : ICliVerb
         }
         if (done.Status != BpoStudio.Core.Jobs.JobStatus.Completed)
             throw new CliFailureException(done.Status == BpoStudio.Core.Jobs.JobStatus.Failed
-                ? $"the import (job {job.Id}) failed: {done.Error}"
+                ? $"the import (job {job.Id}) stopped: {(CliApp.IsDiskFull(done.Error) ? CliApp.DiskFullMessage(done.Error!) : done.Error)}"
                 : $"the import (job {job.Id}) was {done.Status.ToString().ToLowerInvariant()}; run the same command again to resume it");
         return JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(services.GetRequiredService<DataPaths>().ImportSummary(job.Id), ct), ImportService.Json)!;
     }
