@@ -11,9 +11,9 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
+    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft", "write-expected" };
     public bool UsesDatabase => false;
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
@@ -78,6 +78,8 @@ internal sealed class BenchVerb : ICliVerb
                 var lookups = (int)ParsePositive(args.Option("lookups") ?? "200", "lookups");
                 await WithThrowawayDataAsync(async scratch => WriteTriage(output, await scratch.GetRequiredService<TriageBenchmark>().RunAsync(triagePairs, lookups, ct), json), ct);
                 return 0;
+            case "all":
+                return await AllAsync(args, output, json, ct);
             case "imaging":
                 var iterations = (int)ParsePositive(args.Option("iterations") ?? "20", "iterations");
                 WriteImaging(output, await services.GetRequiredService<ImagingBenchmark>().RunAsync(iterations, ct), json);
@@ -105,6 +107,54 @@ internal sealed class BenchVerb : ICliVerb
             if (Directory.Exists(models)) Directory.Delete(models, recursive: true);
         }
         return figures;
+    }
+
+    /// <summary>
+    /// Every benchmark at a reduced size (a few minutes here), each ratio against its same-run baseline compared with the
+    /// committed expected ratios; exit 1 on a regression of more than a quarter. Run it before merging a change to a hot path.
+    /// </summary>
+    private static async Task<int> AllAsync(CliArguments args, TextWriter output, bool json, CancellationToken ct)
+    {
+        var expectedPath = args.Option("expected") ?? Path.Combine("benchmarks", "expected-ratios.json");
+        var ratios = new List<BenchRatio>();
+        await WithThrowawayDataAsync(async s =>
+        {
+            var r = await s.GetRequiredService<ImportBenchmark>().RunAsync(100_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct);
+            ratios.Add(new("import.speed-vs-parsing", r.RatioToBaseline, true, "records/s importing over records/s only parsing the same file"));
+        }, ct);
+        await WithThrowawayDataAsync(async s =>
+        {
+            var r = await s.GetRequiredService<ExportBenchmark>().RunAsync(100_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, rounds: 3, draft: false, ct);
+            ratios.Add(new("export.time-vs-raw-write", r.RatioToRawWrite, false, "seconds exporting TRL over seconds writing the same bytes raw"));
+        }, ct);
+        await WithThrowawayDataAsync(async s =>
+        {
+            var r = await s.GetRequiredService<TriageBenchmark>().RunAsync(100_000, 100, ct);
+            ratios.Add(new("triage.checks-vs-reading", r.ChecksSeconds / r.ReadBaselineSeconds, false, "all checks over reading the same rows"));
+            ratios.Add(new("triage.dashboard-vs-count", r.DashboardMs / r.CountBaselineMs, false, "the dashboard over counting pairs by status"));
+            ratios.Add(new("triage.bulk-accept-vs-update", r.BulkAcceptSeconds / r.UpdateBaselineSeconds, false, "a bulk accept over one bare UPDATE of the same rows"));
+        }, ct);
+        await WithThrowawayDataAsync(async s =>
+        {
+            var r = await s.GetRequiredService<TeamReviewBenchmark>().RunAsync(20_000, [1, 10], TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(6), ct);
+            ratios.Add(new("review.ten-reviewers-vs-one", r.Rounds[^1].ScaleToOne, true, "decisions/s of 10 reviewers at once over one reviewer's"));
+        }, ct);
+
+        if (args.Flag("write-expected"))
+        {
+            await RegressionGuard.WriteAsync(expectedPath, ratios, ct);
+            await output.WriteLineAsync($"Wrote {ratios.Count} expected ratios to {expectedPath}.");
+            return 0;
+        }
+        var checks = RegressionGuard.Compare(ratios, await RegressionGuard.ReadAsync(expectedPath, ct));
+        if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "all", tolerance = RegressionGuard.Tolerance, checks }, Json));
+        else
+        {
+            await output.WriteLineAsync($"bench all: each ratio against {expectedPath} (a regression is more than {RegressionGuard.Tolerance:P0} worse)");
+            foreach (var c in checks)
+                await output.WriteLineAsync($"  {(c.Regressed ? "REGRESSED" : "ok       ")} {c.Name,-32} {c.Measured,8:0.000}   expected {(c.Expected is { } e ? e.ToString("0.000") : "(none)"),8}   {c.Meaning}");
+        }
+        return checks.Any(c => c.Regressed) ? 1 : 0;
     }
 
     private static async Task WithThrowawayDataAsync(Func<IServiceProvider, Task> run, CancellationToken ct, params string[] settings)
