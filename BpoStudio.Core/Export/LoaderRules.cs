@@ -27,7 +27,7 @@ public static class LoaderRules
         var target = format.Describe();
         var imagePair = pair.Rejected.Kind.IsImagePair();
         if (imagePair && !target.CarriesImagePairs)
-            return $"an image pair (the same answer under a weakened image): {target.WireName} files hold one image per record, not the rejected side's own";
+            return $"an image pair (the same answer under a weakened image): {target.WireName} records give both sides the same images, with no place for the rejected side's own (formats that carry image pairs: {string.Join(", ", ExportFormats.All.Where(f => f.Describe().CarriesImagePairs).Select(f => f.WireName()))})";
         // Checked once images are resolved (image is then set): before, the rules only decide whether to copy them.
         if (imagePair && image is not null && pair.RejectedImages is null)
             return pair.RejectedImageHashes is null ? "the image pair has no weakened image" : "the image pair's weakened image is not in the image store";

@@ -98,6 +98,20 @@ public class ExportRunnerTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData(ExportFormat.OpenAi, "as the validation file")]
+    [InlineData(ExportFormat.Bpo, "The held-out pairs are in validation.jsonl")]
+    public async Task AReadme_NamesTheValidationFile_WhenOneIsWritten(ExportFormat format, string expected)
+    {
+        var (_, folder) = await ExportAsync(new ExportOptions(_datasetId, 1, format, ValidationFraction: 0.2));
+        Assert.True(File.Exists(Path.Combine(folder, "validation.jsonl")));
+        var readme = await File.ReadAllTextAsync(Path.Combine(folder, "README.md"));
+        Assert.Contains(expected, readme);
+        Assert.Contains("validation.jsonl", readme);
+        var (_, without) = await ExportAsync(new ExportOptions(_datasetId, 1, format), "without-validation");
+        Assert.DoesNotContain("validation", await File.ReadAllTextAsync(Path.Combine(without, "README.md")));
+    }
+
     [Fact]
     public async Task Kto_WritesEachDistinctAnswerOnce_ChosenDesirable_RejectedUndesirable()
     {

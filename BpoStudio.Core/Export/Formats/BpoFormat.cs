@@ -30,13 +30,13 @@ public sealed class BpoFormat : IExportFormat
             if (BpoLoader.Words(text.Text.Span) > BpoLoader.FilterSizeWords) counts.AnswersOverBpoWordLimit++;
     }
 
-    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => """
+    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
             BPO format: prompt, image, completions (score, response, type). Image paths are relative to images/.
             BPO's loader takes one question per record, so a later turn of a conversation is written with its own
             question only, without the turns before it (counted in manifest.json as pairsWithoutTheirHistory).
             Text-only records are left out (its loader opens an image for every record). Its loader drops a record
             when any answer is over 350 words (filter_size); manifest.json counts such answers (answersOverBpoWordLimit).
-            Import it back with: BpoStudio import train.jsonl --dataset <name> --images images --format bpo
+            Import it back with: BpoStudio import train.jsonl --dataset <name> --images images --format bpo{(IExportFormat.HasValidation(dataFiles) ? $"\n            The held-out pairs are in {dataFiles.First(f => Path.GetFileName(f).StartsWith("validation", StringComparison.Ordinal))}: pass it to the loader as the evaluation file." : "")}
             """;
 }
 

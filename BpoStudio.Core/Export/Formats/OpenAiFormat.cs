@@ -34,8 +34,8 @@ public sealed class OpenAiFormat : IExportFormat
         return null;
     }
 
-    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => """
-            Upload the JSONL files with purpose "fine-tune" and create a fine-tuning job with method type "dpo".
+    public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
+            Upload {string.Join(" and ", dataFiles)} with purpose "fine-tune" and create a fine-tuning job with method type "dpo"{(IExportFormat.HasValidation(dataFiles) ? $", giving {dataFiles.First(f => Path.GetFileName(f).StartsWith("validation", StringComparison.Ordinal))} as the validation file" : "")}.
             Images are embedded as data URIs, so the files are self-contained.
             """;
 }
