@@ -19,6 +19,9 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
     {
         actor.RequireLead("export a dataset");
         options.Validate();
+        // Only the server's own CLI names a folder: any other caller writes under the data folder's exports.
+        if (folder is not null && !actor.IsCommandLine())
+            throw new UnauthorizedAccessException("Only the command line on the server chooses where an export is written.");
         if (folder is not null && (Directory.Exists(folder) || File.Exists(folder)))
             throw new IOException($"{Path.GetFullPath(folder)} already exists; choose a new folder so no earlier export is overwritten.");
         var plan = await runner.PlanAsync(options, actor.DisplayName(), options.Zip, ct);

@@ -103,7 +103,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         catch
         {
             if (Directory.Exists(into)) Directory.Delete(into, recursive: true); // a refused archive leaves nothing half-written
-            RemoveUpload(archive); // nor, when it was uploaded, the archive itself
+            RemoveUpload(paths, archive); // nor, when it was uploaded, the archive itself
             throw;
         }
     }
@@ -112,8 +112,6 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     /// Removes an upload's own folder (the uploaded file, and what was unpacked from it) once nothing needs it: an archive
     /// refused, or an import that ended. Files outside the upload folder (allowed server folders) are never touched.
     /// </summary>
-    public void RemoveUpload(string file) => RemoveUpload(paths, file);
-
     internal static void RemoveUpload(DataPaths paths, string file)
     {
         var relative = Path.GetRelativePath(paths.Uploads, Path.GetFullPath(file));

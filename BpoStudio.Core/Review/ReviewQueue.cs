@@ -31,14 +31,19 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
         var who = Reviewer.Of(actor);
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Browsing one's decisions, a decided status or an annotator's share reserves nothing: no lock, no writes.
+        if (filter?.MyDecision is not null || filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
+        {
+            var browsed = await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
+            return browsed is null ? null : await ReviewQueries.LoadAsync(db, browsed.Value, ct, who.Id);
+        }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await SerialiseClaimsAsync(db, datasetId, now, ct);
-        var browsing = filter?.MyDecision is not null || filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending;
         // A sample already held comes first: its other negatives stay with the person who has its image open.
-        var pairId = browsing ? null : await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
-        pairId ??= await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
-        if (pairId is { } id && !browsing) await ReserveSampleAsync(db, datasetId, who.Id, id, skipped ?? [], now, ct);
-        else if (!browsing) await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
+        var pairId = await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct)
+            ?? await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
+        if (pairId is { } id) await ReserveSampleAsync(db, datasetId, who.Id, id, skipped ?? [], now, ct);
+        else await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
         return pairId is null ? null : await ReviewQueries.LoadAsync(db, pairId.Value, ct, who.Id);
     }

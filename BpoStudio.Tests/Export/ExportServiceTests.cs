@@ -29,6 +29,17 @@ public class ExportServiceTests : IAsyncLifetime
     public async Task DisposeAsync() => await _core.DisposeAsync();
 
     [Fact]
+    public async Task OnlyTheCommandLine_ChoosesWhereAnExportIsWritten()
+    {
+        var elsewhere = Path.Combine(_core.DataDirectory, "..", $"elsewhere-{Guid.NewGuid():N}");
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead, folder: elsewhere));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Admin, folder: elsewhere));
+        Assert.False(Directory.Exists(elsewhere));
+        var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), BpoStudio.Core.Accounts.ActorChecks.CommandLine, folder: elsewhere);
+        Assert.Equal(Path.GetFullPath(elsewhere), record.FolderPath);
+    }
+
+    [Fact]
     public async Task ExportJob_CompletesWithZipManifestAndAudit()
     {
         await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);

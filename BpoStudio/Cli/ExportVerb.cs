@@ -61,15 +61,8 @@ internal sealed class ExportVerb : ICliVerb
     {
         var exports = services.GetRequiredService<ExportService>();
         var record = await exports.StartAsync(options, ActorChecks.CommandLine, ct, target);
-        await services.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>().RunJobAsync(record.JobId!.Value, ct);
-        var done = await exports.GetAsync(record.Id, ct);
-        while (done!.Status is ExportStatus.Queued or ExportStatus.Running)
-        {
-            await Task.Delay(500, ct); // another instance on the same database claimed the job first
-            done = await exports.GetAsync(record.Id, ct);
-        }
-        if (done.Status != ExportStatus.Completed)
-            throw new CliFailureException($"the export (job {record.JobId}) {done.Status.ToString().ToLowerInvariant()}{(done.Error is null ? "" : ": " + done.Error)}");
+        await CliJobs.RunHereAsync(services, record.JobId!.Value, "export", ct);
+        var done = (await exports.GetAsync(record.Id, ct))!;
         return new ExportResult(JsonSerializer.Deserialize<ExportManifest>(done.ManifestJson!, ExportManifest.Json)!, done.FolderPath!, done.ZipPath);
     }
 

@@ -67,19 +67,7 @@ internal sealed class ImportVerb : ICliVerb
     private static async Task<ImportSummary> RunAsJobAsync(IServiceProvider services, ImportJobParameters parameters, CancellationToken ct)
     {
         var job = await services.GetRequiredService<ImportService>().StartAsync(parameters, ActorChecks.CommandLine, ct);
-        await services.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>().RunJobAsync(job.Id, ct);
-        var jobs = services.GetRequiredService<BpoStudio.Core.Jobs.JobService>();
-        // A web instance on the same database may have claimed it first: then it runs there, and this waits for it.
-        var done = await jobs.GetAsync(job.Id, ct);
-        while (done!.Status is BpoStudio.Core.Jobs.JobStatus.Queued or BpoStudio.Core.Jobs.JobStatus.Running)
-        {
-            await Task.Delay(500, ct);
-            done = await jobs.GetAsync(job.Id, ct);
-        }
-        if (done.Status != BpoStudio.Core.Jobs.JobStatus.Completed)
-            throw new CliFailureException(done.Status == BpoStudio.Core.Jobs.JobStatus.Failed
-                ? $"the import (job {job.Id}) stopped: {(CliApp.IsDiskFull(done.Error) ? CliApp.DiskFullMessage(done.Error!) : done.Error)}"
-                : $"the import (job {job.Id}) was {done.Status.ToString().ToLowerInvariant()}; run the same command again to resume it");
+        await CliJobs.RunHereAsync(services, job.Id, "import", ct);
         return JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(services.GetRequiredService<DataPaths>().ImportSummary(job.Id), ct), ImportService.Json)!;
     }
 
