@@ -33,6 +33,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<ReviewEvent> ReviewEvents => Set<ReviewEvent>();
     public DbSet<PairDecision> PairDecisions => Set<PairDecision>();
     public DbSet<PairReservation> PairReservations => Set<PairReservation>();
+    public DbSet<PairAssignment> PairAssignments => Set<PairAssignment>();
     public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<DatasetVersionItem> DatasetVersionItems => Set<DatasetVersionItem>();
     public DbSet<Job> Jobs => Set<Job>();

@@ -58,7 +58,7 @@ public static class PairFilterQuery
         if (status is { } s) query = query.Where(p => p.Status == s);
         if (filter is null) return query;
         if (!string.IsNullOrWhiteSpace(filter.Source)) query = query.Where(p => EF.Functions.Like(p.Sample!.Source.File, LikePattern.Containing(filter.Source.Trim()), LikePattern.Escape));
-        if (!string.IsNullOrWhiteSpace(filter.AssigneeId)) query = query.Where(p => p.AssigneeId == filter.AssigneeId);
+        if (!string.IsNullOrWhiteSpace(filter.AssigneeId)) query = query.Where(p => db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId == filter.AssigneeId));
         if (filter.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
         if (!string.IsNullOrWhiteSpace(filter.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method.Trim());
         if (!string.IsNullOrWhiteSpace(filter.Finding))

@@ -32,7 +32,6 @@ public class PreferencePair
     public Response? RejectedResponse { get; set; }
 
     public PairStatus Status { get; set; }
-    public string? AssigneeId { get; set; }
     public string? RejectReason { get; set; }
     public string? FlagComment { get; set; }
     public DateTime? DecidedAt { get; set; }

@@ -16,36 +16,43 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
 {
     public const int MaxOverlap = 10;
 
-    /// <summary>Splits pending pairs by weight in id order (so a sample's negatives mostly stay with one person).</summary>
+    /// <summary>
+    /// Gives each pending pair to as many different annotators as the dataset's overlap asks (or as there are), sharing
+    /// the work by weight. Each person's share is a run of consecutive pairs, so a sample's negatives mostly stay together.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, int>> AssignAsync(ClaimsPrincipal actor, int datasetId, IReadOnlyList<AssignmentShare> shares, bool reassignAssigned, CancellationToken ct = default)
     {
         actor.RequireLead("change assignments or overlap");
-        var valid = shares.Where(s => s.Weight > 0).ToList();
+        var valid = shares.Where(s => s.Weight > 0).DistinctBy(s => s.UserId).ToList();
         if (valid.Count == 0) throw new ArgumentException("Give at least one annotator a share above zero.");
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var candidates = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending && (reassignAssigned || p.AssigneeId == null));
-        var ids = await candidates.OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
-        var counts = SplitByWeight(ids.Count, valid.Select(s => s.Weight).ToList());
-
+        var overlap = await db.Datasets.Where(d => d.Id == datasetId).Select(d => (int?)d.Overlap).FirstOrDefaultAsync(ct)
+            ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var pending = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending);
+        if (reassignAssigned)
+            await db.PairAssignments.Where(a => a.DatasetId == datasetId && pending.Any(p => p.Id == a.PairId)).ExecuteDeleteAsync(ct);
+        var ids = await pending.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id)).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
+        var counts = ShareOut(ids.Count, Math.Min(overlap, valid.Count), valid.Select(s => s.Weight).ToList());
+
         var result = new Dictionary<string, int>();
-        var start = 0;
+        var slot = 0;
         for (var i = 0; i < valid.Count; i++)
         {
             if (counts[i] == 0) continue;
-            var (first, last) = (ids[start], ids[start + counts[i] - 1]);
-            var userId = valid[i].UserId;
-            await candidates.Where(p => p.Id >= first && p.Id <= last).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, userId), ct);
-            result[userId] = counts[i];
-            start += counts[i];
+            // Slots wrap around the pair list (slot s is pair s mod n); a share of at most n slots never repeats a pair.
+            db.PairAssignments.AddRange(Enumerable.Range(slot, counts[i]).Select(s => new PairAssignment { PairId = ids[s % ids.Count], UserId = valid[i].UserId, DatasetId = datasetId }));
+            result[valid[i].UserId] = counts[i];
+            slot += counts[i];
         }
+        await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         // The log names people as the lead knows them (their email), not by account id.
         var userIds = result.Keys.ToList();
         var emails = await db.Users.Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, ct);
         await audit.WriteAsync(actor.Identity?.Name, "review.assign", $"dataset {datasetId}",
-            string.Join(", ", result.Select(r => $"{emails.GetValueOrDefault(r.Key, r.Key)}: {r.Value}")), ct);
+            string.Join(", ", result.Select(r => $"{emails.GetValueOrDefault(r.Key, r.Key)}: {r.Value}")) + (overlap > 1 ? $" (overlap {overlap})" : ""), ct);
         return result;
     }
 
@@ -53,9 +60,9 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
     {
         actor.RequireLead("change assignments or overlap");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var cleared = await db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending && p.AssigneeId != null)
-            .ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, (string?)null), ct);
-        await audit.WriteAsync(actor.Identity?.Name, "review.unassign", $"dataset {datasetId}", $"{cleared} pairs", ct);
+        var pending = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending);
+        var cleared = await db.PairAssignments.Where(a => a.DatasetId == datasetId && pending.Any(p => p.Id == a.PairId)).ExecuteDeleteAsync(ct);
+        await audit.WriteAsync(actor.Identity?.Name, "review.unassign", $"dataset {datasetId}", $"{cleared} assignments", ct);
         return cleared;
     }
 
@@ -69,11 +76,36 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
         await audit.WriteAsync(actor.Identity?.Name, "review.overlap", $"dataset {datasetId}", $"overlap {overlap}", ct);
     }
 
+    /// <summary>Pending pairs per assignee, and (under a null id) pending pairs nobody is assigned.</summary>
     public async Task<IReadOnlyList<AssigneeLoad>> PendingByAssigneeAsync(int datasetId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending)
-            .GroupBy(p => p.AssigneeId).Select(g => new AssigneeLoad(g.Key, g.Count())).ToListAsync(ct);
+        var pending = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending);
+        var loads = await db.PairAssignments.Where(a => a.DatasetId == datasetId && pending.Any(p => p.Id == a.PairId))
+            .GroupBy(a => a.UserId).Select(g => new AssigneeLoad(g.Key, g.Count())).ToListAsync(ct);
+        var unassigned = await pending.CountAsync(p => !db.PairAssignments.Any(a => a.PairId == p.Id), ct);
+        return unassigned > 0 ? [.. loads, new AssigneeLoad(null, unassigned)] : loads;
+    }
+
+    /// <summary>
+    /// Slots per person when each of <paramref name="pairs"/> pairs needs <paramref name="perPair"/> different people:
+    /// split by weight, no one above one slot per pair (what a capped person cannot take goes to the others by weight).
+    /// </summary>
+    public static int[] ShareOut(int pairs, int perPair, IReadOnlyList<int> weights)
+    {
+        var counts = new int[weights.Count];
+        var open = Enumerable.Range(0, weights.Count).ToList();
+        var left = pairs * perPair;
+        while (left > 0 && open.Count > 0)
+        {
+            var split = SplitByWeight(left, open.Select(i => weights[i]).ToList());
+            for (var k = 0; k < open.Count; k++) counts[open[k]] += split[k];
+            var excess = open.Sum(i => Math.Max(0, counts[i] - pairs));
+            foreach (var i in open) counts[i] = Math.Min(counts[i], pairs);
+            open = open.Where(i => counts[i] < pairs).ToList();
+            left = excess;
+        }
+        return counts;
     }
 
     /// <summary>Largest-remainder split of <paramref name="total"/> items by weight; the counts always add up.</summary>

@@ -37,7 +37,7 @@ public sealed record PairView(
     ResponseDetail Chosen,
     ResponseDetail Rejected,
     IReadOnlyList<SiblingNegative> Siblings,
-    string? AssigneeId,
+    IReadOnlyList<string> Assignees,
     string? FlagComment,
     IReadOnlyList<string>? MoreImageHashes = null)
 {

@@ -36,13 +36,14 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         // A spot check's sample comes before the rest, so the lead's estimate arrives while the rest waits on it. The IN list
         // drives the look-up from the (few) sampled pairs; a correlated probe per open pair would scan the whole queue.
         var sampled = db.SpotCheckItems.Where(i => i.DatasetId == datasetId).Select(i => i.PairId);
-        var pairId = await open.Where(p => p.AssigneeId == userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
-            ?? await open.Where(p => (p.AssigneeId == null || p.AssigneeId == userId) && sampled.Contains(p.Id))
+        var mine = db.PairAssignments.Where(a => a.DatasetId == datasetId && a.UserId == userId).Select(a => a.PairId);
+        var pairId = await open.Where(p => mine.Contains(p.Id)).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
+            ?? await open.Where(p => sampled.Contains(p.Id) && !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId != userId))
                 .OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
-            ?? await open.Where(p => p.AssigneeId == null).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-        // With overlap, a pair assigned to someone else still needs further reviewers once its own queue is served.
+            ?? await open.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id)).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+        // With overlap, a pair given to fewer people than it needs still takes further reviewers once one's own share is served.
         if (pairId is null && overlap > 1)
-            pairId = await open.Where(p => p.AssigneeId != null && p.AssigneeId != userId).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            pairId = await open.Where(p => db.PairAssignments.Count(a => a.PairId == p.Id) < overlap).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         return pairId;
     }
 
@@ -82,7 +83,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     {
         var open = Open(db, datasetId, userId, rest, skipped, overlap, now);
         if (rest.AssigneeId is null && rest.MyDecision is null && (rest.Status ?? PairStatus.Pending) == PairStatus.Pending && overlap <= 1)
-            open = open.Where(p => p.AssigneeId == null || p.AssigneeId == userId);
+            open = open.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId != userId));
         await foreach (var (prompts, ids) in PairSearch.CandidatePagesAsync(db, search, ct))
         {
             var matching = prompts ? open.Where(p => ids.Contains(p.SampleId)) : open.Where(p => ids.Contains(p.RejectedResponseId) || ids.Contains(p.ChosenResponseId));
@@ -130,10 +131,11 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
             .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method, p.ChosenResponse!.Text))
             .ToListAsync(ct);
         var sample = pair.Sample!;
+        var assignees = await db.PairAssignments.Where(a => a.PairId == pairId).OrderBy(a => a.UserId).Select(a => a.UserId).ToListAsync(ct);
         var mine = userId is null ? null : await db.PairDecisions.AsNoTracking().Where(d => d.PairId == pairId && d.UserId == userId)
             .Select(d => new MyDecision(d.Decision, d.At)).FirstOrDefaultAsync(ct);
         return new PairView(pair.Id, pair.DatasetId, pair.RowVersion, pair.Status, sample.Id, sample.ImageHash, sample.ImageProblem, sample.Prompt,
-            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, pair.AssigneeId, pair.FlagComment, sample.MoreImageHashes)
+            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, assignees, pair.FlagComment, sample.MoreImageHashes)
         {
             Mine = mine,
             EarlierTurns = sample.Source is { Turn: > 0, RecordId: not null } ? await EarlierTurnsAsync(db, sample, ct) : [],

@@ -50,8 +50,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         actor.RequireLead("apply bulk decisions");
         Validate(request);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var dataset = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        var (dataset, overlap) = await db.Datasets.Where(d => d.Id == datasetId).Select(d => new { d.Name, d.Overlap }).FirstOrDefaultAsync(ct) is { } found
+            ? (found.Name, found.Overlap) : throw new KeyNotFoundException($"There is no dataset {datasetId}.");
         if (request.Operation == BulkOperation.Assign && !await db.Users.AnyAsync(u => u.Id == request.AssigneeId, ct))
             throw new ArgumentException($"There is no user '{request.AssigneeId}' to assign pairs to.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -75,7 +75,9 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         };
         db.BulkActions.Add(bulk);
         await db.SaveChangesAsync(ct);
-        await WriteAsync(connection, tx.GetDbTransaction(), bulk, actor, ids, ct);
+        if (request.Operation is BulkOperation.Assign or BulkOperation.Unassign)
+            await BulkAssignments.WriteAsync(connection, tx.GetDbTransaction(), ids, bulk.AssigneeId, replace: overlap == 1, EventFields(bulk, actor), ct);
+        else await WriteAsync(connection, tx.GetDbTransaction(), bulk, actor, ids, ct);
         db.AuditEntries.Add(new AuditEntry
         {
             At = bulk.CreatedAt, UserName = who, Action = AuditActions.BulkApply, Subject = $"{dataset} bulk {bulk.Id}",
@@ -98,16 +100,17 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         var connection = db.Database.GetDbConnection();
         await LockDatasetAsync(connection, tx.GetDbTransaction(), bulk.DatasetId, ct);
 
-        // An event is restorable while nothing but skips and undone events came after it on its pair.
+        // An event is restorable while nothing but skips, undone events and its own action's other events came after it on its pair.
         const string restorable = """
             e."BulkActionId" = @bulk AND NOT e."Undone" AND NOT EXISTS (SELECT 1 FROM "ReviewEvents" l
-                WHERE l."PairId" = e."PairId" AND l."Id" > e."Id" AND NOT l."Undone" AND l."Action" <> 'Skip')
+                WHERE l."PairId" = e."PairId" AND l."Id" > e."Id" AND NOT l."Undone" AND l."Action" <> 'Skip' AND (l."BulkActionId" IS NULL OR l."BulkActionId" <> @bulk))
             """;
-        var restore = bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign ? "\"AssigneeId\" = e.\"PreviousAssigneeId\""
-            : "\"Status\" = e.\"PreviousStatus\", \"DecisionSource\" = e.\"PreviousDecisionSource\"";
-        var restored = await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
-            UPDATE "Pairs" AS p SET {restore}, "RowVersion" = p."RowVersion" + 1 FROM "ReviewEvents" AS e WHERE e."PairId" = p."Id" AND {restorable}
-            """, ct, ("bulk", bulkId));
+        var restored = bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign
+            ? await BulkAssignments.UndoAsync(connection, tx.GetDbTransaction(), bulkId, bulk.AssigneeId, restorable, ct)
+            : await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
+                UPDATE "Pairs" AS p SET "Status" = e."PreviousStatus", "DecisionSource" = e."PreviousDecisionSource", "RowVersion" = p."RowVersion" + 1
+                FROM "ReviewEvents" AS e WHERE e."PairId" = p."Id" AND {restorable}
+                """, ct, ("bulk", bulkId));
         await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
             UPDATE "ReviewEvents" SET "Undone" = TRUE WHERE "Id" IN (SELECT e."Id" FROM "ReviewEvents" AS e WHERE {restorable})
             """, ct, ("bulk", bulkId));
@@ -137,8 +140,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
             BulkOperation.Accept => query.Where(p => p.Status != PairStatus.Accepted),
             BulkOperation.Reject => query.Where(p => p.Status != PairStatus.Rejected),
             BulkOperation.Flag => query.Where(p => p.Status != PairStatus.Flagged),
-            BulkOperation.Assign => query.Where(p => p.AssigneeId == null || p.AssigneeId != request.AssigneeId),
-            _ => query.Where(p => p.AssigneeId != null),
+            BulkOperation.Assign => query.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId == request.AssigneeId)),
+            _ => query.Where(p => db.PairAssignments.Any(a => a.PairId == p.Id)),
         };
     }
 
@@ -146,17 +149,15 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
     {
         var action = bulk.Operation switch
         {
-            BulkOperation.Accept => ReviewAction.Accept, BulkOperation.Reject => ReviewAction.Reject, BulkOperation.Flag => ReviewAction.Flag,
-            BulkOperation.Assign => ReviewAction.Assign, _ => ReviewAction.Unassign,
+            BulkOperation.Accept => ReviewAction.Accept, BulkOperation.Reject => ReviewAction.Reject, _ => ReviewAction.Flag,
         };
         var idSet = SqlIds.Set(connection, "ids");
         await using (var events = SqlCommands.Create(connection, transaction, $"""
             INSERT INTO "ReviewEvents" ("PairId", "DatasetId", "UserId", "UserName", "At", "Action", "Reason", "Comment",
-                "PreviousStatus", "PreviousChosenResponseId", "PreviousRejectedResponseId", "PreviousAssigneeId", "PreviousDecisionSource", "Undone", "BulkActionId")
-            SELECT p."Id", p."DatasetId", @user, @name, @at, @action, @reason, @comment, p."Status", p."ChosenResponseId", p."RejectedResponseId", p."AssigneeId", p."DecisionSource", FALSE, @bulk
+                "PreviousStatus", "PreviousChosenResponseId", "PreviousRejectedResponseId", "PreviousDecisionSource", "Undone", "BulkActionId")
+            SELECT p."Id", p."DatasetId", @user, @name, @at, @action, @reason, @comment, p."Status", p."ChosenResponseId", p."RejectedResponseId", p."DecisionSource", FALSE, @bulk
             FROM "Pairs" p WHERE p."Id" IN {idSet}
-            """, ("user", actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? actor.DisplayName()), ("name", bulk.CreatedBy), ("at", bulk.CreatedAt),
-            ("action", action.ToString()), ("reason", bulk.Reason), ("comment", $"bulk {bulk.Id}: {bulk.FilterText}"), ("bulk", bulk.Id)))
+            """, EventFields(bulk, actor).Parameters(action)))
         {
             SqlIds.Add(events, "ids", ids);
             await events.ExecuteNonQueryAsync(ct);
@@ -166,17 +167,18 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         {
             BulkOperation.Accept => $""" "Status" = 'Accepted', {decided} """,
             BulkOperation.Reject => $""" "Status" = 'Rejected', "RejectReason" = @reason, {decided} """,
-            BulkOperation.Flag => $""" "Status" = 'Flagged', "FlagComment" = @reason, {decided} """,
-            BulkOperation.Assign => """ "AssigneeId" = @assignee """,
-            _ => """ "AssigneeId" = NULL """,
+            _ => $""" "Status" = 'Flagged', "FlagComment" = @reason, {decided} """,
         };
         await using var update = SqlCommands.Create(connection, transaction, $"""
             UPDATE "Pairs" SET {set}, "RowVersion" = "RowVersion" + 1 WHERE "Id" IN {idSet}
-            """, ("at", bulk.CreatedAt), ("name", bulk.CreatedBy), ("reason", bulk.Reason), ("assignee", bulk.AssigneeId),
+            """, ("at", bulk.CreatedAt), ("name", bulk.CreatedBy), ("reason", bulk.Reason),
             ("source", (bulk.SpotCheckId is null ? DecisionSource.Bulk : DecisionSource.SampledStratum).ToString()));
         SqlIds.Add(update, "ids", ids);
         await update.ExecuteNonQueryAsync(ct);
     }
+
+    private static BulkEventFields EventFields(BulkAction bulk, ClaimsPrincipal actor) => new(
+        actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? actor.DisplayName(), bulk.CreatedBy, bulk.CreatedAt, bulk.Reason, $"bulk {bulk.Id}: {bulk.FilterText}", bulk.Id);
 
     // SQLite takes its write lock when the transaction begins; PostgreSQL needs one bulk action at a time per dataset said.
     private static async Task LockDatasetAsync(DbConnection connection, DbTransaction transaction, int datasetId, CancellationToken ct)

@@ -90,7 +90,8 @@ public class ApprovalServiceTests : IAsyncLifetime
         {
             // Assigned pairs come after unassigned ones on the dataset/status/assignee index: the first ten last.
             var firstTen = accepted.Take(10).ToList();
-            await db.Pairs.Where(p => firstTen.Contains(p.Id)).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, "annotator-1"));
+            db.PairAssignments.AddRange(firstTen.Select(id => new BpoStudio.Core.Review.PairAssignment { PairId = id, UserId = "annotator-1", DatasetId = _datasetId }));
+            await db.SaveChangesAsync();
         }
         var version = await Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null);
 

@@ -67,6 +67,42 @@ public class TeamReviewBrowserTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task ALeadSetsOverlapTwo_AndAssigning_GivesEveryPairTwoDifferentAnnotators_WhoEachGetTheirOwnShare()
+    {
+        // Enough pairs that every annotator the shared test app has by now gets a share.
+        var datasetId = await fixture.NewDatasetAsync("overlap", [.. Enumerable.Range(1, 25).Select(TextSample)]);
+        var annotators = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => fixture.NewAnnotatorPageAsync()));
+        var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await lead.GotoAsync($"/datasets/{datasetId}");
+        await BrowserSession.WaitForCircuitAsync(lead);
+        await lead.GetByText("Assignment and overlap").ClickAsync();
+        await lead.GetByLabel("Reviewers per pair (overlap)").FillAsync("2");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Save overlap" }).ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("assignment-rule")).ToContainTextAsync("2 different reviewers");
+        await lead.GetByRole(AriaRole.Button, new() { Name = "Assign pending pairs" }).ClickAsync();
+        await Assertions.Expect(lead.GetByText("(2 per pair)")).ToBeVisibleAsync();
+
+        await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var pairs = await db.Pairs.Where(p => p.DatasetId == datasetId).Select(p => p.Id).ToListAsync();
+        var shares = await db.PairAssignments.Where(a => a.DatasetId == datasetId).GroupBy(a => a.PairId)
+            .Select(g => new { g.Key, People = g.Select(a => a.UserId).Distinct().Count(), Count = g.Count() }).ToListAsync();
+        Assert.Equal(pairs.Order(), shares.Select(s => s.Key).Order());
+        Assert.All(shares, s => Assert.Equal((2, 2), (s.People, s.Count)));
+
+        // Each annotator is served a pair of her own share first.
+        foreach (var page in annotators)
+        {
+            await OpenQueueAsync(page, datasetId);
+            var pairId = long.Parse((await page.GetByTestId("pair").GetAttributeAsync("data-pair-id"))!);
+            var name = (await page.GetByTestId("signed-in-user").TextContentAsync())!.Trim();
+            var userId = await db.Users.Where(u => u.UserName == name).Select(u => u.Id).SingleAsync();
+            Assert.True(await db.PairAssignments.AnyAsync(a => a.PairId == pairId && a.UserId == userId), $"{name} was served pair {pairId}, not of her share");
+            await page.Context.CloseAsync();
+        }
+        await lead.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task FastNumberKeysOverImagePairsTextPairsAndSeveralImages_NeverStopThePage()
     {
         var services = fixture.App.Services;

@@ -105,6 +105,34 @@ public class UpgradeMigrationTests
         Assert.Equal([1, null, 2], datasets); // a dataset deleted since stays unnamed; other jobs are untouched
     }
 
+    // A pair's one assignee before overlap could mean N becomes its first assignment; unassigned pairs get none.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Upgrading_MovesEachPairsAssigneeIntoItsAssignments(DatabaseProvider provider)
+    {
+        using var folder = new TestDataFolder();
+        await using var postgres = provider == DatabaseProvider.Postgres ? await PostgresDatabase.CreateAsync() : null;
+        await using (var db = Create(provider, folder, postgres))
+        {
+            await MigrateToJustBeforeAsync(db, "PairAssignments");
+            var now = DateTime.UtcNow;
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Datasets" ("Name", "CreatedAt", "Overlap") VALUES ('old shares', {now}, 1)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Samples" ("DatasetId", "Prompt", "CreatedAt", "SourceIdGenerated") VALUES (1, 'Describe.', {now}, FALSE)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "Responses" ("SampleId", "Text", "Kind", "CreatedAt", "Method") VALUES (1, 'A bus.', 'gt', {now}, 'import'), (1, 'A car.', 'llm-hal', {now}, 'x'), (1, 'A van.', 'llm-hal', {now}, 'x')
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "AssigneeId", "DecisionSource", "RowVersion")
+                VALUES (1, 1, 1, 2, 'Pending', 'ann-id', 'Person', 0), (1, 1, 1, 3, 'Pending', NULL, 'Person', 0)
+                """);
+            await db.GetService<IMigrator>().MigrateAsync();
+        }
+        await using var check = Create(provider, folder, postgres);
+        var assignments = await check.PairAssignments.Select(a => new { a.PairId, a.UserId, a.DatasetId }).ToListAsync();
+        Assert.Equal([(1L, "ann-id", 1)], assignments.Select(a => (a.PairId, a.UserId, a.DatasetId)));
+    }
+
     private static async Task MigrateToJustBeforeAsync(BpoDbContext db, string migration) =>
         await db.GetService<IMigrator>().MigrateAsync(db.Database.GetMigrations()
             .TakeWhile(m => !m.EndsWith($"_{migration}", StringComparison.Ordinal) && !m.EndsWith($"_{migration}Postgres", StringComparison.Ordinal)).Last());

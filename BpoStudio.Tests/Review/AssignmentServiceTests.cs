@@ -42,6 +42,46 @@ public class AssignmentServiceTests : IAsyncLifetime
         Assert.Equal(expected, AssignmentService.SplitByWeight(total, weights));
     }
 
+    [Theory]
+    [InlineData(10, 2, new[] { 1, 1, 1 }, new[] { 7, 7, 6 })]
+    [InlineData(10, 2, new[] { 3, 1 }, new[] { 10, 10 })] // nobody reviews a pair twice: the heavier share is capped
+    [InlineData(10, 2, new[] { 6, 1, 1 }, new[] { 10, 6, 4 })]
+    [InlineData(4, 1, new[] { 1, 1 }, new[] { 2, 2 })]
+    public void ShareOut_GivesEachPairItsReviewers_NoneTwice(int pairs, int perPair, int[] weights, int[] expected)
+    {
+        var counts = AssignmentService.ShareOut(pairs, perPair, weights);
+        Assert.Equal(expected, counts);
+        Assert.Equal(pairs * perPair, counts.Sum());
+    }
+
+    [Fact]
+    public async Task WithOverlapTwo_EachPairGoesToExactlyTwoDifferentAnnotators_AndOnlyThemUntilTheyDecide()
+    {
+        await Assignments.SetOverlapAsync(Lead, _datasetId, 2);
+        var result = await Assignments.AssignAsync(Lead, _datasetId, [new("ann", 1), new("bob", 1), new("cat", 2)], reassignAssigned: false);
+
+        Assert.Equal(2 * _pairCount, result.Values.Sum());
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            var perPair = await db.PairAssignments.GroupBy(a => a.PairId).Select(g => new { Count = g.Count(), People = g.Select(a => a.UserId).Distinct().Count() }).ToListAsync();
+            Assert.Equal(_pairCount, perPair.Count);
+            Assert.All(perPair, p => Assert.Equal((2, 2), (p.Count, p.People)));
+        }
+        var loads = await Assignments.PendingByAssigneeAsync(_datasetId);
+        Assert.Equal(result.OrderBy(r => r.Key).Select(r => (r.Key, r.Value)), loads.OrderBy(l => l.UserId).Select(l => (l.UserId!, l.Pending)));
+
+        // Each reviewer is served her own share; someone with no share finds nothing (each pair already has its two).
+        var annFirst = (await Queries.NextAsync(_datasetId, "ann"))!;
+        Assert.Contains("ann", annFirst.Assignees);
+        Assert.Equal(2, annFirst.Assignees.Count);
+        Assert.Null(await Queries.NextAsync(_datasetId, "dan"));
+
+        // Clearing and assigning again with one annotator gives each pair the one reviewer there is.
+        await Assignments.ClearAsync(Lead, _datasetId);
+        Assert.Equal(_pairCount, (await Assignments.AssignAsync(Lead, _datasetId, [new("ann", 1)], reassignAssigned: false))["ann"]);
+        Assert.NotNull(await Queries.NextAsync(_datasetId, "dan")); // overlap 2, one assignee: a second reviewer may take it
+    }
+
     [Fact]
     public async Task AssignsPendingPairsByShare_AndQueueServesEachTheirOwn()
     {
@@ -54,8 +94,8 @@ public class AssignmentServiceTests : IAsyncLifetime
 
         var annFirst = (await Queries.NextAsync(_datasetId, "ann"))!;
         var bobFirst = (await Queries.NextAsync(_datasetId, "bob"))!;
-        Assert.Equal("ann", annFirst.AssigneeId);
-        Assert.Equal("bob", bobFirst.AssigneeId);
+        Assert.Equal(["ann"], annFirst.Assignees);
+        Assert.Equal(["bob"], bobFirst.Assignees);
         Assert.Null(await Queries.NextAsync(_datasetId, "carol")); // everything is someone's, overlap 1
     }
 
@@ -78,7 +118,7 @@ public class AssignmentServiceTests : IAsyncLifetime
         await Assignments.SetOverlapAsync(Lead, _datasetId, 2);
 
         var forCarol = (await Queries.NextAsync(_datasetId, "carol"))!;
-        Assert.Equal("ann", forCarol.AssigneeId);
+        Assert.Equal(["ann"], forCarol.Assignees);
     }
 
     [Fact]
@@ -118,6 +158,6 @@ public class AssignmentServiceTests : IAsyncLifetime
 
         await Assignments.AssignAsync(Lead, _datasetId, [new("bob", 1)], reassignAssigned: false);
         var bobs = (await Queries.NextAsync(_datasetId, "lead", new PairFilter(AssigneeId: "bob")))!;
-        Assert.Equal("bob", bobs.AssigneeId);
+        Assert.Equal(["bob"], bobs.Assignees);
     }
 }

@@ -32,8 +32,9 @@ public class ReviewServiceTests : IAsyncLifetime
     {
         await using (var db = await NewDbAsync())
         {
-            await db.Pairs.Where(p => p.Id == 50).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, Ann.UserId()));
-            await db.Pairs.Where(p => p.Id == 1).ExecuteUpdateAsync(s => s.SetProperty(p => p.AssigneeId, Bob.UserId()));
+            db.PairAssignments.AddRange(new PairAssignment { PairId = 50, UserId = Ann.UserId(), DatasetId = _datasetId },
+                new PairAssignment { PairId = 1, UserId = Bob.UserId(), DatasetId = _datasetId });
+            await db.SaveChangesAsync();
         }
 
         var first = await Queries.NextAsync(_datasetId, Ann.UserId());

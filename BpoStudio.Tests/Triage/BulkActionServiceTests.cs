@@ -174,8 +174,43 @@ public class BulkActionServiceTests : TriageDatasetTests
 
         await Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Unassign), TestPrincipals.Lead);
         await using var check = await NewDbAsync();
-        Assert.Null((await check.Pairs.SingleAsync(p => p.Id == Data.PairByRecord["dup-2"])).AssigneeId);
+        Assert.False(await check.PairAssignments.AnyAsync(a => a.PairId == Data.PairByRecord["dup-2"]));
         await Assert.ThrowsAsync<ArgumentException>(() => Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Assign, AssigneeId: "nobody"), TestPrincipals.Lead));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task BulkAssign_ReplacesUnderOverlapOne_AddsUnderOverlapTwo_AndItsUndoRestoresTheShares(int overlap)
+    {
+        await using (var db = await NewDbAsync())
+        {
+            db.Users.Add(new BpoStudio.Core.Accounts.AppUser { Id = Bob.UserId(), UserName = Bob.DisplayName(), Email = Bob.DisplayName() });
+            await db.SaveChangesAsync();
+        }
+        await Core.Get<AssignmentService>().SetOverlapAsync(TestPrincipals.Lead, Data.Id, overlap);
+        await Core.Get<AssignmentService>().AssignAsync(TestPrincipals.Lead, Data.Id, [new(Ann.UserId(), 1)], reassignAssigned: false);
+        var all = new PairFilter();
+
+        var assigned = await Bulk.ApplyAsync(Data.Id, new BulkRequest(all, BulkOperation.Assign, AssigneeId: Bob.UserId()), TestPrincipals.Lead);
+        var expected = overlap == 1 ? new[] { Bob.UserId() } : [Ann.UserId(), Bob.UserId()];
+        Assert.All(await SharesAsync(), s => Assert.Equal(expected, s));
+
+        var undone = await Bulk.UndoAsync(assigned.BulkId!.Value, TestPrincipals.Lead);
+        Assert.Equal(assigned.Applied, undone.Restored);
+        Assert.All(await SharesAsync(), s => Assert.Equal([Ann.UserId()], s));
+
+        var unassigned = await Bulk.ApplyAsync(Data.Id, new BulkRequest(all, BulkOperation.Unassign), TestPrincipals.Lead);
+        Assert.Empty(await SharesAsync());
+        await Bulk.UndoAsync(unassigned.BulkId!.Value, TestPrincipals.Lead);
+        Assert.All(await SharesAsync(), s => Assert.Equal([Ann.UserId()], s));
+    }
+
+    private async Task<List<string[]>> SharesAsync()
+    {
+        await using var db = await NewDbAsync();
+        var rows = await db.PairAssignments.Where(a => a.DatasetId == Data.Id).ToListAsync();
+        return [.. rows.GroupBy(a => a.PairId).Select(g => g.Select(a => a.UserId).Order().ToArray())];
     }
 
     [Fact]

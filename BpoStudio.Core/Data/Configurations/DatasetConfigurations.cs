@@ -75,14 +75,13 @@ internal sealed class PreferencePairConfiguration : IEntityTypeConfiguration<Pre
     public void Configure(EntityTypeBuilder<PreferencePair> builder)
     {
         builder.Property(p => p.RowVersion).IsConcurrencyToken();
-        builder.Property(p => p.AssigneeId).HasMaxLength(450);
         builder.Property(p => p.DecidedBy).HasMaxLength(256);
         builder.HasOne(p => p.Sample).WithMany().HasForeignKey(p => p.SampleId).OnDelete(DeleteBehavior.Cascade);
         builder.HasOne(p => p.ChosenResponse).WithMany().HasForeignKey(p => p.ChosenResponseId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(p => p.RejectedResponse).WithMany().HasForeignKey(p => p.RejectedResponseId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne<Dataset>().WithMany().HasForeignKey(p => p.DatasetId).OnDelete(DeleteBehavior.Cascade);
-        // The review queue: next pending pair in a dataset, assigned first.
-        builder.HasIndex(p => new { p.DatasetId, p.Status, p.AssigneeId, p.Id });
+        // The review queue: next pending pair in a dataset.
+        builder.HasIndex(p => new { p.DatasetId, p.Status, p.Id });
         builder.HasIndex(p => p.SampleId);
         builder.HasIndex(p => new { p.DatasetId, p.ContentFingerprint, p.Id }); // the duplicate check's look-up
     }

@@ -49,6 +49,18 @@ internal sealed class PairReservationConfiguration : IEntityTypeConfiguration<Pa
     }
 }
 
+internal sealed class PairAssignmentConfiguration : IEntityTypeConfiguration<PairAssignment>
+{
+    public void Configure(EntityTypeBuilder<PairAssignment> builder)
+    {
+        builder.HasKey(a => new { a.PairId, a.UserId });
+        builder.Property(a => a.UserId).HasMaxLength(450);
+        builder.HasOne<PreferencePair>().WithMany().HasForeignKey(a => a.PairId).OnDelete(DeleteBehavior.Cascade);
+        // One annotator's share in queue order.
+        builder.HasIndex(a => new { a.DatasetId, a.UserId, a.PairId });
+    }
+}
+
 internal sealed class DatasetVersionConfiguration : IEntityTypeConfiguration<DatasetVersion>
 {
     public void Configure(EntityTypeBuilder<DatasetVersion> builder)

@@ -378,10 +378,6 @@ namespace BpoStudio.Core.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("AssigneeId")
-                        .HasMaxLength(450)
-                        .HasColumnType("TEXT");
-
                     b.Property<long>("ChosenResponseId")
                         .HasColumnType("INTEGER");
 
@@ -437,7 +433,7 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.HasIndex("DatasetId", "ContentFingerprint", "Id");
 
-                    b.HasIndex("DatasetId", "Status", "AssigneeId", "Id");
+                    b.HasIndex("DatasetId", "Status", "Id");
 
                     b.ToTable("Pairs");
                 });
@@ -906,6 +902,25 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasIndex("JobId");
 
                     b.ToTable("JobItemFailures");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairAssignment", b =>
+                {
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("PairId", "UserId");
+
+                    b.HasIndex("DatasetId", "UserId", "PairId");
+
+                    b.ToTable("PairAssignments");
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
@@ -1649,6 +1664,15 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasOne("BpoStudio.Core.Jobs.Job", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairAssignment", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

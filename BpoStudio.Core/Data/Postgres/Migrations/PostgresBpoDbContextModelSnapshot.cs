@@ -395,10 +395,6 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
-                    b.Property<string>("AssigneeId")
-                        .HasMaxLength(450)
-                        .HasColumnType("character varying(450)");
-
                     b.Property<long>("ChosenResponseId")
                         .HasColumnType("bigint");
 
@@ -454,7 +450,7 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.HasIndex("DatasetId", "ContentFingerprint", "Id");
 
-                    b.HasIndex("DatasetId", "Status", "AssigneeId", "Id");
+                    b.HasIndex("DatasetId", "Status", "Id");
 
                     b.ToTable("Pairs");
                 });
@@ -943,6 +939,25 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasIndex("JobId");
 
                     b.ToTable("JobItemFailures");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairAssignment", b =>
+                {
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.HasKey("PairId", "UserId");
+
+                    b.HasIndex("DatasetId", "UserId", "PairId");
+
+                    b.ToTable("PairAssignments");
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Review.PairDecision", b =>
@@ -1700,6 +1715,15 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasOne("BpoStudio.Core.Jobs.Job", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Review.PairAssignment", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
