@@ -1,3 +1,4 @@
+using BpoStudio.Core.Triage;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
 using BpoStudio.Core.Audit;
@@ -42,8 +43,8 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<StoredImage> StoredImages => Set<StoredImage>();
     public DbSet<Injection.AppSetting> AppSettings => Set<Injection.AppSetting>();
-    public DbSet<PairFinding> PairFindings => Set<PairFinding>();
-    public DbSet<SpotCheckItem> SpotCheckItems => Set<SpotCheckItem>();
+    public DbSet<Triage.PairFinding> PairFindings => Set<Triage.PairFinding>();
+    public DbSet<Triage.SpotCheckItem> SpotCheckItems => Set<Triage.SpotCheckItem>();
     public DbSet<Triage.CheckSetting> CheckSettings => Set<Triage.CheckSetting>();
     public DbSet<Triage.BulkAction> BulkActions => Set<Triage.BulkAction>();
     public DbSet<Triage.SpotCheck> SpotChecks => Set<Triage.SpotCheck>();

@@ -48,6 +48,10 @@ public enum MyDecisionFilter
     Flagged,
 }
 
+/// <summary>
+/// The one query behind every pair filter (queue, triage, bulk, spot checks). The clauses over other features' tables
+/// are theirs: Triage's findings and spot checks, Review's assignments.
+/// </summary>
 public static class PairFilterQuery
 {
     /// <summary>The dataset's pairs that match; <paramref name="defaultStatus"/> applies when the filter names none.</summary>
@@ -58,17 +62,10 @@ public static class PairFilterQuery
         if (status is { } s) query = query.Where(p => p.Status == s);
         if (filter is null) return query;
         if (!string.IsNullOrWhiteSpace(filter.Source)) query = query.Where(p => EF.Functions.Like(p.Sample!.Source.File, LikePattern.Containing(filter.Source.Trim()), LikePattern.Escape));
-        if (!string.IsNullOrWhiteSpace(filter.AssigneeId)) query = query.Where(p => db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId == filter.AssigneeId));
+        if (!string.IsNullOrWhiteSpace(filter.AssigneeId)) query = Review.AssignmentFilter.AssignedTo(db, query, filter.AssigneeId);
         if (filter.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
         if (!string.IsNullOrWhiteSpace(filter.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method.Trim());
-        if (!string.IsNullOrWhiteSpace(filter.Finding))
-        {
-            var check = filter.Finding.Trim();
-            query = query.Where(p => db.PairFindings.Any(f => f.PairId == p.Id && f.CheckId == check));
-        }
-        if (filter.NoBlocking) query = query.Where(p => !db.PairFindings.Any(f => f.PairId == p.Id && f.Severity == FindingSeverity.Block));
-        if (filter.SpotCheckId is { } spot) query = query.Where(p => db.SpotCheckItems.Any(i => i.SpotCheckId == spot && i.PairId == p.Id));
-        if (filter.ExcludeSpotCheckId is { } excluded) query = query.Where(p => !db.SpotCheckItems.Any(i => i.SpotCheckId == excluded && i.PairId == p.Id));
+        query = Triage.TriageFilter.Apply(db, query, filter); // findings and spot checks: Triage's tables
         if (!string.IsNullOrWhiteSpace(filter.Search)) query = PairSearch.Apply(db, query, filter.Search.Trim());
         return query;
     }

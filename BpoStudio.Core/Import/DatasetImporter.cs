@@ -158,7 +158,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     private static async Task InsertRatingsOfAsync(BulkInserter insert, int datasetId, Response response, IReadOnlyList<ImportedRating>? rated, DateTime now, CancellationToken ct)
     {
         foreach (var rating in rated ?? [])
-            await insert.InsertRatingAsync(new Feedback.ResponseRating
+            await insert.Ratings.AddAsync(new Feedback.ResponseRating
             {
                 DatasetId = datasetId, ResponseId = response.Id, Aspect = rating.Aspect, Value = rating.Value, Raw = rating.Raw, Rationale = rating.Rationale,
                 RatedBy = response.Provenance.Method, RatedAt = now,

@@ -75,9 +75,14 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         };
         db.BulkActions.Add(bulk);
         await db.SaveChangesAsync(ct);
+        var fields = EventFields(bulk, actor);
         if (request.Operation is BulkOperation.Assign or BulkOperation.Unassign)
-            await BulkAssignments.WriteAsync(connection, tx.GetDbTransaction(), ids, bulk.AssigneeId, replace: overlap == 1, EventFields(bulk, actor), ct);
-        else await WriteAsync(connection, tx.GetDbTransaction(), bulk, actor, ids, ct);
+            await BulkReview.AssignAsync(connection, tx.GetDbTransaction(), ids, bulk.AssigneeId, replace: overlap == 1, fields, ct);
+        else
+        {
+            var decision = request.Operation switch { BulkOperation.Accept => Decision.Accepted, BulkOperation.Reject => Decision.Rejected, _ => Decision.Flagged };
+            await BulkReview.DecideAsync(connection, tx.GetDbTransaction(), ids, decision, spotCheckId is null ? DecisionSource.Bulk : DecisionSource.SampledStratum, fields, ct);
+        }
         db.AuditEntries.Add(new AuditEntry
         {
             At = bulk.CreatedAt, UserName = who, Action = AuditActions.BulkApply, Subject = $"{dataset} bulk {bulk.Id}",
@@ -100,20 +105,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         var connection = db.Database.GetDbConnection();
         await LockDatasetAsync(connection, tx.GetDbTransaction(), bulk.DatasetId, ct);
 
-        // An event is restorable while nothing but skips, undone events and its own action's other events came after it on its pair.
-        const string restorable = """
-            e."BulkActionId" = @bulk AND NOT e."Undone" AND NOT EXISTS (SELECT 1 FROM "ReviewEvents" l
-                WHERE l."PairId" = e."PairId" AND l."Id" > e."Id" AND NOT l."Undone" AND l."Action" <> 'Skip' AND (l."BulkActionId" IS NULL OR l."BulkActionId" <> @bulk))
-            """;
-        var restored = bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign
-            ? await BulkAssignments.UndoAsync(connection, tx.GetDbTransaction(), bulkId, bulk.AssigneeId, restorable, ct)
-            : await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
-                UPDATE "Pairs" AS p SET "Status" = e."PreviousStatus", "DecisionSource" = e."PreviousDecisionSource", "RowVersion" = p."RowVersion" + 1
-                FROM "ReviewEvents" AS e WHERE e."PairId" = p."Id" AND {restorable}
-                """, ct, ("bulk", bulkId));
-        await SqlCommands.ExecuteAsync(connection, tx.GetDbTransaction(), $"""
-            UPDATE "ReviewEvents" SET "Undone" = TRUE WHERE "Id" IN (SELECT e."Id" FROM "ReviewEvents" AS e WHERE {restorable})
-            """, ct, ("bulk", bulkId));
+        var restored = await BulkReview.UndoAsync(connection, tx.GetDbTransaction(), bulkId, bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign, bulk.AssigneeId, ct);
         (bulk.UndoneAt, bulk.UndoneBy, bulk.Restored) = (DateTime.UtcNow, actor.DisplayName(), restored);
         db.AuditEntries.Add(new AuditEntry
         {
@@ -143,38 +135,6 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
             BulkOperation.Assign => query.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId == request.AssigneeId)),
             _ => query.Where(p => db.PairAssignments.Any(a => a.PairId == p.Id)),
         };
-    }
-
-    private static async Task WriteAsync(DbConnection connection, DbTransaction transaction, BulkAction bulk, ClaimsPrincipal actor, List<long> ids, CancellationToken ct)
-    {
-        var action = bulk.Operation switch
-        {
-            BulkOperation.Accept => ReviewAction.Accept, BulkOperation.Reject => ReviewAction.Reject, _ => ReviewAction.Flag,
-        };
-        var idSet = SqlIds.Set(connection, "ids");
-        await using (var events = SqlCommands.Create(connection, transaction, $"""
-            INSERT INTO "ReviewEvents" ("PairId", "DatasetId", "UserId", "UserName", "At", "Action", "Reason", "Comment",
-                "PreviousStatus", "PreviousChosenResponseId", "PreviousRejectedResponseId", "PreviousDecisionSource", "Undone", "BulkActionId")
-            SELECT p."Id", p."DatasetId", @user, @name, @at, @action, @reason, @comment, p."Status", p."ChosenResponseId", p."RejectedResponseId", p."DecisionSource", FALSE, @bulk
-            FROM "Pairs" p WHERE p."Id" IN {idSet}
-            """, EventFields(bulk, actor).Parameters(action)))
-        {
-            SqlIds.Add(events, "ids", ids);
-            await events.ExecuteNonQueryAsync(ct);
-        }
-        var decided = """ "DecidedAt" = @at, "DecidedBy" = @name, "DecisionSource" = @source """;
-        var set = bulk.Operation switch
-        {
-            BulkOperation.Accept => $""" "Status" = 'Accepted', {decided} """,
-            BulkOperation.Reject => $""" "Status" = 'Rejected', "RejectReason" = @reason, {decided} """,
-            _ => $""" "Status" = 'Flagged', "FlagComment" = @reason, {decided} """,
-        };
-        await using var update = SqlCommands.Create(connection, transaction, $"""
-            UPDATE "Pairs" SET {set}, "RowVersion" = "RowVersion" + 1 WHERE "Id" IN {idSet}
-            """, ("at", bulk.CreatedAt), ("name", bulk.CreatedBy), ("reason", bulk.Reason),
-            ("source", (bulk.SpotCheckId is null ? DecisionSource.Bulk : DecisionSource.SampledStratum).ToString()));
-        SqlIds.Add(update, "ids", ids);
-        await update.ExecuteNonQueryAsync(ct);
     }
 
     private static BulkEventFields EventFields(BulkAction bulk, ClaimsPrincipal actor) => new(

@@ -131,6 +131,10 @@ public class UpgradeMigrationTests
         await using var check = Create(provider, folder, postgres);
         var assignments = await check.PairAssignments.Select(a => new { a.PairId, a.UserId, a.DatasetId }).ToListAsync();
         Assert.Equal([(1L, "ann-id", 1)], assignments.Select(a => (a.PairId, a.UserId, a.DatasetId)));
+        // The column goes in place: the table keeps what earlier migrations gave it (a rebuild lost DecisionSource's default).
+        await check.Database.ExecuteSqlRawAsync("""
+            INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "RowVersion") VALUES (1, 1, 1, 3, 'Pending', 0)
+            """);
     }
 
     private static async Task MigrateToJustBeforeAsync(BpoDbContext db, string migration) =>

@@ -115,7 +115,10 @@ internal sealed class BenchVerb : ICliVerb
     /// </summary>
     private static async Task<int> AllAsync(CliArguments args, TextWriter output, bool json, CancellationToken ct)
     {
-        var expectedPath = args.Option("expected") ?? Path.Combine("benchmarks", "expected-ratios.json");
+        // Resolved and read before the benchmarks run: a missing file fails at once, not after a minute of measuring.
+        var expectedPath = Path.GetFullPath(args.Option("expected") ?? Path.Combine("benchmarks", "expected-ratios.json"));
+        var write = args.Flag("write-expected");
+        var expected = write ? null : await RegressionGuard.ReadAsync(expectedPath, ct);
         var ratios = new List<BenchRatio>();
         await WithThrowawayDataAsync(async s =>
         {
@@ -140,13 +143,13 @@ internal sealed class BenchVerb : ICliVerb
             ratios.Add(new("review.ten-reviewers-vs-one", r.Rounds[^1].ScaleToOne, true, "decisions/s of 10 reviewers at once over one reviewer's"));
         }, ct);
 
-        if (args.Flag("write-expected"))
+        if (write)
         {
             await RegressionGuard.WriteAsync(expectedPath, ratios, ct);
             await output.WriteLineAsync($"Wrote {ratios.Count} expected ratios to {expectedPath}.");
             return 0;
         }
-        var checks = RegressionGuard.Compare(ratios, await RegressionGuard.ReadAsync(expectedPath, ct));
+        var checks = RegressionGuard.Compare(ratios, expected!);
         if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "all", tolerance = RegressionGuard.Tolerance, checks }, Json));
         else
         {

@@ -39,9 +39,9 @@ namespace BpoStudio.Core.Data.Migrations
                 name: "IX_Pairs_DatasetId_Status_AssigneeId_Id",
                 table: "Pairs");
 
-            migrationBuilder.DropColumn(
-                name: "AssigneeId",
-                table: "Pairs");
+            // SQLite drops the column in place: EF's table rebuild would run outside the transaction, copy every pair, and
+            // lose the defaults earlier migrations gave the table (DecisionSource's among them).
+            migrationBuilder.Sql("""ALTER TABLE "Pairs" DROP COLUMN "AssigneeId";""");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Pairs_DatasetId_Status_Id",

@@ -1,4 +1,4 @@
-namespace BpoStudio.Core.Datasets;
+namespace BpoStudio.Core.Triage;
 
 /// <summary>A pair drawn into a spot check's sample, with the stratum (negative kind and method) it was drawn from.</summary>
 public class SpotCheckItem

@@ -1,4 +1,4 @@
-namespace BpoStudio.Core.Datasets;
+namespace BpoStudio.Core.Triage;
 
 /// <summary>How much a check's finding matters: <c>block</c> keeps a pair out of training until a person looks.</summary>
 public enum FindingSeverity
