@@ -71,7 +71,6 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
         builder.Properties<Decision>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
-        builder.Properties<ExportStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<DecisionSource>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<FindingSeverity>().HaveConversion<string>().HaveMaxLength(8);
         builder.Properties<Triage.BulkOperation>().HaveConversion<string>().HaveMaxLength(16);

@@ -30,7 +30,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         var record = new ExportRecord
         {
             DatasetId = options.DatasetId, DatasetVersionId = plan.VersionId, IsDraft = plan.VersionId is null, Format = options.Format.WireName(),
-            OptionsJson = JsonSerializer.Serialize(options), Status = ExportStatus.Queued, CreatedBy = actor.DisplayName(), CreatedAt = now,
+            OptionsJson = JsonSerializer.Serialize(options), CreatedBy = actor.DisplayName(), CreatedAt = now,
         };
         db.Exports.Add(record);
         await db.SaveChangesAsync(ct);
@@ -42,7 +42,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         record.JobId = job.Id;
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "export.start", $"{plan.DatasetName} {(options.VersionNumber is { } v ? $"v{v}" : "draft")}", record.OptionsJson, ct);
-        return record;
+        return record.WithJob(job.Status, job.Error, job.FinishedAt);
     }
 
     /// <summary>Newest first, each with its dataset's name and version number (null for a draft).</summary>
@@ -51,15 +51,18 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var exports = db.Exports.AsNoTracking();
         if (datasetId is { } id) exports = exports.Where(e => e.DatasetId == id);
-        return await (
+        var rows = await (
             from e in exports
             join d in db.Datasets on e.DatasetId equals d.Id into datasets
             from d in datasets.DefaultIfEmpty()
             join v in db.DatasetVersions on e.DatasetVersionId equals v.Id into versions
             from v in versions.DefaultIfEmpty()
+            join j in db.Jobs on e.JobId equals j.Id into jobRows
+            from j in jobRows.DefaultIfEmpty()
             orderby e.Id descending
-            select new ExportHistoryEntry(e, d == null ? $"dataset {e.DatasetId}" : d.Name, v == null ? null : v.Number))
+            select new { e, Dataset = d == null ? null : d.Name, Version = v == null ? (int?)null : v.Number, Job = j == null ? (JobStatus?)null : j.Status, Error = j == null ? null : j.Error, Finished = j == null ? null : j.FinishedAt })
             .Take(count).ToListAsync(ct);
+        return [.. rows.Select(r => new ExportHistoryEntry(r.e.WithJob(r.Job, r.Error, r.Finished), r.Dataset ?? $"dataset {r.e.DatasetId}", r.Version))];
     }
 
     /// <summary>Runs a failed or interrupted export again from the start, with the options it was asked with.</summary>
@@ -70,16 +73,19 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         if (record is not { Status: ExportStatus.Failed or ExportStatus.Interrupted, JobId: { } jobId })
             throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a failed or interrupted export can be retried.");
         await jobs.ResumeAsync(jobId, actor, ct);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Queued).SetProperty(e => e.Error, (string?)null), ct);
         await audit.WriteAsync(actor.DisplayName(), "export.retry", $"export {exportId}", record.Error, ct);
     }
 
     public async Task<ExportRecord?> GetAsync(long exportId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Exports.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exportId, ct);
+        var row = await (from e in db.Exports.AsNoTracking()
+                         where e.Id == exportId
+                         join j in db.Jobs on e.JobId equals j.Id into jobRows
+                         from j in jobRows.DefaultIfEmpty()
+                         select new { e, Job = j == null ? (JobStatus?)null : j.Status, Error = j == null ? null : j.Error, Finished = j == null ? null : j.FinishedAt })
+            .FirstOrDefaultAsync(ct);
+        return row?.e.WithJob(row.Job, row.Error, row.Finished);
     }
 
     /// <summary>The zip of a completed export, checked to lie under the exports folder.</summary>
@@ -99,11 +105,11 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
     {
         actor.RequireLead("delete an export");
         var record = await GetAsync(exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
-        if (record.Status is not (ExportStatus.Completed or ExportStatus.Failed or ExportStatus.Interrupted))
-            throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a finished, failed or interrupted export can be deleted.");
+        if (record.Status is not (ExportStatus.Completed or ExportStatus.Failed or ExportStatus.Interrupted or ExportStatus.Cancelled))
+            throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a finished, failed, interrupted or cancelled export can be deleted.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var claimed = await db.Exports.Where(e => e.Id == exportId && e.Status == record.Status)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Deleted).SetProperty(e => e.ZipPath, (string?)null), ct);
+        var claimed = await db.Exports.Where(e => e.Id == exportId && e.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.DeletedAt, DateTime.UtcNow).SetProperty(e => e.ZipPath, (string?)null), ct);
         if (claimed == 0) throw new InvalidOperationException($"Export {exportId} changed meanwhile; look again before deleting it.");
         if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, actor, ct);
         await audit.WriteAsync(actor.DisplayName(), "export.delete", $"export {exportId}", record.FolderPath, ct);

@@ -150,7 +150,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
             throw new ArgumentException($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
         // The job row names its dataset, made now if it is new: history, bulk actions and other writers query by it.
         var datasetId = await DatasetImporter.EnsureDatasetAsync(dbFactory, parameters.DatasetName, actor.DisplayName(), ct);
-        return await jobs.CreateAsync(JobKind.Import, datasetId, JsonSerializer.Serialize(parameters, Json), actor, ct);
+        return await jobs.CreateAsync(JobKind.Import, datasetId, JsonSerializer.Serialize(parameters, Json), actor, ct, sourceFile: Path.GetFileName(parameters.FilePath));
     }
 
     public string SummaryPath(long jobId) => paths.ImportSummary(jobId);
@@ -160,19 +160,14 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     {
         actor.RequireLead("see a dataset's imports");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var name = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct) ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId, ct)) throw new KeyNotFoundException($"There is no dataset {datasetId}.");
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.Kind == JobKind.Import && j.DatasetId == datasetId).OrderByDescending(j => j.Id).Take(count).ToListAsync(ct);
-        var rollbacks = await db.AuditEntries.AsNoTracking().Where(a => a.Action == "import.rollback" && a.Subject!.StartsWith(name + " / "))
-            .Select(a => new { a.Subject, a.At }).ToListAsync(ct);
         var entries = new List<ImportHistoryEntry>();
         foreach (var job in jobs)
         {
-            var parameters = JsonSerializer.Deserialize<ImportJobParameters>(job.ParametersJson, Json)!;
             var summaryPath = paths.ImportSummary(job.Id);
             var summary = File.Exists(summaryPath) ? JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(summaryPath, ct), Json) : null;
-            var file = summary?.File ?? Path.GetFileName(parameters.FilePath);
-            var rolledBack = rollbacks.Any(r => r.Subject == $"{name} / {file}" && r.At >= (job.FinishedAt ?? job.CreatedAt));
-            entries.Add(new ImportHistoryEntry(job.Id, file, job.Status, job.CreatedBy, job.CreatedAt, job.FinishedAt, summary, rolledBack));
+            entries.Add(new ImportHistoryEntry(job.Id, job.SourceFile ?? summary?.File ?? "", job.Status, job.CreatedBy, job.CreatedAt, job.FinishedAt, summary, job.RolledBackAt is not null));
         }
         return entries;
     }
@@ -201,6 +196,12 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         await db.Pairs.Where(p => samples.Any(s => s.Id == p.SampleId)).ExecuteDeleteAsync(ct);
         await db.Responses.Where(r => samples.Any(s => s.Id == r.SampleId)).ExecuteDeleteAsync(ct);
         var removed = await samples.ExecuteDeleteAsync(ct);
+        // Every import of this file that had finished is now undone; one still to run (or running) is not.
+        var now = DateTime.UtcNow;
+        var who = actor.DisplayName();
+        await db.Jobs.Where(j => j.Kind == JobKind.Import && j.DatasetId == datasetId && j.SourceFile == sourceFile && j.RolledBackAt == null
+                && j.Status != JobStatus.Queued && j.Status != JobStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.RolledBackAt, now).SetProperty(j => j.RolledBackBy, who), ct);
         await tx.CommitAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "import.rollback", $"{datasetName} / {sourceFile}", $"{removed} samples removed", ct);
         return removed;

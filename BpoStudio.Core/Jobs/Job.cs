@@ -25,6 +25,9 @@ public class Job
     public long Id { get; set; }
     public JobKind Kind { get; set; }
     public int? DatasetId { get; set; }
+
+    /// <summary>The source file an import read, as its samples record it: what a rollback removes by.</summary>
+    public string? SourceFile { get; set; }
     public required string ParametersJson { get; set; }
     public JobStatus Status { get; set; }
     public long ItemsTotal { get; set; }
@@ -38,6 +41,10 @@ public class Job
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
+
+    /// <summary>When a lead rolled back what this import brought (and who): its result undone, recorded as state, not inferred from the log.</summary>
+    public DateTime? RolledBackAt { get; set; }
+    public string? RolledBackBy { get; set; }
 
     // Claimed through the database so one instance runs a job and another can take over after the lease expires.
     public string? LeaseOwner { get; set; }

@@ -9,12 +9,12 @@ namespace BpoStudio.Core.Jobs;
 /// <summary>Launching and steering jobs, for leads only (every kind of job changes or publishes data); every launch is audited.</summary>
 public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQueue queue, JobRunner runner, JobProgressNotifier notifier, AuditLog audit)
 {
-    public async Task<Job> CreateAsync(JobKind kind, int? datasetId, string parametersJson, ClaimsPrincipal actor, CancellationToken ct = default)
+    public async Task<Job> CreateAsync(JobKind kind, int? datasetId, string parametersJson, ClaimsPrincipal actor, CancellationToken ct = default, string? sourceFile = null)
     {
         actor.RequireLead($"start {kind.ToString().ToLowerInvariant()} jobs");
         var createdBy = actor.DisplayName();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = new Job { Kind = kind, DatasetId = datasetId, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = DateTime.UtcNow };
+        var job = new Job { Kind = kind, DatasetId = datasetId, SourceFile = sourceFile, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = DateTime.UtcNow };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(createdBy, $"job.{kind.ToString().ToLowerInvariant()}", $"job {job.Id}", parametersJson, ct);
@@ -32,7 +32,7 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         actor.RequireLead("resume jobs");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Paused || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Failed))
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued).SetProperty(j => j.Error, (string?)null), ct);
         if (updated == 0) throw new InvalidOperationException($"Job {jobId} is not paused, interrupted or failed, so it cannot be resumed.");
         await queue.EnqueueAsync(jobId, ct);
     }

@@ -137,6 +137,69 @@ public class UpgradeMigrationTests
             """);
     }
 
+    // An export's status, error and finish time become its job's; a deleted export keeps when it was deleted.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Upgrading_LeavesAnExportsStatusToItsJob_AndKeepsItsDeletion(DatabaseProvider provider)
+    {
+        using var folder = new TestDataFolder();
+        await using var postgres = provider == DatabaseProvider.Postgres ? await PostgresDatabase.CreateAsync() : null;
+        var created = new DateTime(2026, 11, 1, 9, 0, 0, DateTimeKind.Utc);
+        var deleted = created.AddDays(2);
+        await using (var db = Create(provider, folder, postgres))
+        {
+            await MigrateToJustBeforeAsync(db, "ExportStatusFromJob");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Datasets" ("Name", "CreatedAt", "Overlap") VALUES ('old exports', {created}, 1)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($$$"""
+                INSERT INTO "Jobs" ("Kind", "DatasetId", "ParametersJson", "Status", "Error", "ItemsTotal", "ItemsDone", "ItemsFailed", "CreatedAt", "FinishedAt", "RowVersion")
+                VALUES ('Export', 1, '{"exportId":1}', 'Completed', NULL, 2, 2, 0, {{{created}}}, {{{created}}}, 0),
+                       ('Export', 1, '{"exportId":2}', 'Failed', 'disk full', 2, 0, 0, {{{created}}}, {{{created}}}, 0)
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($$"""
+                INSERT INTO "Exports" ("DatasetId", "IsDraft", "Format", "OptionsJson", "Status", "ManifestJson", "PairsWritten", "PairsSkipped", "Error", "JobId", "CreatedAt", "FinishedAt")
+                VALUES (1, TRUE, 'trl', '{}', 'Deleted', '{}', 2, 0, NULL, 1, {{created}}, {{created}}),
+                       (1, TRUE, 'trl', '{}', 'Failed', NULL, 0, 0, 'disk full', 2, {{created}}, {{created}})
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "AuditEntries" ("At", "UserName", "Action", "Subject") VALUES ({deleted}, 'lead', 'export.delete', 'export 1')
+                """);
+            await db.GetService<IMigrator>().MigrateAsync();
+        }
+        await using var check = Create(provider, folder, postgres);
+        Assert.Equal([deleted, null], await check.Exports.OrderBy(e => e.Id).Select(e => e.DeletedAt).ToListAsync());
+    }
+
+    // Which imports a rollback undid becomes the import's state: the file it read, when and by whom it was rolled back.
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.Postgres)]
+    public async Task Upgrading_RecordsEarlierRollbacksOnTheImportsTheyUndid(DatabaseProvider provider)
+    {
+        using var folder = new TestDataFolder();
+        await using var postgres = provider == DatabaseProvider.Postgres ? await PostgresDatabase.CreateAsync() : null;
+        var at = new DateTime(2026, 11, 1, 9, 0, 0, DateTimeKind.Utc);
+        await using (var db = Create(provider, folder, postgres))
+        {
+            await MigrateToJustBeforeAsync(db, "ImportRollbackState");
+            await db.Database.ExecuteSqlInterpolatedAsync($"""INSERT INTO "Datasets" ("Name", "CreatedAt", "Overlap") VALUES ('old imports', {at}, 1)""");
+            await db.Database.ExecuteSqlInterpolatedAsync($$$"""
+                INSERT INTO "Jobs" ("Kind", "DatasetId", "ParametersJson", "Status", "ItemsTotal", "ItemsDone", "ItemsFailed", "CreatedAt", "FinishedAt", "RowVersion")
+                VALUES ('Import', 1, '{"filePath":"/data/uploads/a.jsonl","datasetName":"old imports"}', 'Completed', 0, 0, 0, {{{at}}}, {{{at}}}, 0),
+                       ('Import', 1, '{"filePath":"C:\\data\\b.jsonl","datasetName":"old imports"}', 'Completed', 0, 0, 0, {{{at}}}, {{{at}}}, 0),
+                       ('Import', 1, '{"filePath":"/data/uploads/a.jsonl","datasetName":"old imports"}', 'Completed', 0, 0, 0, {{{at.AddHours(2)}}}, {{{at.AddHours(2)}}}, 0)
+                """);
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "AuditEntries" ("At", "UserName", "Action", "Subject") VALUES ({at.AddHours(1)}, 'lead@example.test', 'import.rollback', 'old imports / a.jsonl')
+                """);
+            await db.GetService<IMigrator>().MigrateAsync();
+        }
+        await using var check = Create(provider, folder, postgres);
+        var jobs = await check.Jobs.OrderBy(j => j.Id).Select(j => new { j.SourceFile, j.RolledBackAt, j.RolledBackBy }).ToListAsync();
+        Assert.Equal([("a.jsonl", (DateTime?)at.AddHours(1), "lead@example.test"), ("b.jsonl", null, null), ("a.jsonl", null, null)],
+            jobs.Select(j => (j.SourceFile, j.RolledBackAt, j.RolledBackBy)));
+    }
+
     private static async Task MigrateToJustBeforeAsync(BpoDbContext db, string migration) =>
         await db.GetService<IMigrator>().MigrateAsync(db.Database.GetMigrations()
             .TakeWhile(m => !m.EndsWith($"_{migration}", StringComparison.Ordinal) && !m.EndsWith($"_{migration}Postgres", StringComparison.Ordinal)).Last());

@@ -131,7 +131,7 @@ public class ExportServiceTests : IAsyncLifetime
     {
         var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
         await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            await db.Exports.Where(e => e.Id == record.Id).ExecuteUpdateAsync(s => s.SetProperty(e => e.Status, ExportStatus.Deleted));
+            await db.Exports.Where(e => e.Id == record.Id).ExecuteUpdateAsync(s => s.SetProperty(e => e.DeletedAt, DateTime.UtcNow));
 
         await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
 

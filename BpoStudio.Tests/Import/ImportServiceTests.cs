@@ -141,5 +141,15 @@ public class ImportServiceTests : IAsyncLifetime
         Assert.Equal((0, 0, 0), (await db.Samples.CountAsync(), await db.Responses.CountAsync(), await db.Pairs.CountAsync()));
         Assert.Equal(1, await db.DatasetVersionItems.CountAsync()); // the approved version keeps its copy
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "import.rollback"));
+        // The rollback is the import's state, shown by the history without reading the log.
+        var rolledBack = (await _core.Get<JobService>().GetAsync(job.Id))!;
+        Assert.Equal(("bpo.jsonl", BpoStudio.Core.Accounts.ActorChecks.DisplayName(TestPrincipals.Lead)), (rolledBack.SourceFile, rolledBack.RolledBackBy));
+        await db.AuditEntries.ExecuteDeleteAsync();
+        Assert.True(Assert.Single(await Imports.HistoryAsync(datasetId, TestPrincipals.Lead)).RolledBack);
+
+        // Importing the file again is a new import, not rolled back.
+        var again = await Imports.StartAsync(new ImportJobParameters(await Imports.ResolveAsync(Allowed, "data/bpo.jsonl"), "jobbed", null, null, null), TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(again.Id, CancellationToken.None);
+        Assert.Equal([false, true], (await Imports.HistoryAsync(datasetId, TestPrincipals.Lead)).Select(e => e.RolledBack));
     }
 }

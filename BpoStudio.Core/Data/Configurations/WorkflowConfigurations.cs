@@ -115,6 +115,9 @@ internal sealed class ExportRecordConfiguration : IEntityTypeConfiguration<Expor
     {
         builder.Property(e => e.Format).HasMaxLength(32);
         builder.Property(e => e.CreatedBy).HasMaxLength(256);
+        builder.Ignore(e => e.Status);
+        builder.Ignore(e => e.Error);
+        builder.Ignore(e => e.FinishedAt);
         builder.HasOne<Dataset>().WithMany().HasForeignKey(e => e.DatasetId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(e => new { e.DatasetId, e.CreatedAt });
     }

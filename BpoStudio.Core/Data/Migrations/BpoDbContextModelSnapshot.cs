@@ -335,43 +335,6 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("Datasets");
                 });
 
-            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("CheckId")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int>("DatasetId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Detail")
-                        .HasMaxLength(256)
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("PairId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Severity")
-                        .IsRequired()
-                        .HasMaxLength(8)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("PairId");
-
-                    b.HasIndex("DatasetId", "CheckId", "PairId");
-
-                    b.HasIndex("DatasetId", "Severity", "PairId");
-
-                    b.ToTable("PairFindings");
-                });
-
             modelBuilder.Entity("BpoStudio.Core.Datasets.PreferencePair", b =>
                 {
                     b.Property<long>("Id")
@@ -510,38 +473,6 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("Samples");
                 });
 
-            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("DatasetId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("PairId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<long>("SpotCheckId")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Stratum")
-                        .IsRequired()
-                        .HasMaxLength(160)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("PairId");
-
-                    b.HasIndex("DatasetId", "PairId");
-
-                    b.HasIndex("SpotCheckId", "PairId")
-                        .IsUnique();
-
-                    b.ToTable("SpotCheckItems");
-                });
-
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -561,10 +492,7 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<int?>("DatasetVersionId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<string>("Error")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("FinishedAt")
+                    b.Property<DateTime?>("DeletedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("FolderPath")
@@ -593,11 +521,6 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.Property<long>("PairsWritten")
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("TEXT");
 
                     b.Property<string>("ZipPath")
                         .HasColumnType("TEXT");
@@ -855,9 +778,18 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<long?>("ResumeCursor")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("RolledBackAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RolledBackBy")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("RowVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceFile")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("TEXT");
@@ -1194,6 +1126,43 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("CheckSettings");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Triage.PairFinding", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CheckId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "CheckId", "PairId");
+
+                    b.HasIndex("DatasetId", "Severity", "PairId");
+
+                    b.ToTable("PairFindings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
                 {
                     b.Property<long>("Id")
@@ -1240,6 +1209,38 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasIndex("DatasetId");
 
                     b.ToTable("SpotChecks");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheckItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("SpotCheckId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stratum")
+                        .IsRequired()
+                        .HasMaxLength(160)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "PairId");
+
+                    b.HasIndex("SpotCheckId", "PairId")
+                        .IsUnique();
+
+                    b.ToTable("SpotCheckItems");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -1401,15 +1402,6 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasOne("BpoStudio.Core.Approval.DatasetVersion", null)
                         .WithMany("Items")
                         .HasForeignKey("DatasetVersionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
-                {
-                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
-                        .WithMany()
-                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1591,21 +1583,6 @@ namespace BpoStudio.Core.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
-                {
-                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
-                        .WithMany()
-                        .HasForeignKey("PairId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("BpoStudio.Core.Triage.SpotCheck", null)
-                        .WithMany()
-                        .HasForeignKey("SpotCheckId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
@@ -1722,11 +1699,35 @@ namespace BpoStudio.Core.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Triage.PairFinding", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheckItem", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("BpoStudio.Core.Triage.SpotCheck", null)
+                        .WithMany()
+                        .HasForeignKey("SpotCheckId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

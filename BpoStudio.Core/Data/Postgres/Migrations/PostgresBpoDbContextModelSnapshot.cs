@@ -348,45 +348,6 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("Datasets");
                 });
 
-            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<string>("CheckId")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<int>("DatasetId")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("Detail")
-                        .HasMaxLength(256)
-                        .HasColumnType("character varying(256)");
-
-                    b.Property<long>("PairId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Severity")
-                        .IsRequired()
-                        .HasMaxLength(8)
-                        .HasColumnType("character varying(8)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("PairId");
-
-                    b.HasIndex("DatasetId", "CheckId", "PairId");
-
-                    b.HasIndex("DatasetId", "Severity", "PairId");
-
-                    b.ToTable("PairFindings");
-                });
-
             modelBuilder.Entity("BpoStudio.Core.Datasets.PreferencePair", b =>
                 {
                     b.Property<long>("Id")
@@ -531,40 +492,6 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("Samples");
                 });
 
-            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<int>("DatasetId")
-                        .HasColumnType("integer");
-
-                    b.Property<long>("PairId")
-                        .HasColumnType("bigint");
-
-                    b.Property<long>("SpotCheckId")
-                        .HasColumnType("bigint");
-
-                    b.Property<string>("Stratum")
-                        .IsRequired()
-                        .HasMaxLength(160)
-                        .HasColumnType("character varying(160)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("PairId");
-
-                    b.HasIndex("DatasetId", "PairId");
-
-                    b.HasIndex("SpotCheckId", "PairId")
-                        .IsUnique();
-
-                    b.ToTable("SpotCheckItems");
-                });
-
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -586,10 +513,7 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<int?>("DatasetVersionId")
                         .HasColumnType("integer");
 
-                    b.Property<string>("Error")
-                        .HasColumnType("text");
-
-                    b.Property<DateTime?>("FinishedAt")
+                    b.Property<DateTime?>("DeletedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("FolderPath")
@@ -618,11 +542,6 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.Property<long>("PairsWritten")
                         .HasColumnType("bigint");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("ZipPath")
                         .HasColumnType("text");
@@ -890,9 +809,18 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<long?>("ResumeCursor")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("RolledBackAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RolledBackBy")
+                        .HasColumnType("text");
+
                     b.Property<long>("RowVersion")
                         .IsConcurrencyToken()
                         .HasColumnType("bigint");
+
+                    b.Property<string>("SourceFile")
+                        .HasColumnType("text");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
@@ -1237,6 +1165,45 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("CheckSettings");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Triage.PairFinding", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CheckId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "CheckId", "PairId");
+
+                    b.HasIndex("DatasetId", "Severity", "PairId");
+
+                    b.ToTable("PairFindings");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
                 {
                     b.Property<long>("Id")
@@ -1285,6 +1252,40 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasIndex("DatasetId");
 
                     b.ToTable("SpotChecks");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheckItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("SpotCheckId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Stratum")
+                        .IsRequired()
+                        .HasMaxLength(160)
+                        .HasColumnType("character varying(160)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("PairId");
+
+                    b.HasIndex("DatasetId", "PairId");
+
+                    b.HasIndex("SpotCheckId", "PairId")
+                        .IsUnique();
+
+                    b.ToTable("SpotCheckItems");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -1452,15 +1453,6 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasOne("BpoStudio.Core.Approval.DatasetVersion", null)
                         .WithMany("Items")
                         .HasForeignKey("DatasetVersionId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("BpoStudio.Core.Datasets.PairFinding", b =>
-                {
-                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
-                        .WithMany()
-                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1642,21 +1634,6 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("BpoStudio.Core.Datasets.SpotCheckItem", b =>
-                {
-                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
-                        .WithMany()
-                        .HasForeignKey("PairId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.HasOne("BpoStudio.Core.Triage.SpotCheck", null)
-                        .WithMany()
-                        .HasForeignKey("SpotCheckId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("BpoStudio.Core.Export.ExportRecord", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
@@ -1773,11 +1750,35 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Triage.PairFinding", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheck", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
                         .WithMany()
                         .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Triage.SpotCheckItem", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("BpoStudio.Core.Triage.SpotCheck", null)
+                        .WithMany()
+                        .HasForeignKey("SpotCheckId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
