@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
@@ -30,14 +31,14 @@ public static class CoreServiceCollectionExtensions
         if (string.Equals(provider, "Postgres", StringComparison.OrdinalIgnoreCase) || string.Equals(provider, "PostgreSQL", StringComparison.OrdinalIgnoreCase))
         {
             var connectionString = configuration.GetConnectionString(ConnectionStringName)
-                ?? throw new InvalidOperationException($"{ProviderKey}=Postgres needs ConnectionStrings:{ConnectionStringName} (Host=...;Database=...;Username=...;Password=...).");
+                ?? throw new ConflictError($"{ProviderKey}=Postgres needs ConnectionStrings:{ConnectionStringName} (Host=...;Database=...;Username=...;Password=...).");
             services.AddDbContextFactory<Data.Postgres.PostgresBpoDbContext>(options => options.UseNpgsql(connectionString));
             services.AddSingleton<IDbContextFactory<BpoDbContext>, Data.Postgres.PostgresContextFactory>();
             services.AddScoped<BpoDbContext>(sp => sp.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContext());
             return;
         }
         if (!string.Equals(provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"{ProviderKey} is '{provider}'; use Sqlite or Postgres.");
+            throw new ConflictError($"{ProviderKey} is '{provider}'; use Sqlite or Postgres.");
         services.AddDbContextFactory<BpoDbContext>((sp, options) =>
         {
             var connectionString = configuration.GetConnectionString(ConnectionStringName)
@@ -76,9 +77,12 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IBootstrapConsole, StandardBootstrapConsole>();
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<UserAdministration>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<ApiTokenService>();
         services.AddSingleton<DatabaseTicketStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<ImageStore>();
+        services.AddSingleton<ImageUpload>();
         services.AddSingleton(InjectionLexicon.Default);
         services.AddSingleton<ModelFreeInjector>();
         services.AddOptions<LlmBackendOptions>().BindConfiguration(LlmBackendOptions.Section);
@@ -96,6 +100,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<PromptTemplates>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<Datasets.DatasetQueries>();
+        services.AddSingleton<Datasets.DatasetAdministration>();
         services.AddReview();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<Benchmarks.TeamReviewBenchmark>();
@@ -117,6 +122,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Jobs.IJobHandler, Import.ImportJobHandler>();
         services.AddSingleton<Import.ImportFolders>();
         services.AddSingleton<Import.ImportService>();
+        services.AddSingleton<Import.RecordPush>();
         services.AddSingleton<Approval.ApprovalService>();
         services.AddSingleton<Backups.BackupService>();
         services.AddSingleton<Dashboard.DashboardQueries>();

@@ -1,4 +1,5 @@
 using BpoStudio.Accounts;
+using BpoStudio.Api;
 using BpoStudio.Components;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Data;
@@ -43,12 +44,14 @@ public static class WebExtensions
         });
 
         services.AddAccountSecurity(builder.Configuration);
+        services.AddBpoApi(builder.Configuration);
 
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.Review, policy => policy.RequireRole(Roles.Annotator, Roles.Lead, Roles.Admin))
             .AddPolicy(Policies.Lead, policy => policy.RequireRole(Roles.Lead, Roles.Admin))
-            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
+            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin))
+            .AddApiScopes();
 
         // First of all hosted services: data protection loads its keys from the database as it starts.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigratorService>());
@@ -68,6 +71,7 @@ public static class WebExtensions
         app.UseAuthentication();
         app.UsePasswordChangeGate();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         // Framework and app CSS/JS carry no user data; the sign-in page needs them before sign-in.
@@ -77,6 +81,7 @@ public static class WebExtensions
         app.MapExportEndpoints();
         app.MapAuditEndpoints();
         app.MapImportEndpoints();
+        app.MapBpoApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -18,23 +18,23 @@ public static class ActorChecks
 
     public static void RequireLead(this ClaimsPrincipal actor, string toDo)
     {
-        if (!actor.IsLead()) throw new UnauthorizedAccessException($"Only a lead or an admin can {toDo}.");
+        if (!actor.IsLead()) throw new ForbiddenError($"Only a lead or an admin can {toDo}.");
     }
 
     public static void RequireAdmin(this ClaimsPrincipal actor, string toDo)
     {
-        if (!actor.IsInRole(Roles.Admin)) throw new UnauthorizedAccessException($"Only an admin can {toDo}.");
+        if (!actor.IsInRole(Roles.Admin)) throw new ForbiddenError($"Only an admin can {toDo}.");
     }
 
     public static void RequireReviewer(this ClaimsPrincipal actor, string toDo)
     {
-        if (actor.Identity?.IsAuthenticated != true) throw new UnauthorizedAccessException($"Sign in to {toDo}.");
-        if (!actor.IsInRole(Roles.Annotator) && !actor.IsLead()) throw new UnauthorizedAccessException($"Only annotators, leads and admins can {toDo}.");
+        if (actor.Identity?.IsAuthenticated != true) throw new ForbiddenError($"Sign in to {toDo}.");
+        if (!actor.IsInRole(Roles.Annotator) && !actor.IsLead()) throw new ForbiddenError($"Only annotators, leads and admins can {toDo}.");
     }
 
     /// <summary>The account id, for records that must survive a change of name.</summary>
     public static string UserId(this ClaimsPrincipal actor) =>
-        actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException("The signed-in principal has no user id.");
+        actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenError("The signed-in principal has no user id.");
 
     public static bool IsLead(this ClaimsPrincipal actor) => actor.IsInRole(Roles.Lead) || actor.IsInRole(Roles.Admin);
 

@@ -78,6 +78,6 @@ public static class IdentityResultExtensions
     public static void ThrowIfFailed(this IdentityResult result, string what)
     {
         if (!result.Succeeded)
-            throw new InvalidOperationException($"Could not {what}: {string.Join(" ", result.Errors.Select(e => e.Description.TrimEnd('.', ' ') + "."))}");
+            throw new ConflictError($"Could not {what}: {string.Join(" ", result.Errors.Select(e => e.Description.TrimEnd('.', ' ') + "."))}");
     }
 }

@@ -45,7 +45,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         var user = await FindAsync(userId);
         var current = await users.GetRolesAsync(user);
         if (current.Contains(Roles.Admin) && !wanted.Contains(Roles.Admin) && (await users.GetUsersInRoleAsync(Roles.Admin)).Count == 1)
-            throw new InvalidOperationException("The last admin cannot lose the Admin role.");
+            throw new ConflictError("The last admin cannot lose the Admin role.");
         (await users.RemoveFromRolesAsync(user, current.Except(wanted))).ThrowIfFailed("remove roles");
         (await users.AddToRolesAsync(user, wanted.Except(current))).ThrowIfFailed("add roles");
         await EndSessionsAsync(user);
@@ -70,8 +70,8 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
     /// <summary>The signed-in user changes their own password; their other sessions end, and the caller re-signs this one in.</summary>
     public async Task ChangeOwnPasswordAsync(ClaimsPrincipal actor, string currentPassword, string newPassword)
     {
-        var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException("Sign in to change your password."));
-        if (currentPassword == newPassword) throw new ArgumentException("The new password must differ from the current one.");
+        var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenError("Sign in to change your password."));
+        if (currentPassword == newPassword) throw new InvalidInputError("The new password must differ from the current one.");
         (await users.ChangePasswordAsync(user, currentPassword, newPassword)).ThrowIfFailed("change the password");
         user.MustChangePassword = false;
         (await users.UpdateAsync(user)).ThrowIfFailed($"update {user.Email}");
@@ -82,21 +82,21 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
     /// <summary>Ends every session of the signed-in user, this one included.</summary>
     public async Task<int> SignOutEverywhereAsync(ClaimsPrincipal actor)
     {
-        var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new UnauthorizedAccessException("Not signed in."));
+        var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenError("Not signed in."));
         var ended = await EndSessionsAsync(user);
         await audit.WriteAsync(actor.DisplayName(), "user.sign-out-everywhere", user.Email, $"{ended} sessions ended");
         return ended;
     }
 
     public async Task<string> FindIdByEmailAsync(string email) =>
-        (await users.FindByEmailAsync(email.Trim()))?.Id ?? throw new KeyNotFoundException($"There is no user {email}.");
+        (await users.FindByEmailAsync(email.Trim()))?.Id ?? throw new NotFoundError($"There is no user {email}.");
 
     public async Task SetLockedAsync(string userId, bool locked, ClaimsPrincipal actor)
     {
         actor.RequireAdmin("manage users");
         var user = await FindAsync(userId);
         if (locked && await users.IsInRoleAsync(user, Roles.Admin) && (await users.GetUsersInRoleAsync(Roles.Admin)).Count == 1)
-            throw new InvalidOperationException("The last admin cannot be locked out.");
+            throw new ConflictError("The last admin cannot be locked out.");
         await users.SetLockoutEnabledAsync(user, true);
         await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
         if (locked) await EndSessionsAsync(user);
@@ -104,7 +104,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
     }
 
     private async Task<AppUser> FindAsync(string userId) =>
-        await users.FindByIdAsync(userId) ?? throw new KeyNotFoundException($"No user with id {userId}.");
+        await users.FindByIdAsync(userId) ?? throw new NotFoundError($"No user with id {userId}.");
 
     private async Task<int> EndSessionsAsync(AppUser user, string? keep = null)
     {
@@ -122,7 +122,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         foreach (var role in roles.Select(r => r.Trim()).Where(r => r.Length > 0))
         {
             var match = Roles.All.FirstOrDefault(r => string.Equals(r, role, StringComparison.OrdinalIgnoreCase))
-                ?? throw new ArgumentException($"Unknown role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
+                ?? throw new InvalidInputError($"Unknown role '{role}'. Roles: {string.Join(", ", Roles.All)}.");
             if (!list.Contains(match)) list.Add(match);
         }
         return list;

@@ -24,7 +24,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         actor.RequireLead("approve a dataset version");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasetName = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+            ?? throw new NotFoundError($"There is no dataset {datasetId}.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var number = 1 + (await db.DatasetVersions.Where(v => v.DatasetId == datasetId).MaxAsync(v => (int?)v.Number, ct) ?? 0);
         var version = new DatasetVersion
@@ -53,7 +53,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
                 AND p."SampleId" BETWEEN (SELECT min("Id") FROM "Samples" WHERE "DatasetId" = {datasetId}) AND (SELECT max("Id") FROM "Samples" WHERE "DatasetId" = {datasetId})
             ORDER BY p."SampleId", p."Id"
             """, ct);
-        if (version.PairCount == 0) throw new InvalidOperationException($"'{datasetName}' has no accepted pairs to approve.");
+        if (version.PairCount == 0) throw new ConflictError($"'{datasetName}' has no accepted pairs to approve.");
         await Feedback.PairWeights.FreezeAsync(db, datasetId, version.Id, ct);
         await Feedback.FrozenSpans.FreezeAsync(db, version.Id, ct);
 
@@ -64,7 +64,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         {
             // The hash covers the training texts; spans and weights marked since still make a version worth having.
             if (!await FeedbackChangedAsync(db, previous.Id, version.Id, ct))
-                throw new InvalidOperationException($"Nothing changed since version {previous.Number} (same content hash); there is nothing new to approve.");
+                throw new ConflictError($"Nothing changed since version {previous.Number} (same content hash); there is nothing new to approve.");
             version.Notes = $"Same pairs as version {previous.Number}; their error spans or weights changed." + (version.Notes is { Length: > 0 } n ? " " + n : "");
         }
         await db.SaveChangesAsync(ct);
@@ -111,10 +111,10 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
     public async Task DeprecateAsync(int versionId, ClaimsPrincipal actor, string reason, CancellationToken ct = default)
     {
         actor.RequireLead("deprecate a dataset version");
-        if (string.IsNullOrWhiteSpace(reason)) throw new ArgumentException("Say why the version is deprecated.");
+        if (string.IsNullOrWhiteSpace(reason)) throw new InvalidInputError("Say why the version is deprecated.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var version = await db.DatasetVersions.FirstOrDefaultAsync(v => v.Id == versionId, ct) ?? throw new KeyNotFoundException($"There is no version {versionId}.");
-        if (version.Deprecated) throw new InvalidOperationException($"Version {version.Number} is already deprecated.");
+        var version = await db.DatasetVersions.FirstOrDefaultAsync(v => v.Id == versionId, ct) ?? throw new NotFoundError($"There is no version {versionId}.");
+        if (version.Deprecated) throw new ConflictError($"Version {version.Number} is already deprecated.");
         (version.Deprecated, version.DeprecatedBy, version.DeprecatedAt, version.DeprecationReason) = (true, actor.DisplayName(), DateTime.UtcNow, reason.Trim());
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "version.deprecate", $"dataset {version.DatasetId} v{version.Number}", reason.Trim(), ct);

@@ -15,9 +15,9 @@ public sealed class VersionComparer(IDbContextFactory<BpoDbContext> dbFactory)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var versions = await db.DatasetVersions.AsNoTracking().Where(v => v.Id == fromVersionId || v.Id == toVersionId).ToListAsync(ct);
-        var from = versions.FirstOrDefault(v => v.Id == fromVersionId) ?? throw new KeyNotFoundException($"There is no version {fromVersionId}.");
-        var to = versions.FirstOrDefault(v => v.Id == toVersionId) ?? throw new KeyNotFoundException($"There is no version {toVersionId}.");
-        if (from.DatasetId != to.DatasetId) throw new InvalidOperationException("Only versions of the same dataset can be compared.");
+        var from = versions.FirstOrDefault(v => v.Id == fromVersionId) ?? throw new NotFoundError($"There is no version {fromVersionId}.");
+        var to = versions.FirstOrDefault(v => v.Id == toVersionId) ?? throw new NotFoundError($"There is no version {toVersionId}.");
+        if (from.DatasetId != to.DatasetId) throw new ConflictError("Only versions of the same dataset can be compared.");
 
         var a = db.DatasetVersionItems.AsNoTracking().Where(i => i.DatasetVersionId == fromVersionId);
         var b = db.DatasetVersionItems.AsNoTracking().Where(i => i.DatasetVersionId == toVersionId);

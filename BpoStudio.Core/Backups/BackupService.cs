@@ -34,15 +34,15 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
         actor.RequireAdmin("back up the instance");
         folder = Path.GetFullPath(folder);
         if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
-            throw new InvalidOperationException($"The backup folder {folder} is not empty: choose a new folder for each backup.");
+            throw new ConflictError($"The backup folder {folder} is not empty: choose a new folder for each backup.");
         if (folder.StartsWith(paths.Root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || folder == paths.Root)
-            throw new InvalidOperationException($"The backup folder {folder} is inside the data folder {paths.Root}: a backup belongs on another disk or folder.");
+            throw new ConflictError($"The backup folder {folder} is inside the data folder {paths.Root}: a backup belongs on another disk or folder.");
         Directory.CreateDirectory(folder);
         var database = Path.Combine(folder, BackupManifest.DatabaseFile);
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             if (!db.Database.IsSqlite())
-                throw new InvalidOperationException("This instance runs on PostgreSQL: back its database up with pg_dump (README, Backups) and copy the images folder; this command copies SQLite databases.");
+                throw new ConflictError("This instance runs on PostgreSQL: back its database up with pg_dump (README, Backups) and copy the images folder; this command copies SQLite databases.");
             db.Database.SetCommandTimeout(TimeSpan.FromHours(1));
             await db.Database.ExecuteSqlAsync($"VACUUM INTO {database}", ct);
         }
@@ -52,7 +52,7 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
         foreach (var hash in images)
         {
             var source = store.PathFor(hash);
-            if (!File.Exists(source)) throw new InvalidOperationException($"Image {hash} is in the catalogue but missing from {paths.Images}: the store is damaged; nothing was left half-done except this backup folder.");
+            if (!File.Exists(source)) throw new ConflictError($"Image {hash} is in the catalogue but missing from {paths.Images}: the store is damaged; nothing was left half-done except this backup folder.");
             var target = Path.Combine(imagesFolder, hash[..2], hash);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(source, target);
@@ -69,28 +69,28 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
         actor.RequireAdmin("restore a backup");
         folder = Path.GetFullPath(folder);
         var manifestPath = Path.Combine(folder, BackupManifest.FileName);
-        if (!File.Exists(manifestPath)) throw new InvalidOperationException($"{folder} holds no {BackupManifest.FileName}: it is not a BpoStudio backup.");
+        if (!File.Exists(manifestPath)) throw new ConflictError($"{folder} holds no {BackupManifest.FileName}: it is not a BpoStudio backup.");
         var manifest = JsonSerializer.Deserialize<BackupManifest>(await File.ReadAllTextAsync(manifestPath, ct), BackupManifest.Json)
-            ?? throw new InvalidOperationException($"{manifestPath} is empty.");
+            ?? throw new ConflictError($"{manifestPath} is empty.");
         var database = Path.Combine(folder, BackupManifest.DatabaseFile);
-        if (!File.Exists(database)) throw new InvalidOperationException($"The backup's database {database} is missing.");
+        if (!File.Exists(database)) throw new ConflictError($"The backup's database {database} is missing.");
         if (await Sha256Async(database, ct) != manifest.DatabaseSha256)
-            throw new InvalidOperationException($"The backup's database {database} does not match its SHA-256 in {BackupManifest.FileName}: it was changed or damaged since the backup.");
+            throw new ConflictError($"The backup's database {database} does not match its SHA-256 in {BackupManifest.FileName}: it was changed or damaged since the backup.");
         await IntegrityAsync(database, ct);
         var counts = await CountAsync(database, ct);
         if (counts != manifest.Counts with { Images = counts.Images })
-            throw new InvalidOperationException($"The backup's database holds {counts}, its manifest says {manifest.Counts}.");
+            throw new ConflictError($"The backup's database holds {counts}, its manifest says {manifest.Counts}.");
         var images = await CatalogueAsync(database, ct);
         foreach (var hash in images)
         {
             var file = Path.Combine(folder, "images", hash[..2], hash);
-            if (!File.Exists(file)) throw new InvalidOperationException($"The backup lacks image {hash} (images/{hash[..2]}/{hash}), which its database names.");
-            if (await Sha256Async(file, ct) != hash) throw new InvalidOperationException($"The backup's image images/{hash[..2]}/{hash} does not match its name: it was changed or damaged.");
+            if (!File.Exists(file)) throw new ConflictError($"The backup lacks image {hash} (images/{hash[..2]}/{hash}), which its database names.");
+            if (await Sha256Async(file, ct) != hash) throw new ConflictError($"The backup's image images/{hash[..2]}/{hash} does not match its name: it was changed or damaged.");
         }
         if (checkOnly) return new RestoreResult(manifest, null, 0);
 
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            if (!db.Database.IsSqlite()) throw new InvalidOperationException("This instance is configured for PostgreSQL: restore its database with pg_restore (README, Backups).");
+            if (!db.Database.IsSqlite()) throw new ConflictError("This instance is configured for PostgreSQL: restore its database with pg_restore (README, Backups).");
         SqliteConnection.ClearAllPools();
         string? kept = null;
         if (File.Exists(paths.Database))
@@ -142,7 +142,7 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
         while (await reader.ReadAsync(ct))
         {
             var hash = reader.GetString(0);
-            if (!ImageStore.IsValidHash(hash)) throw new InvalidOperationException($"The image catalogue holds '{hash}', which is not a SHA-256: the database is damaged.");
+            if (!ImageStore.IsValidHash(hash)) throw new ConflictError($"The image catalogue holds '{hash}', which is not a SHA-256: the database is damaged.");
             hashes.Add(hash);
         }
         return hashes;
@@ -154,7 +154,7 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
         var result = (string?)await command.ExecuteScalarAsync(ct);
-        if (result != "ok") throw new InvalidOperationException($"The backup's database fails SQLite's integrity check: {result}");
+        if (result != "ok") throw new ConflictError($"The backup's database fails SQLite's integrity check: {result}");
     }
 
     private static async Task<SqliteConnection> OpenReadOnlyAsync(string database, CancellationToken ct)

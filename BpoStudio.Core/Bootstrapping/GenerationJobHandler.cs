@@ -144,7 +144,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
         HashSet<string> seen, List<string> problems, CancellationToken ct)
     {
         var jobId = context.JobId;
-        var injector = llm.Injector ?? throw new InvalidOperationException($"Method '{method.Method}' needs the LLM backend, which is not configured.");
+        var injector = llm.Injector ?? throw new ConflictError($"Method '{method.Method}' needs the LLM backend, which is not configured.");
         var paraphrase = method.Method == LlmBackend.ParaphraseMethod;
         var result = paraphrase
             ? await injector.ParaphraseAsync(sample.Prompt, truth.Text, seed, prompts, ct)

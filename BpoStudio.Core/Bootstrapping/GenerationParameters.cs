@@ -47,20 +47,20 @@ public sealed record GenerationParameters(int DatasetId, SampleFilter Filter, IR
         {
             throw new ArgumentException($"Generation parameters are not valid JSON: {ex.Message}", ex);
         }
-        return (parsed ?? throw new ArgumentException("Generation parameters are empty.")).Validated(availableMethods);
+        return (parsed ?? throw new InvalidInputError("Generation parameters are empty.")).Validated(availableMethods);
     }
 
     public GenerationParameters Validated(IReadOnlyList<string> availableMethods)
     {
-        if (Methods is not { Count: > 0 }) throw new ArgumentException("Choose at least one generation method.");
-        if (Filter == SampleFilter.Selection && SampleIds is not { Count: > 0 }) throw new ArgumentException("A selection needs at least one sample id.");
-        if (WeakenImage is < 1 or > RecordImagesLimit) throw new ArgumentException($"The image to weaken is counted from 1 (up to {RecordImagesLimit}), not {WeakenImage}.");
+        if (Methods is not { Count: > 0 }) throw new InvalidInputError("Choose at least one generation method.");
+        if (Filter == SampleFilter.Selection && SampleIds is not { Count: > 0 }) throw new InvalidInputError("A selection needs at least one sample id.");
+        if (WeakenImage is < 1 or > RecordImagesLimit) throw new InvalidInputError($"The image to weaken is counted from 1 (up to {RecordImagesLimit}), not {WeakenImage}.");
         foreach (var method in Methods)
         {
             if (!availableMethods.Contains(method.Method))
-                throw new ArgumentException($"Method '{method.Method}' is not available: it needs a model backend that is not configured. Available: {string.Join(", ", availableMethods)}.");
-            if (method.Count is < 1 or > 20) throw new ArgumentException($"'{method.Method}': negatives per sample must be 1-20, not {method.Count}.");
-            if (method.MaxEdits is < 1 or > 10) throw new ArgumentException($"'{method.Method}': edits per negative must be 1-10, not {method.MaxEdits}.");
+                throw new InvalidInputError($"Method '{method.Method}' is not available: it needs a model backend that is not configured. Available: {string.Join(", ", availableMethods)}.");
+            if (method.Count is < 1 or > 20) throw new InvalidInputError($"'{method.Method}': negatives per sample must be 1-20, not {method.Count}.");
+            if (method.MaxEdits is < 1 or > 10) throw new InvalidInputError($"'{method.Method}': edits per negative must be 1-10, not {method.MaxEdits}.");
         }
         return this;
     }

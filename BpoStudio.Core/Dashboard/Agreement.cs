@@ -34,7 +34,7 @@ public static class Agreement
     {
         if (countsPerItem.Count == 0) return double.NaN;
         var n = countsPerItem[0].Sum();
-        if (n < 2 || countsPerItem.Any(c => c.Sum() != n)) throw new ArgumentException("Fleiss' kappa needs the same number (>= 2) of raters on every item.");
+        if (n < 2 || countsPerItem.Any(c => c.Sum() != n)) throw new InvalidInputError("Fleiss' kappa needs the same number (>= 2) of raters on every item.");
         double items = countsPerItem.Count;
         var categories = countsPerItem[0].Count;
         var meanAgreement = countsPerItem.Average(counts => (counts.Sum(c => (double)c * c) - n) / ((double)n * (n - 1)));

@@ -20,7 +20,7 @@ public sealed class LeadAudit(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<IReadOnlyList<AuditedPair>> SampleAcceptedAsync(int datasetId, int count, ClaimsPrincipal lead, CancellationToken ct = default)
     {
         lead.RequireLead("sample pairs for audit");
-        if (count is < 1 or > MaxSample) throw new ArgumentException($"Sample between 1 and {MaxSample} pairs.");
+        if (count is < 1 or > MaxSample) throw new InvalidInputError($"Sample between 1 and {MaxSample} pairs.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted)
             .OrderBy(_ => EF.Functions.Random()).Take(count)

@@ -49,6 +49,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Triage.BulkAction> BulkActions => Set<Triage.BulkAction>();
     public DbSet<Triage.SpotCheck> SpotChecks => Set<Triage.SpotCheck>();
     public DbSet<Accounts.UserSession> UserSessions => Set<Accounts.UserSession>();
+    public DbSet<Accounts.ApiToken> ApiTokens => Set<Accounts.ApiToken>();
     public DbSet<Import.ImportFolder> ImportFolders => Set<Import.ImportFolder>();
     public DbSet<Feedback.ErrorSpan> ErrorSpans => Set<Feedback.ErrorSpan>();
     public DbSet<Feedback.RatingAspect> RatingAspects => Set<Feedback.RatingAspect>();
@@ -70,6 +71,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
         builder.Properties<ReviewAction>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<Decision>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(16);
+        builder.Properties<Accounts.TokenScope>().HaveConversion<string>().HaveMaxLength(8);
         builder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<DecisionSource>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<FindingSeverity>().HaveConversion<string>().HaveMaxLength(8);

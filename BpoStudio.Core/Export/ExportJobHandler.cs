@@ -40,7 +40,7 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
     private async Task<(ExportRecord Record, ExportPlan Plan)> LoadAsync(long exportId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var record = await db.Exports.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
+        var record = await db.Exports.AsNoTracking().FirstOrDefaultAsync(e => e.Id == exportId, ct) ?? throw new NotFoundError($"There is no export {exportId}.");
         var options = JsonSerializer.Deserialize<ExportOptions>(record.OptionsJson) ?? throw new InvalidDataException($"Export {exportId} has no options.");
         return (record, await runner.PlanAsync(options, record.CreatedBy, options.Zip, ct));
     }

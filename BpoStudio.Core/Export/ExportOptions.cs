@@ -78,14 +78,14 @@ public sealed record ExportOptions(
 
     public void Validate()
     {
-        if (ValidationFraction is < 0 or > 0.5) throw new ArgumentException($"The validation share must be between 0 and 0.5; it was {ValidationFraction}.");
-        if (MaxImageSide is < 16 or > 8192) throw new ArgumentException($"The maximum image side must be between 16 and 8192 pixels; it was {MaxImageSide}.");
+        if (ValidationFraction is < 0 or > 0.5) throw new InvalidInputError($"The validation share must be between 0 and 0.5; it was {ValidationFraction}.");
+        if (MaxImageSide is < 16 or > 8192) throw new InvalidInputError($"The maximum image side must be between 16 and 8192 pixels; it was {MaxImageSide}.");
         if (RatingAspect is not null && Negatives != NegativeSelection.BestRated && !Listwise)
-            throw new ArgumentException($"A rating aspect ('{RatingAspect}') ranks negatives only with --negatives best-rated or --listwise.");
+            throw new InvalidInputError($"A rating aspect ('{RatingAspect}') ranks negatives only with --negatives best-rated or --listwise.");
         if (Listwise && !Format.Describe().HoldsLists)
-            throw new ArgumentException($"{Format.WireName()} records hold one pair each, as its trainer's reader takes them; a ranked list of a sample's answers goes out with bpo or vlfeedback.");
+            throw new InvalidInputError($"{Format.WireName()} records hold one pair each, as its trainer's reader takes them; a ranked list of a sample's answers goes out with bpo or vlfeedback.");
         if (Weights && !Format.Describe().WritesWeights)
-            throw new ArgumentException($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesWeights).Select(f => f.WireName()))}.");
+            throw new InvalidInputError($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesWeights).Select(f => f.WireName()))}.");
     }
 }
 

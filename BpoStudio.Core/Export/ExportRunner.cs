@@ -32,23 +32,23 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dataset = await db.Datasets.Where(d => d.Id == options.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no dataset {options.DatasetId}.");
+            ?? throw new NotFoundError($"There is no dataset {options.DatasetId}.");
         if (options.RatingAspect is { } aspect && aspect != ExportOptions.MeanAspect)
         {
             // An unknown aspect would rank every negative as unrated, which silently means "first come".
             var aspects = await db.RatingAspects.Where(a => a.DatasetId == options.DatasetId).OrderBy(a => a.Id).Select(a => a.Name).ToListAsync(ct);
             if (!aspects.Contains(aspect))
-                throw new ArgumentException($"'{dataset}' has no rating aspect '{aspect}'; use {string.Join(", ", aspects.Select(a => $"'{a}'").Append($"'{ExportOptions.MeanAspect}'"))}.");
+                throw new InvalidInputError($"'{dataset}' has no rating aspect '{aspect}'; use {string.Join(", ", aspects.Select(a => $"'{a}'").Append($"'{ExportOptions.MeanAspect}'"))}.");
         }
         if (options.VersionNumber is not { } number)
         {
             var accepted = await db.Pairs.CountAsync(p => p.DatasetId == options.DatasetId && p.Status == PairStatus.Accepted, ct);
-            if (accepted == 0) throw new InvalidOperationException($"'{dataset}' has no accepted pairs to export yet.");
+            if (accepted == 0) throw new ConflictError($"'{dataset}' has no accepted pairs to export yet.");
             return new ExportPlan(options, dataset, null, null, createdBy, makeZip, accepted);
         }
         var version = await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.DatasetId == options.DatasetId && v.Number == number, ct)
-            ?? throw new KeyNotFoundException($"'{dataset}' has no version {number}.");
-        if (version.Deprecated) throw new InvalidOperationException($"Version {number} of '{dataset}' is deprecated ({version.DeprecationReason}); export a current version.");
+            ?? throw new NotFoundError($"'{dataset}' has no version {number}.");
+        if (version.Deprecated) throw new ConflictError($"Version {number} of '{dataset}' is deprecated ({version.DeprecationReason}); export a current version.");
         return new ExportPlan(options, dataset, version.Id, new ManifestVersion(version.Number, version.ContentHash, version.ApprovedBy, DateTime.SpecifyKind(version.ApprovedAt, DateTimeKind.Utc)) /* stored as UTC; SQLite hands it back without its kind */, createdBy, makeZip, version.PairCount);
     }
 

@@ -21,7 +21,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         options.Validate();
         // Only the server's own CLI names a folder: any other caller writes under the data folder's exports.
         if (folder is not null && !actor.IsCommandLine())
-            throw new UnauthorizedAccessException("Only the command line on the server chooses where an export is written.");
+            throw new ForbiddenError("Only the command line on the server chooses where an export is written.");
         if (folder is not null && (Directory.Exists(folder) || File.Exists(folder)))
             throw new IOException($"{Path.GetFullPath(folder)} already exists; choose a new folder so no earlier export is overwritten.");
         var plan = await runner.PlanAsync(options, actor.DisplayName(), options.Zip, ct);
@@ -69,9 +69,9 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
     public async Task RetryAsync(long exportId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("retry an export");
-        var record = await GetAsync(exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
+        var record = await GetAsync(exportId, ct) ?? throw new NotFoundError($"There is no export {exportId}.");
         if (record is not { Status: ExportStatus.Failed or ExportStatus.Interrupted, JobId: { } jobId })
-            throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a failed or interrupted export can be retried.");
+            throw new ConflictError($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a failed or interrupted export can be retried.");
         await jobs.ResumeAsync(jobId, actor, ct);
         await audit.WriteAsync(actor.DisplayName(), "export.retry", $"export {exportId}", record.Error, ct);
     }
@@ -104,13 +104,13 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
     public async Task DeleteAsync(long exportId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("delete an export");
-        var record = await GetAsync(exportId, ct) ?? throw new KeyNotFoundException($"There is no export {exportId}.");
+        var record = await GetAsync(exportId, ct) ?? throw new NotFoundError($"There is no export {exportId}.");
         if (record.Status is not (ExportStatus.Completed or ExportStatus.Failed or ExportStatus.Interrupted or ExportStatus.Cancelled))
-            throw new InvalidOperationException($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a finished, failed, interrupted or cancelled export can be deleted.");
+            throw new ConflictError($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a finished, failed, interrupted or cancelled export can be deleted.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var claimed = await db.Exports.Where(e => e.Id == exportId && e.DeletedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.DeletedAt, DateTime.UtcNow).SetProperty(e => e.ZipPath, (string?)null), ct);
-        if (claimed == 0) throw new InvalidOperationException($"Export {exportId} changed meanwhile; look again before deleting it.");
+        if (claimed == 0) throw new ConflictError($"Export {exportId} changed meanwhile; look again before deleting it.");
         if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, actor, ct);
         await audit.WriteAsync(actor.DisplayName(), "export.delete", $"export {exportId}", record.FolderPath, ct);
         if (record.FolderPath is not { } folder || !Storage.SafePath.IsUnder(paths.Exports, folder)) return;

@@ -31,14 +31,14 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         actor.RequireReviewer("mark error spans");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rejected = await RejectedAsync(db, pairId, ct, responseId);
-        if (length <= 0) throw new ArgumentException("Choose at least one character to mark.");
+        if (length <= 0) throw new InvalidInputError("Choose at least one character to mark.");
         if (start < 0 || start + length > rejected.Text.Length)
-            throw new ArgumentException($"Characters {start}-{start + length} lie outside the answer, which has {rejected.Text.Length}.");
+            throw new InvalidInputError($"Characters {start}-{start + length} lie outside the answer, which has {rejected.Text.Length}.");
         var text = rejected.Text.Substring(start, length);
-        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("Only spaces were chosen; mark the words that are wrong.");
+        if (string.IsNullOrWhiteSpace(text)) throw new InvalidInputError("Only spaces were chosen; mark the words that are wrong.");
         var live = await db.ErrorSpans.Where(s => s.ResponseId == rejected.Id && (s.Status == SpanStatus.Confirmed || s.Status == SpanStatus.Stale)).ToListAsync(ct);
         if (live.FirstOrDefault(s => s.Overlaps(start, length)) is { } overlap)
-            throw new ArgumentException($"'{text}' overlaps the span already marked on '{overlap.Text}'; change or remove that one first.");
+            throw new InvalidInputError($"'{text}' overlaps the span already marked on '{overlap.Text}'; change or remove that one first.");
         db.ErrorSpans.Add(new ErrorSpan
         {
             DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = start, Length = length, Text = text, Type = type, Severity = severity,
@@ -59,7 +59,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rejected = await RejectedAsync(db, pairId, ct, responseId);
         if (!SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct)).Contains(suggestion))
-            throw new ArgumentException($"Nothing is suggested on '{suggestion.Text}' in this answer.");
+            throw new InvalidInputError($"Nothing is suggested on '{suggestion.Text}' in this answer.");
         db.ErrorSpans.Add(new ErrorSpan
         {
             DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = suggestion.Start, Length = suggestion.Length, Text = suggestion.Text,
@@ -80,8 +80,8 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
     {
         actor.RequireReviewer(toDo);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var span = await db.ErrorSpans.FirstOrDefaultAsync(s => s.Id == spanId, ct) ?? throw new KeyNotFoundException($"There is no error span {spanId}.");
-        if (span.Status is SpanStatus.Removed or SpanStatus.Dismissed) throw new ArgumentException($"The span on '{span.Text}' was already removed.");
+        var span = await db.ErrorSpans.FirstOrDefaultAsync(s => s.Id == spanId, ct) ?? throw new NotFoundError($"There is no error span {spanId}.");
+        if (span.Status is SpanStatus.Removed or SpanStatus.Dismissed) throw new InvalidInputError($"The span on '{span.Text}' was already removed.");
         if (await db.Responses.AnyAsync(r => r.PreviousVersionId == span.ResponseId, ct))
             throw new ReviewRefusedException($"The span on '{span.Text}' is on an earlier text of the answer: someone edited it since, and its spans were carried to the new text, shown again now.");
         change(span);
@@ -117,7 +117,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
     private static async Task<Response> RejectedAsync(BpoDbContext db, long pairId, CancellationToken ct, long? expected = null)
     {
         var rejectedId = await db.Pairs.Where(p => p.Id == pairId).Select(p => (long?)p.RejectedResponseId).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
+            ?? throw new NotFoundError($"There is no pair {pairId}.");
         if (expected is { } seen && seen != rejectedId)
             throw new ReviewRefusedException($"Pair {pairId}'s rejected answer changed since it was loaded (someone edited or swapped the pair); its spans are shown again, mark them on the new text.");
         var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).FirstAsync(r => r.Id == rejectedId, ct);

@@ -27,7 +27,7 @@ public sealed record SeverityWeights(double Minor = 0.5, double Major = 1, doubl
     public SeverityWeights Validated()
     {
         foreach (var (name, value) in new[] { ("minor", Minor), ("major", Major), ("critical", Critical) })
-            if (!double.IsFinite(value) || value is < 0 or > 100) throw new ArgumentException($"The {name} weight must be between 0 and 100, not {value}.");
+            if (!double.IsFinite(value) || value is < 0 or > 100) throw new InvalidInputError($"The {name} weight must be between 0 and 100, not {value}.");
         return this;
     }
 }
@@ -47,7 +47,7 @@ public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, Audit
         lead.RequireLead("set the severity weights");
         weights.Validated();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var dataset = await db.Datasets.FirstOrDefaultAsync(d => d.Id == datasetId, ct) ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        var dataset = await db.Datasets.FirstOrDefaultAsync(d => d.Id == datasetId, ct) ?? throw new NotFoundError($"There is no dataset {datasetId}.");
         (dataset.MinorErrorWeight, dataset.MajorErrorWeight, dataset.CriticalErrorWeight) = (weights.Minor, weights.Major, weights.Critical);
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(lead.DisplayName(), AuditActions.SeverityWeightsSet, $"dataset {datasetId}", $"minor {weights.Minor}, major {weights.Major}, critical {weights.Critical}", ct);

@@ -22,11 +22,11 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
     {
         lead.RequireLead("define rating aspects");
         name = name.Trim();
-        if (name.Length is 0 or > 64) throw new ArgumentException("An aspect needs a name of 1 to 64 characters.");
-        if (!double.IsFinite(min) || !double.IsFinite(max) || min >= max) throw new ArgumentException($"The scale must run from a lower to a higher number, not {min} to {max}.");
+        if (name.Length is 0 or > 64) throw new InvalidInputError("An aspect needs a name of 1 to 64 characters.");
+        if (!double.IsFinite(min) || !double.IsFinite(max) || min >= max) throw new InvalidInputError($"The scale must run from a lower to a higher number, not {min} to {max}.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId, ct)) throw new KeyNotFoundException($"There is no dataset {datasetId}.");
-        if (await db.RatingAspects.AnyAsync(a => a.DatasetId == datasetId && a.Name == name, ct)) throw new ArgumentException($"The dataset already has an aspect '{name}'.");
+        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId, ct)) throw new NotFoundError($"There is no dataset {datasetId}.");
+        if (await db.RatingAspects.AnyAsync(a => a.DatasetId == datasetId && a.Name == name, ct)) throw new InvalidInputError($"The dataset already has an aspect '{name}'.");
         var aspect = new RatingAspect { DatasetId = datasetId, Name = name, Min = min, Max = max, CreatedAt = DateTime.UtcNow, CreatedBy = lead.DisplayName() };
         db.RatingAspects.Add(aspect);
         await db.SaveChangesAsync(ct);
@@ -49,12 +49,12 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
     {
         actor.RequireReviewer("rate responses");
         rationale = string.IsNullOrWhiteSpace(rationale) ? null : rationale.Trim();
-        if (rationale?.Length > MaxRationaleLength) throw new ArgumentException($"The rationale is longer than {MaxRationaleLength:N0} characters.");
+        if (rationale?.Length > MaxRationaleLength) throw new InvalidInputError($"The rationale is longer than {MaxRationaleLength:N0} characters.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasetId = await DatasetOfAsync(db, responseId, ct);
         var scale = await db.RatingAspects.AsNoTracking().FirstOrDefaultAsync(a => a.DatasetId == datasetId && a.Name == aspect, ct)
-            ?? throw new ArgumentException($"The dataset has no aspect '{aspect}'; a lead defines its aspects.");
-        if (value is { } v && (!double.IsFinite(v) || v < scale.Min || v > scale.Max)) throw new ArgumentException($"{aspect} is rated from {scale.Min} to {scale.Max}, not {v}.");
+            ?? throw new InvalidInputError($"The dataset has no aspect '{aspect}'; a lead defines its aspects.");
+        if (value is { } v && (!double.IsFinite(v) || v < scale.Min || v > scale.Max)) throw new InvalidInputError($"{aspect} is rated from {scale.Min} to {scale.Max}, not {v}.");
         db.ResponseRatings.Add(new ResponseRating
         {
             DatasetId = datasetId, ResponseId = responseId, Aspect = aspect, Value = value, Rationale = rationale, RatedBy = actor.DisplayName(), RatedAt = DateTime.UtcNow,
@@ -87,5 +87,5 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
 
     private static async Task<int> DatasetOfAsync(BpoDbContext db, long responseId, CancellationToken ct) =>
         await db.Responses.Where(r => r.Id == responseId).Select(r => (int?)r.Sample!.DatasetId).FirstOrDefaultAsync(ct)
-        ?? throw new KeyNotFoundException($"There is no response {responseId}.");
+        ?? throw new NotFoundError($"There is no response {responseId}.");
 }

@@ -184,7 +184,7 @@ public sealed class BatchGenerator(OnnxGenerator model, int batchSize, bool refi
 
     private (KvCache? Group, List<Sequence?> Sequences) Prefill(List<GenerationRequest> requests, List<GenerationResult> done, RunOptions runOptions, OrtIoBinding binding)
     {
-        foreach (var request in requests.Where(r => r.PromptIds.Length == 0)) throw new ArgumentException("A prompt has no tokens.");
+        foreach (var request in requests.Where(r => r.PromptIds.Length == 0)) throw new InvalidInputError("A prompt has no tokens.");
         var rows = requests.Count;
         var width = requests.Max(r => r.PromptIds.Length);
         var ids = new long[rows * width];

@@ -33,7 +33,7 @@ internal sealed class KvRowGather : IDisposable
     public OrtValue[] Gather(IReadOnlyList<(KvCache Source, int Row)> rows, int length)
     {
         var sources = rows.Select(r => r.Source).Distinct().ToList();
-        if (sources.Count > 2) throw new ArgumentException($"Rows come from {sources.Count} caches; a gather takes at most two.", nameof(rows));
+        if (sources.Count > 2) throw new InvalidInputError($"Rows come from {sources.Count} caches; a gather takes at most two.", nameof(rows));
         var first = sources[0];
         var second = sources.Count > 1 ? sources[1] : null;
         var index = new long[(long)rows.Count * _heads * length];

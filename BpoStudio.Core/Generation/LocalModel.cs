@@ -76,7 +76,7 @@ public sealed class LocalModel : IDisposable
     /// <summary>Streams the answer to <paramref name="question"/>, about <paramref name="image"/> when given, as text chunks.</summary>
     public async IAsyncEnumerable<AnswerChunk> AnswerAsync(string question, byte[]? image, SamplingSettings settings, [EnumeratorCancellation] CancellationToken ct = default)
     {
-        if (image is not null && !Manifest.IsVisionLanguage) throw new InvalidOperationException($"{Name} is a text-only model; it cannot look at an image.");
+        if (image is not null && !Manifest.IsVisionLanguage) throw new ConflictError($"{Name} is a text-only model; it cannot look at an image.");
         var ids = Encode(BuildPrompt(question, image is not null)).Select(i => (long)i).ToArray();
         var features = image is null ? null : await Task.Run(() => Generator.EncodeImages(Preprocess(image), 1), ct);
         var generated = new List<int>();

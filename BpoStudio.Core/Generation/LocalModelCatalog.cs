@@ -55,7 +55,7 @@ public sealed class LocalModelCatalog(IOptions<LocalModelOptions> options, DataP
 
     public LocalModel Open(string name)
     {
-        if (name.Contains('/') || name.Contains('\\') || name is "." or "..") throw new ArgumentException($"'{name}' is not a model folder name.");
+        if (name.Contains('/') || name.Contains('\\') || name is "." or "..") throw new InvalidInputError($"'{name}' is not a model folder name.");
         var lazy = _open.GetOrAdd(name, n => new Lazy<LocalModel>(() => LocalModel.Open(Path.Combine(Directory, n), options.Value.Threads, options.Value.KvCache)));
         try
         {

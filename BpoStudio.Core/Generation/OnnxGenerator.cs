@@ -90,7 +90,7 @@ public sealed class OnnxGenerator : IDisposable
     /// <summary>Token embeddings [rows, columns, hidden] for ids [rows, columns].</summary>
     public float[] Embed(long[] ids, int rows, int columns)
     {
-        if (_embed is null) throw new InvalidOperationException($"{Manifest.Name} takes token ids directly; it has no embed graph.");
+        if (_embed is null) throw new ConflictError($"{Manifest.Name} takes token ids directly; it has no embed graph.");
         using var input = OrtValue.CreateTensorValueFromMemory(ids, [rows, columns]);
         using var outputs = _embed.Run(new RunOptions(), ["input_ids"], [input], ["inputs_embeds"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
@@ -99,7 +99,7 @@ public sealed class OnnxGenerator : IDisposable
     /// <summary>Image features [images x image tokens, hidden] for pixels [images, 3, size, size] already normalised.</summary>
     public float[] EncodeImages(float[] pixels, int images)
     {
-        if (_vision is null) throw new InvalidOperationException($"{Manifest.Name} has no vision encoder.");
+        if (_vision is null) throw new ConflictError($"{Manifest.Name} has no vision encoder.");
         var size = Manifest.ImageSize;
         using var values = OrtValue.CreateTensorValueFromMemory(pixels, [1, images, 3, size, size]);
         using var mask = OrtValue.CreateTensorValueFromMemory(Enumerable.Repeat(true, images * size * size).ToArray(), [1, images, size, size]);
@@ -123,11 +123,11 @@ public sealed class OnnxGenerator : IDisposable
         for (var i = 0; i < ids.Length; i++) if (ids[i] == Manifest.ImageTokenId) rows++;
         if (imageFeatures is null)
         {
-            if (rows > 0 && _vision is not null) throw new ArgumentException($"The prompt has {rows} image tokens but no image was given.");
+            if (rows > 0 && _vision is not null) throw new InvalidInputError($"The prompt has {rows} image tokens but no image was given.");
             return;
         }
         if (rows * hidden != imageFeatures.Length)
-            throw new ArgumentException($"The prompt has {rows} image tokens but the vision encoder gave {imageFeatures.Length / hidden} feature rows.");
+            throw new InvalidInputError($"The prompt has {rows} image tokens but the vision encoder gave {imageFeatures.Length / hidden} feature rows.");
         var row = 0;
         for (var i = 0; i < ids.Length; i++)
             if (ids[i] == Manifest.ImageTokenId)
@@ -137,7 +137,7 @@ public sealed class OnnxGenerator : IDisposable
     public async IAsyncEnumerable<GeneratedToken> GenerateAsync(long[] promptIds, float[]? imageFeatures, SamplingSettings settings,
         [EnumeratorCancellation] CancellationToken ct = default)
     {
-        if (promptIds.Length == 0) throw new ArgumentException("The prompt has no tokens.");
+        if (promptIds.Length == 0) throw new InvalidInputError("The prompt has no tokens.");
         await Task.Yield();
         using var runOptions = new RunOptions();
         using var stop = ct.Register(() => runOptions.Terminate = true);

@@ -17,7 +17,7 @@ public sealed class ImageWeakener(Microsoft.Extensions.Options.IOptions<BpoStudi
 
     public static WeakeningTransform Find(string name) =>
         Transforms.FirstOrDefault(t => t.Name == name)
-        ?? throw new ArgumentException($"Unknown weakening '{name}'. Known: {string.Join(", ", Transforms.Select(t => t.Name))}.");
+        ?? throw new InvalidInputError($"Unknown weakening '{name}'. Known: {string.Join(", ", Transforms.Select(t => t.Name))}.");
 
     public WeakenedImage Weaken(byte[] image, WeakeningSpec spec, long seed)
     {
@@ -26,7 +26,7 @@ public sealed class ImageWeakener(Microsoft.Extensions.Options.IOptions<BpoStudi
         foreach (var (key, value) in spec.Parameters ?? new Dictionary<string, double>())
         {
             if (!parameters.ContainsKey(key))
-                throw new ArgumentException($"'{transform.Name}' has no parameter '{key}'. Parameters: {string.Join(", ", transform.Defaults.Keys)}.");
+                throw new InvalidInputError($"'{transform.Name}' has no parameter '{key}'. Parameters: {string.Join(", ", transform.Defaults.Keys)}.");
             parameters[key] = value;
         }
         using var source = Pixels.Decode(image, options?.Value.Images);

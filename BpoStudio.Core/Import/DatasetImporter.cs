@@ -52,7 +52,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     public async Task<ImportSummary> ImportAsync(ImportRequest request, Func<ImportSummary, Task>? afterBatch = null, CancellationToken ct = default)
     {
         if (!File.Exists(request.FilePath)) throw new FileNotFoundException($"There is no file {request.FilePath}.");
-        if (request.Format == ImportFormat.Generic && request.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
+        if (request.Format == ImportFormat.Generic && request.Mapping is null) throw new InvalidInputError("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, format) = await ImportReader.DetectAsync(request.FilePath, request.Format, ct);
         var sourceFile = Path.GetFileName(request.FilePath);
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
@@ -245,7 +245,9 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     {
         if (cache.TryGetValue(imagePath, out var known)) return known;
         (string? Hash, string? Problem) result;
-        if (root is null) result = (null, $"image '{imagePath}' not read: no image root was given");
+        if (StoredImageReference.TryParse(imagePath, out var pushed))
+            result = await db.StoredImages.AnyAsync(i => i.Hash == pushed, ct) ? (pushed, null) : (null, $"image '{imagePath}' was never stored: push its bytes first (PUT /api/v1/images/{pushed})");
+        else if (root is null) result = (null, $"image '{imagePath}' not read: no image root was given");
         else if (!SafePath.TryResolve(root, imagePath, out var full, out var problem)) result = (null, problem);
         else if (!File.Exists(full)) result = (null, $"image '{imagePath}' does not exist under the image root");
         else result = await StoreBytesAsync(db, await File.ReadAllBytesAsync(full, ct), imagePath, summary, ct);
@@ -273,7 +275,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     /// <summary>The dataset an import writes into, made when it is new; an import job names it from the start.</summary>
     internal static async Task<int> EnsureDatasetAsync(IDbContextFactory<BpoDbContext> dbFactory, string name, string? actor, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("Give the dataset a name.");
+        if (string.IsNullOrWhiteSpace(name)) throw new InvalidInputError("Give the dataset a name.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var existing = await db.Datasets.Where(d => d.Name == name).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct);
         if (existing is { } id) return id;

@@ -39,7 +39,7 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
         actor.RequireAdmin("allow a folder for imports");
         var full = Validate(path);
         if ((await AllAsync(ct)).Any(f => SafePath.RealPath(f.Path) == SafePath.RealPath(full)))
-            throw new ArgumentException($"{full} is already an allowed folder.");
+            throw new InvalidInputError($"{full} is already an allowed folder.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var folder = new ImportFolder { Path = full, AddedBy = actor.DisplayName(), AddedAt = DateTime.UtcNow };
         db.ImportFolders.Add(folder);
@@ -51,7 +51,7 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
         {
             // The unique index: another admin added the same folder a moment ago.
             await using var check = await dbFactory.CreateDbContextAsync(ct);
-            if (await check.ImportFolders.AnyAsync(f => f.Path == full, ct)) throw new ArgumentException($"{full} is already an allowed folder: another admin added it a moment ago.");
+            if (await check.ImportFolders.AnyAsync(f => f.Path == full, ct)) throw new InvalidInputError($"{full} is already an allowed folder: another admin added it a moment ago.");
             throw;
         }
         await audit.WriteAsync(actor.DisplayName(), "import-folder.add", full, null, ct);
@@ -64,7 +64,7 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
         actor.RequireAdmin("remove an allowed import folder");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var folder = await db.ImportFolders.FirstOrDefaultAsync(f => f.Id == id, ct)
-            ?? throw new KeyNotFoundException($"There is no added import folder {id}; folders from configuration are changed there.");
+            ?? throw new NotFoundError($"There is no added import folder {id}; folders from configuration are changed there.");
         db.ImportFolders.Remove(folder);
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "import-folder.remove", folder.Path, null, ct);
@@ -75,15 +75,15 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
     private string Validate(string path)
     {
         var text = path?.Trim() ?? "";
-        if (text.Length == 0) throw new ArgumentException("Give the folder's path.");
-        if (!Path.IsPathFullyQualified(text)) throw new ArgumentException($"'{text}' is not an absolute path; write it from the root, like /data/coco.");
+        if (text.Length == 0) throw new InvalidInputError("Give the folder's path.");
+        if (!Path.IsPathFullyQualified(text)) throw new InvalidInputError($"'{text}' is not an absolute path; write it from the root, like /data/coco.");
         var full = Trim(Path.GetFullPath(text));
-        if (!Directory.Exists(full)) throw new ArgumentException(File.Exists(full) ? $"{full} is a file, not a folder." : $"There is no folder {full} on the server.");
-        var real = SafePath.RealPath(full) ?? throw new ArgumentException($"{full} goes through a loop of links.");
-        if (Path.GetPathRoot(real) == real) throw new ArgumentException($"{full} is the root of a drive; allowing it would let imports read every file on the server.");
+        if (!Directory.Exists(full)) throw new InvalidInputError(File.Exists(full) ? $"{full} is a file, not a folder." : $"There is no folder {full} on the server.");
+        var real = SafePath.RealPath(full) ?? throw new InvalidInputError($"{full} goes through a loop of links.");
+        if (Path.GetPathRoot(real) == real) throw new InvalidInputError($"{full} is the root of a drive; allowing it would let imports read every file on the server.");
         var data = SafePath.RealPath(paths.Root) ?? paths.Root;
         if (real == data || SafePath.IsUnder(real, data) || SafePath.IsUnder(data, real))
-            throw new ArgumentException($"{full} holds or lies inside the app's data folder ({paths.Root}), which has its database and sessions; uploads already have their own folder.");
+            throw new InvalidInputError($"{full} holds or lies inside the app's data folder ({paths.Root}), which has its database and sessions; uploads already have their own folder.");
         return full;
     }
 

@@ -42,9 +42,9 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     /// <summary>A path below one of the allowed folders (or the folder itself), refused if the folder is no longer allowed or the path leaves it.</summary>
     public async Task<string> ResolveAsync(string root, string relativePath, CancellationToken ct = default)
     {
-        if (!(await AllowedRootsAsync(ct)).Contains(root)) throw new UnauthorizedAccessException($"{root} is not (or no longer) a folder an admin allowed for imports.");
+        if (!(await AllowedRootsAsync(ct)).Contains(root)) throw new ForbiddenError($"{root} is not (or no longer) a folder an admin allowed for imports.");
         if (string.IsNullOrWhiteSpace(relativePath) || relativePath is "." or "/") return root;
-        return SafePath.TryResolve(root, relativePath, out var full, out var problem, "path") ? full : throw new ArgumentException(problem);
+        return SafePath.TryResolve(root, relativePath, out var full, out var problem, "path") ? full : throw new InvalidInputError(problem!, relativePath);
     }
 
     /// <summary>Data files (JSON, JSONL, Parquet) under an allowed folder, a few levels deep, for picking one.</summary>
@@ -125,7 +125,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     {
         actor.RequireLead("preview an import");
         await RequireAllowedAsync(filePath, "file", actor, ct);
-        if (format == ImportFormat.Generic && mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
+        if (format == ImportFormat.Generic && mapping is null) throw new InvalidInputError("The generic format needs a field mapping (at least the prompt field).");
         var (isArray, detected) = await ImportReader.DetectAsync(filePath, format, ct);
         var samples = new List<ImportedSample>();
         var problems = new List<RecordProblem>();
@@ -143,11 +143,11 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         actor.RequireLead("import data");
         await RequireAllowedAsync(parameters.FilePath, "file", actor, ct);
         if (parameters.ImageRoot is { } images) await RequireAllowedAsync(images, "image folder", actor, ct);
-        if (string.IsNullOrWhiteSpace(parameters.DatasetName)) throw new ArgumentException("Give the dataset a name.");
-        if (parameters.Format == ImportFormat.Generic && parameters.Mapping is null) throw new ArgumentException("The generic format needs a field mapping (at least the prompt field).");
+        if (string.IsNullOrWhiteSpace(parameters.DatasetName)) throw new InvalidInputError("Give the dataset a name.");
+        if (parameters.Format == ImportFormat.Generic && parameters.Mapping is null) throw new InvalidInputError("The generic format needs a field mapping (at least the prompt field).");
         var (_, format) = await ImportReader.DetectAsync(parameters.FilePath, parameters.Format, ct); // refuse an unreadable file now, not in the background
         if (parameters.AcceptSource && !Triage.SourceDecisions.CarriesDecisions(format))
-            throw new ArgumentException($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
+            throw new InvalidInputError($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
         // The job row names its dataset, made now if it is new: history, bulk actions and other writers query by it.
         var datasetId = await DatasetImporter.EnsureDatasetAsync(dbFactory, parameters.DatasetName, actor.DisplayName(), ct);
         return await jobs.CreateAsync(JobKind.Import, datasetId, JsonSerializer.Serialize(parameters, Json), actor, ct, sourceFile: Path.GetFileName(parameters.FilePath));
@@ -160,7 +160,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
     {
         actor.RequireLead("see a dataset's imports");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId, ct)) throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        if (!await db.Datasets.AnyAsync(d => d.Id == datasetId, ct)) throw new NotFoundError($"There is no dataset {datasetId}.");
         var jobs = await db.Jobs.AsNoTracking().Where(j => j.Kind == JobKind.Import && j.DatasetId == datasetId).OrderByDescending(j => j.Id).Take(count).ToListAsync(ct);
         var entries = new List<ImportHistoryEntry>();
         foreach (var job in jobs)
@@ -181,7 +181,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         actor.RequireLead("roll back an import");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasetId = await db.Datasets.Where(d => d.Name == datasetName).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no dataset '{datasetName}'.");
+            ?? throw new NotFoundError($"There is no dataset '{datasetName}'.");
         var samples = db.Samples.Where(s => s.DatasetId == datasetId && s.Source.File == sourceFile);
         var reviewed = await db.Pairs.CountAsync(p => samples.Any(s => s.Id == p.SampleId) && p.Status != PairStatus.Pending, ct);
         if (reviewed > 0 && !force)
@@ -190,7 +190,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
             var versions = await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Items.Any(i => samples.Any(s => s.Id == i.SampleId)))
                 .OrderBy(v => v.Number).Select(v => v.Number).ToListAsync(ct);
             var inVersions = versions.Count == 0 ? "" : $" They are in approved version{(versions.Count == 1 ? "" : "s")} {string.Join(", ", versions)}, which keep{(versions.Count == 1 ? "s" : "")} {(versions.Count == 1 ? "its" : "their")} own copy and still export{(versions.Count == 1 ? "s" : "")} unchanged.";
-            throw new InvalidOperationException($"{reviewed} pairs from {sourceFile} were already reviewed; rolling back would discard those decisions.{inVersions} Confirm to roll back anyway, or cancel.");
+            throw new ConflictError($"{reviewed} pairs from {sourceFile} were already reviewed; rolling back would discard those decisions.{inVersions} Confirm to roll back anyway, or cancel.");
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await db.Pairs.Where(p => samples.Any(s => s.Id == p.SampleId)).ExecuteDeleteAsync(ct);
@@ -220,6 +220,6 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         if (actor.IsCommandLine()) return; // the server's own CLI: whoever runs it has the disk already
         var full = Path.GetFullPath(path);
         if (!(await AllowedRootsAsync(ct)).Any(root => SafePath.IsUnder(root, full) || SafePath.RealPath(root) == SafePath.RealPath(full)))
-            throw new UnauthorizedAccessException($"The {what} {path} is outside the folders an admin allowed for imports.");
+            throw new ForbiddenError($"The {what} {path} is outside the folders an admin allowed for imports.");
     }
 }

@@ -29,7 +29,7 @@ public static class RecordMappers
             ImportFormat.Llava => Llava(record, fallbackId),
             ImportFormat.Bpo => [Bpo(record, fallbackId)],
             ImportFormat.PromptOnly => [PromptOnly(record, fallbackId)],
-            ImportFormat.Generic => [PeerRecordMappers.Generic(record, fallbackId, mapping ?? throw new ArgumentException("The generic format needs a field mapping."))],
+            ImportFormat.Generic => [PeerRecordMappers.Generic(record, fallbackId, mapping ?? throw new InvalidInputError("The generic format needs a field mapping."))],
             _ => PeerRecordMappers.Map(format, record, fallbackId),
         };
     }

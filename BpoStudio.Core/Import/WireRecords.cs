@@ -14,6 +14,21 @@ public enum ImportFormat
     Generic,
 }
 
+/// <summary>Import formats by the names the CLI, the API and the exports' READMEs use (kebab case, hyphens optional).</summary>
+public static class ImportFormatNames
+{
+    public static string WireName(this ImportFormat format) => System.Text.Json.JsonNamingPolicy.KebabCaseLower.ConvertName(format.ToString());
+
+    public static ImportFormat Parse(string name)
+    {
+        // Hyphens aside, so the vlfeedback export's own README command (--format vlfeedback) reads it back as vl-feedback.
+        static string Bare(string text) => text.Replace("-", "", StringComparison.Ordinal);
+        foreach (var format in Enum.GetValues<ImportFormat>())
+            if (string.Equals(Bare(format.WireName()), Bare(name.Trim()), StringComparison.OrdinalIgnoreCase)) return format;
+        throw new InvalidInputError($"The format must be one of {string.Join(", ", Enum.GetValues<ImportFormat>().Select(f => f.WireName()))}, not '{name}'.", "format");
+    }
+}
+
 /// <summary>Where a generic JSON record keeps each part; dotted paths reach into nested objects.</summary>
 public sealed record FieldMapping(string Prompt, string? Chosen = null, string? Rejected = null, string? Image = null, string? Id = null)
 {

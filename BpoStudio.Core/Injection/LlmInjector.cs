@@ -22,7 +22,7 @@ public sealed partial class LlmInjector(IChatCompletionService chat, IOptions<Ll
 
     public static IChatCompletionService CreateOpenAICompatible(LlmBackendOptions options, HttpClient? http = null)
     {
-        if (!options.IsConfigured) throw new InvalidOperationException($"Set {LlmBackendOptions.Section}:BaseUrl and :Model to use an LLM backend.");
+        if (!options.IsConfigured) throw new ConflictError($"Set {LlmBackendOptions.Section}:BaseUrl and :Model to use an LLM backend.");
         var builder = Kernel.CreateBuilder();
         builder.AddOpenAIChatCompletion(options.Model, new Uri(options.BaseUrl!), string.IsNullOrEmpty(options.ApiKey) ? "none" : options.ApiKey, httpClient: http);
         return builder.Build().GetRequiredService<IChatCompletionService>();

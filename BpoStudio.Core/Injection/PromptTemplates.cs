@@ -53,6 +53,6 @@ public sealed class PromptTemplates(IDbContextFactory<BpoDbContext> dbFactory, A
     {
         foreach (var placeholder in placeholders)
             if (!template.Contains(placeholder, StringComparison.Ordinal))
-                throw new ArgumentException($"The {name} template must contain {placeholder}.");
+                throw new InvalidInputError($"The {name} template must contain {placeholder}.");
     }
 }

@@ -23,6 +23,22 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         return job;
     }
 
+    /// <summary>
+    /// Runs the job in this process and returns it finished, for hosts that answer when the work is done (the CLI, an
+    /// API push). Another instance may have claimed it first; then this waits for it there.
+    /// </summary>
+    public async Task<Job> RunHereAsync(long jobId, CancellationToken ct = default)
+    {
+        await runner.RunJobAsync(jobId, ct);
+        var done = await GetAsync(jobId, ct) ?? throw new NotFoundError($"There is no job {jobId}.");
+        while (done.Status is JobStatus.Queued or JobStatus.Running)
+        {
+            await Task.Delay(500, ct);
+            done = (await GetAsync(jobId, ct))!;
+        }
+        return done;
+    }
+
     public async Task PauseAsync(long jobId, ClaimsPrincipal actor, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Paused, actor, ct);
 
     public async Task CancelAsync(long jobId, ClaimsPrincipal actor, CancellationToken ct = default) => await StopAsync(jobId, JobStatus.Cancelled, actor, ct);
@@ -33,7 +49,7 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Paused || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Failed))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued).SetProperty(j => j.Error, (string?)null), ct);
-        if (updated == 0) throw new InvalidOperationException($"Job {jobId} is not paused, interrupted or failed, so it cannot be resumed.");
+        if (updated == 0) throw new ConflictError($"Job {jobId} is not paused, interrupted or failed, so it cannot be resumed.");
         await queue.EnqueueAsync(jobId, ct);
     }
 
@@ -63,6 +79,6 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted || j.Status == JobStatus.Paused || j.Status == JobStatus.Running))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, status), ct);
-        if (updated == 0) throw new InvalidOperationException($"Job {jobId} has already finished.");
+        if (updated == 0) throw new ConflictError($"Job {jobId} has already finished.");
     }
 }

@@ -24,11 +24,11 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
     {
         actor.RequireLead("change assignments or overlap");
         var valid = shares.Where(s => s.Weight > 0).DistinctBy(s => s.UserId).ToList();
-        if (valid.Count == 0) throw new ArgumentException("Give at least one annotator a share above zero.");
+        if (valid.Count == 0) throw new InvalidInputError("Give at least one annotator a share above zero.");
 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var overlap = await db.Datasets.Where(d => d.Id == datasetId).Select(d => (int?)d.Overlap).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+            ?? throw new NotFoundError($"There is no dataset {datasetId}.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var pending = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending);
         if (reassignAssigned)
@@ -69,10 +69,10 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
     public async Task SetOverlapAsync(ClaimsPrincipal actor, int datasetId, int overlap, CancellationToken ct = default)
     {
         actor.RequireLead("change assignments or overlap");
-        if (overlap is < 1 or > MaxOverlap) throw new ArgumentException($"Overlap must be between 1 and {MaxOverlap}.");
+        if (overlap is < 1 or > MaxOverlap) throw new InvalidInputError($"Overlap must be between 1 and {MaxOverlap}.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Datasets.Where(d => d.Id == datasetId).ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, overlap), ct);
-        if (updated == 0) throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+        if (updated == 0) throw new NotFoundError($"There is no dataset {datasetId}.");
         await audit.WriteAsync(actor.Identity?.Name, "review.overlap", $"dataset {datasetId}", $"overlap {overlap}", ct);
     }
 

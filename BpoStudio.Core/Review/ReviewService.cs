@@ -52,7 +52,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     public Task<PairView> ResolveAsync(long pairId, long rowVersion, ClaimsPrincipal lead, PairStatus final, string? note, CancellationToken ct = default)
     {
         lead.RequireLead("resolve flags and disagreements");
-        if (final is not (PairStatus.Accepted or PairStatus.Rejected)) throw new ArgumentException("A resolution accepts or rejects the pair.");
+        if (final is not (PairStatus.Accepted or PairStatus.Rejected)) throw new InvalidInputError("A resolution accepts or rejects the pair.");
         var who = Reviewer.Of(lead);
         return ChangeAsync(pairId, rowVersion, who, ReviewAction.ResolveFlag, (_, pair, e) =>
         {
@@ -69,15 +69,15 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     {
         var who = Reviewer.Of(actor);
         newText = newText.Trim();
-        if (newText.Length == 0) throw new ArgumentException("The edited text is empty.");
-        if (newText.Length > MaxTextLength) throw new ArgumentException($"The edited text is longer than {MaxTextLength:N0} characters.");
+        if (newText.Length == 0) throw new InvalidInputError("The edited text is empty.");
+        if (newText.Length > MaxTextLength) throw new InvalidInputError($"The edited text is longer than {MaxTextLength:N0} characters.");
         var action = side == PairSide.Chosen ? ReviewAction.EditChosen : ReviewAction.EditRejected;
         return ChangeAsync(pairId, rowVersion, who, action, async (db, pair, e) =>
         {
             await RefuseForImagePairAsync(db, pair, "edited", ct);
             var originalId = side == PairSide.Chosen ? pair.ChosenResponseId : pair.RejectedResponseId;
             var original = await db.Responses.AsNoTracking().FirstAsync(r => r.Id == originalId, ct);
-            if (original.Text == newText) throw new ArgumentException("The edited text is the same as the current text.");
+            if (original.Text == newText) throw new InvalidInputError("The edited text is the same as the current text.");
             var edited = new Response
             {
                 SampleId = original.SampleId,
@@ -211,7 +211,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await LockPairAsync(db, pairId, ct);
-        var pair = await db.Pairs.FirstOrDefaultAsync(p => p.Id == pairId, ct) ?? throw new KeyNotFoundException($"There is no pair {pairId}.");
+        var pair = await db.Pairs.FirstOrDefaultAsync(p => p.Id == pairId, ct) ?? throw new NotFoundError($"There is no pair {pairId}.");
         if (pair.ResolvedBy is not null && action != ReviewAction.ResolveFlag)
             throw new ReviewRefusedException($"{pair.ResolvedBy} resolved pair {pairId} as {pair.Status}; a lead's decision is final.");
         if (pair.RowVersion != rowVersion)

@@ -16,6 +16,7 @@ public static class ReviewServiceCollectionExtensions
         services.AddSingleton<ReviewQueue>();
         services.AddSingleton<ReviewService>();
         services.AddSingleton<AssignmentService>();
+        services.AddSingleton<PairListing>();
         return services;
     }
 }

@@ -23,7 +23,7 @@ public sealed class ImageStore(DataPaths paths, IOptions<BpoStudioOptions>? opti
 
     public string PathFor(string hash)
     {
-        if (!IsValidHash(hash)) throw new ArgumentException($"'{hash}' is not a SHA-256 image hash.", nameof(hash));
+        if (!IsValidHash(hash)) throw new InvalidInputError($"'{hash}' is not a SHA-256 image hash.", nameof(hash));
         return Path.Combine(paths.Images, hash[..2], hash);
     }
 

@@ -51,19 +51,19 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         Validate(request);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var (dataset, overlap) = await db.Datasets.Where(d => d.Id == datasetId).Select(d => new { d.Name, d.Overlap }).FirstOrDefaultAsync(ct) is { } found
-            ? (found.Name, found.Overlap) : throw new KeyNotFoundException($"There is no dataset {datasetId}.");
+            ? (found.Name, found.Overlap) : throw new NotFoundError($"There is no dataset {datasetId}.");
         if (request.Operation == BulkOperation.Assign && !await db.Users.AnyAsync(u => u.Id == request.AssigneeId, ct))
-            throw new ArgumentException($"There is no user '{request.AssigneeId}' to assign pairs to.");
+            throw new InvalidInputError($"There is no user '{request.AssigneeId}' to assign pairs to.");
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var connection = db.Database.GetDbConnection();
         await LockDatasetAsync(connection, tx.GetDbTransaction(), datasetId, ct);
         await RefuseWhileWritingJobsRunAsync(db, datasetId, dataset, importJobId, ct);
 
         var matched = await db.Matching(datasetId, request.Filter, defaultStatus: null).CountAsync(ct);
-        if (matched == 0) throw new InvalidOperationException($"No pair of '{dataset}' matches {request.Filter.Describe()}; nothing was changed.");
+        if (matched == 0) throw new ConflictError($"No pair of '{dataset}' matches {request.Filter.Describe()}; nothing was changed.");
         var ids = await Eligible(db, datasetId, request).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         if (ids.Count == 0)
-            throw new InvalidOperationException($"{matched:N0} pairs match, but each is already {Target(request.Operation)}, was decided by a person or resolved by a lead; " +
+            throw new ConflictError($"{matched:N0} pairs match, but each is already {Target(request.Operation)}, was decided by a person or resolved by a lead; " +
                 "nothing was changed (include decided pairs to override people's decisions).");
 
         var who = actor.DisplayName();
@@ -100,8 +100,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         actor.RequireLead("undo a bulk action");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var bulk = await db.BulkActions.FirstOrDefaultAsync(b => b.Id == bulkId, ct) ?? throw new KeyNotFoundException($"There is no bulk action {bulkId}.");
-        if (bulk.UndoneAt is not null) throw new InvalidOperationException($"Bulk action {bulkId} was already undone by {bulk.UndoneBy} at {bulk.UndoneAt:u}.");
+        var bulk = await db.BulkActions.FirstOrDefaultAsync(b => b.Id == bulkId, ct) ?? throw new NotFoundError($"There is no bulk action {bulkId}.");
+        if (bulk.UndoneAt is not null) throw new ConflictError($"Bulk action {bulkId} was already undone by {bulk.UndoneBy} at {bulk.UndoneAt:u}.");
         var connection = db.Database.GetDbConnection();
         await LockDatasetAsync(connection, tx.GetDbTransaction(), bulk.DatasetId, ct);
 
@@ -154,17 +154,17 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
                 && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
             .Select(j => new { j.Id, j.Kind }).FirstOrDefaultAsync(ct);
         if (running is not null)
-            throw new InvalidOperationException($"{(running.Kind == JobKind.Import ? "An import" : "A generation job")} (job {running.Id}) is adding pairs to '{dataset}'; " +
+            throw new ConflictError($"{(running.Kind == JobKind.Import ? "An import" : "A generation job")} (job {running.Id}) is adding pairs to '{dataset}'; " +
                 "apply the bulk action when it has finished, so it covers every pair it should.");
     }
 
     private static void Validate(BulkRequest request)
     {
         if (request.Operation == BulkOperation.Reject && string.IsNullOrWhiteSpace(request.Reason))
-            throw new ArgumentException("A bulk rejection needs a reason (it is stored with every pair it rejects).");
+            throw new InvalidInputError("A bulk rejection needs a reason (it is stored with every pair it rejects).");
         if (request.Operation == BulkOperation.Assign && string.IsNullOrWhiteSpace(request.AssigneeId))
-            throw new ArgumentException("Say whom to assign the pairs to.");
-        if (request.Reason?.Length > 256) throw new ArgumentException("The reason is longer than 256 characters.");
+            throw new InvalidInputError("Say whom to assign the pairs to.");
+        if (request.Reason?.Length > 256) throw new InvalidInputError("The reason is longer than 256 characters.");
     }
 
     private static string Target(BulkOperation operation) => operation switch

@@ -42,7 +42,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     public async Task SetSeverityAsync(int datasetId, string checkId, FindingSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("change a check's severity");
-        if (!IsKnown(checkId)) throw new ArgumentException($"There is no check '{checkId}'; the checks are {string.Join(", ", Checks.Select(c => c.Id))}.");
+        if (!IsKnown(checkId)) throw new InvalidInputError($"There is no check '{checkId}'; the checks are {string.Join(", ", Checks.Select(c => c.Id))}.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var setting = await db.CheckSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId && s.CheckId == checkId, ct);

@@ -28,6 +28,6 @@ public static class FindingSeverityNames
         "block" => FindingSeverity.Block,
         "warn" or "warning" => FindingSeverity.Warn,
         "info" => FindingSeverity.Info,
-        _ => throw new ArgumentException($"Unknown severity '{wire}'; use block, warn or info."),
+        _ => throw new InvalidInputError($"Unknown severity '{wire}'; use block, warn or info."),
     };
 }

@@ -18,10 +18,10 @@ public sealed class SourceDecisions(IDbContextFactory<BpoDbContext> dbFactory, B
     public async Task<BulkResult> AcceptAsync(string datasetName, string sourceFile, ImportFormat format, ClaimsPrincipal actor, long? importJobId = null, CancellationToken ct = default)
     {
         if (!CarriesDecisions(format))
-            throw new InvalidOperationException($"{format} files carry no chosen/rejected decisions to accept; review their pairs instead.");
+            throw new ConflictError($"{format} files carry no chosen/rejected decisions to accept; review their pairs instead.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var datasetId = await db.Datasets.Where(d => d.Name == datasetName).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
-            ?? throw new KeyNotFoundException($"There is no dataset '{datasetName}'.");
+            ?? throw new NotFoundError($"There is no dataset '{datasetName}'.");
         var filter = new PairFilter(Status: PairStatus.Pending, Source: sourceFile);
         return await bulk.ApplyAsync(datasetId, new BulkRequest(filter, BulkOperation.Accept), actor,
             new BulkOrigin(Notes: $"accepted as the source decided ({format} file {sourceFile})", ImportJobId: importJobId), ct);

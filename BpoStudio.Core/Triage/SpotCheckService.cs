@@ -37,13 +37,13 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
     public async Task<SpotCheck> DrawAsync(int datasetId, SpotCheckRequest request, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("draw a spot check");
-        if (request.SampleSize is < 1 or > 10_000) throw new ArgumentException("A spot check samples between 1 and 10,000 pairs.");
-        if (request.Threshold is <= 0 or >= 1) throw new ArgumentException("The acceptance threshold must lie between 0 and 1 (e.g. 0.9).");
-        if (request.Margin is <= 0 or >= 0.5) throw new ArgumentException("The margin must lie between 0 and 0.5 (e.g. 0.05).");
+        if (request.SampleSize is < 1 or > 10_000) throw new InvalidInputError("A spot check samples between 1 and 10,000 pairs.");
+        if (request.Threshold is <= 0 or >= 1) throw new InvalidInputError("The acceptance threshold must lie between 0 and 1 (e.g. 0.9).");
+        if (request.Margin is <= 0 or >= 0.5) throw new InvalidInputError("The margin must lie between 0 and 0.5 (e.g. 0.05).");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var population = await Undecided(db, datasetId, request.Filter)
             .Select(p => new { p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Provenance.Method }).OrderBy(p => p.Id).ToListAsync(ct);
-        if (population.Count == 0) throw new InvalidOperationException($"No undecided pair matches {request.Filter.Describe()}; there is nothing to sample.");
+        if (population.Count == 0) throw new ConflictError($"No undecided pair matches {request.Filter.Describe()}; there is nothing to sample.");
 
         var strata = population.GroupBy(p => request.Stratified ? StratumKey(p.Kind, p.Method) : AllPairs)
             .Select(g => (Key: g.Key, Ids: g.Select(p => p.Id).ToList())).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
@@ -88,7 +88,7 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
     public async Task<SpotCheckReport> ReportAsync(long spotCheckId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var check = await db.SpotChecks.AsNoTracking().FirstOrDefaultAsync(s => s.Id == spotCheckId, ct) ?? throw new KeyNotFoundException($"There is no spot check {spotCheckId}.");
+        var check = await db.SpotChecks.AsNoTracking().FirstOrDefaultAsync(s => s.Id == spotCheckId, ct) ?? throw new NotFoundError($"There is no spot check {spotCheckId}.");
         var filter = JsonSerializer.Deserialize<PairFilter>(check.FilterJson, BulkActionService.FilterJson)!;
         // Under overlap a sampled pair stays pending until N people decide; it counts as reviewed by those who did
         // (accepted when every one of them accepted). A sample is hundreds of pairs: grouped here, not in SQL.
@@ -130,9 +130,9 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         actor.RequireLead("accept the rest of a spot-checked stratum");
         var report = await ReportAsync(spotCheckId, ct);
-        var row = report.Strata.FirstOrDefault(s => s.Stratum == stratum) ?? throw new KeyNotFoundException($"Spot check {spotCheckId} has no stratum '{stratum}'.");
+        var row = report.Strata.FirstOrDefault(s => s.Stratum == stratum) ?? throw new NotFoundError($"Spot check {spotCheckId} has no stratum '{stratum}'.");
         if (!row.MeetsThreshold)
-            throw new InvalidOperationException($"{row.Label}: {row.Accepted} of {row.Reviewed} reviewed pairs accepted, lower bound {row.Low:P1}, " +
+            throw new ConflictError($"{row.Label}: {row.Accepted} of {row.Reviewed} reviewed pairs accepted, lower bound {row.Low:P1}, " +
                 $"below the threshold {report.Check.Threshold:P0}; review more of the sample first.");
         var filter = report.Filter with
         {

@@ -11,14 +11,7 @@ internal static class CliJobs
     /// </summary>
     public static async Task<Job> RunHereAsync(IServiceProvider services, long jobId, string what, CancellationToken ct)
     {
-        await services.GetRequiredService<JobRunner>().RunJobAsync(jobId, ct);
-        var jobs = services.GetRequiredService<JobService>();
-        var done = await jobs.GetAsync(jobId, ct);
-        while (done!.Status is JobStatus.Queued or JobStatus.Running)
-        {
-            await Task.Delay(500, ct);
-            done = await jobs.GetAsync(jobId, ct);
-        }
+        var done = await services.GetRequiredService<JobService>().RunHereAsync(jobId, ct);
         if (done.Status == JobStatus.Completed) return done;
         throw new CliFailureException(done.Status == JobStatus.Failed
             ? $"the {what} (job {jobId}) stopped: {(CliApp.IsDiskFull(done.Error) ? CliApp.DiskFullMessage(done.Error!) : done.Error)}"

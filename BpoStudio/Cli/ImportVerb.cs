@@ -87,15 +87,15 @@ internal sealed class ImportVerb : ICliVerb
 
     private static ImportFormat? Format(string? option)
     {
-        if (option is null) return null;
-        // Hyphens aside, so the vlfeedback export's own README command (--format vlfeedback) reads it back as vl-feedback.
-        static string Bare(string name) => name.Replace("-", "", StringComparison.Ordinal);
-        foreach (var format in Enum.GetValues<ImportFormat>())
-            if (string.Equals(Bare(WireName(format)), Bare(option), StringComparison.OrdinalIgnoreCase)) return format;
-        throw new CliUsageException($"--format must be one of {string.Join(", ", Enum.GetValues<ImportFormat>().Select(WireName))}, not '{option}'");
+        try
+        {
+            return option is null ? null : ImportFormatNames.Parse(option);
+        }
+        catch (InvalidInputError ex)
+        {
+            throw new CliUsageException($"--format: {ex.Message.TrimEnd('.')}");
+        }
     }
-
-    private static string WireName(ImportFormat format) => JsonNamingPolicy.KebabCaseLower.ConvertName(format.ToString());
 
     private static FieldMapping? Mapping(string? option)
     {

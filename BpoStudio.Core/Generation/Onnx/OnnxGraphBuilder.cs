@@ -43,7 +43,7 @@ public sealed class OnnxGraphBuilder(string name)
                 int i => new Attribute { Name = attributeName, Type = Attribute.Types.Type.Int, I = i },
                 float f => new Attribute { Name = attributeName, Type = Attribute.Types.Type.Float, F = f },
                 long[] ints => new Attribute { Name = attributeName, Type = Attribute.Types.Type.Ints, Ints = { ints } },
-                _ => throw new ArgumentException($"Unsupported attribute value {value.GetType().Name}."),
+                _ => throw new InvalidInputError($"Unsupported attribute value {value.GetType().Name}."),
             });
         _graph.Node.Add(node);
         return output;
@@ -82,7 +82,7 @@ public sealed class OnnxGraphBuilder(string name)
                 string symbol => new Shape.Types.Dimension { DimParam = symbol },
                 long size => new Shape.Types.Dimension { DimValue = size },
                 int size => new Shape.Types.Dimension { DimValue = size },
-                _ => throw new ArgumentException($"A dimension is a size or a name, not {dim.GetType().Name}."),
+                _ => throw new InvalidInputError($"A dimension is a size or a name, not {dim.GetType().Name}."),
             });
         return new ValueInfo { Name = tensor, Type = new TypeInfo { TensorType = new TypeInfo.Types.TensorType { ElemType = elemType, Shape = shape } } };
     }
