@@ -32,7 +32,22 @@ public sealed class ImageUpload(ImageStore store, IDbContextFactory<BpoDbContext
             throw new InvalidInputError($"The image was not stored: {ex.Message}", "body");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.AddIfMissingAsync(stored, ct);
+        if (!await db.AddIfMissingAsync(stored, ct)) return stored;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The same image pushed twice at once: the other call catalogued it; anything else is a real failure.
+            if (!await ExistsAsync(stored.Hash, ct)) throw;
+        }
         return stored;
+    }
+
+    private async Task<bool> ExistsAsync(string hash, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.StoredImages.AnyAsync(i => i.Hash == hash, ct);
     }
 }

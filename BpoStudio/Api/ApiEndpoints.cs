@@ -15,6 +15,8 @@ public static class ApiEndpoints
     {
         services.AddAuthentication().AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null);
         services.AddScoped<ApiCalls>();
+        // Enums travel by name both ways ("operation": "Accept"), as in the OpenAPI document.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         var perMinute = configuration.GetValue("Api:RequestsPerMinute", 600);
         services.AddRateLimiter(options =>
         {
