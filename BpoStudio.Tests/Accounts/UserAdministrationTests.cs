@@ -35,10 +35,10 @@ public class UserAdministrationTests
 
         foreach (var actor in new[] { TestPrincipals.Lead, TestPrincipals.Annotator })
         {
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", [Roles.Admin], actor));
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.SetRolesAsync(someone.Id, [Roles.Annotator], actor));
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.SetLockedAsync(someone.Id, true, actor));
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => admin.ResetPasswordAsync(someone.Id, actor));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", [Roles.Admin], actor));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => admin.SetRolesAsync(someone.Id, [Roles.Annotator], actor));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => admin.SetLockedAsync(someone.Id, true, actor));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => admin.ResetPasswordAsync(someone.Id, actor));
         }
         Assert.Single(await admin.ListAsync());
     }
@@ -51,9 +51,9 @@ public class UserAdministrationTests
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
         var only = (await admin.ListAsync()).Single();
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetRolesAsync(only.Id, [Roles.Lead], TestPrincipals.Admin));
+        var error = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => admin.SetRolesAsync(only.Id, [Roles.Lead], TestPrincipals.Admin));
         Assert.Contains("last admin", error.Message);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => admin.SetLockedAsync(only.Id, true, TestPrincipals.Admin));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => admin.SetLockedAsync(only.Id, true, TestPrincipals.Admin));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public class UserAdministrationTests
         await using var scope = core.Services.CreateAsyncScope();
         var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
 
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", ["Overlord"], TestPrincipals.Admin));
+        var error = await Assert.ThrowsAnyAsync<ArgumentException>(() => admin.CreateAsync("x@example.test", "Some-Pass-123", ["Overlord"], TestPrincipals.Admin));
         Assert.Contains("Overlord", error.Message);
     }
 }

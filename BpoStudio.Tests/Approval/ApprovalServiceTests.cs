@@ -46,7 +46,7 @@ public class ApprovalServiceTests : IAsyncLifetime
         Assert.Contains($"{missing} pairs with a missing image left out", version.Notes);
         await using var check = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.False(await check.DatasetVersionItems.AnyAsync(i => i.SampleId == flagged));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Approvals.MissingImagesAsync(_datasetId, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Approvals.MissingImagesAsync(_datasetId, TestPrincipals.Annotator));
     }
 
     [Fact]
@@ -104,13 +104,13 @@ public class ApprovalServiceTests : IAsyncLifetime
     [Fact]
     public async Task Approve_RefusesWhenNothingChangedOrNothingAccepted()
     {
-        var empty = await Assert.ThrowsAsync<InvalidOperationException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null));
+        var empty = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null));
         Assert.Contains("no accepted pairs", empty.Message);
         Assert.Empty(await Approvals.ListAsync(_datasetId)); // the failed attempt left no version behind
 
         await AcceptFirstAsync(5);
         await Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null);
-        var same = await Assert.ThrowsAsync<InvalidOperationException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null));
+        var same = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null));
         Assert.Contains("Nothing changed since version 1", same.Message);
     }
 
@@ -144,10 +144,10 @@ public class ApprovalServiceTests : IAsyncLifetime
     public async Task AnnotatorsCannotApproveOrDeprecate_LeadsCanDeprecateWithAReason()
     {
         await AcceptFirstAsync(3);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Annotator, null));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Approvals.ApproveAsync(_datasetId, TestPrincipals.Annotator, null));
         var v1 = await Approvals.ApproveAsync(_datasetId, TestPrincipals.Admin, null);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Approvals.DeprecateAsync(v1.Id, TestPrincipals.Annotator, "no"));
-        await Assert.ThrowsAsync<ArgumentException>(() => Approvals.DeprecateAsync(v1.Id, TestPrincipals.Lead, " "));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Approvals.DeprecateAsync(v1.Id, TestPrincipals.Annotator, "no"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Approvals.DeprecateAsync(v1.Id, TestPrincipals.Lead, " "));
 
         await Approvals.DeprecateAsync(v1.Id, TestPrincipals.Lead, "wrong image root");
 

@@ -81,7 +81,7 @@ public class LeadWorkflowTests : IAsyncLifetime
         flagged = await PairAsync(_pairs[1]);
         Assert.Equal(PairStatus.Flagged, flagged.Status);
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Review.ResolveAsync(flagged.Id, flagged.RowVersion, TestPrincipals.Annotator, PairStatus.Accepted, null));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Review.ResolveAsync(flagged.Id, flagged.RowVersion, TestPrincipals.Annotator, PairStatus.Accepted, null));
         var resolved = await Review.ResolveAsync(flagged.Id, flagged.RowVersion, TestPrincipals.Lead, PairStatus.Rejected, "negative is correct");
 
         Assert.Equal(PairStatus.Rejected, resolved.Status);
@@ -108,8 +108,8 @@ public class LeadWorkflowTests : IAsyncLifetime
         Assert.Equal(4, sample.Select(p => p.PairId).Distinct().Count());
         Assert.All(sample, p => Assert.Contains(p.PairId, _pairs));
         Assert.Equal(10, (await audit.SampleAcceptedAsync(_datasetId, 50, TestPrincipals.Lead)).Count);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => audit.SampleAcceptedAsync(_datasetId, 4, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<ArgumentException>(() => audit.SampleAcceptedAsync(_datasetId, 0, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => audit.SampleAcceptedAsync(_datasetId, 4, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => audit.SampleAcceptedAsync(_datasetId, 0, TestPrincipals.Lead));
     }
 
     [Fact]
@@ -134,8 +134,8 @@ public class LeadWorkflowTests : IAsyncLifetime
         Assert.Equal("at,kind,user,action,subject,details", lines[0]);
         Assert.Equal(5, lines.Length);
         Assert.Contains(lines, l => l.Contains("\"Other, \"\"quoted\"\"\""));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => log.SearchAsync(new AuditFilter(), TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => log.WriteCsvAsync(Stream.Null, new AuditFilter(), TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => log.SearchAsync(new AuditFilter(), TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => log.WriteCsvAsync(Stream.Null, new AuditFilter(), TestPrincipals.Annotator));
     }
 
     private async Task DecideAsync(long pairId, params (System.Security.Claims.ClaimsPrincipal Who, bool Accept)[] decisions)

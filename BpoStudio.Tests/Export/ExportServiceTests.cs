@@ -32,8 +32,8 @@ public class ExportServiceTests : IAsyncLifetime
     public async Task OnlyTheCommandLine_ChoosesWhereAnExportIsWritten()
     {
         var elsewhere = Path.Combine(_core.DataDirectory, "..", $"elsewhere-{Guid.NewGuid():N}");
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead, folder: elsewhere));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Admin, folder: elsewhere));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead, folder: elsewhere));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Admin, folder: elsewhere));
         Assert.False(Directory.Exists(elsewhere));
         var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), BpoStudio.Core.Accounts.ActorChecks.CommandLine, folder: elsewhere);
         Assert.Equal(Path.GetFullPath(elsewhere), record.FolderPath);
@@ -72,7 +72,7 @@ public class ExportServiceTests : IAsyncLifetime
         Assert.False(Directory.Exists(stopped.FolderPath));
         Assert.Null(await Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Lead));
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Annotator));
         await Exports.RetryAsync(record.Id, TestPrincipals.Lead);
         var queued = (await Exports.GetAsync(record.Id))!;
         Assert.Equal((ExportStatus.Queued, null), (queued.Status, queued.Error));
@@ -81,7 +81,7 @@ public class ExportServiceTests : IAsyncLifetime
         Assert.Equal(ExportStatus.Completed, resumed.Status);
         Assert.Equal(278, File.ReadLines(Path.Combine(resumed.FolderPath!, "train.jsonl")).Count());
         Assert.False(Directory.Exists(resumed.FolderPath + ExportRunner.PartialSuffix));
-        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Lead));
+        var again = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Lead));
         Assert.Contains("completed", again.Message);
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "export.retry" && a.Subject == $"export {record.Id}"));
@@ -91,12 +91,12 @@ public class ExportServiceTests : IAsyncLifetime
     public async Task Delete_RemovesTheFolderAndZip_KeepsTheRecordAndManifest_AndRefusesAQueuedExport()
     {
         var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Lead);
-        var queued = await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Lead));
+        var queued = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Lead));
         Assert.Contains("queued", queued.Message);
         await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
         var done = (await Exports.GetAsync(record.Id))!;
         Assert.True(Directory.Exists(done.FolderPath) && File.Exists(done.ZipPath));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Annotator));
 
         await Exports.DeleteAsync(record.Id, TestPrincipals.Lead);
 
@@ -105,8 +105,8 @@ public class ExportServiceTests : IAsyncLifetime
         Assert.False(Directory.Exists(done.FolderPath));
         Assert.False(File.Exists(done.ZipPath));
         Assert.Null(await Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Exports.DeleteAsync(record.Id, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Exports.RetryAsync(record.Id, TestPrincipals.Lead));
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.True(await db.AuditEntries.AnyAsync(a => a.Action == "export.delete" && a.Subject == $"export {record.Id}"));
     }
@@ -157,16 +157,16 @@ public class ExportServiceTests : IAsyncLifetime
     [Fact]
     public async Task OnlyLeadsExport_AndDeprecatedVersionsAreRefused()
     {
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Annotator));
         var version = await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
         await _core.Get<ApprovalService>().DeprecateAsync(version.Id, TestPrincipals.Lead, "bad batch");
-        var deprecated = await Assert.ThrowsAsync<InvalidOperationException>(() => Exports.StartAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl), TestPrincipals.Lead));
+        var deprecated = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Exports.StartAsync(new ExportOptions(_datasetId, 1, ExportFormat.Trl), TestPrincipals.Lead));
         Assert.Contains("deprecated", deprecated.Message);
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Exports.StartAsync(new ExportOptions(_datasetId, 7, ExportFormat.Trl), TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<KeyNotFoundException>(() => Exports.StartAsync(new ExportOptions(_datasetId, 7, ExportFormat.Trl), TestPrincipals.Lead));
 
         var record = await Exports.StartAsync(new ExportOptions(_datasetId, null, ExportFormat.Trl), TestPrincipals.Admin);
         await _core.Get<JobRunner>().RunJobAsync(record.JobId!.Value, CancellationToken.None);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Exports.ZipForDownloadAsync(record.Id, TestPrincipals.Annotator));
     }
 
     /// <summary>A draft export whose job is stopped, as by the host shutting down, once it has reported progress.</summary>

@@ -65,25 +65,25 @@ public class ErrorSpanTests : IAsyncLifetime
         var pair = await InjectedPairAsync();
         var seen = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
         var (rejectedId, text) = (seen.ResponseId, seen.Text);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Spans.MarkAsync(pair.Id, rejectedId, 0, 3, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Of("nobody", "Viewer")));
-        Assert.Contains($"lie outside the answer, which has {text.Length}", (await Assert.ThrowsAsync<ArgumentException>(() =>
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Spans.MarkAsync(pair.Id, rejectedId, 0, 3, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Of("nobody", "Viewer")));
+        Assert.Contains($"lie outside the answer, which has {text.Length}", (await Assert.ThrowsAnyAsync<ArgumentException>(() =>
             Spans.MarkAsync(pair.Id, rejectedId, text.Length - 2, 5, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
-        Assert.Contains("at least one character", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, rejectedId, 0, 0, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
+        Assert.Contains("at least one character", (await Assert.ThrowsAnyAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, rejectedId, 0, 0, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
         var space = text.IndexOf(' ');
-        Assert.Contains("Only spaces", (await Assert.ThrowsAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, rejectedId, space, 1, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator))).Message);
+        Assert.Contains("Only spaces", (await Assert.ThrowsAnyAsync<ArgumentException>(() => Spans.MarkAsync(pair.Id, rejectedId, space, 1, ErrorType.Other, ErrorSeverity.Minor, TestPrincipals.Annotator))).Message);
 
         var sheet = await Spans.MarkAsync(pair.Id, rejectedId, 0, space, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator);
         Assert.Equal(text[..space], Assert.Single(sheet.Spans).Text);
-        Assert.Contains($"overlaps the span already marked on '{text[..space]}'", (await Assert.ThrowsAsync<ArgumentException>(() =>
+        Assert.Contains($"overlaps the span already marked on '{text[..space]}'", (await Assert.ThrowsAnyAsync<ArgumentException>(() =>
             Spans.MarkAsync(pair.Id, rejectedId, 1, space + 2, ErrorType.Count, ErrorSeverity.Minor, TestPrincipals.Lead))).Message);
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => Spans.SheetAsync(999_999, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<KeyNotFoundException>(() => Spans.SheetAsync(999_999, TestPrincipals.Annotator));
 
         // A page still showing the text before someone else's edit: its offsets are refused, not put on the new text.
         await _core.Get<ReviewService>().EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Lead, PairSide.Rejected, "Someone else's wording of it.");
         Assert.Contains("rejected answer changed since it was loaded", (await Assert.ThrowsAsync<ReviewRefusedException>(() =>
             Spans.MarkAsync(pair.Id, rejectedId, 0, space, ErrorType.Object, ErrorSeverity.Major, TestPrincipals.Annotator))).Message);
         var fresh = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
-        Assert.Contains("Nothing is suggested on 'made up'", (await Assert.ThrowsAsync<ArgumentException>(() =>
+        Assert.Contains("Nothing is suggested on 'made up'", (await Assert.ThrowsAnyAsync<ArgumentException>(() =>
             Spans.DismissAsync(pair.Id, fresh.ResponseId, new SuggestedSpan(0, 7, "made up", ErrorType.Other, ErrorSeverity.Minor, SpanOrigin.Edit, "invented"), TestPrincipals.Annotator))).Message);
     }
 
@@ -137,10 +137,10 @@ public class ErrorSpanTests : IAsyncLifetime
         await AcceptSampleAsync(pair.SampleId);
 
         var weights = _core.Get<PairWeights>();
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => weights.SetAsync(_datasetId, new SeverityWeights(1, 2, 3), TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => weights.GetAsync(_datasetId, TestPrincipals.Of("guest", "Viewer")));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => weights.SetAsync(_datasetId, new SeverityWeights(1, 2, 3), TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => weights.GetAsync(_datasetId, TestPrincipals.Of("guest", "Viewer")));
         Assert.Equal(SeverityWeights.Default, await weights.GetAsync(_datasetId, TestPrincipals.Annotator));
-        Assert.Contains("between 0 and 100", (await Assert.ThrowsAsync<ArgumentException>(() => weights.SetAsync(_datasetId, new SeverityWeights(-1, 2, 3), TestPrincipals.Lead))).Message);
+        Assert.Contains("between 0 and 100", (await Assert.ThrowsAnyAsync<ArgumentException>(() => weights.SetAsync(_datasetId, new SeverityWeights(-1, 2, 3), TestPrincipals.Lead))).Message);
         Assert.Equal(1 + 2 + 0.5, await WeightInTrlAsync(pair.Id, version: null)); // the defaults: critical 2, minor 0.5
 
         await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, null);
@@ -156,7 +156,7 @@ public class ErrorSpanTests : IAsyncLifetime
         Assert.Equal(1, parquet.Manifest.Counts.PairsWeightedAboveOne);
         Assert.Contains("  - name: weight\n    dtype: float64\n", await File.ReadAllTextAsync(Path.Combine(parquet.Folder, "README.md")));
         Assert.Contains("llama-factory has no column for pair weights; use one of trl, parquet",
-            Assert.Throws<ArgumentException>(() => new ExportOptions(_datasetId, 1, ExportFormat.LlamaFactory, Weights: true).Validate()).Message);
+            Assert.ThrowsAny<ArgumentException>(() => new ExportOptions(_datasetId, 1, ExportFormat.LlamaFactory, Weights: true).Validate()).Message);
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var second = await approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null);
         Assert.StartsWith("Same pairs as version 1; their error spans or weights changed.", second.Notes);
         Assert.Equal([(text.Substring(other, 1), "count", "major")], await SpansInAsync(version: 2));
-        Assert.Contains("Nothing changed since version 2", (await Assert.ThrowsAsync<InvalidOperationException>(() => approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null))).Message);
+        Assert.Contains("Nothing changed since version 2", (await Assert.ThrowsAnyAsync<InvalidOperationException>(() => approvals.ApproveAsync(_datasetId, TestPrincipals.Lead, null))).Message);
     }
 
     [Fact]

@@ -69,13 +69,13 @@ public class RatingTests : IAsyncLifetime
         Assert.Equal(["Helpfulness", "Visual Faithfulness", "Ethical Considerations"], shown.Select(r => r.Aspect));
         Assert.Equal((1.0, "Invents a train."), (shown[1].Value!.Value, shown[1].Rationale!));
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => ratings.RateAsync(train, "Visual Faithfulness", 2, null, TestPrincipals.Of("guest", "Viewer")));
-        Assert.Contains("rated from 1 to 5, not 9", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.RateAsync(train, "Visual Faithfulness", 9, null, TestPrincipals.Annotator))).Message);
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => ratings.RateAsync(train, "Visual Faithfulness", 2, null, TestPrincipals.Of("guest", "Viewer")));
+        Assert.Contains("rated from 1 to 5, not 9", (await Assert.ThrowsAnyAsync<ArgumentException>(() => ratings.RateAsync(train, "Visual Faithfulness", 9, null, TestPrincipals.Annotator))).Message);
         // NaN compares false with both ends of the scale: it must be refused by name, not stored.
-        Assert.Contains("rated from 1 to 5, not NaN", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.RateAsync(train, "Visual Faithfulness", double.NaN, null, TestPrincipals.Annotator))).Message);
-        Assert.Contains("no aspect 'Fluency'", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.RateAsync(train, "Fluency", 3, null, TestPrincipals.Annotator))).Message);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => ratings.DefineAspectAsync(1, "Fluency", 0, 10, TestPrincipals.Annotator));
-        Assert.Contains("already has an aspect 'Helpfulness'", (await Assert.ThrowsAsync<ArgumentException>(() => ratings.DefineAspectAsync(1, "Helpfulness", 1, 5, TestPrincipals.Lead))).Message);
+        Assert.Contains("rated from 1 to 5, not NaN", (await Assert.ThrowsAnyAsync<ArgumentException>(() => ratings.RateAsync(train, "Visual Faithfulness", double.NaN, null, TestPrincipals.Annotator))).Message);
+        Assert.Contains("no aspect 'Fluency'", (await Assert.ThrowsAnyAsync<ArgumentException>(() => ratings.RateAsync(train, "Fluency", 3, null, TestPrincipals.Annotator))).Message);
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => ratings.DefineAspectAsync(1, "Fluency", 0, 10, TestPrincipals.Annotator));
+        Assert.Contains("already has an aspect 'Helpfulness'", (await Assert.ThrowsAnyAsync<ArgumentException>(() => ratings.DefineAspectAsync(1, "Helpfulness", 1, 5, TestPrincipals.Lead))).Message);
         await ratings.DefineAspectAsync(1, "Fluency", 0, 10, TestPrincipals.Lead);
         await ratings.RateAsync(train, "Fluency", 7, "Reads well.", TestPrincipals.Annotator);
 
@@ -106,10 +106,10 @@ public class RatingTests : IAsyncLifetime
         Assert.Equal("A bus on a road.", await BestNegativeAsync("Visual Faithfulness"));
         Assert.Equal("A red train crosses a bridge over a river.", await BestNegativeAsync("Helpfulness"));
         Assert.Equal("A bus on a road.", await BestNegativeAsync(ExportOptions.MeanAspect));
-        var unknown = await Assert.ThrowsAsync<ArgumentException>(() => _core.Get<ExportRunner>().PlanAsync(new ExportOptions(1, null, ExportFormat.Trl, NegativeSelection.BestRated, RatingAspect: "Fluency"), "lead"));
+        var unknown = await Assert.ThrowsAnyAsync<ArgumentException>(() => _core.Get<ExportRunner>().PlanAsync(new ExportOptions(1, null, ExportFormat.Trl, NegativeSelection.BestRated, RatingAspect: "Fluency"), "lead"));
         Assert.Contains("'vlf' has no rating aspect 'Fluency'; use 'Helpfulness', 'Visual Faithfulness', 'Ethical Considerations', 'mean'", unknown.Message);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => _core.Get<RatingService>().AspectsAsync(1, TestPrincipals.Of("guest", "Viewer")));
-        Assert.Contains("only with --negatives best-rated", Assert.Throws<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.Trl, RatingAspect: "Helpfulness").Validate()).Message);
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => _core.Get<RatingService>().AspectsAsync(1, TestPrincipals.Of("guest", "Viewer")));
+        Assert.Contains("only with --negatives best-rated", Assert.ThrowsAny<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.Trl, RatingAspect: "Helpfulness").Validate()).Message);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public class RatingTests : IAsyncLifetime
         Assert.Equal(["A red bus waits on a wet road beside two trees.", "A red train crosses a bridge over a river.", "A bus on a road."], byHelpfulness);
         var byScore = Responses((await ExportAsync(new ExportOptions(1, null, ExportFormat.Bpo, Listwise: true))).Folder);
         Assert.Equal(["A red bus waits on a wet road beside two trees.", "A bus on a road.", "A red train crosses a bridge over a river."], byScore); // means 5, 3.5, 3.33
-        Assert.Contains("hold one pair each", Assert.Throws<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.LlamaFactory, Listwise: true).Validate()).Message);
+        Assert.Contains("hold one pair each", Assert.ThrowsAny<ArgumentException>(() => new ExportOptions(1, null, ExportFormat.LlamaFactory, Listwise: true).Validate()).Message);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public class KvCacheTests : IDisposable
         using var a = Cache(provider, 1, 2, [0], 1);
         using var b = Cache(provider, 1, 2, [0], 2);
         using var c = Cache(provider, 1, 2, [0], 3);
-        Assert.Contains("at most two", Assert.Throws<ArgumentException>(() => KvCache.Compose([(a, 0), (b, 0), (c, 0)], provider)).Message);
+        Assert.Contains("at most two", Assert.ThrowsAny<ArgumentException>(() => KvCache.Compose([(a, 0), (b, 0), (c, 0)], provider)).Message);
     }
 
     // Values that say where they came from: seed + tensor, row, head, column, element.

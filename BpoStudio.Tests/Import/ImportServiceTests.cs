@@ -42,19 +42,19 @@ public class ImportServiceTests : IAsyncLifetime
     public async Task OnlyAllowedFoldersAndLeads_AndPathsCannotEscape()
     {
         Assert.Equal(["data/bpo.jsonl"], await Imports.ListDataFilesAsync(Allowed, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "../secret.jsonl"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.ResolveAsync(_elsewhere.Path, "x"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "../secret.jsonl"));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.ResolveAsync(_elsewhere.Path, "x"));
         var outside = new ImportJobParameters(_elsewhere.File("secret.jsonl"), "x", null, null, null);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_elsewhere.File("secret.jsonl"), null, null, null, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_elsewhere.File("secret.jsonl"), null, null, null, TestPrincipals.Lead));
         var inside = new ImportJobParameters(await Imports.ResolveAsync(Allowed, "data/bpo.jsonl"), "x", _elsewhere.Path, null, null);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside, TestPrincipals.Lead)); // image folder outside
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside with { ImageRoot = null }, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside, TestPrincipals.Lead)); // image folder outside
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.StartAsync(inside with { ImageRoot = null }, TestPrincipals.Annotator));
         // The allowed folder itself may be the image folder, not only a folder below it.
         Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(inside with { ImageRoot = await Imports.ResolveAsync(Allowed, "") }, TestPrincipals.Lead)).Status);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(inside.FilePath, null, null, null, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.ListDataFilesAsync(Allowed, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.SaveUploadAsync(Stream.Null, "x.jsonl", TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(inside.FilePath, null, null, null, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.ListDataFilesAsync(Allowed, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.SaveUploadAsync(Stream.Null, "x.jsonl", TestPrincipals.Annotator));
     }
 
     [Fact]
@@ -62,30 +62,30 @@ public class ImportServiceTests : IAsyncLifetime
     {
         var folders = _core.Get<ImportFolders>();
         var outside = new ImportJobParameters(_elsewhere.File("secret.jsonl"), "added", null, null, null);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Lead));
 
         var added = await folders.AddAsync(_elsewhere.Path + "/", TestPrincipals.Admin);
         Assert.Equal(Path.TrimEndingDirectorySeparator(_elsewhere.Path), added.Path);
         Assert.Equal([Allowed, added.Path, Imports.UploadFolder], await Imports.RootsAsync(TestPrincipals.Lead));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.RootsAsync(TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => folders.ListAsync(TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.RootsAsync(TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => folders.ListAsync(TestPrincipals.Annotator));
         Assert.Equal(["secret.jsonl"], await Imports.ListDataFilesAsync(added.Path, TestPrincipals.Lead));
         Assert.Equal(JobStatus.Queued, (await Imports.StartAsync(outside, TestPrincipals.Lead)).Status);
-        Assert.Contains("already", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Admin))).Message);
+        Assert.Contains("already", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.Path, TestPrincipals.Admin))).Message);
 
         // Each refusal says what is wrong with the path.
-        Assert.Contains("not an absolute path", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync("data/coco", TestPrincipals.Admin))).Message);
-        Assert.Contains("There is no folder", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.File("missing"), TestPrincipals.Admin))).Message);
-        Assert.Contains("is a file", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.File("secret.jsonl"), TestPrincipals.Admin))).Message);
-        Assert.Contains("root of a drive", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync("/", TestPrincipals.Admin))).Message);
-        Assert.Contains("data folder", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(_core.DataDirectory, TestPrincipals.Admin))).Message);
-        Assert.Contains("data folder", (await Assert.ThrowsAsync<ArgumentException>(() => folders.AddAsync(Path.GetDirectoryName(_core.DataDirectory)!, TestPrincipals.Admin))).Message);
+        Assert.Contains("not an absolute path", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync("data/coco", TestPrincipals.Admin))).Message);
+        Assert.Contains("There is no folder", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.File("missing"), TestPrincipals.Admin))).Message);
+        Assert.Contains("is a file", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync(_elsewhere.File("secret.jsonl"), TestPrincipals.Admin))).Message);
+        Assert.Contains("root of a drive", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync("/", TestPrincipals.Admin))).Message);
+        Assert.Contains("data folder", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync(_core.DataDirectory, TestPrincipals.Admin))).Message);
+        Assert.Contains("data folder", (await Assert.ThrowsAnyAsync<ArgumentException>(() => folders.AddAsync(Path.GetDirectoryName(_core.DataDirectory)!, TestPrincipals.Admin))).Message);
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => folders.RemoveAsync(added.Id!.Value, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => folders.RemoveAsync(added.Id!.Value, TestPrincipals.Lead));
         await folders.RemoveAsync(added.Id!.Value, TestPrincipals.Admin);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.ListDataFilesAsync(added.Path, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.StartAsync(outside, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.ListDataFilesAsync(added.Path, TestPrincipals.Lead));
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         Assert.Equal(["import-folder.add", "import-folder.remove"], await db.AuditEntries.Where(a => a.Action.StartsWith("import-folder.")).OrderBy(a => a.Id).Select(a => a.Action).ToListAsync());
     }
@@ -94,12 +94,12 @@ public class ImportServiceTests : IAsyncLifetime
     public async Task LinksToOutsideFolders_AreRefusedForSubfoldersFilesAndImageFolders()
     {
         Directory.CreateSymbolicLink(_allowed.File("outlink"), _elsewhere.Path);
-        await Assert.ThrowsAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "outlink"));
-        await Assert.ThrowsAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "outlink/secret.jsonl"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "outlink"));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Imports.ResolveAsync(Allowed, "outlink/secret.jsonl"));
         Assert.DoesNotContain(await Imports.ListDataFilesAsync(Allowed, TestPrincipals.Lead), f => f.Contains("secret"));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_allowed.File("outlink/secret.jsonl"), null, null, null, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.PreviewAsync(_allowed.File("outlink/secret.jsonl"), null, null, null, TestPrincipals.Lead));
         var viaLink = new ImportJobParameters(await Imports.ResolveAsync(Allowed, "data/bpo.jsonl"), "x", _allowed.File("outlink"), null, null);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.StartAsync(viaLink, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.StartAsync(viaLink, TestPrincipals.Lead));
     }
 
     [Fact]
@@ -132,10 +132,10 @@ public class ImportServiceTests : IAsyncLifetime
         await db.Pairs.Take(1).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
         var datasetId = await db.Datasets.Where(d => d.Name == "jobbed").Select(d => d.Id).SingleAsync();
         await _core.Get<BpoStudio.Core.Approval.ApprovalService>().ApproveAsync(datasetId, TestPrincipals.Lead, null);
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead));
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead));
         Assert.Contains("1 pairs from bpo.jsonl were already reviewed", refused.Message);
         Assert.Contains("approved version 1, which keeps its own copy", refused.Message);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Annotator, force: true));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Annotator, force: true));
 
         Assert.Equal(2, await Imports.RollbackAsync("jobbed", "bpo.jsonl", TestPrincipals.Lead, force: true));
         Assert.Equal((0, 0, 0), (await db.Samples.CountAsync(), await db.Responses.CountAsync(), await db.Pairs.CountAsync()));

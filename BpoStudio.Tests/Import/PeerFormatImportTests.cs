@@ -163,7 +163,7 @@ public class PeerFormatImportTests : IAsyncLifetime
         Assert.Equal(2, samples[0].Responses.Count);
         Assert.Single(samples[1].Responses);
         Assert.Equal(1, await PairCountAsync());
-        await Assert.ThrowsAsync<ArgumentException>(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File("custom.jsonl"), "x", null, ImportFormat.Generic)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File("custom.jsonl"), "x", null, ImportFormat.Generic)));
     }
 
     private async Task<ImportSummary> ImportAsync(string name, string content, ImportFormat? format = null, FieldMapping? mapping = null, bool skipWrite = false)

@@ -27,7 +27,7 @@ public class PromptTemplatesTests
     public async Task TemplateWithoutPlaceholder_IsRefusedByName()
     {
         await using var core = await CoreServices.StartAsync();
-        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+        var error = await Assert.ThrowsAnyAsync<ArgumentException>(() =>
             core.Get<PromptTemplates>().SaveAsync(PromptSet.Default with { QuestionAnswering = "Answer: {answer}" }, "lead"));
         Assert.Contains("question-answering template must contain {prompt}", error.Message);
     }

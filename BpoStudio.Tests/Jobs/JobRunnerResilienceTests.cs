@@ -95,11 +95,11 @@ public class JobRunnerResilienceTests : IAsyncLifetime
     public async Task OnlyLeadsStartOrSteerJobs()
     {
         var jobs = _core.Get<JobService>();
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.CreateAsync(JobKind.Generate, _datasetId, Parameters, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => jobs.CreateAsync(JobKind.Generate, _datasetId, Parameters, TestPrincipals.Annotator));
         var job = await jobs.CreateAsync(JobKind.Generate, _datasetId, Parameters, TestPrincipals.Lead);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.CancelAsync(job.Id, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.PauseAsync(job.Id, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => jobs.ResumeAsync(job.Id, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => jobs.CancelAsync(job.Id, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => jobs.PauseAsync(job.Id, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => jobs.ResumeAsync(job.Id, TestPrincipals.Annotator));
     }
 }
 

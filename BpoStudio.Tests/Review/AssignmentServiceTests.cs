@@ -124,16 +124,16 @@ public class AssignmentServiceTests : IAsyncLifetime
     [Fact]
     public async Task Annotator_CannotAssignOrChangeOverlap()
     {
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Assignments.AssignAsync(Annotator, _datasetId, [new("ann", 1)], false));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Assignments.SetOverlapAsync(Annotator, _datasetId, 2));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Assignments.ClearAsync(Annotator, _datasetId));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Assignments.AssignAsync(Annotator, _datasetId, [new("ann", 1)], false));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Assignments.SetOverlapAsync(Annotator, _datasetId, 2));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Assignments.ClearAsync(Annotator, _datasetId));
     }
 
     [Fact]
     public async Task RefusesBadOverlapAndEmptyShares()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => Assignments.SetOverlapAsync(Lead, _datasetId, 0));
-        await Assert.ThrowsAsync<ArgumentException>(() => Assignments.AssignAsync(Lead, _datasetId, [new("ann", 0)], false));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Assignments.SetOverlapAsync(Lead, _datasetId, 0));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Assignments.AssignAsync(Lead, _datasetId, [new("ann", 0)], false));
     }
 
     [Fact]

@@ -262,11 +262,11 @@ public class ReviewServiceTests : IAsyncLifetime
         var guest = TestPrincipals.Reviewer("guest-id", "guest", "Guest");
         foreach (var actor in new[] { nobody, guest })
         {
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.AcceptAsync(pair.PairId, pair.RowVersion, actor));
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, actor, PairSide.Chosen, "x"));
-            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.UndoAsync(_datasetId, actor));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Reviews.AcceptAsync(pair.PairId, pair.RowVersion, actor));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, actor, PairSide.Chosen, "x"));
+            await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Reviews.UndoAsync(_datasetId, actor));
         }
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Reviews.ResolveAsync(pair.PairId, pair.RowVersion, Ann, PairStatus.Accepted, null));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Reviews.ResolveAsync(pair.PairId, pair.RowVersion, Ann, PairStatus.Accepted, null));
     }
 
     [Fact]
@@ -285,8 +285,8 @@ public class ReviewServiceTests : IAsyncLifetime
     public async Task EmptyOrUnchangedEdit_IsRefused()
     {
         var pair = (await Queries.NextAsync(_datasetId, Ann.UserId()))!;
-        await Assert.ThrowsAsync<ArgumentException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Chosen, "  "));
-        await Assert.ThrowsAsync<ArgumentException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Chosen, pair.Chosen.Text));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Chosen, "  "));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Reviews.EditAsync(pair.PairId, pair.RowVersion, Ann, PairSide.Chosen, pair.Chosen.Text));
     }
 
     private static async Task<Exception?> Capture(Func<Task> action)

@@ -42,7 +42,7 @@ public class ImageStoreTests
     public void PathFor_RefusesAnythingButAHash(string hash)
     {
         using var folder = new TestDataFolder();
-        Assert.Throws<ArgumentException>(() => new ImageStore(new DataPaths(folder.Path)).PathFor(hash));
+        Assert.ThrowsAny<ArgumentException>(() => new ImageStore(new DataPaths(folder.Path)).PathFor(hash));
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public class BulkActionServiceTests : TriageDatasetTests
         Assert.All(await db.ReviewEvents.ToListAsync(), e => Assert.True(e.Undone));
         Assert.NotNull((await db.BulkActions.SingleAsync()).UndoneAt);
         Assert.Single(await db.AuditEntries.Where(a => a.Action == AuditActions.BulkUndo).ToListAsync());
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Bulk.UndoAsync(result.BulkId.Value, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Bulk.UndoAsync(result.BulkId.Value, TestPrincipals.Lead));
     }
 
     [Fact]
@@ -102,11 +102,11 @@ public class BulkActionServiceTests : TriageDatasetTests
     [Fact]
     public async Task AFilterThatMatchesNothing_SaysSo_AndChangesNothing()
     {
-        var none = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var none = await Assert.ThrowsAnyAsync<InvalidOperationException>(() =>
             Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(Finding: CheckIds.Repetition), BulkOperation.Accept), TestPrincipals.Lead));
         Assert.Contains("No pair of 'triage' matches finding repetition", none.Message);
         await Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(Finding: CheckIds.Refusal), BulkOperation.Reject, "refusal"), TestPrincipals.Lead);
-        var again = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var again = await Assert.ThrowsAnyAsync<InvalidOperationException>(() =>
             Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(Finding: CheckIds.Refusal), BulkOperation.Reject, "refusal"), TestPrincipals.Lead));
         Assert.Contains("already rejected", again.Message);
         await using var db = await NewDbAsync();
@@ -118,11 +118,11 @@ public class BulkActionServiceTests : TriageDatasetTests
     public async Task Annotators_AreRefusedByTheServiceItself()
     {
         var request = new BulkRequest(new PairFilter(), BulkOperation.Accept);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Bulk.PreviewAsync(Data.Id, request, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Bulk.ApplyAsync(Data.Id, request, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Bulk.PreviewAsync(Data.Id, request, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Bulk.ApplyAsync(Data.Id, request, TestPrincipals.Annotator));
         var applied = await Bulk.ApplyAsync(Data.Id, request, TestPrincipals.Lead);
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => Bulk.UndoAsync(applied.BulkId!.Value, TestPrincipals.Annotator));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() =>
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Bulk.UndoAsync(applied.BulkId!.Value, TestPrincipals.Annotator));
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() =>
             Core.Get<SpotCheckService>().DrawAsync(Data.Id, new SpotCheckRequest(new PairFilter(), 3, 1), TestPrincipals.Annotator));
     }
 
@@ -134,7 +134,7 @@ public class BulkActionServiceTests : TriageDatasetTests
             db.Jobs.Add(new Job { Kind = JobKind.Generate, DatasetId = Data.Id, ParametersJson = "{}", Status = JobStatus.Running, CreatedAt = DateTime.UtcNow });
             await db.SaveChangesAsync();
         }
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(() =>
             Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(), BulkOperation.Accept), TestPrincipals.Lead));
         Assert.Contains("generation job", refused.Message);
         Assert.All((await StatusesAsync()).Values, s => Assert.Equal(PairStatus.Pending, s));
@@ -175,7 +175,7 @@ public class BulkActionServiceTests : TriageDatasetTests
         await Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Unassign), TestPrincipals.Lead);
         await using var check = await NewDbAsync();
         Assert.False(await check.PairAssignments.AnyAsync(a => a.PairId == Data.PairByRecord["dup-2"]));
-        await Assert.ThrowsAsync<ArgumentException>(() => Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Assign, AssigneeId: "nobody"), TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => Bulk.ApplyAsync(Data.Id, new BulkRequest(filter, BulkOperation.Assign, AssigneeId: "nobody"), TestPrincipals.Lead));
     }
 
     [Theory]

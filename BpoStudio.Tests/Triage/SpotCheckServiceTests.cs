@@ -96,7 +96,7 @@ public class SpotCheckServiceTests : IAsyncLifetime
         Assert.Equal((10, 10), (early.Reviewed, early.Accepted));
         Assert.False(early.MeetsThreshold); // 10 of 10: lower bound 0.72
         Assert.Equal(0.7225, early.Low, 4);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => SpotChecks.AcceptRestAsync(check.Id, early.Stratum, TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => SpotChecks.AcceptRestAsync(check.Id, early.Stratum, TestPrincipals.Lead));
 
         foreach (var pairId in sampled.Skip(10))
             await reviews.AcceptAsync(pairId, (await queries.LoadAsync(pairId))!.RowVersion, Ann);
@@ -125,9 +125,9 @@ public class SpotCheckServiceTests : IAsyncLifetime
     [Fact]
     public async Task Draw_RefusesAnEmptyPopulation_AndBadFigures()
     {
-        await Assert.ThrowsAsync<InvalidOperationException>(() => SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(Method: "nothing"), 5, 1), TestPrincipals.Lead));
-        await Assert.ThrowsAsync<ArgumentException>(() => SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(), 0, 1), TestPrincipals.Lead));
-        await Assert.ThrowsAsync<ArgumentException>(() => SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(), 5, 1, Threshold: 1.5), TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(Method: "nothing"), 5, 1), TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(), 0, 1), TestPrincipals.Lead));
+        await Assert.ThrowsAnyAsync<ArgumentException>(() => SpotChecks.DrawAsync(_datasetId, new SpotCheckRequest(new PairFilter(), 5, 1, Threshold: 1.5), TestPrincipals.Lead));
     }
 
     private async Task<int> CountAsync(PairStatus status)

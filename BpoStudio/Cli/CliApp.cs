@@ -6,7 +6,7 @@ namespace BpoStudio.Cli;
 /// <summary>The same executable as the web app, run with a verb: <c>BpoStudio migrate</c>, <c>BpoStudio users add ...</c>.</summary>
 public static class CliApp
 {
-    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new ImportVerb(), new GenerateVerb(), new ExportVerb(), new ReviewVerb(), new BackupVerb(), new RestoreVerb(), new BenchVerb()];
+    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new ImportVerb(), new GenerateVerb(), new ExportVerb(), new ReviewVerb(), new BackupVerb(), new RestoreVerb(), new TokensVerb(), new BenchVerb()];
 
     private static readonly string[] HelpWords = ["help", "--help", "-h", "-?"];
 
@@ -50,7 +50,7 @@ public static class CliApp
             await error.WriteLineAsync($"error: {ex.Message}. Usage: BpoStudio {verb.Usage}");
             return 2;
         }
-        catch (Exception ex) when (ex is CliFailureException or InvalidOperationException or ArgumentException or IOException or KeyNotFoundException)
+        catch (Exception ex) when (ex is CliFailureException or IOException || DomainErrors.IsRefusal(ex))
         {
             await error.WriteLineAsync($"error: {ex.Message}");
             return 1;

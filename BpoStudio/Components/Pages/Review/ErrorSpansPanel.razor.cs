@@ -141,7 +141,7 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
             Show(await Spans.SheetAsync(PairId, await ActorAsync())); // the answer as it is now
             await OnMessage.InvokeAsync(refused.Message);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or UnauthorizedAccessException or KeyNotFoundException)
+        catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
         {
             await OnMessage.InvokeAsync(ex.Message);
         }

@@ -263,7 +263,7 @@ public sealed partial class ReviewWorkspace
         {
             restored = await Reviews.UndoAsync(DatasetId, await ActorAsync());
         }
-        catch (Exception ex) when (ex is InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
         {
             Show(ex.Message, Severity.Warning);
             return;
@@ -315,11 +315,11 @@ public sealed partial class ReviewWorkspace
             CancelEdit();
             Show(conflict.Message, Severity.Warning);
         }
-        catch (Exception ex) when (ex is ArgumentException or KeyNotFoundException)
+        catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
         {
             Show(ex.Message, Severity.Error);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
         {
             // Refused by the pair's state (a lead's final decision) or by the account: a message, not a dead circuit.
             Show(ex.Message, Severity.Warning);

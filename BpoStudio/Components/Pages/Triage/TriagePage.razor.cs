@@ -122,7 +122,7 @@ public sealed partial class TriagePage : IDisposable
             await Checker.SetSeverityAsync(DatasetId, change.CheckId, change.Severity, (await AuthState).User);
             await ChangedAsync($"{change.CheckId} now counts as {change.Severity.ToWire()} on this dataset.");
         }
-        catch (Exception ex) when (ex is ArgumentException or UnauthorizedAccessException)
+        catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
         {
             Show(ex.Message, Severity.Error);
         }
