@@ -37,6 +37,36 @@ public sealed class ImportBenchmark(DatasetImporter importer)
             self.PeakWorkingSet64 / 1e6);
     }
 
+    /// <summary>
+    /// Three files of <paramref name="records"/> new BPO records each, one image per ten records shared across the files (as
+    /// VQA data shares pictures), imported in turn into one dataset: seconds of the third over the first. Work that grows
+    /// with what the dataset holds shows here (looking up samples by image once walked the whole dataset: 8x at 15,000).
+    /// </summary>
+    public async Task<(double First, double Third)> RunGrowthAsync(int records, string scratchFolder, CancellationToken ct = default)
+    {
+        var images = Path.Combine(scratchFolder, "bench-growth-images");
+        Directory.CreateDirectory(images);
+        var pictures = Math.Max(1, records / 10);
+        for (var i = 0; i < pictures; i++)
+            await File.WriteAllBytesAsync(Path.Combine(images, $"{i}.png"), Datasets.Demo.DemoScene.Generate(i).RenderPng(), ct);
+        var seconds = new List<double>();
+        for (var part = 0; part < 3; part++)
+        {
+            var path = Path.Combine(scratchFolder, $"part-{part}", "bench-growth.jsonl");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllLinesAsync(path, Enumerable.Range(part * records, records).Select(i => System.Text.Json.JsonSerializer.Serialize(new
+            {
+                id = $"g{i:D9}", image = $"{i % pictures}.png", prompt = $"What colour is the bus in picture {i}?",
+                completions = new object[] { new { response = $"The bus in picture {i} is red.", type = "gt" }, new { response = $"The bus in picture {i} is blue.", type = "llm-hal" } },
+            })), ct);
+            var watch = Stopwatch.StartNew();
+            var summary = await importer.ImportAsync(new ImportRequest(path, "bench-growth", images, ImportFormat.Bpo), ct: ct);
+            seconds.Add(watch.Elapsed.TotalSeconds);
+            if (summary.Imported != records) throw new InvalidOperationException($"The growth benchmark imported {summary.Imported:N0} of {records:N0} records.");
+        }
+        return (seconds[0], seconds[2]);
+    }
+
     private static async Task WriteSyntheticFileAsync(string path, long records, CancellationToken ct)
     {
         await using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);

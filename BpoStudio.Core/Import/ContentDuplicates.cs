@@ -32,14 +32,15 @@ internal sealed class ContentDuplicates(int datasetId)
     {
         var fresh = imageHashes.Where(_loadedImages.Add).ToList();
         if (fresh.Count == 0) return;
-        var stored = await db.Samples.AsNoTracking().Where(s => s.DatasetId == datasetId && fresh.Contains(s.ImageHash!))
-            .OrderBy(s => s.Id)
+        // Driven by the image-hash index: filtering on the dataset (or ordering) in SQL lets SQLite walk the dataset's
+        // samples instead and test each against the list, which grew with every import sharing its images (bench api).
+        var stored = (await db.Samples.AsNoTracking().Where(s => fresh.Contains(s.ImageHash!))
             .Select(s => new
             {
-                s.Id, s.ImageHash, s.MoreImageHashes, s.Prompt, s.Source.RecordId,
+                s.Id, s.DatasetId, s.ImageHash, s.MoreImageHashes, s.Prompt, s.Source.RecordId,
                 Answers = s.Responses.Where(r => r.PreviousVersionId == null && (r.Kind == ResponseKind.Gt || r.Kind == ResponseKind.GtRephrased))
                     .OrderBy(r => r.Id).Select(r => r.Text).ToList(),
-            }).ToListAsync(ct);
+            }).ToListAsync(ct)).Where(s => s.DatasetId == datasetId).OrderBy(s => s.Id);
         foreach (var s in stored) _first.TryAdd(KeyOf(ImagesKey(s.ImageHash, s.MoreImageHashes), s.Prompt, s.Answers), new SampleRef(s.Id, s.RecordId ?? $"sample {s.Id}"));
     }
 

@@ -11,7 +11,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
+    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench api [--records 100000] [--per-call 5000] [--reads 500] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft", "write-expected" };
     public bool UsesDatabase => false;
@@ -36,6 +36,19 @@ internal sealed class BenchVerb : ICliVerb
                 var decisions = (int)ParsePositive(args.Option("decisions") ?? "500", "decisions");
                 await WithThrowawayDataAsync(async scratch =>
                     WriteReview(output, await scratch.GetRequiredService<ReviewBenchmark>().RunAsync(pairs, decisions, ct), json), ct);
+                return 0;
+            case "api":
+                var apiRecords = ParsePositive(args.Option("records") ?? "100000", "records");
+                var perCall = (int)ParsePositive(args.Option("per-call") ?? "5000", "per-call");
+                var api = await ApiBenchmark.RunAsync(apiRecords, perCall, (int)ParsePositive(args.Option("reads") ?? "500", "reads"), ct);
+                if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "api", result = api }, Json));
+                else
+                {
+                    await output.WriteLineAsync($"bench api: {api.Records:N0} BPO records with images by hash, pushed in calls of {api.PerCall:N0}, through the real web host");
+                    await output.WriteLineAsync($"  push   {api.PushSeconds,7:0.00} s  {api.PushRecordsPerSecond,9:N0} records/s   file import of the same records {api.FileSeconds:0.00} s ({api.FileRecordsPerSecond:N0}/s)   ratio {api.PushToFile:0.00} (target >= 0.5)");
+                    await output.WriteLineAsync($"  paging {api.PagingSeconds,7:0.00} s for {api.Pairs:N0} pairs (1,000 a page)   TRL export of them {api.ExportSeconds:0.00} s   ratio {api.PagingToExport:0.00}x (target <= 3x)");
+                    await output.WriteLineAsync($"  one-pair GET p50 {api.OnePairP50Ms:0.0} ms  p95 {api.OnePairP95Ms:0.0} ms (target p95 < 20 ms)");
+                }
                 return 0;
             case "import":
                 var records = ParsePositive(args.Option("records") ?? "1000000", "records");
@@ -124,6 +137,11 @@ internal sealed class BenchVerb : ICliVerb
         {
             var r = await s.GetRequiredService<ImportBenchmark>().RunAsync(100_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct);
             ratios.Add(new("import.speed-vs-parsing", r.RatioToBaseline, true, "records/s importing over records/s only parsing the same file"));
+        }, ct);
+        await WithThrowawayDataAsync(async s =>
+        {
+            var (first, third) = await s.GetRequiredService<ImportBenchmark>().RunGrowthAsync(5_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct);
+            ratios.Add(new("import.third-file-vs-first", third / first, false, "seconds importing a third file of new records sharing images over the first"));
         }, ct);
         await WithThrowawayDataAsync(async s =>
         {
