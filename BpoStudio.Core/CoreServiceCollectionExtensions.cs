@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Webhooks;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets.Demo;
@@ -102,6 +103,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Datasets.DatasetQueries>();
         services.AddSingleton<Datasets.DatasetAdministration>();
         services.AddReview();
+        services.AddWebhooks();
         services.AddSingleton<Benchmarks.ReviewBenchmark>();
         services.AddSingleton<Benchmarks.TeamReviewBenchmark>();
         services.AddSingleton<Imaging.ImageWeakener>();

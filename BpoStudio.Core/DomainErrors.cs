@@ -11,7 +11,7 @@ public sealed class NotFoundError(string message) : KeyNotFoundException(message
 public sealed class ForbiddenError(string message) : UnauthorizedAccessException(message);
 
 /// <summary>The data's state does not allow it now: already decided, still running, nothing to do (409).</summary>
-public sealed class ConflictError(string message) : InvalidOperationException(message);
+public class ConflictError(string message) : InvalidOperationException(message);
 
 /// <summary>The input is wrong; <see cref="Where"/> says where when it is one field, line or record (400).</summary>
 public class InvalidInputError(string message, string? where = null) : ArgumentException(message)

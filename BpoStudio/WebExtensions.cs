@@ -57,6 +57,7 @@ public static class WebExtensions
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseMigratorService>());
         // After the migrator: the runner recovers interrupted jobs from the database as it starts.
         services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>());
+        services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Webhooks.WebhookDispatcher>());
         return builder;
     }
 

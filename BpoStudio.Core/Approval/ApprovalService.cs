@@ -16,7 +16,7 @@ public sealed record VersionSummary(int Id, int DatasetId, int Number, string Co
 /// Freezes a dataset's accepted pairs into numbered, immutable versions. Items are text snapshots copied in one
 /// INSERT ... SELECT, so later edits to the live pairs never reach an approved version.
 /// </summary>
-public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit, Webhooks.WebhookService webhooks)
 {
     /// <param name="leaveOutMissingImages">Pairs whose image is flagged or was never stored stay out of the version (every export would leave them out anyway).</param>
     public async Task<VersionSummary> ApproveAsync(int datasetId, ClaimsPrincipal actor, string? notes, CancellationToken ct = default, bool leaveOutMissingImages = false)
@@ -70,6 +70,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), "version.approve", $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
+        await webhooks.RaiseAsync(Webhooks.WebhookEvents.VersionApproved, new { datasetId, dataset = datasetName, version = number, version.PairCount, version.ContentHash, approvedBy = actor.DisplayName() }, ct);
         return ToSummary(version);
     }
 

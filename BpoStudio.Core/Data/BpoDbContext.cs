@@ -50,6 +50,8 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Triage.SpotCheck> SpotChecks => Set<Triage.SpotCheck>();
     public DbSet<Accounts.UserSession> UserSessions => Set<Accounts.UserSession>();
     public DbSet<Accounts.ApiToken> ApiTokens => Set<Accounts.ApiToken>();
+    public DbSet<Webhooks.WebhookSubscription> WebhookSubscriptions => Set<Webhooks.WebhookSubscription>();
+    public DbSet<Webhooks.WebhookDelivery> WebhookDeliveries => Set<Webhooks.WebhookDelivery>();
     public DbSet<Import.ImportFolder> ImportFolders => Set<Import.ImportFolder>();
     public DbSet<Feedback.ErrorSpan> ErrorSpans => Set<Feedback.ErrorSpan>();
     public DbSet<Feedback.RatingAspect> RatingAspects => Set<Feedback.RatingAspect>();
@@ -72,6 +74,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
         builder.Properties<Decision>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobKind>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<Accounts.TokenScope>().HaveConversion<string>().HaveMaxLength(8);
+        builder.Properties<Webhooks.DeliveryStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<JobStatus>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<DecisionSource>().HaveConversion<string>().HaveMaxLength(16);
         builder.Properties<FindingSeverity>().HaveConversion<string>().HaveMaxLength(8);

@@ -79,20 +79,20 @@ public static class MyDecisionFilters
 /// not needed. The page moves on with a note instead of asking to decide again.
 /// </summary>
 public sealed class PairAlreadyDecidedException(long pairId, PairStatus status, string? by)
-    : Exception($"Pair {pairId} was already {status.ToString().ToLowerInvariant()}{(by is null ? "" : " by " + by)}; your decision was not needed, so here is the next pair.")
+    : ConflictError($"Pair {pairId} was already {status.ToString().ToLowerInvariant()}{(by is null ? "" : " by " + by)}; your decision was not needed, so here is the next pair.")
 {
     public long PairId { get; } = pairId;
 }
 
 /// <summary>Someone else changed the pair since it was loaded; carries their version so nothing is overwritten silently.</summary>
 public sealed class ReviewConflictException(PairView current)
-    : Exception($"Pair {current.PairId} was changed by someone else while you were reviewing it. Their version is shown; apply your decision again if it still holds.")
+    : ConflictError($"Pair {current.PairId} was changed by someone else while you were reviewing it. Their version is shown; apply your decision again if it still holds.")
 {
     public PairView Current { get; } = current;
 }
 
 /// <summary>An action the pair's state forbids (a lead's final resolution, someone else's later work); shown as a message.</summary>
-public sealed class ReviewRefusedException(string message) : InvalidOperationException(message);
+public sealed class ReviewRefusedException(string message) : ConflictError(message);
 
 public static class RejectReasons
 {

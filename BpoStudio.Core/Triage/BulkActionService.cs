@@ -27,7 +27,7 @@ public sealed record BulkOrigin(long? SpotCheckId = null, string? Notes = null, 
 /// lead's final resolution, leaves pairs a person decided alone unless asked, and skips pairs already in the target state,
 /// so its undo restores exactly what it changed (and keeps any pair a person changed after it).
 /// </summary>
-public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory, Webhooks.WebhookService webhooks)
 {
     public const int PreviewSize = 20;
     internal static readonly JsonSerializerOptions FilterJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
@@ -91,6 +91,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        await webhooks.RaiseAsync(Webhooks.WebhookEvents.BulkApplied, new { bulkId = bulk.Id, datasetId, dataset, operation = request.Operation.ToString(),
+            filter = bulk.FilterText, matched, applied = ids.Count, by = who, undone = false }, ct);
         return new BulkResult(matched, ids.Count, bulk.Id, []);
     }
 
@@ -114,6 +116,8 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory)
         });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        await webhooks.RaiseAsync(Webhooks.WebhookEvents.BulkApplied, new { bulkId, datasetId = bulk.DatasetId, operation = bulk.Operation.ToString(),
+            filter = bulk.FilterText, restored, by = actor.DisplayName(), undone = true }, ct);
         return new BulkUndoResult(bulkId, restored, bulk.Applied - restored);
     }
 

@@ -163,3 +163,27 @@ internal sealed class ImportFolderConfiguration : IEntityTypeConfiguration<Impor
         builder.HasIndex(f => f.Path).IsUnique();
     }
 }
+
+internal sealed class WebhookSubscriptionConfiguration : IEntityTypeConfiguration<Webhooks.WebhookSubscription>
+{
+    public void Configure(EntityTypeBuilder<Webhooks.WebhookSubscription> builder)
+    {
+        builder.Property(s => s.Url).HasMaxLength(2048);
+        builder.Property(s => s.Secret).HasMaxLength(64);
+        builder.Property(s => s.Events).HasMaxLength(256);
+        builder.Property(s => s.CreatedBy).HasMaxLength(256);
+    }
+}
+
+internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<Webhooks.WebhookDelivery>
+{
+    public void Configure(EntityTypeBuilder<Webhooks.WebhookDelivery> builder)
+    {
+        builder.Property(d => d.MessageId).HasMaxLength(40);
+        builder.Property(d => d.EventType).HasMaxLength(32);
+        builder.Property(d => d.LastError).HasMaxLength(1024);
+        builder.HasOne<Webhooks.WebhookSubscription>().WithMany().HasForeignKey(d => d.SubscriptionId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(d => new { d.Status, d.NextAttemptAt }); // the dispatcher's look-up of what is due
+        builder.HasIndex(d => new { d.SubscriptionId, d.Id });
+    }
+}
