@@ -34,6 +34,15 @@ public sealed class DatasetQueries(IDbContextFactory<BpoDbContext> dbFactory)
             pairs.Where(p => p.DatasetId == d.Id && !p.Pending).Sum(p => p.Count))).ToList();
     }
 
+    /// <summary>A dataset's id by its name (or its id written out), as the CLI and scripts name datasets; refused when there is none.</summary>
+    public async Task<int> IdByNameAsync(string nameOrId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var id = int.TryParse(nameOrId, out var number) ? number : -1;
+        return await db.Datasets.Where(d => d.Name == nameOrId || d.Id == id).OrderBy(d => d.Name == nameOrId ? 0 : 1).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundError($"There is no dataset '{nameOrId}'.");
+    }
+
     public async Task<Dataset?> FindAsync(int id, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Bootstrapping;
 using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Jobs;
 using Microsoft.EntityFrameworkCore;
 
@@ -28,7 +29,7 @@ internal sealed class GenerateVerb : ICliVerb
         }
         else
         {
-            var datasetId = await FindDatasetAsync(services, args.Required("dataset"), ct);
+            var datasetId = await services.GetRequiredService<DatasetQueries>().IdByNameAsync(args.Required("dataset"), ct);
             var filter = args.Option("filter") switch
             {
                 null or "all" => SampleFilter.All,
@@ -51,14 +52,6 @@ internal sealed class GenerateVerb : ICliVerb
         else
             await output.WriteLineAsync($"Job {job.Id}: {job.Status}, {job.ItemsDone:N0} of {job.ItemsTotal:N0} samples, {job.ItemsFailed:N0} failed{(job.Error is null ? "" : $" ({job.Error})")}.");
         return job.Status == JobStatus.Completed ? 0 : 1;
-    }
-
-    private static async Task<int> FindDatasetAsync(IServiceProvider services, string nameOrId, CancellationToken ct)
-    {
-        await using var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync(ct);
-        var id = int.TryParse(nameOrId, out var number) ? number : -1;
-        return await db.Datasets.Where(d => d.Name == nameOrId || d.Id == id).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct)
-            ?? throw new CliFailureException($"there is no dataset '{nameOrId}'");
     }
 
     private static int Int(CliArguments args, string name, int fallback) =>
