@@ -194,7 +194,7 @@ public class CliTests
 
         var error = new StringWriter();
         Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Nope", "--method", "model-free-injection", config], TextWriter.Null, error));
-        Assert.Contains("there is no dataset 'Nope'", error.ToString());
+        Assert.Contains("There is no dataset 'Nope'", error.ToString());
         error = new StringWriter();
         Assert.Equal(1, await CliApp.RunAsync(["generate", "--dataset", "Demo shapes", "--method", "teleport", config], TextWriter.Null, error));
         Assert.Contains("Method 'teleport' is not available", error.ToString());
