@@ -48,7 +48,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
             JOIN "Samples" s ON s."Id" = p."SampleId"
             JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
             JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-            WHERE +p."DatasetId" = {datasetId} AND p."Status" = 'Accepted'
+            WHERE +p."DatasetId" = {datasetId} AND p."Status" = {nameof(PairStatus.Accepted)}
                 AND ({(leaveOutMissingImages ? 1 : 0)} = 0 OR (s."ImageProblem" IS NULL AND NOT (s."SourceImagePath" IS NOT NULL AND s."ImageHash" IS NULL)))
                 AND p."SampleId" BETWEEN (SELECT min("Id") FROM "Samples" WHERE "DatasetId" = {datasetId}) AND (SELECT max("Id") FROM "Samples" WHERE "DatasetId" = {datasetId})
             ORDER BY p."SampleId", p."Id"

@@ -136,9 +136,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             while (rows.Read())
             {
                 if ((++read & 1023) == 0) ct.ThrowIfCancellationRequested();
-                var source = Source(rows.GetRepeatedString(22));
+                var source = Source(rows.GetRepeatedString(Column.DecisionSource));
                 if (options.WithoutBulkDecided && source != DecisionSource.Person) continue;
-                var sampleId = rows.GetInt64(1);
+                var sampleId = rows.GetInt64(Column.SampleId);
                 if (sample?.SampleId != sampleId)
                 {
                     if (sample is { } done && pairs.Count > 0) yield return await ToSampleAsync(lookup, done, pairs, edited, options, history, feedback, ct);
@@ -148,12 +148,12 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 }
                 // A chosen answer usually has several negatives, on adjacent rows: its text is read, copied and validated once.
                 // (Snapshot rows from before response ids were kept carry 0: those are read every time.)
-                var chosenId = rows.GetInt64(12);
+                var chosenId = rows.GetInt64(Column.ChosenId);
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
-                    ? pairs[^1].Chosen : ReadText(rows, 4, 12, chosenId, _texts, snapshotOnly);
-                var rejected = ReadText(rows, 5, 17, rows.GetInt64(17), _texts, snapshotOnly);
-                double? weight = !options.Weights ? null : weights is not null ? weights.GetValueOrDefault(rejected.ResponseId, 1) : rows.IsNull(28) ? 1 : rows.GetDouble(28);
-                var pair = new ExportPair(rows.GetInt64(0), chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null, Weight: weight);
+                    ? pairs[^1].Chosen : ReadText(rows, Column.ChosenText, Column.ChosenId, chosenId, _texts, snapshotOnly);
+                var rejected = ReadText(rows, Column.RejectedText, Column.RejectedId, rows.GetInt64(Column.RejectedId), _texts, snapshotOnly);
+                double? weight = !options.Weights ? null : weights is not null ? weights.GetValueOrDefault(rejected.ResponseId, 1) : rows.IsNull(Column.Weight) ? 1 : rows.GetDouble(Column.Weight);
+                var pair = new ExportPair(rows.GetInt64(Column.PairId), chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null, Weight: weight);
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }
@@ -166,6 +166,18 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             await lookup.DisposeAsync();
             await db.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// The position of each column in the three row queries below (draft, version, version snapshot only), which all
+    /// select in this order; a response's kind, score, method and edited flag follow its id.
+    /// </summary>
+    private static class Column
+    {
+        public const int PairId = 0, SampleId = 1, Prompt = 2, ImageHash = 3, ChosenText = 4, RejectedText = 5;
+        public const int SourceRecordId = 6, SourceIdGenerated = 7, SourceTurn = 8, SourceOriginalPrompt = 9, ImageProblem = 10, SourceImagePath = 11;
+        public const int ChosenId = 12, RejectedId = 17, DecisionSource = 22;
+        public const int MoreImageHashes = 23, SourceMoreImagePaths = 24, WeakenedImageHash = 25, WeakenedImageIndex = 26, MoreWeakenedImageHashes = 27, Weight = 28;
     }
 
     private const string Columns = """
@@ -208,7 +220,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
         JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-        WHERE +p."DatasetId" = @id AND p."Status" = 'Accepted' AND p."SampleId" >= @from AND p."SampleId" < @to
+        WHERE +p."DatasetId" = @id AND p."Status" = '{nameof(PairStatus.Accepted)}' AND p."SampleId" >= @from AND p."SampleId" < @to
         ORDER BY p."SampleId", p."Id"
         """;
 
@@ -226,12 +238,15 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     }
 
     private static SampleColumns ReadSample(IExportRows r, long sampleId, Utf8TextBuffer texts, bool snapshotOnly) => snapshotOnly
-        ? new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), null, false, null, null, OptionalString(r, 10), OptionalString(r, 11), OptionalList(r, 23), null)
-        : new(sampleId, r.GetUtf8(2, texts), OptionalString(r, 3), OptionalString(r, 6), r.GetBoolean(7), r.IsNull(8) ? null : (int)r.GetInt64(8),
-            r.IsNull(9) ? null : r.GetUtf8(9, texts), OptionalString(r, 10), OptionalString(r, 11), OptionalList(r, 23), OptionalList(r, 24));
+        ? new(sampleId, r.GetUtf8(Column.Prompt, texts), OptionalString(r, Column.ImageHash), null, false, null, null, OptionalString(r, Column.ImageProblem),
+            OptionalString(r, Column.SourceImagePath), OptionalList(r, Column.MoreImageHashes), null)
+        : new(sampleId, r.GetUtf8(Column.Prompt, texts), OptionalString(r, Column.ImageHash), OptionalString(r, Column.SourceRecordId), r.GetBoolean(Column.SourceIdGenerated),
+            r.IsNull(Column.SourceTurn) ? null : (int)r.GetInt64(Column.SourceTurn), r.IsNull(Column.SourceOriginalPrompt) ? null : r.GetUtf8(Column.SourceOriginalPrompt, texts),
+            OptionalString(r, Column.ImageProblem), OptionalString(r, Column.SourceImagePath), OptionalList(r, Column.MoreImageHashes), OptionalList(r, Column.SourceMoreImagePaths));
 
-    private static IReadOnlyList<string>? RejectedImages(IExportRows r, SampleColumns sample) => r.IsNull(25) ? null
-        : GeneratorProvenance.WeakenedImages(sample.ImageHashes, r.GetString(25), r.IsNull(26) ? null : (int)r.GetInt64(26), OptionalList(r, 27));
+    private static IReadOnlyList<string>? RejectedImages(IExportRows r, SampleColumns sample) => r.IsNull(Column.WeakenedImageHash) ? null
+        : GeneratorProvenance.WeakenedImages(sample.ImageHashes, r.GetString(Column.WeakenedImageHash),
+            r.IsNull(Column.WeakenedImageIndex) ? null : (int)r.GetInt64(Column.WeakenedImageIndex), OptionalList(r, Column.MoreWeakenedImageHashes));
 
     private static List<string>? OptionalList(IExportRows r, int ordinal) => r.IsNull(ordinal) ? null : ImageList.Parse(r.GetString(ordinal));
 

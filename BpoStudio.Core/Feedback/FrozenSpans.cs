@@ -18,11 +18,11 @@ public static class FrozenSpans
     /// <summary>
     /// Writes each item's confirmed spans, ordered by where they start, as a JSON array of start, length, text, type
     /// and severity; items matching <paramref name="items"/> (a condition on "DatasetVersionItems") whose rejected
-    /// answer has none keep null. The migration that added the column backfills earlier versions with it.
+    /// answer has none keep null. (The migration that added the column holds a frozen copy of this text.)
     /// </summary>
-    public static string Sql(bool postgres, string items)
+    internal static string Sql(bool postgres, string items)
     {
-        const string spans = """FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed'""";
+        const string spans = $"""FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = '{nameof(SpanStatus.Confirmed)}'""";
         const string fields = """'start', e."Start", 'length', e."Length", 'text', e."Text", 'type', e."Type", 'severity', e."Severity" """;
         var array = postgres
             ? $"""(SELECT json_agg(json_build_object({fields}) ORDER BY e."Start", e."Id")::text {spans})"""

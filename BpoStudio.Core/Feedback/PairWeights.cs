@@ -63,10 +63,10 @@ public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, Audit
         var weights = await ReadAsync(db, datasetId, ct);
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             UPDATE "DatasetVersionItems" SET "Weight" = 1 + (
-                SELECT SUM(CASE e."Severity" WHEN 'Minor' THEN {weights.Minor} WHEN 'Major' THEN {weights.Major} ELSE {weights.Critical} END)
-                FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
+                SELECT SUM(CASE e."Severity" WHEN {nameof(ErrorSeverity.Minor)} THEN {weights.Minor} WHEN {nameof(ErrorSeverity.Major)} THEN {weights.Major} ELSE {weights.Critical} END)
+                FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = {nameof(SpanStatus.Confirmed)})
             WHERE "DatasetVersionId" = {versionId}
-                AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
+                AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = {nameof(SpanStatus.Confirmed)})
             """, ct);
     }
 

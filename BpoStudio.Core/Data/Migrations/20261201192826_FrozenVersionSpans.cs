@@ -18,7 +18,10 @@ namespace BpoStudio.Core.Data.Migrations
 
             // Versions approved before spans were frozen exported the spans as they stood at export time; they keep
             // those of the upgrade from now on, in the format approvals freeze them in.
-            migrationBuilder.Sql(Feedback.FrozenSpans.Sql(postgres: false, items: "1 = 1"));
+            // Frozen text (what FrozenSpans.Sql wrote when this migration was made), so a later change there cannot change it.
+            migrationBuilder.Sql(""""
+                UPDATE "DatasetVersionItems" SET "ErrorSpansJson" = (SELECT json_group_array(json(o)) FROM (SELECT json_object('start', e."Start", 'length', e."Length", 'text', e."Text", 'type', e."Type", 'severity', e."Severity" ) AS o FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed' ORDER BY e."Start", e."Id")) WHERE 1 = 1 AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
+                """");
         }
 
         /// <inheritdoc />

@@ -18,7 +18,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
             // Versions approved before spans were frozen exported the spans as they stood at export time; they keep
             // those of the upgrade from now on, in the format approvals freeze them in.
-            migrationBuilder.Sql(Feedback.FrozenSpans.Sql(postgres: true, items: "1 = 1"));
+            // Frozen text (what FrozenSpans.Sql wrote when this migration was made), so a later change there cannot change it.
+            migrationBuilder.Sql(""""
+                UPDATE "DatasetVersionItems" SET "ErrorSpansJson" = (SELECT json_agg(json_build_object('start', e."Start", 'length', e."Length", 'text', e."Text", 'type', e."Type", 'severity', e."Severity" ) ORDER BY e."Start", e."Id")::text FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed') WHERE 1 = 1 AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = 'Confirmed')
+                """");
         }
 
         /// <inheritdoc />
