@@ -95,7 +95,12 @@ public static class PeerRecordMappers
             images = images.Count == 0 ? [new ImportedImage(path)] : [images[0] with { Path = path }, .. images.Skip(1)];
         var question = RequiredString(record, "question");
         RecordImages.CheckPlaceholders(images, [question], "image");
-        return Sample(id, generated, 0, question, images, Pair(record));
+        // Where the row came from, as RLAIF-V's data engine records it; an rlhf-v export writes it back.
+        var origin = new Dictionary<string, string>();
+        foreach (var field in new[] { "ds_name", "origin_dataset", "origin_split" })
+            if (record.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null)
+                origin[field] = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+        return Sample(id, generated, 0, question, images, Pair(record)) with { ExtraJson = origin.Count == 0 ? null : JsonSerializer.Serialize(new { rlaifv = origin }) };
     }
 
     /// <summary>mDPO: the prompt carries the full chat template; only the image placeholder is removed.</summary>

@@ -141,20 +141,34 @@ public static class TrainerLoaderChecks
     }
 
     /// <summary>
-    /// RLAIF-V's <c>RLAIFVDataset</c>: the <c>.parquet</c> files at the top of its data_dir (anywhere else it finds none and
-    /// downloads the public dataset), <c>load_dataset(data_dir)["train"]</c>, every row's <c>image.bytes</c> opened with PIL,
-    /// <c>&lt;image&gt;\n</c> put before <c>question</c>; RLHF-V-Dataset's <c>text</c> JSON of the same three texts; the
-    /// segment columns' offsets inside the texts they point into. Returns the rows.
+    /// RLAIF-V (RLHF-V/RLAIF-V, muffin/data/datasets.py at 1419ee1 and muffin/eval/muffin_inference_logp.py at 06b7853):
+    /// <c>logps_data_path = [file for file in os.listdir(data_dir) if file.endswith('.parquet') and 'logp' in file]</c> must
+    /// find none (else it skips the reference pass and reads a <c>logps</c> column there is not);
+    /// <c>origin_data_path = [... if file.endswith('.parquet') and 'logp' not in file]</c> must find the file (else it
+    /// downloads the public dataset), read as <c>load_dataset(data_dir)['train']</c>; the reference pass reads
+    /// <c>json.loads(sample['origin_split'])</c>, <c>sample['origin_dataset']</c>, <c>sample['idx']</c>,
+    /// <c>sample['image_path']</c> and <c>sample['image']['bytes']</c> (opened with PIL), and puts
+    /// <c>f"&lt;image&gt;\n{sample['question']}"</c>; RLHF-V-Dataset's <c>text</c> JSON of the same three texts; the segment
+    /// columns' offsets inside the texts they point into. Returns the rows.
     /// </summary>
     public static List<BpoStudio.Core.Export.Formats.RlhfVRow> RlhfV(string folder)
     {
         var files = Directory.GetFiles(folder, "*.parquet", SearchOption.TopDirectoryOnly).Select(Path.GetFileName).ToList();
         Assert.Contains("train-00000-of-00001.parquet", files);
+        Assert.DoesNotContain(files, f => f!.Contains("logp", StringComparison.Ordinal));
         var rows = Parquet.Serialization.ParquetSerializer.DeserializeAsync<BpoStudio.Core.Export.Formats.RlhfVRow>(Path.Combine(folder, "train-00000-of-00001.parquet")).GetAwaiter().GetResult().Data.ToList();
         foreach (var row in rows)
         {
             var where = $"row idx {row.Idx}";
             Assert.True(row.Image.Bytes is { Length: > 0 }, $"{where}: no image bytes");
+            try
+            {
+                JsonDocument.Parse(row.OriginSplit).Dispose();
+            }
+            catch (JsonException)
+            {
+                Assert.Fail($"{where}: json.loads(origin_split) fails on {row.OriginSplit}");
+            }
             Assert.StartsWith("image/", BpoStudio.Core.Imaging.ImageDecoding.ReadHeader(row.Image.Bytes!).ContentType);
             Assert.True(Placeholders(row.Question) == 0, $"{where}: the question holds an <image> besides the one the reader adds");
             using var text = JsonDocument.Parse(row.Text);

@@ -174,7 +174,7 @@ public class ErrorSpanTests : IAsyncLifetime
         Assert.Equal(result.Manifest.Counts.Pairs, rows.Count);
         var row = rows.Single(r => r.Idx == pair.Id);
         var (chosen, rejected) = await TextsAsync(pair.Id);
-        Assert.Equal((chosen, rejected, "train"), (row.Chosen, row.Rejected, row.OriginSplit));
+        Assert.Equal((chosen, rejected, """{"split":"train"}"""), (row.Chosen, row.Rejected, row.OriginSplit));
         using var spans = JsonDocument.Parse(row.ErrorSpans);
         var span = Assert.Single(spans.RootElement.EnumerateArray());
         Assert.Equal((suggestion.Text, "critical"), (span.GetProperty("text").GetString(), span.GetProperty("severity").GetString()));

@@ -100,6 +100,27 @@ public class PeerFormatImportTests : IAsyncLifetime
         Assert.Equal([ResponseKind.Gt, ResponseKind.MllmHal], samples[0].Responses.OrderBy(r => r.Id).Select(r => r.Kind));
     }
 
+    // An RLAIF-V row's origin goes back out in an rlhf-v export: the reference pass json.loads origin_split, so a JSON
+    // value stays as it was and a plain one becomes a JSON string; a row without one gets {"split": ...}.
+    [Fact]
+    public async Task RlaifVOrigin_IsKept_AndExportedAsRlaifVsReferencePassReadsIt()
+    {
+        const string split = """{"model": "OmniLMM-12B", "feedback_model": "RLAIF-V-7B", "type": "detailed_description"}""";
+        await ImportAsync("rlaifv.jsonl", string.Join("\n",
+            Json(new { ds_name = "RLAIF-V", idx = 1, question = "What color?", chosen = "Red.", rejected = "Blue.", image_path = "a.png", origin_dataset = "COCO", origin_split = split }),
+            Json(new { ds_name = "RLAIF-V", idx = 2, question = "How many?", chosen = "Two.", rejected = "Three.", image_path = "a.png", origin_dataset = "VQAv2", origin_split = "train" }),
+            Json(new { idx = 3, question = "Where?", chosen = "Here.", rejected = "There.", image_path = "a.png" })));
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Pairs.ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PairStatus.Accepted));
+        var dataset = (await _core.Get<DatasetQueries>().ListAsync()).Single(d => d.Name == "peers").Id;
+        var runner = _core.Get<Core.Export.ExportRunner>();
+        var result = await runner.RunAsync(await runner.PlanAsync(new Core.Export.ExportOptions(dataset, null, Core.Export.ExportFormat.RlhfV), "lead"), _files.File("rlhf-v"));
+
+        var rows = Export.TrainerLoaderChecks.RlhfV(result.Folder).OrderBy(r => r.Question).ToList();
+        Assert.Equal([("How many?", "\"train\"", "VQAv2", "RLAIF-V"), ("What color?", split, "COCO", "RLAIF-V"), ("Where?", """{"split":"train"}""", "bpostudio", "bpostudio")],
+            rows.Select(r => (r.Question, r.OriginSplit, r.OriginDataset, r.DsName)));
+    }
+
     [Fact]
     public async Task RlaifVParquetShard_IsReadRowGroupByRowGroup_WithEmbeddedImages()
     {

@@ -32,9 +32,14 @@ public sealed class RlhfVFormat : IExportFormat
         sample.ImageHash is null ? "RLAIF-V's reader decodes an image for every record; a text-only record would stop its training" : null;
 
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => """
-            Point RLAIF-V's DPO training at this folder as its data_dir: RLAIFVDataset loads the .parquet files at its top
-            (train-00000-of-00001.parquet), computes the reference model's log-probabilities into logps/ on the first run,
-            and trains on question (with <image> put before it), chosen, rejected and the embedded image. Readers of
+            Point RLAIF-V's DPO training at this folder as its data_dir (the --data_dir of its train script). On the first
+            run RLAIFVDataset (muffin/data/datasets.py) finds no .parquet file whose name contains "logp", so it loads this
+            folder's train-00000-of-00001.parquet (load_dataset(data_dir)["train"]), computes the reference model's
+            log-probabilities (muffin/eval/muffin_inference_logp.py, which reads json.loads(origin_split), origin_dataset,
+            idx and image_path of every row) and writes them as RLAIF-V-Dataset-withlogp_*.parquet into logps/; later runs
+            train from logps/ directly. Training reads question (with <image> put before it), chosen, rejected and the
+            embedded image. origin_split is JSON: the source row's own value where it had one (kept as it was), else
+            {"split": "train"}; ds_name and origin_dataset are the source's where it had them. Readers of
             openbmb/RLHF-V-Dataset find its columns too (text, ds_name, origin_dataset, origin_split, idx, image_path).
             corrected_segments and error_spans are JSON lists of {start, length, text} (plus type and severity for spans),
             offsets into chosen and rejected. error_spans are the spans confirmed now.
@@ -66,12 +71,16 @@ public sealed class RlhfVPart : ParquetRowsPart<RlhfVRow>
     {
         if (image is null) return;
         var question = sample.Prompt.ToString();
+        var origin = Origin(sample.Feedback?.ExtraJson);
         foreach (var pair in pairs)
         {
             var (chosen, rejected) = (pair.Chosen.Text.ToString(), pair.Rejected.Text.ToString());
             var spans = sample.Feedback?.Responses.GetValueOrDefault(pair.Rejected.ResponseId)?.Spans ?? [];
             Rows.Add(new RlhfVRow
             {
+                DsName = origin.GetValueOrDefault("ds_name") ?? "bpostudio",
+                OriginDataset = origin.GetValueOrDefault("origin_dataset") ?? "bpostudio",
+                OriginSplit = origin.GetValueOrDefault("origin_split") is { } split ? AsJson(split) : "",
                 Image = new ParquetImage { Bytes = image.Bytes, Path = image.RelativePath },
                 Text = JsonSerializer.Serialize(new { question, chosen, rejected }, Json),
                 Idx = pair.PairId,
@@ -82,6 +91,28 @@ public sealed class RlhfVPart : ParquetRowsPart<RlhfVRow>
                 CorrectedSegments = JsonSerializer.Serialize(CorrectedSegments(rejected, chosen), Json),
                 ErrorSpans = JsonSerializer.Serialize(spans.Select(s => new { start = s.Start, length = s.Length, text = s.Text, type = s.Type.ToString().ToLowerInvariant(), severity = s.Severity.ToString().ToLowerInvariant() }), Json),
             });
+        }
+    }
+
+    // The source row's ds_name, origin_dataset and origin_split, when it came from RLAIF-V data (kept on import).
+    private static Dictionary<string, string> Origin(string? extraJson)
+    {
+        if (extraJson is null) return [];
+        using var extra = JsonDocument.Parse(extraJson);
+        return extra.RootElement.TryGetProperty("rlaifv", out var origin) ? origin.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "") : [];
+    }
+
+    /// <summary>RLAIF-V's log-prob pass runs json.loads on origin_split: a value that is JSON stays as it was, any other is written as a JSON string.</summary>
+    public static string AsJson(string value)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(value);
+            return value;
+        }
+        catch (JsonException)
+        {
+            return JsonSerializer.Serialize(value);
         }
     }
 
@@ -105,7 +136,7 @@ public sealed class RlhfVWriter(string folder, string split) : ParquetRowWriter<
     // A part does not know its split; the file it goes in does.
     protected override Task WriteGroupAsync(List<RlhfVRow> rows, Stream file, ParquetOptions options, CancellationToken ct)
     {
-        foreach (var row in rows) row.OriginSplit = split;
+        foreach (var row in rows.Where(r => r.OriginSplit.Length == 0)) row.OriginSplit = JsonSerializer.Serialize(new { split });
         return ParquetSerializer.SerializeAsync(rows, file, options, Metadata, ct);
     }
 }
