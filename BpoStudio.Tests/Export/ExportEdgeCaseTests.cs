@@ -95,6 +95,19 @@ public class ExportEdgeCaseTests : IAsyncLifetime
         Assert.Contains("Do not copy the files into", readme);
     }
 
+    // One file, one convention: questions written without a placeholder get "<image>\n" before them, as LLaVA-style
+    // sources have it (they had "<image>What..." while kept source questions had "<image>\nWhat...").
+    [Fact]
+    public async Task LlamaFactory_PutsANewlineAfterThePlaceholdersItAdds_AsTheReadmeSays()
+    {
+        var result = await ExportAsync(new ExportOptions(_datasetId, null, ExportFormat.LlamaFactory));
+        var firsts = File.ReadLines(Path.Combine(result.Folder, "train.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("conversations")[0].GetProperty("value").GetString()!).ToList();
+        Assert.NotEmpty(firsts);
+        Assert.All(firsts, v => Assert.Matches(@"^(<image>)+\n[^<]", v));
+        Assert.Contains("\"<image>\\nWhat colour is...\"", await File.ReadAllTextAsync(Path.Combine(result.Folder, "README.md")));
+    }
+
     [Fact]
     public async Task Cli_TakesDraft_AndRefusesAFormatNameItDoesNotKnow()
     {

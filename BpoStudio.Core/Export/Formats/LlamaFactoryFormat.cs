@@ -44,7 +44,9 @@ public sealed class LlamaFactoryFormat : IExportFormat
                 dataset_dir: /absolute/path/to/this/folder
                 dataset: {infoName}_train{(IExportFormat.HasValidation(dataFiles) ? $"\n    eval_dataset: {infoName}_validation      # validation.jsonl" : "")}
 
-            Images resolve against dataset_dir (media_dir defaults to it), where images/ is. Do not copy the files into
+            Each question holds one <image> per image: where the source placed them, else before the question and followed
+            by a newline ("<image>\nWhat colour is..."), the same in every row. Images resolve against dataset_dir
+            (media_dir defaults to it), where images/ is. Do not copy the files into
             LLaMA-Factory's data/ folder: file_name and the image paths would then point to the wrong place.
             """;
 
@@ -88,7 +90,8 @@ public sealed class LlamaFactoryLines : PairLinesPart
 
     /// <summary>
     /// The question as the source wrote it when that holds one placeholder per image (their places and the newlines after
-    /// them kept), else the question after that many placeholders.
+    /// them kept), else the question after that many placeholders and a newline, as LLaVA-style sources write it, so a
+    /// file's rows agree whichever way their question came.
     /// </summary>
     private ReadOnlySpan<byte> WithImages(Utf8Text prompt, Utf8Text? asWritten, int images)
     {
@@ -96,14 +99,17 @@ public sealed class LlamaFactoryLines : PairLinesPart
         return WithPlaceholders(prompt.Span, images);
     }
 
-    /// <summary>The prompt after the image placeholders the loader expects, in a buffer the part reuses.</summary>
+    /// <summary>The prompt after the image placeholders the loader expects and a newline, in a buffer the part reuses.</summary>
     private ReadOnlySpan<byte> WithPlaceholders(ReadOnlySpan<byte> prompt, int images)
     {
+        if (images == 0) return prompt;
         var placeholder = LoaderRules.ImagePlaceholderUtf8;
-        var length = images * placeholder.Length + prompt.Length;
+        var head = images * placeholder.Length + 1;
+        var length = head + prompt.Length;
         if (_prefixed.Length < length) _prefixed = new byte[Math.Max(length, 2 * _prefixed.Length)];
         for (var i = 0; i < images; i++) placeholder.CopyTo(_prefixed.AsSpan(i * placeholder.Length));
-        prompt.CopyTo(_prefixed.AsSpan(images * placeholder.Length));
+        _prefixed[head - 1] = (byte)'\n';
+        prompt.CopyTo(_prefixed.AsSpan(head));
         return _prefixed.AsSpan(0, length);
     }
 
