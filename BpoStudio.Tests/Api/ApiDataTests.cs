@@ -149,6 +149,35 @@ public class ApiDataTests : ApiTestHost
         Assert.Equal("Completed", job.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task ALeadTokenDrawsASpotCheck_FollowsItsStrata_AndAcceptsTheRestOfOneThatMeetsTheThreshold()
+    {
+        var dataset = await DemoDatasetIdAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client(await TokenAsync(BpoAppFactory.LeadEmail, TokenScope.Write))
+            .PostAsJsonAsync($"/api/v1/datasets/{dataset}/spot-checks", new { sampleSize = 10 })).StatusCode);
+        var client = Client(await TokenAsync(BpoAppFactory.LeadEmail, TokenScope.Lead));
+        var drawn = await client.PostAsJsonAsync($"/api/v1/datasets/{dataset}/spot-checks", new { sampleSize = 30, seed = 11, stratified = false, threshold = 0.85 });
+        Assert.Equal(HttpStatusCode.Created, drawn.StatusCode);
+        var check = await drawn.Content.ReadFromJsonAsync<JsonElement>();
+        var stratum = check.GetProperty("strata")[0].GetProperty("stratum").GetString()!;
+        var early = await client.PostAsync($"/api/v1/spot-checks/{check.GetProperty("id").GetInt64()}/accept-rest?stratum={stratum}", null);
+        Assert.Equal(HttpStatusCode.Conflict, early.StatusCode); // nothing reviewed yet
+
+        // Annotators review the sample (here through the services the page uses).
+        var reviews = Get<ReviewService>();
+        var queries = Get<ReviewQueries>();
+        for (var i = 0; i < 30; i++)
+        {
+            var next = (await queries.NextAsync(dataset, "ann-id"))!;
+            await reviews.AcceptAsync(next.PairId, next.RowVersion, TestPrincipals.Reviewer("ann-id", "ann@example.test"));
+        }
+        var status = await client.GetFromJsonAsync<JsonElement>(drawn.Headers.Location!);
+        Assert.True(status.GetProperty("strata")[0].GetProperty("meetsThreshold").GetBoolean());
+        var accepted = await client.PostAsync($"/api/v1/spot-checks/{check.GetProperty("id").GetInt64()}/accept-rest?stratum={stratum}", null);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        Assert.True((await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("applied").GetInt32() > 0);
+    }
+
     private static readonly JsonSerializerOptions BulkJson = new(JsonSerializerDefaults.Web);
 
     [Fact]
@@ -158,7 +187,8 @@ public class ApiDataTests : ApiTestHost
         var operations = document.GetProperty("paths").EnumerateObject()
             .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : $"{o.Name} {p.Name}")).ToHashSet();
         string[] expected = ["ListDatasets", "GetDataset", "CreateDataset", "PutImage", "PushRecords", "ListPairs", "ListReviewEvents", "GetJob", "ListVersions",
-            "ApproveVersion", "ApplyBulkAction", "UndoBulkAction", "StartExport", "GetExport", "GetExportManifest", "DownloadExport"];
+            "ApproveVersion", "ApplyBulkAction", "UndoBulkAction", "StartExport", "GetExport", "GetExportManifest", "DownloadExport",
+            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum"];
         Assert.Equal(expected.Order(), operations.Order());
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("PushResult", out _));
     }

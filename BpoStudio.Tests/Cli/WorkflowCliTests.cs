@@ -28,6 +28,16 @@ public class WorkflowCliTests
         using (var list = JsonDocument.Parse(await RunAsync(0, "datasets", "list", "--json")))
             Assert.Equal(["Demo shapes", "scripted"], list.RootElement.EnumerateArray().Select(d => d.GetProperty("name").GetString()).Order());
 
+        using (var drawn = JsonDocument.Parse(await RunAsync(0, "spot-check", "draw", "--dataset", "Demo shapes", "--size", "12", "--seed", "5", "--json")))
+        {
+            Assert.Equal(12, drawn.RootElement.GetProperty("strata").EnumerateArray().Sum(s => s.GetProperty("sampled").GetInt32()));
+            var id = drawn.RootElement.GetProperty("id").GetInt64().ToString();
+            Assert.Contains($"Spot check {id}: 12 pairs", await RunAsync(0, "spot-check", "status", id));
+            var stratum = drawn.RootElement.GetProperty("strata")[0].GetProperty("stratum").GetString()!;
+            Assert.Contains("reviewed pairs accepted, lower bound", await RunAsync(1, "spot-check", "accept-rest", id, "--stratum", stratum));
+        }
+        Assert.Contains("--size is required", await RunAsync(2, "spot-check", "draw", "--dataset", "Demo shapes"));
+
         Assert.Contains("has no accepted pairs", await RunAsync(1, "versions", "approve", "--dataset", "Demo shapes"));
         await RunAsync(0, "review", "bulk", "--dataset", "Demo shapes", "--decision", "accept", "--method", "model-free-injection");
         using (var approved = JsonDocument.Parse(await RunAsync(0, "versions", "approve", "--dataset", "Demo shapes", "--notes", "cli", "--json")))

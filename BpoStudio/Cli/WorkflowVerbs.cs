@@ -3,6 +3,7 @@ using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Approval;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Triage;
 
 namespace BpoStudio.Cli;
 
@@ -12,7 +13,7 @@ internal abstract class WorkflowVerb : ICliVerb
     public abstract string Name { get; }
     public abstract string Usage { get; }
     public abstract string Summary { get; }
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json" };
+    public virtual IReadOnlySet<string> Flags => new HashSet<string> { "json" };
 
     protected static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
@@ -113,4 +114,45 @@ internal sealed class JobsVerb : WorkflowVerb
     private static long JobId(CliArguments args) => long.TryParse(args.Positional(1, "the job's id"), out var id) ? id : throw new CliUsageException("the job's id is a number");
 
     private static object Info(Job j) => new { j.Id, kind = j.Kind.ToString(), status = j.Status.ToString(), j.DatasetId, j.ItemsTotal, j.ItemsDone, j.ItemsFailed, j.Error, j.CreatedAt, j.FinishedAt, j.CreatedBy };
+}
+
+internal sealed class SpotCheckVerb : WorkflowVerb
+{
+    public override string Name => "spot-check";
+    public override string Usage => "spot-check draw --dataset <name> --size <n> [--seed <s>] [--threshold 0.9] [--margin 0.05] [--not-stratified] [--json] | " +
+        "spot-check status <id> [--json] | spot-check accept-rest <id> --stratum <stratum> [--json]";
+    public override string Summary => "Draw a seeded sample of undecided pairs for review, read its strata's acceptance, accept the rest of a stratum that meets the threshold.";
+    public override IReadOnlySet<string> Flags => new HashSet<string> { "json", "not-stratified" };
+
+    protected override async Task<(object, IEnumerable<string>)> RunAsync(IServiceProvider services, CliArguments args, string sub, CancellationToken ct)
+    {
+        var spotChecks = services.GetRequiredService<SpotCheckService>();
+        switch (sub)
+        {
+            case "draw":
+                var dataset = await services.GetRequiredService<DatasetQueries>().IdByNameAsync(args.Required("dataset"), ct);
+                var request = new SpotCheckRequest(new PairFilter(), (int)Number(args, "size", null), (long)Number(args, "seed", Random.Shared.NextInt64(1, int.MaxValue)),
+                    !args.Flag("not-stratified"), Number(args, "threshold", 0.9), Number(args, "margin", 0.05));
+                var check = await spotChecks.DrawAsync(dataset, request, ActorChecks.CommandLine, ct);
+                return Report(await spotChecks.ReportAsync(check.Id, ct));
+            case "status":
+                return Report(await spotChecks.ReportAsync(Id(args), ct));
+            case "accept-rest":
+                var result = await spotChecks.AcceptRestAsync(Id(args), args.Required("stratum"), ActorChecks.CommandLine, ct);
+                return (result, [$"Accepted {result.Applied:N0} of {result.Matched:N0} pairs as bulk action {result.BulkId} (undo: review bulk --undo {result.BulkId})."]);
+            default:
+                throw Unknown(sub);
+        }
+    }
+
+    private static (object, IEnumerable<string>) Report(SpotCheckReport report) => (Api.SpotCheckApi.Info(report),
+        [$"Spot check {report.Check.Id}: {report.Check.SampleSize:N0} pairs of {report.Check.FilterText}, threshold {report.Check.Threshold:P0}",
+         .. report.Strata.Select(s => $"  {s.Stratum}\t{s.Label}\t{s.Reviewed}/{s.Sampled} reviewed\t{(s.Rate is { } r ? $"{r:P0} accepted [{s.Low:P0}, {s.High:P0}]" : "no decision yet")}\t" +
+             $"{s.Remaining:N0} left\t{(s.AcceptedByBulkId is { } b ? $"accepted by bulk {b}" : s.MeetsThreshold ? "meets the threshold" : "below the threshold")}")]);
+
+    private static long Id(CliArguments args) => long.TryParse(args.Positional(1, "the spot check's id"), out var id) ? id : throw new CliUsageException("the spot check's id is a number");
+
+    private static double Number(CliArguments args, string name, double? fallback) =>
+        args.Option(name) is { } text ? double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : throw new CliUsageException($"--{name} takes a number, not '{text}'")
+        : fallback ?? throw new CliUsageException($"--{name} is required");
 }
