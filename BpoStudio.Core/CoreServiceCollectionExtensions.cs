@@ -95,6 +95,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Feedback.PairWeights>();
         services.AddSingleton<Feedback.RatingService>();
         services.AddSingleton<Bootstrapping.ImagePairs>();
+        services.AddSingleton<Bootstrapping.GenerationJobs>();
         services.AddSingleton<Injection.RemoteCallPolicy>();
         services.AddSingleton<Injection.RemoteVision>();
         services.AddSingleton<LlmBackend>();

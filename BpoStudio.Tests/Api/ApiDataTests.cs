@@ -178,6 +178,29 @@ public class ApiDataTests : ApiTestHost
         Assert.True((await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("applied").GetInt32() > 0);
     }
 
+    [Fact]
+    public async Task AWriteTokenStartsGenerationAndChecks_AsJobsItFollows_AndBadParametersAreNamed()
+    {
+        var dataset = await DemoDatasetIdAsync();
+        var client = Client(await TokenAsync(BpoAppFactory.LeadEmail, TokenScope.Write));
+        var unknown = await client.PostAsJsonAsync($"/api/v1/datasets/{dataset}/generate", new { method = "no-such-method" });
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("no-such-method", await unknown.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client(await TokenAsync(BpoAppFactory.AnnotatorEmail, TokenScope.Write))
+            .PostAsJsonAsync($"/api/v1/datasets/{dataset}/checks", new { })).StatusCode);
+
+        foreach (var (path, body) in new (string, object)[] { ("generate", new { method = "model-free-injection", count = 1, seed = 3 }), ("checks", new { }) })
+        {
+            var started = await client.PostAsJsonAsync($"/api/v1/datasets/{dataset}/{path}", body);
+            Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+            var job = await started.Content.ReadFromJsonAsync<JsonElement>();
+            await Get<JobService>().RunHereAsync(job.GetProperty("id").GetInt64());
+            var done = await client.GetFromJsonAsync<JsonElement>(started.Headers.Location!);
+            Assert.Equal("Completed", done.GetProperty("status").GetString());
+            Assert.True(done.GetProperty("itemsDone").GetInt64() > 0, path);
+        }
+    }
+
     private static readonly JsonSerializerOptions BulkJson = new(JsonSerializerDefaults.Web);
 
     [Fact]
@@ -188,7 +211,7 @@ public class ApiDataTests : ApiTestHost
             .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : $"{o.Name} {p.Name}")).ToHashSet();
         string[] expected = ["ListDatasets", "GetDataset", "CreateDataset", "PutImage", "PushRecords", "ListPairs", "ListReviewEvents", "GetJob", "ListVersions",
             "ApproveVersion", "ApplyBulkAction", "UndoBulkAction", "StartExport", "GetExport", "GetExportManifest", "DownloadExport",
-            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum"];
+            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum", "StartGeneration", "StartChecks"];
         Assert.Equal(expected.Order(), operations.Order());
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("PushResult", out _));
     }

@@ -13,6 +13,9 @@ public sealed record JobInfo(long Id, string Kind, int? DatasetId, string Status
 
 public sealed record NewVersion(string? Notes);
 
+public sealed record NewGeneration(string Method, int Count = 1, int MaxEdits = 2, long Seed = 0, BpoStudio.Core.Bootstrapping.SampleFilter Filter = BpoStudio.Core.Bootstrapping.SampleFilter.All,
+    IReadOnlyList<long>? SampleIds = null, int? WeakenImage = null);
+
 public sealed record NewExport(string Format, int? Version);
 
 public sealed record ExportInfo(long Id, int DatasetId, string Format, string Status, long? JobId, long PairsWritten, long PairsSkipped, string? Error,
@@ -23,6 +26,10 @@ public static class WorkflowApi
     public static void MapWorkflowApi(this RouteGroupBuilder api)
     {
         api.MapGet("/jobs/{id:long}", JobAsync).WithName("GetJob");
+        api.MapPost("/datasets/{id:int}/generate", GenerateAsync).WithName("StartGeneration").RequireAuthorization(ApiScopes.Write)
+            .WithSummary("Queues a generation job (a method from the Generate page's list, its count per sample, the samples) as the page does; follow it at /jobs/{id}.");
+        api.MapPost("/datasets/{id:int}/checks", ChecksAsync).WithName("StartChecks").RequireAuthorization(ApiScopes.Write)
+            .WithSummary("Queues the automatic pair checks over the dataset; follow the job at /jobs/{id}.");
         api.MapGet("/datasets/{id:int}/versions", VersionsAsync).WithName("ListVersions");
         api.MapPost("/datasets/{id:int}/versions", ApproveAsync).WithName("ApproveVersion").RequireAuthorization(ApiScopes.Lead)
             .WithSummary("Approves the accepted pairs into a new immutable version.");
@@ -39,9 +46,20 @@ public static class WorkflowApi
 
     private static async Task<Ok<JobInfo>> JobAsync(long id, JobService jobs, CancellationToken ct)
     {
-        var job = await jobs.GetAsync(id, ct) ?? throw new NotFoundError($"There is no job {id}.");
-        return TypedResults.Ok(new JobInfo(job.Id, job.Kind.ToString(), job.DatasetId, job.Status.ToString(), job.ItemsTotal, job.ItemsDone, job.ItemsFailed, job.Error, job.CreatedAt, job.FinishedAt));
+        return TypedResults.Ok(Info(await jobs.GetAsync(id, ct) ?? throw new NotFoundError($"There is no job {id}.")));
     }
+
+    private static async Task<Created<JobInfo>> GenerateAsync(int id, NewGeneration body, BpoStudio.Core.Bootstrapping.GenerationJobs generation, ClaimsPrincipal user, CancellationToken ct) =>
+        Started(await generation.StartAsync(new BpoStudio.Core.Bootstrapping.GenerationParameters(id, body.Filter,
+            [new BpoStudio.Core.Bootstrapping.GenerationMethod(body.Method, body.Count, body.MaxEdits)], body.Seed, body.SampleIds, body.WeakenImage), user, ct));
+
+    private static async Task<Created<JobInfo>> ChecksAsync(int id, PairChecksJobs checks, ClaimsPrincipal user, CancellationToken ct) =>
+        Started(await checks.StartAsync(id, user, ct));
+
+    private static Created<JobInfo> Started(Job job) => TypedResults.Created($"/api/v1/jobs/{job.Id}", Info(job));
+
+    private static JobInfo Info(Job job) =>
+        new(job.Id, job.Kind.ToString(), job.DatasetId, job.Status.ToString(), job.ItemsTotal, job.ItemsDone, job.ItemsFailed, job.Error, job.CreatedAt, job.FinishedAt);
 
     private static async Task<Ok<IReadOnlyList<VersionSummary>>> VersionsAsync(int id, ApprovalService approvals, CancellationToken ct) =>
         TypedResults.Ok(await approvals.ListAsync(id, ct));

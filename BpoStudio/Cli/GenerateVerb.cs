@@ -41,8 +41,8 @@ internal sealed class GenerateVerb : ICliVerb
                 .Select(id => long.TryParse(id, out var value) ? value : throw new CliUsageException($"--samples takes sample ids separated by commas, not '{id}'")).ToList();
             var parameters = new GenerationParameters(datasetId, filter,
                 [new GenerationMethod(args.Required("method"), Int(args, "count", 1), Int(args, "max-edits", 2))], Int(args, "seed", 0), sampleIds,
-                args.Option("weaken-image") is null ? null : Int(args, "weaken-image", 1)).Validated(services.GetRequiredService<BpoStudio.Core.Injection.LlmBackend>().AvailableMethods);
-            jobId = (await jobs.CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), ActorChecks.CommandLine, ct)).Id;
+                args.Option("weaken-image") is null ? null : Int(args, "weaken-image", 1));
+            jobId = (await services.GetRequiredService<GenerationJobs>().StartAsync(parameters, ActorChecks.CommandLine, ct)).Id;
         }
 
         await runner.RunJobAsync(jobId, ct);
