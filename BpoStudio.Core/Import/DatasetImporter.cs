@@ -57,28 +57,29 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var sourceFile = Path.GetFileName(request.FilePath);
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
         var datasetId = await EnsureDatasetAsync(request, ct);
-        var present = await ExistingSamplesAsync(datasetId, sourceFile, ct);
+        // The samples this file's records already made (an earlier import or push of the same source, an interrupted
+        // run), looked up a batch at a time by record id: loading them all per import cost a pipeline pushing into a
+        // large dataset the whole dataset on every call.
+        var present = new Dictionary<string, SampleRef>();
         var write = new BatchWriter(datasetId, sourceFile, request.ImageRoot, new ContentDuplicates(datasetId),
             new SampleMerger(datasetId, sourceFile, ImportMethod(format)));
 
+        var read = new List<ImportedSample>(BatchSize);
         var batch = new List<BatchEntry>(BatchSize);
         await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct, request.Mapping))
         {
             summary.Records++;
             summary.BytesRead = item.BytesRead;
             if (item.Problem is not null) summary.Rejected.Add(item.Problem);
-            foreach (var sample in item.Samples)
+            read.AddRange(item.Samples);
+            if (read.Count >= BatchSize)
             {
-                var key = Key(sample.RecordId, sample.Turn);
-                if (present.TryGetValue(key, out var target)) batch.Add(new BatchEntry(sample, target, Present: true));
-                else batch.Add(new BatchEntry(sample, present[key] = new SampleRef(recordId: sample.RecordId), Present: false));
-            }
-            if (batch.Count >= BatchSize)
-            {
+                await ClassifyAsync(datasetId, sourceFile, read, present, batch, ct);
                 await WriteBatchAsync(write, batch, summary, ct);
                 if (afterBatch is not null) await afterBatch(summary);
             }
         }
+        await ClassifyAsync(datasetId, sourceFile, read, present, batch, ct);
         await WriteBatchAsync(write, batch, summary, ct);
         if (afterBatch is not null) await afterBatch(summary);
         return summary;
@@ -285,15 +286,29 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         return dataset.Id;
     }
 
-    /// <summary>The samples this file's records made in an earlier import (or an interrupted one), by record and turn.</summary>
-    private async Task<Dictionary<string, SampleRef>> ExistingSamplesAsync(int datasetId, string sourceFile, CancellationToken ct)
+    /// <summary>
+    /// Sorts the samples read into new ones and ones present already (in the dataset from this source, or earlier in this
+    /// import), asking the database only for record ids not seen yet in this import: one indexed look-up per batch.
+    /// </summary>
+    private async Task ClassifyAsync(int datasetId, string sourceFile, List<ImportedSample> read, Dictionary<string, SampleRef> present, List<BatchEntry> batch, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var keys = await db.Samples.Where(s => s.DatasetId == datasetId && s.Source.File == sourceFile)
-            .Select(s => new { s.Id, s.Source.RecordId, s.Source.Turn }).ToListAsync(ct);
-        var present = new Dictionary<string, SampleRef>(keys.Count);
-        foreach (var k in keys) present.TryAdd(Key(k.RecordId ?? "", k.Turn ?? 0), new SampleRef(k.Id, k.RecordId));
-        return present;
+        var unseen = read.Where(s => !present.ContainsKey(Key(s.RecordId, s.Turn))).Select(s => s.RecordId).Distinct().ToList();
+        if (unseen.Count > 0)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            // Driven by the (file, record id, turn) index; the dataset is checked on the few rows found.
+            var stored = await db.Samples.Where(s => s.Source.File == sourceFile && unseen.Contains(s.Source.RecordId!))
+                .Select(s => new { s.Id, s.DatasetId, s.Source.RecordId, s.Source.Turn }).ToListAsync(ct);
+            foreach (var k in stored.Where(k => k.DatasetId == datasetId).OrderBy(k => k.Id))
+                present.TryAdd(Key(k.RecordId ?? "", k.Turn ?? 0), new SampleRef(k.Id, k.RecordId));
+        }
+        foreach (var sample in read)
+        {
+            var key = Key(sample.RecordId, sample.Turn);
+            if (present.TryGetValue(key, out var target)) batch.Add(new BatchEntry(sample, target, Present: true));
+            else batch.Add(new BatchEntry(sample, present[key] = new SampleRef(recordId: sample.RecordId), Present: false));
+        }
+        read.Clear();
     }
 
     private static string Key(string recordId, int turn) => $"{recordId}\u001f{turn}";

@@ -33,6 +33,8 @@ public class ApiAccessMatrixTests : ApiTestHost
             new(HttpMethod.Post, $"/api/v1/datasets/{d}/generate", TokenScope.Write, true, () => Json(new { method = "model-free-injection" })),
             new(HttpMethod.Post, $"/api/v1/datasets/{d}/checks", TokenScope.Write, true, () => Json(new { })),
             new(HttpMethod.Post, $"/api/v1/datasets/{d}/versions", TokenScope.Lead, true, () => Json(new { notes = "m" })),
+            new(HttpMethod.Get, $"/api/v1/datasets/{d}/versions/compare?from=1&to=1", TokenScope.Read, false, () => null),
+            new(HttpMethod.Post, $"/api/v1/datasets/{d}/versions/99/deprecate", TokenScope.Lead, true, () => Json(new { reason = "old" })),
             new(HttpMethod.Post, $"/api/v1/datasets/{d}/bulk", TokenScope.Lead, true, () => Json(new { filter = new { }, operation = "Flag", reason = "look" })),
             new(HttpMethod.Post, "/api/v1/bulk/999999/undo", TokenScope.Lead, true, () => null),
             new(HttpMethod.Post, $"/api/v1/datasets/{d}/exports", TokenScope.Lead, true, () => Json(new { format = "trl" })),

@@ -143,6 +143,10 @@ public class ApiDataTests : ApiTestHost
         Assert.Equal("application/zip", zip.Content.Headers.ContentType?.MediaType);
         using (var archive = new ZipArchive(await zip.Content.ReadAsStreamAsync()))
             Assert.Contains(archive.Entries, e => e.FullName == "train.jsonl");
+        var compared = await client.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{dataset}/versions/compare?from=1&to=1");
+        Assert.Equal(0, compared.GetProperty("added").GetInt32());
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync($"/api/v1/datasets/{dataset}/versions/1/deprecate", new { reason = "superseded" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsJsonAsync($"/api/v1/datasets/{dataset}/exports", new { format = "trl", version = 1 })).StatusCode);
         var history = await Get<ExportService>().HistoryAsync(dataset);
         Assert.Contains(history, h => h.Export.Id == export.GetProperty("id").GetInt64() && h.Export.Status == ExportStatus.Completed);
         var job = await client.GetFromJsonAsync<JsonElement>($"/api/v1/jobs/{export.GetProperty("jobId").GetInt64()}");
@@ -211,7 +215,7 @@ public class ApiDataTests : ApiTestHost
             .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : $"{o.Name} {p.Name}")).ToHashSet();
         string[] expected = ["ListDatasets", "GetDataset", "CreateDataset", "PutImage", "PushRecords", "ListPairs", "ListReviewEvents", "GetJob", "ListVersions",
             "ApproveVersion", "ApplyBulkAction", "UndoBulkAction", "StartExport", "GetExport", "GetExportManifest", "DownloadExport",
-            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum", "StartGeneration", "StartChecks"];
+            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum", "StartGeneration", "StartChecks", "CompareVersions", "DeprecateVersion"];
         Assert.Equal(expected.Order(), operations.Order());
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("PushResult", out _));
     }

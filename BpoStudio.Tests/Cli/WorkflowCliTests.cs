@@ -43,6 +43,9 @@ public class WorkflowCliTests
         using (var approved = JsonDocument.Parse(await RunAsync(0, "versions", "approve", "--dataset", "Demo shapes", "--notes", "cli", "--json")))
             Assert.Equal(1, approved.RootElement.GetProperty("number").GetInt32());
         Assert.Contains("v1\t", await RunAsync(0, "versions", "list", "--dataset", "Demo shapes"));
+        Assert.Contains("Nothing changed since version 1", await RunAsync(1, "versions", "approve", "--dataset", "Demo shapes"));
+        Assert.Matches(@"v1 -> v1: 0 added, 0 removed, 0 changed, [\d,]+ unchanged", await RunAsync(0, "versions", "compare", "--dataset", "Demo shapes", "--from", "1", "--to", "1"));
+        Assert.Contains("has no version 9", await RunAsync(1, "versions", "compare", "--dataset", "Demo shapes", "--from", "1", "--to", "9"));
         await RunAsync(0, "versions", "deprecate", "--dataset", "Demo shapes", "--version", "1", "--reason", "superseded");
         using (var versions = JsonDocument.Parse(await RunAsync(0, "versions", "list", "--dataset", "Demo shapes", "--json")))
             Assert.True(versions.RootElement[0].GetProperty("deprecated").GetBoolean());

@@ -13,6 +13,8 @@ public sealed record JobInfo(long Id, string Kind, int? DatasetId, string Status
 
 public sealed record NewVersion(string? Notes);
 
+public sealed record Deprecation(string Reason);
+
 public sealed record NewGeneration(string Method, int Count = 1, int MaxEdits = 2, long Seed = 0, BpoStudio.Core.Bootstrapping.SampleFilter Filter = BpoStudio.Core.Bootstrapping.SampleFilter.All,
     IReadOnlyList<long>? SampleIds = null, int? WeakenImage = null);
 
@@ -33,6 +35,10 @@ public static class WorkflowApi
         api.MapGet("/datasets/{id:int}/versions", VersionsAsync).WithName("ListVersions");
         api.MapPost("/datasets/{id:int}/versions", ApproveAsync).WithName("ApproveVersion").RequireAuthorization(ApiScopes.Lead)
             .WithSummary("Approves the accepted pairs into a new immutable version.");
+        api.MapGet("/datasets/{id:int}/versions/compare", CompareAsync).WithName("CompareVersions")
+            .WithSummary("What changed between two versions (by number): pairs added, removed, changed, with examples.");
+        api.MapPost("/datasets/{id:int}/versions/{number:int}/deprecate", DeprecateAsync).WithName("DeprecateVersion").RequireAuthorization(ApiScopes.Lead)
+            .WithSummary("Marks a version deprecated with a reason; exports of it are refused from then on.");
         api.MapPost("/datasets/{id:int}/bulk", BulkAsync).WithName("ApplyBulkAction").RequireAuthorization(ApiScopes.Lead)
             .WithSummary("Accepts, rejects, flags, assigns or unassigns every pair matching a filter, in one transaction; undo it by its id.");
         api.MapPost("/bulk/{bulkId:long}/undo", UndoBulkAsync).WithName("UndoBulkAction").RequireAuthorization(ApiScopes.Lead);
@@ -66,6 +72,18 @@ public static class WorkflowApi
 
     private static async Task<Ok<VersionSummary>> ApproveAsync(int id, NewVersion body, ApprovalService approvals, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok(await approvals.ApproveAsync(id, user, body.Notes, ct));
+
+    private static async Task<Ok<VersionDiff>> CompareAsync(int id, int from, int to, ApprovalService approvals, VersionComparer comparer, CancellationToken ct) =>
+        TypedResults.Ok(await comparer.CompareAsync(await VersionIdAsync(approvals, id, from, ct), await VersionIdAsync(approvals, id, to, ct), ct: ct));
+
+    private static async Task<NoContent> DeprecateAsync(int id, int number, Deprecation body, ApprovalService approvals, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await approvals.DeprecateAsync(await VersionIdAsync(approvals, id, number, ct), user, body.Reason, ct);
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<int> VersionIdAsync(ApprovalService approvals, int datasetId, int number, CancellationToken ct) =>
+        (await approvals.ListAsync(datasetId, ct)).FirstOrDefault(v => v.Number == number)?.Id ?? throw new NotFoundError($"Dataset {datasetId} has no version {number}.");
 
     private static async Task<Ok<BulkResult>> BulkAsync(int id, BulkRequest body, BulkActionService bulk, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok(await bulk.ApplyAsync(id, body, user, ct: ct));

@@ -18,7 +18,7 @@ public sealed record ApiBenchmarkResult(long Records, int PerCall, double PushSe
 
 /// <summary>
 /// <c>bench api</c>: the real web host on loopback with a lead's token. Records with images named by hash (one image per ten
-/// records, pushed first) pushed in calls
+/// records up to 10,000 images, pushed first) pushed in calls
 /// against importing the same records from a file; paging every pair against a TRL export of them; one-pair reads.
 /// </summary>
 internal static class ApiBenchmark
@@ -42,9 +42,9 @@ internal static class ApiBenchmark
             using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromMinutes(30) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-            // One image per ten records, as in VQA-style data (several questions per picture).
+            // One image per ten records, as in VQA-style data (several questions per picture), at most 10,000 pictures.
             var images = new List<string>();
-            for (var i = 0; i < Math.Max(16, records / 10); i++)
+            for (var i = 0; i < Math.Clamp(records / 10, 16, 10_000); i++)
             {
                 var png = BpoStudio.Core.Datasets.Demo.DemoScene.Generate(i).RenderPng();
                 var hash = Convert.ToHexStringLower(SHA256.HashData(png));

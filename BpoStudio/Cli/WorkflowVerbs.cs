@@ -55,8 +55,9 @@ internal sealed class DatasetsVerb : WorkflowVerb
 internal sealed class VersionsVerb : WorkflowVerb
 {
     public override string Name => "versions";
-    public override string Usage => "versions list --dataset <name> [--json] | versions approve --dataset <name> [--notes <text>] [--json] | versions deprecate --dataset <name> --version <n> --reason <text>";
-    public override string Summary => "List, approve or deprecate a dataset's versions.";
+    public override string Usage => "versions list --dataset <name> [--json] | versions approve --dataset <name> [--notes <text>] [--json] | " +
+        "versions compare --dataset <name> --from <n> --to <n> [--json] | versions deprecate --dataset <name> --version <n> --reason <text>";
+    public override string Summary => "List, approve, compare or deprecate a dataset's versions.";
 
     protected override async Task<(object, IEnumerable<string>)> RunAsync(IServiceProvider services, CliArguments args, string sub, CancellationToken ct)
     {
@@ -70,15 +71,21 @@ internal sealed class VersionsVerb : WorkflowVerb
             case "approve":
                 var approved = await approvals.ApproveAsync(dataset, ActorChecks.CommandLine, args.Option("notes"), ct);
                 return (approved, [$"Approved v{approved.Number}: {approved.PairCount:N0} pairs, sha256 {approved.ContentHash}."]);
+            case "compare":
+                var diff = await services.GetRequiredService<VersionComparer>().CompareAsync(
+                    await Api.WorkflowApi.VersionIdAsync(approvals, dataset, Number(args, "from"), ct), await Api.WorkflowApi.VersionIdAsync(approvals, dataset, Number(args, "to"), ct), ct: ct);
+                return (diff, [$"v{diff.FromNumber} -> v{diff.ToNumber}: {diff.Added:N0} added, {diff.Removed:N0} removed, {diff.Changed:N0} changed, {diff.Unchanged:N0} unchanged"]);
             case "deprecate":
-                var number = int.TryParse(args.Required("version"), out var n) ? n : throw new CliUsageException("--version takes a version number");
-                var version = (await approvals.ListAsync(dataset, ct)).FirstOrDefault(v => v.Number == number) ?? throw new CliFailureException($"there is no version {number}");
-                await approvals.DeprecateAsync(version.Id, ActorChecks.CommandLine, args.Required("reason"), ct);
+                var number = Number(args, "version");
+                await approvals.DeprecateAsync(await Api.WorkflowApi.VersionIdAsync(approvals, dataset, number, ct), ActorChecks.CommandLine, args.Required("reason"), ct);
                 return (new { version = number, deprecated = true }, [$"Deprecated v{number}; exports of it are refused from now on."]);
             default:
                 throw Unknown(sub);
         }
     }
+
+    private static int Number(CliArguments args, string name) =>
+        int.TryParse(args.Required(name), out var n) ? n : throw new CliUsageException($"--{name} takes a version number");
 }
 
 internal sealed class JobsVerb : WorkflowVerb
