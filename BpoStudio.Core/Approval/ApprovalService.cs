@@ -121,6 +121,14 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         await audit.WriteAsync(actor.DisplayName(), "version.deprecate", $"dataset {version.DatasetId} v{version.Number}", reason.Trim(), ct);
     }
 
+    /// <summary>A version's id from its dataset and number, as people and scripts name versions.</summary>
+    public async Task<int> IdOfAsync(int datasetId, int number, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.DatasetVersions.Where(v => v.DatasetId == datasetId && v.Number == number).Select(v => (int?)v.Id).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundError($"Dataset {datasetId} has no version {number}.");
+    }
+
     public async Task<IReadOnlyList<VersionSummary>> ListAsync(int datasetId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -31,7 +31,7 @@ public class WorkflowCliTests
         using (var drawn = JsonDocument.Parse(await RunAsync(0, "spot-check", "draw", "--dataset", "Demo shapes", "--size", "12", "--seed", "5", "--json")))
         {
             Assert.Equal(12, drawn.RootElement.GetProperty("strata").EnumerateArray().Sum(s => s.GetProperty("sampled").GetInt32()));
-            var id = drawn.RootElement.GetProperty("id").GetInt64().ToString();
+            var id = drawn.RootElement.GetProperty("check").GetProperty("id").GetInt64().ToString();
             Assert.Contains($"Spot check {id}: 12 pairs", await RunAsync(0, "spot-check", "status", id));
             var stratum = drawn.RootElement.GetProperty("strata")[0].GetProperty("stratum").GetString()!;
             Assert.Contains("reviewed pairs accepted, lower bound", await RunAsync(1, "spot-check", "accept-rest", id, "--stratum", stratum));

@@ -74,16 +74,13 @@ public static class WorkflowApi
         TypedResults.Ok(await approvals.ApproveAsync(id, user, body.Notes, ct));
 
     private static async Task<Ok<VersionDiff>> CompareAsync(int id, int from, int to, ApprovalService approvals, VersionComparer comparer, CancellationToken ct) =>
-        TypedResults.Ok(await comparer.CompareAsync(await VersionIdAsync(approvals, id, from, ct), await VersionIdAsync(approvals, id, to, ct), ct: ct));
+        TypedResults.Ok(await comparer.CompareAsync(await approvals.IdOfAsync(id, from, ct), await approvals.IdOfAsync(id, to, ct), ct: ct));
 
     private static async Task<NoContent> DeprecateAsync(int id, int number, Deprecation body, ApprovalService approvals, ClaimsPrincipal user, CancellationToken ct)
     {
-        await approvals.DeprecateAsync(await VersionIdAsync(approvals, id, number, ct), user, body.Reason, ct);
+        await approvals.DeprecateAsync(await approvals.IdOfAsync(id, number, ct), user, body.Reason, ct);
         return TypedResults.NoContent();
     }
-
-    internal static async Task<int> VersionIdAsync(ApprovalService approvals, int datasetId, int number, CancellationToken ct) =>
-        (await approvals.ListAsync(datasetId, ct)).FirstOrDefault(v => v.Number == number)?.Id ?? throw new NotFoundError($"Dataset {datasetId} has no version {number}.");
 
     private static async Task<Ok<BulkResult>> BulkAsync(int id, BulkRequest body, BulkActionService bulk, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok(await bulk.ApplyAsync(id, body, user, ct: ct));

@@ -73,11 +73,11 @@ internal sealed class VersionsVerb : WorkflowVerb
                 return (approved, [$"Approved v{approved.Number}: {approved.PairCount:N0} pairs, sha256 {approved.ContentHash}."]);
             case "compare":
                 var diff = await services.GetRequiredService<VersionComparer>().CompareAsync(
-                    await Api.WorkflowApi.VersionIdAsync(approvals, dataset, Number(args, "from"), ct), await Api.WorkflowApi.VersionIdAsync(approvals, dataset, Number(args, "to"), ct), ct: ct);
+                    await approvals.IdOfAsync(dataset, Number(args, "from"), ct), await approvals.IdOfAsync(dataset, Number(args, "to"), ct), ct: ct);
                 return (diff, [$"v{diff.FromNumber} -> v{diff.ToNumber}: {diff.Added:N0} added, {diff.Removed:N0} removed, {diff.Changed:N0} changed, {diff.Unchanged:N0} unchanged"]);
             case "deprecate":
                 var number = Number(args, "version");
-                await approvals.DeprecateAsync(await Api.WorkflowApi.VersionIdAsync(approvals, dataset, number, ct), ActorChecks.CommandLine, args.Required("reason"), ct);
+                await approvals.DeprecateAsync(await approvals.IdOfAsync(dataset, number, ct), ActorChecks.CommandLine, args.Required("reason"), ct);
                 return (new { version = number, deprecated = true }, [$"Deprecated v{number}; exports of it are refused from now on."]);
             default:
                 throw Unknown(sub);
@@ -152,7 +152,7 @@ internal sealed class SpotCheckVerb : WorkflowVerb
         }
     }
 
-    private static (object, IEnumerable<string>) Report(SpotCheckReport report) => (Api.SpotCheckApi.Info(report),
+    private static (object, IEnumerable<string>) Report(SpotCheckReport report) => (report,
         [$"Spot check {report.Check.Id}: {report.Check.SampleSize:N0} pairs of {report.Check.FilterText}, threshold {report.Check.Threshold:P0}",
          .. report.Strata.Select(s => $"  {s.Stratum}\t{s.Label}\t{s.Reviewed}/{s.Sampled} reviewed\t{(s.Rate is { } r ? $"{r:P0} accepted [{s.Low:P0}, {s.High:P0}]" : "no decision yet")}\t" +
              $"{s.Remaining:N0} left\t{(s.AcceptedByBulkId is { } b ? $"accepted by bulk {b}" : s.MeetsThreshold ? "meets the threshold" : "below the threshold")}")]);
