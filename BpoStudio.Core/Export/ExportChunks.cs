@@ -19,7 +19,7 @@ internal sealed record ChunkTally(ExportCounts Counts, List<SkippedRecord> Skipp
 /// claimed by the first sample that uses it, and that must not depend on which worker ran faster. A worker holds one
 /// chunk's samples (about <see cref="ExportSource.PairsPerChunk"/> pairs) and at most a few parts waiting for the committer.
 /// </summary>
-internal sealed class ChunkExporter(ExportSource source, ExportImages images, ExportOptions options, int? versionId, int chunkCount)
+internal sealed class ChunkExporter(ExportSource source, ExportImages images, ExportOptions options, int? versionId, int chunkCount, RatingScheme ratings)
 {
     private const int PartsAhead = 4;
     private readonly bool _needBytes = !ExportRunner.ReferencesImageFiles(options.Format);
@@ -76,7 +76,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 if (passed.Count == 0) continue;
                 tally.Counts.Samples++; // samples written: the README's "N pairs from M samples"
                 var split = ExportRunner.SplitOf(sample.SampleId, options);
-                if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format);
+                if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format, ratings);
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
                 tally.Counts.AddTurns(sample, passed.Count, _format.HoldsHistory);

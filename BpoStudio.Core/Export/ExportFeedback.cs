@@ -28,6 +28,28 @@ public sealed record ResponseFeedback(string? Model, int? SourceIndex, IReadOnly
 public sealed record SampleFeedback(string? ExtraJson, IReadOnlyDictionary<long, ResponseFeedback> Responses);
 
 /// <summary>
+/// What every record of one export file shares about ratings: the aspects with their scales, and whether ratings are
+/// written as strings. A trainer's loader (datasets over pyarrow) unifies one type per field across the file: a
+/// number beside the source's "4" makes it refuse the file, and an aspect one record lacks becomes null in it.
+/// </summary>
+public sealed record RatingScheme(IReadOnlyList<RatingScale> Aspects, bool AsStrings)
+{
+    public static readonly RatingScheme None = new([], AsStrings: true);
+
+    /// <summary>The dataset's aspects; strings unless every rating a source wrote was a number (VLFeedback writes "4").</summary>
+    public static async Task<RatingScheme> LoadAsync(BpoDbContext db, int datasetId, CancellationToken ct)
+    {
+        var aspects = await db.RatingAspects.AsNoTracking().Where(a => a.DatasetId == datasetId).OrderBy(a => a.Id)
+            .Select(a => new RatingScale(a.Name, a.Min, a.Max)).ToListAsync(ct);
+        var anyRaw = await db.ResponseRatings.AnyAsync(r => r.DatasetId == datasetId && r.Raw != null, ct);
+        var anyString = await db.ResponseRatings.AnyAsync(r => r.DatasetId == datasetId && r.Raw != null && r.Raw.StartsWith("\""), ct);
+        return new RatingScheme(aspects, AsStrings: anyString || !anyRaw);
+    }
+}
+
+public sealed record RatingScale(string Name, double Min, double Max);
+
+/// <summary>
 /// Reads the feedback of one range's samples in four queries. A version reads the ratings as they stood when it was
 /// approved (ratings are append-only) and the spans frozen on its items, so feedback changed later does not change
 /// what the version exports.

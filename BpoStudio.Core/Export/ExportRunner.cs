@@ -93,12 +93,19 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         }
     }
 
+    private async Task<RatingScheme> RatingSchemeAsync(ExportOptions options, CancellationToken ct)
+    {
+        if (!options.Format.Describe().NeedsFeedback) return RatingScheme.None;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await RatingScheme.LoadAsync(db, options.DatasetId, ct);
+    }
+
     private async Task<ExportManifest> WriteAsync(ExportPlan plan, string folder, Func<long, Task>? progress, CancellationToken ct)
     {
         var options = plan.Options;
         var images = new ExportImages(store, folder, options with { CopyImages = options.CopyImages && ReferencesImageFiles(options.Format) });
         var (chunks, parallelism) = await source.ChunksAsync(options.DatasetId, plan.PairCount, ct);
-        var exporter = new ChunkExporter(source, images, options, plan.VersionId, chunks.Count);
+        var exporter = new ChunkExporter(source, images, options, plan.VersionId, chunks.Count, await RatingSchemeAsync(options, ct));
         var counts = new ExportCounts();
         var skipped = new List<SkippedRecord>();
         var writers = new Dictionary<string, ExportWriter>();

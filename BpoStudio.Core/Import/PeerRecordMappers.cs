@@ -36,7 +36,8 @@ public static class PeerRecordMappers
     /// <summary>
     /// VLFeedback: the completion with the best mean rating is the chosen answer; the others are negatives. Every
     /// aspect's rating (as written, "N/A" too) and rationale is kept, with each completion's place and the record's
-    /// <c>models</c>, so a VLFeedback export gives the record back.
+    /// <c>models</c>, so a VLFeedback export gives the record back. Where an export derived the annotations from decisions,
+    /// the answer's own ratings come from its <c>source_annotations</c>.
     /// </summary>
     private static ImportedSample VlFeedback(JsonElement record, string fallbackId)
     {
@@ -44,32 +45,56 @@ public static class PeerRecordMappers
         var prompt = RequiredString(record, "prompt");
         if (!record.TryGetProperty("completions", out var completions) || completions.ValueKind != JsonValueKind.Array)
             throw new RecordException("'completions' is missing or not an array");
-        var rated = new List<(string Text, string? Model, double Mean, List<ImportedRating> Ratings)>();
+        var rated = new List<(string Text, string? Model, double Mean, double Score, List<ImportedRating> Ratings)>();
         var index = 0;
         foreach (var completion in completions.EnumerateArray())
         {
             var where = $"completions[{index++}]";
             if (completion.ValueKind != JsonValueKind.Object) throw new RecordException($"{where} is not an object");
             var text = RequiredString(completion, "response", where);
-            var ratings = Ratings(completion, where);
-            var numeric = ratings.Where(r => r.Value is not null).Select(r => r.Value!.Value).ToList();
+            var annotations = Ratings(Annotations(completion, where), $"{where}.annotations");
+            var numeric = annotations.Where(r => r.Value is not null).Select(r => r.Value!.Value).ToList();
             if (numeric.Count == 0) throw new RecordException($"{where}.annotations has no numeric Rating");
-            rated.Add((text, OptionalString(completion, "model", where), numeric.Average(), ratings));
+            // A BpoStudio export derives the annotations from decisions where the source's would pair other answers, and
+            // keeps the answer's own ratings (none for a generated negative) as JSON text beside them.
+            var ratings = completion.TryGetProperty("source_annotations", out var kept) && kept.ValueKind == JsonValueKind.String
+                ? Ratings(Kept(kept.GetString()!, where), $"{where}.source_annotations") : annotations;
+            var own = ratings.Where(r => r.Value is not null).Select(r => r.Value!.Value).ToList();
+            rated.Add((text, OptionalString(completion, "model", where), numeric.Average(), own.Count > 0 ? own.Average() : numeric.Average(), ratings));
         }
         if (rated.Count < 2) throw new RecordException("'completions' needs at least two rated responses to make a pair");
         var best = rated.Index().MaxBy(r => r.Item.Mean).Index; // first of the best on ties
-        var responses = rated.Select((r, i) => new ImportedResponse(r.Text, i == best ? ResponseKind.Gt : ResponseKind.MllmHal, r.Mean, r.Model,
+        var responses = rated.Select((r, i) => new ImportedResponse(r.Text, i == best ? ResponseKind.Gt : ResponseKind.MllmHal, r.Score, r.Model,
                 JsonSerializer.Serialize(new { vlfeedback = new { index = i } }), r.Ratings))
             .OrderBy(r => r.Kind == ResponseKind.Gt ? 0 : 1).ToList();
         var extra = record.TryGetProperty("models", out var models) ? JsonSerializer.Serialize(new { vlfeedback = new { models } }) : null;
         return Sample(id, generated, 0, prompt, OptionalString(record, "img_path"), responses) with { ExtraJson = extra };
     }
 
-    private static List<ImportedRating> Ratings(JsonElement completion, string where)
+    private static JsonElement Annotations(JsonElement completion, string where)
     {
-        var ratings = new List<ImportedRating>();
         if (!completion.TryGetProperty("annotations", out var annotations) || annotations.ValueKind != JsonValueKind.Object)
             throw new RecordException($"{where}.annotations is missing or not an object");
+        return annotations;
+    }
+
+    private static JsonElement Kept(string text, string where)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) throw new RecordException($"{where}.source_annotations is not a JSON object");
+            return document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            throw new RecordException($"{where}.source_annotations is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private static List<ImportedRating> Ratings(JsonElement annotations, string where)
+    {
+        var ratings = new List<ImportedRating>();
         foreach (var aspect in annotations.EnumerateObject())
         {
             if (aspect.Value.ValueKind != JsonValueKind.Object || !aspect.Value.TryGetProperty("Rating", out var rating)) continue;
@@ -77,8 +102,8 @@ public static class PeerRecordMappers
             double? value = rating.ValueKind == JsonValueKind.Number ? rating.GetDouble()
                 : rating.ValueKind == JsonValueKind.String && double.TryParse(rating.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
             var rationale = aspect.Value.TryGetProperty("Rationale", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-            if (aspect.Name.Length > 64) throw new RecordException($"{where}.annotations has an aspect name over 64 characters");
-            if (rating.GetRawText().Length > 64) throw new RecordException($"{where}.annotations.{aspect.Name}.Rating is over 64 characters; a rating is a number or a short label");
+            if (aspect.Name.Length > 64) throw new RecordException($"{where} has an aspect name over 64 characters");
+            if (rating.GetRawText().Length > 64) throw new RecordException($"{where}.{aspect.Name}.Rating is over 64 characters; a rating is a number or a short label");
             ratings.Add(new ImportedRating(aspect.Name, value, rating.GetRawText(), rationale));
         }
         return ratings;

@@ -45,19 +45,36 @@ public class RatingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task VlFeedbackIn_BpoStudio_VlFeedbackOut_GivesTheRecordsBack()
+    public async Task VlFeedbackIn_BpoStudio_VlFeedbackOut_GivesTheRecordsAndTheirRatingsBack()
     {
         await AcceptAllAsync();
         var (_, folder) = await ExportAsync(new ExportOptions(1, null, ExportFormat.VlFeedback));
         var lines = File.ReadAllLines(Path.Combine(folder, "train.jsonl"));
         Assert.Equal(Records.Length, lines.Length);
         for (var i = 0; i < lines.Length; i++)
-            Assert.True(JsonNode.DeepEquals(JsonNode.Parse(Records[i]), JsonNode.Parse(lines[i])), $"record {i + 1} changed:\n{Records[i]}\n{lines[i]}");
+        {
+            var (source, written) = (JsonNode.Parse(Records[i])!, JsonNode.Parse(lines[i])!);
+            foreach (var field in new[] { "id", "prompt", "models", "img_path" })
+                Assert.True(JsonNode.DeepEquals(source[field], written[field]), $"record {i + 1}'s {field} changed: {written[field]}");
+            var (from, to) = (source["completions"]!.AsArray(), written["completions"]!.AsArray());
+            Assert.Equal(from.Select(c => (Text(c!["response"]), Text(c!["model"]))), to.Select(c => (Text(c!["response"]), Text(c!["model"]))));
+            // Each answer's own ratings: in annotations, or beside derived ones in source_annotations; a number in a file
+            // of strings is written as its text (pyarrow keeps one type per field).
+            for (var c = 0; c < from.Count; c++)
+                Assert.Equal(Own(from[c]!), Own(to[c]!));
+        }
         Assert.True(File.Exists(Path.Combine(folder, "images", "a.png")));
 
         // And it imports again as the same data.
         var again = await _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(Path.Combine(folder, "train.jsonl"), "vlf again", Path.Combine(folder, "images"), ImportFormat.VlFeedback, "test"));
         Assert.Equal((2L, 0L), (again.Imported, again.Flagged));
+
+        static string? Text(JsonNode? node) => node?.GetValue<string>();
+        static List<string> Own(JsonNode completion)
+        {
+            var annotations = completion["source_annotations"] is { } kept ? JsonNode.Parse(kept.GetValue<string>())! : completion["annotations"]!;
+            return [.. annotations.AsObject().Select(a => $"{a.Key}: {a.Value!["Rating"]!.ToJsonString().Trim('"')} ({a.Value!["Rationale"]})")];
+        }
     }
 
     [Fact]
@@ -84,10 +101,12 @@ public class RatingTests : IAsyncLifetime
         await ratings.RateAsync(train, "Visual Faithfulness", 2, "A bus, not a train, but the bridge is there.", TestPrincipals.Annotator);
         Assert.Equal((2.0, "ann@example.test"), ((await ratings.OfResponseAsync(train, TestPrincipals.Lead))[1].Value!.Value, (await ratings.OfResponseAsync(train, TestPrincipals.Lead))[1].RatedBy!));
 
-        JsonNode Faithfulness(string folder) => JsonNode.Parse(File.ReadLines(Path.Combine(folder, "train.jsonl")).First())!["completions"]![2]!["annotations"]!;
+        // v1's ratings would pair its negatives with each other, so its annotations are derived and its own kept beside.
+        JsonNode Faithfulness(string folder) => JsonNode.Parse(JsonNode.Parse(File.ReadLines(Path.Combine(folder, "train.jsonl")).First())!["completions"]![2]!["source_annotations"]!.GetValue<string>())!;
         var draft = Faithfulness((await ExportAsync(new ExportOptions(1, null, ExportFormat.VlFeedback))).Folder);
-        Assert.Equal(2, draft["Visual Faithfulness"]!["Rating"]!.GetValue<double>());
-        Assert.Equal(7, draft["Fluency"]!["Rating"]!.GetValue<double>());
+        // Ratings a reviewer set take the type the source wrote ratings in: strings, as VLFeedback's "4".
+        Assert.Equal("2", draft["Visual Faithfulness"]!["Rating"]!.GetValue<string>());
+        Assert.Equal("7", draft["Fluency"]!["Rating"]!.GetValue<string>());
         var version = Faithfulness((await ExportAsync(new ExportOptions(1, 1, ExportFormat.VlFeedback))).Folder);
         Assert.Equal(1, version["Visual Faithfulness"]!["Rating"]!.GetValue<int>());
         Assert.Equal("Invents a train.", version["Visual Faithfulness"]!["Rationale"]!.GetValue<string>());

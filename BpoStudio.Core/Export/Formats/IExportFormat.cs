@@ -54,6 +54,9 @@ public interface IExportFormat
 
     IExportPart CreatePart();
 
+    /// <summary>A part for a file whose records share <paramref name="ratings"/> (formats that write ratings need it).</summary>
+    IExportPart CreatePart(RatingScheme ratings) => CreatePart();
+
     /// <summary>What the format counts beyond the shared tallies, for the pairs written of one sample.</summary>
     void Count(ExportCounts counts, IReadOnlyList<ExportPair> written) { }
 
