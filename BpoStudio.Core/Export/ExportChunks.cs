@@ -106,7 +106,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
         for (var i = 0; i < sample.Pairs.Count; i++)
         {
             var pair = sample.Pairs[i];
-            var reason = sampleProblem ?? LoaderRules.CheckPair(options.Format, sample, pair, image);
+            var reason = sampleProblem ?? LoaderRules.CheckPair(options.Format, sample, pair, image) ?? CheckLength(sample, pair, tally.Counts);
             if (reason is null)
             {
                 passed?.Add(pair);
@@ -116,6 +116,24 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
             tally.Counts.Skip(tally.Skipped, new SkippedRecord(pair.PairId, sample.SampleId, reason));
         }
         return passed ?? sample.Pairs;
+    }
+
+    // A pair the trainer would cut to the same tokens on both sides is left out; one it may cut so is counted.
+    private string? CheckLength(ExportSample sample, ExportPair pair, ExportCounts counts)
+    {
+        if (_format.DefaultMaxLength is not { } byDefault) return null;
+        var maxLength = options.MaxLength ?? byDefault;
+        counts.MaxLength = maxLength;
+        switch (_format.CutAlike(sample, pair, maxLength))
+        {
+            case Formats.CutAlike.Certainly:
+                return $"{_format.WireName}'s trainer cuts at {maxLength} tokens and these answers first differ past that: both sides would train as the same tokens (--max-length sets the trainer's model_max_length)";
+            case Formats.CutAlike.Possibly:
+                counts.PairsPossiblyCutAlike++;
+                return null;
+            default:
+                return null;
+        }
     }
 
     private async Task<(ExportedImage? Image, string? Problem)[]> ResolveImagesInTurnAsync(int index, List<ExportSample> samples, CancellationToken ct)

@@ -32,6 +32,12 @@ public sealed class ExportCounts
     /// <summary>BPO only: answers longer than the 350 words after which BPO's loader (default <c>filter_size</c>) drops the whole record.</summary>
     public long AnswersOverBpoWordLimit { get; set; }
 
+    /// <summary>S-VCO and mDPO: pairs written whose texts may first differ past the trainer's length limit, by the token counts' bounds (those certain to are left out).</summary>
+    public long PairsPossiblyCutAlike { get; set; }
+
+    /// <summary>The length limit those were judged by (the trainer's model_max_length), where the format's trainer truncates.</summary>
+    public int? MaxLength { get; set; }
+
     /// <summary>The export carries a weight per pair (<c>--weights</c>), and how many weigh more than 1 (their rejected answers have confirmed error spans).</summary>
     public bool Weights { get; set; }
     public long PairsWeightedAboveOne { get; set; }
@@ -82,6 +88,8 @@ public sealed class ExportCounts
         PairsWithHistory += chunk.PairsWithHistory;
         PairsWithoutTheirHistory += chunk.PairsWithoutTheirHistory;
         AnswersOverBpoWordLimit += chunk.AnswersOverBpoWordLimit;
+        PairsPossiblyCutAlike += chunk.PairsPossiblyCutAlike;
+        MaxLength ??= chunk.MaxLength;
         Weights |= chunk.Weights;
         PairsWeightedAboveOne += chunk.PairsWeightedAboveOne;
         DecidedBy.Add(chunk.DecidedBy);

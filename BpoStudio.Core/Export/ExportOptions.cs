@@ -52,6 +52,8 @@ public enum ImageEncoding
 /// <param name="Weights">Formats that can (TRL, Parquet) add each pair's weight from its error spans' severities.</param>
 /// <param name="Listwise">Formats that hold a sample's candidates as a list (bpo, vlfeedback) write them in rank order:
 /// chosen answers first, then negatives, each by the rating aspect when given, else by score.</param>
+/// <param name="MaxLength">The trainer's length limit in tokens (its model_max_length), for formats whose trainer truncates
+/// (svco, mdpo); null: the limit their scripts set.</param>
 /// <param name="RatingAspect">With best-rated negatives: rank them by this rating aspect, or by the mean of the aspects
 /// (<see cref="MeanAspect"/>), instead of by their score.</param>
 public sealed record ExportOptions(
@@ -70,7 +72,8 @@ public sealed record ExportOptions(
     bool Weights = false,
     string? RatingAspect = null,
     bool Listwise = false,
-    bool Zip = true)
+    bool Zip = true,
+    int? MaxLength = null)
 {
     public const string MeanAspect = "mean";
 
@@ -84,6 +87,9 @@ public sealed record ExportOptions(
             throw new InvalidInputError($"A rating aspect ('{RatingAspect}') ranks negatives only with --negatives best-rated or --listwise.");
         if (Listwise && !Format.Describe().HoldsLists)
             throw new InvalidInputError($"{Format.WireName()} records hold one pair each, as its trainer's reader takes them; a ranked list of a sample's answers goes out with bpo or vlfeedback.");
+        if (MaxLength is not null && Format.Describe().DefaultMaxLength is null)
+            throw new InvalidInputError($"{Format.WireName()}'s trainer does not cut pairs at a length limit; --max-length applies to {string.Join(", ", ExportFormats.All.Where(f => f.Describe().DefaultMaxLength is not null).Select(f => f.WireName()))}.");
+        if (MaxLength is < 16 or > 1_048_576) throw new InvalidInputError($"The length limit must be between 16 and 1048576 tokens; it was {MaxLength}.");
         if (Weights && !Format.Describe().WritesWeights)
             throw new InvalidInputError($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesWeights).Select(f => f.WireName()))}.");
     }

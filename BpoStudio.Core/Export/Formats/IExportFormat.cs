@@ -47,6 +47,12 @@ public interface IExportFormat
     /// <summary>The target takes 8-bit RGB or RGBA pixels only.</summary>
     bool NeedsRgbImages => false;
 
+    /// <summary>The trainer's length limit in tokens as its script sets it (<c>model_max_length</c>), for formats whose trainer truncates; null: none.</summary>
+    int? DefaultMaxLength => null;
+
+    /// <summary>Whether the trainer, cutting at <paramref name="maxLength"/> tokens, would leave the pair's sides the same tokens.</summary>
+    CutAlike CutAlike(ExportSample sample, ExportPair pair, int maxLength) => Formats.CutAlike.No;
+
     /// <summary>Why this pair would break the trainer's loader beyond the shared rules, or null.</summary>
     string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) => null;
 

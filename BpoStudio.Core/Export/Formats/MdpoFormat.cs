@@ -27,6 +27,12 @@ public sealed class MdpoFormat : IExportFormat
     /// <summary>The template holds one question; a later turn is written with its own.</summary>
     public bool HoldsHistory => false;
 
+    /// <summary>bunny/config.yaml: <c>model_max_length: 2048</c> (max_prompt_length is half of it).</summary>
+    public int? DefaultMaxLength => 2048;
+
+    public CutAlike CutAlike(ExportSample sample, ExportPair pair, int maxLength) =>
+        LengthLimit.PromptThenAnswers(MdpoLines.Prompt(sample), pair.Chosen.Text.Span, pair.Rejected.Text.Span, maxLength);
+
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new MdpoLines();
 
@@ -36,11 +42,16 @@ public sealed class MdpoFormat : IExportFormat
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
             Run training from this folder (img_path is relative to it): set dataset_path in mDPO's bunny/config.yaml to
             {string.Join(" or ", dataFiles.Select(Path.GetFileName))} and start bunny/run_mdpo_bunny.py. The prompt is Bunny's chat
-            template with one <image>; mDPO builds the corrupted image of its conditional term itself. rejected_img_path is
-            the image the rejected answer goes with: img_path again for a text pair, the weakened image for an image pair
-            (whose chosen and rejected answers are the same text). Stock mDPO ignores it, so an image pair adds nothing to
-            its DPO term; to use your curated weakenings as the conditional term's corrupted image, open
-            rejected_img_path where its collator builds that image.
+            template with one <image>. mDPO's conditional term does not read a second image: its trainer runs the chosen
+            answer again with mask_visual_tokens=True, and the model's forward pass crops the image itself
+            (images = self.crop_images(images)). rejected_img_path is the image the rejected answer goes with: img_path again for a text pair, the
+            weakened image for an image pair (whose chosen and rejected answers are the same text). Stock mDPO ignores it,
+            so an image pair adds nothing to its DPO term; to use your curated weakenings as the conditional term's
+            corrupted image, pass rejected_img_path's image to that second forward pass instead of masking.
+            Its collator cuts each answer to model_max_length / 2 tokens when prompt and answer are too long: pairs whose
+            answers first differ past that are left out (manifest.json lists them; export --max-length sets the limit,
+            2048 by default as in bunny/config.yaml), and those that may be, by the token counts' bounds, are counted
+            (pairsPossiblyCutAlike).
             """;
 }
 
@@ -50,13 +61,20 @@ public sealed class MdpoLines : JsonLinesPart
     private static readonly byte[] PromptStart = Encoding.UTF8.GetBytes(MdpoFormat.SystemPrompt + " USER: <image>\n");
     private static ReadOnlySpan<byte> PromptEnd => " ASSISTANT:"u8;
 
-    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    /// <summary>Bunny's template around the question, as the record's prompt holds it.</summary>
+    public static byte[] Prompt(ExportSample sample)
     {
-        if (image is null) return;
         var prompt = new byte[PromptStart.Length + sample.Prompt.Span.Length + PromptEnd.Length];
         PromptStart.CopyTo(prompt, 0);
         sample.Prompt.Span.CopyTo(prompt.AsSpan(PromptStart.Length));
         PromptEnd.CopyTo(prompt.AsSpan(PromptStart.Length + sample.Prompt.Span.Length));
+        return prompt;
+    }
+
+    public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
+    {
+        if (image is null) return;
+        var prompt = Prompt(sample);
         foreach (var pair in pairs)
         {
             Json.WriteStartObject();

@@ -19,6 +19,12 @@ public sealed class SvcoFormat : IExportFormat
     /// <summary>A record is one instruction and its answer.</summary>
     public bool HoldsHistory => false;
 
+    /// <summary>run.py: <c>model_max_length: int = field(default=2048)</c>, passed to the reader as max_seq_len.</summary>
+    public int? DefaultMaxLength => 2048;
+
+    public CutAlike CutAlike(ExportSample sample, ExportPair pair, int maxLength) =>
+        LengthLimit.WholeSequence(sample.Prompt.Span, 1 + (sample.MoreImageHashes?.Count ?? 0), pair.Chosen.Text.Span, pair.Rejected.Text.Span, maxLength);
+
     public ExportWriter CreateWriter(string folder, string split) => new JsonArrayWriter(folder, split);
     public IExportPart CreatePart() => new SvcoRecords();
 
@@ -31,6 +37,10 @@ public sealed class SvcoFormat : IExportFormat
             then run it with SVCO=True. system_prompt is empty, so no system turn is added; the images follow the instruction
             in the user turn, as S-VCO's reader puts them. Image pairs (the same answer under the original and under a
             weakened image) carry the weakened image in rejected_images.
+            S-VCO cuts each whole conversation at model_max_length tokens (MODEL_MAX_LENGTH; 2048 by default in run.py,
+            128 in run_svco_example.sh): pairs whose answers first differ past that would train as the same tokens and are
+            left out (manifest.json lists them; export --max-length sets the limit you train with), and those that may,
+            by the token counts' bounds, are counted (pairsPossiblyCutAlike).
             """;
 }
 
