@@ -135,6 +135,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Export.ExportSource>();
         services.AddSingleton<Export.ExportRunner>();
         services.AddSingleton<Export.ExportService>();
+        services.AddSingleton<Export.ExportForecast>();
         services.AddTriage();
         services.AddSingleton<DatabaseInitializer>();
         return builder;

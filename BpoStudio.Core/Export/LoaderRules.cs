@@ -21,6 +21,9 @@ public static class LoaderRules
         return null;
     }
 
+    public static string TooManyImages(Formats.IExportFormat target, int images) =>
+        $"the sample has {images} images; {target.WireName} records hold {(target.MaxImages == 1 ? "one" : $"at most {target.MaxImages}")}";
+
     /// <summary>Why this pair would break <paramref name="format"/>'s loader, or null when it is fine: the rules every format shares, then its own.</summary>
     public static string? CheckPair(ExportFormat format, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
@@ -31,8 +34,8 @@ public static class LoaderRules
         // Checked once images are resolved (image is then set): before, the rules only decide whether to copy them.
         if (imagePair && image is not null && pair.RejectedImages is null)
             return pair.RejectedImageHashes is null ? "the image pair has no weakened image" : "the image pair's weakened image is not in the image store";
-        if (sample.ImageCount > 1 && target.MaxImages is { } most && sample.ImageCount > most)
-            return $"the sample has {sample.ImageCount} images; {target.WireName} records hold {(most == 1 ? "one" : $"at most {most}")}";
+        if (sample.ImageCount > 1 && target.MaxImages is { } most && sample.ImageCount > most) return TooManyImages(target, sample.ImageCount);
+        if (sample.ImageHash is null && target.NoImageReason is { } noImage) return noImage;
         if (pair.Chosen.Text.IsBlank) return "the chosen answer is empty";
         if (pair.Rejected.Text.IsBlank) return "the rejected answer is empty";
         if (target.KeepsTextsAsTheyAre) return target.CheckPair(sample, pair, image);

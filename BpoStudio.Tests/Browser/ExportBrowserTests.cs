@@ -1,6 +1,10 @@
 using System.IO.Compression;
+using BpoStudio.Core.Bootstrapping;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Storage;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -62,5 +66,46 @@ public class ExportBrowserTests(BrowserFixture fixture)
             await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export-deleted.png") });
         }
         await Assertions.Expect(page.GetByTestId($"download-{id}")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task BeforeExporting_TheLeadSeesWhatTheFormatWillLeaveOut_AndWhichFormatsCarryIt()
+    {
+        var services = fixture.App.Services;
+        var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(11).RenderPng());
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.AddIfMissingAsync(stored);
+        var sample = new Sample { ImageHash = stored.Hash, Prompt = "What colour is the circle?", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "The circle is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(new Response { Text = "The circle is blue.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        var datasetId = await fixture.NewDatasetAsync("forecast", sample);
+        var parameters = new GenerationParameters(datasetId, SampleFilter.All, [new GenerationMethod("image-pair:random-mask", 2)], 3).Validated(services.GetRequiredService<LlmBackend>().AvailableMethods);
+        var job = await services.GetRequiredService<JobService>().CreateAsync(JobKind.Generate, datasetId, parameters.ToJson(), TestPrincipals.Lead);
+        await services.GetRequiredService<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        // The app's own worker may have claimed the job first: wait for it to finish either way.
+        for (var wait = 0; (await services.GetRequiredService<JobService>().GetAsync(job.Id))!.Status != JobStatus.Completed; wait++)
+        {
+            Assert.True(wait < 300, "the image-pair job did not complete");
+            await Task.Delay(100);
+        }
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Pairs.Where(p => p.DatasetId == datasetId).ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PairStatus.Accepted));
+
+        var page = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await page.GotoAsync($"/export?dataset={datasetId}");
+        await BrowserSession.WaitForCircuitAsync(page);
+        var forecast = page.GetByTestId("export-forecast");
+        await Assertions.Expect(forecast).ToContainTextAsync("trl will leave out 2 of 3 pairs:");
+        await Assertions.Expect(forecast).ToContainTextAsync("2 image pairs (the same answer under a weakened image)");
+        await Assertions.Expect(forecast).ToContainTextAsync("mdpo, svco carry them.");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export-forecast.png") });
+
+        await page.GetByTestId("export-format").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "S-VCO (chosen/rejected images and responses, JSON)" }).ClickAsync();
+        await Assertions.Expect(forecast).ToHaveTextAsync("svco holds all 3 pairs to export.");
+        await Assertions.Expect(page.GetByTestId("export-max-length")).ToBeVisibleAsync();
+        await page.SetViewportSizeAsync(390, 844);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export-forecast-390.png"), FullPage = true });
+        await page.Context.CloseAsync();
     }
 }

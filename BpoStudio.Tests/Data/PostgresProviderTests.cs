@@ -90,3 +90,8 @@ public class ReviewQueueTestsOnPostgres : ReviewQueueTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class ExportForecastTestsOnPostgres : ExportForecastTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

@@ -33,6 +33,13 @@ internal sealed class ExportVerb : ICliVerb
             args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")),
             WithoutBulkDecided: args.Flag("without-bulk"), Context: Context(args.Option("context")), Weights: args.Flag("weights"), RatingAspect: args.Option("aspect"), Listwise: args.Flag("listwise"), MaxLength: args.Option("max-length") is null ? null : (int)Number(args, "max-length", 0.0));
         options = options with { Zip = !args.Flag("no-zip") };
+        // Said before it runs, as the Export page says it: what this format cannot hold, and which formats would.
+        var forecast = await services.GetRequiredService<ExportForecast>().ForAsync(format, dataset.Id, options.VersionNumber, ActorChecks.CommandLine, ct);
+        if (!args.Flag("json") && forecast.LeftOut > 0)
+        {
+            await output.WriteLineAsync(forecast.Headline);
+            foreach (var reason in forecast.Reasons) await output.WriteLineAsync($"  {reason.Pairs:N0} {reason.Reason}. {reason.Carriers}");
+        }
         ExportResult result;
         try
         {
@@ -46,7 +53,7 @@ internal sealed class ExportVerb : ICliVerb
         var counts = result.Manifest.Counts;
         if (args.Flag("json"))
         {
-            await output.WriteLineAsync(JsonSerializer.Serialize(new { result.Folder, result.ZipPath, counts.Pairs, SkippedCount = counts.Skipped, counts.PairsBySplit, counts.DecidedBy, result.Manifest.Skipped }, ExportManifest.Json));
+            await output.WriteLineAsync(JsonSerializer.Serialize(new { result.Folder, result.ZipPath, counts.Pairs, SkippedCount = counts.Skipped, counts.PairsBySplit, counts.DecidedBy, result.Manifest.Skipped, Forecast = forecast }, ExportManifest.Json));
             return 0;
         }
         await output.WriteLineAsync($"{result.Manifest.FormatTitle}: {counts.Pairs:N0} pairs from {counts.Samples:N0} samples written to {result.Folder}" +

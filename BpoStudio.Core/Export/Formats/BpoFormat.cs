@@ -21,8 +21,7 @@ public sealed class BpoFormat : IExportFormat
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new BpoLines();
 
-    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) =>
-        sample.ImageHash is null ? "BPO's loader opens an image for every record; a text-only record would stop its training" : null;
+    public string? NoImageReason => "BPO's loader opens an image for every record; a text-only record would stop its training";
 
     public void Count(ExportCounts counts, IReadOnlyList<ExportPair> written)
     {

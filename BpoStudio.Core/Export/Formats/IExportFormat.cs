@@ -53,6 +53,9 @@ public interface IExportFormat
     /// <summary>Whether the trainer, cutting at <paramref name="maxLength"/> tokens, would leave the pair's sides the same tokens.</summary>
     CutAlike CutAlike(ExportSample sample, ExportPair pair, int maxLength) => Formats.CutAlike.No;
 
+    /// <summary>Why a text-only record cannot go out in this format (its trainer opens an image for every record); null: it can.</summary>
+    string? NoImageReason => null;
+
     /// <summary>Why this pair would break the trainer's loader beyond the shared rules, or null.</summary>
     string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) => null;
 

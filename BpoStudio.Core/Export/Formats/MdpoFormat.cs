@@ -36,8 +36,7 @@ public sealed class MdpoFormat : IExportFormat
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new MdpoLines();
 
-    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) =>
-        sample.ImageHash is null ? "mDPO's collator opens img_path for every record; a text-only record would stop its training" : null;
+    public string? NoImageReason => "mDPO's collator opens img_path for every record; a text-only record would stop its training";
 
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
             Run training from this folder (img_path is relative to it): set dataset_path in mDPO's bunny/config.yaml to

@@ -28,8 +28,7 @@ public sealed class RlhfVFormat : IExportFormat
     public ExportWriter CreateWriter(string folder, string split) => new RlhfVWriter(folder, split);
     public IExportPart CreatePart() => new RlhfVPart();
 
-    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) =>
-        sample.ImageHash is null ? "RLAIF-V's reader decodes an image for every record; a text-only record would stop its training" : null;
+    public string? NoImageReason => "RLAIF-V's reader decodes an image for every record; a text-only record would stop its training";
 
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => """
             Point RLAIF-V's DPO training at this folder as its data_dir (the --data_dir of its train script). On the first

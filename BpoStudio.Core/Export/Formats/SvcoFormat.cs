@@ -28,8 +28,7 @@ public sealed class SvcoFormat : IExportFormat
     public ExportWriter CreateWriter(string folder, string split) => new JsonArrayWriter(folder, split);
     public IExportPart CreatePart() => new SvcoRecords();
 
-    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) =>
-        sample.ImageHash is null ? "S-VCO's reader processes each side's images and fails on a record without any; a text-only record would stop its training" : null;
+    public string? NoImageReason => "S-VCO's reader processes each side's images and fails on a record without any; a text-only record would stop its training";
 
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
             Run training from this folder (image paths are relative to it): in run_svco_example.sh set

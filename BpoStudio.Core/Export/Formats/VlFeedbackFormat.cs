@@ -26,8 +26,7 @@ public sealed class VlFeedbackFormat : IExportFormat
     public IExportPart CreatePart(RatingScheme ratings) => new VlFeedbackLines(ratings);
 
     // run_dpo.py: img_path = sample['img_path'][sample_idx], for every record.
-    public string? CheckPair(ExportSample sample, ExportPair pair, ExportedImage? image) =>
-        sample.ImageHash is null ? "VLFeedback records need an image: Silkie's pairing reads img_path for every record, and a text-only one stops it" : null;
+    public string? NoImageReason => "VLFeedback records need an image: Silkie's pairing reads img_path for every record, and a text-only one stops it";
 
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => $"""
             VLFeedback format: a line per sample with its completions (the answers of its accepted pairs, in their
