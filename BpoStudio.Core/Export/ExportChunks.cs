@@ -80,6 +80,8 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
                 tally.Counts.AddTurns(sample, passed.Count, _format.HoldsHistory);
+                if (!_format.KeepsTextsAsTheyAre && sample.ImageCount > 0 && ImagePlacement.Plan(sample, sample.ImageCount).MovedIn(_format.KeepsImagePlaces))
+                    tally.Counts.AddImagesMoved(sample);
                 _format.Count(tally.Counts, passed);
                 if (part.IsFull) await HandOverAsync(split);
             }

@@ -32,6 +32,13 @@ public sealed class ExportCounts
     /// <summary>BPO only: answers longer than the 350 words after which BPO's loader (default <c>filter_size</c>) drops the whole record.</summary>
     public long AnswersOverBpoWordLimit { get; set; }
 
+    /// <summary>
+    /// Samples whose images could not stay where the source put them (a format without places for them between texts, or
+    /// a later turn's image in a record of an earlier turn), and which ones, by source record (the first 1,000).
+    /// </summary>
+    public long SamplesWithImagesMoved { get; set; }
+    public List<string> ImagesMovedIn { get; init; } = [];
+
     /// <summary>S-VCO and mDPO: pairs written whose texts may first differ past the trainer's length limit, by the token counts' bounds (those certain to are left out).</summary>
     public long PairsPossiblyCutAlike { get; set; }
 
@@ -64,6 +71,15 @@ public sealed class ExportCounts
         }
     }
 
+    public const int MaxImagesMovedListed = 1_000;
+
+    public void AddImagesMoved(ExportSample sample)
+    {
+        SamplesWithImagesMoved++;
+        if (ImagesMovedIn.Count < MaxImagesMovedListed)
+            ImagesMovedIn.Add(sample.IdGenerated || sample.RecordId is null ? $"sample {sample.SampleId}" : sample.Turn is > 0 ? $"{sample.RecordId} turn {sample.Turn + 1}" : sample.RecordId);
+    }
+
     public void AddTurns(ExportSample sample, int pairs, bool formatHoldsHistory)
     {
         if (sample.Earlier.Count == 0 && sample.Turn is not > 0) return;
@@ -89,6 +105,8 @@ public sealed class ExportCounts
         PairsWithoutTheirHistory += chunk.PairsWithoutTheirHistory;
         AnswersOverBpoWordLimit += chunk.AnswersOverBpoWordLimit;
         PairsPossiblyCutAlike += chunk.PairsPossiblyCutAlike;
+        SamplesWithImagesMoved += chunk.SamplesWithImagesMoved;
+        ImagesMovedIn.AddRange(chunk.ImagesMovedIn.Take(MaxImagesMovedListed - ImagesMovedIn.Count));
         MaxLength ??= chunk.MaxLength;
         Weights |= chunk.Weights;
         PairsWeightedAboveOne += chunk.PairsWeightedAboveOne;

@@ -1,3 +1,4 @@
+using System.Text;
 using BpoStudio.Core.Datasets;
 using System.Text.Json.Serialization;
 using Parquet;
@@ -128,16 +129,17 @@ public sealed class ParquetPart : ParquetRowsPart<ParquetPairRow>
         }
     }
 
-    /// <summary>As TRL's JSON lines: earlier turns first, an image part per image in the first user message.</summary>
+    /// <summary>As TRL's JSON lines: earlier turns first, each image part where the source put it (<see cref="ImagePlacement"/>).</summary>
     private static List<ParquetMessage> Prompt(ExportSample sample, int images)
     {
+        var plan = ImagePlacement.Plan(sample, images);
         var messages = new List<ParquetMessage>();
-        foreach (var turn in sample.Earlier)
+        for (var i = 0; i < sample.Earlier.Count; i++)
         {
-            messages.Add(ParquetMessage.User(turn.User.ToString(), messages.Count == 0 ? images : 0));
-            messages.Add(ParquetMessage.Assistant(turn.Assistant.ToString()));
+            messages.Add(ParquetMessage.User(plan.Messages[i]));
+            messages.Add(ParquetMessage.Assistant(sample.Earlier[i].Assistant.ToString()));
         }
-        messages.Add(ParquetMessage.User(sample.Prompt.ToString(), messages.Count == 0 ? images : 0));
+        messages.Add(ParquetMessage.User(plan.Messages[^1]));
         return messages;
     }
 }
@@ -167,11 +169,23 @@ public sealed class ParquetMessage
     [JsonPropertyName("role")] public string Role { get; set; } = "";
     [JsonPropertyName("content")] public List<ParquetContent> Content { get; set; } = [];
 
-    public static ParquetMessage User(string text, int images) => new()
+    public static ParquetMessage User(UserMessageImages message)
     {
-        Role = "user",
-        Content = [.. Enumerable.Range(0, images).Select(_ => new ParquetContent { Type = "image" }), new() { Type = "text", Text = text }],
-    };
+        var content = new List<ParquetContent>();
+        for (var i = 0; i < message.Leading; i++) content.Add(new ParquetContent { Type = "image" });
+        if (!message.Interleaved) content.Add(new ParquetContent { Type = "text", Text = Encoding.UTF8.GetString(message.Text.Span) });
+        else
+        {
+            var segments = message.Segments();
+            for (var i = 0; i < segments.Count; i++)
+            {
+                if (i > 0) content.Add(new ParquetContent { Type = "image" });
+                if (!segments[i].IsEmpty) content.Add(new ParquetContent { Type = "text", Text = Encoding.UTF8.GetString(segments[i].Span) });
+            }
+        }
+        for (var i = 0; i < message.Trailing; i++) content.Add(new ParquetContent { Type = "image" });
+        return new ParquetMessage { Role = "user", Content = content };
+    }
 
     public static ParquetMessage Assistant(string text) => new() { Role = "assistant", Content = [new() { Type = "text", Text = text }] };
 }

@@ -23,6 +23,8 @@ public readonly struct Utf8Text : IEquatable<Utf8Text>
 
     public ReadOnlySpan<byte> Span => new(_bytes, _start, Length);
 
+    public ReadOnlyMemory<byte> Memory => _bytes is null ? default : new(_bytes, _start, Length);
+
     /// <summary>As <see cref="string.IsNullOrWhiteSpace"/> on the decoded text.</summary>
     public bool IsBlank
     {

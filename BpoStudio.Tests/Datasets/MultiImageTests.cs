@@ -122,6 +122,44 @@ public class MultiImageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InterleavedImages_StayWhereTheSourcePutThem_OrTheManifestSaysWhichRecordsMoved()
+    {
+        await ImportAsync("interleaved.json",
+            Povid("i1", ["a.png", "b.png"], "Picture 1: <image>\nPicture 2: <image>\nWhich bus is bigger?", "The first.", "The second."),
+            new
+            {
+                id = "t2", image = new[] { "a.png", "b.png" },
+                conversations = Turns("<image>\nDescribe this bus.", "A red bus.", "<image>\nAnd this one?", "A green bus."),
+                rejected_conversations = Turns("<image>\nDescribe this bus.", "A red tram.", "<image>\nAnd this one?", "A blue tram."),
+            });
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.Pairs.ExecuteUpdateAsync(p => p.SetProperty(x => x.Status, PairStatus.Accepted));
+
+        var (trl, trlFolder) = await ExportAsync(ExportFormat.Trl);
+        TrainerLoaderChecks.Trl(trlFolder, "train.jsonl");
+        var rows = JsonLines(trlFolder);
+        string Parts(JsonElement message) => string.Join(" | ", message.GetProperty("content").EnumerateArray()
+            .Select(p => p.GetProperty("type").GetString() == "image" ? "IMAGE" : p.GetProperty("text").GetString()));
+        Assert.Equal("Picture 1:  | IMAGE | \nPicture 2:  | IMAGE | \nWhich bus is bigger?", Parts(rows[0].GetProperty("prompt")[0]));
+        // The second turn's image stays in the second turn; the first turn's record has only the first turn's place for
+        // one of its two images, so the other follows the question and the manifest names the record.
+        var second = rows.Single(r => r.GetProperty("prompt").GetArrayLength() == 3).GetProperty("prompt");
+        Assert.Equal(("IMAGE | Describe this bus.", "IMAGE | And this one?"), (Parts(second[0]), Parts(second[2])));
+        Assert.Equal("IMAGE | Describe this bus. | IMAGE", Parts(rows.Single(r => r.GetProperty("prompt").GetArrayLength() == 1 && !Parts(r.GetProperty("prompt")[0]).StartsWith("Picture")).GetProperty("prompt")[0]));
+        Assert.Equal(["t2"], trl.Manifest.Counts.ImagesMovedIn);
+
+        var (_, factoryFolder) = await ExportAsync(ExportFormat.LlamaFactory);
+        TrainerLoaderChecks.LlamaFactory(factoryFolder, "train.jsonl");
+        Assert.Equal("Picture 1: <image>\nPicture 2: <image>\nWhich bus is bigger?", JsonLines(factoryFolder)[0].GetProperty("conversations")[0].GetProperty("value").GetString());
+        var (_, openAiFolder) = await ExportAsync(ExportFormat.OpenAi);
+        TrainerLoaderChecks.OpenAi(openAiFolder, "train.jsonl");
+        Assert.Equal(["text", "image_url", "text", "image_url", "text"], JsonLines(openAiFolder)[0].GetProperty("input").GetProperty("messages")[0].GetProperty("content").EnumerateArray().Select(p => p.GetProperty("type").GetString()));
+        // S-VCO puts every image after the instruction: the interleaved record and the turns' records are named.
+        var (svco, _) = await ExportAsync(ExportFormat.Svco);
+        Assert.Equal(["i1", "t2", "t2 turn 2"], svco.Manifest.Counts.ImagesMovedIn);
+    }
+
+    [Fact]
     public async Task ImagePairs_WeakenTheChosenImageOrAll_SayWhichInProvenance_AndExportTheRejectedSidesImages()
     {
         await ImportAsync("onevision.json", Llava("r1", new[] { "a.png", "b.png", "c.png" }, "<image><image><image>\nWhat differs?", "The third."));
@@ -176,15 +214,18 @@ public class MultiImageTests : IAsyncLifetime
                 return JsonLines(folder).Where(r => r.GetProperty("label").GetBoolean()).Select(r => r.GetProperty("images").GetArrayLength()).ToList();
             case ExportFormat.LlamaFactory:
                 TrainerLoaderChecks.LlamaFactory(folder, "train.jsonl");
-                return JsonLines(folder).Select(r => TrainerLoaderChecks.Placeholders(r.GetProperty("conversations")[0].GetProperty("value").GetString()!)).ToList();
+                // Each turn keeps the placeholders the source gave it: a later turn's image stays in that turn.
+                return JsonLines(folder).Select(r => r.GetProperty("conversations").EnumerateArray().Where(t => t.GetProperty("from").GetString() == "human")
+                    .Sum(t => TrainerLoaderChecks.Placeholders(t.GetProperty("value").GetString()!))).ToList();
             case ExportFormat.OpenAi:
                 TrainerLoaderChecks.OpenAi(folder, "train.jsonl");
-                return JsonLines(folder).Select(r => r.GetProperty("input").GetProperty("messages")[0].GetProperty("content").EnumerateArray().Count(p => p.GetProperty("type").GetString() == "image_url")).ToList();
+                return JsonLines(folder).Select(r => r.GetProperty("input").GetProperty("messages").EnumerateArray().Where(m => m.GetProperty("role").GetString() == "user")
+                    .Sum(m => m.GetProperty("content").EnumerateArray().Count(p => p.GetProperty("type").GetString() == "image_url"))).ToList();
             case ExportFormat.Svco:
                 return TrainerLoaderChecks.Svco(folder, "train.json").Select(r => r.GetProperty("chosen_images").GetArrayLength()).ToList();
             case ExportFormat.Parquet:
                 var rows = ParquetSerializer.DeserializeAsync<ParquetPairRow>(Path.Combine(folder, "data", "train-00000-of-00001.parquet")).GetAwaiter().GetResult().Data;
-                Assert.All(rows, row => Assert.Equal(row.Images.Count, row.Prompt[0].Content.Count(c => c.Type == "image")));
+                Assert.All(rows, row => Assert.Equal(row.Images.Count, row.Prompt.Sum(m => m.Content.Count(c => c.Type == "image"))));
                 return rows.Select(r => r.Images.Count).ToList();
             default:
                 throw new ArgumentOutOfRangeException(nameof(format), format, "a format this test does not read yet");

@@ -41,6 +41,9 @@ public interface IExportFormat
     /// <summary>Records can carry a pair's weight (<c>--weights</c>) as an extra column the trainer can read.</summary>
     bool WritesWeights => false;
 
+    /// <summary>Images go where the source put them among the texts (<see cref="ImagePlacement"/>), not only before the question.</summary>
+    bool KeepsImagePlaces => false;
+
     /// <summary>How many images one record can hold (its trainer opens exactly one, or caps them); null: any number.</summary>
     int? MaxImages => null;
 

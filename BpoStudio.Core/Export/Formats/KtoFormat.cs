@@ -13,6 +13,7 @@ public sealed class KtoFormat : IExportFormat
     public string WireName => "kto";
     public string Title => "TRL KTOTrainer (unpaired conversational JSONL)";
     public bool ReferencesImageFiles => true;
+    public bool KeepsImagePlaces => true;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new KtoLines();
 

@@ -14,6 +14,7 @@ public sealed class LlamaFactoryFormat : IExportFormat
     public string WireName => "llama-factory";
     public string Title => "LLaMA-Factory (sharegpt ranking)";
     public bool ReferencesImageFiles => true;
+    public bool KeepsImagePlaces => true;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new LlamaFactoryLines();
 
@@ -69,15 +70,16 @@ public sealed class LlamaFactoryLines : PairLinesPart
     protected override void WriteRecord(Utf8JsonWriter json, ExportSample sample, ExportPair pair, ExportedImage? image)
     {
         var images = sample.ImagesFrom(image);
+        var plan = ImagePlacement.Plan(sample, images.Count);
         json.WriteStartObject();
         json.WriteStartArray(Names.Conversations);
         var history = sample.Earlier;
         for (var i = 0; i < history.Count; i++)
         {
-            Turn(json, Names.Human, i == 0 && images.Count > 0 ? WithImages(history[i].User, history[i].UserAsWritten, images.Count) : history[i].User.Span);
+            Turn(json, Names.Human, WithPlaceholders(plan.Messages[i]));
             Turn(json, Names.Gpt, history[i].Assistant.Span);
         }
-        Turn(json, Names.Human, history.Count == 0 && images.Count > 0 ? WithImages(sample.Prompt, sample.OriginalPrompt, images.Count) : sample.Prompt.Span);
+        Turn(json, Names.Human, WithPlaceholders(plan.Messages[^1]));
         json.WriteEndArray();
         json.WritePropertyName(Names.Chosen);
         Turn(json, Names.Gpt, pair.Chosen.Text.Span);
@@ -89,28 +91,31 @@ public sealed class LlamaFactoryLines : PairLinesPart
     private byte[] _prefixed = new byte[1024];
 
     /// <summary>
-    /// The question as the source wrote it when that holds one placeholder per image (their places and the newlines after
-    /// them kept), else the question after that many placeholders and a newline, as LLaVA-style sources write it, so a
-    /// file's rows agree whichever way their question came.
+    /// A question as the source wrote it when it holds its images' placeholders (their places and the newlines after
+    /// them kept), else after as many placeholders and a newline, as LLaVA-style sources write it, so a file's rows agree
+    /// whichever way their question came; images whose placeholder lies in a later turn follow the last question.
     /// </summary>
-    private ReadOnlySpan<byte> WithImages(Utf8Text prompt, Utf8Text? asWritten, int images)
+    private ReadOnlySpan<byte> WithPlaceholders(UserMessageImages message)
     {
-        if (asWritten is { } written && written.Span.Count(LoaderRules.ImagePlaceholderUtf8) == images) return written.Span;
-        return WithPlaceholders(prompt.Span, images);
+        var text = message.AsWritten is { } written ? written.Span : message.Text.Span;
+        var leading = message.AsWritten is null ? message.Leading : 0;
+        if (leading == 0 && message.Trailing == 0) return text;
+        var placeholder = LoaderRules.ImagePlaceholderUtf8;
+        var length = leading * placeholder.Length + (leading > 0 ? 1 : 0) + text.Length + (message.Trailing > 0 ? 1 : 0) + message.Trailing * placeholder.Length;
+        if (_prefixed.Length < length) _prefixed = new byte[Math.Max(length, 2 * _prefixed.Length)];
+        var at = 0;
+        for (var i = 0; i < leading; i++) at += Put(placeholder, at);
+        if (leading > 0) _prefixed[at++] = (byte)'\n';
+        at += Put(text, at);
+        if (message.Trailing > 0) _prefixed[at++] = (byte)'\n';
+        for (var i = 0; i < message.Trailing; i++) at += Put(placeholder, at);
+        return _prefixed.AsSpan(0, at);
     }
 
-    /// <summary>The prompt after the image placeholders the loader expects and a newline, in a buffer the part reuses.</summary>
-    private ReadOnlySpan<byte> WithPlaceholders(ReadOnlySpan<byte> prompt, int images)
+    private int Put(ReadOnlySpan<byte> bytes, int at)
     {
-        if (images == 0) return prompt;
-        var placeholder = LoaderRules.ImagePlaceholderUtf8;
-        var head = images * placeholder.Length + 1;
-        var length = head + prompt.Length;
-        if (_prefixed.Length < length) _prefixed = new byte[Math.Max(length, 2 * _prefixed.Length)];
-        for (var i = 0; i < images; i++) placeholder.CopyTo(_prefixed.AsSpan(i * placeholder.Length));
-        _prefixed[head - 1] = (byte)'\n';
-        prompt.CopyTo(_prefixed.AsSpan(head));
-        return _prefixed.AsSpan(0, length);
+        bytes.CopyTo(_prefixed.AsSpan(at));
+        return bytes.Length;
     }
 
     private static void Turn(Utf8JsonWriter json, JsonEncodedText from, ReadOnlySpan<byte> value)

@@ -14,6 +14,7 @@ public sealed class OpenAiFormat : IExportFormat
     public string WireName => "openai";
     public string Title => "OpenAI preference fine-tuning";
     public bool ReferencesImageFiles => false;
+    public bool KeepsImagePlaces => true;
     public IReadOnlySet<string>? AcceptedImageTypes => ImageTypes;
     public bool NeedsRgbImages => true;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
@@ -50,15 +51,17 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteStartArray(Names.Messages);
         var history = sample.Earlier;
         var images = sample.ImagesFrom(image);
+        var plan = ImagePlacement.Plan(sample, images.Count);
+        var next = 0;
         for (var i = 0; i < history.Count; i++)
         {
-            UserMessage(json, history[i].User.Span, i == 0 ? images : []);
+            UserMessage(json, plan.Messages[i], images, ref next);
             json.WriteStartObject();
             json.WriteString(Names.Role, Names.Assistant);
             json.WriteString(Names.Content, history[i].Assistant.Span);
             json.WriteEndObject();
         }
-        UserMessage(json, sample.Prompt.Span, history.Count == 0 ? images : []);
+        UserMessage(json, plan.Messages[^1], images, ref next);
         json.WriteEndArray();
         json.WriteEndObject();
         Output(json, Names.PreferredOutput, pair.Chosen.Text.Span);
@@ -66,22 +69,38 @@ public sealed class OpenAiLines : PairLinesPart
         json.WriteEndObject();
     }
 
-    private static void UserMessage(Utf8JsonWriter json, ReadOnlySpan<byte> text, IReadOnlyList<ExportedImage> images)
+    // The question's text, then its images; an interleaved question's images between its texts, where the source put them.
+    private static void UserMessage(Utf8JsonWriter json, UserMessageImages message, IReadOnlyList<ExportedImage> images, ref int next)
     {
         json.WriteStartObject();
         json.WriteString(Names.Role, Names.User);
         json.WriteStartArray(Names.Content);
-        TextPart(json, text);
-        foreach (var image in images)
+        if (!message.Interleaved)
         {
-            json.WriteStartObject();
-            json.WriteString(Names.Type, Names.ImageUrl);
-            json.WriteStartObject(Names.ImageUrl);
-            json.WriteString(Names.Url, $"data:{image.ContentType};base64,{Convert.ToBase64String(image.Bytes!)}");
-            json.WriteEndObject();
-            json.WriteEndObject();
+            TextPart(json, message.Text.Span);
+            for (var i = 0; i < message.Leading; i++) ImagePart(json, images[next++]);
         }
+        else
+        {
+            var segments = message.Segments();
+            for (var i = 0; i < segments.Count; i++)
+            {
+                if (i > 0) ImagePart(json, images[next++]);
+                if (!segments[i].IsEmpty) TextPart(json, segments[i].Span);
+            }
+        }
+        for (var i = 0; i < message.Trailing; i++) ImagePart(json, images[next++]);
         json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static void ImagePart(Utf8JsonWriter json, ExportedImage image)
+    {
+        json.WriteStartObject();
+        json.WriteString(Names.Type, Names.ImageUrl);
+        json.WriteStartObject(Names.ImageUrl);
+        json.WriteString(Names.Url, $"data:{image.ContentType};base64,{Convert.ToBase64String(image.Bytes!)}");
+        json.WriteEndObject();
         json.WriteEndObject();
     }
 

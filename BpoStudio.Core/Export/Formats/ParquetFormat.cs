@@ -11,6 +11,7 @@ public sealed class ParquetFormat : IExportFormat
     public string WireName => "parquet";
     public string Title => "Hugging Face Parquet (images embedded)";
     public bool ReferencesImageFiles => false;
+    public bool KeepsImagePlaces => true;
     public bool WritesWeights => true;
     public ExportWriter CreateWriter(string folder, string split) => new ParquetExportWriter(folder, split);
     public IExportPart CreatePart() => new ParquetPart();

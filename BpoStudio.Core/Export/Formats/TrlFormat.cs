@@ -11,6 +11,7 @@ public sealed class TrlFormat : IExportFormat
     public string WireName => "trl";
     public string Title => "TRL DPOTrainer (conversational JSONL)";
     public bool ReferencesImageFiles => true;
+    public bool KeepsImagePlaces => true;
     public bool WritesWeights => true;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new TrlLines();
@@ -31,42 +32,70 @@ public sealed class TrlFormat : IExportFormat
 }
 
 /// <summary>
-/// A conversational prompt as TRL reads it: the conversation so far (user, ground-truth assistant, ..., user), the
-/// image part in the first user message, where the source put the image. Written from fixed fragments around the
-/// texts: the bytes the JSON writer produced field by field, at a fraction of the cost.
+/// A conversational prompt as TRL reads it: the conversation so far (user, ground-truth assistant, ..., user), each
+/// image part where the source put it (<see cref="ImagePlacement"/>): before the question as usual, or between the
+/// texts of an interleaved one. Written from fixed fragments around the texts: the bytes the JSON writer produced field
+/// by field, at a fraction of the cost.
 /// </summary>
 public abstract class ConversationalPromptPart : JsonLinesPart
 {
     private static ReadOnlySpan<byte> UserStart => """{"role":"user","content":["""u8;
-    private static ReadOnlySpan<byte> ImagePart => """{"type":"image"},"""u8;
+    private static ReadOnlySpan<byte> ImagePart => """{"type":"image"}"""u8;
     private static ReadOnlySpan<byte> TextStart => """{"type":"text","text":"""u8;
     private static ReadOnlySpan<byte> Assistant => """{"role":"assistant","content":[{"type":"text","text":"""u8;
-    private static ReadOnlySpan<byte> MessageEnd => "}]},"u8;
 
     /// <summary><c>{"prompt":[...]</c>, the record left open for the fields that follow; an image part per image, in order.</summary>
     protected void WritePrompt(ExportSample sample, IReadOnlyList<byte[]> imagePaths)
     {
+        var plan = ImagePlacement.Plan(sample, imagePaths.Count);
         var history = sample.Earlier;
         WriteRaw("""{"prompt":["""u8);
-        for (var i = 0; i < history.Count; i++)
+        for (var i = 0; i <= history.Count; i++)
         {
-            WriteUserStart(i == 0 ? imagePaths.Count : 0);
-            WriteString(history[i].User.Span);
-            WriteRaw(MessageEnd);
+            if (i > 0) WriteRaw(","u8);
+            WriteUser(plan.Messages[i]);
+            if (i == history.Count) break;
+            WriteRaw(","u8);
             WriteRaw(Assistant);
             WriteString(history[i].Assistant.Span);
-            WriteRaw(MessageEnd);
+            WriteRaw("}]}"u8);
         }
-        WriteUserStart(history.Count == 0 ? imagePaths.Count : 0);
-        WriteString(sample.Prompt.Span);
-        WriteRaw("}]}]"u8);
+        WriteRaw("]"u8);
     }
 
-    private void WriteUserStart(int images)
+    private void WriteUser(UserMessageImages message)
     {
         WriteRaw(UserStart);
-        for (var i = 0; i < images; i++) WriteRaw(ImagePart);
+        var separate = false;
+        for (var i = 0; i < message.Leading; i++) WriteImage(ref separate);
+        if (!message.Interleaved) WriteText(message.Text.Span, ref separate);
+        else
+        {
+            var segments = message.Segments();
+            for (var i = 0; i < segments.Count; i++)
+            {
+                if (i > 0) WriteImage(ref separate);
+                if (!segments[i].IsEmpty) WriteText(segments[i].Span, ref separate);
+            }
+        }
+        for (var i = 0; i < message.Trailing; i++) WriteImage(ref separate);
+        WriteRaw("]}"u8);
+    }
+
+    private void WriteImage(ref bool separate)
+    {
+        if (separate) WriteRaw(","u8);
+        WriteRaw(ImagePart);
+        separate = true;
+    }
+
+    private void WriteText(ReadOnlySpan<byte> text, ref bool separate)
+    {
+        if (separate) WriteRaw(","u8);
         WriteRaw(TextStart);
+        WriteString(text);
+        WriteRaw("}"u8);
+        separate = true;
     }
 
     /// <summary>The images' paths as the record's <c>images</c> column holds them.</summary>
