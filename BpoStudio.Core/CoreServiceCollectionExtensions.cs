@@ -1,3 +1,4 @@
+using BpoStudio.Core.Judging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Webhooks;
@@ -137,6 +138,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Export.ExportService>();
         services.AddSingleton<Export.ExportForecast>();
         services.AddTriage();
+        services.AddJudging();
         services.AddSingleton<DatabaseInitializer>();
         return builder;
     }

@@ -56,6 +56,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Feedback.ErrorSpan> ErrorSpans => Set<Feedback.ErrorSpan>();
     public DbSet<Feedback.RatingAspect> RatingAspects => Set<Feedback.RatingAspect>();
     public DbSet<Feedback.ResponseRating> ResponseRatings => Set<Feedback.ResponseRating>();
+    public DbSet<Judging.PairScore> PairScores => Set<Judging.PairScore>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -18,7 +18,10 @@ public sealed record PairFilter(
     bool NoBlocking = false,
     long? SpotCheckId = null,
     long? ExcludeSpotCheckId = null,
-    MyDecisionFilter? MyDecision = null)
+    MyDecisionFilter? MyDecision = null,
+    string? Scorer = null,
+    double? ScoreAtLeast = null,
+    double? ScoreBelow = null)
 {
     /// <summary>Words for the UI, the audit log and a bulk action's record.</summary>
     public string Describe()
@@ -34,6 +37,7 @@ public sealed record PairFilter(
         if (!string.IsNullOrWhiteSpace(AssigneeId)) parts.Add("one annotator's share");
         if (SpotCheckId is { } spot) parts.Add($"spot check {spot}");
         if (ExcludeSpotCheckId is { } outside) parts.Add($"outside spot check {outside}'s sample");
+        if (!string.IsNullOrWhiteSpace(Scorer)) parts.Add($"scored by {Scorer}" + (ScoreAtLeast is { } low ? $" at or above {low:0.##}" : "") + (ScoreBelow is { } high ? $" below {high:0.##}" : ""));
         if (MyDecision is { } mine) parts.Add(mine == MyDecisionFilter.Any ? "my decisions" : $"my {mine.ToString().ToLowerInvariant()} decisions");
         return parts.Count == 0 ? "every pair" : string.Join(", ", parts);
     }
@@ -66,6 +70,7 @@ public static class PairFilterQuery
         if (filter.RejectedKind is { } kind) query = query.Where(p => p.RejectedResponse!.Kind == kind);
         if (!string.IsNullOrWhiteSpace(filter.Method)) query = query.Where(p => p.RejectedResponse!.Provenance.Method == filter.Method.Trim());
         query = Triage.TriageFilter.Apply(db, query, filter); // findings and spot checks: Triage's tables
+        query = Judging.ScoreFilter.Apply(db, query, filter); // scores: Judging's table
         if (!string.IsNullOrWhiteSpace(filter.Search)) query = PairSearch.Apply(db, query, filter.Search.Trim());
         return query;
     }

@@ -6,6 +6,7 @@ public enum JobKind
     Generate,
     Export,
     Checks,
+    Judge,
 }
 
 public enum JobStatus

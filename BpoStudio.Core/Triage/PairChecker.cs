@@ -28,21 +28,22 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
 
     public IReadOnlyList<IPairCheck> Checks { get; } = [.. checks];
 
-    public bool IsKnown(string checkId) => Checks.Any(c => c.Id == checkId);
+    public bool IsKnown(string checkId) => Checks.Any(c => c.Id == checkId) || JudgeFindings.Defaults.Any(d => d.Id == checkId);
 
     /// <summary>The checks with the severity each has on this dataset.</summary>
     public async Task<IReadOnlyList<CheckInfo>> CatalogAsync(int datasetId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var chosen = await db.CheckSettings.Where(s => s.DatasetId == datasetId).ToDictionaryAsync(s => s.CheckId, s => s.Severity, ct);
-        return [.. Checks.Select(c => new CheckInfo(c.Id, c.Description, c.DefaultSeverity, chosen.GetValueOrDefault(c.Id, c.DefaultSeverity)))];
+        return [.. Checks.Select(c => new CheckInfo(c.Id, c.Description, c.DefaultSeverity, chosen.GetValueOrDefault(c.Id, c.DefaultSeverity))),
+            .. JudgeFindings.Defaults.Select(d => d with { Severity = chosen.GetValueOrDefault(d.Id, d.DefaultSeverity) })];
     }
 
     /// <summary>A lead sets a check's severity on a dataset; the stored findings take it at once.</summary>
     public async Task SetSeverityAsync(int datasetId, string checkId, FindingSeverity severity, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("change a check's severity");
-        if (!IsKnown(checkId)) throw new InvalidInputError($"There is no check '{checkId}'; the checks are {string.Join(", ", Checks.Select(c => c.Id))}.");
+        if (!IsKnown(checkId)) throw new InvalidInputError($"There is no check '{checkId}'; the checks are {string.Join(", ", Checks.Select(c => c.Id).Concat(JudgeFindings.Defaults.Select(d => d.Id)))}.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var setting = await db.CheckSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId && s.CheckId == checkId, ct);
@@ -96,7 +97,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var counts = await db.PairFindings.Where(f => f.DatasetId == datasetId).GroupBy(f => f.CheckId)
             .Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-        return Checks.ToDictionary(c => c.Id, c => counts.GetValueOrDefault(c.Id));
+        return Checks.Select(c => c.Id).Concat(JudgeFindings.Defaults.Select(d => d.Id)).ToDictionary(id => id, id => counts.GetValueOrDefault(id));
     }
 
     private async Task<int> CheckAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct)
@@ -200,6 +201,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     private static Task DeleteFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct) =>
         SqlCommands.ExecuteAsync(connection, transaction, $"""
             DELETE FROM "PairFindings" WHERE "PairId" IN (SELECT p."Id" FROM "Pairs" p WHERE +p."DatasetId" = @dataset AND {scope.Sql("p")})
+                AND "CheckId" NOT LIKE '{JudgeFindings.Prefix}%'
             """, ct, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
 
     private static async Task InsertFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId,

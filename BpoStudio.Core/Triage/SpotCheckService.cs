@@ -20,7 +20,7 @@ public sealed record StratumReport(string Stratum, ResponseKind? Kind, string? M
     double Low, double High, int NeededForMargin, int Remaining, bool MeetsThreshold, long? AcceptedByBulkId)
 {
     public double? Rate => Reviewed == 0 ? null : (double)Accepted / Reviewed;
-    public string Label => Kind is null ? "all pairs" : $"{Kind.Value.ToWire()} · {Method ?? "unknown"}";
+    public string Label => Kind is not null ? $"{Kind.Value.ToWire()} · {Method ?? "unknown"}" : Stratum == "all" ? "all pairs" : Stratum;
 }
 
 public sealed record SpotCheckReport(SpotCheck Check, PairFilter Filter, IReadOnlyList<StratumReport> Strata);
@@ -79,6 +79,51 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         return check;
     }
 
+    /// <summary>
+    /// A sample of up to <paramref name="perStratum"/> undecided pairs from each of the caller's strata (a judge's score
+    /// bands), drawn at random with the seed: equal allocation, so every band is measured whatever its size.
+    /// </summary>
+    public async Task<SpotCheck> DrawStrataAsync(int datasetId, PairFilter filter, IReadOnlyList<(string Key, IReadOnlyList<long> PairIds)> strata, int perStratum, long seed,
+        ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("draw a spot check");
+        if (perStratum is < 1 or > 2_000) throw new InvalidInputError("A calibration sample takes between 1 and 2,000 pairs per band.");
+        if (strata.Sum(s => s.PairIds.Count) == 0) throw new ConflictError($"No undecided pair matches {filter.Describe()}; there is nothing to sample.");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var random = new SeededRandom(seed);
+        var check = new SpotCheck
+        {
+            DatasetId = datasetId, FilterJson = JsonSerializer.Serialize(filter, BulkActionService.FilterJson), FilterText = filter.Describe(), Seed = seed,
+            Stratified = true, Threshold = 0.9, Margin = 0.1, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+        };
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.SpotChecks.Add(check);
+        await db.SaveChangesAsync(ct);
+        foreach (var (key, pairIds) in strata.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var ids = pairIds.Order().ToList();
+            var take = Math.Min(perStratum, ids.Count);
+            for (var i = 0; i < take; i++)
+            {
+                var j = i + random.NextInt(ids.Count - i);
+                (ids[i], ids[j]) = (ids[j], ids[i]);
+                db.SpotCheckItems.Add(new SpotCheckItem { SpotCheckId = check.Id, DatasetId = datasetId, PairId = ids[i], Stratum = key });
+            }
+        }
+        check.SampleSize = db.ChangeTracker.Entries<SpotCheckItem>().Count();
+        db.AuditEntries.Add(new AuditEntry
+        {
+            At = check.CreatedAt, UserName = check.CreatedBy, Action = AuditActions.SpotCheckDraw, Subject = $"dataset {datasetId} spot check {check.Id}",
+            Details = $"{check.SampleSize} of {strata.Sum(s => s.PairIds.Count):N0} undecided pairs ({check.FilterText}), up to {perStratum} from each of {strata.Count} strata, seed {seed}",
+        });
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return check;
+    }
+
+    /// <summary>The undecided pairs of a dataset that match, as a spot check samples them.</summary>
+    public static IQueryable<PreferencePair> UndecidedPairs(BpoDbContext db, int datasetId, PairFilter filter) => Undecided(db, datasetId, filter);
+
     public async Task<IReadOnlyList<SpotCheck>> ListAsync(int datasetId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -131,6 +176,8 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         actor.RequireLead("accept the rest of a spot-checked stratum");
         var report = await ReportAsync(spotCheckId, ct);
         var row = report.Strata.FirstOrDefault(s => s.Stratum == stratum) ?? throw new NotFoundError($"Spot check {spotCheckId} has no stratum '{stratum}'.");
+        if (row.Kind is null && stratum != AllPairs)
+            throw new ConflictError($"Spot check {spotCheckId} samples a judge's score bands: accept at or above a threshold through its calibration instead.");
         if (!row.MeetsThreshold)
             throw new ConflictError($"{row.Label}: {row.Accepted} of {row.Reviewed} reviewed pairs accepted, lower bound {row.Low:P1}, " +
                 $"below the threshold {report.Check.Threshold:P0}; review more of the sample first.");
@@ -155,8 +202,8 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
 
     private static (ResponseKind? Kind, string? Method) ParseStratum(string key)
     {
-        if (key == AllPairs) return (null, null);
         var slash = key.IndexOf('/');
+        if (key == AllPairs || slash < 0) return (null, null); // all pairs, or a judge's score band
         return (ResponseKindNames.Parse(key[..slash]), slash + 1 < key.Length ? key[(slash + 1)..] : null);
     }
 }

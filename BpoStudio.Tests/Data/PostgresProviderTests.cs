@@ -95,3 +95,8 @@ public class ExportForecastTestsOnPostgres : ExportForecastTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class JudgeJobTestsOnPostgres : Judging.JudgeJobTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

@@ -28,6 +28,13 @@ public sealed class ScriptedChatServer : IAsyncDisposable
     /// <summary>How long each request takes, to observe concurrency.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Only this many requests take <see cref="Delay"/> (a server that stalls and recovers); the rest answer at once.</summary>
+    public int SlowRequests { get; set; } = int.MaxValue;
+
+    /// <summary>The status of the armed failures: 503 (busy) or 429 (rate-limited).</summary>
+    public int FailureStatus { get; set; } = 503;
+    private int _requests;
+
     public int MaxInFlight => _maxInFlight;
     private int _inFlight, _maxInFlight, _failuresLeft;
 
@@ -62,14 +69,14 @@ public sealed class ScriptedChatServer : IAsyncDisposable
             InterlockedMax(ref server._maxInFlight, now);
             try
             {
-                if (server.Delay > TimeSpan.Zero) await Task.Delay(server.Delay);
+                if (server.Delay > TimeSpan.Zero && Interlocked.Increment(ref server._requests) <= server.SlowRequests) await Task.Delay(server.Delay);
             }
             finally
             {
                 Interlocked.Decrement(ref server._inFlight);
             }
             if (server.FailuresFirst > 0 && Interlocked.Decrement(ref server._failuresLeft) >= 0)
-                return Results.Text("""{"error":{"message":"busy"}}""", "application/json", statusCode: 503);
+                return Results.Text("""{"error":{"message":"busy"}}""", "application/json", statusCode: server.FailureStatus);
             var content = server._replies.TryDequeue(out var scripted) ? scripted : server.Fallback(request);
             var response = new
             {

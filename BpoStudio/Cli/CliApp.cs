@@ -6,7 +6,7 @@ namespace BpoStudio.Cli;
 /// <summary>The same executable as the web app, run with a verb: <c>BpoStudio migrate</c>, <c>BpoStudio users add ...</c>.</summary>
 public static class CliApp
 {
-    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new ImportVerb(), new GenerateVerb(), new ExportVerb(), new ReviewVerb(), new BackupVerb(), new RestoreVerb(), new TokensVerb(), new DatasetsVerb(), new VersionsVerb(), new JobsVerb(), new SpotCheckVerb(), new BenchVerb()];
+    public static readonly IReadOnlyList<ICliVerb> Verbs = [new MigrateVerb(), new UsersVerb(), new SeedDemoVerb(), new ImportVerb(), new GenerateVerb(), new ExportVerb(), new ReviewVerb(), new BackupVerb(), new RestoreVerb(), new TokensVerb(), new DatasetsVerb(), new VersionsVerb(), new JobsVerb(), new SpotCheckVerb(), new JudgeVerb(), new BenchVerb()];
 
     private static readonly string[] HelpWords = ["help", "--help", "-h", "-?"];
 

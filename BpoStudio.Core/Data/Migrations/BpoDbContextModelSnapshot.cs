@@ -893,6 +893,69 @@ namespace BpoStudio.Core.Data.Migrations
                     b.ToTable("JobItemFailures");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Judging.PairScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Confidence")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("OrdersDisagree")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("PreferChosen")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Rationale")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("SawImage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Scorer")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Template")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Unparsable")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Votes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Scorer", "PreferChosen");
+
+                    b.HasIndex("PairId", "Scorer", "Template")
+                        .IsUnique();
+
+                    b.ToTable("PairScores");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Review.PairAssignment", b =>
                 {
                     b.Property<long>("PairId")
@@ -1799,6 +1862,15 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasOne("BpoStudio.Core.Jobs.Job", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Judging.PairScore", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -928,6 +928,71 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.ToTable("JobItemFailures");
                 });
 
+            modelBuilder.Entity("BpoStudio.Core.Judging.PairScore", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double?>("Confidence")
+                        .HasColumnType("double precision");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("JobId")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("OrdersDisagree")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("PairId")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("PreferChosen")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Rationale")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<bool>("SawImage")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Scorer")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Template")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Tokens")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Unparsable")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Votes")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Scorer", "PreferChosen");
+
+                    b.HasIndex("PairId", "Scorer", "Template")
+                        .IsUnique();
+
+                    b.ToTable("PairScores");
+                });
+
             modelBuilder.Entity("BpoStudio.Core.Review.PairAssignment", b =>
                 {
                     b.Property<long>("PairId")
@@ -1856,6 +1921,15 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasOne("BpoStudio.Core.Jobs.Job", null)
                         .WithMany()
                         .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Judging.PairScore", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.PreferencePair", null)
+                        .WithMany()
+                        .HasForeignKey("PairId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

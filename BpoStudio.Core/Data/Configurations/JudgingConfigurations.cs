@@ -1,0 +1,21 @@
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Judging;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace BpoStudio.Core.Data.Configurations;
+
+internal sealed class PairScoreConfiguration : IEntityTypeConfiguration<PairScore>
+{
+    public void Configure(EntityTypeBuilder<PairScore> builder)
+    {
+        builder.Property(s => s.Scorer).HasMaxLength(200);
+        builder.Property(s => s.Template).HasMaxLength(64);
+        builder.Property(s => s.Rationale).HasMaxLength(2000);
+        builder.HasOne<PreferencePair>().WithMany().HasForeignKey(s => s.PairId).OnDelete(DeleteBehavior.Cascade);
+        // One score per pair, scorer and template: a resumed or repeated run never judges a pair twice.
+        builder.HasIndex(s => new { s.PairId, s.Scorer, s.Template }).IsUnique();
+        // Filtering and sorting a dataset's pairs by one scorer's score.
+        builder.HasIndex(s => new { s.DatasetId, s.Scorer, s.PreferChosen });
+    }
+}

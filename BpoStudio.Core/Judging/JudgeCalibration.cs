@@ -1,0 +1,128 @@
+using System.Security.Claims;
+using System.Text.Json;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Triage;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Judging;
+
+public sealed record MethodAgreement(string Method, Agreement Agreement);
+
+/// <summary>The judge measured against people on a blind spot check drawn by score band.</summary>
+public sealed record CalibrationReport(long SpotCheckId, string Scorer, int Sampled, int Reviewed, Agreement Agreement, IReadOnlyList<ReliabilityBin> Reliability, double? Ece,
+    IReadOnlyList<MethodAgreement> ByMethod, IReadOnlyList<BandCount> Bands, IReadOnlyList<ThresholdEstimate> Thresholds)
+{
+    public const string IntervalMethod = "Clopper-Pearson per score band at 1 - 0.05/5 (Bonferroni over the 5 bands), weighted by each band's pending pairs; " +
+        "the bounds hold for every threshold at once, so a threshold chosen after looking keeps 95 % coverage";
+}
+
+/// <summary>
+/// Calibrates a judge against people: a spot check drawn at random within each band of the judge's score (the same
+/// number from each), reviewed blind in the normal queue; then agreement, Cohen's kappa, a reliability chart with its
+/// ECE, and for each threshold the pending pairs at or above it with their estimated acceptance and interval
+/// (<see cref="CalibrationStatistics.AtOrAbove"/>). Accepting at or above a threshold, or rejecting below one, is a bulk
+/// action whose record and audit entry carry those figures.
+/// </summary>
+public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, SpotCheckService spotChecks, BulkActionService bulk)
+{
+    public static readonly double[] BandEdges = [0, 0.2, 0.4, 0.6, 0.8, 1.0];
+    private const string BandPrefix = "band:";
+
+    public static int BandOf(double score) => Math.Clamp((int)Math.Floor(score * 5), 0, 4);
+
+    public static string BandKey(int band) => $"{BandPrefix}{BandEdges[band]:0.0}-{BandEdges[band + 1]:0.0}";
+
+    /// <summary>The scorer whose scores the dataset has most of: the judge a lead ran last, usually.</summary>
+    public async Task<string?> LatestJudgeAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.PairScores.Where(s => s.DatasetId == datasetId && s.Scorer.StartsWith("judge:")).OrderByDescending(s => s.Id).Select(s => s.Scorer).FirstOrDefaultAsync(ct);
+    }
+
+    public async Task<SpotCheck> DrawAsync(int datasetId, string scorer, int perBand, long seed, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("draw a calibration sample");
+        var filter = new PairFilter(Status: PairStatus.Pending, Scorer: scorer);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var scored = await (from p in SpotCheckService.UndecidedPairs(db, datasetId, filter)
+                            join s in db.PairScores on p.Id equals s.PairId
+                            where s.Scorer == scorer && s.PreferChosen != null
+                            select new { p.Id, Score = s.PreferChosen!.Value }).ToListAsync(ct);
+        var strata = scored.DistinctBy(s => s.Id).GroupBy(s => BandOf(s.Score)).OrderBy(g => g.Key)
+            .Select(g => (BandKey(g.Key), (IReadOnlyList<long>)[.. g.Select(s => s.Id)])).ToList();
+        return await spotChecks.DrawStrataAsync(datasetId, filter, strata, perBand, seed, actor, ct);
+    }
+
+    public async Task<CalibrationReport> ReportAsync(long spotCheckId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var check = await db.SpotChecks.AsNoTracking().FirstOrDefaultAsync(s => s.Id == spotCheckId, ct) ?? throw new NotFoundError($"There is no spot check {spotCheckId}.");
+        var filter = JsonSerializer.Deserialize<PairFilter>(check.FilterJson, BulkActionService.FilterJson)!;
+        var scorer = filter.Scorer ?? throw new ConflictError($"Spot check {spotCheckId} was not drawn by a judge's score bands; draw a calibration sample.");
+        var items = await (from i in db.SpotCheckItems
+                           where i.SpotCheckId == spotCheckId
+                           join p in db.Pairs on i.PairId equals p.Id
+                           join s in db.PairScores on p.Id equals s.PairId
+                           where s.Scorer == scorer && s.PreferChosen != null
+                           select new { p.Id, p.Status, Score = s.PreferChosen!.Value, p.RejectedResponse!.Provenance.Method }).ToListAsync(ct);
+        items = [.. items.DistinctBy(i => i.Id)];
+        var judged = items.Where(i => i.Status is PairStatus.Accepted or PairStatus.Rejected)
+            .Select(i => new Judged(i.Score, i.Status == PairStatus.Accepted, i.Method)).ToList();
+        var (bins, ece) = CalibrationStatistics.Reliability(judged);
+        var pending = await (from p in db.Matching(check.DatasetId, filter with { ExcludeSpotCheckId = spotCheckId }, PairStatus.Pending)
+                             join s in db.PairScores on p.Id equals s.PairId
+                             where s.Scorer == scorer && s.PreferChosen != null
+                             select new { p.Id, Score = s.PreferChosen!.Value }).ToListAsync(ct);
+        var pendingByBand = pending.DistinctBy(p => p.Id).GroupBy(p => BandOf(p.Score)).ToDictionary(g => g.Key, g => (long)g.Count());
+        var bands = Enumerable.Range(0, 5).Select(b => new BandCount(BandEdges[b], BandEdges[b + 1], pendingByBand.GetValueOrDefault(b),
+            judged.Count(j => BandOf(j.Score) == b), judged.Count(j => BandOf(j.Score) == b && j.Accepted))).ToList();
+        return new CalibrationReport(spotCheckId, scorer, items.Count, judged.Count, CalibrationStatistics.Agreement(judged), bins, ece,
+            [.. judged.GroupBy(j => j.Method ?? "unknown").OrderBy(g => g.Key).Select(g => new MethodAgreement(g.Key, CalibrationStatistics.Agreement([.. g])))],
+            bands, CalibrationStatistics.AtOrAbove(bands));
+    }
+
+    /// <summary>Accepts the pending pairs outside the sample whose score is at or above <paramref name="threshold"/> (a band edge).</summary>
+    public Task<BulkResult> AcceptAtOrAboveAsync(long spotCheckId, double threshold, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        DecideAsync(spotCheckId, threshold, accept: true, actor, ct);
+
+    /// <summary>Rejects the pending pairs outside the sample whose score is below <paramref name="threshold"/> (a band edge).</summary>
+    public Task<BulkResult> RejectBelowAsync(long spotCheckId, double threshold, ClaimsPrincipal actor, CancellationToken ct = default) =>
+        DecideAsync(spotCheckId, threshold, accept: false, actor, ct);
+
+    private async Task<BulkResult> DecideAsync(long spotCheckId, double threshold, bool accept, ClaimsPrincipal actor, CancellationToken ct)
+    {
+        actor.RequireLead(accept ? "accept pairs by a calibrated threshold" : "reject pairs by a calibrated threshold");
+        var band = Array.FindIndex(BandEdges, e => Math.Abs(e - threshold) < 1e-9);
+        if (band is < 1 or > 4) throw new InvalidInputError($"A threshold is a band edge: 0.2, 0.4, 0.6 or 0.8, not {threshold}.");
+        var report = await ReportAsync(spotCheckId, ct);
+        string notes;
+        PairFilter filter;
+        var scoped = new PairFilter(Status: PairStatus.Pending, Scorer: report.Scorer, ExcludeSpotCheckId: spotCheckId);
+        if (accept)
+        {
+            var estimate = report.Thresholds[band];
+            notes = $"calibrated threshold: judge {report.Scorer} score >= {threshold:0.0}, {estimate.Pairs:N0} pending pairs; estimated acceptance " +
+                $"{(estimate.Acceptance is { } a ? a.ToString("P1") : "unmeasured")} (95% interval {estimate.Low:P1} to {estimate.High:P1}) from blind spot check {spotCheckId} " +
+                $"({report.Reviewed} reviewed; {CalibrationReport.IntervalMethod})";
+            filter = scoped with { ScoreAtLeast = threshold };
+        }
+        else
+        {
+            var below = report.Bands.Take(band).ToList();
+            var (reviewed, accepted) = (below.Sum(b => b.Reviewed), below.Sum(b => b.Accepted));
+            notes = $"calibrated threshold: judge {report.Scorer} score < {threshold:0.0}, {below.Sum(b => b.Pending):N0} pending pairs; people accepted {accepted} of {reviewed} " +
+                $"such pairs in blind spot check {spotCheckId}";
+            filter = scoped with { ScoreBelow = threshold };
+        }
+        return await bulk.ApplyAsync(await DatasetOfAsync(spotCheckId, ct), new BulkRequest(filter, accept ? BulkOperation.Accept : BulkOperation.Reject,
+            Reason: accept ? null : $"judge score below {threshold:0.0} (calibrated)"), actor, new BulkOrigin(spotCheckId, notes), ct);
+    }
+
+    private async Task<int> DatasetOfAsync(long spotCheckId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SpotChecks.Where(s => s.Id == spotCheckId).Select(s => s.DatasetId).SingleAsync(ct);
+    }
+}

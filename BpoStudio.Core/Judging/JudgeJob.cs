@@ -1,0 +1,147 @@
+using System.Security.Claims;
+using System.Text.Json;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Injection;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Storage;
+using BpoStudio.Core.Triage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace BpoStudio.Core.Judging;
+
+/// <param name="Filter">Which pairs (default: pending ones); image pairs are never sent (their answers are the same text).</param>
+/// <param name="Samples">Replies asked per order; the confidence is the share of votes.</param>
+public sealed record JudgeParameters(int DatasetId, PairFilter? Filter = null, int Samples = 1, long Seed = 1, string Template = "pairwise-v1")
+{
+    public JudgeParameters Validated()
+    {
+        if (Samples is < 1 or > 16) throw new InvalidInputError($"--samples must be between 1 and 16; it was {Samples}.");
+        if (JudgePrompt.All.All(t => t.Name != Template))
+            throw new InvalidInputError($"There is no judge template '{Template}'; use {string.Join(", ", JudgePrompt.All.Select(t => t.Name))}.");
+        return this;
+    }
+}
+
+/// <summary>What a judge run would cost before it starts.</summary>
+public sealed record JudgeDryRun(long Pairs, long Calls, long EstimatedTokens, string Model);
+
+/// <summary>
+/// Judges a dataset's pairs as a durable job: a batch of pairs per transaction with its scores, its findings and the
+/// job's cursor, so an interrupted run resumes after the last committed pair and never judges a pair twice.
+/// </summary>
+public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, JudgeServer server, ImageStore images) : IJobHandler
+{
+    public const int BatchSize = 64;
+
+    public JobKind Kind => JobKind.Judge;
+
+    public async Task RunAsync(JobContext context, CancellationToken ct)
+    {
+        var parameters = JsonSerializer.Deserialize<JudgeParameters>(context.ParametersJson)?.Validated() ?? throw new InvalidDataException("The judge job has no parameters.");
+        var client = server.Client ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images.");
+        var prompt = JudgePrompt.All.Single(t => t.Name == parameters.Template);
+        var scorer = JudgeServer.ScorerFor(client.Model);
+        if (context.ResumeCursor is null)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await context.SetTotalAsync(await Candidates(db, parameters, scorer, after: 0).LongCountAsync(ct), ct);
+        }
+        var cursor = context.ResumeCursor ?? 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var batch = await Candidates(db, parameters, scorer, cursor).OrderBy(p => p.Id).Take(BatchSize)
+                .Select(p => new { p.Id, p.Sample!.Prompt, p.Sample.ImageHash, p.Sample.MoreImageHashes, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text }).ToListAsync(ct);
+            if (batch.Count == 0) return;
+            var cases = new List<JudgeCase>();
+            foreach (var pair in batch)
+            {
+                var bytes = new List<byte[]>();
+                foreach (var hash in ImageList.All(pair.ImageHash, pair.MoreImageHashes)) bytes.Add(await images.ReadAsync(hash, ct));
+                cases.Add(new JudgeCase(pair.Id, pair.Prompt, pair.Chosen, pair.Rejected, bytes));
+            }
+            var outcomes = await Task.WhenAll(cases.Select(c => client.JudgeAsync(c, prompt, parameters.Samples, parameters.Seed ^ c.PairId, ct)));
+
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var now = DateTime.UtcNow;
+            foreach (var outcome in outcomes)
+            {
+                var tally = outcome.Tally;
+                db.PairScores.Add(new PairScore
+                {
+                    DatasetId = parameters.DatasetId, PairId = outcome.PairId, Scorer = scorer, Template = prompt.Name, PreferChosen = tally.PreferChosen,
+                    Confidence = tally.Confidence, OrdersDisagree = tally.OrdersDisagree, SawImage = outcome.SawImage, Unparsable = tally.Unparsable,
+                    Votes = tally.Votes, Rationale = outcome.Rationale, Tokens = outcome.Tokens, JobId = context.JobId, CreatedAt = now,
+                });
+                if (tally.Votes == 0) context.RecordFailure(db, $"pair {outcome.PairId}", $"no reply of {2 * parameters.Samples} was a verdict (prose, broken JSON or a refusal); recorded as unparsable");
+                context.AddTokens(outcome.Tokens);
+            }
+            await db.SaveChangesAsync(ct);
+            await JudgeFindings.ReplaceAsync(db, parameters.DatasetId, [.. outcomes.Select(o => o.PairId)], outcomes.SelectMany(o => Findings(o.Tally, server.UncertainBelow, o.PairId)), ct);
+            await context.AddProgressAsync(db, batch[^1].Id, outcomes.Count(o => o.Tally.Votes > 0), outcomes.Count(o => o.Tally.Votes == 0), ct);
+            await tx.CommitAsync(ct);
+            context.Publish();
+            cursor = batch[^1].Id;
+        }
+    }
+
+    /// <summary>The findings a tally raises: the rejected answer preferred in both orders; orders that disagree or a low confidence.</summary>
+    public static IEnumerable<(long PairId, string CheckId, string Detail)> Findings(JudgeTally tally, double uncertainBelow, long pairId = 0) =>
+        FindingsOf(tally, uncertainBelow).Select(f => (pairId, f.CheckId, f.Detail));
+
+    private static IEnumerable<(string CheckId, string Detail)> FindingsOf(JudgeTally tally, double uncertainBelow)
+    {
+        if (tally.Votes == 0) yield break;
+        if (tally.PrefersRejected) yield return (JudgeFindings.PrefersRejected, $"prefers the rejected answer in both orders ({tally.PreferChosen:0.00} for the chosen)");
+        if (tally.OrdersDisagree) yield return (JudgeFindings.Uncertain, "the verdict flips with the order of the answers");
+        else if (tally.Confidence < uncertainBelow) yield return (JudgeFindings.Uncertain, $"confidence {tally.Confidence:0.00} below {uncertainBelow:0.00}");
+    }
+
+    internal static IQueryable<PreferencePair> Candidates(BpoDbContext db, JudgeParameters parameters, string scorer, long after) =>
+        db.Matching(parameters.DatasetId, parameters.Filter, PairStatus.Pending)
+            .Where(p => p.Id > after && p.RejectedResponse!.Kind != ResponseKind.ImagePair)
+            .Where(p => !db.PairScores.Any(s => s.PairId == p.Id && s.Scorer == scorer && s.Template == parameters.Template));
+}
+
+/// <summary>The configured judge server, if any.</summary>
+public sealed class JudgeServer(IOptions<JudgeOptions> options, IOptions<LlmBackendOptions> generation)
+{
+    private readonly Lazy<JudgeClient?> _client = new(() => options.Value.Resolve(generation.Value) is { } server ? new JudgeClient(options.Value, server, TimeSpan.FromSeconds(options.Value.TimeoutSeconds)) : null);
+
+    public JudgeClient? Client => _client.Value;
+    public double UncertainBelow => options.Value.UncertainBelow;
+    public int MaxTokens => options.Value.MaxTokens;
+
+    public static string ScorerFor(string model) => $"judge:{model}";
+}
+
+/// <summary>Starting a judge run, or pricing it first: for leads, as the page, the CLI and the API call it.</summary>
+public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFactory<BpoDbContext> dbFactory)
+{
+    public async Task<Job> StartAsync(JudgeParameters parameters, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("run the judge");
+        parameters = parameters.Validated();
+        if (server.Client is null) throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images (Generation:OpenAI:Vision).");
+        return await jobs.CreateAsync(JobKind.Judge, parameters.DatasetId, JsonSerializer.Serialize(parameters), actor, ct);
+    }
+
+    /// <summary>How many pairs, calls and (roughly) tokens a run would take: a 512-pixel image costs about 800 tokens, text about one per 4 characters.</summary>
+    public async Task<JudgeDryRun> DryRunAsync(JudgeParameters parameters, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("run the judge");
+        parameters = parameters.Validated();
+        var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model.");
+        var prompt = JudgePrompt.All.Single(t => t.Name == parameters.Template);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var sizes = await JudgeJobHandler.Candidates(db, parameters, JudgeServer.ScorerFor(model), 0)
+            .Select(p => new { Text = p.Sample!.Prompt.Length + p.ChosenResponse!.Text.Length + p.RejectedResponse!.Text.Length, Images = p.Sample.ImageHash == null ? 0 : 1 }).ToListAsync(ct);
+        var calls = sizes.Count * 2L * parameters.Samples;
+        var perCall = sizes.Sum(s => (long)(s.Text + prompt.System.Length + prompt.User.Length) / 4 + s.Images * 800L + server.MaxTokens / 2);
+        return new JudgeDryRun(sizes.Count, calls, perCall * 2 * parameters.Samples, model);
+    }
+}

@@ -1,0 +1,134 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Jobs;
+using BpoStudio.Core.Judging;
+using BpoStudio.Core.Triage;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Tests.Judging;
+
+/// <summary>
+/// The judge job against a scripted OpenAI-compatible server on loopback that answers by a known rule: both orders,
+/// images sent, scores and findings stored, a position-biased judge seen as uncertain, prose and broken JSON never
+/// guessed, 429s and timeouts retried, no pair judged twice.
+/// </summary>
+public class JudgeJobTests : IAsyncLifetime
+{
+    protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
+
+    private readonly TestDataFolder _files = new();
+    private ScriptedChatServer _server = null!;
+    private CoreServices _core = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await ScriptedChatServer.StartAsync();
+        _core = await CoreServices.StartAsync(settings =>
+        {
+            settings["Judge:OpenAI:BaseUrl"] = _server.BaseUrl;
+            settings["Judge:OpenAI:Model"] = "judge-vl";
+            settings["Judge:OpenAI:TimeoutSeconds"] = "1";
+        }, provider: Provider);
+        await JudgeTestData.ImportAsync(_core, _files, "buses", right: 6, wrong: 2);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _core.DisposeAsync();
+        await _server.DisposeAsync();
+        _files.Dispose();
+    }
+
+    [Fact]
+    public async Task ATruthfulJudge_SeesTheImageInBothOrders_ScoresEveryPair_AndFlagsTheWrongChosenAnswers()
+    {
+        _server.Fallback = JudgeTestData.Truthful;
+        var job = await RunAsync(new JudgeParameters(1));
+        Assert.Equal((8L, 8L, 0L), (job.ItemsTotal, job.ItemsDone, job.ItemsFailed));
+        Assert.Equal(16, _server.Requests.Count); // both orders for each pair
+        Assert.All(_server.Requests, r => Assert.Equal(1, JudgeTestData.ImageParts(r)));
+        Assert.All(_server.Requests, r => Assert.Equal("json_schema", r["response_format"]?["type"]?.GetValue<string>()));
+        var scores = await ScoresAsync();
+        Assert.Equal(6, scores.Count(s => s.PreferChosen == 1.0 && s.Confidence == 1.0 && !s.OrdersDisagree));
+        Assert.Equal(2, scores.Count(s => s.PreferChosen == 0.0));
+        Assert.All(scores, s => Assert.True(s.SawImage && s.Votes == 2 && s.Scorer == "judge:judge-vl" && s.Template == "pairwise-v1" && s.Rationale == "The image shows a red bus."));
+        var findings = await _core.Get<PairChecker>().CountsAsync(1);
+        Assert.Equal((2, 0), (findings[JudgeFindings.PrefersRejected], findings[JudgeFindings.Uncertain]));
+
+        // Checking the texts again keeps the judge's findings; running the judge again judges nothing twice.
+        await _core.Get<PairChecker>().RecomputeAsync(1, TestPrincipals.Lead);
+        Assert.Equal(2, (await _core.Get<PairChecker>().CountsAsync(1))[JudgeFindings.PrefersRejected]);
+        var again = await RunAsync(new JudgeParameters(1));
+        Assert.Equal(0, again.ItemsTotal);
+        Assert.Equal(16, _server.Requests.Count);
+        var dry = await _core.Get<JudgeJobs>().DryRunAsync(new JudgeParameters(1, Samples: 3), TestPrincipals.Lead);
+        Assert.Equal((0L, 0L), (dry.Pairs, dry.Calls));
+    }
+
+    [Fact]
+    public async Task APositionBiasedJudge_IsUncertainOnEveryPair_NeverPrefersEitherSide()
+    {
+        _server.Fallback = JudgeTestData.AlwaysA;
+        var dry = await _core.Get<JudgeJobs>().DryRunAsync(new JudgeParameters(1, Samples: 2), TestPrincipals.Lead);
+        Assert.Equal((8L, 32L), (dry.Pairs, dry.Calls));
+        Assert.True(dry.EstimatedTokens > 32 * 800, $"{dry.EstimatedTokens} tokens for 32 calls with an image each");
+        await RunAsync(new JudgeParameters(1, Samples: 2));
+        Assert.Equal(32, _server.Requests.Count);
+        var scores = await ScoresAsync();
+        Assert.All(scores, s => Assert.True(s.PreferChosen == 0.5 && s.OrdersDisagree && s.Votes == 4));
+        var findings = await _core.Get<PairChecker>().CountsAsync(1);
+        Assert.Equal((0, 8), (findings[JudgeFindings.PrefersRejected], findings[JudgeFindings.Uncertain]));
+    }
+
+    [Fact]
+    public async Task ProseAndBrokenJson_AreAskedAgainThenRecordedUnparsable_And429sAndTimeoutsAreRetried()
+    {
+        _server.FailureStatus = 429;
+        _server.FailNext(3);
+        _server.Delay = TimeSpan.FromSeconds(1.5);
+        _server.SlowRequests = 1; // the first call times out (1 s) and is asked again
+        var busZero = 0;
+        _server.Fallback = request =>
+        {
+            var (a, _) = JudgeTestData.Answers(request);
+            // Bus 0 is only ever answered in prose (chosen shown first) or broken JSON (chosen shown second).
+            if (!a.StartsWith("Bus 0 ", StringComparison.Ordinal)) return JudgeTestData.Truthful(request);
+            Interlocked.Increment(ref busZero);
+            return a.Contains("red") ? "I think A is better." : """{"preferred": "B", "confidence": """;
+        };
+        var job = await RunAsync(new JudgeParameters(1));
+        Assert.Equal(JobStatus.Completed, job.Status);
+        Assert.Equal((8L, 7L, 1L), (job.ItemsTotal, job.ItemsDone, job.ItemsFailed));
+        var unparsable = (await ScoresAsync()).Single(s => s.Votes == 0);
+        Assert.Equal((2, (double?)null), (unparsable.Unparsable, unparsable.PreferChosen));
+        var failure = Assert.Single(await _core.Get<JobService>().FailuresAsync(job.Id));
+        Assert.Contains("was a verdict", failure.Reason);
+        Assert.Equal((5, 2), ((await ScoresAsync()).Count(s => s.PreferChosen == 1.0), (await ScoresAsync()).Count(s => s.PreferChosen == 0.0)));
+        // Bus 0: each order asked three times (two retries; one more when the stalled first call was one of them), never guessed.
+        Assert.InRange(busZero, 6, 7);
+    }
+
+    [Fact]
+    public async Task OnlyALeadRunsTheJudge_AndAnUnsetJudgeIsRefusedByName()
+    {
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => _core.Get<JudgeJobs>().StartAsync(new JudgeParameters(1), TestPrincipals.Annotator));
+        Assert.Contains("--samples must be between 1 and 16", (await Assert.ThrowsAnyAsync<ArgumentException>(() => _core.Get<JudgeJobs>().StartAsync(new JudgeParameters(1, Samples: 0), TestPrincipals.Lead))).Message);
+        await using var bare = await CoreServices.StartAsync();
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => bare.Get<JudgeJobs>().StartAsync(new JudgeParameters(1), TestPrincipals.Lead));
+        Assert.Contains("Judge:OpenAI:BaseUrl", refused.Message);
+    }
+
+    private async Task<Job> RunAsync(JudgeParameters parameters)
+    {
+        var job = await _core.Get<JudgeJobs>().StartAsync(parameters, TestPrincipals.Lead);
+        await _core.Get<JobRunner>().RunJobAsync(job.Id, CancellationToken.None);
+        return (await _core.Get<JobService>().GetAsync(job.Id))!;
+    }
+
+    private async Task<List<PairScore>> ScoresAsync()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await db.PairScores.AsNoTracking().OrderBy(s => s.PairId).ToListAsync();
+    }
+}
