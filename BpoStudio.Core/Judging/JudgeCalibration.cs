@@ -104,7 +104,7 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
         {
             var estimate = report.Thresholds[band];
             notes = $"calibrated threshold: judge {report.Scorer} score >= {threshold:0.0}, {estimate.Pairs:N0} pending pairs; estimated acceptance " +
-                $"{(estimate.Acceptance is { } a ? a.ToString("P1") : "unmeasured")} (95% interval {estimate.Low:P1} to {estimate.High:P1}) from blind spot check {spotCheckId} " +
+                $"{(estimate.Acceptance is { } a ? Percent(a) : "unmeasured")} (95% interval {Percent(estimate.Low)} to {Percent(estimate.High)}) from blind spot check {spotCheckId} " +
                 $"({report.Reviewed} reviewed; {CalibrationReport.IntervalMethod})";
             filter = scoped with { ScoreAtLeast = threshold };
         }
@@ -119,6 +119,8 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
         return await bulk.ApplyAsync(await DatasetOfAsync(spotCheckId, ct), new BulkRequest(filter, accept ? BulkOperation.Accept : BulkOperation.Reject,
             Reason: accept ? null : $"judge score below {threshold:0.0} (calibrated)"), actor, new BulkOrigin(spotCheckId, notes), ct);
     }
+
+    public static string Percent(double share) => (share * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     private async Task<int> DatasetOfAsync(long spotCheckId, CancellationToken ct)
     {

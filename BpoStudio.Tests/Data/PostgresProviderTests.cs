@@ -100,3 +100,8 @@ public class JudgeJobTestsOnPostgres : Judging.JudgeJobTests
 {
     protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
+
+public class JudgeCalibrationTestsOnPostgres : Judging.JudgeCalibrationTests
+{
+    protected override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
