@@ -41,6 +41,14 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
         return await db.PairScores.Where(s => s.DatasetId == datasetId && s.Scorer.StartsWith("judge:")).OrderByDescending(s => s.Id).Select(s => s.Scorer).FirstOrDefaultAsync(ct);
     }
 
+    /// <summary>The dataset's calibration samples (spot checks drawn by a scorer's bands), newest first.</summary>
+    public async Task<IReadOnlyList<SpotCheck>> CalibrationChecksAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var checks = await db.SpotChecks.AsNoTracking().Where(s => s.DatasetId == datasetId).OrderByDescending(s => s.Id).Take(20).ToListAsync(ct);
+        return [.. checks.Where(c => JsonSerializer.Deserialize<PairFilter>(c.FilterJson, BulkActionService.FilterJson)?.Scorer is not null)];
+    }
+
     public async Task<SpotCheck> DrawAsync(int datasetId, string scorer, int perBand, long seed, ClaimsPrincipal actor, CancellationToken ct = default)
     {
         actor.RequireLead("draw a calibration sample");

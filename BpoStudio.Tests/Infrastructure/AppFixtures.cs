@@ -12,15 +12,20 @@ public sealed class AppFixture : IAsyncLifetime
     public async Task DisposeAsync() => await App.DisposeAsync();
 }
 
-/// <summary>A running app and one Chromium, shared by the browser tests.</summary>
+/// <summary>A running app and one Chromium, shared by the browser tests; the app's judge is a scripted loopback server.</summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
     public BpoAppFactory App { get; } = new();
     public BrowserSession Browser { get; private set; } = null!;
 
+    /// <summary>The judge the app is configured with: truthful about which answer says red (see JudgeTestData).</summary>
+    public ScriptedChatServer Judge { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
-        await App.StartAsync();
+        Judge = await ScriptedChatServer.StartAsync();
+        Judge.Fallback = Judging.JudgeTestData.Truthful;
+        await App.With("Judge:OpenAI:BaseUrl", Judge.BaseUrl).With("Judge:OpenAI:Model", "judge-vl").StartAsync();
         Browser = await BrowserSession.LaunchAsync();
     }
 
@@ -63,6 +68,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         await Browser.DisposeAsync();
         await App.DisposeAsync();
+        await Judge.DisposeAsync();
     }
 }
 

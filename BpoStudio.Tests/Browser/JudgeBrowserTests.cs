@@ -1,0 +1,95 @@
+using BpoStudio.Core.Data;
+using BpoStudio.Core.Datasets;
+using BpoStudio.Core.Storage;
+using BpoStudio.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace BpoStudio.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public class JudgeBrowserTests(BrowserFixture fixture)
+{
+    [Fact]
+    public async Task ALeadRunsTheJudge_AnAnnotatorReviewsTheBlindSample_TheLeadReadsTheCalibrationAndAcceptsAboveAThreshold()
+    {
+        var services = fixture.App.Services;
+        var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(4).RenderPng());
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.AddIfMissingAsync(stored);
+        // Eight pairs whose chosen answer is right (red), four whose chosen answer is wrong.
+        var samples = Enumerable.Range(0, 12).Select(i =>
+        {
+            var sample = new Sample { ImageHash = stored.Hash, Prompt = $"What colour is bus {i}?", Source = new SourceProvenance { File = "test" } };
+            var (chosen, rejected) = i < 8 ? ($"Bus {i} is red.", $"Bus {i} is blue.") : ($"Bus {i} is blue.", $"Bus {i} is red.");
+            sample.Responses.Add(new Response { Text = chosen, Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+            sample.Responses.Add(new Response { Text = rejected, Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+            return sample;
+        }).ToArray();
+        var datasetId = await fixture.NewDatasetAsync("buses", samples);
+
+        var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await lead.GotoAsync($"/datasets/{datasetId}/triage");
+        await BrowserSession.WaitForCircuitAsync(lead);
+        await lead.GetByTestId("judge-price").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("judge-price-result")).ToContainTextAsync("12 pairs, 24 calls");
+        await lead.GetByTestId("judge-run").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Judge job");
+        await WaitAsync(async db => await db.PairScores.CountAsync(s => s.DatasetId == datasetId) == 12, "the judge scored every pair");
+
+        await lead.GetByLabel("Blind sample: pairs per score band").FillAsync("3");
+        await lead.GetByTestId("judge-draw").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Blind sample");
+        long checkId;
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            checkId = await db.SpotChecks.Where(s => s.DatasetId == datasetId).MaxAsync(s => s.Id);
+
+        // The annotator reviews the sample in the queue, which shows no judge verdict.
+        var annotator = await fixture.NewAnnotatorPageAsync();
+        await annotator.GotoAsync($"/review/{datasetId}?spotCheck={checkId}");
+        await BrowserSession.WaitForCircuitAsync(annotator);
+        for (var decided = 1; decided <= 6; decided++)
+        {
+            var pair = annotator.GetByTestId("pair");
+            await Assertions.Expect(pair).ToHaveAttributeAsync("data-keyboard", "ready");
+            var pairId = long.Parse((await pair.GetAttributeAsync("data-pair-id"))!);
+            await Assertions.Expect(annotator.GetByText("The image shows a red bus")).ToHaveCountAsync(0); // the judge's rationale
+            string chosen;
+            await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+                chosen = await db.Pairs.Where(p => p.Id == pairId).Select(p => p.ChosenResponse!.Text).SingleAsync();
+            await annotator.Locator("#review-workspace").FocusAsync();
+            await annotator.Keyboard.PressAsync(chosen.Contains("red") ? "a" : "r");
+            await Assertions.Expect(annotator.GetByTestId("my-progress")).ToContainTextAsync($"You: {decided} decision");
+        }
+
+        await lead.ReloadAsync();
+        await BrowserSession.WaitForCircuitAsync(lead);
+        var calibration = lead.GetByTestId("judge-calibration");
+        await Assertions.Expect(calibration).ToContainTextAsync("6 of 6 reviewed by people");
+        await Assertions.Expect(lead.GetByTestId("judge-agreement")).ToContainTextAsync("Agreement 100.0% on 6 pairs");
+        await Assertions.Expect(lead.GetByTestId("judge-threshold-0.8")).ToContainTextAsync("100.0%");
+        await lead.SetViewportSizeAsync(1440, 900);
+        await calibration.ScrollIntoViewIfNeededAsync();
+        await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-calibration.png"), FullPage = true });
+        await lead.GetByTestId("judge-accept-0.8").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Accepted 5 pairs scored at or above 0.8");
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            Assert.Equal(8, await db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted && p.ChosenResponse!.Text.Contains("red")));
+        await lead.SetViewportSizeAsync(390, 844);
+        await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-390.png"), FullPage = true });
+        await lead.Context.CloseAsync();
+        await annotator.Context.CloseAsync();
+    }
+
+    private async Task WaitAsync(Func<BpoDbContext, Task<bool>> done, string what)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+            if (await done(db)) return;
+            await Task.Delay(100);
+        }
+        Assert.Fail($"timed out waiting until {what}");
+    }
+}
