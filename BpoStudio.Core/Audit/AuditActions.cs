@@ -5,6 +5,7 @@ public static class AuditActions
 {
     public const string ChecksRun = "triage.checks";
     public const string CheckSeverity = "triage.severity";
+    public const string JudgeHints = "judge.hints";
     public const string BulkApply = "triage.bulk";
     public const string BulkUndo = "triage.bulk-undo";
     public const string SpotCheckDraw = "triage.spot-check";

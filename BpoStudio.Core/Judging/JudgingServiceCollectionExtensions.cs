@@ -16,6 +16,7 @@ public static class JudgingServiceCollectionExtensions
         services.AddSingleton<JudgeJobs>();
         services.AddSingleton<Jobs.IJobHandler, JudgeJobHandler>();
         services.AddSingleton<JudgeCalibration>();
+        services.AddSingleton<JudgeHints>();
         return services;
     }
 }

@@ -54,7 +54,10 @@ public class JudgeBrowserTests(BrowserFixture fixture)
             var pair = annotator.GetByTestId("pair");
             await Assertions.Expect(pair).ToHaveAttributeAsync("data-keyboard", "ready");
             var pairId = long.Parse((await pair.GetAttributeAsync("data-pair-id"))!);
-            await Assertions.Expect(annotator.GetByText("The image shows a red bus")).ToHaveCountAsync(0); // the judge's rationale
+            // Blind: neither the judge's verdict nor its findings on a sampled pair.
+            await Assertions.Expect(annotator.GetByText("The image shows a red bus")).ToHaveCountAsync(0);
+            await Assertions.Expect(annotator.GetByTestId("judge-hint")).ToHaveCountAsync(0);
+            await Assertions.Expect(annotator.GetByText("judge-prefers-rejected")).ToHaveCountAsync(0);
             string chosen;
             await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
                 chosen = await db.Pairs.Where(p => p.Id == pairId).Select(p => p.ChosenResponse!.Text).SingleAsync();
@@ -78,6 +81,17 @@ public class JudgeBrowserTests(BrowserFixture fixture)
             Assert.Equal(8, await db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted && p.ChosenResponse!.Text.Contains("red")));
         await lead.SetViewportSizeAsync(390, 844);
         await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-390.png"), FullPage = true });
+
+        // Outside the sample the reviewer sees the judge's verdict as a hint, until the lead switches hints off.
+        await annotator.GotoAsync($"/review/{datasetId}");
+        await BrowserSession.WaitForCircuitAsync(annotator);
+        await Assertions.Expect(annotator.GetByTestId("judge-hint")).ToContainTextAsync("prefers the rejected answer, 0.00 for the chosen answer: The image shows a red bus.");
+        await lead.GetByTestId("judge-hints").ClickAsync();
+        await WaitAsync(async db => await db.JudgeSettings.AnyAsync(s => s.DatasetId == datasetId && !s.ShowHints), "the hints are off");
+        await annotator.ReloadAsync();
+        await BrowserSession.WaitForCircuitAsync(annotator);
+        await Assertions.Expect(annotator.GetByTestId("pair")).ToHaveAttributeAsync("data-keyboard", "ready");
+        await Assertions.Expect(annotator.GetByTestId("judge-hint")).ToHaveCountAsync(0);
         await lead.Context.CloseAsync();
         await annotator.Context.CloseAsync();
     }

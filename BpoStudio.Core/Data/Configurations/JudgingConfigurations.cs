@@ -19,3 +19,13 @@ internal sealed class PairScoreConfiguration : IEntityTypeConfiguration<PairScor
         builder.HasIndex(s => new { s.DatasetId, s.Scorer, s.PreferChosen });
     }
 }
+
+internal sealed class JudgeSettingConfiguration : IEntityTypeConfiguration<JudgeSetting>
+{
+    public void Configure(EntityTypeBuilder<JudgeSetting> builder)
+    {
+        builder.HasKey(s => s.DatasetId);
+        builder.Property(s => s.UpdatedBy).HasMaxLength(256);
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using BpoStudio.Core.Accounts;
+using BpoStudio.Core.Audit;
+using BpoStudio.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace BpoStudio.Core.Judging;
+
+/// <summary>The judge's verdict on one pair as reviewers see it.</summary>
+public sealed record JudgeHint(string Scorer, double PreferChosen, double Confidence, bool OrdersDisagree, string? Rationale)
+{
+    public string Verdict => OrdersDisagree ? "is uncertain (its verdict flips with the order of the answers)"
+        : PreferChosen > 0.5 ? "prefers the chosen answer" : PreferChosen < 0.5 ? "prefers the rejected answer" : "sees no difference";
+}
+
+/// <summary>
+/// Whether and what reviewers see of the judge. A pair in a spot check is reviewed blind: no hint, whatever the
+/// setting, so the sample measures people, not people reading the judge. A lead may switch hints off per dataset.
+/// </summary>
+public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+{
+    public async Task<bool> ShownAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.JudgeSettings.Where(s => s.DatasetId == datasetId).Select(s => (bool?)s.ShowHints).FirstOrDefaultAsync(ct) ?? true;
+    }
+
+    public async Task SetShownAsync(int datasetId, bool shown, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireLead("switch the judge's hints");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var setting = await db.JudgeSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId, ct);
+        if (setting is null) db.JudgeSettings.Add(setting = new JudgeSetting { DatasetId = datasetId });
+        (setting.ShowHints, setting.UpdatedBy, setting.UpdatedAt) = (shown, actor.DisplayName(), DateTime.UtcNow);
+        await db.SaveChangesAsync(ct);
+        await audit.WriteAsync(actor.DisplayName(), AuditActions.JudgeHints, $"dataset {datasetId}", shown ? "reviewers see the judge's verdict" : "reviewers do not see the judge's verdict", ct);
+    }
+
+    /// <summary>The newest verdict on the pair, or null: hints off, the pair in a spot check (blind), or no verdict.</summary>
+    public async Task<JudgeHint?> ForPairAsync(long pairId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var pair = await db.Pairs.Where(p => p.Id == pairId).Select(p => new
+        {
+            Hidden = db.JudgeSettings.Any(s => s.DatasetId == p.DatasetId && !s.ShowHints) || db.SpotCheckItems.Any(i => i.PairId == p.Id),
+        }).FirstOrDefaultAsync(ct);
+        if (pair is null || pair.Hidden) return null;
+        return await db.PairScores.Where(s => s.PairId == pairId && s.PreferChosen != null && s.Scorer.StartsWith("judge:")).OrderByDescending(s => s.Id)
+            .Select(s => new JudgeHint(s.Scorer, s.PreferChosen!.Value, s.Confidence ?? 0, s.OrdersDisagree, s.Rationale)).FirstOrDefaultAsync(ct);
+    }
+}
