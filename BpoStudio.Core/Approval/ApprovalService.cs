@@ -98,7 +98,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
     {
         var since = await db.DatasetVersions.Where(v => v.DatasetId == datasetId).MaxAsync(v => (DateTime?)v.ApprovedAt, ct) ?? DateTime.MinValue;
         return await db.BulkActions.Where(b => b.DatasetId == datasetId && b.SpotCheckId != null && b.UndoneAt == null && b.CreatedAt > since)
-            .OrderBy(b => b.Id).Select(b => "Bulk " + b.Id + ": " + b.Applied + " pairs accepted on " + b.Notes).ToListAsync(ct);
+            .OrderBy(b => b.Id).Select(b => "Bulk " + b.Id + ": " + b.Applied + (b.Operation == Triage.BulkOperation.Reject ? " pairs rejected on " : " pairs accepted on ") + b.Notes).ToListAsync(ct);
     }
 
     private static string? WithSampledAcceptance(string? notes, List<string> sampled)

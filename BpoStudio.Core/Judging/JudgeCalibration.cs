@@ -79,11 +79,13 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
         var judged = items.Where(i => i.Status is PairStatus.Accepted or PairStatus.Rejected)
             .Select(i => new Judged(i.Score, i.Status == PairStatus.Accepted, i.Method)).ToList();
         var (bins, ece) = CalibrationStatistics.Reliability(judged);
-        var pending = await (from p in db.Matching(check.DatasetId, filter with { ExcludeSpotCheckId = spotCheckId }, PairStatus.Pending)
-                             join s in db.PairScores on p.Id equals s.PairId
-                             where s.Scorer == scorer && s.PreferChosen != null
-                             select new { p.Id, Score = s.PreferChosen!.Value }).ToListAsync(ct);
-        var pendingByBand = pending.DistinctBy(p => p.Id).GroupBy(p => BandOf(p.Score)).ToDictionary(g => g.Key, g => (long)g.Count());
+        // Counted in the database, from the scorer's index: a million scored pairs need not cross into memory.
+        var pendingByBand = await (from s in db.PairScores
+                                   where s.DatasetId == check.DatasetId && s.Scorer == scorer && s.PreferChosen != null
+                                   join p in db.Pairs on s.PairId equals p.Id
+                                   where p.Status == PairStatus.Pending && !db.SpotCheckItems.Any(i => i.SpotCheckId == spotCheckId && i.PairId == p.Id)
+                                   group s by s.PreferChosen >= 0.8 ? 4 : s.PreferChosen >= 0.6 ? 3 : s.PreferChosen >= 0.4 ? 2 : s.PreferChosen >= 0.2 ? 1 : 0 into g
+                                   select new { Band = g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Band, g => g.Count, ct);
         var bands = Enumerable.Range(0, 5).Select(b => new BandCount(BandEdges[b], BandEdges[b + 1], pendingByBand.GetValueOrDefault(b),
             judged.Count(j => BandOf(j.Score) == b), judged.Count(j => BandOf(j.Score) == b && j.Accepted))).ToList();
         return new CalibrationReport(spotCheckId, scorer, items.Count, judged.Count, CalibrationStatistics.Agreement(judged), bins, ece,

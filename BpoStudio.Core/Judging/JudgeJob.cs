@@ -34,7 +34,7 @@ public sealed record JudgeDryRun(long Pairs, long Calls, long EstimatedTokens, s
 /// </summary>
 public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, JudgeServer server, ImageStore images) : IJobHandler
 {
-    public const int BatchSize = 64;
+    private const int MinBatchPairs = 64;
 
     public JobKind Kind => JobKind.Judge;
 
@@ -49,12 +49,17 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await context.SetTotalAsync(await Candidates(db, parameters, scorer, after: 0).LongCountAsync(ct), ct);
         }
+        // Enough pairs a batch that the calls fill every slot several times over: a batch ends with a write, and its last
+        // wave of calls is the only one that leaves slots idle.
+        // Calls of equal latency finish in waves of MaxConcurrency: a batch of whole waves leaves no slot idle at its end.
+        var pairsPerWave = (server.MaxConcurrency + 2 * parameters.Samples - 1) / (2 * parameters.Samples);
+        var batchPairs = (Math.Max(MinBatchPairs, 4 * pairsPerWave) + pairsPerWave - 1) / pairsPerWave * pairsPerWave;
         var cursor = context.ResumeCursor ?? 0;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var batch = await Candidates(db, parameters, scorer, cursor).OrderBy(p => p.Id).Take(BatchSize)
+            var batch = await Candidates(db, parameters, scorer, cursor).OrderBy(p => p.Id).Take(batchPairs)
                 .Select(p => new { p.Id, p.Sample!.Prompt, p.Sample.ImageHash, p.Sample.MoreImageHashes, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text }).ToListAsync(ct);
             if (batch.Count == 0) return;
             var cases = new List<JudgeCase>();
@@ -114,6 +119,7 @@ public sealed class JudgeServer(IOptions<JudgeOptions> options, IOptions<LlmBack
 
     public JudgeClient? Client => _client.Value;
     public double UncertainBelow => options.Value.UncertainBelow;
+    public int MaxConcurrency => options.Value.Resolve(generation.Value)?.MaxConcurrency ?? 1;
     public int MaxTokens => options.Value.MaxTokens;
 
     public static string ScorerFor(string model) => $"judge:{model}";

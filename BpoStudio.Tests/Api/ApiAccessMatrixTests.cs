@@ -44,6 +44,10 @@ public class ApiAccessMatrixTests : ApiTestHost
             new(HttpMethod.Post, $"/api/v1/datasets/{d}/spot-checks", TokenScope.Lead, true, () => Json(new { sampleSize = 3 })),
             new(HttpMethod.Get, "/api/v1/spot-checks/999999", TokenScope.Lead, true, () => null),
             new(HttpMethod.Post, "/api/v1/spot-checks/999999/accept-rest?stratum=all", TokenScope.Lead, true, () => null),
+            new(HttpMethod.Post, $"/api/v1/datasets/{d}/scores", TokenScope.Write, true, () => Json(new[] { new { pairId = 1, scorer = "rm-8b", preferChosen = 0.7 } })),
+            new(HttpMethod.Get, "/api/v1/pairs/1/scores", TokenScope.Read, false, () => null),
+            new(HttpMethod.Post, $"/api/v1/datasets/{d}/judge", TokenScope.Write, true, () => Json(new { dryRun = true })),
+            new(HttpMethod.Get, "/api/v1/spot-checks/999999/calibration", TokenScope.Lead, true, () => null),
         ];
         var callers = new List<(string Who, bool Lead, TokenScope Scope, HttpClient Client)>();
         foreach (var scope in new[] { TokenScope.Read, TokenScope.Write })

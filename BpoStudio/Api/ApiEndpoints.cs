@@ -44,6 +44,7 @@ public static class ApiEndpoints
         api.MapPairApi();
         api.MapWorkflowApi();
         api.MapSpotCheckApi();
+        api.MapJudgeApi();
         // An unknown path under /api is the API's 404, not the app's sign-in page.
         app.MapFallback("/api/{**rest}", (string rest) => Results.Problem(detail: $"There is no API endpoint /api/{rest}; see /openapi/v1.json.", statusCode: StatusCodes.Status404NotFound))
             .AllowAnonymous().ExcludeFromDescription();

@@ -11,7 +11,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench api [--records 100000] [--per-call 5000] [--reads 500] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200]  (each with [--json])";
+    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench api [--records 100000] [--per-call 5000] [--reads 500] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200] | bench judge [--pairs 20000] [--latency-ms 300] [--concurrency 16] [--calibration-pairs 1000000]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft", "write-expected" };
     public bool UsesDatabase => false;
@@ -48,6 +48,17 @@ internal sealed class BenchVerb : ICliVerb
                     await output.WriteLineAsync($"  push   {api.PushSeconds,7:0.00} s  {api.PushRecordsPerSecond,9:N0} records/s   file import of the same records {api.FileSeconds:0.00} s ({api.FileRecordsPerSecond:N0}/s)   ratio {api.PushToFile:0.00} (target >= 0.5)");
                     await output.WriteLineAsync($"  paging {api.PagingSeconds,7:0.00} s for {api.Pairs:N0} pairs (1,000 a page)   TRL export of them {api.ExportSeconds:0.00} s   ratio {api.PagingToExport:0.00}x (target <= 3x)");
                     await output.WriteLineAsync($"  one-pair GET p50 {api.OnePairP50Ms:0.0} ms  p95 {api.OnePairP95Ms:0.0} ms (target p95 < 20 ms)");
+                }
+                return 0;
+            case "judge":
+                var judged = await JudgeBenchmark.RunAsync(ParsePositive(args.Option("pairs") ?? "20000", "pairs"), (int)ParsePositive(args.Option("latency-ms") ?? "300", "latency-ms"),
+                    (int)ParsePositive(args.Option("concurrency") ?? "16", "concurrency"), args.Option("calibration-pairs") is { } more ? ParsePositive(more, "calibration-pairs") : 0, ct);
+                if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "judge", result = judged }, Json));
+                else
+                {
+                    await output.WriteLineAsync($"bench judge: {judged.Pairs:N0} pairs, both orders ({judged.Calls:N0} calls) against a loopback server answering in {judged.LatencyMs} ms, {judged.Concurrency} calls in flight");
+                    await output.WriteLineAsync($"  judge  {judged.Seconds,7:0.00} s  {judged.PairsPerSecond,8:0.0} pairs/s   bound {judged.BoundPairsPerSecond:0.0} pairs/s (concurrency / (2 x latency))   ratio {judged.Ratio:0.00} (target >= 0.85)");
+                    await output.WriteLineAsync($"  calibration over {judged.CalibrationPairs:N0} scored pairs: {judged.CalibrationSeconds:0.00} s (target < 2 s at 1,000,000)");
                 }
                 return 0;
             case "import":
