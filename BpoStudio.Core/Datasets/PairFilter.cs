@@ -21,7 +21,8 @@ public sealed record PairFilter(
     MyDecisionFilter? MyDecision = null,
     string? Scorer = null,
     double? ScoreAtLeast = null,
-    double? ScoreBelow = null)
+    double? ScoreBelow = null,
+    bool UncertainFirst = false)
 {
     /// <summary>Words for the UI, the audit log and a bulk action's record.</summary>
     public string Describe()
@@ -38,6 +39,7 @@ public sealed record PairFilter(
         if (SpotCheckId is { } spot) parts.Add($"spot check {spot}");
         if (ExcludeSpotCheckId is { } outside) parts.Add($"outside spot check {outside}'s sample");
         if (!string.IsNullOrWhiteSpace(Scorer)) parts.Add($"scored by {Scorer}" + (ScoreAtLeast is { } low ? $" at or above {low:0.##}" : "") + (ScoreBelow is { } high ? $" below {high:0.##}" : ""));
+        if (UncertainFirst && !string.IsNullOrWhiteSpace(Scorer)) parts.Add("most uncertain first");
         if (MyDecision is { } mine) parts.Add(mine == MyDecisionFilter.Any ? "my decisions" : $"my {mine.ToString().ToLowerInvariant()} decisions");
         return parts.Count == 0 ? "every pair" : string.Join(", ", parts);
     }

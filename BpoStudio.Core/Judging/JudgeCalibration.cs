@@ -79,19 +79,42 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
         var judged = items.Where(i => i.Status is PairStatus.Accepted or PairStatus.Rejected)
             .Select(i => new Judged(i.Score, i.Status == PairStatus.Accepted, i.Method)).ToList();
         var (bins, ece) = CalibrationStatistics.Reliability(judged);
-        // Counted in the database, from the scorer's index: a million scored pairs need not cross into memory.
-        var pendingByBand = await (from s in db.PairScores
-                                   where s.DatasetId == check.DatasetId && s.Scorer == scorer && s.PreferChosen != null
-                                   join p in db.Pairs on s.PairId equals p.Id
-                                   where p.Status == PairStatus.Pending && !db.SpotCheckItems.Any(i => i.SpotCheckId == spotCheckId && i.PairId == p.Id)
-                                   group s by s.PreferChosen >= 0.8 ? 4 : s.PreferChosen >= 0.6 ? 3 : s.PreferChosen >= 0.4 ? 2 : s.PreferChosen >= 0.2 ? 1 : 0 into g
-                                   select new { Band = g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Band, g => g.Count, ct);
+        var pendingByBand = await PendingByBandAsync(db, check.DatasetId, scorer, spotCheckId, ct);
         var bands = Enumerable.Range(0, 5).Select(b => new BandCount(BandEdges[b], BandEdges[b + 1], pendingByBand.GetValueOrDefault(b),
             judged.Count(j => BandOf(j.Score) == b), judged.Count(j => BandOf(j.Score) == b && j.Accepted))).ToList();
         return new CalibrationReport(spotCheckId, scorer, items.Count, judged.Count, CalibrationStatistics.Agreement(judged), bins, ece,
             [.. judged.GroupBy(j => j.Method ?? "unknown").OrderBy(g => g.Key).Select(g => new MethodAgreement(g.Key, CalibrationStatistics.Agreement([.. g])))],
             bands, CalibrationStatistics.AtOrAbove(bands));
     }
+
+    /// <summary>
+    /// The scorer's pending pairs outside the sample, per band. Counted in the database, joining the smaller side: with
+    /// most pairs pending (as when a sample is drawn), every score by band from the scorer's covering index less the
+    /// decided and sampled ones; with most decided, the pending ones directly. Sums, not GROUP BY, so nothing is sorted.
+    /// </summary>
+    private static async Task<Dictionary<int, long>> PendingByBandAsync(BpoDbContext db, int datasetId, string scorer, long spotCheckId, CancellationToken ct)
+    {
+        var scores = db.PairScores.Where(s => s.DatasetId == datasetId && s.Scorer == scorer && s.PreferChosen != null);
+        var pairs = await db.Pairs.CountAsync(p => p.DatasetId == datasetId, ct);
+        var pending = await db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending, ct);
+        var sampled = db.SpotCheckItems.Where(i => i.SpotCheckId == spotCheckId).Select(i => i.PairId);
+        if (pending <= pairs / 2)
+            return ToBands(await Bands(from s in scores join p in db.Pairs on s.PairId equals p.Id
+                                       where p.Status == PairStatus.Pending && !sampled.Contains(p.Id) select s.PreferChosen!.Value, ct));
+        var all = await Bands(scores.Select(s => s.PreferChosen!.Value), ct);
+        var leftOut = await Bands(from s in scores join p in db.Pairs on s.PairId equals p.Id
+                                  where p.Status != PairStatus.Pending || sampled.Contains(p.Id) select s.PreferChosen!.Value, ct);
+        return ToBands([.. all.Zip(leftOut, (a, b) => a - b)]);
+
+        static Dictionary<int, long> ToBands(long[] counts) => Enumerable.Range(0, 5).ToDictionary(b => b, b => counts[b]);
+    }
+
+    private static async Task<long[]> Bands(IQueryable<double> scores, CancellationToken ct) =>
+        await scores.GroupBy(_ => 1).Select(g => new long[]
+        {
+            g.Sum(x => x < 0.2 ? 1L : 0L), g.Sum(x => x >= 0.2 && x < 0.4 ? 1L : 0L), g.Sum(x => x >= 0.4 && x < 0.6 ? 1L : 0L),
+            g.Sum(x => x >= 0.6 && x < 0.8 ? 1L : 0L), g.Sum(x => x >= 0.8 ? 1L : 0L),
+        }).FirstOrDefaultAsync(ct) ?? new long[5];
 
     /// <summary>Accepts the pending pairs outside the sample whose score is at or above <paramref name="threshold"/> (a band edge).</summary>
     public Task<BulkResult> AcceptAtOrAboveAsync(long spotCheckId, double threshold, ClaimsPrincipal actor, CancellationToken ct = default) =>

@@ -19,4 +19,17 @@ public static class ScoreFilter
             ? query.Where(p => db.PairScores.Any(s => s.PairId == p.Id && s.Scorer == scorer && s.PreferChosen != null))
             : query.Where(p => db.PairScores.Any(s => s.PairId == p.Id && s.Scorer == scorer && s.PreferChosen >= low && s.PreferChosen < high));
     }
+
+    /// <summary>
+    /// The order pairs are served and listed in: by id, or with <see cref="PairFilter.UncertainFirst"/> the scorer's
+    /// closest to one half first (its least certain verdicts, where people help most), unscored pairs last.
+    /// </summary>
+    public static IOrderedQueryable<PreferencePair> InReviewOrder(this IQueryable<PreferencePair> query, BpoDbContext db, PairFilter? filter)
+    {
+        if (filter is not { UncertainFirst: true, Scorer: { Length: > 0 } scorer }) return query.OrderBy(p => p.Id);
+        var name = scorer.Trim();
+        return query.OrderBy(p => db.PairScores.Where(s => s.PairId == p.Id && s.Scorer == name && s.PreferChosen != null)
+                .Select(s => (double?)(s.PreferChosen > 0.5 ? s.PreferChosen - 0.5 : 0.5 - s.PreferChosen)).Min() ?? 1.0)
+            .ThenBy(p => p.Id);
+    }
 }

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Judging;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
@@ -37,13 +38,14 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
         // drives the look-up from the (few) sampled pairs; a correlated probe per open pair would scan the whole queue.
         var sampled = db.SpotCheckItems.Where(i => i.DatasetId == datasetId).Select(i => i.PairId);
         var mine = db.PairAssignments.Where(a => a.DatasetId == datasetId && a.UserId == userId).Select(a => a.PairId);
-        var pairId = await open.Where(p => mine.Contains(p.Id)).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
+        // Within each tier: by id, or the judge's least certain verdicts first when the filter asks (Judging's order).
+        var pairId = await open.Where(p => mine.Contains(p.Id)).InReviewOrder(db, filter).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
             ?? await open.Where(p => sampled.Contains(p.Id) && !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId != userId))
                 .OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
-            ?? await open.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id)).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            ?? await open.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id)).InReviewOrder(db, filter).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         // With overlap, a pair given to fewer people than it needs still takes further reviewers once one's own share is served.
         if (pairId is null && overlap > 1)
-            pairId = await open.Where(p => db.PairAssignments.Count(a => a.PairId == p.Id) < overlap).OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            pairId = await open.Where(p => db.PairAssignments.Count(a => a.PairId == p.Id) < overlap).InReviewOrder(db, filter).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
         return pairId;
     }
 

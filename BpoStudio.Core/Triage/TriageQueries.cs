@@ -1,3 +1,4 @@
+using BpoStudio.Core.Judging;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using Microsoft.EntityFrameworkCore;
@@ -53,7 +54,7 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var query = db.Matching(datasetId, filter, defaultStatus: null);
         var total = await query.CountAsync(ct);
-        return (total, await RowsAsync(db, query.OrderBy(p => p.Id).Skip(skip).Take(take), ct));
+        return (total, await RowsAsync(db, query.InReviewOrder(db, filter).Skip(skip).Take(take), ct));
     }
 
     public async Task<IReadOnlyList<FindingBrief>> FindingsAsync(long pairId, CancellationToken ct = default)

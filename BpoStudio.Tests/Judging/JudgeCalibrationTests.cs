@@ -52,6 +52,9 @@ public class JudgeCalibrationTests : JudgedBuses
         await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => calibration.AcceptAtOrAboveAsync(check.Id, 0.8, TestPrincipals.Annotator));
         var accepted = await calibration.AcceptAtOrAboveAsync(check.Id, 0.8, TestPrincipals.Lead);
         Assert.Equal(pendingTop, accepted.Applied);
+        // Now most pairs are decided: the pending ones are counted directly (before, from every score less the decided).
+        var after = await calibration.ReportAsync(check.Id);
+        Assert.Equal([11L, 0L, 7L, 0L, 0L], after.Bands.Select(b => b.Pending));
         var rejected = await calibration.RejectBelowAsync(check.Id, 0.2, TestPrincipals.Lead);
         Assert.Equal(20 - 4 - 5, rejected.Applied); // wrong chosen answers (buses 40-59) scored 0, less the four at one half and the five sampled
         await using var check2 = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
@@ -61,6 +64,26 @@ public class JudgeCalibrationTests : JudgedBuses
         Assert.Equal(0, await check2.Pairs.CountAsync(p => p.Status == PairStatus.Pending && !check2.PairScores.Any(s => s.PairId == p.Id && s.PreferChosen == 0.5)));
     }
 
+}
+
+public class JudgeOrderTests : JudgedBuses
+{
+    [Fact]
+    public async Task TheTriageTableAndTheQueue_FilterByScoreBand_AndServeTheJudgesLeastCertainFirst()
+    {
+        var triage = _core.Get<TriageQueries>();
+        var top = new PairFilter(Scorer: "judge:judge-vl", ScoreAtLeast: 0.8);
+        Assert.Equal(32, (await triage.PairsAsync(1, top)).Total); // buses 0-39 not divisible by 5
+        var uncertain = new PairFilter(Scorer: "judge:judge-vl", UncertainFirst: true);
+        var (_, rows) = await triage.PairsAsync(1, uncertain, take: 12);
+        // Every fifth bus scored one half comes first, by id; then the certain ones.
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var halves = await db.PairScores.Where(s => s.PreferChosen == 0.5).Select(s => s.PairId).OrderBy(id => id).ToListAsync();
+        Assert.Equal(halves, rows.Select(r => r.PairId).ToList());
+        var served = await _core.Get<ReviewQueue>().ServeAsync(1, TestPrincipals.Annotator, uncertain);
+        Assert.Equal(halves[0], served!.PairId);
+        Assert.Equal("scored by judge:judge-vl, most uncertain first", uncertain.Describe());
+    }
 }
 
 /// <summary>The CLI's judge verbs over the same data (SQLite: the CLI opens the data directory).</summary>

@@ -51,7 +51,7 @@ public class PairCheckerTests : TriageDatasetTests
         Assert.Equal(before.Order(), (await FindingsAsync()).Order());
         Assert.Equal(1, summary.Findings[CheckIds.Duplicate]);
         Assert.Equal(before.Count(f => f.CheckId == CheckIds.Identical), summary.Findings[CheckIds.Identical]);
-        Assert.Equal(Checker.Checks.Count, summary.Findings.Count);
+        Assert.Equal(Checker.Checks.Count + JudgeFindings.Defaults.Count, summary.Findings.Count); // every check, and the judge's two
         await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => Checker.RecomputeAsync(Data.Id, TestPrincipals.Annotator));
     }
 

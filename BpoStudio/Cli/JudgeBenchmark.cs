@@ -78,6 +78,7 @@ internal static class JudgeBenchmark
             await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync(ct))
                 await db.Pairs.Where(p => db.SpotCheckItems.Any(i => i.SpotCheckId == check.Id && i.PairId == p.Id))
                     .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, p => p.Id % 3 == 0 ? PairStatus.Rejected : PairStatus.Accepted), ct);
+            await calibration.ReportAsync(check.Id, ct); // the first pays for compiling its queries
             var calibrate = Stopwatch.StartNew();
             var report = await calibration.ReportAsync(check.Id, ct);
             calibrate.Stop();

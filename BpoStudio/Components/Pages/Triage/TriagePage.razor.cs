@@ -31,6 +31,12 @@ public sealed partial class TriagePage : IDisposable
     [SupplyParameterFromQuery(Name = "status")] public string? Status { get; set; }
     [SupplyParameterFromQuery(Name = "q")] public string? Search { get; set; }
     [SupplyParameterFromQuery(Name = "source")] public string? Source { get; set; }
+    [SupplyParameterFromQuery(Name = "scorer")] public string? Scorer { get; set; }
+    [SupplyParameterFromQuery(Name = "scoreFrom")] public double? ScoreFrom { get; set; }
+    [SupplyParameterFromQuery(Name = "scoreBelow")] public double? ScoreBelow { get; set; }
+    [SupplyParameterFromQuery(Name = "uncertainFirst")] public bool UncertainFirst { get; set; }
+    [Inject] private BpoStudio.Core.Judging.JudgeCalibration Calibration { get; set; } = default!;
+    private string? _judge;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     private int _loadedDataset;
     [CascadingParameter] private Task<AuthenticationState> AuthState { get; set; } = default!;
@@ -43,7 +49,8 @@ public sealed partial class TriagePage : IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _filter = new PairFilter(ResponseKindNames.TryParse(Kind, out var kind) ? kind : null, Method, Search,
-            Enum.TryParse<PairStatus>(Status, ignoreCase: true, out var status) ? status : null, Source, Finding: Finding, NoBlocking: NoBlocking && Finding is null);
+            Enum.TryParse<PairStatus>(Status, ignoreCase: true, out var status) ? status : null, Source, Finding: Finding, NoBlocking: NoBlocking && Finding is null,
+            Scorer: Scorer, ScoreAtLeast: Scorer is null ? null : ScoreFrom, ScoreBelow: Scorer is null ? null : ScoreBelow, UncertainFirst: UncertainFirst && Scorer is not null);
         if (_loadedDataset == DatasetId) return; // only the filter changed
         _loadedDataset = DatasetId;
         _name = (await Datasets.ListAsync()).FirstOrDefault(d => d.Id == DatasetId)?.Name;
@@ -54,6 +61,7 @@ public sealed partial class TriagePage : IDisposable
     {
         _overview = await Queries.OverviewAsync(DatasetId);
         _catalog = await Checker.CatalogAsync(DatasetId);
+        _judge = await Calibration.LatestJudgeAsync(DatasetId);
     }
 
     private Task ApplyAsync(PairFilter filter)
@@ -64,6 +72,7 @@ public sealed partial class TriagePage : IDisposable
         {
             ["finding"] = filter.Finding, ["noBlocking"] = filter.NoBlocking ? true : null, ["kind"] = filter.RejectedKind?.ToWire(),
             ["method"] = filter.Method, ["status"] = filter.Status?.ToString().ToLowerInvariant(), ["q"] = filter.Search, ["source"] = filter.Source,
+            ["scorer"] = filter.Scorer, ["scoreFrom"] = filter.ScoreAtLeast, ["scoreBelow"] = filter.ScoreBelow, ["uncertainFirst"] = filter.UncertainFirst ? true : null,
         }), new NavigationOptions { ReplaceHistoryEntry = true });
         return Task.CompletedTask;
     }
