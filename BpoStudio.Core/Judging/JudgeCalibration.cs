@@ -97,17 +97,40 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
         var scores = db.PairScores.Where(s => s.DatasetId == datasetId && s.Scorer == scorer && s.PreferChosen != null);
         var pairs = await db.Pairs.CountAsync(p => p.DatasetId == datasetId, ct);
         var pending = await db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending, ct);
-        var sampled = db.SpotCheckItems.Where(i => i.SpotCheckId == spotCheckId).Select(i => i.PairId);
+        var pendingStatus = nameof(PairStatus.Pending);
+        // The unary plus keeps SQLite off the scores' dataset index, so the join is driven from the pairs' status index
+        // (the smaller side) into the scores' (PairId, Scorer) index: 0.07 s instead of 2.1 s for 1,000 decided of 1M.
         if (pending <= pairs / 2)
-            return ToBands(await Bands(from s in scores join p in db.Pairs on s.PairId equals p.Id
-                                       where p.Status == PairStatus.Pending && !sampled.Contains(p.Id) select s.PreferChosen!.Value, ct));
+            return ToBands(ToArray(await db.Database.SqlQueryRaw<BandCounts>($$"""
+                SELECT {{BandSums}} FROM "Pairs" p JOIN "PairScores" s ON s."PairId" = p."Id"
+                WHERE p."DatasetId" = {0} AND p."Status" = {1} AND +s."DatasetId" = {0} AND s."Scorer" = {2} AND s."PreferChosen" IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM "SpotCheckItems" i WHERE i."SpotCheckId" = {3} AND i."PairId" = p."Id")
+                """, datasetId, pendingStatus, scorer, spotCheckId).SingleAsync(ct)));
         var all = await Bands(scores.Select(s => s.PreferChosen!.Value), ct);
-        var leftOut = await Bands(from s in scores join p in db.Pairs on s.PairId equals p.Id
-                                  where p.Status != PairStatus.Pending || sampled.Contains(p.Id) select s.PreferChosen!.Value, ct);
-        return ToBands([.. all.Zip(leftOut, (a, b) => a - b)]);
+        var decided = ToArray(await db.Database.SqlQueryRaw<BandCounts>($$"""
+            SELECT {{BandSums}} FROM "Pairs" p JOIN "PairScores" s ON s."PairId" = p."Id"
+            WHERE p."DatasetId" = {0} AND p."Status" <> {1} AND +s."DatasetId" = {0} AND s."Scorer" = {2} AND s."PreferChosen" IS NOT NULL
+            """, datasetId, pendingStatus, scorer).SingleAsync(ct));
+        // No dataset clause on the scores here: the sample's items name the pairs, and the planner must start from them.
+        var sampledPending = await Bands(from i in db.SpotCheckItems where i.SpotCheckId == spotCheckId
+                                         join p in db.Pairs on i.PairId equals p.Id where p.Status == PairStatus.Pending
+                                         join s in db.PairScores on p.Id equals s.PairId where s.Scorer == scorer && s.PreferChosen != null
+                                         select s.PreferChosen!.Value, ct);
+        return ToBands([.. all.Select((a, b) => a - decided[b] - sampledPending[b])]);
 
         static Dictionary<int, long> ToBands(long[] counts) => Enumerable.Range(0, 5).ToDictionary(b => b, b => counts[b]);
     }
+
+    private sealed record BandCounts(long? B0, long? B1, long? B2, long? B3, long? B4);
+
+    private static long[] ToArray(BandCounts c) => [c.B0 ?? 0, c.B1 ?? 0, c.B2 ?? 0, c.B3 ?? 0, c.B4 ?? 0];
+
+    // The five bands' sums over s."PreferChosen", as SQL text (no values in it).
+    private const string BandSums = """
+        SUM(CASE WHEN s."PreferChosen" < 0.2 THEN 1 ELSE 0 END) AS "B0", SUM(CASE WHEN s."PreferChosen" >= 0.2 AND s."PreferChosen" < 0.4 THEN 1 ELSE 0 END) AS "B1",
+        SUM(CASE WHEN s."PreferChosen" >= 0.4 AND s."PreferChosen" < 0.6 THEN 1 ELSE 0 END) AS "B2", SUM(CASE WHEN s."PreferChosen" >= 0.6 AND s."PreferChosen" < 0.8 THEN 1 ELSE 0 END) AS "B3",
+        SUM(CASE WHEN s."PreferChosen" >= 0.8 THEN 1 ELSE 0 END) AS "B4"
+        """;
 
     private static async Task<long[]> Bands(IQueryable<double> scores, CancellationToken ct) =>
         await scores.GroupBy(_ => 1).Select(g => new long[]

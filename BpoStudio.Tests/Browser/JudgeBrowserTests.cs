@@ -74,13 +74,14 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(lead.GetByTestId("judge-threshold-0.8")).ToContainTextAsync("100.0%");
         await lead.SetViewportSizeAsync(1440, 900);
         await calibration.ScrollIntoViewIfNeededAsync();
-        await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-calibration.png"), FullPage = true });
+        await lead.Locator("[aria-labelledby=judge-title]").ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-calibration.png") });
         await lead.GetByTestId("judge-accept-0.8").ClickAsync();
         await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Accepted 5 pairs scored at or above 0.8");
         await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
             Assert.Equal(8, await db.Pairs.CountAsync(p => p.DatasetId == datasetId && p.Status == PairStatus.Accepted && p.ChosenResponse!.Text.Contains("red")));
         await lead.SetViewportSizeAsync(390, 844);
-        await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-390.png"), FullPage = true });
+        await lead.Locator("[aria-labelledby=judge-title]").ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-390.png") });
+        Assert.True(await lead.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the Triage page scrolls sideways at 390 px");
 
         // Outside the sample the reviewer sees the judge's verdict as a hint, until the lead switches hints off.
         await annotator.GotoAsync($"/review/{datasetId}");

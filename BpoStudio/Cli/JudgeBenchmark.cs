@@ -87,7 +87,7 @@ internal static class JudgeBenchmark
         }
         finally
         {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            if (Directory.Exists(folder) && Environment.GetEnvironmentVariable("BPOSTUDIO_BENCH_KEEP") is null) Directory.Delete(folder, recursive: true);
         }
     }
 
