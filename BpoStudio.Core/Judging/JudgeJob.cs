@@ -49,9 +49,8 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             await context.SetTotalAsync(await Candidates(db, parameters, scorer, after: 0).LongCountAsync(ct), ct);
         }
-        // Enough pairs a batch that the calls fill every slot several times over: a batch ends with a write, and its last
-        // wave of calls is the only one that leaves slots idle.
-        // Calls of equal latency finish in waves of MaxConcurrency: a batch of whole waves leaves no slot idle at its end.
+        // Calls of equal latency finish in waves of MaxConcurrency: a batch of whole waves (at least four) leaves no slot idle
+        // at its end, when the batch waits for its last call before its write.
         var pairsPerWave = (server.MaxConcurrency + 2 * parameters.Samples - 1) / (2 * parameters.Samples);
         var batchPairs = (Math.Max(MinBatchPairs, 4 * pairsPerWave) + pairsPerWave - 1) / pairsPerWave * pairsPerWave;
         var cursor = context.ResumeCursor ?? 0;
@@ -86,7 +85,7 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
                 context.AddTokens(outcome.Tokens);
             }
             await db.SaveChangesAsync(ct);
-            await JudgeFindings.ReplaceAsync(db, parameters.DatasetId, [.. outcomes.Select(o => o.PairId)], outcomes.SelectMany(o => Findings(o.Tally, server.UncertainBelow, o.PairId)), ct);
+            await JudgeFindings.ReplaceAsync(db, parameters.DatasetId, [.. outcomes.Select(o => o.PairId)], outcomes.SelectMany(o => Findings(o.PairId, o.Tally, server.UncertainBelow)), ct);
             await context.AddProgressAsync(db, batch[^1].Id, outcomes.Count(o => o.Tally.Votes > 0), outcomes.Count(o => o.Tally.Votes == 0), ct);
             await tx.CommitAsync(ct);
             context.Publish();
@@ -95,7 +94,7 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
     }
 
     /// <summary>The findings a tally raises: the rejected answer preferred in both orders; orders that disagree or a low confidence.</summary>
-    public static IEnumerable<(long PairId, string CheckId, string Detail)> Findings(JudgeTally tally, double uncertainBelow, long pairId = 0) =>
+    private static IEnumerable<(long PairId, string CheckId, string Detail)> Findings(long pairId, JudgeTally tally, double uncertainBelow) =>
         FindingsOf(tally, uncertainBelow).Select(f => (pairId, f.CheckId, f.Detail));
 
     private static IEnumerable<(string CheckId, string Detail)> FindingsOf(JudgeTally tally, double uncertainBelow)

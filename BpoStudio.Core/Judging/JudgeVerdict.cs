@@ -64,7 +64,7 @@ public sealed record JudgeTally(IReadOnlyList<JudgeVerdict> ChosenAsA, IReadOnly
 
     public double? Confidence => PreferChosen is { } p ? Math.Max(p, 1 - p) : null;
 
-    /// <summary>Each order preferred a different answer (or one order had no verdict while the other did not tie).</summary>
+    /// <summary>Both orders gave verdicts and their majorities differ (one for the chosen answer, the other against it or even).</summary>
     public bool OrdersDisagree => Share(ChosenAsA, Preferred.A) is { } a && Share(ChosenAsB, Preferred.B) is { } b && Math.Sign(a - 0.5) != Math.Sign(b - 0.5);
 
     /// <summary>Both orders prefer the rejected answer.</summary>

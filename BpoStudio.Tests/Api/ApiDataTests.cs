@@ -215,7 +215,8 @@ public class ApiDataTests : ApiTestHost
             .SelectMany(p => p.Value.EnumerateObject().Select(o => o.Value.TryGetProperty("operationId", out var id) ? id.GetString() : $"{o.Name} {p.Name}")).ToHashSet();
         string[] expected = ["ListDatasets", "GetDataset", "CreateDataset", "PutImage", "PushRecords", "ListPairs", "ListReviewEvents", "GetJob", "ListVersions",
             "ApproveVersion", "ApplyBulkAction", "UndoBulkAction", "StartExport", "GetExport", "GetExportManifest", "DownloadExport",
-            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum", "StartGeneration", "StartChecks", "CompareVersions", "DeprecateVersion"];
+            "DrawSpotCheck", "GetSpotCheck", "AcceptRestOfStratum", "StartGeneration", "StartChecks", "CompareVersions", "DeprecateVersion",
+            "PushScores", "GetPairScores", "RunJudge", "GetJudgeCalibration"];
         Assert.Equal(expected.Order(), operations.Order());
         Assert.True(document.GetProperty("components").GetProperty("schemas").TryGetProperty("PushResult", out _));
     }

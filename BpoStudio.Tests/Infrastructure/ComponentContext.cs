@@ -31,6 +31,7 @@ public static class ComponentContext
             ctx.Services.AddSingleton(core.Get<ImageStore>());
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Feedback.ErrorSpanService>());
             ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Feedback.RatingService>());
+            ctx.Services.AddSingleton(core.Get<BpoStudio.Core.Judging.JudgeHints>());
             ctx.Services.AddSingleton(core.Get<ImageWeakener>());
             ctx.Services.AddSingleton(core.Get<IServiceScopeFactory>());
         }
