@@ -59,14 +59,20 @@ public sealed partial class ReviewWorkspace
             await DisposeZoomAsync(stale);
         }
         if (_module is null) return;
-        if (_helpVisible && _trap is null) _trap = await _module.InvokeAsync<IJSObjectReference>("trapFocus", "keyboard-help");
-        else if (!_helpVisible && _trap is not null)
+        if (_helpVisible)
         {
+            _trap ??= await _module.InvokeAsync<IJSObjectReference>("trapFocus", "keyboard-help");
+            return;
+        }
+        if (_trap is not null)
+        {
+            // Released, and the render goes on: Esc then E in quick succession lands both in one render, and the edit box
+            // must still take focus (it had been skipped, a flaky keyboard test found).
             await _trap.InvokeVoidAsync("release");
             await _trap.DisposeAsync();
             _trap = null;
         }
-        else if (_editing is not null || _flagging) await _module.InvokeVoidAsync("focusElement", "edit-text");
+        if (_editing is not null || _flagging) await _module.InvokeVoidAsync("focusElement", "edit-text");
         else if (_focusWorkspace)
         {
             // After a decision the next pair (or the empty queue's message) takes focus: it is never left on a removed button.
