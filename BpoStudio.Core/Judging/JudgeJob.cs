@@ -61,11 +61,14 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
             var batch = await Candidates(db, parameters, scorer, cursor).OrderBy(p => p.Id).Take(batchPairs)
                 .Select(p => new { p.Id, p.Sample!.Prompt, p.Sample.ImageHash, p.Sample.MoreImageHashes, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text }).ToListAsync(ct);
             if (batch.Count == 0) return;
+            // A sample's negatives share its images: each is read once a batch.
+            var read = new Dictionary<string, byte[]>();
             var cases = new List<JudgeCase>();
             foreach (var pair in batch)
             {
                 var bytes = new List<byte[]>();
-                foreach (var hash in ImageList.All(pair.ImageHash, pair.MoreImageHashes)) bytes.Add(await images.ReadAsync(hash, ct));
+                foreach (var hash in ImageList.All(pair.ImageHash, pair.MoreImageHashes))
+                    bytes.Add(read.TryGetValue(hash, out var known) ? known : read[hash] = await images.ReadAsync(hash, ct));
                 cases.Add(new JudgeCase(pair.Id, pair.Prompt, pair.Chosen, pair.Rejected, bytes));
             }
             var outcomes = await Task.WhenAll(cases.Select(c => client.JudgeAsync(c, prompt, parameters.Samples, parameters.Seed ^ c.PairId, ct)));
@@ -118,7 +121,7 @@ public sealed class JudgeServer(IOptions<JudgeOptions> options, IOptions<LlmBack
 
     public JudgeClient? Client => _client.Value;
     public double UncertainBelow => options.Value.UncertainBelow;
-    public int MaxConcurrency => options.Value.Resolve(generation.Value)?.MaxConcurrency ?? 1;
+    public int MaxConcurrency => _client.Value is null ? 1 : options.Value.Resolve(generation.Value)!.MaxConcurrency;
     public int MaxTokens => options.Value.MaxTokens;
 
     public static string ScorerFor(string model) => $"judge:{model}";

@@ -47,32 +47,38 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
 
         var strata = population.GroupBy(p => request.Stratified ? StratumKey(p.Kind, p.Method) : AllPairs)
             .Select(g => (Key: g.Key, Ids: g.Select(p => p.Id).ToList())).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        var random = new SeededRandom(request.Seed);
         var check = new SpotCheck
         {
             DatasetId = datasetId, FilterJson = JsonSerializer.Serialize(request.Filter, BulkActionService.FilterJson), FilterText = request.Filter.Describe(),
             Seed = request.Seed, SampleSize = Math.Min(request.SampleSize, population.Count), Stratified = request.Stratified,
             Threshold = request.Threshold, Margin = request.Margin, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
         };
+        // Proportional allocation, at least one pair from every stratum, so a small method is not left unmeasured.
+        var size = check.SampleSize;
+        return await SaveSampleAsync(db, check, strata, ids => Math.Clamp((int)Math.Round((double)size * ids / population.Count), 1, ids),
+            sampled => $"{sampled} of {population.Count:N0} undecided pairs ({check.FilterText}), seed {check.Seed}, {(check.Stratified ? $"{strata.Count} strata" : "not stratified")}", ct);
+    }
+
+    // The check, its sample (each stratum's first <c>take</c> ids of a seeded shuffle) and its audit entry, in one transaction.
+    private static async Task<SpotCheck> SaveSampleAsync(BpoDbContext db, SpotCheck check, IReadOnlyList<(string Key, List<long> Ids)> strata, Func<int, int> take,
+        Func<int, string> details, CancellationToken ct)
+    {
+        var random = new SeededRandom(check.Seed);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.SpotChecks.Add(check);
         await db.SaveChangesAsync(ct);
         foreach (var (key, ids) in strata)
-        {
-            // Proportional allocation, at least one pair from every stratum, so a small method is not left unmeasured.
-            var take = Math.Clamp((int)Math.Round((double)check.SampleSize * ids.Count / population.Count), 1, ids.Count);
-            for (var i = 0; i < take; i++)
+            for (var i = 0; i < take(ids.Count); i++)
             {
                 var j = i + random.NextInt(ids.Count - i);
                 (ids[i], ids[j]) = (ids[j], ids[i]);
-                db.SpotCheckItems.Add(new SpotCheckItem { SpotCheckId = check.Id, DatasetId = datasetId, PairId = ids[i], Stratum = key });
+                db.SpotCheckItems.Add(new SpotCheckItem { SpotCheckId = check.Id, DatasetId = check.DatasetId, PairId = ids[i], Stratum = key });
             }
-        }
         check.SampleSize = db.ChangeTracker.Entries<SpotCheckItem>().Count();
         db.AuditEntries.Add(new AuditEntry
         {
-            At = check.CreatedAt, UserName = check.CreatedBy, Action = AuditActions.SpotCheckDraw, Subject = $"dataset {datasetId} spot check {check.Id}",
-            Details = $"{check.SampleSize} of {population.Count:N0} undecided pairs ({check.FilterText}), seed {check.Seed}, {(check.Stratified ? $"{strata.Count} strata" : "not stratified")}",
+            At = check.CreatedAt, UserName = check.CreatedBy, Action = AuditActions.SpotCheckDraw, Subject = $"dataset {check.DatasetId} spot check {check.Id}",
+            Details = details(check.SampleSize),
         });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -90,35 +96,14 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         if (perStratum is < 1 or > 2_000) throw new InvalidInputError("A calibration sample takes between 1 and 2,000 pairs per band.");
         if (strata.Sum(s => s.PairIds.Count) == 0) throw new ConflictError($"No undecided pair matches {filter.Describe()}; there is nothing to sample.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var random = new SeededRandom(seed);
         var check = new SpotCheck
         {
             DatasetId = datasetId, FilterJson = JsonSerializer.Serialize(filter, BulkActionService.FilterJson), FilterText = filter.Describe(), Seed = seed,
             Stratified = true, Threshold = 0.9, Margin = 0.1, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
         };
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.SpotChecks.Add(check);
-        await db.SaveChangesAsync(ct);
-        foreach (var (key, pairIds) in strata.OrderBy(s => s.Key, StringComparer.Ordinal))
-        {
-            var ids = pairIds.Order().ToList();
-            var take = Math.Min(perStratum, ids.Count);
-            for (var i = 0; i < take; i++)
-            {
-                var j = i + random.NextInt(ids.Count - i);
-                (ids[i], ids[j]) = (ids[j], ids[i]);
-                db.SpotCheckItems.Add(new SpotCheckItem { SpotCheckId = check.Id, DatasetId = datasetId, PairId = ids[i], Stratum = key });
-            }
-        }
-        check.SampleSize = db.ChangeTracker.Entries<SpotCheckItem>().Count();
-        db.AuditEntries.Add(new AuditEntry
-        {
-            At = check.CreatedAt, UserName = check.CreatedBy, Action = AuditActions.SpotCheckDraw, Subject = $"dataset {datasetId} spot check {check.Id}",
-            Details = $"{check.SampleSize} of {strata.Sum(s => s.PairIds.Count):N0} undecided pairs ({check.FilterText}), up to {perStratum} from each of {strata.Count} strata, seed {seed}",
-        });
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return check;
+        var ordered = strata.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => (s.Key, s.PairIds.Order().ToList())).ToList();
+        return await SaveSampleAsync(db, check, ordered, ids => Math.Min(perStratum, ids),
+            sampled => $"{sampled} of {strata.Sum(s => s.PairIds.Count):N0} undecided pairs ({check.FilterText}), up to {perStratum} from each of {strata.Count} strata, seed {seed}", ct);
     }
 
     /// <summary>The undecided pairs of a dataset that match, as a spot check samples them.</summary>

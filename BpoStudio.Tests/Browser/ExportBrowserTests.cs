@@ -72,10 +72,8 @@ public class ExportBrowserTests(BrowserFixture fixture)
     public async Task BeforeExporting_TheLeadSeesWhatTheFormatWillLeaveOut_AndWhichFormatsCarryIt()
     {
         var services = fixture.App.Services;
-        var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(11).RenderPng());
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            await db.AddIfMissingAsync(stored);
-        var sample = new Sample { ImageHash = stored.Hash, Prompt = "What colour is the circle?", Source = new SourceProvenance { File = "test" } };
+        var imageHash = await fixture.StoreImageAsync(11);
+        var sample = new Sample { ImageHash = imageHash, Prompt = "What colour is the circle?", Source = new SourceProvenance { File = "test" } };
         sample.Responses.Add(new Response { Text = "The circle is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
         sample.Responses.Add(new Response { Text = "The circle is blue.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
         var datasetId = await fixture.NewDatasetAsync("forecast", sample);

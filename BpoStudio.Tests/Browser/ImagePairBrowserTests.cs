@@ -18,13 +18,7 @@ public class ImagePairBrowserTests(BrowserFixture fixture)
     public async Task AnAnnotatorReviewsAnImagePair_TheTwoImagesSideBySide()
     {
         var services = fixture.App.Services;
-        string imageHash;
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-        {
-            var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(7).RenderPng());
-            await db.AddIfMissingAsync(stored);
-            imageHash = stored.Hash;
-        }
+        var imageHash = await fixture.StoreImageAsync(7);
         var sample = new Sample { ImageHash = imageHash, Prompt = "What colour is the circle?", Source = new SourceProvenance { File = "test" } };
         sample.Responses.Add(new Response { Text = "The circle is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
         var datasetId = await fixture.NewDatasetAsync("image pairs", sample);

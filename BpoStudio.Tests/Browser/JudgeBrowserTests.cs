@@ -15,13 +15,11 @@ public class JudgeBrowserTests(BrowserFixture fixture)
     public async Task ALeadRunsTheJudge_AnAnnotatorReviewsTheBlindSample_TheLeadReadsTheCalibrationAndAcceptsAboveAThreshold()
     {
         var services = fixture.App.Services;
-        var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(4).RenderPng());
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            await db.AddIfMissingAsync(stored);
+        var imageHash = await fixture.StoreImageAsync(4);
         // Eight pairs whose chosen answer is right (red), four whose chosen answer is wrong.
         var samples = Enumerable.Range(0, 12).Select(i =>
         {
-            var sample = new Sample { ImageHash = stored.Hash, Prompt = $"What colour is bus {i}?", Source = new SourceProvenance { File = "test" } };
+            var sample = new Sample { ImageHash = imageHash, Prompt = $"What colour is bus {i}?", Source = new SourceProvenance { File = "test" } };
             var (chosen, rejected) = i < 8 ? ($"Bus {i} is red.", $"Bus {i} is blue.") : ($"Bus {i} is blue.", $"Bus {i} is red.");
             sample.Responses.Add(new Response { Text = chosen, Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
             sample.Responses.Add(new Response { Text = rejected, Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });

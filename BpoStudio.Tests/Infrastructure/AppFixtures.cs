@@ -55,6 +55,15 @@ public sealed class BrowserFixture : IAsyncLifetime
         return dataset.Id;
     }
 
+    /// <summary>A demo scene stored in the app's image store and catalogued; returns its hash.</summary>
+    public async Task<string> StoreImageAsync(int scene)
+    {
+        var stored = await App.Services.GetRequiredService<Core.Storage.ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(scene).RenderPng());
+        await using var db = await App.Services.GetRequiredService<IDbContextFactory<Core.Data.BpoDbContext>>().CreateDbContextAsync();
+        await Core.Storage.ImageCatalog.AddIfMissingAsync(db, stored);
+        return stored.Hash;
+    }
+
     /// <summary>A new annotator of the test's own, signed in.</summary>
     public async Task<Microsoft.Playwright.IPage> NewAnnotatorPageAsync()
     {
