@@ -8,9 +8,8 @@ using MudBlazor;
 namespace BpoStudio.Components.Pages.Triage;
 
 /// <summary>A dataset's triage: what the checks found, the pairs behind each finding, and the bulk and sampled decisions over them.</summary>
-public sealed partial class TriagePage : IDisposable
+public sealed partial class TriagePage
 {
-    private IDisposable? _subscription;
     private long? _jobId;
     private TriageOverview? _overview;
     private IReadOnlyList<CheckInfo> _catalog = [];
@@ -44,7 +43,6 @@ public sealed partial class TriagePage : IDisposable
     [Inject] private PairChecker Checker { get; set; } = default!;
     [Inject] private DatasetQueries Datasets { get; set; } = default!;
     [Inject] private PairChecksJobs CheckJobs { get; set; } = default!;
-    [Inject] private JobProgressNotifier Notifier { get; set; } = default!;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -84,8 +82,6 @@ public sealed partial class TriagePage : IDisposable
         await LoadAsync();
     }
 
-    protected override void OnInitialized() => _subscription = Notifier.Subscribe(OnProgress);
-
     // The checks run as a job (resumable, visible in the job list); the page follows its progress and reloads at the end.
     private async Task RecomputeAsync()
     {
@@ -100,29 +96,15 @@ public sealed partial class TriagePage : IDisposable
         }
     }
 
-    private void OnProgress(JobSnapshot snapshot) => _ = InvokeAsync(async () =>
+    private async Task OnProgressAsync(JobSnapshot snapshot)
     {
-        try
-        {
-            if (snapshot.Id != _jobId) return;
-            _checked = snapshot.ItemsDone;
-            if (snapshot.Status is JobStatus.Queued or JobStatus.Running)
-            {
-                StateHasChanged();
-                return;
-            }
-            (_recomputing, _jobId) = (false, null);
-            if (snapshot.Status == JobStatus.Completed) await ChangedAsync($"Checked {snapshot.ItemsDone:N0} pairs.");
-            else Show($"The checks job {snapshot.Status.ToString().ToLowerInvariant()}: {snapshot.Error}", Severity.Error);
-            StateHasChanged();
-        }
-        catch (Exception ex)
-        {
-            await DispatchExceptionAsync(ex);
-        }
-    });
-
-    public void Dispose() => _subscription?.Dispose();
+        if (snapshot.Id != _jobId) return;
+        _checked = snapshot.ItemsDone;
+        if (snapshot.Status is JobStatus.Queued or JobStatus.Running) return;
+        (_recomputing, _jobId) = (false, null);
+        if (snapshot.Status == JobStatus.Completed) await ChangedAsync($"Checked {snapshot.ItemsDone:N0} pairs.");
+        else Show($"The checks job {snapshot.Status.ToString().ToLowerInvariant()}: {snapshot.Error}", Severity.Error);
+    }
 
     private async Task SetSeverityAsync((string CheckId, FindingSeverity Severity) change)
     {
