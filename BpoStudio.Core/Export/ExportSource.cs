@@ -224,18 +224,9 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         ORDER BY p."SampleId", p."Id"
         """;
 
-    /// <summary>The weights of a range's accepted pairs whose rejected answers have confirmed spans: one query per range.</summary>
-    private static async Task<Dictionary<long, double>> DraftWeightsAsync(BpoDbContext lookup, int datasetId, SampleRange range, CancellationToken ct)
-    {
-        var weights = await Feedback.PairWeights.ReadAsync(lookup, datasetId, ct);
-        var spans = await (
-            from p in lookup.Pairs
-            where p.DatasetId == datasetId && p.SampleId >= range.From && p.SampleId < range.To && p.Status == PairStatus.Accepted
-            from s in lookup.ErrorSpans
-            where s.ResponseId == p.RejectedResponseId && s.Status == Feedback.SpanStatus.Confirmed
-            select new { s.Id, s.ResponseId, s.Severity }).AsNoTracking().ToListAsync(ct);
-        return spans.DistinctBy(s => s.Id).GroupBy(s => s.ResponseId).ToDictionary(g => g.Key, g => weights.PairWeight(g.Select(s => s.Severity)));
-    }
+    private static Task<Dictionary<long, double>> DraftWeightsAsync(BpoDbContext lookup, int datasetId, SampleRange range, CancellationToken ct) =>
+        Feedback.PairWeights.OfAsync(lookup, datasetId,
+            lookup.Pairs.Where(p => p.DatasetId == datasetId && p.SampleId >= range.From && p.SampleId < range.To && p.Status == PairStatus.Accepted), ct);
 
     private static SampleColumns ReadSample(IExportRows r, long sampleId, Utf8TextBuffer texts, bool snapshotOnly) => snapshotOnly
         ? new(sampleId, r.GetUtf8(Column.Prompt, texts), OptionalString(r, Column.ImageHash), null, false, null, null, OptionalString(r, Column.ImageProblem),

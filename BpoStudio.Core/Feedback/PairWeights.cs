@@ -55,19 +55,36 @@ public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, Audit
 
     /// <summary>
     /// Writes each item's weight onto an approved version's rows, so a span marked or a weight changed later does not
-    /// change the version. It is <see cref="SeverityWeights.PairWeight"/> in SQL, one pass over the version's rows with an
-    /// index probe into the spans each (a million rows take a second); items without confirmed spans keep NULL, weight 1.
+    /// change the version. Only items whose rejected answer has confirmed spans are read (people mark few), weighed by
+    /// <see cref="SeverityWeights.PairWeight"/>, the formula's one home, and written by primary key, one statement per
+    /// distinct weight; the rest keep NULL, weight 1.
     /// </summary>
     internal static async Task FreezeAsync(BpoDbContext db, int datasetId, int versionId, CancellationToken ct)
     {
         var weights = await ReadAsync(db, datasetId, ct);
-        await db.Database.ExecuteSqlInterpolatedAsync($"""
-            UPDATE "DatasetVersionItems" SET "Weight" = 1 + (
-                SELECT SUM(CASE e."Severity" WHEN {nameof(ErrorSeverity.Minor)} THEN {weights.Minor} WHEN {nameof(ErrorSeverity.Major)} THEN {weights.Major} ELSE {weights.Critical} END)
-                FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = {nameof(SpanStatus.Confirmed)})
-            WHERE "DatasetVersionId" = {versionId}
-                AND EXISTS (SELECT 1 FROM "ErrorSpans" e WHERE e."ResponseId" = "DatasetVersionItems"."RejectedResponseId" AND e."Status" = {nameof(SpanStatus.Confirmed)})
-            """, ct);
+        var spans = await (
+            from i in db.DatasetVersionItems
+            where i.DatasetVersionId == versionId
+            from s in db.ErrorSpans
+            where s.ResponseId == i.RejectedResponseId && s.Status == SpanStatus.Confirmed
+            select new { i.Id, s.Severity }).AsNoTracking().ToListAsync(ct);
+        var itemsByWeight = spans.GroupBy(s => s.Id, s => s.Severity).GroupBy(item => weights.PairWeight(item), item => item.Key);
+        foreach (var group in itemsByWeight)
+            foreach (var chunk in group.Chunk(500))
+                await db.DatasetVersionItems.Where(i => chunk.Contains(i.Id)).ExecuteUpdateAsync(u => u.SetProperty(i => i.Weight, group.Key), ct);
+    }
+
+    /// <summary>The weights of the given pairs' rejected answers that have confirmed spans, by response; the others weigh 1.</summary>
+    internal static async Task<Dictionary<long, double>> OfAsync(BpoDbContext db, int datasetId, IQueryable<Datasets.PreferencePair> pairs, CancellationToken ct)
+    {
+        var weights = await ReadAsync(db, datasetId, ct);
+        var spans = await (
+            from p in pairs
+            from s in db.ErrorSpans
+            where s.ResponseId == p.RejectedResponseId && s.Status == SpanStatus.Confirmed
+            select new { s.Id, s.ResponseId, s.Severity }).AsNoTracking().ToListAsync(ct);
+        // A negative in two pairs of the range joins its spans twice.
+        return spans.DistinctBy(s => s.Id).GroupBy(s => s.ResponseId, s => s.Severity).ToDictionary(g => g.Key, g => weights.PairWeight(g));
     }
 
     internal static async Task<SeverityWeights> ReadAsync(BpoDbContext db, int datasetId, CancellationToken ct) =>
