@@ -45,7 +45,7 @@ public sealed class ApiTokenService(IDbContextFactory<BpoDbContext> dbFactory, A
         };
         db.ApiTokens.Add(token);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "token.create", $"token {token.Id}", $"{user.Email}, {scope.ToString().ToLowerInvariant()}, \"{token.Name}\"" +
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.TokenCreate, $"token {token.Id}", $"{user.Email}, {scope.ToString().ToLowerInvariant()}, \"{token.Name}\"" +
             (token.ExpiresAt is { } at ? $", expires {at:u}" : ", no expiry"), ct);
         return new CreatedToken(View(token, user.Email ?? user.Id), secret);
     }
@@ -72,7 +72,7 @@ public sealed class ApiTokenService(IDbContextFactory<BpoDbContext> dbFactory, A
         if (token.RevokedAt is not null) throw new ConflictError($"Token {tokenId} was already revoked at {token.RevokedAt:u}.");
         (token.RevokedAt, token.RevokedBy) = (clock.GetUtcNow().UtcDateTime, actor.DisplayName());
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "token.revoke", $"token {tokenId}", token.Name, ct);
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.TokenRevoke, $"token {tokenId}", token.Name, ct);
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName, CreatedAt = DateTime.UtcNow, MustChangePassword = mustChangePassword };
         (await users.CreateAsync(user, password)).ThrowIfFailed($"create user {email}");
         if (wanted.Count > 0) (await users.AddToRolesAsync(user, wanted)).ThrowIfFailed($"grant roles to {email}");
-        await audit.WriteAsync(actor.DisplayName(), "user.create", email, $"roles: {string.Join(", ", wanted)}");
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.UserCreate, email, $"roles: {string.Join(", ", wanted)}");
         return await SummarizeAsync(user);
     }
 
@@ -49,7 +49,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         (await users.RemoveFromRolesAsync(user, current.Except(wanted))).ThrowIfFailed("remove roles");
         (await users.AddToRolesAsync(user, wanted.Except(current))).ThrowIfFailed("add roles");
         await EndSessionsAsync(user);
-        await audit.WriteAsync(actor.DisplayName(), "user.roles", user.Email, $"{string.Join(", ", current)} -> {string.Join(", ", wanted)}");
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.UserRoles, user.Email, $"{string.Join(", ", current)} -> {string.Join(", ", wanted)}");
     }
 
     /// <summary>Sets a generated password, returned to be shown once; by default the user must choose a new one at the next sign-in.</summary>
@@ -63,7 +63,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         user.MustChangePassword = requireChange;
         (await users.UpdateAsync(user)).ThrowIfFailed($"update {user.Email}");
         await EndSessionsAsync(user);
-        await audit.WriteAsync(actor.DisplayName(), "user.password-reset", user.Email, requireChange ? "must change at next sign-in" : null);
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.UserPasswordReset, user.Email, requireChange ? "must change at next sign-in" : null);
         return password;
     }
 
@@ -76,7 +76,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         user.MustChangePassword = false;
         (await users.UpdateAsync(user)).ThrowIfFailed($"update {user.Email}");
         await EndSessionsAsync(user, keep: DatabaseTicketStore.SessionIdOf(actor));
-        await audit.WriteAsync(actor.DisplayName(), "user.password-change", user.Email, null);
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.UserPasswordChange, user.Email, null);
     }
 
     /// <summary>Ends every session of the signed-in user, this one included.</summary>
@@ -84,7 +84,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
     {
         var user = await FindAsync(actor.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new ForbiddenError("Not signed in."));
         var ended = await EndSessionsAsync(user);
-        await audit.WriteAsync(actor.DisplayName(), "user.sign-out-everywhere", user.Email, $"{ended} sessions ended");
+        await audit.WriteAsync(actor.DisplayName(), AccountAudit.UserSignOutEverywhere, user.Email, $"{ended} sessions ended");
         return ended;
     }
 
@@ -100,7 +100,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
         await users.SetLockoutEnabledAsync(user, true);
         await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
         if (locked) await EndSessionsAsync(user);
-        await audit.WriteAsync(actor.DisplayName(), locked ? "user.lock" : "user.unlock", user.Email, null);
+        await audit.WriteAsync(actor.DisplayName(), locked ? AccountAudit.UserLock : AccountAudit.UserUnlock, user.Email, null);
     }
 
     private async Task<AppUser> FindAsync(string userId) =>

@@ -69,7 +69,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "version.approve", $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
+        await audit.WriteAsync(actor.DisplayName(), ApprovalAudit.Approve, $"{datasetName} v{number}", $"{version.PairCount} pairs, sha256 {version.ContentHash}", ct);
         await webhooks.RaiseAsync(Webhooks.WebhookEvents.VersionApproved, new { datasetId, dataset = datasetName, version = number, version.PairCount, version.ContentHash, approvedBy = actor.DisplayName() }, ct);
         return ToSummary(version);
     }
@@ -118,7 +118,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         if (version.Deprecated) throw new ConflictError($"Version {version.Number} is already deprecated.");
         (version.Deprecated, version.DeprecatedBy, version.DeprecatedAt, version.DeprecationReason) = (true, actor.DisplayName(), DateTime.UtcNow, reason.Trim());
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "version.deprecate", $"dataset {version.DatasetId} v{version.Number}", reason.Trim(), ct);
+        await audit.WriteAsync(actor.DisplayName(), ApprovalAudit.Deprecate, $"dataset {version.DatasetId} v{version.Number}", reason.Trim(), ct);
     }
 
     /// <summary>A version's id from its dataset and number, as people and scripts name versions.</summary>

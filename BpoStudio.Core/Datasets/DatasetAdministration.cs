@@ -19,7 +19,7 @@ public sealed class DatasetAdministration(IDbContextFactory<BpoDbContext> dbFact
         var dataset = new Dataset { Name = clean, Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim(), CreatedAt = DateTime.UtcNow, CreatedBy = actor.DisplayName() };
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "dataset.create", clean, dataset.Description, ct);
+        await audit.WriteAsync(actor.DisplayName(), DatasetAudit.Create, clean, dataset.Description, ct);
         return dataset;
     }
 }

@@ -33,7 +33,7 @@ public sealed class ExportJobHandler(IDbContextFactory<BpoDbContext> dbFactory, 
             return;
         }
         await context.ReportProgressAsync(result.Manifest.Counts.Pairs + result.Manifest.Counts.Skipped, ct: CancellationToken.None);
-        await audit.WriteAsync(record.CreatedBy, "export.complete", $"export {record.Id}",
+        await audit.WriteAsync(record.CreatedBy, ExportAudit.Complete, $"export {record.Id}",
             $"{result.Manifest.Counts.Pairs} pairs written, {result.Manifest.Counts.Skipped} skipped, {result.Folder}", CancellationToken.None);
     }
 

@@ -41,7 +41,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         var job = await jobs.CreateAsync(JobKind.Export, options.DatasetId, JsonSerializer.Serialize(new ExportJobParameters(record.Id)), actor, ct);
         record.JobId = job.Id;
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "export.start", $"{plan.DatasetName} {(options.VersionNumber is { } v ? $"v{v}" : "draft")}", record.OptionsJson, ct);
+        await audit.WriteAsync(actor.DisplayName(), ExportAudit.Start, $"{plan.DatasetName} {(options.VersionNumber is { } v ? $"v{v}" : "draft")}", record.OptionsJson, ct);
         return record.WithJob(job.Status, job.Error, job.FinishedAt);
     }
 
@@ -73,7 +73,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
         if (record is not { Status: ExportStatus.Failed or ExportStatus.Interrupted, JobId: { } jobId })
             throw new ConflictError($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a failed or interrupted export can be retried.");
         await jobs.ResumeAsync(jobId, actor, ct);
-        await audit.WriteAsync(actor.DisplayName(), "export.retry", $"export {exportId}", record.Error, ct);
+        await audit.WriteAsync(actor.DisplayName(), ExportAudit.Retry, $"export {exportId}", record.Error, ct);
     }
 
     public async Task<ExportRecord?> GetAsync(long exportId, CancellationToken ct = default)
@@ -112,7 +112,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.DeletedAt, DateTime.UtcNow).SetProperty(e => e.ZipPath, (string?)null), ct);
         if (claimed == 0) throw new ConflictError($"Export {exportId} changed meanwhile; look again before deleting it.");
         if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, actor, ct);
-        await audit.WriteAsync(actor.DisplayName(), "export.delete", $"export {exportId}", record.FolderPath, ct);
+        await audit.WriteAsync(actor.DisplayName(), ExportAudit.Delete, $"export {exportId}", record.FolderPath, ct);
         if (record.FolderPath is not { } folder || !Storage.SafePath.IsUnder(paths.Exports, folder)) return;
         try
         {

@@ -50,7 +50,7 @@ public sealed class PairWeights(IDbContextFactory<BpoDbContext> dbFactory, Audit
         var dataset = await db.Datasets.FirstOrDefaultAsync(d => d.Id == datasetId, ct) ?? throw new NotFoundError($"There is no dataset {datasetId}.");
         (dataset.MinorErrorWeight, dataset.MajorErrorWeight, dataset.CriticalErrorWeight) = (weights.Minor, weights.Major, weights.Critical);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(lead.DisplayName(), AuditActions.SeverityWeightsSet, $"dataset {datasetId}", $"minor {weights.Minor}, major {weights.Major}, critical {weights.Critical}", ct);
+        await audit.WriteAsync(lead.DisplayName(), FeedbackAudit.SeverityWeightsSet, $"dataset {datasetId}", $"minor {weights.Minor}, major {weights.Major}, critical {weights.Critical}", ct);
     }
 
     /// <summary>

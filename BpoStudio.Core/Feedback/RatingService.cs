@@ -30,7 +30,7 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
         var aspect = new RatingAspect { DatasetId = datasetId, Name = name, Min = min, Max = max, CreatedAt = DateTime.UtcNow, CreatedBy = lead.DisplayName() };
         db.RatingAspects.Add(aspect);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(lead.DisplayName(), AuditActions.RatingAspectDefined, $"dataset {datasetId}", $"{name} ({min}-{max})", ct);
+        await audit.WriteAsync(lead.DisplayName(), FeedbackAudit.RatingAspectDefined, $"dataset {datasetId}", $"{name} ({min}-{max})", ct);
         return aspect;
     }
 

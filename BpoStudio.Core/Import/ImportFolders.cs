@@ -54,7 +54,7 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
             if (await check.ImportFolders.AnyAsync(f => f.Path == full, ct)) throw new InvalidInputError($"{full} is already an allowed folder: another admin added it a moment ago.");
             throw;
         }
-        await audit.WriteAsync(actor.DisplayName(), "import-folder.add", full, null, ct);
+        await audit.WriteAsync(actor.DisplayName(), ImportAudit.FolderAdd, full, null, ct);
         return new AllowedFolder(folder.Id, folder.Path, folder.AddedBy, folder.AddedAt);
     }
 
@@ -67,7 +67,7 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
             ?? throw new NotFoundError($"There is no added import folder {id}; folders from configuration are changed there.");
         db.ImportFolders.Remove(folder);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "import-folder.remove", folder.Path, null, ct);
+        await audit.WriteAsync(actor.DisplayName(), ImportAudit.FolderRemove, folder.Path, null, ct);
     }
 
     // Allowing a folder lets every lead read every file below it: refuse the ones that would expose the whole server

@@ -203,7 +203,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
                 && j.Status != JobStatus.Queued && j.Status != JobStatus.Running)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.RolledBackAt, now).SetProperty(j => j.RolledBackBy, who), ct);
         await tx.CommitAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "import.rollback", $"{datasetName} / {sourceFile}", $"{removed} samples removed", ct);
+        await audit.WriteAsync(actor.DisplayName(), ImportAudit.Rollback, $"{datasetName} / {sourceFile}", $"{removed} samples removed", ct);
         return removed;
     }
 

@@ -46,7 +46,7 @@ public sealed class PromptTemplates(IDbContextFactory<BpoDbContext> dbFactory, A
             (setting.Value, setting.UpdatedAt, setting.UpdatedBy) = (value, DateTime.UtcNow, actor);
         }
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor, "prompts.save", "injection prompt templates", null, ct);
+        await audit.WriteAsync(actor, InjectionAudit.PromptsSave, "injection prompt templates", null, ct);
     }
 
     private static void Require(string template, string name, params string[] placeholders)

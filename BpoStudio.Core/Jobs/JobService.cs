@@ -17,7 +17,7 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
         var job = new Job { Kind = kind, DatasetId = datasetId, SourceFile = sourceFile, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = DateTime.UtcNow };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(createdBy, $"job.{kind.ToString().ToLowerInvariant()}", $"job {job.Id}", parametersJson, ct);
+        await audit.WriteAsync(createdBy, JobAudit.Queued(kind), $"job {job.Id}", parametersJson, ct);
         await queue.EnqueueAsync(job.Id, ct);
         notifier.Publish(JobSnapshot.Of(job));
         return job;

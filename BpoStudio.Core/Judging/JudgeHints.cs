@@ -33,7 +33,7 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
         if (setting is null) db.JudgeSettings.Add(setting = new JudgeSetting { DatasetId = datasetId });
         (setting.ShowHints, setting.UpdatedBy, setting.UpdatedAt) = (shown, actor.DisplayName(), DateTime.UtcNow);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), AuditActions.JudgeHints, $"dataset {datasetId}", shown ? "reviewers see the judge's verdict" : "reviewers do not see the judge's verdict", ct);
+        await audit.WriteAsync(actor.DisplayName(), JudgeAudit.Hints, $"dataset {datasetId}", shown ? "reviewers see the judge's verdict" : "reviewers do not see the judge's verdict", ct);
     }
 
     /// <summary>The newest verdict on the pair, or null: hints off, the pair in a spot check (blind), or no verdict.</summary>

@@ -51,7 +51,7 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
         // The log names people as the lead knows them (their email), not by account id.
         var userIds = result.Keys.ToList();
         var emails = await db.Users.Where(u => userIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Email ?? u.Id, ct);
-        await audit.WriteAsync(actor.Identity?.Name, "review.assign", $"dataset {datasetId}",
+        await audit.WriteAsync(actor.Identity?.Name, ReviewAudit.Assign, $"dataset {datasetId}",
             string.Join(", ", result.Select(r => $"{emails.GetValueOrDefault(r.Key, r.Key)}: {r.Value}")) + (overlap > 1 ? $" (overlap {overlap})" : ""), ct);
         return result;
     }
@@ -62,7 +62,7 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var pending = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending);
         var cleared = await db.PairAssignments.Where(a => a.DatasetId == datasetId && pending.Any(p => p.Id == a.PairId)).ExecuteDeleteAsync(ct);
-        await audit.WriteAsync(actor.Identity?.Name, "review.unassign", $"dataset {datasetId}", $"{cleared} assignments", ct);
+        await audit.WriteAsync(actor.Identity?.Name, ReviewAudit.Unassign, $"dataset {datasetId}", $"{cleared} assignments", ct);
         return cleared;
     }
 
@@ -73,7 +73,7 @@ public sealed class AssignmentService(IDbContextFactory<BpoDbContext> dbFactory,
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var updated = await db.Datasets.Where(d => d.Id == datasetId).ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, overlap), ct);
         if (updated == 0) throw new NotFoundError($"There is no dataset {datasetId}.");
-        await audit.WriteAsync(actor.Identity?.Name, "review.overlap", $"dataset {datasetId}", $"overlap {overlap}", ct);
+        await audit.WriteAsync(actor.Identity?.Name, ReviewAudit.Overlap, $"dataset {datasetId}", $"overlap {overlap}", ct);
     }
 
     /// <summary>Pending pairs per assignee, and (under a null id) pending pairs nobody is assigned.</summary>

@@ -85,7 +85,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         }
         db.AuditEntries.Add(new AuditEntry
         {
-            At = bulk.CreatedAt, UserName = who, Action = AuditActions.BulkApply, Subject = $"{dataset} bulk {bulk.Id}",
+            At = bulk.CreatedAt, UserName = who, Action = TriageAudit.BulkApply, Subject = $"{dataset} bulk {bulk.Id}",
             Details = $"{request.Operation.ToString().ToLowerInvariant()} {ids.Count:N0} of {matched:N0} matching pairs ({bulk.FilterText})" +
                 (bulk.Reason is null ? "" : $"; reason: {bulk.Reason}") + (notes is null ? "" : $"; {notes}"),
         });
@@ -111,7 +111,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         (bulk.UndoneAt, bulk.UndoneBy, bulk.Restored) = (DateTime.UtcNow, actor.DisplayName(), restored);
         db.AuditEntries.Add(new AuditEntry
         {
-            At = bulk.UndoneAt.Value, UserName = actor.DisplayName(), Action = AuditActions.BulkUndo, Subject = $"dataset {bulk.DatasetId} bulk {bulk.Id}",
+            At = bulk.UndoneAt.Value, UserName = actor.DisplayName(), Action = TriageAudit.BulkUndo, Subject = $"dataset {bulk.DatasetId} bulk {bulk.Id}",
             Details = $"restored {restored:N0} of {bulk.Applied:N0} pairs; {bulk.Applied - restored:N0} kept because someone changed them since",
         });
         await db.SaveChangesAsync(ct);

@@ -51,7 +51,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         (setting.Severity, setting.UpdatedBy, setting.UpdatedAt) = (severity, actor.DisplayName(), DateTime.UtcNow);
         await db.SaveChangesAsync(ct);
         await db.PairFindings.Where(f => f.DatasetId == datasetId && f.CheckId == checkId).ExecuteUpdateAsync(s => s.SetProperty(f => f.Severity, severity), ct);
-        db.AuditEntries.Add(new AuditEntry { At = DateTime.UtcNow, UserName = actor.DisplayName(), Action = AuditActions.CheckSeverity, Subject = $"dataset {datasetId}", Details = $"{checkId}: {severity.ToWire()}" });
+        db.AuditEntries.Add(new AuditEntry { At = DateTime.UtcNow, UserName = actor.DisplayName(), Action = TriageAudit.CheckSeverity, Subject = $"dataset {datasetId}", Details = $"{checkId}: {severity.ToWire()}" });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }
@@ -83,7 +83,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
             after = upper;
         }
         var counts = await CountsAsync(datasetId, ct);
-        await audit.WriteAsync(actor.DisplayName(), AuditActions.ChecksRun, $"dataset {datasetId}",
+        await audit.WriteAsync(actor.DisplayName(), TriageAudit.ChecksRun, $"dataset {datasetId}",
             $"{total:N0} pairs; {string.Join(", ", counts.Where(c => c.Value > 0).Select(c => $"{c.Key} {c.Value:N0}"))}", ct);
         return new CheckRunSummary(total, counts, clock.Elapsed.TotalSeconds);
     }

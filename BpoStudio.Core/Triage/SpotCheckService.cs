@@ -77,7 +77,7 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         check.SampleSize = db.ChangeTracker.Entries<SpotCheckItem>().Count();
         db.AuditEntries.Add(new AuditEntry
         {
-            At = check.CreatedAt, UserName = check.CreatedBy, Action = AuditActions.SpotCheckDraw, Subject = $"dataset {check.DatasetId} spot check {check.Id}",
+            At = check.CreatedAt, UserName = check.CreatedBy, Action = TriageAudit.SpotCheckDraw, Subject = $"dataset {check.DatasetId} spot check {check.Id}",
             Details = details(check.SampleSize),
         });
         await db.SaveChangesAsync(ct);

@@ -35,7 +35,7 @@ public sealed class WebhookService(IDbContextFactory<BpoDbContext> dbFactory, Au
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.WebhookSubscriptions.Add(subscription);
         await db.SaveChangesAsync(ct);
-        await audit.WriteAsync(actor.DisplayName(), "webhook.create", $"webhook {subscription.Id}", $"{subscription.Url}: {subscription.Events}", ct);
+        await audit.WriteAsync(actor.DisplayName(), WebhookAudit.Create, $"webhook {subscription.Id}", $"{subscription.Url}: {subscription.Events}", ct);
         return subscription;
     }
 
@@ -57,7 +57,7 @@ public sealed class WebhookService(IDbContextFactory<BpoDbContext> dbFactory, Au
             throw new NotFoundError($"There is no webhook {id}.");
         await db.WebhookDeliveries.Where(d => d.SubscriptionId == id && d.Status == DeliveryStatus.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.Failed).SetProperty(d => d.LastError, "the webhook was turned off"), ct);
-        await audit.WriteAsync(actor.DisplayName(), "webhook.deactivate", $"webhook {id}", null, ct);
+        await audit.WriteAsync(actor.DisplayName(), WebhookAudit.Deactivate, $"webhook {id}", null, ct);
     }
 
     /// <summary>The latest deliveries, newest first: the admin page's delivery log.</summary>

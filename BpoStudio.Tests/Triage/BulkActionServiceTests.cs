@@ -39,7 +39,7 @@ public class BulkActionServiceTests : TriageDatasetTests
         var e = await db.ReviewEvents.SingleAsync();
         Assert.Equal((ReviewAction.Reject, result.BulkId, PairStatus.Pending, "Negative is not plausible"), (e.Action, e.BulkActionId, e.PreviousStatus, e.Reason));
         Assert.Equal("Negative is not plausible", (await db.Pairs.SingleAsync(p => p.Id == Data.PairByRecord["placeholder"])).RejectReason);
-        var audit = await db.AuditEntries.SingleAsync(a => a.Action == AuditActions.BulkApply);
+        var audit = await db.AuditEntries.SingleAsync(a => a.Action == BpoStudio.Core.Triage.TriageAudit.BulkApply);
         Assert.Contains("reject 1 of 1", audit.Details);
     }
 
@@ -58,7 +58,7 @@ public class BulkActionServiceTests : TriageDatasetTests
         await using var db = await NewDbAsync();
         Assert.All(await db.ReviewEvents.ToListAsync(), e => Assert.True(e.Undone));
         Assert.NotNull((await db.BulkActions.SingleAsync()).UndoneAt);
-        Assert.Single(await db.AuditEntries.Where(a => a.Action == AuditActions.BulkUndo).ToListAsync());
+        Assert.Single(await db.AuditEntries.Where(a => a.Action == BpoStudio.Core.Triage.TriageAudit.BulkUndo).ToListAsync());
         await Assert.ThrowsAnyAsync<InvalidOperationException>(() => Bulk.UndoAsync(result.BulkId.Value, TestPrincipals.Lead));
     }
 

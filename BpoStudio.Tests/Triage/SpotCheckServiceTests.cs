@@ -114,7 +114,7 @@ public class SpotCheckServiceTests : IAsyncLifetime
         var bulk = await db.BulkActions.SingleAsync();
         Assert.Equal(check.Id, bulk.SpotCheckId);
         Assert.Contains("30 of 30 sampled pairs accepted", bulk.Notes);
-        Assert.Contains("30 of 30 sampled pairs accepted", (await db.AuditEntries.SingleAsync(a => a.Action == Core.Audit.AuditActions.BulkApply)).Details);
+        Assert.Contains("30 of 30 sampled pairs accepted", (await db.AuditEntries.SingleAsync(a => a.Action == Core.Triage.TriageAudit.BulkApply)).Details);
 
         var version = await _core.Get<ApprovalService>().ApproveAsync(_datasetId, TestPrincipals.Lead, "first cut");
         Assert.StartsWith("first cut", version.Notes);

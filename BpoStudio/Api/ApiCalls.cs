@@ -32,7 +32,7 @@ public sealed class ApiCalls(AuditLog audit, ILogger<ApiCalls> logger) : IEndpoi
             result = Results.Problem(detail: "The server failed on this call; it has been logged.", statusCode: status);
         }
         var token = http.User.FindFirst(ApiTokenAuthentication.TokenIdClaim)?.Value;
-        await audit.WriteAsync(http.User.Identity?.Name, "api.call", $"token {token}", $"{http.Request.Method} {http.Request.Path}{http.Request.QueryString} -> {status}", CancellationToken.None);
+        await audit.WriteAsync(http.User.Identity?.Name, Core.Accounts.AccountAudit.ApiCall, $"token {token}", $"{http.Request.Method} {http.Request.Path}{http.Request.QueryString} -> {status}", CancellationToken.None);
         return result;
     }
 }
