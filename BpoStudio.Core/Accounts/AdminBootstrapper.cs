@@ -24,7 +24,7 @@ public sealed class AdminBootstrapper(
     RoleManager<IdentityRole> roles,
     IOptions<BpoStudioOptions> options,
     IBootstrapConsole console,
-    ILogger<AdminBootstrapper> logger)
+    ILogger<AdminBootstrapper> logger, TimeProvider clock)
 {
     public async Task<AdminBootstrapResult?> EnsureAdminAsync()
     {
@@ -37,7 +37,7 @@ public sealed class AdminBootstrapper(
         var admin = options.Value.Admin;
         var generated = string.IsNullOrEmpty(admin.Password);
         var password = generated ? GeneratePassword() : admin.Password!;
-        var user = new AppUser { UserName = admin.Email, Email = admin.Email, EmailConfirmed = true, DisplayName = "Administrator", CreatedAt = DateTime.UtcNow, MustChangePassword = generated };
+        var user = new AppUser { UserName = admin.Email, Email = admin.Email, EmailConfirmed = true, DisplayName = "Administrator", CreatedAt = clock.GetUtcNow().UtcDateTime, MustChangePassword = generated };
         (await users.CreateAsync(user, password)).ThrowIfFailed($"create admin {admin.Email}");
         (await users.AddToRoleAsync(user, Roles.Admin)).ThrowIfFailed("grant Admin");
 

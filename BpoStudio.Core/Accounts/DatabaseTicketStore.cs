@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Accounts;
 
 /// <summary>Sign-in tickets kept server-side in <see cref="UserSession"/> rows, so a session can be ended from the server.</summary>
-public sealed class DatabaseTicketStore(IDbContextFactory<BpoDbContext> dbFactory) : ITicketStore
+public sealed class DatabaseTicketStore(IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock) : ITicketStore
 {
     public async Task<string> StoreAsync(AuthenticationTicket ticket)
     {
@@ -20,7 +20,7 @@ public sealed class DatabaseTicketStore(IDbContextFactory<BpoDbContext> dbFactor
             Id = id,
             UserId = ticket.Principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? "",
             Ticket = TicketSerializer.Default.Serialize(ticket),
-            CreatedAt = DateTime.UtcNow,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
             ExpiresAt = ticket.Properties.ExpiresUtc?.UtcDateTime,
         });
         await db.SaveChangesAsync();
@@ -44,7 +44,7 @@ public sealed class DatabaseTicketStore(IDbContextFactory<BpoDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync();
         var session = await db.UserSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == key);
         if (session is null) return null;
-        if (session.ExpiresAt is { } expires && expires < DateTime.UtcNow)
+        if (session.ExpiresAt is { } expires && expires < clock.GetUtcNow().UtcDateTime)
         {
             await RemoveAsync(key);
             return null;

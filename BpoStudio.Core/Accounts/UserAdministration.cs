@@ -12,7 +12,7 @@ public sealed record UserSummary(string Id, string Email, string? DisplayName, I
 /// changes what a user may do (roles, lock, password) ends that user's sessions: the security stamp changes, so live
 /// circuits end at their next revalidation, and the session rows go, so cookies stop working at once.
 /// </summary>
-public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicketStore sessions, AuditLog audit)
+public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicketStore sessions, AuditLog audit, TimeProvider clock)
 {
     public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken ct = default)
     {
@@ -31,7 +31,7 @@ public sealed class UserAdministration(UserManager<AppUser> users, DatabaseTicke
     {
         actor.RequireAdmin("manage users");
         var wanted = ValidateRoles(roles);
-        var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName, CreatedAt = DateTime.UtcNow, MustChangePassword = mustChangePassword };
+        var user = new AppUser { UserName = email, Email = email, EmailConfirmed = true, DisplayName = displayName, CreatedAt = clock.GetUtcNow().UtcDateTime, MustChangePassword = mustChangePassword };
         (await users.CreateAsync(user, password)).ThrowIfFailed($"create user {email}");
         if (wanted.Count > 0) (await users.AddToRolesAsync(user, wanted)).ThrowIfFailed($"grant roles to {email}");
         await audit.WriteAsync(actor.DisplayName(), AccountAudit.UserCreate, email, $"roles: {string.Join(", ", wanted)}");

@@ -16,7 +16,7 @@ public sealed record VersionSummary(int Id, int DatasetId, int Number, string Co
 /// Freezes a dataset's accepted pairs into numbered, immutable versions. Items are text snapshots copied in one
 /// INSERT ... SELECT, so later edits to the live pairs never reach an approved version.
 /// </summary>
-public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit, Webhooks.WebhookService webhooks)
+public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit, Webhooks.WebhookService webhooks, TimeProvider clock)
 {
     /// <param name="leaveOutMissingImages">Pairs whose image is flagged or was never stored stay out of the version (every export would leave them out anyway).</param>
     public async Task<VersionSummary> ApproveAsync(int datasetId, ClaimsPrincipal actor, string? notes, CancellationToken ct = default, bool leaveOutMissingImages = false)
@@ -29,7 +29,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         var number = 1 + (await db.DatasetVersions.Where(v => v.DatasetId == datasetId).MaxAsync(v => (int?)v.Number, ct) ?? 0);
         var version = new DatasetVersion
         {
-            DatasetId = datasetId, Number = number, ContentHash = "", ApprovedBy = actor.DisplayName(), ApprovedAt = DateTime.UtcNow,
+            DatasetId = datasetId, Number = number, ContentHash = "", ApprovedBy = actor.DisplayName(), ApprovedAt = clock.GetUtcNow().UtcDateTime,
             Notes = WithSampledAcceptance(notes, await SampledAcceptanceSinceLastVersionAsync(db, datasetId, ct))
                 + (leaveOutMissingImages && await MissingImagesAsync(db, datasetId, ct) is > 0 and var missing ? $" · {missing} pairs with a missing image left out" : ""),
         };
@@ -116,7 +116,7 @@ public sealed class ApprovalService(IDbContextFactory<BpoDbContext> dbFactory, A
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var version = await db.DatasetVersions.FirstOrDefaultAsync(v => v.Id == versionId, ct) ?? throw new NotFoundError($"There is no version {versionId}.");
         if (version.Deprecated) throw new ConflictError($"Version {version.Number} is already deprecated.");
-        (version.Deprecated, version.DeprecatedBy, version.DeprecatedAt, version.DeprecationReason) = (true, actor.DisplayName(), DateTime.UtcNow, reason.Trim());
+        (version.Deprecated, version.DeprecatedBy, version.DeprecatedAt, version.DeprecationReason) = (true, actor.DisplayName(), clock.GetUtcNow().UtcDateTime, reason.Trim());
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), ApprovalAudit.Deprecate, $"dataset {version.DatasetId} v{version.Number}", reason.Trim(), ct);
     }

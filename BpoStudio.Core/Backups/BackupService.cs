@@ -27,7 +27,7 @@ public sealed record RestoreResult(BackupManifest Manifest, string? PreviousData
 /// every hash and the database's integrity before it replaces anything, and keeps the database it replaces.
 /// PostgreSQL is backed up with its own tools (pg_dump) beside this command's image copy.
 /// </summary>
-public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, DataPaths paths, ImageStore store)
+public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, DataPaths paths, ImageStore store, TimeProvider clock)
 {
     public async Task<BackupManifest> BackupAsync(string folder, ClaimsPrincipal actor, CancellationToken ct = default)
     {
@@ -57,7 +57,7 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(source, target);
         }
-        var manifest = new BackupManifest($"BpoStudio {typeof(BackupService).Assembly.GetName().Version}", DateTime.UtcNow, BackupManifest.DatabaseFile,
+        var manifest = new BackupManifest($"BpoStudio {typeof(BackupService).Assembly.GetName().Version}", clock.GetUtcNow().UtcDateTime, BackupManifest.DatabaseFile,
             await Sha256Async(database, ct), new FileInfo(database).Length, counts with { Images = images.Count });
         await File.WriteAllTextAsync(Path.Combine(folder, BackupManifest.FileName), JsonSerializer.Serialize(manifest, BackupManifest.Json), ct);
         return manifest;
@@ -96,7 +96,7 @@ public sealed class BackupService(IDbContextFactory<BpoDbContext> dbFactory, Dat
         if (File.Exists(paths.Database))
         {
             // Never lost: the database being replaced stays beside it, checkpointed into one file.
-            kept = $"{paths.Database}.before-restore-{DateTime.UtcNow:yyyyMMddHHmmss}";
+            kept = $"{paths.Database}.before-restore-{clock.GetUtcNow().UtcDateTime:yyyyMMddHHmmss}";
             await using (var current = new SqliteConnection($"Data Source={paths.Database};Pooling=False"))
             {
                 await current.OpenAsync(ct);

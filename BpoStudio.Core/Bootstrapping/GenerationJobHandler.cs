@@ -13,7 +13,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// so an interrupted job continues after the last committed sample and never duplicates a negative.
 /// </summary>
 public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFactory, ModelFreeInjector injector, LlmBackend llm, PromptTemplates templates,
-    WeakenedImageNegatives weakenedImages, ImagePairs imagePairs, IPairRecheck recheck) : IJobHandler
+    WeakenedImageNegatives weakenedImages, ImagePairs imagePairs, IPairRecheck recheck, TimeProvider clock) : IJobHandler
 {
     public const int BatchSize = 100;
     // A failure names the record as the lead knows it from the source file; the row id is kept to find it here.
@@ -116,7 +116,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
                 var seed = DeriveSeed(parameters.Seed, sample.Id, n, 0);
                 var response = method.Method == ModelFreeInjection.Method ? ModelFree(sample, truth, method, parameters.Seed, n, jobId, seen, problems)
                     : method.Method.StartsWith(ImagePairs.Prefix, StringComparison.Ordinal) ? await imagePairs.MakeAsync(sample, truth, method.Method, seed, jobId, made, problems, parameters.WeakenImage, ct)
-                    : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? WeakenedImageNegatives.ToResponse(weakenedAnswers[(sample.Id, method.Method, n)], jobId, seen, problems)
+                    : method.Method.StartsWith(LlmBackend.WeakenedImagePrefix, StringComparison.Ordinal) ? WeakenedImageNegatives.ToResponse(weakenedAnswers[(sample.Id, method.Method, n)], jobId, seen, problems, clock.GetUtcNow().UtcDateTime)
                     : await ByLlmAsync(sample, truth, method, seed, context, prompts, seen, problems, ct);
                 if (response is not null) made.Add(response);
             }
@@ -166,7 +166,7 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
             Text = result.Text!,
             Kind = paraphrase ? ResponseKind.GtRephrased : ResponseKind.LlmHal,
             Score = paraphrase ? 1 : 0,
-            CreatedAt = DateTime.UtcNow,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
             Provenance = new GeneratorProvenance
             {
                 Method = method.Method,
@@ -174,25 +174,25 @@ public sealed class GenerationJobHandler(IDbContextFactory<BpoDbContext> dbFacto
                 Model = result.Model,
                 ExecutionProvider = llm.Provider,
                 ParametersJson = JsonSerializer.Serialize(new { mode = result.Mode?.ToString(), attempts = result.Attempts }),
-                GeneratedAt = DateTime.UtcNow,
+                GeneratedAt = clock.GetUtcNow().UtcDateTime,
                 ExtraJson = JsonSerializer.Serialize(new { jobId }),
             },
         };
     }
 
-    private static Response NewNegative(Sample sample, InjectionResult result, GenerationMethod method, long seed, long jobId) => new()
+    private Response NewNegative(Sample sample, InjectionResult result, GenerationMethod method, long seed, long jobId) => new()
     {
         SampleId = sample.Id,
         Text = result.Text!,
         Kind = ResponseKind.LlmHal,
         Score = 0,
-        CreatedAt = DateTime.UtcNow,
+        CreatedAt = clock.GetUtcNow().UtcDateTime,
         Provenance = new GeneratorProvenance
         {
             Method = method.Method,
             Seed = seed,
             ParametersJson = JsonSerializer.Serialize(new { maxEdits = method.MaxEdits }),
-            GeneratedAt = DateTime.UtcNow,
+            GeneratedAt = clock.GetUtcNow().UtcDateTime,
             ChangedSpansJson = JsonSerializer.Serialize(result.Spans),
             ExtraJson = JsonSerializer.Serialize(new { jobId }),
         },

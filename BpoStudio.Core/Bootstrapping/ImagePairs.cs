@@ -9,7 +9,7 @@ namespace BpoStudio.Core.Bootstrapping;
 /// answer, the rejected side the same answer under the image weakened by a seeded transform. Nothing is generated
 /// by a model, so a pair is reproducible from (image, transform, parameters, seed) alone.
 /// </summary>
-public sealed class ImagePairs(SampleWeakening weakening)
+public sealed class ImagePairs(SampleWeakening weakening, TimeProvider clock)
 {
     public const string Prefix = "image-pair:";
 
@@ -38,7 +38,7 @@ public sealed class ImagePairs(SampleWeakening weakening)
             Method = method,
             Seed = seed,
             ParametersJson = set.ParametersJson(),
-            GeneratedAt = DateTime.UtcNow,
+            GeneratedAt = clock.GetUtcNow().UtcDateTime,
             ExtraJson = JsonSerializer.Serialize(new { jobId, chosenResponseId = truth.Id }),
         };
         set.WriteTo(provenance);
@@ -48,7 +48,7 @@ public sealed class ImagePairs(SampleWeakening weakening)
             Text = truth.Text,
             Kind = ResponseKind.ImagePair,
             Score = 0,
-            CreatedAt = DateTime.UtcNow,
+            CreatedAt = clock.GetUtcNow().UtcDateTime,
             Provenance = provenance,
         };
     }

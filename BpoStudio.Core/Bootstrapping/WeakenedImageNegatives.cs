@@ -40,7 +40,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
     }
 
     /// <summary>The negative for an answer, or null (with the reason added) when there is none or it repeats a response.</summary>
-    public static Response? ToResponse(WeakenedImageAnswer answer, long jobId, HashSet<string> seen, List<string> problems)
+    public static Response? ToResponse(WeakenedImageAnswer answer, long jobId, HashSet<string> seen, List<string> problems, DateTime now)
     {
         var method = answer.Task.Method;
         if (answer.Problem is not null) problems.Add(answer.Problem);
@@ -55,7 +55,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                 Text = answer.Text,
                 Kind = ResponseKind.MllmHal,
                 Score = 0,
-                CreatedAt = DateTime.UtcNow,
+                CreatedAt = now,
                 Provenance = new GeneratorProvenance
                 {
                     Method = method,
@@ -63,7 +63,7 @@ public sealed class WeakenedImageNegatives(LocalModelCatalog local, RemoteVision
                     Model = answer.Model,
                     ExecutionProvider = answer.Provider,
                     ParametersJson = weakened.ParametersJson(("sampling", answer.Sampling)),
-                    GeneratedAt = DateTime.UtcNow,
+                    GeneratedAt = now,
                     // The pair checks read stopReason: an answer cut at the token limit is a truncated negative.
                     ExtraJson = JsonSerializer.Serialize(new { jobId, tokens = answer.Tokens, stopReason = answer.StopReason }),
                 },

@@ -37,7 +37,7 @@ public sealed record DatasetDashboard(
     IReadOnlyList<ErrorCountRow>? Errors = null);
 
 /// <summary>What a lead watches per dataset: progress, which methods yield usable negatives, throughput, agreement, flags.</summary>
-public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     private static readonly ReviewAction[] DecisionActions = [ReviewAction.Accept, ReviewAction.Reject, ReviewAction.Flag];
 
@@ -119,12 +119,12 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory)
             .. edited.GroupBy(e => (e.Kind, Method: methods.GetValueOrDefault(rootOf[e.Root]), e.Status)).Select(g => new NegativeCount(g.Key.Kind, g.Key.Method, g.Key.Status, g.Count(), true))];
     }
 
-    private static async Task<List<AnnotatorThroughput>> ThroughputAsync(IQueryable<ReviewEvent> events, CancellationToken ct)
+    private async Task<List<AnnotatorThroughput>> ThroughputAsync(IQueryable<ReviewEvent> events, CancellationToken ct)
     {
         // A lead's bulk action is no one's work rate: only people's own decisions count.
         var decisions = await events.Where(e => DecisionActions.Contains(e.Action) && e.BulkActionId == null).OrderBy(e => e.At)
             .Select(e => new { Name = e.UserName ?? e.UserId, e.At }).ToListAsync(ct);
-        var weekAgo = DateTime.UtcNow.AddDays(-7);
+        var weekAgo = clock.GetUtcNow().UtcDateTime.AddDays(-7);
         return decisions.GroupBy(d => d.Name).Select(g =>
         {
             // Gaps over ten minutes are breaks, not time spent on a pair.

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Export;
 
 /// <summary>Starts exports as background jobs (leads only) and lists them with their manifests.</summary>
-public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, JobService jobs, AuditLog audit, DataPaths paths)
+public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, ExportRunner runner, JobService jobs, AuditLog audit, DataPaths paths, TimeProvider clock)
 {
     /// <summary>
     /// Queues an export as a job; the page, the CLI (which names its own <paramref name="folder"/> and runs the job at
@@ -26,7 +26,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
             throw new IOException($"{Path.GetFullPath(folder)} already exists; choose a new folder so no earlier export is overwritten.");
         var plan = await runner.PlanAsync(options, actor.DisplayName(), options.Zip, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var record = new ExportRecord
         {
             DatasetId = options.DatasetId, DatasetVersionId = plan.VersionId, IsDraft = plan.VersionId is null, Format = options.Format.WireName(),
@@ -109,7 +109,7 @@ public sealed class ExportService(IDbContextFactory<BpoDbContext> dbFactory, Exp
             throw new ConflictError($"Export {exportId} is {record.Status.ToString().ToLowerInvariant()}; only a finished, failed, interrupted or cancelled export can be deleted.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var claimed = await db.Exports.Where(e => e.Id == exportId && e.DeletedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.DeletedAt, DateTime.UtcNow).SetProperty(e => e.ZipPath, (string?)null), ct);
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.DeletedAt, clock.GetUtcNow().UtcDateTime).SetProperty(e => e.ZipPath, (string?)null), ct);
         if (claimed == 0) throw new ConflictError($"Export {exportId} changed meanwhile; look again before deleting it.");
         if (record is { Status: ExportStatus.Interrupted, JobId: { } jobId }) await CancelResumeAsync(jobId, actor, ct);
         await audit.WriteAsync(actor.DisplayName(), ExportAudit.Delete, $"export {exportId}", record.FolderPath, ct);

@@ -11,7 +11,7 @@ namespace BpoStudio.Core.Feedback;
 public sealed record SpanSheet(long ResponseId, string Text, IReadOnlyList<ErrorSpan> Spans, IReadOnlyList<SuggestedSpan> Suggestions);
 
 /// <summary>Marks, confirms, changes and removes error spans on a pair's rejected answer. Every reviewer may; each call checks.</summary>
-public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     public async Task<SpanSheet> SheetAsync(long pairId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
@@ -42,7 +42,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         db.ErrorSpans.Add(new ErrorSpan
         {
             DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = start, Length = length, Text = text, Type = type, Severity = severity,
-            Status = SpanStatus.Confirmed, Origin = origin, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+            Status = SpanStatus.Confirmed, Origin = origin, CreatedBy = actor.DisplayName(), CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(ct);
         return await SheetAsync(db, rejected, ct);
@@ -63,7 +63,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         db.ErrorSpans.Add(new ErrorSpan
         {
             DatasetId = rejected.Sample!.DatasetId, ResponseId = rejected.Id, Start = suggestion.Start, Length = suggestion.Length, Text = suggestion.Text,
-            Type = suggestion.Type, Severity = suggestion.Severity, Status = SpanStatus.Dismissed, Origin = suggestion.Origin, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+            Type = suggestion.Type, Severity = suggestion.Severity, Status = SpanStatus.Dismissed, Origin = suggestion.Origin, CreatedBy = actor.DisplayName(), CreatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(ct);
         return await SheetAsync(db, rejected, ct);
@@ -85,7 +85,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
         if (await db.Responses.AnyAsync(r => r.PreviousVersionId == span.ResponseId, ct))
             throw new ReviewRefusedException($"The span on '{span.Text}' is on an earlier text of the answer: someone edited it since, and its spans were carried to the new text, shown again now.");
         change(span);
-        (span.ChangedBy, span.ChangedAt) = (actor.DisplayName(), DateTime.UtcNow);
+        (span.ChangedBy, span.ChangedAt) = (actor.DisplayName(), clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
         var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).FirstAsync(r => r.Id == span.ResponseId, ct);
         return await SheetAsync(db, rejected, ct);
@@ -107,7 +107,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory)
             {
                 DatasetId = span.DatasetId, ResponseId = edited.Id, Start = start, Length = length, Text = edited.Text.Substring(start, length), Type = span.Type,
                 Severity = span.Severity, Status = intact ? span.Status : SpanStatus.Stale, Origin = span.Origin, CarriedFromId = span.Id,
-                CreatedBy = span.CreatedBy, CreatedAt = DateTime.UtcNow,
+                CreatedBy = span.CreatedBy, CreatedAt = edited.CreatedAt,
             });
         }
         await db.SaveChangesAsync(ct);

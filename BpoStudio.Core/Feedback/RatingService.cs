@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Feedback;
 
 /// <summary>Per-aspect ratings and rationales of responses: reviewers rate, leads define a dataset's aspects and scales.</summary>
-public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit, TimeProvider clock)
 {
     public const int MaxRationaleLength = 4000;
 
@@ -27,7 +27,7 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await db.Datasets.AnyAsync(d => d.Id == datasetId, ct)) throw new NotFoundError($"There is no dataset {datasetId}.");
         if (await db.RatingAspects.AnyAsync(a => a.DatasetId == datasetId && a.Name == name, ct)) throw new InvalidInputError($"The dataset already has an aspect '{name}'.");
-        var aspect = new RatingAspect { DatasetId = datasetId, Name = name, Min = min, Max = max, CreatedAt = DateTime.UtcNow, CreatedBy = lead.DisplayName() };
+        var aspect = new RatingAspect { DatasetId = datasetId, Name = name, Min = min, Max = max, CreatedAt = clock.GetUtcNow().UtcDateTime, CreatedBy = lead.DisplayName() };
         db.RatingAspects.Add(aspect);
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(lead.DisplayName(), FeedbackAudit.RatingAspectDefined, $"dataset {datasetId}", $"{name} ({min}-{max})", ct);
@@ -57,7 +57,7 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
         if (value is { } v && (!double.IsFinite(v) || v < scale.Min || v > scale.Max)) throw new InvalidInputError($"{aspect} is rated from {scale.Min} to {scale.Max}, not {v}.");
         db.ResponseRatings.Add(new ResponseRating
         {
-            DatasetId = datasetId, ResponseId = responseId, Aspect = aspect, Value = value, Rationale = rationale, RatedBy = actor.DisplayName(), RatedAt = DateTime.UtcNow,
+            DatasetId = datasetId, ResponseId = responseId, Aspect = aspect, Value = value, Rationale = rationale, RatedBy = actor.DisplayName(), RatedAt = clock.GetUtcNow().UtcDateTime,
         });
         await db.SaveChangesAsync(ct);
     }
@@ -73,14 +73,14 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
     }
 
     /// <summary>After an edit: the ratings of the text it replaced carry over to the new version, as they stood.</summary>
-    internal static async Task CarryAsync(BpoDbContext db, long originalId, long editedId, CancellationToken ct)
+    internal static async Task CarryAsync(BpoDbContext db, long originalId, long editedId, DateTime at, CancellationToken ct)
     {
         var current = (await CurrentAsync(db, [originalId], null, ct)).GetValueOrDefault(originalId);
         if (current is null) return;
         var datasetId = await DatasetOfAsync(db, originalId, ct);
         db.ResponseRatings.AddRange(current.Select(r => new ResponseRating
         {
-            DatasetId = datasetId, ResponseId = editedId, Aspect = r.Aspect, Value = r.Value, Raw = r.Raw, Rationale = r.Rationale, RatedBy = r.RatedBy, RatedAt = DateTime.UtcNow,
+            DatasetId = datasetId, ResponseId = editedId, Aspect = r.Aspect, Value = r.Value, Raw = r.Raw, Rationale = r.Rationale, RatedBy = r.RatedBy, RatedAt = at,
         }));
         await db.SaveChangesAsync(ct);
     }

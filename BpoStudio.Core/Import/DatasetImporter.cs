@@ -45,7 +45,7 @@ public sealed class ImportSummary
 /// A record whose sample is already there merges into it (<see cref="SampleMerger"/>): a second file of new negatives
 /// for the same records adds them, and importing the same file again adds nothing, which is how an import resumes.
 /// </summary>
-public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, IPairRecheck recheck)
+public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, IPairRecheck recheck, TimeProvider clock)
 {
     public const int BatchSize = 500;
 
@@ -100,7 +100,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         if (batch.Count == 0) return;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var fresh = batch.Where(e => !e.Present).ToList();
         var merges = batch.Where(e => e.Present).Select(e => (e.Sample, e.Target)).ToList();
         var images = await StoreImagesAsync(db, write, fresh, summary, ct);
@@ -271,16 +271,16 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         }
     }
 
-    private Task<int> EnsureDatasetAsync(ImportRequest request, CancellationToken ct) => EnsureDatasetAsync(dbFactory, request.DatasetName, request.Actor, ct);
+    private Task<int> EnsureDatasetAsync(ImportRequest request, CancellationToken ct) => EnsureDatasetAsync(dbFactory, request.DatasetName, request.Actor, clock.GetUtcNow().UtcDateTime, ct);
 
     /// <summary>The dataset an import writes into, made when it is new; an import job names it from the start.</summary>
-    internal static async Task<int> EnsureDatasetAsync(IDbContextFactory<BpoDbContext> dbFactory, string name, string? actor, CancellationToken ct)
+    internal static async Task<int> EnsureDatasetAsync(IDbContextFactory<BpoDbContext> dbFactory, string name, string? actor, DateTime now, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new InvalidInputError("Give the dataset a name.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var existing = await db.Datasets.Where(d => d.Name == name).Select(d => (int?)d.Id).FirstOrDefaultAsync(ct);
         if (existing is { } id) return id;
-        var dataset = new Dataset { Name = name.Trim(), CreatedAt = DateTime.UtcNow, CreatedBy = actor };
+        var dataset = new Dataset { Name = name.Trim(), CreatedAt = now, CreatedBy = actor };
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(ct);
         return dataset.Id;

@@ -12,7 +12,7 @@ namespace BpoStudio.Core.Import;
 /// The server folders imports may read: those in configuration (<c>BpoStudio:ImportRoots</c>) and those an admin
 /// added on the Admin pages. Read from the database on each use, so every instance sees a change at once.
 /// </summary>
-public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOptions<BpoStudioOptions> options, DataPaths paths, AuditLog audit)
+public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOptions<BpoStudioOptions> options, DataPaths paths, AuditLog audit, TimeProvider clock)
 {
     public IReadOnlyList<string> Configured =>
         [.. options.Value.ImportRoots.Where(r => !string.IsNullOrWhiteSpace(r)).Select(r => Trim(Path.GetFullPath(r))).Distinct()];
@@ -41,7 +41,7 @@ public sealed class ImportFolders(IDbContextFactory<BpoDbContext> dbFactory, IOp
         if ((await AllAsync(ct)).Any(f => SafePath.RealPath(f.Path) == SafePath.RealPath(full)))
             throw new InvalidInputError($"{full} is already an allowed folder.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var folder = new ImportFolder { Path = full, AddedBy = actor.DisplayName(), AddedAt = DateTime.UtcNow };
+        var folder = new ImportFolder { Path = full, AddedBy = actor.DisplayName(), AddedAt = clock.GetUtcNow().UtcDateTime };
         db.ImportFolders.Add(folder);
         try
         {

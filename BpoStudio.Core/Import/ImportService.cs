@@ -23,7 +23,7 @@ public sealed record ImportPreview(ImportFormat Format, IReadOnlyList<ImportedSa
 /// What the Import page does, with the checks that keep it safe: files come from an upload or from a server folder an
 /// admin allowed (<see cref="ImportFolders"/>), image roots too, and nothing is read outside them.
 /// </summary>
-public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, ImportFolders folders, DataPaths paths, JobService jobs, AuditLog audit)
+public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, ImportFolders folders, DataPaths paths, JobService jobs, AuditLog audit, TimeProvider clock)
 {
     public const long MaxUploadBytes = 4L * 1024 * 1024 * 1024;
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
@@ -149,7 +149,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         if (parameters.AcceptSource && !Triage.SourceDecisions.CarriesDecisions(format))
             throw new InvalidInputError($"{format} files carry no decisions to accept; import without \"accept as the source decided\".");
         // The job row names its dataset, made now if it is new: history, bulk actions and other writers query by it.
-        var datasetId = await DatasetImporter.EnsureDatasetAsync(dbFactory, parameters.DatasetName, actor.DisplayName(), ct);
+        var datasetId = await DatasetImporter.EnsureDatasetAsync(dbFactory, parameters.DatasetName, actor.DisplayName(), clock.GetUtcNow().UtcDateTime, ct);
         return await jobs.CreateAsync(JobKind.Import, datasetId, JsonSerializer.Serialize(parameters, Json), actor, ct, sourceFile: Path.GetFileName(parameters.FilePath));
     }
 
@@ -197,7 +197,7 @@ public sealed class ImportService(IDbContextFactory<BpoDbContext> dbFactory, Imp
         await db.Responses.Where(r => samples.Any(s => s.Id == r.SampleId)).ExecuteDeleteAsync(ct);
         var removed = await samples.ExecuteDeleteAsync(ct);
         // Every import of this file that had finished is now undone; one still to run (or running) is not.
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var who = actor.DisplayName();
         await db.Jobs.Where(j => j.Kind == JobKind.Import && j.DatasetId == datasetId && j.SourceFile == sourceFile && j.RolledBackAt == null
                 && j.Status != JobStatus.Queued && j.Status != JobStatus.Running)

@@ -19,7 +19,7 @@ public sealed record PromptSet(string Description, string QuestionAnswering, str
 }
 
 /// <summary>The injection and paraphrase templates, editable by leads; the shipped ones apply until edited.</summary>
-public sealed class PromptTemplates(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+public sealed class PromptTemplates(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit, TimeProvider clock)
 {
     private const string DescriptionKey = "prompts.description", QuestionKey = "prompts.question-answering", ParaphraseKey = "prompts.paraphrase";
 
@@ -43,7 +43,7 @@ public sealed class PromptTemplates(IDbContextFactory<BpoDbContext> dbFactory, A
         {
             var setting = await db.AppSettings.FirstOrDefaultAsync(s => s.Key == key, ct);
             if (setting is null) db.AppSettings.Add(setting = new AppSetting { Key = key, Value = value });
-            (setting.Value, setting.UpdatedAt, setting.UpdatedBy) = (value, DateTime.UtcNow, actor);
+            (setting.Value, setting.UpdatedAt, setting.UpdatedBy) = (value, clock.GetUtcNow().UtcDateTime, actor);
         }
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor, InjectionAudit.PromptsSave, "injection prompt templates", null, ct);

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace BpoStudio.Core.Jobs;
 
-public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactory, JobProgressNotifier notifier)
+public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactory, JobProgressNotifier notifier, TimeProvider clock)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly long _doneAtStart = job.ItemsDone;
@@ -52,7 +52,7 @@ public sealed class JobContext(Job job, IDbContextFactory<BpoDbContext> dbFactor
     }
 
     public void RecordFailure(BpoDbContext db, string itemKey, string reason) =>
-        db.JobItemFailures.Add(new JobItemFailure { JobId = job.Id, ItemKey = itemKey, Reason = reason, At = DateTime.UtcNow });
+        db.JobItemFailures.Add(new JobItemFailure { JobId = job.Id, ItemKey = itemKey, Reason = reason, At = clock.GetUtcNow().UtcDateTime });
 
     /// <summary>Tokens a model generated for this job, for the tokens/s figure.</summary>
     public void AddTokens(long tokens) => Interlocked.Add(ref _tokens, tokens);

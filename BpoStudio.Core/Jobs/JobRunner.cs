@@ -24,7 +24,7 @@ public sealed class JobRunnerOptions
 /// </summary>
 public sealed class JobRunner(
     IDbContextFactory<BpoDbContext> dbFactory, JobQueue queue, IEnumerable<IJobHandler> handlers,
-    JobProgressNotifier notifier, IOptions<JobRunnerOptions> options, ILogger<JobRunner> logger) : BackgroundService
+    JobProgressNotifier notifier, IOptions<JobRunnerOptions> options, ILogger<JobRunner> logger, TimeProvider clock) : BackgroundService
 {
     private readonly ConcurrentDictionary<long, StopRequest> _running = new();
     private int _failuresInARow;
@@ -84,7 +84,7 @@ public sealed class JobRunner(
     public async Task RecoverAsync(CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var orphaned = await db.Jobs.Where(j => j.Status == JobStatus.Running && (j.LeaseExpiresAt == null || j.LeaseExpiresAt < now))
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Interrupted), ct);
         if (orphaned > 0) logger.LogWarning("{Count} job(s) were running on an instance that stopped; resuming them", orphaned);
@@ -107,7 +107,7 @@ public sealed class JobRunner(
         using var stop = new StopRequest(ct);
         _running[jobId] = stop;
         var heartbeat = HeartbeatAsync(jobId, stop);
-        var context = new JobContext(job, dbFactory, notifier);
+        var context = new JobContext(job, dbFactory, notifier, clock);
         try
         {
             await handler.RunAsync(context, stop.Token);
@@ -142,7 +142,7 @@ public sealed class JobRunner(
     private async Task<bool> ClaimAsync(long jobId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var claimed = await db.Jobs.Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted
                 || (j.Status == JobStatus.Running && j.LeaseExpiresAt != null && j.LeaseExpiresAt < now)))
             .ExecuteUpdateAsync(s => s
@@ -159,20 +159,20 @@ public sealed class JobRunner(
     private async Task HeartbeatAsync(long jobId, StopRequest stop)
     {
         using var timer = new PeriodicTimer(Lease / 3);
-        var renewedAt = DateTime.UtcNow;
+        var renewedAt = clock.GetUtcNow().UtcDateTime;
         try
         {
             while (await timer.WaitForNextTickAsync(stop.Finished))
             {
                 try
                 {
-                    if (await RenewAsync(jobId, stop)) renewedAt = DateTime.UtcNow;
+                    if (await RenewAsync(jobId, stop)) renewedAt = clock.GetUtcNow().UtcDateTime;
                     else return;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     logger.LogWarning(ex, "Renewing the lease of job {JobId} failed", jobId);
-                    if (DateTime.UtcNow - renewedAt < Lease * 2 / 3) continue;
+                    if (clock.GetUtcNow().UtcDateTime - renewedAt < Lease * 2 / 3) continue;
                     stop.Request(JobStatus.Interrupted);
                     return;
                 }
@@ -189,7 +189,7 @@ public sealed class JobRunner(
     {
         await using var db = await dbFactory.CreateDbContextAsync(stop.Finished);
         var renewed = await db.Jobs.Where(j => j.Id == jobId && j.LeaseOwner == Instance && j.Status == JobStatus.Running)
-            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, DateTime.UtcNow + Lease), stop.Finished);
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.LeaseExpiresAt, clock.GetUtcNow().UtcDateTime + Lease), stop.Finished);
         if (renewed == 1) return true;
         var current = await db.Jobs.Where(j => j.Id == jobId).Select(j => new { j.Status, j.LeaseOwner }).FirstAsync(stop.Finished);
         stop.Request(current.Status is JobStatus.Paused or JobStatus.Cancelled && current.LeaseOwner == Instance ? current.Status : JobStatus.Interrupted);
@@ -224,7 +224,7 @@ public sealed class JobRunner(
 
     private async Task EnqueueClaimableAsync(BpoDbContext db, CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var claimable = await db.Jobs.Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Interrupted
                 || (j.Status == JobStatus.Running && j.LeaseExpiresAt != null && j.LeaseExpiresAt < now))
             .OrderBy(j => j.Id).Select(j => j.Id).ToListAsync(ct);
@@ -234,7 +234,7 @@ public sealed class JobRunner(
     // Only the lease owner writes the outcome, so an instance that lost its lease cannot overwrite the new owner's.
     private async Task FinishAsync(BpoDbContext db, Job job, JobStatus status, string? error)
     {
-        var finished = status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled ? DateTime.UtcNow : (DateTime?)null;
+        var finished = status is JobStatus.Completed or JobStatus.Failed or JobStatus.Cancelled ? clock.GetUtcNow().UtcDateTime : (DateTime?)null;
         await db.Jobs.Where(j => j.Id == job.Id && j.LeaseOwner == Instance).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, status)
             .SetProperty(j => j.Error, error)

@@ -7,14 +7,14 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Jobs;
 
 /// <summary>Launching and steering jobs, for leads only (every kind of job changes or publishes data); every launch is audited.</summary>
-public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQueue queue, JobRunner runner, JobProgressNotifier notifier, AuditLog audit)
+public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQueue queue, JobRunner runner, JobProgressNotifier notifier, AuditLog audit, TimeProvider clock)
 {
     public async Task<Job> CreateAsync(JobKind kind, int? datasetId, string parametersJson, ClaimsPrincipal actor, CancellationToken ct = default, string? sourceFile = null)
     {
         actor.RequireLead($"start {kind.ToString().ToLowerInvariant()} jobs");
         var createdBy = actor.DisplayName();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = new Job { Kind = kind, DatasetId = datasetId, SourceFile = sourceFile, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = DateTime.UtcNow };
+        var job = new Job { Kind = kind, DatasetId = datasetId, SourceFile = sourceFile, ParametersJson = parametersJson, Status = JobStatus.Queued, CreatedBy = createdBy, CreatedAt = clock.GetUtcNow().UtcDateTime };
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(createdBy, JobAudit.Queued(kind), $"job {job.Id}", parametersJson, ct);

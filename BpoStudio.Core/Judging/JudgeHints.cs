@@ -17,7 +17,7 @@ public sealed record JudgeHint(string Scorer, double PreferChosen, double Confid
 /// Whether and what reviewers see of the judge. A pair in a spot check is reviewed blind: no hint, whatever the
 /// setting, so the sample measures people, not people reading the judge. A lead may switch hints off per dataset.
 /// </summary>
-public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit)
+public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditLog audit, TimeProvider clock)
 {
     public async Task<bool> ShownAsync(int datasetId, CancellationToken ct = default)
     {
@@ -31,7 +31,7 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var setting = await db.JudgeSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId, ct);
         if (setting is null) db.JudgeSettings.Add(setting = new JudgeSetting { DatasetId = datasetId });
-        (setting.ShowHints, setting.UpdatedBy, setting.UpdatedAt) = (shown, actor.DisplayName(), DateTime.UtcNow);
+        (setting.ShowHints, setting.UpdatedBy, setting.UpdatedAt) = (shown, actor.DisplayName(), clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
         await audit.WriteAsync(actor.DisplayName(), JudgeAudit.Hints, $"dataset {datasetId}", shown ? "reviewers see the judge's verdict" : "reviewers do not see the judge's verdict", ct);
     }

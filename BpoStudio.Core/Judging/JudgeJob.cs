@@ -32,7 +32,7 @@ public sealed record JudgeDryRun(long Pairs, long Calls, long EstimatedTokens, s
 /// Judges a dataset's pairs as a durable job: a batch of pairs per transaction with its scores, its findings and the
 /// job's cursor, so an interrupted run resumes after the last committed pair and never judges a pair twice.
 /// </summary>
-public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, JudgeServer server, ImageStore images) : IJobHandler
+public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, JudgeServer server, ImageStore images, TimeProvider clock) : IJobHandler
 {
     private const int MinBatchPairs = 64;
 
@@ -74,7 +74,7 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
             var outcomes = await Task.WhenAll(cases.Select(c => client.JudgeAsync(c, prompt, parameters.Samples, parameters.Seed ^ c.PairId, ct)));
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var now = DateTime.UtcNow;
+            var now = clock.GetUtcNow().UtcDateTime;
             foreach (var outcome in outcomes)
             {
                 var tally = outcome.Tally;

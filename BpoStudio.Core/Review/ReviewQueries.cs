@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace BpoStudio.Core.Review;
 
 /// <summary>The review queue and the pair view: indexed lookups only, nothing counted over text on the hot path.</summary>
-public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     /// <summary>Index matches from which a search is served by walking the index (see <see cref="PairSearch.IsCommonAsync"/>).</summary>
     public int CommonSearchMatches { get; init; } = PairSearch.CommonMatches;
@@ -18,7 +18,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var pairId = await NextIdAsync(db, datasetId, userId, filter, skipped ?? [], DateTime.UtcNow, ct);
+        var pairId = await NextIdAsync(db, datasetId, userId, filter, skipped ?? [], clock.GetUtcNow().UtcDateTime, ct);
         return pairId is null ? null : await LoadAsync(db, pairId.Value, ct, userId);
     }
 

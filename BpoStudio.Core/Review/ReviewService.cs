@@ -11,7 +11,7 @@ namespace BpoStudio.Core.Review;
 /// Every change an annotator makes to a pair. Each call checks the row version the caller saw, so a second
 /// reviewer's save raises <see cref="ReviewConflictException"/> instead of overwriting, and records a review event.
 /// </summary>
-public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPairRecheck recheck)
+public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPairRecheck recheck, TimeProvider clock)
 {
     public const int MaxTextLength = 20_000;
 
@@ -85,13 +85,13 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
                 Kind = original.Kind,
                 Score = original.Score,
                 PreviousVersionId = original.Id,
-                CreatedAt = DateTime.UtcNow,
-                Provenance = new GeneratorProvenance { Method = "edit", Model = who.Name, GeneratedAt = DateTime.UtcNow, ExtraJson = original.Provenance.Method is { } m ? $$"""{"editedFrom":"{{m}}"}""" : null },
+                CreatedAt = clock.GetUtcNow().UtcDateTime,
+                Provenance = new GeneratorProvenance { Method = "edit", Model = who.Name, GeneratedAt = clock.GetUtcNow().UtcDateTime, ExtraJson = original.Provenance.Method is { } m ? $$"""{"editedFrom":"{{m}}"}""" : null },
             };
             db.Responses.Add(edited);
             await db.SaveChangesAsync(ct);
             await Feedback.ErrorSpanService.CarryAsync(db, original, edited, ct);
-            await Feedback.RatingService.CarryAsync(db, original.Id, edited.Id, ct);
+            await Feedback.RatingService.CarryAsync(db, original.Id, edited.Id, edited.CreatedAt, ct);
             if (side == PairSide.Chosen) pair.ChosenResponseId = edited.Id;
             else pair.RejectedResponseId = edited.Id;
             e.TextBefore = original.Text;
@@ -237,7 +237,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         if (!partial)
         {
             if (action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag or ReviewAction.ResolveFlag) pair.DecisionSource = DecisionSource.Person;
-            pair.DecidedAt = DateTime.UtcNow;
+            pair.DecidedAt = clock.GetUtcNow().UtcDateTime;
             pair.DecidedBy = who.Name;
         }
         db.ReviewEvents.Add(e);
@@ -277,15 +277,15 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     private static bool IsWriteConflict(Exception ex) =>
         (ex as Microsoft.Data.Sqlite.SqliteException ?? ex.InnerException as Microsoft.Data.Sqlite.SqliteException) is { SqliteErrorCode: 5 };
 
-    private static async Task UpsertDecisionAsync(BpoDbContext db, PreferencePair pair, Reviewer who, Decision decision, string? reason, CancellationToken ct)
+    private async Task UpsertDecisionAsync(BpoDbContext db, PreferencePair pair, Reviewer who, Decision decision, string? reason, CancellationToken ct)
     {
         var existing = await db.PairDecisions.FirstOrDefaultAsync(d => d.PairId == pair.Id && d.UserId == who.Id, ct);
         if (existing is null)
-            db.PairDecisions.Add(new PairDecision { PairId = pair.Id, DatasetId = pair.DatasetId, UserId = who.Id, Decision = decision, Reason = reason, At = DateTime.UtcNow });
+            db.PairDecisions.Add(new PairDecision { PairId = pair.Id, DatasetId = pair.DatasetId, UserId = who.Id, Decision = decision, Reason = reason, At = clock.GetUtcNow().UtcDateTime });
         else
-            (existing.Decision, existing.Reason, existing.At) = (decision, reason, DateTime.UtcNow);
+            (existing.Decision, existing.Reason, existing.At) = (decision, reason, clock.GetUtcNow().UtcDateTime);
     }
 
-    private static ReviewEvent NewEvent(long pairId, int datasetId, Reviewer who, ReviewAction action) =>
-        new() { PairId = pairId, DatasetId = datasetId, UserId = who.Id, UserName = who.Name, At = DateTime.UtcNow, Action = action };
+    private ReviewEvent NewEvent(long pairId, int datasetId, Reviewer who, ReviewAction action) =>
+        new() { PairId = pairId, DatasetId = datasetId, UserId = who.Id, UserName = who.Name, At = clock.GetUtcNow().UtcDateTime, Action = action };
 }

@@ -21,7 +21,7 @@ public sealed record CheckRunSummary(long Pairs, IReadOnlyDictionary<string, int
 /// Runs every <see cref="IPairCheck"/> over pairs and stores what fired. A pair's findings and content fingerprint are
 /// rewritten whole each time it is checked: at creation and edit (inside that transaction) and by a recompute.
 /// </summary>
-public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnumerable<IPairCheck> checks, AuditLog audit) : IPairRecheck
+public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnumerable<IPairCheck> checks, AuditLog audit, TimeProvider clock) : IPairRecheck
 {
     public const int ChunkSize = 20_000;
     private const int ParallelFrom = 2_048;
@@ -48,10 +48,10 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var setting = await db.CheckSettings.FirstOrDefaultAsync(s => s.DatasetId == datasetId && s.CheckId == checkId, ct);
         if (setting is null) db.CheckSettings.Add(setting = new CheckSetting { DatasetId = datasetId, CheckId = checkId });
-        (setting.Severity, setting.UpdatedBy, setting.UpdatedAt) = (severity, actor.DisplayName(), DateTime.UtcNow);
+        (setting.Severity, setting.UpdatedBy, setting.UpdatedAt) = (severity, actor.DisplayName(), clock.GetUtcNow().UtcDateTime);
         await db.SaveChangesAsync(ct);
         await db.PairFindings.Where(f => f.DatasetId == datasetId && f.CheckId == checkId).ExecuteUpdateAsync(s => s.SetProperty(f => f.Severity, severity), ct);
-        db.AuditEntries.Add(new AuditEntry { At = DateTime.UtcNow, UserName = actor.DisplayName(), Action = TriageAudit.CheckSeverity, Subject = $"dataset {datasetId}", Details = $"{checkId}: {severity.ToWire()}" });
+        db.AuditEntries.Add(new AuditEntry { At = clock.GetUtcNow().UtcDateTime, UserName = actor.DisplayName(), Action = TriageAudit.CheckSeverity, Subject = $"dataset {datasetId}", Details = $"{checkId}: {severity.ToWire()}" });
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }

@@ -30,7 +30,7 @@ public sealed record SpotCheckReport(SpotCheck Check, PairFilter Filter, IReadOn
 /// method), let annotators review it in the normal queue, and once a stratum's Wilson lower bound reaches the lead's
 /// threshold, accept the rest of that stratum as one bulk action that carries the sample's figures.
 /// </summary>
-public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, BulkActionService bulk)
+public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, BulkActionService bulk, TimeProvider clock)
 {
     private const string AllPairs = "all";
 
@@ -51,7 +51,7 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         {
             DatasetId = datasetId, FilterJson = JsonSerializer.Serialize(request.Filter, BulkActionService.FilterJson), FilterText = request.Filter.Describe(),
             Seed = request.Seed, SampleSize = Math.Min(request.SampleSize, population.Count), Stratified = request.Stratified,
-            Threshold = request.Threshold, Margin = request.Margin, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+            Threshold = request.Threshold, Margin = request.Margin, CreatedBy = actor.DisplayName(), CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         // Proportional allocation, at least one pair from every stratum, so a small method is not left unmeasured.
         var size = check.SampleSize;
@@ -99,7 +99,7 @@ public sealed class SpotCheckService(IDbContextFactory<BpoDbContext> dbFactory, 
         var check = new SpotCheck
         {
             DatasetId = datasetId, FilterJson = JsonSerializer.Serialize(filter, BulkActionService.FilterJson), FilterText = filter.Describe(), Seed = seed,
-            Stratified = true, Threshold = 0.9, Margin = 0.1, CreatedBy = actor.DisplayName(), CreatedAt = DateTime.UtcNow,
+            Stratified = true, Threshold = 0.9, Margin = 0.1, CreatedBy = actor.DisplayName(), CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         var ordered = strata.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => (s.Key, s.PairIds.Order().ToList())).ToList();
         return await SaveSampleAsync(db, check, ordered, ids => Math.Min(perStratum, ids),

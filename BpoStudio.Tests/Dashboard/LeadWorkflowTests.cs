@@ -7,6 +7,7 @@ using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Review;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BpoStudio.Tests.Dashboard;
 
@@ -15,6 +16,7 @@ public class LeadWorkflowTests : IAsyncLifetime
     protected virtual DatabaseProvider Provider => DatabaseProvider.Sqlite;
 
     private static readonly System.Security.Claims.ClaimsPrincipal Ann = TestPrincipals.Reviewer("ann", "ann@example.test"), Bob = TestPrincipals.Reviewer("bob", "bob@example.test");
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
     private CoreServices _core = null!;
     private int _datasetId;
     private List<long> _pairs = null!;
@@ -23,7 +25,7 @@ public class LeadWorkflowTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _core = await CoreServices.StartAsync(provider: Provider);
+        _core = await CoreServices.StartAsync(provider: Provider, services: s => s.AddSingleton<TimeProvider>(_clock));
         _datasetId = await _core.SeedDemoAsync();
         await using var db = await DbAsync();
         await db.Datasets.ExecuteUpdateAsync(s => s.SetProperty(d => d.Overlap, 2));
@@ -136,6 +138,24 @@ public class LeadWorkflowTests : IAsyncLifetime
         Assert.Contains(lines, l => l.Contains("\"Other, \"\"quoted\"\"\""));
         await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => log.SearchAsync(new AuditFilter(), TestPrincipals.Annotator));
         await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => log.WriteCsvAsync(Stream.Null, new AuditFilter(), TestPrincipals.Annotator));
+    }
+
+    [Fact]
+    public async Task Throughput_CountsTheLastSevenDaysByTheAppsClock_WithBreaksLeftOutOfTheMedian()
+    {
+        await DecideAsync(_pairs[0], (Ann, true));
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        await DecideAsync(_pairs[1], (Ann, false));
+        _clock.Advance(TimeSpan.FromHours(2)); // a break: not time spent on a pair
+        await DecideAsync(_pairs[2], (Ann, true));
+        _clock.Advance(TimeSpan.FromDays(8));
+        await DecideAsync(_pairs[3], (Ann, true));
+
+        var ann = (await _core.Get<DashboardQueries>().LoadAsync(_datasetId)).Throughput.Single(t => t.Name == "ann@example.test");
+
+        Assert.Equal(4, ann.Decisions);
+        Assert.Equal(1, ann.LastSevenDays);
+        Assert.Equal(30, ann.MedianSecondsPerDecision);
     }
 
     private async Task DecideAsync(long pairId, params (System.Security.Claims.ClaimsPrincipal Who, bool Accept)[] decisions)

@@ -56,7 +56,7 @@ public class PairSearchTests : TriageDatasetTests
     public async Task TheQueue_ServesACommonSearchByWalkingTheIndex_SkippingDecidedPairs()
     {
         // Every search counts as common here, so the queue takes the index-walking path SQLite uses for words most pairs hold.
-        var queue = new BpoStudio.Core.Review.ReviewQueries(Core.Get<IDbContextFactory<BpoDbContext>>()) { CommonSearchMatches = 1 };
+        var queue = new BpoStudio.Core.Review.ReviewQueries(Core.Get<IDbContextFactory<BpoDbContext>>(), TimeProvider.System) { CommonSearchMatches = 1 };
         var reviews = Core.Get<BpoStudio.Core.Review.ReviewService>();
         var annotator = TestPrincipals.Reviewer("ann-id", "ann");
         var served = new List<long>();

@@ -274,7 +274,7 @@ public class ExportRunnerTests : IAsyncLifetime
         var options = new ExportOptions(_datasetId, draft ? null : 1, format, ValidationFraction: 0.3, Seed: 11);
         var (whole, _) = await ExportAsync(options, "whole");
         var factory = _core.Get<IDbContextFactory<BpoDbContext>>();
-        var chunked = new ExportRunner(new ExportSource(factory) { PairsPerChunk = 7 }, _core.Get<BpoStudio.Core.Storage.ImageStore>(), factory);
+        var chunked = new ExportRunner(new ExportSource(factory) { PairsPerChunk = 7 }, _core.Get<BpoStudio.Core.Storage.ImageStore>(), factory, TimeProvider.System);
         var result = await chunked.RunAsync(await chunked.PlanAsync(options, "lead"), Path.Combine(_out.Path, "chunked"));
 
         Assert.True(_acceptedPairs / 7 > 10, "the dataset should span many chunks");

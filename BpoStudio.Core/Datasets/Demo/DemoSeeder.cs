@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace BpoStudio.Core.Datasets.Demo;
 
 /// <summary>Seeds "Demo shapes": drawn scenes, derived questions, model-free negatives and their pairs. Idempotent.</summary>
-public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, ModelFreeInjector injector, IPairRecheck recheck, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, ModelFreeInjector injector, IPairRecheck recheck, ILogger<DemoSeeder> logger, TimeProvider clock)
 {
     public const string DatasetName = "Demo shapes";
     public const int SceneCount = 36;
@@ -21,7 +21,7 @@ public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageS
         if (await db.Datasets.AnyAsync(d => d.Name == DatasetName, ct)) return false;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var dataset = new Dataset { Name = DatasetName, Description = "Drawn scenes with known shapes, colours, counts and positions.", CreatedAt = DateTime.UtcNow, CreatedBy = "seed" };
+        var dataset = new Dataset { Name = DatasetName, Description = "Drawn scenes with known shapes, colours, counts and positions.", CreatedAt = clock.GetUtcNow().UtcDateTime, CreatedBy = "seed" };
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(ct);
 
@@ -49,7 +49,7 @@ public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageS
 
     private void AddSample(BpoDbContext db, int datasetId, string imageHash, DemoQuestion question, int scene, int turn)
     {
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         var sample = new Sample
         {
             DatasetId = datasetId,
