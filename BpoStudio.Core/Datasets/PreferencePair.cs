@@ -8,12 +8,16 @@ public enum PairStatus
     Flagged,
 }
 
-/// <summary>Who made a pair's current decision: a person (or nobody yet), a lead's bulk action, or a bulk accept resting on a spot check.</summary>
+/// <summary>
+/// Who made a pair's current decision: a person (or nobody yet), a lead's bulk action, a bulk accept resting on a spot
+/// check, or a bulk decision by a judge score threshold calibrated on a blind spot check.
+/// </summary>
 public enum DecisionSource
 {
     Person,
     Bulk,
     SampledStratum,
+    Threshold,
 }
 
 /// <summary>chosen x rejected for one sample; the unit annotators decide on.</summary>

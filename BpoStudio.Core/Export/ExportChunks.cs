@@ -76,7 +76,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
                 if (passed.Count == 0) continue;
                 tally.Counts.Samples++; // samples written: the README's "N pairs from M samples"
                 var split = ExportRunner.SplitOf(sample.SampleId, options);
-                if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options.Format, ratings);
+                if (!parts.TryGetValue(split, out var part)) parts[split] = part = ExportWriter.CreatePart(options, ratings);
                 part.Add(sample, passed, image);
                 tally.Counts.Add(split, passed);
                 tally.Counts.AddTurns(sample, passed.Count, _format.HoldsHistory);
@@ -108,7 +108,7 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
         for (var i = 0; i < sample.Pairs.Count; i++)
         {
             var pair = sample.Pairs[i];
-            var reason = sampleProblem ?? LoaderRules.CheckPair(options.Format, sample, pair, image) ?? CheckLength(sample, pair, tally.Counts);
+            var reason = sampleProblem ?? LoaderRules.CheckPair(options.Format, sample, pair, image) ?? CheckLength(sample, pair, tally.Counts) ?? CheckScore(pair);
             if (reason is null)
             {
                 passed?.Add(pair);
@@ -119,6 +119,10 @@ internal sealed class ChunkExporter(ExportSource source, ExportImages images, Ex
         }
         return passed ?? sample.Pairs;
     }
+
+    private string? CheckScore(ExportPair pair) => options.Scorer is { } scorer && pair.Score is null && !_format.TypedColumns
+        ? $"{scorer} gave no score for this pair: a {_format.WireName} line's score must be a number (its loader types the column from the first lines; parquet carries unscored pairs)"
+        : null;
 
     // A pair the trainer would cut to the same tokens on both sides is left out; one it may cut so is counted.
     private string? CheckLength(ExportSample sample, ExportPair pair, ExportCounts counts)

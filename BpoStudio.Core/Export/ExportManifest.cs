@@ -45,9 +45,17 @@ public sealed class ExportCounts
     /// <summary>The length limit those were judged by (the trainer's model_max_length), where the format's trainer truncates.</summary>
     public int? MaxLength { get; set; }
 
-    /// <summary>The export carries a weight per pair (<c>--weights</c>), and how many weigh more than 1 (their rejected answers have confirmed error spans).</summary>
+    /// <summary>
+    /// The export carries a weight per pair (<c>--weights</c>, <c>--judge-weights</c>), how many weigh more than 1 (their
+    /// rejected answers have confirmed error spans) and how many less (the judge doubts a pair no person decided).
+    /// </summary>
     public bool Weights { get; set; }
     public long PairsWeightedAboveOne { get; set; }
+    public long PairsWeightedBelowOne { get; set; }
+
+    /// <summary>The scorer whose scores the export carries (<c>--scores</c>), and how many of the written pairs it scored.</summary>
+    public string? Scorer { get; set; }
+    public long PairsScored { get; set; }
 
     /// <summary>How the exported pairs were decided: by people, by a lead's bulk action, or by accepting a spot-checked stratum.</summary>
     public DecisionCounts DecidedBy { get; init; } = new();
@@ -66,7 +74,9 @@ public sealed class ExportCounts
             {
                 Weights = true;
                 if (weight > 1) PairsWeightedAboveOne++;
+                else if (weight < 1) PairsWeightedBelowOne++;
             }
+            if (pairs[i].Score is not null) PairsScored++;
             DecidedBy.Add(pairs[i].Source);
         }
     }
@@ -110,6 +120,8 @@ public sealed class ExportCounts
         MaxLength ??= chunk.MaxLength;
         Weights |= chunk.Weights;
         PairsWeightedAboveOne += chunk.PairsWeightedAboveOne;
+        PairsWeightedBelowOne += chunk.PairsWeightedBelowOne;
+        PairsScored += chunk.PairsScored;
         DecidedBy.Add(chunk.DecidedBy);
         AddAll(PairsBySplit, chunk.PairsBySplit);
         AddAll(ByRejectedKind, chunk.ByRejectedKind);
@@ -129,14 +141,19 @@ public sealed class DecisionCounts
     public long Bulk { get; set; }
     public long SampledStratum { get; set; }
 
+    /// <summary>By a judge score threshold calibrated on a blind spot check (the bulk action's notes hold the estimate).</summary>
+    public long Threshold { get; set; }
+
     public void Add(DecisionSource source)
     {
         if (source == DecisionSource.Person) People++;
         else if (source == DecisionSource.Bulk) Bulk++;
+        else if (source == DecisionSource.Threshold) Threshold++;
         else SampledStratum++;
     }
 
-    public void Add(DecisionCounts other) => (People, Bulk, SampledStratum) = (People + other.People, Bulk + other.Bulk, SampledStratum + other.SampledStratum);
+    public void Add(DecisionCounts other) =>
+        (People, Bulk, SampledStratum, Threshold) = (People + other.People, Bulk + other.Bulk, SampledStratum + other.SampledStratum, Threshold + other.Threshold);
 }
 
 /// <summary>What an export holds and how it was made; written last, so a folder without it is not a finished export.</summary>

@@ -54,6 +54,9 @@ public enum ImageEncoding
 /// chosen answers first, then negatives, each by the rating aspect when given, else by score.</param>
 /// <param name="MaxLength">The trainer's length limit in tokens (its model_max_length), for formats whose trainer truncates
 /// (svco, mdpo); null: the limit their scripts set.</param>
+/// <param name="Scorer">Formats with score columns (TRL, Parquet) add <c>score</c> and <c>confidence</c> from this scorer's
+/// newest score of each pair (<c>judge:&lt;model&gt;</c>, or the name a program pushed scores under).</param>
+/// <param name="JudgeWeights">The weight column also carries the scorer's belief in pairs no person decided (<see cref="ExportWeights"/>).</param>
 /// <param name="RatingAspect">With best-rated negatives: rank them by this rating aspect, or by the mean of the aspects
 /// (<see cref="MeanAspect"/>), instead of by their score.</param>
 public sealed record ExportOptions(
@@ -73,7 +76,9 @@ public sealed record ExportOptions(
     string? RatingAspect = null,
     bool Listwise = false,
     bool Zip = true,
-    int? MaxLength = null)
+    int? MaxLength = null,
+    string? Scorer = null,
+    bool JudgeWeights = false)
 {
     public const string MeanAspect = "mean";
 
@@ -90,8 +95,12 @@ public sealed record ExportOptions(
         if (MaxLength is not null && Format.Describe().DefaultMaxLength is null)
             throw new InvalidInputError($"{Format.WireName()}'s trainer does not cut pairs at a length limit; --max-length applies to {string.Join(", ", ExportFormats.All.Where(f => f.Describe().DefaultMaxLength is not null).Select(f => f.WireName()))}.");
         if (MaxLength is < 16 or > 1_048_576) throw new InvalidInputError($"The length limit must be between 16 and 1048576 tokens; it was {MaxLength}.");
-        if (Weights && !Format.Describe().WritesWeights)
-            throw new InvalidInputError($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesWeights).Select(f => f.WireName()))}.");
+        if ((Weights || JudgeWeights) && !Format.Describe().WritesPairColumns)
+            throw new InvalidInputError($"{Format.WireName()} has no column for pair weights; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesPairColumns).Select(f => f.WireName()))}.");
+        if (Scorer is not null && !Format.Describe().WritesPairColumns)
+            throw new InvalidInputError($"{Format.WireName()} has no columns for scores; use one of {string.Join(", ", ExportFormats.All.Where(f => f.Describe().WritesPairColumns).Select(f => f.WireName()))}.");
+        if (Scorer is not null && (string.IsNullOrWhiteSpace(Scorer) || Scorer.Length > 200)) throw new InvalidInputError("The scorer's name must be 1 to 200 characters.");
+        if (JudgeWeights && Scorer is null) throw new InvalidInputError("Weights from the judge need the scorer whose scores they use (--scores <scorer>).");
     }
 }
 

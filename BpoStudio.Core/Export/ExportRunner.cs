@@ -21,7 +21,7 @@ public sealed record ExportResult(ExportManifest Manifest, string Folder, string
 /// Writes an export into "<i>target</i>.partial", then moves it (and its zip) into place only when every file is
 /// written and flushed and the manifest is last: an interrupted export never leaves anything that looks complete.
 /// </summary>
-public sealed class ExportRunner(ExportSource source, ImageStore store, IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ExportRunner(ExportSource source, ImageStore store, IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     public const string PartialSuffix = ".partial";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
@@ -148,16 +148,17 @@ public sealed class ExportRunner(ExportSource source, ImageStore store, IDbConte
         return await FinishAsync(plan, folder, writers.Values.Select(w => w.FileName).Order().ToList(), described, counts, skipped, ct);
     }
 
-    private static async Task<ExportManifest> FinishAsync(ExportPlan plan, string folder, List<string> dataFiles, Dictionary<string, ManifestFile> described,
+    private async Task<ExportManifest> FinishAsync(ExportPlan plan, string folder, List<string> dataFiles, Dictionary<string, ManifestFile> described,
         ExportCounts counts, List<SkippedRecord> skipped, CancellationToken ct)
     {
         var format = plan.Options.Format;
         var infoName = "bpostudio_" + new string(plan.DatasetName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
         await format.Describe().WriteExtraFilesAsync(folder, infoName, dataFiles, ct);
+        counts.Scorer = plan.Options.Scorer;
         var manifest = new ExportManifest
         {
             Format = format.WireName(), FormatTitle = format.Title(), Dataset = plan.DatasetName, Draft = plan.Options.IsDraft, Version = plan.Version,
-            Options = plan.Options, AppVersion = AppVersion, CreatedAt = DateTime.UtcNow, CreatedBy = plan.CreatedBy, Counts = counts,
+            Options = plan.Options, AppVersion = AppVersion, CreatedAt = clock.GetUtcNow().UtcDateTime, CreatedBy = plan.CreatedBy, Counts = counts,
             Skipped = skipped, SkippedListTruncated = counts.Skipped > skipped.Count, HowToLoad = format.Describe().HowToLoad(infoName, dataFiles),
             Warnings = Warnings(plan.Options, counts),
         };

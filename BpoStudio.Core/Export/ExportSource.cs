@@ -13,10 +13,13 @@ public sealed record ExportText(long ResponseId, Utf8Text Text, ResponseKind Kin
 /// <param name="RejectedImageHashes">An image pair's images for the rejected side: the sample's, with the weakened one(s)
 /// in place. Null for a text pair, whose sides share the sample's images.</param>
 /// <param name="RejectedImages">Those images as exported, once resolved for a format that carries image pairs.</param>
-/// <param name="Weight">1 plus the severity weights of the rejected answer's confirmed error spans (Feedback.SeverityWeights);
-/// read only when the export asks for weights.</param>
+/// <param name="Weight">The pair's weight (<see cref="ExportWeights"/>); read only when the export asks for weights.</param>
+/// <param name="Score">The chosen scorer's newest score of the pair, when the export asks for one and the scorer gave it.</param>
 public sealed record ExportPair(long PairId, ExportText Chosen, ExportText Rejected, DecisionSource Source = DecisionSource.Person,
-    IReadOnlyList<string>? RejectedImageHashes = null, IReadOnlyList<ExportedImage>? RejectedImages = null, double? Weight = null);
+    IReadOnlyList<string>? RejectedImageHashes = null, IReadOnlyList<ExportedImage>? RejectedImages = null, double? Weight = null, ExportScore? Score = null);
+
+/// <summary>A scorer's preference for the chosen answer (0 to 1) and its confidence (<see cref="Judging.PairScore"/>).</summary>
+public sealed record ExportScore(double PreferChosen, double Confidence);
 
 /// <summary>An earlier turn of the conversation: the question (and as written, with its placeholder) and its ground-truth answer.</summary>
 public sealed record ExportTurn(Utf8Text User, Utf8Text Assistant, Utf8Text? UserAsWritten = null);
@@ -123,6 +126,8 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var history = options.Context == ExportContext.Full && options.Format.Describe().HoldsHistory ? await HistoryAsync(lookup, datasetId, range, ct) : null;
             // A draft's weights come from the spans as they are now; a version's were frozen on its rows when approved.
             var weights = options.Weights && version is null ? await DraftWeightsAsync(lookup, datasetId, range, ct) : null;
+            var scores = options.Scorer is { } scorer ? await Judging.ScoreService.LatestAsync(lookup,
+                lookup.Pairs.Where(p => p.DatasetId == datasetId && p.SampleId >= range.From && p.SampleId < range.To), scorer, ct) : null;
             var feedback = options.Format.Describe().NeedsFeedback || options.RatingAspect is not null
                 ? await ExportFeedback.LoadAsync(lookup, datasetId, version, range, ct) : null;
             var parameters = Parameters(_id, range);
@@ -152,8 +157,11 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
                 var chosen = chosenId != 0 && pairs.Count > 0 && pairs[^1].Chosen.ResponseId == chosenId
                     ? pairs[^1].Chosen : ReadText(rows, Column.ChosenText, Column.ChosenId, chosenId, _texts, snapshotOnly);
                 var rejected = ReadText(rows, Column.RejectedText, Column.RejectedId, rows.GetInt64(Column.RejectedId), _texts, snapshotOnly);
-                double? weight = !options.Weights ? null : weights is not null ? weights.GetValueOrDefault(rejected.ResponseId, 1) : rows.IsNull(Column.Weight) ? 1 : rows.GetDouble(Column.Weight);
-                var pair = new ExportPair(rows.GetInt64(Column.PairId), chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null, Weight: weight);
+                var pairId = rows.GetInt64(Column.PairId);
+                var score = scores?.GetValueOrDefault(pairId);
+                double? severity = !options.Weights ? null : weights is not null ? weights.GetValueOrDefault(rejected.ResponseId, 1) : rows.IsNull(Column.Weight) ? 1 : rows.GetDouble(Column.Weight);
+                var pair = new ExportPair(pairId, chosen, rejected, source, rejected.Kind.IsImagePair() ? RejectedImages(rows, sample.Value) : null,
+                    Weight: ExportWeights.Of(options, severity, source, score), Score: score);
                 edited |= pair.Chosen.Edited || pair.Rejected.Edited;
                 pairs.Add(pair);
             }

@@ -21,7 +21,7 @@ public abstract class ExportWriter : IAsyncDisposable
     public static ExportWriter Create(ExportFormat format, string folder, string split) => format.Describe().CreateWriter(folder, split);
 
     /// <summary>An empty part of the kind <paramref name="format"/>'s writer appends.</summary>
-    public static IExportPart CreatePart(ExportFormat format, RatingScheme ratings) => format.Describe().CreatePart(ratings);
+    public static IExportPart CreatePart(ExportOptions options, RatingScheme ratings) => options.Format.Describe().CreatePart(ratings, options);
 }
 
 /// <summary>

@@ -24,19 +24,24 @@ public sealed class ParquetExportWriter(string folder, string split) : ParquetRo
         ""","images":{"feature":{"_type":"Image"},"_type":"List"},"chosen_type":""" + Text + ""","rejected_type":""" + Text +
         ""","rejected_method":""" + Text + ""","pair_id":{"dtype":"int64","_type":"Value"},"sample_id":{"dtype":"int64","_type":"Value"}}}}""";
 
-    /// <summary>The features with the weight column, for an export with weights.</summary>
-    public static readonly string WeightedHuggingFaceMetadata = HuggingFaceMetadata[..^3] + ""","weight":{"dtype":"float64","_type":"Value"}}}}""";
+    private const string Number = """{"dtype":"float64","_type":"Value"}""";
+
+    /// <summary>The features with the extra columns an export asks for: weight, then score and confidence.</summary>
+    public static string FeaturesWith(bool weight, bool scores) =>
+        HuggingFaceMetadata[..^3] + (weight ? $$""","weight":{{Number}}""" : "") + (scores ? $$""","score":{{Number}},"confidence":{{Number}}""" : "") + "}}}";
 
     public static string FileFor(string split) => $"data/{split}-00000-of-00001.parquet";
 
-    private static readonly Dictionary<string, string> Metadata = new() { ["huggingface"] = HuggingFaceMetadata };
-    private static readonly Dictionary<string, string> WeightedMetadata = new() { ["huggingface"] = WeightedHuggingFaceMetadata };
+    private static Dictionary<string, string> Metadata(bool weight, bool scores) => new() { ["huggingface"] = FeaturesWith(weight, scores) };
 
-    // An export asks for weights on every pair or on none: the first row says which schema the file has.
-    protected override Task WriteGroupAsync(List<ParquetPairRow> rows, Stream file, ParquetOptions options, CancellationToken ct) =>
-        rows.Count > 0 && rows[0] is WeightedParquetPairRow
-            ? ParquetSerializer.SerializeAsync(rows.Cast<WeightedParquetPairRow>().ToList(), file, options, WeightedMetadata, ct)
-            : ParquetSerializer.SerializeAsync(rows, file, options, Metadata, ct);
+    // An export asks for the extra columns on every pair or on none: the first row's type says which schema the file has.
+    protected override Task WriteGroupAsync(List<ParquetPairRow> rows, Stream file, ParquetOptions options, CancellationToken ct) => rows.FirstOrDefault() switch
+    {
+        WeightedScoredParquetPairRow => ParquetSerializer.SerializeAsync(rows.Cast<WeightedScoredParquetPairRow>().ToList(), file, options, Metadata(true, true), ct),
+        ScoredParquetPairRow => ParquetSerializer.SerializeAsync(rows.Cast<ScoredParquetPairRow>().ToList(), file, options, Metadata(false, true), ct),
+        WeightedParquetPairRow => ParquetSerializer.SerializeAsync(rows.Cast<WeightedParquetPairRow>().ToList(), file, options, Metadata(true, false), ct),
+        _ => ParquetSerializer.SerializeAsync(rows, file, options, Metadata(false, false), ct),
+    };
 }
 
 /// <summary>
@@ -103,7 +108,8 @@ public abstract class ParquetRowsPart<TRow> : IExportPart
 }
 
 /// <summary>TRL's conversational rows for the Hub folder.</summary>
-public sealed class ParquetPart : ParquetRowsPart<ParquetPairRow>
+/// <param name="scored">The export asks for a scorer's scores: every row has the score columns, null where the scorer gave none.</param>
+public sealed class ParquetPart(bool scored) : ParquetRowsPart<ParquetPairRow>
 {
     public override void Add(ExportSample sample, IReadOnlyList<ExportPair> pairs, ExportedImage? image)
     {
@@ -115,7 +121,7 @@ public sealed class ParquetPart : ParquetRowsPart<ParquetPairRow>
         foreach (var pair in pairs)
         {
             if (!ReferenceEquals(chosen.Text, pair.Chosen)) chosen = (pair.Chosen, [ParquetMessage.Assistant(pair.Chosen.Text.ToString())]);
-            var row = pair.Weight is { } weight ? new WeightedParquetPairRow { Weight = weight } : new ParquetPairRow();
+            var row = NewRow(pair);
             row.Prompt = prompt;
             row.Chosen = chosen.Messages;
             row.Rejected = [ParquetMessage.Assistant(pair.Rejected.Text.ToString())];
@@ -128,6 +134,14 @@ public sealed class ParquetPart : ParquetRowsPart<ParquetPairRow>
             Rows.Add(row);
         }
     }
+
+    private ParquetPairRow NewRow(ExportPair pair) => (pair.Weight, scored) switch
+    {
+        ({ } weight, true) => new WeightedScoredParquetPairRow { Weight = weight, Score = pair.Score?.PreferChosen, Confidence = pair.Score?.Confidence },
+        (null, true) => new ScoredParquetPairRow { Score = pair.Score?.PreferChosen, Confidence = pair.Score?.Confidence },
+        ({ } weight, false) => new WeightedParquetPairRow { Weight = weight },
+        _ => new ParquetPairRow(),
+    };
 
     /// <summary>As TRL's JSON lines: earlier turns first, each image part where the source put it (<see cref="ImagePlacement"/>).</summary>
     private static List<ParquetMessage> Prompt(ExportSample sample, int images)
@@ -157,8 +171,21 @@ public class ParquetPairRow
     [JsonPropertyName("sample_id")] public long SampleId { get; set; }
 }
 
-/// <summary>A row of an export with weights: the pair's weight from its error spans (Feedback.SeverityWeights).</summary>
+/// <summary>A row of an export with weights (<see cref="ExportWeights"/>).</summary>
 public sealed class WeightedParquetPairRow : ParquetPairRow
+{
+    [JsonPropertyName("weight")] public double Weight { get; set; }
+}
+
+/// <summary>A row of an export with a scorer's scores: null where it gave none.</summary>
+public class ScoredParquetPairRow : ParquetPairRow
+{
+    [JsonPropertyName("score")] public double? Score { get; set; }
+    [JsonPropertyName("confidence")] public double? Confidence { get; set; }
+}
+
+/// <summary>A row with weights and scores; the weight column comes before the scores, as in TRL's lines.</summary>
+public sealed class WeightedScoredParquetPairRow : ScoredParquetPairRow
 {
     [JsonPropertyName("weight")] public double Weight { get; set; }
 }

@@ -173,7 +173,7 @@ public sealed class JudgeCalibration(IDbContextFactory<BpoDbContext> dbFactory, 
             filter = scoped with { ScoreBelow = threshold };
         }
         return await bulk.ApplyAsync(await DatasetOfAsync(spotCheckId, ct), new BulkRequest(filter, accept ? BulkOperation.Accept : BulkOperation.Reject,
-            Reason: accept ? null : $"judge score below {threshold:0.0} (calibrated)"), actor, new BulkOrigin(spotCheckId, notes), ct);
+            Reason: accept ? null : $"judge score below {threshold:0.0} (calibrated)"), actor, new BulkOrigin(spotCheckId, notes, Source: DecisionSource.Threshold), ct);
     }
 
     public static string Percent(double share) => (share * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%";

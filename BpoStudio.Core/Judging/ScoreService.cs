@@ -9,14 +9,42 @@ namespace BpoStudio.Core.Judging;
 public sealed record PushedScore(long PairId, string Scorer, double PreferChosen, double? Confidence = null, string? Rationale = null, bool SawImage = false);
 
 /// <summary>Reading a pair's scores, and scores pushed by programs: each scorer's newest replaces its earlier one.</summary>
-public sealed class ScoreService(IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ScoreService(IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     public const int MaxPerCall = 10_000;
+
+    /// <summary>The scorers that scored a dataset's pairs, with how many pairs each scored, most first.</summary>
+    public async Task<IReadOnlyList<(string Scorer, int Pairs)>> ScorersAsync(int datasetId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await db.PairScores.Where(s => s.DatasetId == datasetId && s.PreferChosen != null).GroupBy(s => s.Scorer)
+            .Select(g => new { Scorer = g.Key, Pairs = g.Select(s => s.PairId).Distinct().Count() }).ToListAsync(ct);
+        return [.. rows.OrderByDescending(r => r.Pairs).ThenBy(r => r.Scorer, StringComparer.Ordinal).Select(r => (r.Scorer, r.Pairs))];
+    }
 
     public async Task<IReadOnlyList<PairScore>> OfPairAsync(long pairId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.PairScores.AsNoTracking().Where(s => s.PairId == pairId).OrderBy(s => s.Id).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// One scorer's newest score of each of <paramref name="pairs"/> that has a verdict, for exports. Scores are not part
+    /// of a version (a program's new score replaces its earlier one), so a version's export carries them as they are now.
+    /// </summary>
+    internal static async Task<Dictionary<long, Export.ExportScore>> LatestAsync(BpoDbContext db, IQueryable<Datasets.PreferencePair> pairs, string scorer,
+        CancellationToken ct)
+    {
+        var rows = await (
+            from p in pairs
+            join s in db.PairScores on p.Id equals s.PairId
+            where s.Scorer == scorer && s.PreferChosen != null
+            select new { s.PairId, s.Id, s.PreferChosen, s.Confidence }).AsNoTracking().ToListAsync(ct);
+        return rows.GroupBy(r => r.PairId).ToDictionary(g => g.Key, g =>
+        {
+            var latest = g.MaxBy(r => r.Id)!;
+            return new Export.ExportScore(latest.PreferChosen!.Value, latest.Confidence ?? 1);
+        });
     }
 
     public async Task<int> PushAsync(int datasetId, IReadOnlyList<PushedScore> scores, ClaimsPrincipal actor, CancellationToken ct = default)
@@ -42,7 +70,7 @@ public sealed class ScoreService(IDbContextFactory<BpoDbContext> dbFactory)
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var scorers = scores.Select(s => s.Scorer.Trim()).Distinct().ToList();
         await db.PairScores.Where(s => ids.Contains(s.PairId) && scorers.Contains(s.Scorer) && s.Template == "").ExecuteDeleteAsync(ct);
-        var now = DateTime.UtcNow;
+        var now = clock.GetUtcNow().UtcDateTime;
         foreach (var s in scores.GroupBy(s => (s.PairId, Scorer: s.Scorer.Trim())).Select(g => g.Last()))
             db.PairScores.Add(new PairScore
             {

@@ -20,14 +20,14 @@ public sealed record BulkResult(int Matched, int Applied, long? BulkId, IReadOnl
 public sealed record BulkUndoResult(long BulkId, int Restored, int KeptLaterChanges);
 
 /// <summary>What a bulk action rests on, when not only the lead's word: a spot check's figures, or the import job that brought the source's decisions.</summary>
-public sealed record BulkOrigin(long? SpotCheckId = null, string? Notes = null, long? ImportJobId = null);
+public sealed record BulkOrigin(long? SpotCheckId = null, string? Notes = null, long? ImportJobId = null, DecisionSource? Source = null);
 
 /// <summary>
 /// A lead's decision over every pair matching a filter, in one transaction: all of it lands or none. It never touches a
 /// lead's final resolution, leaves pairs a person decided alone unless asked, and skips pairs already in the target state,
 /// so its undo restores exactly what it changed (and keeps any pair a person changed after it).
 /// </summary>
-public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory, Webhooks.WebhookService webhooks)
+public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory, Webhooks.WebhookService webhooks, TimeProvider clock)
 {
     public const int PreviewSize = 20;
     internal static readonly JsonSerializerOptions FilterJson = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
@@ -46,7 +46,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
 
     public async Task<BulkResult> ApplyAsync(int datasetId, BulkRequest request, ClaimsPrincipal actor, BulkOrigin? origin = null, CancellationToken ct = default)
     {
-        var (spotCheckId, notes, importJobId) = origin ?? new BulkOrigin();
+        var (spotCheckId, notes, importJobId, source) = origin ?? new BulkOrigin();
         actor.RequireLead("apply bulk decisions");
         Validate(request);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -71,7 +71,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         {
             DatasetId = datasetId, Operation = request.Operation, Reason = Clean(request.Reason), AssigneeId = request.AssigneeId,
             FilterJson = JsonSerializer.Serialize(request.Filter, FilterJson), FilterText = request.Filter.Describe(), IncludeDecided = request.IncludeDecided,
-            Matched = matched, Applied = ids.Count, SpotCheckId = spotCheckId, Notes = notes, CreatedBy = who, CreatedAt = DateTime.UtcNow,
+            Matched = matched, Applied = ids.Count, SpotCheckId = spotCheckId, Notes = notes, CreatedBy = who, CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.BulkActions.Add(bulk);
         await db.SaveChangesAsync(ct);
@@ -81,7 +81,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         else
         {
             var decision = request.Operation switch { BulkOperation.Accept => Decision.Accepted, BulkOperation.Reject => Decision.Rejected, _ => Decision.Flagged };
-            await BulkReview.DecideAsync(connection, tx.GetDbTransaction(), ids, decision, spotCheckId is null ? DecisionSource.Bulk : DecisionSource.SampledStratum, fields, ct);
+            await BulkReview.DecideAsync(connection, tx.GetDbTransaction(), ids, decision, source ?? (spotCheckId is null ? DecisionSource.Bulk : DecisionSource.SampledStratum), fields, ct);
         }
         db.AuditEntries.Add(new AuditEntry
         {
@@ -108,7 +108,7 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         await LockDatasetAsync(connection, tx.GetDbTransaction(), bulk.DatasetId, ct);
 
         var restored = await BulkReview.UndoAsync(connection, tx.GetDbTransaction(), bulkId, bulk.Operation is BulkOperation.Assign or BulkOperation.Unassign, bulk.AssigneeId, ct);
-        (bulk.UndoneAt, bulk.UndoneBy, bulk.Restored) = (DateTime.UtcNow, actor.DisplayName(), restored);
+        (bulk.UndoneAt, bulk.UndoneBy, bulk.Restored) = (clock.GetUtcNow().UtcDateTime, actor.DisplayName(), restored);
         db.AuditEntries.Add(new AuditEntry
         {
             At = bulk.UndoneAt.Value, UserName = actor.DisplayName(), Action = TriageAudit.BulkUndo, Subject = $"dataset {bulk.DatasetId} bulk {bulk.Id}",

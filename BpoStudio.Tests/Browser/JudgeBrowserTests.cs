@@ -91,6 +91,30 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         await BrowserSession.WaitForCircuitAsync(annotator);
         await Assertions.Expect(annotator.GetByTestId("pair")).ToHaveAttributeAsync("data-keyboard", "ready");
         await Assertions.Expect(annotator.GetByTestId("judge-hint")).ToHaveCountAsync(0);
+
+        // The lead exports the draft with the judge's scores, weighing the threshold's pairs by the judge's belief.
+        await lead.SetViewportSizeAsync(1440, 900);
+        await lead.GotoAsync($"/export?dataset={datasetId}");
+        await BrowserSession.WaitForCircuitAsync(lead);
+        await lead.GetByTestId("export-scorer").ClickAsync();
+        await lead.GetByRole(AriaRole.Option, new() { NameRegex = new System.Text.RegularExpressions.Regex("^judge:") }).ClickAsync();
+        await lead.GetByTestId("export-judge-weights").ClickAsync();
+        await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export-scores.png") });
+        await lead.SetViewportSizeAsync(390, 844);
+        await lead.WaitForTimeoutAsync(500); // the drawer closes with a transition
+        await lead.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export-scores-390.png"), FullPage = true });
+        Assert.True(await lead.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the Export page scrolls sideways at 390 px");
+        await lead.SetViewportSizeAsync(1440, 900);
+        await lead.GetByTestId("start-export").ClickAsync();
+        await Assertions.Expect(lead.Locator("[data-testid^=export-status-]").First).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            var export = await db.Exports.Where(e => e.DatasetId == datasetId).OrderBy(e => e.Id).LastAsync();
+            var manifest = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(export.FolderPath!, "manifest.json"))).RootElement.GetProperty("counts");
+            Assert.StartsWith("judge:", manifest.GetProperty("scorer").GetString());
+            Assert.Equal(5, manifest.GetProperty("decidedBy").GetProperty("threshold").GetInt64());
+            Assert.True(manifest.GetProperty("weights").GetBoolean());
+        }
         await lead.Context.CloseAsync();
         await annotator.Context.CloseAsync();
     }

@@ -18,7 +18,10 @@ public sealed record Deprecation(string Reason);
 public sealed record NewGeneration(string Method, int Count = 1, int MaxEdits = 2, long Seed = 0, BpoStudio.Core.Bootstrapping.SampleFilter Filter = BpoStudio.Core.Bootstrapping.SampleFilter.All,
     IReadOnlyList<long>? SampleIds = null, int? WeakenImage = null);
 
-public sealed record NewExport(string Format, int? Version);
+/// <param name="Weights">A weight column from the error spans' severities (trl, parquet).</param>
+/// <param name="Scorer">Score columns from this scorer's newest scores (trl, parquet).</param>
+/// <param name="JudgeWeights">The weight also carries the scorer's belief in pairs no person decided.</param>
+public sealed record NewExport(string Format, int? Version, bool Weights = false, string? Scorer = null, bool JudgeWeights = false);
 
 public sealed record ExportInfo(long Id, int DatasetId, string Format, string Status, long? JobId, long PairsWritten, long PairsSkipped, string? Error,
     DateTime CreatedAt, DateTime? FinishedAt, string? Download);
@@ -91,7 +94,7 @@ public static class WorkflowApi
     private static async Task<Created<ExportInfo>> StartExportAsync(int id, NewExport body, ExportService exports, ClaimsPrincipal user, CancellationToken ct)
     {
         var format = ExportFormats.TryParse(body.Format, out var f) ? f : throw new InvalidInputError($"Unknown export format '{body.Format}'.", "format");
-        var record = await exports.StartAsync(new ExportOptions(id, body.Version, format), user, ct);
+        var record = await exports.StartAsync(new ExportOptions(id, body.Version, format, Weights: body.Weights, Scorer: body.Scorer, JudgeWeights: body.JudgeWeights), user, ct);
         return TypedResults.Created($"/api/v1/exports/{record.Id}", Info(record));
     }
 

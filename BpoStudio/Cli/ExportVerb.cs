@@ -15,9 +15,9 @@ internal sealed class ExportVerb : ICliVerb
     private static readonly string FormatNames = string.Join("|", ExportFormats.All.Select(f => f.WireName()));
 
     public string Usage => $"export --dataset <name> --format {FormatNames} --out <folder> [--version <n>|draft | --draft] [--negatives all|one-per-method|best-rated] " +
-        "[--context full|none] [--original-texts] [--without-bulk] [--weights] [--listwise] [--aspect <name>|mean] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--max-length <tokens>] [--no-zip] [--json]";
+        "[--context full|none] [--original-texts] [--without-bulk] [--weights] [--scores <scorer>] [--judge-weights] [--listwise] [--aspect <name>|mean] [--validation <0-0.5>] [--seed <n>] [--max-side <px>] [--image-format jpeg|png|webp] [--max-length <tokens>] [--no-zip] [--json]";
     public string Summary => $"Export in a trainer's format ({FormatNames.Replace("|", ", ", StringComparison.Ordinal)}); the latest approved version unless --version is given.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft", "weights", "listwise" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "original-texts", "no-zip", "without-bulk", "draft", "weights", "judge-weights", "listwise" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
@@ -32,7 +32,7 @@ internal sealed class ExportVerb : ICliVerb
             Negatives(args.Option("negatives")), !args.Flag("original-texts"), Number(args, "validation", 0.0), (int)Number(args, "seed", 42.0),
             args.Option("max-side") is null ? null : (int)Number(args, "max-side", 0.0), Encoding(args.Option("image-format")),
             WithoutBulkDecided: args.Flag("without-bulk"), Context: Context(args.Option("context")), Weights: args.Flag("weights"), RatingAspect: args.Option("aspect"), Listwise: args.Flag("listwise"), MaxLength: args.Option("max-length") is null ? null : (int)Number(args, "max-length", 0.0));
-        options = options with { Zip = !args.Flag("no-zip") };
+        options = options with { Zip = !args.Flag("no-zip"), Scorer = args.Option("scores"), JudgeWeights = args.Flag("judge-weights") };
         // Said before it runs, as the Export page says it: what this format cannot hold, and which formats would.
         var forecast = await services.GetRequiredService<ExportForecast>().ForAsync(format, dataset.Id, options.VersionNumber, ActorChecks.CommandLine, ct);
         if (!args.Flag("json") && forecast.LeftOut > 0)

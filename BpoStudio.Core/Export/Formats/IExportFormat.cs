@@ -38,8 +38,15 @@ public interface IExportFormat
     /// <summary>Records carry the responses' models, ratings and source order (<see cref="ExportSample.Feedback"/>).</summary>
     bool NeedsFeedback => false;
 
-    /// <summary>Records can carry a pair's weight (<c>--weights</c>) as an extra column the trainer can read.</summary>
-    bool WritesWeights => false;
+    /// <summary>Records can carry a pair's weight (<c>--weights</c>) and a scorer's score (<c>--scores</c>) as extra columns the trainer can read.</summary>
+    bool WritesPairColumns => false;
+
+    /// <summary>
+    /// The file's columns are typed by a schema written with it, so a pair the scorer did not score carries nulls. JSON
+    /// lines are typed by the loader from the file's first lines (datasets casts every later block to them, and a
+    /// column of nulls cannot become numbers), so such a format leaves an unscored pair out instead.
+    /// </summary>
+    bool TypedColumns => false;
 
     /// <summary>Images go where the source put them among the texts (<see cref="ImagePlacement"/>), not only before the question.</summary>
     bool KeepsImagePlaces => false;
@@ -68,6 +75,9 @@ public interface IExportFormat
 
     /// <summary>A part for a file whose records share <paramref name="ratings"/> (formats that write ratings need it).</summary>
     IExportPart CreatePart(RatingScheme ratings) => CreatePart();
+
+    /// <summary>A part for an export made with <paramref name="options"/> (a typed file's columns depend on what it asks for).</summary>
+    IExportPart CreatePart(RatingScheme ratings, ExportOptions options) => CreatePart(ratings);
 
     /// <summary>What the format counts beyond the shared tallies, for the pairs written of one sample.</summary>
     void Count(ExportCounts counts, IReadOnlyList<ExportPair> written) { }

@@ -12,9 +12,11 @@ public sealed class ParquetFormat : IExportFormat
     public string Title => "Hugging Face Parquet (images embedded)";
     public bool ReferencesImageFiles => false;
     public bool KeepsImagePlaces => true;
-    public bool WritesWeights => true;
+    public bool WritesPairColumns => true;
+    public bool TypedColumns => true;
     public ExportWriter CreateWriter(string folder, string split) => new ParquetExportWriter(folder, split);
-    public IExportPart CreatePart() => new ParquetPart();
+    public IExportPart CreatePart() => new ParquetPart(scored: false);
+    public IExportPart CreatePart(RatingScheme ratings, ExportOptions options) => new ParquetPart(scored: options.Scorer is not null);
 
     public string HowToLoad(string infoName, IReadOnlyList<string> dataFiles) => """
             This folder is a Hugging Face dataset: data/ holds the Parquet files (every image's bytes embedded) and this
@@ -53,6 +55,7 @@ public sealed class ParquetFormat : IExportFormat
         foreach (var column in new[] { "chosen_type", "rejected_type", "rejected_method" }) card.Append($"  - name: {column}\n    dtype: string\n");
         foreach (var column in new[] { "pair_id", "sample_id" }) card.Append($"  - name: {column}\n    dtype: int64\n");
         if (counts.Weights) card.Append("  - name: weight\n    dtype: float64\n");
+        if (counts.Scorer is not null) card.Append("  - name: score\n    dtype: float64\n  - name: confidence\n    dtype: float64\n");
         card.Append("  splits:\n");
         foreach (var split in splits) card.Append($"  - name: {split}\n    num_examples: {counts.PairsBySplit[split]}\n");
         return card.Append("---\n\n").ToString();

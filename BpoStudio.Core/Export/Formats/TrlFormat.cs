@@ -12,7 +12,7 @@ public sealed class TrlFormat : IExportFormat
     public string Title => "TRL DPOTrainer (conversational JSONL)";
     public bool ReferencesImageFiles => true;
     public bool KeepsImagePlaces => true;
-    public bool WritesWeights => true;
+    public bool WritesPairColumns => true;
     public ExportWriter CreateWriter(string folder, string split) => new JsonLinesWriter(folder, split);
     public IExportPart CreatePart() => new TrlLines();
 
@@ -25,7 +25,9 @@ public sealed class TrlFormat : IExportFormat
 
             and pass ds["train"] to trl.DPOTrainer with a vision processor{(IExportFormat.HasValidation(dataFiles) ? ", and ds[\"validation\"] (validation.jsonl) as eval_dataset" : "")}.
             With --weights each line also has `weight`: 1 plus the severity weights of the rejected answer's confirmed
-            error spans. DPOTrainer does not read it; scale each pair's loss by it (as HSA-DPO does) in a subclass.
+            error spans (with --judge-weights times the scorer's score for pairs no person decided). DPOTrainer does not
+            read it; scale each pair's loss by it (as HSA-DPO does) in a subclass. With --scores each line also has
+            `score` (the scorer's preference for the chosen answer, 0 to 1) and `confidence`.
             """;
 
     private static string Files(IReadOnlyList<string> files) => ExportReadme.Files(files);
@@ -110,11 +112,20 @@ public abstract class ConversationalPromptPart : JsonLinesPart
         WriteRaw("}]}]"u8);
     }
 
-    /// <summary><c>,"weight":w</c>: the pair's weight from its error spans, when the export asks for weights.</summary>
-    protected void WriteWeight(double weight)
+    /// <summary><c>,"weight":w</c>: the pair's weight (<see cref="ExportWeights"/>), when the export asks for weights.</summary>
+    protected void WriteWeight(double weight) => WriteNumber(""","weight":"""u8, weight);
+
+    /// <summary><c>,"score":p,"confidence":c</c>: the chosen scorer's score, when the export asks for one.</summary>
+    protected void WriteScore(ExportScore score)
     {
-        WriteRaw(""","weight":"""u8);
-        WriteRaw(System.Text.Encoding.ASCII.GetBytes(weight.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        WriteNumber(""","score":"""u8, score.PreferChosen);
+        WriteNumber(""","confidence":"""u8, score.Confidence);
+    }
+
+    private void WriteNumber(ReadOnlySpan<byte> field, double value)
+    {
+        WriteRaw(field);
+        WriteRaw(Encoding.ASCII.GetBytes(value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary><c>,"images":[paths]}</c> and the line's end.</summary>
@@ -144,6 +155,7 @@ public sealed class TrlLines : ConversationalPromptPart
             WriteRaw(""","rejected":"""u8);
             WriteAnswer(pair.Rejected.Text.Span);
             if (pair.Weight is { } weight) WriteWeight(weight);
+            if (pair.Score is { } score) WriteScore(score);
             WriteImagesAndEnd(path);
         }
     }
