@@ -13,6 +13,16 @@ public sealed class ScoreService(IDbContextFactory<BpoDbContext> dbFactory, Time
 {
     public const int MaxPerCall = 10_000;
 
+    /// <summary>
+    /// A pair's texts or sides changed (an edit, a swap, an undo of one): every score and judge finding was about texts
+    /// it no longer has, so they go, in the caller's transaction, and the next judge run judges the pair again.
+    /// </summary>
+    internal static async Task ForgetPairAsync(BpoDbContext db, int datasetId, long pairId, CancellationToken ct)
+    {
+        await db.PairScores.Where(s => s.PairId == pairId).ExecuteDeleteAsync(ct);
+        await Triage.JudgeFindings.ReplaceAsync(db, datasetId, [pairId], [], ct);
+    }
+
     /// <summary>The scorers that scored a dataset's pairs, with how many pairs each scored, most first.</summary>
     public async Task<IReadOnlyList<(string Scorer, int Pairs)>> ScorersAsync(int datasetId, CancellationToken ct = default)
     {

@@ -270,6 +270,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     private async Task RecheckIfTextsChangedAsync(BpoDbContext db, PreferencePair pair, (long Chosen, long Rejected) before, CancellationToken ct)
     {
         if (before == (pair.ChosenResponseId, pair.RejectedResponseId)) return;
+        await Judging.ScoreService.ForgetPairAsync(db, pair.DatasetId, pair.Id, ct);
         await recheck.RecheckSamplesAsync(db.Database.GetDbConnection(), db.Database.CurrentTransaction!.GetDbTransaction(), pair.DatasetId, pair.SampleId, pair.SampleId, ct);
     }
 

@@ -86,6 +86,35 @@ public class JudgeOrderTests : JudgedBuses
     }
 }
 
+public class JudgeScoresAfterAnEditTests : JudgedBuses
+{
+    /// <summary>A verdict is about the texts the judge saw: an edit or a swap makes it moot, so the pair is judged again.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EditingOrSwappingAJudgedPair_ForgetsItsScoresFindingsAndHint_AndTheNextRunJudgesItAgain(bool edit)
+    {
+        var reviews = _core.Get<ReviewService>();
+        long pairId;
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            pairId = await db.PairFindings.Where(f => f.CheckId == JudgeFindings.PrefersRejected).OrderBy(f => f.PairId).Select(f => f.PairId).FirstAsync();
+        Assert.NotNull(await _core.Get<JudgeHints>().ForPairAsync(pairId));
+        var pair = await _core.Get<ReviewQueries>().LoadAsync(pairId);
+
+        if (edit) await reviews.EditAsync(pairId, pair!.RowVersion, TestPrincipals.Annotator, PairSide.Chosen, "The image shows a red bus, parked.");
+        else await reviews.SwapAsync(pairId, pair!.RowVersion, TestPrincipals.Annotator);
+
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            Assert.False(await db.PairFindings.AnyAsync(f => f.PairId == pairId && f.CheckId.StartsWith(JudgeFindings.Prefix)));
+            Assert.False(await db.PairScores.AnyAsync(s => s.PairId == pairId));
+            Assert.Equal(60, await db.PairScores.CountAsync() + 1); // the other pairs keep theirs
+        }
+        Assert.Null(await _core.Get<JudgeHints>().ForPairAsync(pairId));
+        Assert.Equal(1, (await _core.Get<JudgeJobs>().DryRunAsync(new JudgeParameters(1), TestPrincipals.Lead)).Pairs);
+    }
+}
+
 /// <summary>The CLI's judge verbs over the same data (SQLite: the CLI opens the data directory).</summary>
 public class JudgeCliTests : JudgedBuses
 {
