@@ -58,6 +58,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Feedback.ResponseRating> ResponseRatings => Set<Feedback.ResponseRating>();
     public DbSet<Judging.PairScore> PairScores => Set<Judging.PairScore>();
     public DbSet<Judging.JudgeSetting> JudgeSettings => Set<Judging.JudgeSetting>();
+    public DbSet<Judging.JudgeTemplate> JudgeTemplates => Set<Judging.JudgeTemplate>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

@@ -4,4 +4,6 @@ namespace BpoStudio.Core.Judging;
 public static class JudgeAudit
 {
     public const string Hints = "judge.hints";
+    public const string TemplateSaved = "judge.template-save";
+    public const string TemplateChosen = "judge.template";
 }

@@ -14,14 +14,20 @@ namespace BpoStudio.Core.Judging;
 
 /// <param name="Filter">Which pairs (default: pending ones); image pairs are never sent (their answers are the same text).</param>
 /// <param name="Samples">Replies asked per order; the confidence is the share of votes.</param>
-public sealed record JudgeParameters(int DatasetId, PairFilter? Filter = null, int Samples = 1, long Seed = 1, string Template = "pairwise-v1")
+/// <param name="Template">The prompt template; null: the dataset's (<see cref="JudgeTemplates"/>), fixed by name when the run starts.</param>
+public sealed record JudgeParameters(int DatasetId, PairFilter? Filter = null, int Samples = 1, long Seed = 1, string? Template = null)
 {
     public JudgeParameters Validated()
     {
         if (Samples is < 1 or > 16) throw new InvalidInputError($"--samples must be between 1 and 16; it was {Samples}.");
-        if (JudgePrompt.All.All(t => t.Name != Template))
-            throw new InvalidInputError($"There is no judge template '{Template}'; use {string.Join(", ", JudgePrompt.All.Select(t => t.Name))}.");
         return this;
+    }
+
+    /// <summary>These parameters with the template fixed by name, and its prompt.</summary>
+    internal async Task<(JudgeParameters Parameters, JudgePrompt Prompt)> WithTemplateAsync(BpoDbContext db, CancellationToken ct)
+    {
+        var prompt = await JudgeTemplates.ResolveAsync(db, DatasetId, Template ?? await JudgeTemplates.CurrentNameAsync(db, DatasetId, ct), ct);
+        return (this with { Template = prompt.Name }, prompt);
     }
 }
 
@@ -42,7 +48,9 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
     {
         var parameters = JsonSerializer.Deserialize<JudgeParameters>(context.ParametersJson)?.Validated() ?? throw new InvalidDataException("The judge job has no parameters.");
         var client = server.Client ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images.");
-        var prompt = JudgePrompt.All.Single(t => t.Name == parameters.Template);
+        JudgePrompt prompt;
+        await using (var lookup = await dbFactory.CreateDbContextAsync(ct))
+            (parameters, prompt) = await parameters.WithTemplateAsync(lookup, ct);
         var scorer = JudgeServer.ScorerFor(client.Model);
         if (context.ResumeCursor is null)
         {
@@ -135,6 +143,8 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
         actor.RequireLead("run the judge");
         parameters = parameters.Validated();
         if (server.Client is null) throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images (Generation:OpenAI:Vision).");
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            (parameters, _) = await parameters.WithTemplateAsync(db, ct);
         return await jobs.CreateAsync(JobKind.Judge, parameters.DatasetId, JsonSerializer.Serialize(parameters), actor, ct);
     }
 
@@ -144,8 +154,8 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
         actor.RequireLead("run the judge");
         parameters = parameters.Validated();
         var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model.");
-        var prompt = JudgePrompt.All.Single(t => t.Name == parameters.Template);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        (parameters, var prompt) = await parameters.WithTemplateAsync(db, ct);
         var sizes = await JudgeJobHandler.Candidates(db, parameters, JudgeServer.ScorerFor(model), 0)
             .Select(p => new { Text = p.Sample!.Prompt.Length + p.ChosenResponse!.Text.Length + p.RejectedResponse!.Text.Length, Images = p.Sample.ImageHash == null ? 0 : 1 }).ToListAsync(ct);
         var calls = sizes.Count * 2L * parameters.Samples;

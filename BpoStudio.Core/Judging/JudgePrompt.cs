@@ -1,31 +1,45 @@
+using System.Text.RegularExpressions;
+
 namespace BpoStudio.Core.Judging;
 
 /// <summary>
 /// A versioned judge prompt: every score keeps the name of the template it was made with, so a changed prompt never
 /// passes for the old one. <c>{question}</c>, <c>{a}</c> and <c>{b}</c> are filled in; the images go before the text.
+/// The built-in ones are files (<c>Judging/Templates/&lt;name&gt;.txt</c>: the system text, a line
+/// <c>=== user ===</c>, the user text); a lead's own versions of a dataset's template are <see cref="JudgeTemplate"/> rows.
 /// </summary>
 public sealed record JudgePrompt(string Name, string System, string User)
 {
-    public static readonly JudgePrompt PairwiseV1 = new("pairwise-v1",
-        "You judge answers to questions about images. Look at the image(s) first. Judge only what the image shows and " +
-        "whether each answer states it correctly; an answer that mentions something the image does not show is wrong. " +
-        "Do not prefer an answer for its length, its style or its position.",
-        """
-        Question: {question}
+    public const string UserMarker = "=== user ===";
+    public const int MaxLength = 8_000;
+    private static readonly string[] Placeholders = ["{question}", "{a}", "{b}"];
 
-        Answer A:
-        {a}
+    public static readonly JudgePrompt PairwiseV1 = BuiltIn("pairwise-v1");
 
-        Answer B:
-        {b}
-
-        Which answer is more faithful to the image and more correct? Reply with JSON only, nothing else:
-        {"preferred": "A" or "B" or "tie", "confidence": a number from 0 to 1, "rationale": "one or two sentences"}
-        """);
-
-    public static IReadOnlyList<JudgePrompt> All { get; } = [PairwiseV1];
+    public static IReadOnlyList<JudgePrompt> BuiltIns { get; } = [PairwiseV1];
 
     // One pass: a question or an answer that itself contains "{a}" is left as written.
     public string Render(string question, string a, string b) =>
-        global::System.Text.RegularExpressions.Regex.Replace(User, @"\{(question|a|b)\}", m => m.Groups[1].Value switch { "question" => question, "a" => a, _ => b });
+        Regex.Replace(User, @"\{(question|a|b)\}", m => m.Groups[1].Value switch { "question" => question, "a" => a, _ => b });
+
+    /// <summary>Why a lead's template could not judge, naming the part; null when it can.</summary>
+    public static string? Problem(string system, string user)
+    {
+        if (string.IsNullOrWhiteSpace(system)) return "The system text is empty.";
+        if (system.Length > MaxLength || user.Length > MaxLength) return $"Each text must be at most {MaxLength:N0} characters.";
+        if (Placeholders.FirstOrDefault(p => !user.Contains(p, StringComparison.Ordinal)) is { } missing)
+            return $"The user text has no {missing}: it must place the question and both answers ({string.Join(", ", Placeholders)}).";
+        if (!user.Contains("\"preferred\"", StringComparison.Ordinal))
+            return "The user text must ask for the JSON verdict (\"preferred\", \"confidence\", \"rationale\"), or no reply can be read.";
+        return null;
+    }
+
+    private static JudgePrompt BuiltIn(string name)
+    {
+        using var stream = typeof(JudgePrompt).Assembly.GetManifestResourceStream($"BpoStudio.Core.Judging.Templates.{name}.txt")
+            ?? throw new InvalidOperationException($"The judge template file {name}.txt is not embedded.");
+        var text = new StreamReader(stream).ReadToEnd().Replace("\r\n", "\n", StringComparison.Ordinal);
+        var split = text.IndexOf($"\n{UserMarker}\n", StringComparison.Ordinal);
+        return new JudgePrompt(name, text[..split].Trim(), text[(split + UserMarker.Length + 2)..].TrimEnd());
+    }
 }

@@ -17,6 +17,7 @@ public static class JudgingServiceCollectionExtensions
         services.AddSingleton<Jobs.IJobHandler, JudgeJobHandler>();
         services.AddSingleton<JudgeCalibration>();
         services.AddSingleton<JudgeHints>();
+        services.AddSingleton<JudgeTemplates>();
         services.AddSingleton<ScoreService>();
         return services;
     }

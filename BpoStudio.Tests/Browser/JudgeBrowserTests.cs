@@ -119,6 +119,44 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         await annotator.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task ALeadReadsTheJudgesPrompt_SavesAnEditAsANewVersion_AndIsToldWhatABrokenOneLacks()
+    {
+        var imageHash = await fixture.StoreImageAsync(4);
+        var sample = new Sample { ImageHash = imageHash, Prompt = "What colour is the bus?", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "The bus is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(new Response { Text = "The bus is blue.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        var datasetId = await fixture.NewDatasetAsync("prompted", sample);
+
+        var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await lead.SetViewportSizeAsync(1440, 900);
+        await lead.GotoAsync($"/datasets/{datasetId}/triage");
+        await BrowserSession.WaitForCircuitAsync(lead);
+        await Assertions.Expect(lead.GetByTestId("judge-template-origin")).ToHaveTextAsync("built in");
+        await lead.GetByTestId("judge-template-edit").ClickAsync();
+        var system = lead.Locator("textarea[data-testid=judge-template-system], [data-testid=judge-template-system] textarea");
+        await Assertions.Expect(system).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^You judge answers to questions about images"));
+        await system.FillAsync((await system.InputValueAsync()) + " Count the buses first.");
+        await lead.Locator("[aria-labelledby=judge-title]").ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-template.png") });
+        await lead.GetByTestId("judge-template-save").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync($"Saved dataset{datasetId}-v1");
+        await Assertions.Expect(lead.GetByTestId("judge-template-origin")).ToContainTextAsync($"edited from pairwise-v1 by {BpoAppFactory.LeadEmail}");
+
+        // A version that could not judge is refused, naming what it lacks; nothing is saved.
+        await lead.GetByTestId("judge-template-edit").ClickAsync();
+        var user = lead.Locator("textarea[data-testid=judge-template-user], [data-testid=judge-template-user] textarea");
+        await user.FillAsync((await user.InputValueAsync()).Replace("{b}", "the other answer"));
+        await lead.GetByTestId("judge-template-save").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("judge-error")).ToContainTextAsync("The user text has no {b}");
+        await using (var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            Assert.Equal(1, await db.JudgeTemplates.CountAsync(t => t.DatasetId == datasetId));
+        await lead.SetViewportSizeAsync(390, 844);
+        await lead.WaitForTimeoutAsync(500); // the drawer closes with a transition
+        await lead.Locator("[aria-labelledby=judge-title]").ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-template-390.png") });
+        Assert.True(await lead.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth + 1"), "the Triage page scrolls sideways at 390 px");
+        await lead.Context.CloseAsync();
+    }
+
     private async Task WaitAsync(Func<BpoDbContext, Task<bool>> done, string what)
     {
         for (var i = 0; i < 300; i++)

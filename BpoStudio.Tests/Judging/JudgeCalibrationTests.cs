@@ -137,6 +137,9 @@ public class JudgeCliTests : JudgedBuses
         Assert.True(code == 0, error);
         Assert.Contains("0 of 12 sampled pairs reviewed", output);
         Assert.Contains("at or above 0.8:", output);
+        (code, _, error) = await RunAsync(["judge", "run", "--dataset", "buses", "--template", "nope-v1", "--dry-run", .. config]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("has no judge template 'nope-v1'; it has pairwise-v1", error);
     }
 
     private static async Task<(int Code, string Output, string Error)> RunAsync(string[] args)

@@ -119,6 +119,40 @@ public class JudgeJobTests : IAsyncLifetime
         Assert.Contains("Judge:OpenAI:BaseUrl", refused.Message);
     }
 
+    [Fact]
+    public async Task ALeadsEditedPrompt_IsTheDatasetsNextVersion_RunsUseIt_AndScoresKeepTheVersionTheyWereMadeWith()
+    {
+        _server.Fallback = JudgeTestData.Truthful;
+        var templates = _core.Get<JudgeTemplates>();
+        var builtIn = JudgePrompt.PairwiseV1;
+        Assert.StartsWith("You judge answers to questions about images.", builtIn.System); // read from Judging/Templates/pairwise-v1.txt
+        Assert.Equal("pairwise-v1", (await templates.ListAsync(1, TestPrincipals.Lead)).Current);
+        await RunAsync(new JudgeParameters(1));
+
+        var stricter = builtIn.System + " Count the objects before you decide.";
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => templates.SaveAsync(1, stricter, builtIn.User, TestPrincipals.Annotator));
+        Assert.Contains("has no {b}", (await Assert.ThrowsAnyAsync<ArgumentException>(() => templates.SaveAsync(1, stricter, builtIn.User.Replace("{b}", "B"), TestPrincipals.Lead))).Message);
+        Assert.Contains("the same as pairwise-v1", (await Assert.ThrowsAnyAsync<ArgumentException>(() => templates.SaveAsync(1, builtIn.System, builtIn.User, TestPrincipals.Lead))).Message);
+        var saved = await templates.SaveAsync(1, stricter, builtIn.User, TestPrincipals.Lead);
+        Assert.Equal("dataset1-v1", saved.Name);
+        var listed = await templates.ListAsync(1, TestPrincipals.Lead);
+        Assert.Equal(("dataset1-v1", "pairwise-v1"), (listed.Current, listed.CurrentVersion.BasedOn));
+
+        // The next run uses the dataset's version: every pair is judged again under it, the old scores stay.
+        _server.Requests.Clear();
+        await RunAsync(new JudgeParameters(1));
+        Assert.Equal(16, _server.Requests.Count);
+        Assert.All(_server.Requests, r => Assert.EndsWith("Count the objects before you decide.", r["messages"]![0]!["content"]!.GetValue<string>()));
+        var scores = await ScoresAsync();
+        Assert.Equal((8, 8), (scores.Count(s => s.Template == "pairwise-v1"), scores.Count(s => s.Template == "dataset1-v1")));
+
+        await templates.ChooseAsync(1, "pairwise-v1", TestPrincipals.Lead);
+        Assert.Equal("pairwise-v1", (await templates.ListAsync(1, TestPrincipals.Lead)).Current);
+        Assert.Contains("has no judge template 'dataset1-v9'", (await Assert.ThrowsAnyAsync<ArgumentException>(() => templates.ChooseAsync(1, "dataset1-v9", TestPrincipals.Lead))).Message);
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        Assert.Equal(["judge.template", "judge.template-save"], await db.AuditEntries.Where(a => a.Action.StartsWith("judge.template")).OrderBy(a => a.Action).Select(a => a.Action).ToListAsync());
+    }
+
     private async Task<Job> RunAsync(JudgeParameters parameters)
     {
         var job = await _core.Get<JudgeJobs>().StartAsync(parameters, TestPrincipals.Lead);

@@ -26,6 +26,21 @@ internal sealed class JudgeSettingConfiguration : IEntityTypeConfiguration<Judge
     {
         builder.HasKey(s => s.DatasetId);
         builder.Property(s => s.UpdatedBy).HasMaxLength(256);
+        builder.Property(s => s.Template).HasMaxLength(64);
         builder.HasOne<Dataset>().WithMany().HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class JudgeTemplateConfiguration : IEntityTypeConfiguration<JudgeTemplate>
+{
+    public void Configure(EntityTypeBuilder<JudgeTemplate> builder)
+    {
+        builder.Property(t => t.System).HasMaxLength(JudgePrompt.MaxLength);
+        builder.Property(t => t.User).HasMaxLength(JudgePrompt.MaxLength);
+        builder.Property(t => t.BasedOn).HasMaxLength(64);
+        builder.Property(t => t.CreatedBy).HasMaxLength(256);
+        builder.Ignore(t => t.Name);
+        builder.HasIndex(t => new { t.DatasetId, t.Version }).IsUnique();
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(t => t.DatasetId).OnDelete(DeleteBehavior.Cascade);
     }
 }

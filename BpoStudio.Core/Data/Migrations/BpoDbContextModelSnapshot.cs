@@ -901,6 +901,10 @@ namespace BpoStudio.Core.Data.Migrations
                     b.Property<bool>("ShowHints")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Template")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("TEXT");
 
@@ -911,6 +915,49 @@ namespace BpoStudio.Core.Data.Migrations
                     b.HasKey("DatasetId");
 
                     b.ToTable("JudgeSettings");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Judging.JudgeTemplate", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BasedOn")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("System")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("JudgeTemplates");
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Judging.PairScore", b =>
@@ -1887,6 +1934,15 @@ namespace BpoStudio.Core.Data.Migrations
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Judging.JudgeSetting", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Judging.JudgeTemplate", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
                         .WithMany()

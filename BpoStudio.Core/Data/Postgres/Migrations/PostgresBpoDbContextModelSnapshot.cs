@@ -936,6 +936,10 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.Property<bool>("ShowHints")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Template")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -946,6 +950,51 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                     b.HasKey("DatasetId");
 
                     b.ToTable("JudgeSettings");
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Judging.JudgeTemplate", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("BasedOn")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("System")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
+                    b.Property<string>("User")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("character varying(8000)");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("JudgeTemplates");
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Judging.PairScore", b =>
@@ -1946,6 +1995,15 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
                 });
 
             modelBuilder.Entity("BpoStudio.Core.Judging.JudgeSetting", b =>
+                {
+                    b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("BpoStudio.Core.Judging.JudgeTemplate", b =>
                 {
                     b.HasOne("BpoStudio.Core.Datasets.Dataset", null)
                         .WithMany()
