@@ -59,6 +59,7 @@ public class BpoDbContext : IdentityDbContext<AppUser>, IDataProtectionKeyContex
     public DbSet<Judging.PairScore> PairScores => Set<Judging.PairScore>();
     public DbSet<Judging.JudgeSetting> JudgeSettings => Set<Judging.JudgeSetting>();
     public DbSet<Judging.JudgeTemplate> JudgeTemplates => Set<Judging.JudgeTemplate>();
+    public DbSet<Judging.ClaimCheck> ClaimChecks => Set<Judging.ClaimCheck>();
 
     /// <summary>Data-protection keys, shared by every app instance on the same database so sign-in cookies work on any.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();

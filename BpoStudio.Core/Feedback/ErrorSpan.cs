@@ -44,6 +44,7 @@ public enum SpanOrigin
     Annotator,
     Injection,
     Edit,
+    Judge,
 }
 
 /// <summary>

@@ -58,7 +58,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
         actor.RequireReviewer("dismiss suggested spans");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rejected = await RejectedAsync(db, pairId, ct, responseId);
-        if (!SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct)).Contains(suggestion))
+        if (!(await SuggestionsAsync(db, rejected, ct)).Contains(suggestion))
             throw new InvalidInputError($"Nothing is suggested on '{suggestion.Text}' in this answer.");
         db.ErrorSpans.Add(new ErrorSpan
         {
@@ -125,6 +125,9 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
         return rejected;
     }
 
+    private static async Task<IReadOnlyList<SuggestedSpan>> SuggestionsAsync(BpoDbContext db, Response rejected, CancellationToken ct) =>
+        SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct), await Judging.JudgeHints.FalseClaimsShownAsync(db, rejected.Sample!.DatasetId, rejected.Id, ct));
+
     private static async Task<string?> PreviousTextAsync(BpoDbContext db, Response rejected, CancellationToken ct) =>
         rejected.PreviousVersionId is { } id ? await db.Responses.Where(r => r.Id == id).Select(r => r.Text).FirstAsync(ct) : null;
 
@@ -132,7 +135,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         var stored = await db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == rejected.Id && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id).ToListAsync(ct);
         // A suggestion is offered until someone confirms, dismisses or marks over its characters.
-        var open = SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct)).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
+        var open = (await SuggestionsAsync(db, rejected, ct)).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
         return new SpanSheet(rejected.Id, rejected.Text, [.. stored.Where(s => s.Status != SpanStatus.Dismissed)], open);
     }
 }

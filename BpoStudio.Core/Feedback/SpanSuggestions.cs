@@ -10,15 +10,19 @@ public sealed record SuggestedSpan(int Start, int Length, string Text, ErrorType
 
 /// <summary>
 /// What the app already knows about where a negative is wrong: the model-free injector's changed spans (with their
-/// category), and, for an edited negative, the words its edit wrote.
+/// category), for an edited negative the words its edit wrote, and the claims the judge found false.
 /// </summary>
 public static class SpanSuggestions
 {
-    public static IReadOnlyList<SuggestedSpan> For(Response rejected, string? previousText)
+    public static IReadOnlyList<SuggestedSpan> For(Response rejected, string? previousText, IReadOnlyList<Judging.ClaimCheck>? falseClaims = null)
     {
         var suggestions = new List<SuggestedSpan>();
         if (rejected.Provenance.ChangedSpansJson is { } json) suggestions.AddRange(FromInjection(rejected.Text, json));
         if (previousText is not null) suggestions.AddRange(FromEdit(previousText, rejected.Text));
+        foreach (var claim in falseClaims ?? [])
+            if (claim.Start >= 0 && claim.Length > 0 && claim.Start + claim.Length <= rejected.Text.Length && !suggestions.Any(s => s.Start < claim.Start + claim.Length && claim.Start < s.Start + s.Length))
+                suggestions.Add(new SuggestedSpan(claim.Start, claim.Length, rejected.Text.Substring(claim.Start, claim.Length), ErrorType.Other, ErrorSeverity.Major, SpanOrigin.Judge,
+                    $"the judge: false{(claim.Rationale is { Length: > 0 } why ? $", {why}" : "")}"));
         return suggestions;
     }
 

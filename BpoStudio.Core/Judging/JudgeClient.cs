@@ -13,6 +13,9 @@ public sealed record JudgeCase(long PairId, string Question, string Chosen, stri
 /// <summary>What came back for one pair: the votes, the tokens spent and a rationale from the majority's side.</summary>
 public sealed record JudgeOutcome(long PairId, JudgeTally Tally, long Tokens, string? Rationale, bool SawImage);
 
+/// <summary>What came back for one claim: the share of yes votes (null without a verdict), and a rationale from the majority.</summary>
+public sealed record ClaimOutcome(Claim Claim, double? Holds, int Votes, int Unparsable, long Tokens, string? Rationale);
+
 /// <summary>
 /// Asks an OpenAI-compatible server with the image(s), the question and both answers, in both orders (chosen as A,
 /// then as B) and <c>samples</c> times each. Calls go through a <see cref="RemoteCallPolicy"/> (at most MaxConcurrency in
@@ -54,28 +57,44 @@ public sealed class JudgeClient
         return new JudgeOutcome(pair.PairId, tally, replies.Sum(r => r.Tokens), rationale is { Length: > 2000 } ? rationale[..2000] : rationale, pair.Images.Count > 0);
     }
 
-    private async Task<(JudgeVerdict? Verdict, long Tokens)> AskAsync(JudgeCase pair, JudgePrompt prompt, string a, string b, long seed, CancellationToken ct)
+    /// <summary>Asks <paramref name="samples"/> times whether the claim is true of the image(s); the share of yes votes is how far it holds.</summary>
+    public async Task<ClaimOutcome> CheckClaimAsync(IReadOnlyList<byte[]> images, string question, Claim claim, JudgePrompt prompt, int samples, long seed, CancellationToken ct)
+    {
+        var replies = await Task.WhenAll(Enumerable.Range(0, samples).Select(sample =>
+            AskAsync(images, prompt.System, prompt.RenderClaim(question, claim.Text), ClaimVerdict.Schema, ClaimVerdict.Parse, seed + sample, ct)));
+        var verdicts = replies.Select(r => r.Verdict).OfType<ClaimVerdict>().ToList();
+        double? holds = verdicts.Count == 0 ? null : verdicts.Count(v => v.Holds) / (double)verdicts.Count;
+        var rationale = verdicts.Where(v => v.Holds == holds >= 0.5).Select(v => v.Rationale).FirstOrDefault(r => !string.IsNullOrWhiteSpace(r));
+        return new ClaimOutcome(claim, holds, verdicts.Count, replies.Length - verdicts.Count, replies.Sum(r => r.Tokens), rationale is { Length: > 2000 } ? rationale[..2000] : rationale);
+    }
+
+    private Task<(JudgeVerdict? Verdict, long Tokens)> AskAsync(JudgeCase pair, JudgePrompt prompt, string a, string b, long seed, CancellationToken ct) =>
+        AskAsync(pair.Images, prompt.System, prompt.Render(pair.Question, a, b), JudgeVerdict.Schema, JudgeVerdict.Parse, seed, ct);
+
+    // A reply that is not a verdict is asked again, up to RetriesPerUnparsable times.
+    private async Task<(T? Verdict, long Tokens)> AskAsync<T>(IReadOnlyList<byte[]> images, string system, string text, string schema, Func<string, T?> parse, long seed,
+        CancellationToken ct) where T : class
     {
         var history = new ChatHistory();
-        history.AddSystemMessage(prompt.System);
-        history.AddUserMessage([.. pair.Images.Select(bytes => (KernelContent)new ImageContent(bytes, Imaging.ImageDecoding.ReadHeader(bytes).ContentType)), new TextContent(prompt.Render(pair.Question, a, b))]);
+        history.AddSystemMessage(system);
+        history.AddUserMessage([.. images.Select(bytes => (KernelContent)new ImageContent(bytes, Imaging.ImageDecoding.ReadHeader(bytes).ContentType)), new TextContent(text)]);
         long tokens = 0;
         for (var attempt = 0; attempt <= _options.RetriesPerUnparsable; attempt++)
         {
-            var (text, used) = await CompleteAsync(history, seed + 1_000_003L * attempt, ct);
+            var (reply, used) = await CompleteAsync(history, schema, seed + 1_000_003L * attempt, ct);
             tokens += used;
-            if (JudgeVerdict.Parse(text) is { } verdict) return (verdict, tokens);
+            if (parse(reply) is { } verdict) return (verdict, tokens);
         }
         return (null, tokens);
     }
 
-    private async Task<(string Text, long Tokens)> CompleteAsync(ChatHistory history, long seed, CancellationToken ct)
+    private async Task<(string Text, long Tokens)> CompleteAsync(ChatHistory history, string schema, long seed, CancellationToken ct)
     {
         for (var timeouts = 1; ; timeouts++)
         {
             var settings = new OpenAIPromptExecutionSettings { Temperature = _server.Temperature, TopP = 1, MaxTokens = _server.MaxTokens, Seed = seed };
             if (_options.JsonSchema && !_schemaRefused)
-                settings.ResponseFormat = OpenAI.Chat.ChatResponseFormat.CreateJsonSchemaFormat("verdict", BinaryData.FromString(JudgeVerdict.Schema), jsonSchemaIsStrict: true);
+                settings.ResponseFormat = OpenAI.Chat.ChatResponseFormat.CreateJsonSchemaFormat("verdict", BinaryData.FromString(schema), jsonSchemaIsStrict: true);
             try
             {
                 var reply = await _policy.RunAsync(() => _chat.GetChatMessageContentAsync(history, settings, cancellationToken: ct), ct);

@@ -36,6 +36,17 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
         await audit.WriteAsync(actor.DisplayName(), JudgeAudit.Hints, $"dataset {datasetId}", shown ? "reviewers see the judge's verdict" : "reviewers do not see the judge's verdict", ct);
     }
 
+    /// <summary>
+    /// The claims of a rejected answer the judge found false, offered as error spans, or none when reviewers must not
+    /// see the judge: hints off, or the answer in a pair of a spot check (blind).
+    /// </summary>
+    internal static async Task<IReadOnlyList<ClaimCheck>> FalseClaimsShownAsync(BpoDbContext db, long datasetId, long responseId, CancellationToken ct)
+    {
+        var hidden = await db.JudgeSettings.AnyAsync(s => s.DatasetId == datasetId && !s.ShowHints, ct)
+            || await db.Pairs.AnyAsync(p => p.RejectedResponseId == responseId && db.SpotCheckItems.Any(i => i.PairId == p.Id), ct);
+        return hidden ? [] : await ClaimsRun.FalseClaimsAsync(db, responseId, ct);
+    }
+
     /// <summary>The newest verdict on the pair, or null: hints off, the pair in a spot check (blind), or no verdict.</summary>
     public async Task<JudgeHint?> ForPairAsync(long pairId, CancellationToken ct = default)
     {

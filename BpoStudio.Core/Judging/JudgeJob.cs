@@ -15,7 +15,8 @@ namespace BpoStudio.Core.Judging;
 /// <param name="Filter">Which pairs (default: pending ones); image pairs are never sent (their answers are the same text).</param>
 /// <param name="Samples">Replies asked per order; the confidence is the share of votes.</param>
 /// <param name="Template">The prompt template; null: the dataset's (<see cref="JudgeTemplates"/>), fixed by name when the run starts.</param>
-public sealed record JudgeParameters(int DatasetId, PairFilter? Filter = null, int Samples = 1, long Seed = 1, string? Template = null)
+/// <param name="Mode">Pairwise (both answers, both orders) or claims (each sentence of the rejected answer, yes or no).</param>
+public sealed record JudgeParameters(int DatasetId, PairFilter? Filter = null, int Samples = 1, long Seed = 1, string? Template = null, JudgeMode Mode = JudgeMode.Pairwise)
 {
     public JudgeParameters Validated()
     {
@@ -26,9 +27,16 @@ public sealed record JudgeParameters(int DatasetId, PairFilter? Filter = null, i
     /// <summary>These parameters with the template fixed by name, and its prompt.</summary>
     internal async Task<(JudgeParameters Parameters, JudgePrompt Prompt)> WithTemplateAsync(BpoDbContext db, CancellationToken ct)
     {
+        if (Mode == JudgeMode.Claims) return (this with { Template = JudgePrompt.ClaimsV1.Name }, JudgePrompt.ClaimsV1);
         var prompt = await JudgeTemplates.ResolveAsync(db, DatasetId, Template ?? await JudgeTemplates.CurrentNameAsync(db, DatasetId, ct), ct);
         return (this with { Template = prompt.Name }, prompt);
     }
+}
+
+public enum JudgeMode
+{
+    Pairwise,
+    Claims,
 }
 
 /// <summary>What a judge run would cost before it starts.</summary>
@@ -48,6 +56,11 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
     {
         var parameters = JsonSerializer.Deserialize<JudgeParameters>(context.ParametersJson)?.Validated() ?? throw new InvalidDataException("The judge job has no parameters.");
         var client = server.Client ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images.");
+        if (parameters.Mode == JudgeMode.Claims)
+        {
+            await new ClaimsRun(dbFactory, client, images, clock).RunAsync(context, parameters, ct);
+            return;
+        }
         JudgePrompt prompt;
         await using (var lookup = await dbFactory.CreateDbContextAsync(ct))
             (parameters, prompt) = await parameters.WithTemplateAsync(lookup, ct);
@@ -156,10 +169,22 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
         var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model.");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         (parameters, var prompt) = await parameters.WithTemplateAsync(db, ct);
+        if (parameters.Mode == JudgeMode.Claims) return await ClaimsDryRunAsync(db, parameters, prompt, model, ct);
         var sizes = await JudgeJobHandler.Candidates(db, parameters, JudgeServer.ScorerFor(model), 0)
             .Select(p => new { Text = p.Sample!.Prompt.Length + p.ChosenResponse!.Text.Length + p.RejectedResponse!.Text.Length, Images = p.Sample.ImageHash == null ? 0 : 1 }).ToListAsync(ct);
         var calls = sizes.Count * 2L * parameters.Samples;
         var perCall = sizes.Sum(s => (long)(s.Text + prompt.System.Length + prompt.User.Length) / 4 + s.Images * 800L + server.MaxTokens / 2);
         return new JudgeDryRun(sizes.Count, calls, perCall * 2 * parameters.Samples, model);
+    }
+
+    // A call per claim (sentence) of each rejected answer, k times.
+    private async Task<JudgeDryRun> ClaimsDryRunAsync(BpoDbContext db, JudgeParameters parameters, JudgePrompt prompt, string model, CancellationToken ct)
+    {
+        var answers = await ClaimsRun.Candidates(db, parameters, JudgeServer.ScorerFor(model), 0)
+            .Select(p => new { p.Sample!.Prompt, Rejected = p.RejectedResponse!.Text, Images = p.Sample.ImageHash == null ? 0 : 1 }).ToListAsync(ct);
+        var claims = answers.Select(a => (a, Claims.Split(a.Rejected))).ToList();
+        var calls = claims.Sum(c => (long)c.Item2.Count) * parameters.Samples;
+        var tokens = claims.Sum(c => c.Item2.Sum(claim => (long)(c.a.Prompt.Length + claim.Length + prompt.System.Length + prompt.User.Length) / 4 + c.a.Images * 800L + server.MaxTokens / 2));
+        return new JudgeDryRun(answers.Count, calls, tokens * parameters.Samples, model);
     }
 }

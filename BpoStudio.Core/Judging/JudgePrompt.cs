@@ -16,11 +16,18 @@ public sealed record JudgePrompt(string Name, string System, string User)
 
     public static readonly JudgePrompt PairwiseV1 = BuiltIn("pairwise-v1");
 
+    /// <summary>The prompt of claims mode: one claim of the rejected answer, <c>{claim}</c>, asked yes or no against the image.</summary>
+    public static readonly JudgePrompt ClaimsV1 = BuiltIn("claims-v1");
+
+    /// <summary>The pairwise prompts a dataset's judge can use.</summary>
     public static IReadOnlyList<JudgePrompt> BuiltIns { get; } = [PairwiseV1];
 
     // One pass: a question or an answer that itself contains "{a}" is left as written.
     public string Render(string question, string a, string b) =>
         Regex.Replace(User, @"\{(question|a|b)\}", m => m.Groups[1].Value switch { "question" => question, "a" => a, _ => b });
+
+    public string RenderClaim(string question, string claim) =>
+        Regex.Replace(User, @"\{(question|claim)\}", m => m.Groups[1].Value == "question" ? question : claim);
 
     /// <summary>Why a lead's template could not judge, naming the part; null when it can.</summary>
     public static string? Problem(string system, string user)

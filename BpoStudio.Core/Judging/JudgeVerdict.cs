@@ -19,31 +19,38 @@ public sealed record JudgeVerdict(Preferred Preferred, double Confidence, string
     /// </summary>
     public static JudgeVerdict? Parse(string? reply)
     {
-        var text = reply?.Trim() ?? "";
-        if (text.StartsWith("```", StringComparison.Ordinal) && text.EndsWith("```", StringComparison.Ordinal) && text.Length > 6)
-        {
-            text = text[3..^3].Trim();
-            if (text.StartsWith("json", StringComparison.OrdinalIgnoreCase)) text = text[4..].Trim();
-        }
-        if (!text.StartsWith('{')) return null;
+        if (JsonObjectOf(reply) is not { } text) return null;
         try
         {
             using var json = JsonDocument.Parse(text);
             var root = json.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("preferred", out var preferred) || preferred.ValueKind != JsonValueKind.String) return null;
             Preferred? which = preferred.GetString()!.Trim().ToLowerInvariant() switch { "a" => Preferred.A, "b" => Preferred.B, "tie" => Preferred.Tie, _ => null };
-            if (which is null) return null;
-            if (!root.TryGetProperty("confidence", out var confidence) || confidence.ValueKind != JsonValueKind.Number) return null;
-            var value = confidence.GetDouble();
-            if (value is < 0 or > 1 || double.IsNaN(value)) return null;
+            if (which is null || ConfidenceOf(root) is not { } confidence) return null;
             var rationale = root.TryGetProperty("rationale", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-            return new JudgeVerdict(which.Value, value, rationale);
+            return new JudgeVerdict(which.Value, confidence, rationale);
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    /// <summary>The reply as one JSON object's text (a code fence around it is taken off), or null when it is not one.</summary>
+    internal static string? JsonObjectOf(string? reply)
+    {
+        var text = reply?.Trim() ?? "";
+        if (text.StartsWith("```", StringComparison.Ordinal) && text.EndsWith("```", StringComparison.Ordinal) && text.Length > 6)
+        {
+            text = text[3..^3].Trim();
+            if (text.StartsWith("json", StringComparison.OrdinalIgnoreCase)) text = text[4..].Trim();
+        }
+        return text.StartsWith('{') ? text : null;
+    }
+
+    /// <summary>The reply's <c>confidence</c> when it is a number from 0 to 1.</summary>
+    internal static double? ConfidenceOf(JsonElement root) =>
+        root.TryGetProperty("confidence", out var confidence) && confidence.ValueKind == JsonValueKind.Number && confidence.GetDouble() is >= 0 and <= 1 and var value ? value : null;
 
     /// <summary>The JSON schema sent as <c>response_format</c> where the server takes one.</summary>
     public const string Schema = """

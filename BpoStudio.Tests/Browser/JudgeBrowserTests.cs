@@ -157,6 +157,34 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         await lead.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task ALeadRunsClaimsMode_AndAnAnnotatorSeesTheFalseClaimAsASuggestedErrorSpan()
+    {
+        var imageHash = await fixture.StoreImageAsync(4);
+        var sample = new Sample { ImageHash = imageHash, Prompt = "Describe the bus.", Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = "The bus is red. It is parked.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(new Response { Text = "The bus is parked. The bus is blue.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        var datasetId = await fixture.NewDatasetAsync("claims", sample);
+
+        var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await lead.GotoAsync($"/datasets/{datasetId}/triage");
+        await BrowserSession.WaitForCircuitAsync(lead);
+        await lead.GetByTestId("judge-mode").ClickAsync();
+        await lead.GetByRole(AriaRole.Option, new() { Name = "Claims: each sentence of the negative, yes or no" }).ClickAsync();
+        await lead.GetByTestId("judge-price").ClickAsync();
+        await Assertions.Expect(lead.GetByTestId("judge-price-result")).ToContainTextAsync("1 pairs, 2 calls");
+        await lead.GetByTestId("judge-run").ClickAsync();
+        await WaitAsync(async db => await db.ClaimChecks.CountAsync(c => c.DatasetId == datasetId) == 2, "both claims are checked");
+
+        var annotator = await fixture.NewAnnotatorPageAsync();
+        await annotator.GotoAsync($"/review/{datasetId}");
+        await BrowserSession.WaitForCircuitAsync(annotator);
+        await Assertions.Expect(annotator.Locator(".span-chip.suggested")).ToHaveTextAsync("Suggested: “The bus is blue.” · other (the judge: false, The bus in the image is red.)");
+        await annotator.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-claims.png"), FullPage = true });
+        await lead.Context.CloseAsync();
+        await annotator.Context.CloseAsync();
+    }
+
     private async Task WaitAsync(Func<BpoDbContext, Task<bool>> done, string what)
     {
         for (var i = 0; i < 300; i++)

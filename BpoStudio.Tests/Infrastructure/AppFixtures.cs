@@ -24,7 +24,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Judge = await ScriptedChatServer.StartAsync();
-        Judge.Fallback = Judging.JudgeTestData.Truthful;
+        Judge.Fallback = Judging.JudgeTestData.TruthfulClaims; // truthful in pairwise mode too
         await App.With("Judge:OpenAI:BaseUrl", Judge.BaseUrl).With("Judge:OpenAI:Model", "judge-vl").StartAsync();
         Browser = await BrowserSession.LaunchAsync();
     }

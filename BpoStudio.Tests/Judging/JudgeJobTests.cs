@@ -153,6 +153,64 @@ public class JudgeJobTests : IAsyncLifetime
         Assert.Equal(["judge.template", "judge.template-save"], await db.AuditEntries.Where(a => a.Action.StartsWith("judge.template")).OrderBy(a => a.Action).Select(a => a.Action).ToListAsync());
     }
 
+    [Fact]
+    public async Task ClaimsMode_ChecksEachSentenceOfTheNegative_AndOffersTheFalseOnesAsErrorSpans_NeverToABlindReview()
+    {
+        _server.Fallback = JudgeTestData.TruthfulClaims;
+        var claims = new JudgeParameters(1, Mode: JudgeMode.Claims);
+        var price = await _core.Get<JudgeJobs>().DryRunAsync(claims, TestPrincipals.Lead);
+        Assert.Equal((8L, 8L), (price.Pairs, price.Calls)); // one sentence per negative
+        var job = await RunAsync(claims);
+        Assert.Equal((8L, 8L, 0L), (job.ItemsTotal, job.ItemsDone, job.ItemsFailed));
+        Assert.All(_server.Requests, r => Assert.Equal(1, JudgeTestData.ImageParts(r)));
+        Assert.All(_server.Requests, r => Assert.Contains("\"answer\"", r["response_format"]!.ToJsonString()));
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+        {
+            var checks = await db.ClaimChecks.AsNoTracking().ToListAsync();
+            Assert.Equal((6, 2), (checks.Count(c => c.Holds == 0), checks.Count(c => c.Holds == 1))); // the six blue negatives are false
+            Assert.All(checks, c => Assert.True(c.Scorer == "judge:judge-vl" && c.Template == "claims-v1" && c.Start == 0 && c.Votes == 1));
+        }
+        Assert.Equal(0, (await _core.Get<JudgeJobs>().DryRunAsync(claims, TestPrincipals.Lead)).Pairs); // nothing checked twice
+
+        // On the review page the false claim is a suggested span with the judge's reason; a reviewer confirms it.
+        var spans = _core.Get<BpoStudio.Core.Feedback.ErrorSpanService>();
+        var pairId = await PairWhoseNegativeIsAsync("Bus 0 is blue.");
+        var sheet = await spans.SheetAsync(pairId, TestPrincipals.Annotator);
+        var suggestion = Assert.Single(sheet.Suggestions);
+        Assert.Equal((0, "Bus 0 is blue.", BpoStudio.Core.Feedback.SpanOrigin.Judge), (suggestion.Start, suggestion.Text, suggestion.Origin));
+        Assert.Equal("the judge: false, The bus in the image is red.", suggestion.Why);
+        sheet = await spans.ConfirmAsync(pairId, sheet.ResponseId, suggestion, BpoStudio.Core.Feedback.ErrorType.Attribute, BpoStudio.Core.Feedback.ErrorSeverity.Critical, TestPrincipals.Annotator);
+        Assert.Equal(BpoStudio.Core.Feedback.SpanOrigin.Judge, Assert.Single(sheet.Spans).Origin);
+
+        // Blind: a pair in a spot check, or a dataset with hints off, shows no judge suggestion.
+        var other = await PairWhoseNegativeIsAsync("Bus 1 is blue.");
+        Assert.Single((await spans.SheetAsync(other, TestPrincipals.Annotator)).Suggestions);
+        await _core.Get<SpotCheckService>().DrawAsync(1, new SpotCheckRequest(new PairFilter(), SampleSize: 8, Seed: 1, Stratified: false), TestPrincipals.Lead);
+        Assert.Empty((await spans.SheetAsync(other, TestPrincipals.Annotator)).Suggestions);
+        await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
+            await db.SpotCheckItems.ExecuteDeleteAsync();
+        Assert.Single((await spans.SheetAsync(other, TestPrincipals.Annotator)).Suggestions);
+        await _core.Get<JudgeHints>().SetShownAsync(1, false, TestPrincipals.Lead);
+        Assert.Empty((await spans.SheetAsync(other, TestPrincipals.Annotator)).Suggestions);
+    }
+
+    [Theory]
+    [InlineData("The bus is red. It has 3.5 doors! Is it parked?\nYes", new[] { "The bus is red.", "It has 3.5 doors!", "Is it parked?", "Yes" })]
+    [InlineData("  One claim without a stop  ", new[] { "One claim without a stop" })]
+    [InlineData("... 42. !", new string[0])]
+    public void AnAnswer_SplitsIntoItsSentences_ByTheirCharacters(string answer, string[] expected)
+    {
+        var claims = Claims.Split(answer);
+        Assert.Equal(expected, claims.Select(c => c.Text));
+        Assert.All(claims, c => Assert.Equal(c.Text, answer.Substring(c.Start, c.Length)));
+    }
+
+    private async Task<long> PairWhoseNegativeIsAsync(string text)
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        return await db.Pairs.Where(p => p.RejectedResponse!.Text == text).Select(p => p.Id).SingleAsync();
+    }
+
     private async Task<Job> RunAsync(JudgeParameters parameters)
     {
         var job = await _core.Get<JudgeJobs>().StartAsync(parameters, TestPrincipals.Lead);

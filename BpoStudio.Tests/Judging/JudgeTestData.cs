@@ -48,6 +48,19 @@ public static class JudgeTestData
         return $$"""{"preferred":"{{which}}","confidence":0.9,"rationale":"The image shows a red bus."}""";
     }
 
+    /// <summary>A claim checker that knows the truth (the bus is red), for claims mode; any other request gets the pairwise answer.</summary>
+    public static string TruthfulClaims(JsonObject request)
+    {
+        var user = request["messages"]!.AsArray().Last()!["content"]!;
+        var text = user is JsonArray parts ? parts.Select(p => p!["text"]?.GetValue<string>()).OfType<string>().Single() : user.GetValue<string>();
+        const string marker = "Claim from an answer to it:\n";
+        var at = text.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0) return Truthful(request);
+        var claim = text[(at + marker.Length)..text.IndexOf("\n\nIs this claim true", StringComparison.Ordinal)];
+        return claim.Contains("blue") ? """{"answer":"no","confidence":0.9,"rationale":"The bus in the image is red."}"""
+            : """{"answer":"yes","confidence":0.9,"rationale":"The image shows it."}""";
+    }
+
     /// <summary>A judge with position bias only: always the first answer.</summary>
     public static string AlwaysA(JsonObject request) => """{"preferred":"A","confidence":0.8,"rationale":"A reads better."}""";
 

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace BpoStudio.Api;
 
 /// <param name="Template">A prompt template by name; null: the dataset's.</param>
-public sealed record NewJudgeRun(int Samples = 1, long Seed = 1, bool DryRun = false, string? Template = null);
+public sealed record NewJudgeRun(int Samples = 1, long Seed = 1, bool DryRun = false, string? Template = null, JudgeMode Mode = JudgeMode.Pairwise);
 
 public sealed record ScoreInfo(long PairId, string Scorer, string Template, double? PreferChosen, double? Confidence, bool OrdersDisagree, bool SawImage, int Unparsable, string? Rationale, DateTime CreatedAt);
 
@@ -32,7 +32,7 @@ public static class JudgeApi
 
     private static async Task<IResult> RunAsync(int id, NewJudgeRun body, JudgeJobs jobs, ClaimsPrincipal user, CancellationToken ct)
     {
-        var parameters = new JudgeParameters(id, Samples: body.Samples, Seed: body.Seed, Template: body.Template);
+        var parameters = new JudgeParameters(id, Samples: body.Samples, Seed: body.Seed, Template: body.Template, Mode: body.Mode);
         if (body.DryRun) return TypedResults.Ok(await jobs.DryRunAsync(parameters, user, ct));
         var job = await jobs.StartAsync(parameters, user, ct);
         return TypedResults.Accepted($"/api/v1/jobs/{job.Id}", new { jobId = job.Id });

@@ -10,7 +10,7 @@ namespace BpoStudio.Cli;
 internal sealed class JudgeVerb : WorkflowVerb
 {
     public override string Name => "judge";
-    public override string Usage => "judge run --dataset <name> [--samples k] [--seed s] [--template <name>] [--dry-run] [--json] | " +
+    public override string Usage => "judge run --dataset <name> [--mode pairwise|claims] [--samples k] [--seed s] [--template <name>] [--dry-run] [--json] | " +
         "judge sample --dataset <name> [--per-band n] [--seed s] [--json] | judge calibration --dataset <name> --spot-check <id> [--json] | " +
         "judge accept --dataset <name> --spot-check <id> --at-or-above <0.2|0.4|0.6|0.8> [--json] | judge reject --dataset <name> --spot-check <id> --below <t> [--json]";
     public override string Summary => "Score pending pairs with a vision judge (both orders), draw a blind calibration sample by score band, read the calibration, decide by a calibrated threshold.";
@@ -23,7 +23,7 @@ internal sealed class JudgeVerb : WorkflowVerb
         switch (sub)
         {
             case "run":
-                var parameters = new JudgeParameters(dataset, Samples: Int(args, "samples", 1), Seed: Int(args, "seed", 1), Template: args.Option("template"));
+                var parameters = new JudgeParameters(dataset, Samples: Int(args, "samples", 1), Seed: Int(args, "seed", 1), Template: args.Option("template"), Mode: Mode(args.Option("mode")));
                 var jobs = services.GetRequiredService<JudgeJobs>();
                 if (args.Flag("dry-run"))
                 {
@@ -71,6 +71,13 @@ internal sealed class JudgeVerb : WorkflowVerb
 
     private static int Int(CliArguments args, string name, int fallback) =>
         args.Option(name) is not { } text ? fallback : int.TryParse(text, out var n) ? n : throw new CliUsageException($"--{name} must be a whole number, not '{text}'");
+
+    private static JudgeMode Mode(string? mode) => mode?.ToLowerInvariant() switch
+    {
+        null or "pairwise" => JudgeMode.Pairwise,
+        "claims" => JudgeMode.Claims,
+        _ => throw new CliUsageException($"--mode is pairwise or claims, not '{mode}'"),
+    };
 
     private static long Long(CliArguments args, string name) => long.TryParse(args.Required(name), out var n) ? n : throw new CliUsageException($"--{name} must be a number");
 }

@@ -31,6 +31,21 @@ internal sealed class JudgeSettingConfiguration : IEntityTypeConfiguration<Judge
     }
 }
 
+internal sealed class ClaimCheckConfiguration : IEntityTypeConfiguration<ClaimCheck>
+{
+    public void Configure(EntityTypeBuilder<ClaimCheck> builder)
+    {
+        builder.Property(c => c.Text).HasMaxLength(1000);
+        builder.Property(c => c.Rationale).HasMaxLength(2000);
+        builder.Property(c => c.Scorer).HasMaxLength(200);
+        builder.Property(c => c.Template).HasMaxLength(64);
+        builder.Ignore(c => c.JudgedFalse);
+        builder.HasOne<PreferencePair>().WithMany().HasForeignKey(c => c.PairId).OnDelete(DeleteBehavior.Cascade);
+        // An answer's claims by one scorer and template: checked once; the review page reads an answer's false ones.
+        builder.HasIndex(c => new { c.ResponseId, c.Scorer, c.Template, c.Start }).IsUnique();
+    }
+}
+
 internal sealed class JudgeTemplateConfiguration : IEntityTypeConfiguration<JudgeTemplate>
 {
     public void Configure(EntityTypeBuilder<JudgeTemplate> builder)
