@@ -1,3 +1,4 @@
+using BpoStudio.Core.Benchmarks;
 using BpoStudio.Core;
 using BpoStudio.Core.Data;
 
@@ -83,6 +84,7 @@ public static class CliApp
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.AddBpoStudioCore();
+        builder.Services.AddBenchmarks();
         return builder;
     }
 
