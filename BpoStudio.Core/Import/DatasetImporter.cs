@@ -57,6 +57,9 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var sourceFile = Path.GetFileName(request.FilePath);
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
         var datasetId = await EnsureDatasetAsync(request, ct);
+        long lastPairBefore;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            lastPairBefore = await Judging.DataScores.LastPairIdAsync(db, ct);
         // The samples this file's records already made (an earlier import or push of the same source, an interrupted
         // run), looked up a batch at a time by record id: loading them all per import cost a pipeline pushing into a
         // large dataset the whole dataset on every call.
@@ -81,6 +84,9 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         }
         await ClassifyAsync(datasetId, sourceFile, read, present, batch, ct);
         await WriteBatchAsync(write, batch, summary, ct);
+        // The scores and ratings the records carried, as scorers of the pairs they made (after the batches: set-based).
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            await Judging.DataScores.DeriveAsync(db, datasetId, lastPairBefore, clock.GetUtcNow().UtcDateTime, ct);
         if (afterBatch is not null) await afterBatch(summary);
         return summary;
     }

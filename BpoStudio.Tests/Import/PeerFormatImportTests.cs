@@ -187,6 +187,42 @@ public class PeerFormatImportTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<ArgumentException>(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(_files.File("custom.jsonl"), "x", null, ImportFormat.Generic)));
     }
 
+    [Fact]
+    public async Task TheScoresAndRatingsTheDataCarried_BecomeScorersOfItsPairs_OnceEach()
+    {
+        static object Completion(string response, double score, string type) => new { response, score, type };
+        // BPO: a negative the data itself scores above the ground truth, one scored the same, one below.
+        await ImportAsync("bpo.jsonl", string.Join("\n",
+            Json(new { id = "b1", prompt = "Q1", image = "a.png", completions = new[] { Completion("right", 0.2, "gt"), Completion("worse?", 0.7, "llm-hal") } }),
+            Json(new { id = "b2", prompt = "Q2", image = "a.png", completions = new[] { Completion("right", 0.5, "gt"), Completion("same", 0.5, "llm-hal") } }),
+            Json(new { id = "b3", prompt = "Q3", image = "a.png", completions = new[] { Completion("right", 1, "gt"), Completion("wrong", 0, "llm-hal") } })), ImportFormat.Bpo);
+        static object Rated(string response, object helpful, object faithful) => new
+        {
+            annotations = new Dictionary<string, object> { ["Helpfulness"] = new { Rating = helpful, Rationale = "r" }, ["Visual Faithfulness"] = new { Rating = faithful, Rationale = "r" } },
+            model = "m", response,
+        };
+        await ImportAsync("vlf.jsonl", Json(new { id = "v1", prompt = "Describe.", img_path = "a.png", completions = new[] { Rated("best", 5, 4), Rated("ok", 3, 4) } }));
+
+        async Task<List<(string Rejected, string Scorer, double? Prefer, string? Why)>> ScoresAsync()
+        {
+            await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+            return (await db.PairScores.OrderBy(s => s.PairId).ThenBy(s => s.Scorer)
+                .Select(s => new { Rejected = db.Pairs.Where(p => p.Id == s.PairId).Select(p => p.RejectedResponse!.Text).Single(), s.Scorer, s.PreferChosen, s.Rationale, s.Template, s.Confidence }).ToListAsync())
+                .Select(s => { Assert.Equal(("", 1.0), (s.Template, s.Confidence)); return (s.Rejected, s.Scorer, s.PreferChosen, s.Rationale); }).ToList();
+        }
+        var scores = await ScoresAsync();
+        Assert.Equal([("worse?", "data:score", 0.0), ("same", "data:score", 0.5), ("wrong", "data:score", 1.0), ("ok", "data:ratings", 1.0), ("ok", "data:score", 1.0)],
+            scores.Select(s => (s.Rejected, s.Scorer, s.Prefer!.Value)));
+        Assert.StartsWith("mean rating of the chosen answer 4.5", scores.Single(s => s.Scorer == "data:ratings").Why);
+        Assert.StartsWith("the data scores the chosen answer 0.2", scores[0].Why);
+
+        // Importing the files again adds no pair, so no score; the triage filter finds the pair whose data prefers the negative.
+        await ImportAsync("bpo.jsonl", "", ImportFormat.Bpo, skipWrite: true);
+        Assert.Equal(scores, await ScoresAsync());
+        var (total, rows) = await _core.Get<BpoStudio.Core.Triage.TriageQueries>().PairsAsync(1, new PairFilter(Scorer: "data:score", ScoreBelow: 0.2));
+        Assert.Equal("worse?", Assert.Single(rows).Rejected);
+    }
+
     private async Task<ImportSummary> ImportAsync(string name, string content, ImportFormat? format = null, FieldMapping? mapping = null, bool skipWrite = false)
     {
         if (!skipWrite) await File.WriteAllTextAsync(_files.File(name), content);
