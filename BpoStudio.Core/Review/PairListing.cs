@@ -8,6 +8,19 @@ public sealed record ListedResponse(long Id, string Kind, string Text, string? M
 
 public sealed record ListedFinding(string Check, string Severity, string? Detail);
 
+/// <summary>A scorer's score of a listed pair (<see cref="Judging.PairScore"/>).</summary>
+public sealed record ListedScore(string Scorer, string Template, double? PreferChosen, double? Confidence, bool SawImage, string? Rationale);
+
+/// <summary>What a listed pair carries besides itself.</summary>
+[Flags]
+public enum PairIncludes
+{
+    None = 0,
+    Findings = 1,
+    History = 2,
+    Scores = 4,
+}
+
 public sealed record ListedEvent(long Id, long PairId, string Action, string? User, DateTime At, string? Reason, bool Undone, long? BulkActionId);
 
 public sealed record ListedPair(long Id, long SampleId, string? SourceFile, string? SourceRecordId, int? Turn, string Prompt, string? ImageHash,
@@ -15,6 +28,7 @@ public sealed record ListedPair(long Id, long SampleId, string? SourceFile, stri
 {
     public IReadOnlyList<ListedFinding>? Findings { get; init; }
     public IReadOnlyList<ListedEvent>? History { get; init; }
+    public IReadOnlyList<ListedScore>? Scores { get; init; }
 }
 
 /// <summary>A page of rows and the cursor that continues after them (null at the end): stable while rows are added.</summary>
@@ -28,7 +42,7 @@ public sealed class PairListing(IDbContextFactory<BpoDbContext> dbFactory)
 {
     public const int MaxLimit = 1000;
 
-    public async Task<CursorPage<ListedPair>> PairsAsync(int datasetId, PairFilter? filter, long? after, int limit, bool findings, bool history, CancellationToken ct = default)
+    public async Task<CursorPage<ListedPair>> PairsAsync(int datasetId, PairFilter? filter, long? after, int limit, PairIncludes includes, CancellationToken ct = default)
     {
         limit = CheckLimit(limit);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -43,11 +57,14 @@ public sealed class PairListing(IDbContextFactory<BpoDbContext> dbFactory)
             p.Status, p.DecidedBy, p.DecidedAt, p.DecisionSource,
         }).ToListAsync(ct);
         var ids = rows.Select(r => r.Id).ToList();
-        var found = findings
+        var found = includes.HasFlag(PairIncludes.Findings)
             ? (await db.PairFindings.AsNoTracking().Where(f => ids.Contains(f.PairId)).OrderBy(f => f.Id).ToListAsync(ct)).ToLookup(f => f.PairId)
             : null;
-        var events = history
+        var events = includes.HasFlag(PairIncludes.History)
             ? (await db.ReviewEvents.AsNoTracking().Where(e => ids.Contains(e.PairId)).OrderBy(e => e.Id).ToListAsync(ct)).ToLookup(e => e.PairId)
+            : null;
+        var scores = includes.HasFlag(PairIncludes.Scores)
+            ? (await db.PairScores.AsNoTracking().Where(s => ids.Contains(s.PairId)).OrderBy(s => s.Id).ToListAsync(ct)).ToLookup(s => s.PairId)
             : null;
         var items = rows.Select(r => new ListedPair(r.Id, r.SampleId, r.File, r.RecordId, r.Turn, r.Prompt, r.ImageHash,
             new ListedResponse(r.Chosen.Id, r.Chosen.Kind.ToWire(), r.Chosen.Text, r.Chosen.Method, r.Chosen.Model),
@@ -56,6 +73,7 @@ public sealed class PairListing(IDbContextFactory<BpoDbContext> dbFactory)
         {
             Findings = found?[r.Id].Select(f => new ListedFinding(f.CheckId, f.Severity.ToString().ToLowerInvariant(), f.Detail)).ToList(),
             History = events?[r.Id].Select(Event).ToList(),
+            Scores = scores?[r.Id].Select(s => new ListedScore(s.Scorer, s.Template, s.PreferChosen, s.Confidence, s.SawImage, s.Rationale)).ToList(),
         }).ToList();
         return new CursorPage<ListedPair>(items, items.Count == limit ? items[^1].Id : null);
     }

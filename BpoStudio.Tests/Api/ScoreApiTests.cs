@@ -25,6 +25,16 @@ public class ScoreApiTests : ApiTestHost
         var only = Assert.Single(scores.EnumerateArray());
         Assert.Equal(("reward-8b", 0.4, 0.6), (only.GetProperty("scorer").GetString(), only.GetProperty("preferChosen").GetDouble(), only.GetProperty("confidence").GetDouble()));
 
+        // A program pulls the pairs its model doubts, with their scores: the band filter and include=scores.
+        var doubted = await lead.GetFromJsonAsync<JsonElement>($"/api/v1/datasets/{d}/pairs?scorer=reward-8b&scoreBelow=0.5&include=scores");
+        var pair = Assert.Single(doubted.GetProperty("items").EnumerateArray());
+        Assert.Equal(1, pair.GetProperty("id").GetInt64());
+        Assert.Equal(("reward-8b", 0.4), (pair.GetProperty("scores")[0].GetProperty("scorer").GetString(), pair.GetProperty("scores")[0].GetProperty("preferChosen").GetDouble()));
+        var band = await lead.GetAsync($"/api/v1/datasets/{d}/pairs?scoreAtLeast=0.5");
+        Assert.Equal(HttpStatusCode.BadRequest, band.StatusCode);
+        Assert.Contains("A score band needs the scorer", await band.Content.ReadAsStringAsync());
+        Assert.Contains("include takes findings, history and scores", await (await lead.GetAsync($"/api/v1/datasets/{d}/pairs?include=votes")).Content.ReadAsStringAsync());
+
         var bad = await lead.PostAsJsonAsync($"/api/v1/datasets/{d}/scores", new object[] { new { pairId = 2, scorer = "x", preferChosen = 0.5 }, new { pairId = 2, scorer = "x", preferChosen = 1.5 } });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("scores[1].preferChosen must lie between 0 and 1", await bad.Content.ReadAsStringAsync());
