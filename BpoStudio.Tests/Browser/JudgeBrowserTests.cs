@@ -33,7 +33,9 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         await lead.GetByTestId("judge-price").ClickAsync();
         await Assertions.Expect(lead.GetByTestId("judge-price-result")).ToContainTextAsync("12 pairs, 24 calls");
         await lead.GetByTestId("judge-run").ClickAsync();
-        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Judge job");
+        // The panel follows the run and says when it is done (there is no other place to look).
+        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Judged 12 pairs", new() { Timeout = 30_000 });
+        await Assertions.Expect(lead.GetByTestId("judge-progress")).ToHaveCountAsync(0);
         await WaitAsync(async db => await db.PairScores.CountAsync(s => s.DatasetId == datasetId) == 12, "the judge scored every pair");
 
         await lead.GetByLabel("Blind sample: pairs per score band").FillAsync("3");
