@@ -5,8 +5,9 @@ using Microsoft.Extensions.AI;
 namespace BpoStudio.Core.Generation;
 
 /// <summary>
-/// A local text model as a Microsoft.Extensions.AI chat client, and so (through <c>AsChatCompletionService()</c>) as a
-/// Semantic Kernel chat service for error injection and paraphrase. System and user turns fill the chat template.
+/// A local model as a Microsoft.Extensions.AI chat client, and so (through <c>AsChatCompletionService()</c>) as a
+/// Semantic Kernel chat service for error injection, paraphrase and the judge. System and user turns fill the chat
+/// template; the first image in the user's turns goes to a vision model (it takes one).
 /// </summary>
 public sealed class LocalChatClient(LocalModel model) : IChatClient
 {
@@ -14,7 +15,7 @@ public sealed class LocalChatClient(LocalModel model) : IChatClient
     {
         var text = new StringBuilder();
         var tokens = 0;
-        await foreach (var chunk in model.AnswerAsync(Prompt(messages), null, Settings(options), cancellationToken))
+        await foreach (var chunk in model.AnswerAsync(Prompt(messages), Image(messages), Settings(options), cancellationToken))
         {
             text.Append(chunk.Text);
             tokens = chunk.Tokens;
@@ -29,7 +30,7 @@ public sealed class LocalChatClient(LocalModel model) : IChatClient
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await foreach (var chunk in model.AnswerAsync(Prompt(messages), null, Settings(options), cancellationToken))
+        await foreach (var chunk in model.AnswerAsync(Prompt(messages), Image(messages), Settings(options), cancellationToken))
             yield return new ChatResponseUpdate(ChatRole.Assistant, chunk.Text) { ModelId = model.Name };
     }
 
@@ -41,6 +42,9 @@ public sealed class LocalChatClient(LocalModel model) : IChatClient
     {
         // The catalog owns the model.
     }
+
+    private static byte[]? Image(IEnumerable<ChatMessage> messages) =>
+        messages.Where(m => m.Role == ChatRole.User).SelectMany(m => m.Contents).OfType<DataContent>().FirstOrDefault(c => c.HasTopLevelMediaType("image"))?.Data.ToArray();
 
     private static string Prompt(IEnumerable<ChatMessage> messages) =>
         string.Join("\n\n", messages.Where(m => m.Role == ChatRole.System || m.Role == ChatRole.User).Select(m => m.Text));

@@ -30,11 +30,19 @@ public sealed class JudgeClient
     private readonly IChatCompletionService _chat;
     private volatile bool _schemaRefused;
 
-    public JudgeClient(JudgeOptions options, LlmBackendOptions server, TimeSpan? timeout = null)
+    public JudgeClient(JudgeOptions options, LlmBackendOptions server, TimeSpan? timeout)
+        : this(options, server, LlmInjector.CreateOpenAICompatible(server, new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(120) }))
     {
-        (_options, _server) = (options, server);
-        _policy = new RemoteCallPolicy(Options.Create(server));
-        _chat = LlmInjector.CreateOpenAICompatible(server, new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(120) });
+    }
+
+    /// <summary>
+    /// A judge over any chat service: the local vision model's (<see cref="Generation.LocalChatClient"/>) when no server
+    /// is set, which takes no response format (the prompt asks for the JSON verdict all the same).
+    /// </summary>
+    public JudgeClient(JudgeOptions options, LlmBackendOptions settings, IChatCompletionService chat, bool takesJsonSchema = true)
+    {
+        (_options, _server, _chat, _schemaRefused) = (options, settings, chat, !takesJsonSchema);
+        _policy = new RemoteCallPolicy(Options.Create(settings));
     }
 
     public string Model => _server.Model;

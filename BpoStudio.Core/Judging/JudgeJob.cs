@@ -9,6 +9,7 @@ using BpoStudio.Core.Storage;
 using BpoStudio.Core.Triage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.SemanticKernel.ChatCompletion;
 
 namespace BpoStudio.Core.Judging;
 
@@ -55,7 +56,7 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
     public async Task RunAsync(JobContext context, CancellationToken ct)
     {
         var parameters = JsonSerializer.Deserialize<JudgeParameters>(context.ParametersJson)?.Validated() ?? throw new InvalidDataException("The judge job has no parameters.");
-        var client = server.Client ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images.");
+        var client = server.Client ?? throw new ConflictError($"No judge is configured: {JudgeServer.HowToSet}");
         if (parameters.Mode == JudgeMode.Claims)
         {
             await new ClaimsRun(dbFactory, client, images, clock).RunAsync(context, parameters, ct);
@@ -135,14 +136,26 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
             .Where(p => !db.PairScores.Any(s => s.PairId == p.Id && s.Scorer == scorer && s.Template == parameters.Template));
 }
 
-/// <summary>The configured judge server, if any.</summary>
-public sealed class JudgeServer(IOptions<JudgeOptions> options, IOptions<LlmBackendOptions> generation)
+/// <summary>
+/// The configured judge, if any: the judge's server, else the generation server when it sees images, else the local
+/// vision model (<c>Generation:Local:VisionModel</c>, one call at a time; it sees a sample's first image).
+/// </summary>
+public sealed class JudgeServer(IOptions<JudgeOptions> options, IOptions<LlmBackendOptions> generation, Generation.LocalModelCatalog local)
 {
-    private readonly Lazy<JudgeClient?> _client = new(() => options.Value.Resolve(generation.Value) is { } server ? new JudgeClient(options.Value, server, TimeSpan.FromSeconds(options.Value.TimeoutSeconds)) : null);
+    private readonly Lazy<(JudgeClient Client, int MaxConcurrency)?> _client = new(() =>
+    {
+        if (options.Value.Resolve(generation.Value) is { } server)
+            return (new JudgeClient(options.Value, server, TimeSpan.FromSeconds(options.Value.TimeoutSeconds)), server.MaxConcurrency);
+        if (local.VisionModel is not { } name) return null;
+        var settings = new LlmBackendOptions { Model = name, MaxConcurrency = 1, MaxAttempts = 1, MaxTokens = options.Value.MaxTokens, Temperature = options.Value.Temperature, TopP = 1, Vision = true };
+        return (new JudgeClient(options.Value, settings, new Generation.LocalChatClient(local.Open(name)).AsChatCompletionService(), takesJsonSchema: false), 1);
+    });
 
-    public JudgeClient? Client => _client.Value;
+    public const string HowToSet = $"set {JudgeOptions.Section}:BaseUrl and :Model (a vision model), or a generation server that takes images (Generation:OpenAI:Vision), or a local vision model (Generation:Local:VisionModel).";
+
+    public JudgeClient? Client => _client.Value?.Client;
     public double UncertainBelow => options.Value.UncertainBelow;
-    public int MaxConcurrency => _client.Value is null ? 1 : options.Value.Resolve(generation.Value)!.MaxConcurrency;
+    public int MaxConcurrency => _client.Value?.MaxConcurrency ?? 1;
     public int MaxTokens => options.Value.MaxTokens;
 
     public static string ScorerFor(string model) => $"judge:{model}";
@@ -155,7 +168,7 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
     {
         actor.RequireLead("run the judge");
         parameters = parameters.Validated();
-        if (server.Client is null) throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model, or a generation server that takes images (Generation:OpenAI:Vision).");
+        if (server.Client is null) throw new ConflictError($"No judge is configured: {JudgeServer.HowToSet}");
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             (parameters, _) = await parameters.WithTemplateAsync(db, ct);
         return await jobs.CreateAsync(JobKind.Judge, parameters.DatasetId, JsonSerializer.Serialize(parameters), actor, ct);
@@ -166,7 +179,7 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
     {
         actor.RequireLead("run the judge");
         parameters = parameters.Validated();
-        var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: set {JudgeOptions.Section}:BaseUrl and :Model.");
+        var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: {JudgeServer.HowToSet}");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         (parameters, var prompt) = await parameters.WithTemplateAsync(db, ct);
         if (parameters.Mode == JudgeMode.Claims) return await ClaimsDryRunAsync(db, parameters, prompt, model, ct);
