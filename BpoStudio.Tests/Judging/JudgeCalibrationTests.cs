@@ -137,6 +137,13 @@ public class JudgeCliTests : JudgedBuses
         Assert.True(code == 0, error);
         Assert.Contains("0 of 12 sampled pairs reviewed", output);
         Assert.Contains("at or above 0.8:", output);
+        // The review filters pick the pairs: claims mode over those the judge scored below 0.2 (the wrong chosen answers).
+        (code, output, error) = await RunAsync(["judge", "run", "--dataset", "buses", "--mode", "claims", "--scorer", "judge:judge-vl", "--score-below", "0.2", "--dry-run", "--json", .. config]);
+        Assert.True(code == 0, error);
+        Assert.Equal(20 - 4, JsonDocument.Parse(output).RootElement.GetProperty("pairs").GetInt64());
+        (code, _, error) = await RunAsync(["judge", "run", "--dataset", "buses", "--scorer", "judge:judge-vl", "--score-below", "low", "--dry-run", .. config]);
+        Assert.Equal(2, code);
+        Assert.Contains("--score-below is a score from 0 to 1, not 'low'", error);
         (code, _, error) = await RunAsync(["judge", "run", "--dataset", "buses", "--template", "nope-v1", "--dry-run", .. config]);
         Assert.NotEqual(0, code);
         Assert.Contains("has no judge template 'nope-v1'; it has pairwise-v1", error);

@@ -10,11 +10,11 @@ namespace BpoStudio.Cli;
 internal sealed class JudgeVerb : WorkflowVerb
 {
     public override string Name => "judge";
-    public override string Usage => "judge run --dataset <name> [--mode pairwise|claims] [--samples k] [--seed s] [--template <name>] [--dry-run] [--json] | " +
+    public override string Usage => "judge run --dataset <name> [--mode pairwise|claims] [--samples k] [--seed s] [--template <name>] [filters] [--dry-run] [--json] | " +
         "judge sample --dataset <name> [--per-band n] [--seed s] [--json] | judge calibration --dataset <name> --spot-check <id> [--json] | " +
-        "judge accept --dataset <name> --spot-check <id> --at-or-above <0.2|0.4|0.6|0.8> [--json] | judge reject --dataset <name> --spot-check <id> --below <t> [--json]";
+        "judge accept --dataset <name> --spot-check <id> --at-or-above <0.2|0.4|0.6|0.8> [--json] | judge reject --dataset <name> --spot-check <id> --below <t> [--json]; filters (default: pending pairs): " + CliPairFilter.Usage;
     public override string Summary => "Score pending pairs with a vision judge (both orders), draw a blind calibration sample by score band, read the calibration, decide by a calibrated threshold.";
-    public override IReadOnlySet<string> Flags => new HashSet<string> { "json", "dry-run" };
+    public override IReadOnlySet<string> Flags => new HashSet<string> { "json", "dry-run", CliPairFilter.NoBlockingFlag };
 
     protected override async Task<(object, IEnumerable<string>)> RunAsync(IServiceProvider services, CliArguments args, string sub, CancellationToken ct)
     {
@@ -23,7 +23,7 @@ internal sealed class JudgeVerb : WorkflowVerb
         switch (sub)
         {
             case "run":
-                var parameters = new JudgeParameters(dataset, Samples: Int(args, "samples", 1), Seed: Int(args, "seed", 1), Template: args.Option("template"), Mode: Mode(args.Option("mode")));
+                var parameters = new JudgeParameters(dataset, CliPairFilter.Parse(args, services), Samples: Int(args, "samples", 1), Seed: Int(args, "seed", 1), Template: args.Option("template"), Mode: Mode(args.Option("mode")));
                 var jobs = services.GetRequiredService<JudgeJobs>();
                 if (args.Flag("dry-run"))
                 {

@@ -14,9 +14,9 @@ internal sealed class ReviewVerb : ICliVerb
     public string Name => "review";
     public string Usage => "review checks --dataset <name> [--recompute] [--json] | review list --dataset <name> [filters] [--limit <n>] [--json] | " +
         "review bulk --dataset <name> --decision accept|reject|flag|assign|unassign [--reason <text>] [--assignee <email>] [filters] [--include-decided] [--dry-run] [--json] | " +
-        "review bulk --undo <bulkId> [--json]; filters: [--finding <id>|--no-blocking] [--method <m>] [--kind <k>] [--status <s>] [--search <text>] [--source <file>]";
+        "review bulk --undo <bulkId> [--json]; filters: " + CliPairFilter.Usage;
     public string Summary => "Run or read the automatic pair checks, list pairs with their findings, and decide every pair matching a filter at once.";
-    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "recompute", "no-blocking", "include-decided", "dry-run" };
+    public IReadOnlySet<string> Flags => new HashSet<string> { "json", "recompute", CliPairFilter.NoBlockingFlag, "include-decided", "dry-run" };
 
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct) =>
         args.Positional(0, "a sub-command (checks, list or bulk)") switch
@@ -55,7 +55,7 @@ internal sealed class ReviewVerb : ICliVerb
     {
         var dataset = await DatasetAsync(services, args, ct);
         var limit = args.Option("limit") is { } text ? int.TryParse(text, out var n) && n > 0 ? n : throw new CliUsageException("--limit must be a positive number") : 100;
-        var (total, rows) = await services.GetRequiredService<TriageQueries>().PairsAsync(dataset.Id, Filter(args, services), take: limit, ct: ct);
+        var (total, rows) = await services.GetRequiredService<TriageQueries>().PairsAsync(dataset.Id, CliPairFilter.Parse(args, services), take: limit, ct: ct);
         if (args.Flag("json"))
         {
             await output.WriteLineAsync(JsonSerializer.Serialize(new
@@ -91,7 +91,7 @@ internal sealed class ReviewVerb : ICliVerb
             await using var db = await services.GetRequiredService<IDbContextFactory<Core.Data.BpoDbContext>>().CreateDbContextAsync(ct);
             assignee = await db.Users.Where(u => u.Email == email).Select(u => u.Id).FirstOrDefaultAsync(ct) ?? throw new CliFailureException($"There is no user '{email}'.");
         }
-        var request = new BulkRequest(Filter(args, services), operation, args.Option("reason"), assignee, args.Flag("include-decided"));
+        var request = new BulkRequest(CliPairFilter.Parse(args, services), operation, args.Option("reason"), assignee, args.Flag("include-decided"));
         var bulk = services.GetRequiredService<BulkActionService>();
         var result = args.Flag("dry-run") ? await bulk.PreviewAsync(dataset.Id, request, ActorChecks.CommandLine, ct) : await bulk.ApplyAsync(dataset.Id, request, ActorChecks.CommandLine, ct: ct);
         if (args.Flag("json"))
@@ -114,18 +114,6 @@ internal sealed class ReviewVerb : ICliVerb
             ? JsonSerializer.Serialize(new { bulkId, restored = undo.Restored, kept = undo.KeptLaterChanges }, Json)
             : $"Bulk action {bulkId} undone: {undo.Restored:N0} pairs restored, {undo.KeptLaterChanges:N0} kept because someone changed them since.");
         return 0;
-    }
-
-    private static PairFilter Filter(CliArguments args, IServiceProvider services)
-    {
-        var finding = args.Option("finding");
-        var checker = services.GetRequiredService<PairChecker>();
-        if (finding is not null && !checker.IsKnown(finding))
-            throw new CliUsageException($"--finding '{finding}' is not a check; the checks are {string.Join(", ", checker.Checks.Select(c => c.Id))}");
-        if (finding is not null && args.Flag("no-blocking")) throw new CliUsageException("give --finding or --no-blocking, not both");
-        ResponseKind? kind = args.Option("kind") is { } k ? ResponseKindNames.TryParse(k, out var parsed) ? parsed : throw new CliUsageException($"--kind '{k}' is not gt, gt-rephrased, llm-hal, mllm-hal or manual") : null;
-        PairStatus? status = args.Option("status") is { } s ? Enum.TryParse<PairStatus>(s, ignoreCase: true, out var st) ? st : throw new CliUsageException($"--status '{s}' is not pending, accepted, rejected or flagged") : null;
-        return new PairFilter(kind, args.Option("method"), args.Option("search"), status, args.Option("source"), Finding: finding, NoBlocking: args.Flag("no-blocking"));
     }
 
     private static async Task<DatasetSummary> DatasetAsync(IServiceProvider services, CliArguments args, CancellationToken ct)
