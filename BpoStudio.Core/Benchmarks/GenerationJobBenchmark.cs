@@ -71,7 +71,7 @@ public sealed class GenerationJobBenchmark(IDbContextFactory<BpoDbContext> dbFac
         {
             var scene = DemoScene.Generate(seed: i);
             var stored = await images.PutAsync(scene.RenderPng(), ct);
-            await db.AddIfMissingAsync(stored, ct);
+            await db.AddIfMissingAsync(stored, DateTime.UtcNow, ct);
             var question = DemoQuestions.For(scene, seed: i)[0];
             var sample = new Sample { DatasetId = dataset.Id, ImageHash = stored.Hash, Prompt = question.Prompt, CreatedAt = DateTime.UtcNow, Source = new SourceProvenance { File = "bench", RecordId = $"b{i}" } };
             sample.Responses.Add(new Response { Text = question.Answer, Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "bench" } });

@@ -38,7 +38,7 @@ public sealed record WeakenedSet(IReadOnlyList<string> Images, IReadOnlyDictiona
 }
 
 /// <summary>Weakens a sample's images, seeded: the first weakened image with the seed itself, so a one-image sample weakens as it always has.</summary>
-public sealed class SampleWeakening(ImageWeakener weakener, ImageStore images, IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class SampleWeakening(ImageWeakener weakener, ImageStore images, IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     /// <param name="image">Which image to weaken (1-based) on a sample with several; null weakens them all.</param>
     public async Task<(WeakenedSet? Set, string? Problem)> WeakenAsync(Sample sample, string transform, long seed, int? image, CancellationToken ct)
@@ -57,7 +57,7 @@ public sealed class SampleWeakening(ImageWeakener weakener, ImageStore images, I
         {
             var made = weakener.Weaken(await images.ReadAsync(hashes[i], ct), new WeakeningSpec(transform), seed + weakened.Count);
             var stored = await images.PutAsync(made.Png, ct);
-            await db.AddIfMissingAsync(stored, ct);
+            await db.AddIfMissingAsync(stored, clock.GetUtcNow().UtcDateTime, ct);
             (result[i], pngs[i]) = (stored.Hash, made.Png);
             weakened.Add((made, stored.Hash));
         }

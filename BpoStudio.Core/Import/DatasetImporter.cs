@@ -268,7 +268,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         {
             var stored = await images.PutAsync(bytes, ct);
             // Two paths may hold the same bytes: the store keeps one copy and one catalogue row.
-            if (await db.AddIfMissingAsync(stored, ct)) summary.ImagesStored++;
+            if (await db.AddIfMissingAsync(stored, clock.GetUtcNow().UtcDateTime, ct)) summary.ImagesStored++;
             return (stored.Hash, null);
         }
         catch (InvalidDataException ex)

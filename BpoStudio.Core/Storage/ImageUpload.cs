@@ -10,7 +10,7 @@ namespace BpoStudio.Core.Storage;
 /// An image a program sends under its SHA-256 before the records that name it (<c>sha256:&lt;hex&gt;</c>): checked against
 /// the hash and the image limits, stored once, idempotent.
 /// </summary>
-public sealed class ImageUpload(ImageStore store, IDbContextFactory<BpoDbContext> dbFactory)
+public sealed class ImageUpload(ImageStore store, IDbContextFactory<BpoDbContext> dbFactory, TimeProvider clock)
 {
     public const long MaxBytes = 64L * 1024 * 1024;
 
@@ -32,7 +32,7 @@ public sealed class ImageUpload(ImageStore store, IDbContextFactory<BpoDbContext
             throw new InvalidInputError($"The image was not stored: {ex.Message}", "body");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (!await db.AddIfMissingAsync(stored, ct)) return stored;
+        if (!await db.AddIfMissingAsync(stored, clock.GetUtcNow().UtcDateTime, ct)) return stored;
         try
         {
             await db.SaveChangesAsync(ct);

@@ -131,13 +131,7 @@ public class AccessibilityBrowserTests(BrowserFixture fixture)
     {
         var services = fixture.App.Services;
         var hashes = new List<string>();
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            foreach (var scene in new[] { 1, 2, 3 })
-            {
-                var stored = await services.GetRequiredService<ImageStore>().PutAsync(DemoScene.Generate(scene).RenderPng());
-                await db.AddIfMissingAsync(stored);
-                hashes.Add(stored.Hash);
-            }
+        foreach (var scene in new[] { 1, 2, 3 }) hashes.Add(await fixture.StoreImageAsync(scene));
         var url = "https://example.org/" + string.Concat(Enumerable.Repeat("averyveryverylongpathsegment", 8));
         var sample = new Core.Datasets.Sample { ImageHash = hashes[0], MoreImageHashes = hashes[1..], Prompt = $"Which image matches {url}?", Source = new Core.Datasets.SourceProvenance { File = url } };
         sample.Responses.Add(new Core.Datasets.Response { Text = $"The second, as {url} says.", Kind = Core.Datasets.ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });

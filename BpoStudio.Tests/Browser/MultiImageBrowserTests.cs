@@ -19,13 +19,7 @@ public class MultiImageBrowserTests(BrowserFixture fixture)
     {
         var services = fixture.App.Services;
         var hashes = new List<string>();
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            foreach (var scene in new[] { 2, 5, 9 })
-            {
-                var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(scene).RenderPng());
-                await db.AddIfMissingAsync(stored);
-                hashes.Add(stored.Hash);
-            }
+        foreach (var scene in new[] { 2, 5, 9 }) hashes.Add(await fixture.StoreImageAsync(scene));
         var sample = new Sample { ImageHash = hashes[0], MoreImageHashes = hashes[1..], Prompt = "Which image has the most shapes?", Source = new SourceProvenance { File = "test" } };
         sample.Responses.Add(new Response { Text = "The third image.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
         sample.Responses.Add(new Response { Text = "The first image.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });

@@ -107,13 +107,7 @@ public class TeamReviewBrowserTests(BrowserFixture fixture)
     {
         var services = fixture.App.Services;
         var hashes = new List<string>();
-        await using (var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
-            foreach (var seed in new[] { 11, 12 })
-            {
-                var stored = await services.GetRequiredService<ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(seed).RenderPng());
-                await db.AddIfMissingAsync(stored);
-                hashes.Add(stored.Hash);
-            }
+        foreach (var seed in new[] { 11, 12 }) hashes.Add(await fixture.StoreImageAsync(seed));
         var sample = TextSample(1);
         sample.ImageHash = hashes[0];
         sample.MoreImageHashes = [hashes[1]];

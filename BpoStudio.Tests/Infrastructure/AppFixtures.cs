@@ -60,7 +60,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         var stored = await App.Services.GetRequiredService<Core.Storage.ImageStore>().PutAsync(Core.Datasets.Demo.DemoScene.Generate(scene).RenderPng());
         await using var db = await App.Services.GetRequiredService<IDbContextFactory<Core.Data.BpoDbContext>>().CreateDbContextAsync();
-        await Core.Storage.ImageCatalog.AddIfMissingAsync(db, stored);
+        await Core.Storage.ImageCatalog.AddIfMissingAsync(db, stored, DateTime.UtcNow);
         return stored.Hash;
     }
 

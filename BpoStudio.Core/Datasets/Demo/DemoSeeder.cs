@@ -29,7 +29,7 @@ public sealed class DemoSeeder(IDbContextFactory<BpoDbContext> dbFactory, ImageS
         {
             var drawn = DemoScene.Generate(seed: 1000 + scene);
             var stored = await images.PutAsync(drawn.RenderPng(), ct);
-            await db.AddIfMissingAsync(stored, ct);
+            await db.AddIfMissingAsync(stored, clock.GetUtcNow().UtcDateTime, ct);
 
             var questions = DemoQuestions.For(drawn, seed: scene);
             for (var turn = 0; turn < questions.Count; turn++)
