@@ -80,7 +80,8 @@ public class TeamReviewBrowserTests(BrowserFixture fixture)
         await lead.GetByRole(AriaRole.Button, new() { Name = "Save overlap" }).ClickAsync();
         await Assertions.Expect(lead.GetByTestId("assignment-rule")).ToContainTextAsync("2 different reviewers");
         await lead.GetByRole(AriaRole.Button, new() { Name = "Assign pending pairs" }).ClickAsync();
-        await Assertions.Expect(lead.GetByText("(2 per pair)")).ToBeVisibleAsync();
+        // Assigning every pending pair to two of the shared app's many annotators takes a few seconds on a loaded machine.
+        await Assertions.Expect(lead.GetByText("(2 per pair)")).ToBeVisibleAsync(new() { Timeout = 30_000 });
 
         await using var db = await fixture.App.Services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var pairs = await db.Pairs.Where(p => p.DatasetId == datasetId).Select(p => p.Id).ToListAsync();
