@@ -184,7 +184,7 @@ public class ScoredParquetPairRow : ParquetPairRow
     [JsonPropertyName("confidence")] public double? Confidence { get; set; }
 }
 
-/// <summary>A row with weights and scores; the weight column comes before the scores, as in TRL's lines.</summary>
+/// <summary>A row of an export with weights and a scorer's scores.</summary>
 public sealed class WeightedScoredParquetPairRow : ScoredParquetPairRow
 {
     [JsonPropertyName("weight")] public double Weight { get; set; }

@@ -6,6 +6,7 @@ using BpoStudio.Core.Judging;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
+using Microsoft.SemanticKernel.ChatCompletion;
 
 namespace BpoStudio.Tests.Judging;
 
@@ -68,5 +69,13 @@ public class LocalJudgeTests : IAsyncLifetime
         var withImage = await client.GetResponseAsync([new ChatMessage(ChatRole.User, [new DataContent(png, "image/png"), new TextContent("What colour is the bus?")])], options);
         var textOnly = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "What colour is the bus?")], options);
         Assert.NotEqual(textOnly.Text, withImage.Text); // the image's tokens change what the model reads
+
+        // The judge asks through Semantic Kernel (an ImageContent in the chat history): the image gets through that bridge too.
+        var chat = client.AsChatCompletionService();
+        var settings = new Microsoft.SemanticKernel.PromptExecutionSettings { ExtensionData = new Dictionary<string, object> { ["temperature"] = 0, ["max_tokens"] = 6, ["seed"] = 1 } };
+        var history = new Microsoft.SemanticKernel.ChatCompletion.ChatHistory();
+        history.AddUserMessage([new Microsoft.SemanticKernel.ImageContent(png, "image/png"), new Microsoft.SemanticKernel.TextContent("What colour is the bus?")]);
+        var viaKernel = await chat.GetChatMessageContentAsync(history, settings);
+        Assert.Equal(withImage.Text, viaKernel.Content);
     }
 }
