@@ -100,11 +100,9 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
     {
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(ct);
-        await using var command = SqlCommands.Create(connection, null, """
-            SELECT p."Id", p."ContentFingerprint", s."Prompt", c."Text", r."Text", r."Kind", r."Method", r."ExtraJson", s."ImageHash", s."ImageProblem", s."SourceImagePath"
-            FROM "Pairs" p JOIN "Samples" s ON s."Id" = p."SampleId" JOIN "Responses" c ON c."Id" = p."ChosenResponseId" JOIN "Responses" r ON r."Id" = p."RejectedResponseId"
-            WHERE p."DatasetId" = @dataset ORDER BY p."Id"
-            """, ("dataset", datasetId));
+        // The checks' own query over every pair, so the baseline follows the checks' plan and not whichever index
+        // another feature adds (an index on the dataset and id made a differently written baseline 40 % faster).
+        await using var command = SqlCommands.Create(connection, null, Triage.PairChecker.ReadSql(bySampleId: false), ("dataset", datasetId), ("low", 0L), ("high", long.MaxValue));
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             for (var i = 2; i < 5; i++) _ = reader.GetString(i);

@@ -84,5 +84,6 @@ internal sealed class PreferencePairConfiguration : IEntityTypeConfiguration<Pre
         builder.HasIndex(p => new { p.DatasetId, p.Status, p.Id });
         builder.HasIndex(p => p.SampleId);
         builder.HasIndex(p => new { p.DatasetId, p.ContentFingerprint, p.Id }); // the duplicate check's look-up
+        builder.HasIndex(p => new { p.DatasetId, p.Id }); // a dataset's pairs a page at a time after a cursor (the API's listing), without sorting the dataset
     }
 }

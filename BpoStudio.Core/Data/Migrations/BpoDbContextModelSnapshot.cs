@@ -451,6 +451,8 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.HasIndex("SampleId");
 
+                    b.HasIndex("DatasetId", "Id");
+
                     b.HasIndex("DatasetId", "ContentFingerprint", "Id");
 
                     b.HasIndex("DatasetId", "Status", "Id");

@@ -468,6 +468,8 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.HasIndex("SampleId");
 
+                    b.HasIndex("DatasetId", "Id");
+
                     b.HasIndex("DatasetId", "ContentFingerprint", "Id");
 
                     b.HasIndex("DatasetId", "Status", "Id");
