@@ -17,14 +17,9 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         var services = fixture.App.Services;
         var imageHash = await fixture.StoreImageAsync(4);
         // Eight pairs whose chosen answer is right (red), four whose chosen answer is wrong.
-        var samples = Enumerable.Range(0, 12).Select(i =>
-        {
-            var sample = new Sample { ImageHash = imageHash, Prompt = $"What colour is bus {i}?", Source = new SourceProvenance { File = "test" } };
-            var (chosen, rejected) = i < 8 ? ($"Bus {i} is red.", $"Bus {i} is blue.") : ($"Bus {i} is blue.", $"Bus {i} is red.");
-            sample.Responses.Add(new Response { Text = chosen, Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            sample.Responses.Add(new Response { Text = rejected, Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-            return sample;
-        }).ToArray();
+        var samples = Enumerable.Range(0, 12).Select(i => i < 8
+            ? Bus(imageHash, $"What colour is bus {i}?", $"Bus {i} is red.", $"Bus {i} is blue.")
+            : Bus(imageHash, $"What colour is bus {i}?", $"Bus {i} is blue.", $"Bus {i} is red.")).ToArray();
         var datasetId = await fixture.NewDatasetAsync("buses", samples);
 
         var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
@@ -126,11 +121,7 @@ public class JudgeBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task ALeadReadsTheJudgesPrompt_SavesAnEditAsANewVersion_AndIsToldWhatABrokenOneLacks()
     {
-        var imageHash = await fixture.StoreImageAsync(4);
-        var sample = new Sample { ImageHash = imageHash, Prompt = "What colour is the bus?", Source = new SourceProvenance { File = "test" } };
-        sample.Responses.Add(new Response { Text = "The bus is red.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-        sample.Responses.Add(new Response { Text = "The bus is blue.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-        var datasetId = await fixture.NewDatasetAsync("prompted", sample);
+        var datasetId = await fixture.NewDatasetAsync("prompted", Bus(await fixture.StoreImageAsync(4), "What colour is the bus?", "The bus is red.", "The bus is blue."));
 
         var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
         await lead.SetViewportSizeAsync(1440, 900);
@@ -164,11 +155,7 @@ public class JudgeBrowserTests(BrowserFixture fixture)
     [Fact]
     public async Task ALeadRunsClaimsMode_AndAnAnnotatorSeesTheFalseClaimAsASuggestedErrorSpan()
     {
-        var imageHash = await fixture.StoreImageAsync(4);
-        var sample = new Sample { ImageHash = imageHash, Prompt = "Describe the bus.", Source = new SourceProvenance { File = "test" } };
-        sample.Responses.Add(new Response { Text = "The bus is red. It is parked.", Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-        sample.Responses.Add(new Response { Text = "The bus is parked. The bus is blue.", Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
-        var datasetId = await fixture.NewDatasetAsync("claims", sample);
+        var datasetId = await fixture.NewDatasetAsync("claims", Bus(await fixture.StoreImageAsync(4), "Describe the bus.", "The bus is red. It is parked.", "The bus is parked. The bus is blue."));
 
         var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
         await lead.GotoAsync($"/datasets/{datasetId}/triage");
@@ -187,6 +174,15 @@ public class JudgeBrowserTests(BrowserFixture fixture)
         await annotator.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-judge-claims.png"), FullPage = true });
         await lead.Context.CloseAsync();
         await annotator.Context.CloseAsync();
+    }
+
+    /// <summary>A sample with its image, a ground-truth answer and one negative.</summary>
+    private static Sample Bus(string imageHash, string prompt, string chosen, string rejected)
+    {
+        var sample = new Sample { ImageHash = imageHash, Prompt = prompt, Source = new SourceProvenance { File = "test" } };
+        sample.Responses.Add(new Response { Text = chosen, Kind = ResponseKind.Gt, Score = 1, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        sample.Responses.Add(new Response { Text = rejected, Kind = ResponseKind.LlmHal, Score = 0, CreatedAt = DateTime.UtcNow, Provenance = new() { Method = "test" } });
+        return sample;
     }
 
     private async Task WaitAsync(Func<BpoDbContext, Task<bool>> done, string what)
