@@ -32,6 +32,20 @@ public class ClaimCheck
     public bool JudgedFalse => Holds is < 0.5;
 }
 
+/// <summary>A sample's images for one batch of judge calls: a sample's negatives share them, so each is read once a batch.</summary>
+internal sealed class BatchImages(Storage.ImageStore images)
+{
+    private readonly Dictionary<string, byte[]> _read = [];
+
+    public async Task<List<byte[]>> OfAsync(string? imageHash, IReadOnlyList<string>? more, CancellationToken ct)
+    {
+        var bytes = new List<byte[]>();
+        foreach (var hash in Datasets.ImageList.All(imageHash, more))
+            bytes.Add(_read.TryGetValue(hash, out var known) ? known : _read[hash] = await images.ReadAsync(hash, ct));
+        return bytes;
+    }
+}
+
 /// <summary>A claim of an answer: a sentence, by its characters.</summary>
 public sealed record Claim(int Start, int Length, string Text);
 

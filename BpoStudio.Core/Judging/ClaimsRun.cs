@@ -11,7 +11,7 @@ namespace BpoStudio.Core.Judging;
 /// (RLAIF-V's way of scoring an answer by its claims). A batch of pairs per transaction with its checks and the job's
 /// cursor, so a resumed run checks no answer twice; the false claims are offered as error spans on the review page.
 /// </summary>
-internal sealed class ClaimsRun(IDbContextFactory<BpoDbContext> dbFactory, JudgeClient client, ImageStore images, TimeProvider clock)
+internal sealed class ClaimsRun(IDbContextFactory<BpoDbContext> dbFactory, JudgeClient client, ImageStore imageStore, TimeProvider clock)
 {
     private const int BatchPairs = 32;
 
@@ -32,13 +32,11 @@ internal sealed class ClaimsRun(IDbContextFactory<BpoDbContext> dbFactory, Judge
             var batch = await Candidates(db, parameters, scorer, cursor).OrderBy(p => p.Id).Take(BatchPairs)
                 .Select(p => new { p.Id, p.RejectedResponseId, p.Sample!.Prompt, p.Sample.ImageHash, p.Sample.MoreImageHashes, Rejected = p.RejectedResponse!.Text }).ToListAsync(ct);
             if (batch.Count == 0) return;
-            var read = new Dictionary<string, byte[]>();
+            var images = new BatchImages(imageStore);
             var asked = new List<(long PairId, long ResponseId, Task<ClaimOutcome[]> Outcomes)>();
             foreach (var pair in batch.DistinctBy(p => p.RejectedResponseId)) // a negative in two pairs is checked once
             {
-                var bytes = new List<byte[]>();
-                foreach (var hash in ImageList.All(pair.ImageHash, pair.MoreImageHashes))
-                    bytes.Add(read.TryGetValue(hash, out var known) ? known : read[hash] = await images.ReadAsync(hash, ct));
+                var bytes = await images.OfAsync(pair.ImageHash, pair.MoreImageHashes, ct);
                 asked.Add((pair.Id, pair.RejectedResponseId, Task.WhenAll(Claims.Split(pair.Rejected).Select(claim =>
                     client.CheckClaimAsync(bytes, pair.Prompt, claim, prompt, parameters.Samples, parameters.Seed ^ pair.RejectedResponseId ^ claim.Start, ct)))));
             }

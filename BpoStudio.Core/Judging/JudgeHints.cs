@@ -42,9 +42,12 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
     /// </summary>
     internal static async Task<IReadOnlyList<ClaimCheck>> FalseClaimsShownAsync(BpoDbContext db, long datasetId, long responseId, CancellationToken ct)
     {
+        // Most answers have no checked claims: one indexed look-up, and the blind rules only when there is something to hide.
+        var claims = await ClaimsRun.FalseClaimsAsync(db, responseId, ct);
+        if (claims.Count == 0) return claims;
         var hidden = await db.JudgeSettings.AnyAsync(s => s.DatasetId == datasetId && !s.ShowHints, ct)
             || await db.Pairs.AnyAsync(p => p.RejectedResponseId == responseId && db.SpotCheckItems.Any(i => i.PairId == p.Id), ct);
-        return hidden ? [] : await ClaimsRun.FalseClaimsAsync(db, responseId, ct);
+        return hidden ? [] : claims;
     }
 
     /// <summary>The newest verdict on the pair, or null: hints off, the pair in a spot check (blind), or no verdict.</summary>

@@ -56,7 +56,7 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
     public async Task RunAsync(JobContext context, CancellationToken ct)
     {
         var parameters = JsonSerializer.Deserialize<JudgeParameters>(context.ParametersJson)?.Validated() ?? throw new InvalidDataException("The judge job has no parameters.");
-        var client = server.Client ?? throw new ConflictError($"No judge is configured: {JudgeServer.HowToSet}");
+        var client = server.Client ?? throw new ConflictError($"No judge is configured: {server.Unavailable}");
         if (parameters.Mode == JudgeMode.Claims)
         {
             await new ClaimsRun(dbFactory, client, images, clock).RunAsync(context, parameters, ct);
@@ -83,16 +83,10 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
             var batch = await Candidates(db, parameters, scorer, cursor).OrderBy(p => p.Id).Take(batchPairs)
                 .Select(p => new { p.Id, p.Sample!.Prompt, p.Sample.ImageHash, p.Sample.MoreImageHashes, Chosen = p.ChosenResponse!.Text, Rejected = p.RejectedResponse!.Text }).ToListAsync(ct);
             if (batch.Count == 0) return;
-            // A sample's negatives share its images: each is read once a batch.
-            var read = new Dictionary<string, byte[]>();
+            var read = new BatchImages(images);
             var cases = new List<JudgeCase>();
             foreach (var pair in batch)
-            {
-                var bytes = new List<byte[]>();
-                foreach (var hash in ImageList.All(pair.ImageHash, pair.MoreImageHashes))
-                    bytes.Add(read.TryGetValue(hash, out var known) ? known : read[hash] = await images.ReadAsync(hash, ct));
-                cases.Add(new JudgeCase(pair.Id, pair.Prompt, pair.Chosen, pair.Rejected, bytes));
-            }
+                cases.Add(new JudgeCase(pair.Id, pair.Prompt, pair.Chosen, pair.Rejected, await read.OfAsync(pair.ImageHash, pair.MoreImageHashes, ct)));
             var outcomes = await Task.WhenAll(cases.Select(c => client.JudgeAsync(c, prompt, parameters.Samples, parameters.Seed ^ c.PairId, ct)));
 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
@@ -142,20 +136,36 @@ public sealed class JudgeJobHandler(IDbContextFactory<BpoDbContext> dbFactory, J
 /// </summary>
 public sealed class JudgeServer(IOptions<JudgeOptions> options, IOptions<LlmBackendOptions> generation, Generation.LocalModelCatalog local)
 {
-    private readonly Lazy<(JudgeClient Client, int MaxConcurrency)?> _client = new(() =>
+    private Lazy<(JudgeClient? Client, int MaxConcurrency, string? Problem)>? _resolved;
+
+    private (JudgeClient? Client, int MaxConcurrency, string? Problem) Resolved =>
+        LazyInitializer.EnsureInitialized(ref _resolved, () => new(Resolve))!.Value;
+
+    private (JudgeClient? Client, int MaxConcurrency, string? Problem) Resolve()
     {
         if (options.Value.Resolve(generation.Value) is { } server)
-            return (new JudgeClient(options.Value, server, TimeSpan.FromSeconds(options.Value.TimeoutSeconds)), server.MaxConcurrency);
-        if (local.VisionModel is not { } name) return null;
+            return (new JudgeClient(options.Value, server, TimeSpan.FromSeconds(options.Value.TimeoutSeconds)), server.MaxConcurrency, null);
+        if (local.VisionModel is not { } name) return (null, 1, null);
         var settings = new LlmBackendOptions { Model = name, MaxConcurrency = 1, MaxAttempts = 1, MaxTokens = options.Value.MaxTokens, Temperature = options.Value.Temperature, TopP = 1, Vision = true };
-        return (new JudgeClient(options.Value, settings, new Generation.LocalChatClient(local.Open(name)).AsChatCompletionService(), takesJsonSchema: false), 1);
-    });
+        try
+        {
+            return (new JudgeClient(options.Value, settings, new Generation.LocalChatClient(local.Open(name)).AsChatCompletionService(), takesJsonSchema: false), 1, null);
+        }
+        catch (Exception ex) when (ex is Generation.ModelLoadException or IOException or InvalidDataException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or System.Text.Json.JsonException)
+        {
+            // A broken model folder is said where a judge is missing, instead of failing every page that asks for the judge.
+            return (null, 1, $"the local vision model '{name}' (Generation:Local:VisionModel) could not be opened: {ex.Message}");
+        }
+    }
 
     public const string HowToSet = $"set {JudgeOptions.Section}:BaseUrl and :Model (a vision model), or a generation server that takes images (Generation:OpenAI:Vision), or a local vision model (Generation:Local:VisionModel).";
 
-    public JudgeClient? Client => _client.Value?.Client;
+    /// <summary>Why there is no judge: what to set, or why the configured local model could not be opened.</summary>
+    public string Unavailable => Resolved.Problem ?? HowToSet;
+
+    public JudgeClient? Client => Resolved.Client;
     public double UncertainBelow => options.Value.UncertainBelow;
-    public int MaxConcurrency => _client.Value?.MaxConcurrency ?? 1;
+    public int MaxConcurrency => Resolved.MaxConcurrency;
     public int MaxTokens => options.Value.MaxTokens;
 
     public static string ScorerFor(string model) => $"judge:{model}";
@@ -168,7 +178,7 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
     {
         actor.RequireLead("run the judge");
         parameters = parameters.Validated();
-        if (server.Client is null) throw new ConflictError($"No judge is configured: {JudgeServer.HowToSet}");
+        if (server.Client is null) throw new ConflictError($"No judge is configured: {server.Unavailable}");
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             (parameters, _) = await parameters.WithTemplateAsync(db, ct);
         return await jobs.CreateAsync(JobKind.Judge, parameters.DatasetId, JsonSerializer.Serialize(parameters), actor, ct);
@@ -179,7 +189,7 @@ public sealed class JudgeJobs(JobService jobs, JudgeServer server, IDbContextFac
     {
         actor.RequireLead("run the judge");
         parameters = parameters.Validated();
-        var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: {JudgeServer.HowToSet}");
+        var model = server.Client?.Model ?? throw new ConflictError($"No judge is configured: {server.Unavailable}");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         (parameters, var prompt) = await parameters.WithTemplateAsync(db, ct);
         if (parameters.Mode == JudgeMode.Claims) return await ClaimsDryRunAsync(db, parameters, prompt, model, ct);

@@ -24,16 +24,18 @@ public sealed class ScoreService(IDbContextFactory<BpoDbContext> dbFactory, Time
     }
 
     /// <summary>The scorers that scored a dataset's pairs, with how many pairs each scored, most first.</summary>
-    public async Task<IReadOnlyList<(string Scorer, int Pairs)>> ScorersAsync(int datasetId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<(string Scorer, int Pairs)>> ScorersAsync(int datasetId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireLead("see a dataset's scorers");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.PairScores.Where(s => s.DatasetId == datasetId && s.PreferChosen != null).GroupBy(s => s.Scorer)
             .Select(g => new { Scorer = g.Key, Pairs = g.Select(s => s.PairId).Distinct().Count() }).ToListAsync(ct);
         return [.. rows.OrderByDescending(r => r.Pairs).ThenBy(r => r.Scorer, StringComparer.Ordinal).Select(r => (r.Scorer, r.Pairs))];
     }
 
-    public async Task<IReadOnlyList<PairScore>> OfPairAsync(long pairId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<PairScore>> OfPairAsync(long pairId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireReviewer("see a pair's scores");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.PairScores.AsNoTracking().Where(s => s.PairId == pairId).OrderBy(s => s.Id).ToListAsync(ct);
     }

@@ -60,6 +60,23 @@ public class LocalJudgeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABrokenLocalModelFolder_IsSaidWhereTheJudgeIsMissing_InsteadOfFailingEveryPageThatAsks()
+    {
+        Directory.CreateDirectory(_models.File("broken"));
+        await using var core = await CoreServices.StartAsync(settings =>
+        {
+            settings["Generation:Local:ModelsDirectory"] = _models.Path;
+            settings["Generation:Local:VisionModel"] = "broken";
+        });
+        var server = core.Get<JudgeServer>();
+        Assert.Null(server.Client);
+        Assert.Contains("the local vision model 'broken' (Generation:Local:VisionModel) could not be opened", server.Unavailable);
+        var refused = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => core.Get<JudgeJobs>().DryRunAsync(new JudgeParameters(1), TestPrincipals.Lead));
+        Assert.Contains("could not be opened", refused.Message);
+        await Assert.ThrowsAnyAsync<UnauthorizedAccessException>(() => core.Get<ScoreService>().ScorersAsync(1, TestPrincipals.Annotator));
+    }
+
+    [Fact]
     public async Task TheLocalChatClient_GivesTheUsersImageToTheModel()
     {
         var model = _core.Get<LocalModelCatalog>().Open("tiny-vlm");

@@ -27,8 +27,8 @@ public static class JudgeApi
     private static async Task<Ok<object>> PushAsync(int id, List<PushedScore> body, ScoreService scores, ClaimsPrincipal user, CancellationToken ct) =>
         TypedResults.Ok((object)new { stored = await scores.PushAsync(id, body, user, ct) });
 
-    private static async Task<Ok<IReadOnlyList<ScoreInfo>>> OfPairAsync(long pairId, ScoreService scores, CancellationToken ct) =>
-        TypedResults.Ok((IReadOnlyList<ScoreInfo>)[.. (await scores.OfPairAsync(pairId, ct)).Select(s => new ScoreInfo(s.PairId, s.Scorer, s.Template, s.PreferChosen, s.Confidence, s.OrdersDisagree, s.SawImage, s.Unparsable, s.Rationale, s.CreatedAt))]);
+    private static async Task<Ok<IReadOnlyList<ScoreInfo>>> OfPairAsync(long pairId, ScoreService scores, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
+        TypedResults.Ok((IReadOnlyList<ScoreInfo>)[.. (await scores.OfPairAsync(pairId, user, ct)).Select(s => new ScoreInfo(s.PairId, s.Scorer, s.Template, s.PreferChosen, s.Confidence, s.OrdersDisagree, s.SawImage, s.Unparsable, s.Rationale, s.CreatedAt))]);
 
     private static async Task<IResult> RunAsync(int id, NewJudgeRun body, JudgeJobs jobs, ClaimsPrincipal user, CancellationToken ct)
     {
