@@ -26,6 +26,24 @@ public class UserAdministrationTests
     }
 
     [Fact]
+    public async Task TheListGivesEachUserHisOwnRolesInOrder_AndWhoIsLockedOut()
+    {
+        await using var core = await CoreServices.StartAsync(initialize: true);
+        await using var scope = core.Services.CreateAsyncScope();
+        var admin = scope.ServiceProvider.GetRequiredService<UserAdministration>();
+        await admin.CreateAsync("b-both@example.test", "Some-Pass-123", [Roles.Annotator, Roles.Lead], TestPrincipals.Admin);
+        await admin.CreateAsync("c-none@example.test", "Some-Pass-123", [], TestPrincipals.Admin);
+        var locked = await admin.CreateAsync("a-locked@example.test", "Some-Pass-123", [Roles.Annotator], TestPrincipals.Admin);
+        await admin.SetLockedAsync(locked.Id, true, TestPrincipals.Admin);
+
+        var listed = (await admin.ListAsync()).Where(u => u.Email.EndsWith("@example.test")).ToList();
+
+        Assert.Equal(["a-locked@example.test", "b-both@example.test", "c-none@example.test"], listed.Select(u => u.Email));
+        Assert.Equal([[Roles.Annotator], Roles.All.Where(r => r is Roles.Annotator or Roles.Lead).ToArray(), []], listed.Select(u => u.Roles.ToArray()));
+        Assert.Equal([true, false, false], listed.Select(u => u.LockedOut));
+    }
+
+    [Fact]
     public async Task LeadsAndAnnotatorsCannotManageUsers()
     {
         await using var core = await CoreServices.StartAsync(initialize: true);

@@ -76,6 +76,8 @@ public class TeamReviewBrowserTests(BrowserFixture fixture)
         await lead.GotoAsync($"/datasets/{datasetId}");
         await BrowserSession.WaitForCircuitAsync(lead);
         await lead.GetByText("Assignment and overlap").ClickAsync();
+        // As a person would: the buttons wait for the reviewer list (with the shared app's many users it can take a while).
+        await Assertions.Expect(lead.GetByRole(AriaRole.Button, new() { Name = "Assign pending pairs" })).ToBeEnabledAsync(new() { Timeout = 30_000 });
         await lead.GetByLabel("Reviewers per pair (overlap)").FillAsync("2");
         await lead.GetByRole(AriaRole.Button, new() { Name = "Save overlap" }).ClickAsync();
         await Assertions.Expect(lead.GetByTestId("assignment-rule")).ToContainTextAsync("2 different reviewers");
