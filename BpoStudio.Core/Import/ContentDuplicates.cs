@@ -18,10 +18,14 @@ internal sealed class ContentDuplicates(int datasetId)
     /// <summary>A sample's images as one key part: the first (hash, or path when it was not stored), then the others.</summary>
     public static string? ImagesKey(string? first, IReadOnlyList<string>? more) => more is { Count: > 0 } ? string.Join(' ', [first ?? "", .. more]) : first;
 
-    /// <summary>The images (hashes, else paths), the prompt and the positive answers, hashed.</summary>
-    public static UInt128 KeyOf(string? image, string prompt, IEnumerable<string> answers)
+    /// <summary>The prompt and the positive answers, hashed (by the import's reader, on its own core).</summary>
+    public static UInt128 TextKeyOf(string prompt, IEnumerable<string> answers) => Hash(string.Join('\u001e', answers.Prepend(prompt)));
+
+    /// <summary>The images (hashes, else paths) with the text's key.</summary>
+    public static UInt128 KeyOf(string? image, UInt128 textKey) => image is null ? textKey : Hash($"{image}\u001e{textKey:x}");
+
+    private static UInt128 Hash(string text)
     {
-        var text = string.Join('\u001e', answers.Prepend(prompt).Prepend(image ?? ""));
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
         return new UInt128(BitConverter.ToUInt64(hash), BitConverter.ToUInt64(hash[8..]));
@@ -41,7 +45,7 @@ internal sealed class ContentDuplicates(int datasetId)
                 Answers = s.Responses.Where(r => r.PreviousVersionId == null && (r.Kind == ResponseKind.Gt || r.Kind == ResponseKind.GtRephrased))
                     .OrderBy(r => r.Id).Select(r => r.Text).ToList(),
             }).ToListAsync(ct)).Where(s => s.DatasetId == datasetId).OrderBy(s => s.Id);
-        foreach (var s in stored) _first.TryAdd(KeyOf(ImagesKey(s.ImageHash, s.MoreImageHashes), s.Prompt, s.Answers), new SampleRef(s.Id, s.RecordId ?? $"sample {s.Id}"));
+        foreach (var s in stored) _first.TryAdd(KeyOf(ImagesKey(s.ImageHash, s.MoreImageHashes), TextKeyOf(s.Prompt, s.Answers)), new SampleRef(s.Id, s.RecordId ?? $"sample {s.Id}"));
     }
 
     /// <summary>The sample this record repeats, or null (and this one is remembered as the first).</summary>

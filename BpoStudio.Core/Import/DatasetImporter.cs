@@ -1,6 +1,7 @@
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Storage;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -58,37 +59,79 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var summary = new ImportSummary { File = sourceFile, Dataset = request.DatasetName, Format = format, FileBytes = new FileInfo(request.FilePath).Length };
         var datasetId = await EnsureDatasetAsync(request, ct);
         long lastPairBefore;
+        bool fileSeen;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
             lastPairBefore = await Judging.DataScores.LastPairIdAsync(db, ct);
+            // A file new to the dataset can only repeat its own records, which this import tracks itself: no look-ups.
+            fileSeen = await db.Samples.AnyAsync(s => s.Source.File == sourceFile && s.DatasetId == datasetId, ct);
+        }
         // The samples this file's records already made (an earlier import or push of the same source, an interrupted
         // run), looked up a batch at a time by record id: loading them all per import cost a pipeline pushing into a
         // large dataset the whole dataset on every call.
-        var present = new Dictionary<string, SampleRef>();
+        var present = new Dictionary<(string RecordId, int Turn), SampleRef>();
         var write = new BatchWriter(datasetId, sourceFile, request.ImageRoot, new ContentDuplicates(datasetId),
             new SampleMerger(datasetId, sourceFile, ImportMethod(format)));
 
-        var read = new List<ImportedSample>(BatchSize);
-        var batch = new List<BatchEntry>(BatchSize);
-        await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct, request.Mapping))
+        // Parsing runs a batch or two ahead on another core while the database writes: one is as fast as the other here.
+        var chunks = Channel.CreateBounded<ReadChunk>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reading = Task.Run(() => ReadChunksAsync(request, isArray, format, chunks.Writer, stopReading.Token), CancellationToken.None);
+        try
         {
-            summary.Records++;
-            summary.BytesRead = item.BytesRead;
-            if (item.Problem is not null) summary.Rejected.Add(item.Problem);
-            read.AddRange(item.Samples);
-            if (read.Count >= BatchSize)
+            var batch = new List<BatchEntry>(BatchSize);
+            await foreach (var chunk in chunks.Reader.ReadAllAsync(ct))
             {
-                await ClassifyAsync(datasetId, sourceFile, read, present, batch, ct);
+                summary.Records += chunk.Records;
+                summary.BytesRead = chunk.BytesRead;
+                summary.Rejected.AddRange(chunk.Rejected);
+                await ClassifyAsync(datasetId, fileSeen ? sourceFile : null, chunk.Samples, present, batch, ct);
                 await WriteBatchAsync(write, batch, summary, ct);
-                if (afterBatch is not null) await afterBatch(summary);
+                if (afterBatch is not null && !chunk.Last) await afterBatch(summary);
             }
         }
-        await ClassifyAsync(datasetId, sourceFile, read, present, batch, ct);
-        await WriteBatchAsync(write, batch, summary, ct);
+        finally
+        {
+            await stopReading.CancelAsync();
+            // The reader's own failure (an unreadable file) is the one to report, not the channel closing after it.
+            try { await reading; } catch (OperationCanceledException) when (stopReading.IsCancellationRequested && !ct.IsCancellationRequested) { }
+        }
         // The scores and ratings the records carried, as scorers of the pairs they made (after the batches: set-based).
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             await Judging.DataScores.DeriveAsync(db, datasetId, lastPairBefore, clock.GetUtcNow().UtcDateTime, ct);
         if (afterBatch is not null) await afterBatch(summary);
         return summary;
+    }
+
+    /// <summary>Records read and parsed, a batch's worth of samples at a time, with what the summary counts of them.</summary>
+    private sealed record ReadChunk(List<ImportedSample> Samples, long Records, long BytesRead, List<RecordProblem> Rejected, bool Last);
+
+    private static async Task ReadChunksAsync(ImportRequest request, bool isArray, ImportFormat format, ChannelWriter<ReadChunk> chunks, CancellationToken ct)
+    {
+        try
+        {
+            List<ImportedSample> samples = new(BatchSize);
+            List<RecordProblem> rejected = [];
+            long records = 0, bytesRead = 0;
+            await foreach (var item in ImportReader.ReadAsync(request.FilePath, isArray, format, ct, request.Mapping))
+            {
+                records++;
+                bytesRead = item.BytesRead;
+                if (item.Problem is not null) rejected.Add(item.Problem);
+                foreach (var sample in item.Samples) _ = sample.TextKey; // hashed here, beside the parser, not on the writer's core
+                samples.AddRange(item.Samples);
+                if (samples.Count < BatchSize) continue;
+                await chunks.WriteAsync(new ReadChunk(samples, records, bytesRead, rejected, Last: false), ct);
+                (samples, rejected, records) = (new(BatchSize), [], 0);
+            }
+            await chunks.WriteAsync(new ReadChunk(samples, records, bytesRead, rejected, Last: true), ct);
+            chunks.Complete();
+        }
+        catch (Exception ex)
+        {
+            chunks.Complete(ex);
+            throw;
+        }
     }
 
     private static string ImportMethod(ImportFormat format) => $"import:{format.ToString().ToLowerInvariant()}";
@@ -117,7 +160,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         {
             var (imported, target, _) = fresh[i];
             var (hash, problem, more) = images[i];
-            var key = ContentDuplicates.KeyOf(ContentDuplicates.ImagesKey(hash ?? imported.ImagePath, more), imported.Prompt, imported.Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
+            var key = ContentDuplicates.KeyOf(ContentDuplicates.ImagesKey(hash ?? imported.ImagePath, more), imported.TextKey);
             if (write.Repeats.Repeats(key, target) is { } first)
             {
                 // The same image, prompt and answer as a sample already there (or earlier in this file): its negatives join that sample.
@@ -140,21 +183,17 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var transaction = tx.GetDbTransaction();
         using (var insert = new BulkInserter(connection, transaction))
         {
-            Task InsertRatingsAsync(Response response, IReadOnlyList<ImportedRating>? rated) => InsertRatingsOfAsync(insert, write.DatasetId, response, rated, now, ct);
-            foreach (var (sample, target) in samples)
-            {
-                target.Id = sample.Id = await insert.InsertSampleAsync(sample, ct);
-                foreach (var response in sample.Responses)
-                {
-                    response.SampleId = sample.Id;
-                    response.Id = await insert.InsertResponseAsync(response, ct);
-                    await InsertRatingsAsync(response, ratings.GetValueOrDefault(response));
-                }
-                foreach (var pair in PairBuilder.Build(write.DatasetId, sample.Id, sample.Responses))
-                    await insert.InsertPairAsync(pair, ct);
-            }
-            if (samples.Count > 0) await recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, samples[0].Sample.Id, samples[^1].Sample.Id, ct);
-            await write.Merger.MergeAsync(db, insert, merges, summary, now, InsertRatingsAsync,
+            var written = samples.Select(s => s.Sample).ToList();
+            await insert.InsertSamplesAsync(written, ct);
+            foreach (var (sample, target) in samples) target.Id = sample.Id;
+            var responses = written.SelectMany(sample => sample.Responses.Select(response => { response.SampleId = sample.Id; return response; })).ToList();
+            await insert.InsertResponsesAsync(responses, ct);
+            await insert.Ratings.AddAsync(RatingRows(write.DatasetId, ratings.Select(r => (r.Key, (IReadOnlyList<ImportedRating>?)r.Value)), now), ct);
+            var pairs = await insert.InsertPairsAsync(written.SelectMany(sample => PairBuilder.Build(write.DatasetId, sample.Id, sample.Responses)), ct);
+            // New samples have findings only through their pairs: a batch that made none has nothing to check.
+            if (pairs > 0) await recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, written[0].Id, written[^1].Id, ct);
+            await write.Merger.MergeAsync(db, insert, merges, summary, now,
+                rated => insert.Ratings.AddAsync(RatingRows(write.DatasetId, rated, now), ct),
                 (from, to) => recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, from, to, ct), ct);
         }
         await tx.CommitAsync(ct);
@@ -162,15 +201,14 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         batch.Clear();
     }
 
-    private static async Task InsertRatingsOfAsync(BulkInserter insert, int datasetId, Response response, IReadOnlyList<ImportedRating>? rated, DateTime now, CancellationToken ct)
-    {
-        foreach (var rating in rated ?? [])
-            await insert.Ratings.AddAsync(new Feedback.ResponseRating
-            {
-                DatasetId = datasetId, ResponseId = response.Id, Aspect = rating.Aspect, Value = rating.Value, Raw = rating.Raw, Rationale = rating.Rationale,
-                RatedBy = response.Provenance.Method, RatedAt = now,
-            }, ct);
-    }
+    private static IEnumerable<Feedback.ResponseRating> RatingRows(int datasetId, IEnumerable<(Response Response, IReadOnlyList<ImportedRating>? Rated)> rated, DateTime now) =>
+        from r in rated
+        from rating in r.Rated ?? []
+        select new Feedback.ResponseRating
+        {
+            DatasetId = datasetId, ResponseId = r.Response.Id, Aspect = rating.Aspect, Value = rating.Value, Raw = rating.Raw, Rationale = rating.Rationale,
+            RatedBy = r.Response.Provenance.Method, RatedAt = now,
+        };
 
     private static Sample NewSample(BatchWriter write, ImportedSample imported, string? hash, string? problem, List<string>? more, DateTime now, ImportFormat format,
         Dictionary<Response, IReadOnlyList<ImportedRating>> ratings)
@@ -296,14 +334,14 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     /// Sorts the samples read into new ones and ones present already (in the dataset from this source, or earlier in this
     /// import), asking the database only for record ids not seen yet in this import: one indexed look-up per batch.
     /// </summary>
-    private async Task ClassifyAsync(int datasetId, string sourceFile, List<ImportedSample> read, Dictionary<string, SampleRef> present, List<BatchEntry> batch, CancellationToken ct)
+    private async Task ClassifyAsync(int datasetId, string? seenFile, List<ImportedSample> read, Dictionary<(string RecordId, int Turn), SampleRef> present, List<BatchEntry> batch, CancellationToken ct)
     {
-        var unseen = read.Where(s => !present.ContainsKey(Key(s.RecordId, s.Turn))).Select(s => s.RecordId).Distinct().ToList();
+        var unseen = seenFile is null ? [] : read.Where(s => !present.ContainsKey(Key(s.RecordId, s.Turn))).Select(s => s.RecordId).Distinct().ToList();
         if (unseen.Count > 0)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             // Driven by the (file, record id, turn) index; the dataset is checked on the few rows found.
-            var stored = await db.Samples.Where(s => s.Source.File == sourceFile && unseen.Contains(s.Source.RecordId!))
+            var stored = await db.Samples.Where(s => s.Source.File == seenFile && unseen.Contains(s.Source.RecordId!))
                 .Select(s => new { s.Id, s.DatasetId, s.Source.RecordId, s.Source.Turn }).ToListAsync(ct);
             foreach (var k in stored.Where(k => k.DatasetId == datasetId).OrderBy(k => k.Id))
                 present.TryAdd(Key(k.RecordId ?? "", k.Turn ?? 0), new SampleRef(k.Id, k.RecordId));
@@ -317,5 +355,6 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         read.Clear();
     }
 
-    private static string Key(string recordId, int turn) => $"{recordId}\u001f{turn}";
+    // The record id string is the one its sample keeps anyway: a million-record import holds no second copy.
+    private static (string, int) Key(string recordId, int turn) => (recordId, turn);
 }

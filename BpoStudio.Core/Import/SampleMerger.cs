@@ -35,18 +35,17 @@ internal sealed class SampleMerger(int datasetId, string sourceFile, string meth
     private readonly string _mergedFrom = JsonSerializer.Serialize(new { mergedFrom = sourceFile });
 
     public async Task MergeAsync(BpoDbContext db, BulkInserter insert, IReadOnlyList<(ImportedSample Sample, SampleRef Target)> merges,
-        ImportSummary summary, DateTime now, Func<Response, IReadOnlyList<ImportedRating>?, Task> insertRatings, Func<long, long, Task> recheck, CancellationToken ct)
+        ImportSummary summary, DateTime now, Func<IEnumerable<(Response, IReadOnlyList<ImportedRating>?)>, Task> insertRatings, Func<long, long, Task> recheck, CancellationToken ct)
     {
         if (merges.Count == 0) return;
         var ids = merges.Select(m => m.Target.Id).Distinct().ToList();
         var existing = (await db.Responses.AsNoTracking().Where(r => ids.Contains(r.SampleId)).ToListAsync(ct)).ToLookup(r => r.SampleId);
         var known = ids.ToDictionary(id => id, id => existing[id].Select(Identity).ToHashSet());
-        var current = ids.ToDictionary(id => id, id => existing[id].Where(r => r.PreviousVersionId is null).ToList());
-        var touched = new SortedSet<long>();
+        var additions = new List<(long SampleId, List<(Response Response, IReadOnlyList<ImportedRating>? Rated)> Added)>();
         foreach (var (imported, target) in merges)
         {
             summary.SamplesPresent++;
-            var added = new List<Response>();
+            var added = new List<(Response, IReadOnlyList<ImportedRating>?)>();
             foreach (var r in imported.Responses)
             {
                 if (!known[target.Id].Add((r.Kind.IsPositive(), TextProfile.Normalize(r.Text))))
@@ -54,23 +53,32 @@ internal sealed class SampleMerger(int datasetId, string sourceFile, string meth
                     summary.RepeatedResponses++;
                     continue;
                 }
-                var response = new Response
+                added.Add((new Response
                 {
                     SampleId = target.Id, Text = r.Text, Kind = r.Kind, Score = r.Score, CreatedAt = now,
                     Provenance = new GeneratorProvenance { Method = method, Model = r.Model, ExtraJson = r.ExtraJson, ParametersJson = _mergedFrom },
-                };
-                response.Id = await insert.InsertResponseAsync(response, ct);
-                await insertRatings(response, r.Ratings);
-                added.Add(response);
+                }, r.Ratings));
             }
             if (added.Count == 0) continue;
             summary.NewResponses += added.Count;
-            foreach (var pair in PairBuilder.BuildNew(datasetId, target.Id, current[target.Id], added))
-                await insert.InsertPairAsync(pair, ct);
-            current[target.Id].AddRange(added);
-            touched.Add(target.Id);
+            additions.Add((target.Id, added));
         }
-        foreach (var (from, to) in Runs(touched))
+        if (additions.Count == 0) return;
+
+        var all = additions.SelectMany(a => a.Added).ToList();
+        await insert.InsertResponsesAsync([.. all.Select(a => a.Response)], ct);
+        await insertRatings(all);
+        // Pairs in the order the records came, each record's new responses paired with what its sample had by then.
+        var current = ids.ToDictionary(id => id, id => existing[id].Where(r => r.PreviousVersionId is null).ToList());
+        var pairs = new List<PreferencePair>();
+        foreach (var (sampleId, added) in additions)
+        {
+            var responses = added.Select(a => a.Response).ToList();
+            pairs.AddRange(PairBuilder.BuildNew(datasetId, sampleId, current[sampleId], responses));
+            current[sampleId].AddRange(responses);
+        }
+        if (await insert.InsertPairsAsync(pairs, ct) == 0) return; // their pairs' findings are as they were
+        foreach (var (from, to) in Runs(new SortedSet<long>(additions.Select(a => a.SampleId))))
             await recheck(from, to);
     }
 

@@ -52,6 +52,11 @@ public sealed record ImportedSample(string RecordId, int Turn, string Prompt, st
     string? OriginalPrompt = null, bool IdGenerated = false, byte[]? ImageBytes = null, IReadOnlyList<ImportedImage>? MoreImages = null, string? ExtraJson = null)
 {
     public IReadOnlyList<ImportedImage> Images => ImagePath is null && ImageBytes is null ? [] : [new ImportedImage(ImagePath, ImageBytes), .. MoreImages ?? []];
+
+    private UInt128? _textKey;
+
+    /// <summary>The prompt and positive answers hashed, for telling repeated content (<see cref="ContentDuplicates"/>).</summary>
+    public UInt128 TextKey => _textKey ??= ContentDuplicates.TextKeyOf(Prompt, Responses.Where(r => r.Kind.IsPositive()).Select(r => r.Text));
 }
 
 /// <summary>A record that could not be imported: its line (JSONL) or index (JSON array) and why.</summary>

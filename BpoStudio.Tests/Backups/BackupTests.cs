@@ -43,14 +43,18 @@ public class BackupTests : IAsyncLifetime
     {
         var file = await LlavaFileAsync(16_000);
         var midway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var import = Task.Run(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(file, "big", _files.File("images")), summary =>
+        var backedUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var import = Task.Run(() => _core.Get<DatasetImporter>().ImportAsync(new ImportRequest(file, "big", _files.File("images")), async summary =>
         {
-            if (summary.Imported >= 1_000) midway.TrySetResult();
-            return Task.CompletedTask;
+            if (summary.Imported < 1_000) return;
+            midway.TrySetResult();
+            // Still writing batch after batch while the backup runs, only slower, so it cannot finish first.
+            if (!backedUp.Task.IsCompleted) await Task.Delay(20);
         }));
         await midway.Task.WaitAsync(TimeSpan.FromMinutes(2));
 
         var manifest = await _core.Get<BackupService>().BackupAsync(_files.File("backup"), ActorChecks.CommandLine);
+        backedUp.SetResult();
         var finished = await import;
 
         Assert.InRange(manifest.Counts.Samples, 1_000, finished.Imported - 1); // taken while the import still wrote

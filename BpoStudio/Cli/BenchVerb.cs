@@ -201,7 +201,9 @@ internal sealed class BenchVerb : ICliVerb
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            // BPOSTUDIO_BENCH_KEEP=1 keeps the database for EXPLAIN QUERY PLAN and the like.
+            if (Environment.GetEnvironmentVariable("BPOSTUDIO_BENCH_KEEP") is not null) Console.Error.WriteLine($"kept: {folder}");
+            else if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
     }
 
