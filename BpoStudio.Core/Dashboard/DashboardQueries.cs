@@ -47,10 +47,7 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory, 
         var pairs = db.Pairs.Where(p => p.DatasetId == datasetId);
         var byStatus = await pairs.GroupBy(p => p.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
 
-        var byNegative = await (from p in pairs
-                                join r in db.Responses on p.RejectedResponseId equals r.Id
-                                group p by new { r.Kind, r.Provenance.Method, p.Status, Edited = r.PreviousVersionId != null } into g
-                                select new NegativeCount(g.Key.Kind, g.Key.Method, g.Key.Status, g.Count(), g.Key.Edited)).ToListAsync(ct);
+        var byNegative = (await NegativeTallies.CountAsync(db, datasetId, ct)).Select(t => new NegativeCount(t.Kind, t.Method, t.Status, t.Count, t.Edited)).ToList();
         byNegative = await WithGeneratingMethodsAsync(db, pairs, byNegative, ct);
         static List<AcceptanceRow> Rates<T>(IEnumerable<T> rows, Func<T, string> key, Func<T, PairStatus> status, Func<T, int> count) =>
             rows.GroupBy(key).Select(g => new AcceptanceRow(g.Key,

@@ -118,7 +118,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
     {
         private readonly long _id = version?.Id ?? datasetId;
         private readonly Utf8TextBuffer _texts = new();
-        private IExportRows? _rows;
+        private IFastRows? _rows;
 
         public async IAsyncEnumerable<ExportSample> ReadAsync(SampleRange range, [EnumeratorCancellation] CancellationToken ct)
         {
@@ -131,7 +131,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
             var feedback = options.Format.Describe().NeedsFeedback || options.RatingAspect is not null
                 ? await ExportFeedback.LoadAsync(lookup, datasetId, version, range, ct) : null;
             var parameters = Parameters(_id, range);
-            if (_rows is null) _rows = await IExportRows.OpenAsync(connection, sql, parameters, ct);
+            if (_rows is null) _rows = await IFastRows.OpenAsync(connection, sql, parameters, ct);
             else await _rows.RestartAsync(parameters, ct);
             var rows = _rows;
             SampleColumns? sample = null;
@@ -236,21 +236,21 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         Feedback.PairWeights.OfAsync(lookup, datasetId,
             lookup.Pairs.Where(p => p.DatasetId == datasetId && p.SampleId >= range.From && p.SampleId < range.To && p.Status == PairStatus.Accepted), ct);
 
-    private static SampleColumns ReadSample(IExportRows r, long sampleId, Utf8TextBuffer texts, bool snapshotOnly) => snapshotOnly
+    private static SampleColumns ReadSample(IFastRows r, long sampleId, Utf8TextBuffer texts, bool snapshotOnly) => snapshotOnly
         ? new(sampleId, r.GetUtf8(Column.Prompt, texts), OptionalString(r, Column.ImageHash), null, false, null, null, OptionalString(r, Column.ImageProblem),
             OptionalString(r, Column.SourceImagePath), OptionalList(r, Column.MoreImageHashes), null)
         : new(sampleId, r.GetUtf8(Column.Prompt, texts), OptionalString(r, Column.ImageHash), OptionalString(r, Column.SourceRecordId), r.GetBoolean(Column.SourceIdGenerated),
             r.IsNull(Column.SourceTurn) ? null : (int)r.GetInt64(Column.SourceTurn), r.IsNull(Column.SourceOriginalPrompt) ? null : r.GetUtf8(Column.SourceOriginalPrompt, texts),
             OptionalString(r, Column.ImageProblem), OptionalString(r, Column.SourceImagePath), OptionalList(r, Column.MoreImageHashes), OptionalList(r, Column.SourceMoreImagePaths));
 
-    private static IReadOnlyList<string>? RejectedImages(IExportRows r, SampleColumns sample) => r.IsNull(Column.WeakenedImageHash) ? null
+    private static IReadOnlyList<string>? RejectedImages(IFastRows r, SampleColumns sample) => r.IsNull(Column.WeakenedImageHash) ? null
         : GeneratorProvenance.WeakenedImages(sample.ImageHashes, r.GetString(Column.WeakenedImageHash),
             r.IsNull(Column.WeakenedImageIndex) ? null : (int)r.GetInt64(Column.WeakenedImageIndex), OptionalList(r, Column.MoreWeakenedImageHashes));
 
-    private static List<string>? OptionalList(IExportRows r, int ordinal) => r.IsNull(ordinal) ? null : ImageList.Parse(r.GetString(ordinal));
+    private static List<string>? OptionalList(IFastRows r, int ordinal) => r.IsNull(ordinal) ? null : ImageList.Parse(r.GetString(ordinal));
 
     /// <summary>A response's text and, after its <paramref name="id"/> at <paramref name="first"/>, its kind, score, method and whether it was edited.</summary>
-    private static ExportText ReadText(IExportRows r, int text, int first, long id, Utf8TextBuffer texts, bool snapshotOnly) =>
+    private static ExportText ReadText(IFastRows r, int text, int first, long id, Utf8TextBuffer texts, bool snapshotOnly) =>
         new(id, r.GetUtf8(text, texts), ResponseKindNames.Parse(r.GetRepeatedString(first + 1)), snapshotOnly || r.IsNull(first + 2) ? null : r.GetDouble(first + 2),
             r.IsNull(first + 3) ? null : r.GetRepeatedString(first + 3), r.GetBoolean(first + 4));
 
@@ -261,7 +261,7 @@ public sealed class ExportSource(IDbContextFactory<BpoDbContext> dbFactory)
         _ => Enum.Parse<DecisionSource>(stored),
     };
 
-    private static string? OptionalString(IExportRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetString(ordinal);
+    private static string? OptionalString(IFastRows reader, int ordinal) => reader.IsNull(ordinal) ? null : reader.GetString(ordinal);
 
     /// <summary>
     /// For the later turns in a range, the turns before each: the source record's earlier samples (same file, same

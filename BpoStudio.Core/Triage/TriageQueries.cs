@@ -35,11 +35,8 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
                               select new { g.Key.CheckId, g.Key.Severity, g.Key.Kind, g.Key.Method, Count = g.Count() }).ToListAsync(ct);
         var blocking = await db.PairFindings.Where(f => f.DatasetId == datasetId && f.Severity == FindingSeverity.Block).Select(f => f.PairId).Distinct().CountAsync(ct);
         var withAny = await db.PairFindings.Where(f => f.DatasetId == datasetId).Select(f => f.PairId).Distinct().CountAsync(ct);
-        var methods = await (from p in db.Pairs
-                             where p.DatasetId == datasetId
-                             join r in db.Responses on p.RejectedResponseId equals r.Id
-                             group p by new { r.Kind, r.Provenance.Method } into g
-                             select new { g.Key.Kind, g.Key.Method, Count = g.Count() }).ToListAsync(ct);
+        var methods = (await NegativeTallies.CountAsync(db, datasetId, ct)).GroupBy(t => (t.Kind, t.Method))
+            .Select(g => new { g.Key.Kind, g.Key.Method, Count = g.Sum(t => t.Count) }).ToList();
         var counts = findings.GroupBy(f => (f.CheckId, f.Severity))
             .Select(g => new FindingCount(g.Key.CheckId, g.Key.Severity, g.Sum(x => x.Count),
                 [.. g.Select(x => (x.Kind.ToWire(), x.Method ?? "unknown", x.Count)).OrderByDescending(x => x.Count)]))

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Data;
 using BpoStudio.Core.Export;
 using BpoStudio.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -16,7 +17,7 @@ public sealed class ExportRowsTests : IDisposable
         await using var connection = await OpenSeededAsync();
         Assert.True(NativeSqlite.IsAvailable, "the e_sqlite3 library Microsoft.Data.Sqlite uses should be callable directly");
 
-        var direct = await ReadAllAsync(Assert.IsType<SqliteStatementRows>(await IExportRows.OpenAsync(connection, Query, [("@id", 2)], default)));
+        var direct = await ReadAllAsync(Assert.IsType<SqliteStatementRows>(await IFastRows.OpenAsync(connection, Query, [("@id", 2)], default)));
         var command = connection.CreateCommand();
         command.CommandText = Query;
         command.Parameters.AddWithValue("@id", 2);
@@ -35,7 +36,7 @@ public sealed class ExportRowsTests : IDisposable
     public async Task RepeatedStrings_AreOneInstanceUntilTheValueChanges()
     {
         await using var connection = await OpenSeededAsync();
-        await using var rows = await IExportRows.OpenAsync(connection, Query, [("@id", 1)], default);
+        await using var rows = await IFastRows.OpenAsync(connection, Query, [("@id", 1)], default);
         var kinds = new List<string>();
         while (rows.Read()) kinds.Add(rows.GetRepeatedString(4));
 
@@ -48,7 +49,7 @@ public sealed class ExportRowsTests : IDisposable
     public async Task ABrokenQuery_SaysWhatSqliteSaid()
     {
         await using var connection = await OpenSeededAsync();
-        var error = await Assert.ThrowsAsync<SqliteException>(() => IExportRows.OpenAsync(connection, """SELECT "Nope" FROM "Rows" WHERE "Id" = @id""", [("@id", 1)], default));
+        var error = await Assert.ThrowsAsync<SqliteException>(() => IFastRows.OpenAsync(connection, """SELECT "Nope" FROM "Rows" WHERE "Id" = @id""", [("@id", 1)], default));
         Assert.Contains("no such column: \"Nope\"", error.Message);
     }
 
@@ -58,7 +59,7 @@ public sealed class ExportRowsTests : IDisposable
         await using var connection = new SqliteConnection("Data Source=:memory:");
         await connection.OpenAsync();
         await SeedAsync(connection);
-        await using var rows = await IExportRows.OpenAsync(connection, Query, [("@id", 4)], default);
+        await using var rows = await IFastRows.OpenAsync(connection, Query, [("@id", 4)], default);
 
         Assert.IsType<DataReaderRows>(rows);
         Assert.True(rows.Read());
@@ -87,7 +88,7 @@ public sealed class ExportRowsTests : IDisposable
     }
 
     /// <summary>Each row, its text read both as a string and as UTF-8 bytes (decoded here to compare).</summary>
-    private static async Task<List<(long Id, string? Text, string? Utf8, double? Score, bool Flag, string Kind)>> ReadAllAsync(IExportRows rows)
+    private static async Task<List<(long Id, string? Text, string? Utf8, double? Score, bool Flag, string Kind)>> ReadAllAsync(IFastRows rows)
     {
         await using (rows)
         {

@@ -1,3 +1,4 @@
+using BpoStudio.Core.Data;
 using System.Text;
 
 namespace BpoStudio.Core.Export.Formats;

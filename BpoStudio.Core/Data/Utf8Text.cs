@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Unicode;
 
-namespace BpoStudio.Core.Export;
+namespace BpoStudio.Core.Data;
 
 /// <summary>
 /// A text as UTF-8 bytes, the way SQLite stores it and JSON lines carry it: an export copies each text once out of its

@@ -4,10 +4,10 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace BpoStudio.Core.Export;
+namespace BpoStudio.Core.Data;
 
-/// <summary>Forward-only rows of the export query, by ordinal.</summary>
-internal interface IExportRows : IAsyncDisposable
+/// <summary>Forward-only rows of a large read (an export, a dashboard's tallies), by ordinal.</summary>
+internal interface IFastRows : IAsyncDisposable
 {
     bool Read();
     bool IsNull(int ordinal);
@@ -29,7 +29,7 @@ internal interface IExportRows : IAsyncDisposable
     /// SQLite is read through its statement handle: ADO.NET's per-value type checks and conversions cost more than
     /// SQLite's own stepping on a million-row export. Other providers go through their data reader.
     /// </summary>
-    static async Task<IExportRows> OpenAsync(DbConnection connection, string sql, IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct)
+    static async Task<IFastRows> OpenAsync(DbConnection connection, string sql, IReadOnlyList<(string Name, long Value)> parameters, CancellationToken ct)
     {
         if (connection is SqliteConnection sqlite && NativeSqlite.IsAvailable && SqliteStatementRows.OpenReadOnly(sqlite) is { } database)
             return SqliteStatementRows.Prepare(database, sql, parameters);
@@ -55,7 +55,7 @@ internal interface IExportRows : IAsyncDisposable
 }
 
 /// <summary>Owns its command: disposing a command closes its reader on some providers.</summary>
-internal sealed class DataReaderRows(DbCommand command, DbDataReader firstReader) : IExportRows
+internal sealed class DataReaderRows(DbCommand command, DbDataReader firstReader) : IFastRows
 {
     private DbDataReader _reader = firstReader;
 
@@ -81,7 +81,7 @@ internal sealed class DataReaderRows(DbCommand command, DbDataReader firstReader
     }
 }
 
-internal sealed class SqliteStatementRows : IExportRows
+internal sealed class SqliteStatementRows : IFastRows
 {
     private readonly sqlite3 _database;
     private readonly sqlite3_stmt _statement;
