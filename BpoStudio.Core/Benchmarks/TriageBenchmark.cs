@@ -13,7 +13,7 @@ namespace BpoStudio.Core.Benchmarks;
 
 public sealed record TriageBenchmarkResult(
     long Pairs, double SeedSeconds,
-    double ChecksSeconds, double ReadBaselineSeconds, IReadOnlyDictionary<string, int> Findings,
+    double ChecksSeconds, double ChecksAgainSeconds, double ReadBaselineSeconds, IReadOnlyDictionary<string, int> Findings,
     LatencySummary FindingNext, LatencySummary PlainNext,
     LatencySummary SearchRare, LatencySummary SearchCommon, LatencySummary LikeScan,
     double DashboardMs, double TriageOverviewMs, double CountBaselineMs,
@@ -41,6 +41,11 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
         var clock = Stopwatch.StartNew();
         var summary = await checker.RecomputeAsync(datasetId, lead, ct: ct);
         var checks = clock.Elapsed.TotalSeconds;
+        // The seed writes pairs as SQL, without the content fingerprints an import stores as it checks each batch; the
+        // first run writes a million of them. A lead's later run (after changing a check) finds them in place.
+        clock.Restart();
+        await checker.RecomputeAsync(datasetId, lead, ct: ct);
+        var checksAgain = clock.Elapsed.TotalSeconds;
 
         // The annotator's path with a finding filter, deciding as they go, against the same path unfiltered.
         var reviewer = Accounts.ActorChecks.OnBehalfOf("bench-reviewer", Accounts.Roles.Annotator);
@@ -71,7 +76,7 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
         await bulk.UndoAsync(applied.BulkId!.Value, lead, ct);
         var undoSeconds = clock.Elapsed.TotalSeconds;
 
-        return new TriageBenchmarkResult(pairs, seed / 1000, checks, read / 1000, summary.Findings,
+        return new TriageBenchmarkResult(pairs, seed / 1000, checks, checksAgain, read / 1000, summary.Findings,
             LatencySummary.From(findingNext), LatencySummary.From(plainNext), LatencySummary.From(rare), LatencySummary.From(common), LatencySummary.From(likeScan),
             dashboardMs, overviewMs, countMs, bulkSeconds, update, undoSeconds, applied.Applied);
     }

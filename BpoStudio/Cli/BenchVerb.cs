@@ -240,10 +240,10 @@ internal sealed class BenchVerb : ICliVerb
 
     private static void WriteTriage(TextWriter output, TriageBenchmarkResult r, bool json)
     {
-        var targets = new { checksSeconds = 30, bulkAcceptSeconds = 10, findingNextP95Ms = 50, searchP95Ms = 100, dashboardMs = 1000 };
+        var targets = new { checksSeconds = 30, checksAgainSeconds = 15, bulkAcceptSeconds = 10, findingNextP95Ms = 50, searchP95Ms = 100, dashboardMs = 500 };
         var meets = new
         {
-            checks = r.ChecksSeconds < targets.checksSeconds, bulkAccept = r.BulkAcceptSeconds < targets.bulkAcceptSeconds,
+            checks = r.ChecksSeconds < targets.checksSeconds, checksAgain = r.ChecksAgainSeconds < targets.checksAgainSeconds, bulkAccept = r.BulkAcceptSeconds < targets.bulkAcceptSeconds,
             findingNext = r.FindingNext.P95Ms < targets.findingNextP95Ms, search = r.SearchRare.P95Ms < targets.searchP95Ms, dashboard = r.DashboardMs < targets.dashboardMs,
         };
         var ratios = new
@@ -257,12 +257,13 @@ internal sealed class BenchVerb : ICliVerb
             return;
         }
         output.WriteLine($"bench triage: {r.Pairs:N0} pairs (seeded in {r.SeedSeconds:0.0} s)");
-        output.WriteLine($"  all checks            {r.ChecksSeconds,8:0.00} s    reading the same rows {r.ReadBaselineSeconds,6:0.00} s   ratio {ratios.checksToRead:0.0}x   (target < 30 s)");
+        output.WriteLine($"  all checks            {r.ChecksSeconds,8:0.00} s    reading the same rows {r.ReadBaselineSeconds,6:0.00} s   ratio {ratios.checksToRead:0.0}x   (target < 30 s; writes every pair's fingerprint, which the seed left out)");
+        output.WriteLine($"  all checks again      {r.ChecksAgainSeconds,8:0.00} s    (fingerprints in place, as after an import; target < 15 s)");
         output.WriteLine($"    findings: {string.Join(", ", r.Findings.Where(f => f.Value > 0).Select(f => $"{f.Key} {f.Value:N0}"))}");
         output.WriteLine($"  has finding + next    p50 {r.FindingNext.P50Ms,7:0.00} ms  p95 {r.FindingNext.P95Ms,7:0.00} ms   unfiltered next p95 {r.PlainNext.P95Ms,6:0.00} ms   ratio {ratios.findingNextToPlainNext:0.0}x   (target p95 < 50 ms)");
         output.WriteLine($"  search (rare word)    p50 {r.SearchRare.P50Ms,7:0.00} ms  p95 {r.SearchRare.P95Ms,7:0.00} ms   LIKE scan p95 {r.LikeScan.P95Ms,8:0.0} ms   ratio {ratios.searchToLikeScan:0.0000}x   (target p95 < 100 ms)");
         output.WriteLine($"  search (common words) p50 {r.SearchCommon.P50Ms,7:0.00} ms  p95 {r.SearchCommon.P95Ms,7:0.00} ms");
-        output.WriteLine($"  dashboard             {r.DashboardMs,8:0.0} ms   triage overview {r.TriageOverviewMs,8:0.0} ms   counting by status {r.CountBaselineMs,6:0.0} ms   (target dashboard < 1 s)");
+        output.WriteLine($"  dashboard             {r.DashboardMs,8:0.0} ms   triage overview {r.TriageOverviewMs,8:0.0} ms   counting by status {r.CountBaselineMs,6:0.0} ms   (target dashboard < 0.5 s)");
         output.WriteLine($"  bulk accept           {r.BulkAcceptSeconds,8:0.00} s    one bare UPDATE {r.UpdateBaselineSeconds,6:0.00} s   ratio {ratios.bulkToBareUpdate:0.0}x   undo {r.BulkUndoSeconds:0.00} s   ({r.BulkApplied:N0} pairs; target < 10 s)");
     }
 

@@ -21,7 +21,8 @@ public sealed class TextProfile
 
     public static string Normalize(string text)
     {
-        var folded = text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
+        // ASCII is already NFKC; asking ICU cost more than the rest of the profile for the usual English answer.
+        var folded = Ascii.IsValid(text) || text.IsNormalized(NormalizationForm.FormKC) ? text : text.Normalize(NormalizationForm.FormKC);
         var builder = new StringBuilder(folded.Length);
         var space = false;
         foreach (var c in folded)
