@@ -63,25 +63,26 @@ public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, R
         await db.SaveChangesAsync(ct);
         var datasetId = await db.Datasets.Where(d => d.Name == DatasetName).Select(d => d.Id).SingleAsync(ct);
         var samples = (pairs + 1) / 2;
-        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss");
+        var now = DateTime.UtcNow;
         db.Database.SetCommandTimeout(TimeSpan.FromMinutes(10));
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Quoted names and portable SQL: the same seed on SQLite and PostgreSQL.
         await db.Database.ExecuteSqlAsync($"""
             WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {samples})
-            INSERT INTO Samples (DatasetId, Prompt, CreatedAt, SourceFile, SourceRecordId, SourceTurn)
-            SELECT {datasetId}, 'What is happening in picture ' || x || '?', {now}, 'bench', x, 0 FROM n;
+            INSERT INTO "Samples" ("DatasetId", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceIdGenerated")
+            SELECT {datasetId}, 'What is happening in picture ' || x || '?', {now}, 'bench', CAST(x AS TEXT), 0, FALSE FROM n;
             """, ct);
         foreach (var (kind, text) in new[] { ("gt", "A red bus waits at stop "), ("llm-hal", "A green bus waits at stop "), ("llm-hal", "A red train waits at stop ") })
             await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO Responses (SampleId, Text, Kind, CreatedAt, Method)
-                SELECT Id, {text} || Id || '.', {kind}, {now}, 'bench' FROM Samples WHERE DatasetId = {datasetId};
+                INSERT INTO "Responses" ("SampleId", "Text", "Kind", "CreatedAt", "Method")
+                SELECT "Id", {text} || "Id" || '.', {kind}, {now}, 'bench' FROM "Samples" WHERE "DatasetId" = {datasetId};
                 """, ct);
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO Pairs (DatasetId, SampleId, ChosenResponseId, RejectedResponseId, Status, RowVersion)
-            SELECT s.DatasetId, s.Id, g.Id, r.Id, 'Pending', 0
-            FROM Samples s JOIN Responses g ON g.SampleId = s.Id AND g.Kind = 'gt'
-                           JOIN Responses r ON r.SampleId = s.Id AND r.Kind = 'llm-hal'
-            WHERE s.DatasetId = {datasetId} ORDER BY s.Id, r.Id LIMIT {pairs};
+            INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "DecisionSource", "RowVersion")
+            SELECT s."DatasetId", s."Id", g."Id", r."Id", 'Pending', 'Person', 0
+            FROM "Samples" s JOIN "Responses" g ON g."SampleId" = s."Id" AND g."Kind" = 'gt'
+                           JOIN "Responses" r ON r."SampleId" = s."Id" AND r."Kind" = 'llm-hal'
+            WHERE s."DatasetId" = {datasetId} ORDER BY s."Id", r."Id" LIMIT {pairs};
             """, ct);
         await tx.CommitAsync(ct);
         await db.Database.ExecuteSqlRawAsync("ANALYZE;", ct);
@@ -89,11 +90,15 @@ public sealed class ReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, R
 
     private static async Task<List<double>> BaselineLookupsAsync(BpoDbContext db, long pairs, int count, CancellationToken ct)
     {
-        await using var connection = new SqliteConnection(db.Database.GetConnectionString());
+        // A connection of its own, outside EF, on either provider.
+        await using var connection = db.Database.IsSqlite() ? (System.Data.Common.DbConnection)new SqliteConnection(db.Database.GetConnectionString())
+            : new Npgsql.NpgsqlConnection(db.Database.GetConnectionString());
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT Id, SampleId, ChosenResponseId, RejectedResponseId, Status, RowVersion FROM Pairs WHERE Id = $id";
-        var id = command.Parameters.Add("$id", SqliteType.Integer);
+        command.CommandText = """SELECT "Id", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "RowVersion" FROM "Pairs" WHERE "Id" = @id""";
+        var id = command.CreateParameter();
+        id.ParameterName = "@id";
+        command.Parameters.Add(id);
         var random = new Random(1);
         var timings = new List<double>(count);
         for (var i = 0; i < count; i++)

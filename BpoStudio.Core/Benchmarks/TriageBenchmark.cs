@@ -136,33 +136,38 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
         db.Datasets.Add(new Dataset { Name = DatasetName, CreatedAt = DateTime.UtcNow, CreatedBy = "bench" });
         await db.SaveChangesAsync(ct);
         var datasetId = await db.Datasets.Where(d => d.Name == DatasetName).Select(d => d.Id).SingleAsync(ct);
-        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss");
+        var now = DateTime.UtcNow;
+        // Quoted names and portable SQL: the same seed on SQLite and PostgreSQL (bench triage --BpoStudio:Database=Postgres).
+        var imageHash = db.Database.IsSqlite() ? "printf('%064d', x % 5000)" : "lpad((x % 5000)::text, 64, '0')";
+        var recordNumber = db.Database.IsSqlite() ? """CAST("SourceRecordId" AS INTEGER)""" : """CAST("SourceRecordId" AS BIGINT)""";
         db.Database.SetCommandTimeout(TimeSpan.FromMinutes(10));
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+#pragma warning disable EF1002 // the interpolated pieces are the two fixed SQL fragments above; the values are parameters
+        await db.Database.ExecuteSqlRawAsync($$"""
+            WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {0})
+            INSERT INTO "Samples" ("DatasetId", "ImageHash", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceIdGenerated")
+            SELECT {1}, {{imageHash}}, 'What is happening in picture w' || x || '?', {2}, 'bench', CAST(x AS TEXT), 0, FALSE FROM n;
+            """, [pairs, datasetId, now], ct);
         await db.Database.ExecuteSqlAsync($"""
-            WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {pairs})
-            INSERT INTO Samples (DatasetId, ImageHash, Prompt, CreatedAt, SourceFile, SourceRecordId, SourceTurn, SourceIdGenerated)
-            SELECT {datasetId}, printf('%064d', x % 5000), 'What is happening in picture w' || x || '?', {now}, 'bench', x, 0, 0 FROM n;
+            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "CreatedAt", "Method")
+            SELECT "Id", 'A red bus waits at stop ' || "SourceRecordId" || ' near the old station.', 'gt', {now}, 'import:bench' FROM "Samples" WHERE "DatasetId" = {datasetId};
             """, ct);
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO Responses (SampleId, Text, Kind, CreatedAt, Method)
-            SELECT Id, 'A red bus waits at stop ' || SourceRecordId || ' near the old station.', 'gt', {now}, 'import:bench' FROM Samples WHERE DatasetId = {datasetId};
-            """, ct);
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO Responses (SampleId, Text, Kind, CreatedAt, Method)
-            SELECT Id, CASE CAST(SourceRecordId AS INTEGER) % 100
-                WHEN 0 THEN 'A red bus waits at stop ' || SourceRecordId || ' near the old station.'
-                WHEN 1 THEN '<image> A green bus waits at stop ' || SourceRecordId || ' near the old station.'
+        await db.Database.ExecuteSqlRawAsync($$"""
+            INSERT INTO "Responses" ("SampleId", "Text", "Kind", "CreatedAt", "Method")
+            SELECT "Id", CASE {{recordNumber}} % 100
+                WHEN 0 THEN 'A red bus waits at stop ' || "SourceRecordId" || ' near the old station.'
+                WHEN 1 THEN '<image> A green bus waits at stop ' || "SourceRecordId" || ' near the old station.'
                 WHEN 2 THEN 'I''m sorry, but I cannot see the image clearly enough to say.'
                 WHEN 3 THEN 'the bus the bus the bus the bus the bus the bus the bus the bus'
-                ELSE 'A green bus waits at stop ' || SourceRecordId || ' near the new station.' END,
-                'llm-hal', {now}, 'model-free-injection' FROM Samples WHERE DatasetId = {datasetId};
-            """, ct);
+                ELSE 'A green bus waits at stop ' || "SourceRecordId" || ' near the new station.' END,
+                'llm-hal', {0}, 'model-free-injection' FROM "Samples" WHERE "DatasetId" = {1};
+            """, [now, datasetId], ct);
+#pragma warning restore EF1002
         await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO Pairs (DatasetId, SampleId, ChosenResponseId, RejectedResponseId, Status, DecisionSource, RowVersion)
-            SELECT s.DatasetId, s.Id, g.Id, r.Id, 'Pending', 'Person', 0
-            FROM Samples s JOIN Responses g ON g.SampleId = s.Id AND g.Kind = 'gt' JOIN Responses r ON r.SampleId = s.Id AND r.Kind = 'llm-hal'
-            WHERE s.DatasetId = {datasetId} ORDER BY s.Id;
+            INSERT INTO "Pairs" ("DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "DecisionSource", "RowVersion")
+            SELECT s."DatasetId", s."Id", g."Id", r."Id", 'Pending', 'Person', 0
+            FROM "Samples" s JOIN "Responses" g ON g."SampleId" = s."Id" AND g."Kind" = 'gt' JOIN "Responses" r ON r."SampleId" = s."Id" AND r."Kind" = 'llm-hal'
+            WHERE s."DatasetId" = {datasetId} ORDER BY s."Id";
             """, ct);
         await tx.CommitAsync(ct);
         await db.Database.ExecuteSqlRawAsync("ANALYZE;", ct);

@@ -169,19 +169,41 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         return BitConverter.ToInt64(hash);
     }
 
+    // One statement for a chunk's changed fingerprints: a statement per pair cost PostgreSQL a round trip each (6.4 s
+    // for a first check of 20,000 pairs); on SQLite both take the same (the fingerprint index's updates are the cost).
     private static async Task StoreFingerprintsAsync(DbConnection connection, DbTransaction transaction, List<PairCheckInput> pairs, List<long?> stored, long[] fingerprints, CancellationToken ct)
     {
-        await using var update = SqlCommands.Create(connection, transaction, """UPDATE "Pairs" SET "ContentFingerprint" = @fingerprint WHERE "Id" = @id""", ("fingerprint", 0L), ("id", 0L));
-        var prepared = false;
-        for (var i = 0; i < pairs.Count; i++)
+        var changed = Enumerable.Range(0, pairs.Count).Where(i => stored[i] != fingerprints[i]).ToList();
+        if (changed.Count == 0) return;
+        await using var update = connection.CreateCommand();
+        update.Transaction = transaction;
+        if (SqlIds.IsSqlite(connection))
         {
-            if (stored[i] == fingerprints[i]) continue;
-            if (!prepared && SqlIds.IsSqlite(connection)) update.Prepare();
-            prepared = true;
-            update.Parameters[0].Value = fingerprints[i];
-            update.Parameters[1].Value = pairs[i].PairId;
-            await update.ExecuteNonQueryAsync(ct);
+            update.CommandText = """
+                UPDATE "Pairs" SET "ContentFingerprint" = j.value ->> 1 FROM json_each(@rows) AS j WHERE "Pairs"."Id" = j.value ->> 0
+                """;
+            var json = new StringBuilder(changed.Count * 32).Append('[');
+            foreach (var i in changed) json.Append('[').Append(pairs[i].PairId).Append(',').Append(fingerprints[i]).Append("],");
+            json.Length--;
+            AddParameter(update, "@rows", json.Append(']').ToString());
         }
+        else
+        {
+            update.CommandText = """
+                UPDATE "Pairs" AS p SET "ContentFingerprint" = v.fingerprint FROM unnest(@ids, @fingerprints) AS v(id, fingerprint) WHERE p."Id" = v.id
+                """;
+            AddParameter(update, "@ids", changed.Select(i => pairs[i].PairId).ToArray());
+            AddParameter(update, "@fingerprints", changed.Select(i => fingerprints[i]).ToArray());
+        }
+        await update.ExecuteNonQueryAsync(ct);
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 
     private static async Task<Dictionary<long, long>> FirstWithFingerprintAsync(DbConnection connection, DbTransaction transaction, int datasetId, long[] fingerprints, CancellationToken ct)

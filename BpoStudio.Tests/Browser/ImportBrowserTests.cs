@@ -67,6 +67,7 @@ public class ImportBrowserTests(BrowserFixture fixture)
 
         await page.GetByTestId("upload").SetInputFilesAsync(zip);
         await Assertions.Expect(page.GetByTestId("chosen-file")).ToContainTextAsync("llava.json");
+        await Assertions.Expect(page.GetByTestId("upload-status")).ToHaveCountAsync(0); // "Unpacking ..." while it worked, gone after
         await page.GetByRole(AriaRole.Button, new() { Name = "Preview" }).ClickAsync();
         await Assertions.Expect(page.GetByLabel("Preview")).ToContainTextAsync("image pics/a.png: found");
         await Assertions.Expect(page.GetByTestId("no-image-folder")).ToHaveCountAsync(0);

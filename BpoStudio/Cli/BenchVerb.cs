@@ -16,8 +16,17 @@ internal sealed class BenchVerb : ICliVerb
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft", "write-expected" };
     public bool UsesDatabase => false;
 
+    // The PostgreSQL server each throwaway database is made on (--BpoStudio:Database=Postgres and its connection
+    // string), or null for SQLite in a throwaway folder.
+    private static string? _postgresServer;
+
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
+        var configuration = services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        _postgresServer = string.Equals(configuration[BpoStudio.Core.CoreServiceCollectionExtensions.ProviderKey], "Postgres", StringComparison.OrdinalIgnoreCase)
+            ? Microsoft.Extensions.Configuration.ConfigurationExtensions.GetConnectionString(configuration, "BpoStudio")
+              ?? throw new CliUsageException("bench on PostgreSQL needs --ConnectionStrings:BpoStudio naming the server (its database is not touched: each bench makes its own and drops it)")
+            : null;
         var workload = args.Positional(0, "a workload (review or imaging)");
         var json = args.Flag("json");
         switch (workload)
@@ -192,19 +201,44 @@ internal sealed class BenchVerb : ICliVerb
     private static async Task WithThrowawayDataAsync(Func<IServiceProvider, Task> run, CancellationToken ct, params string[] settings)
     {
         var folder = Path.Combine(Path.GetTempPath(), "bpostudio-bench-" + Guid.NewGuid().ToString("N"));
+        var database = _postgresServer is { } server ? await ThrowawayPostgresAsync(server, ct) : null;
+        var keep = Environment.GetEnvironmentVariable("BPOSTUDIO_BENCH_KEEP") is not null;
         try
         {
-            using var host = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", .. settings]).Build();
+            string[] provider = database is null ? [] : ["--BpoStudio:Database=Postgres", $"--ConnectionStrings:BpoStudio={database.ConnectionString}"];
+            // EF's "failed command" when it probes a new database for its migration history is expected here, not news.
+            using var host = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", "--Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command=None",
+                .. provider, .. settings]).Build();
             await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(ct);
             await run(host.Services);
         }
         finally
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Npgsql.NpgsqlConnection.ClearAllPools();
             // BPOSTUDIO_BENCH_KEEP=1 keeps the database for EXPLAIN QUERY PLAN and the like.
-            if (Environment.GetEnvironmentVariable("BPOSTUDIO_BENCH_KEEP") is not null) Console.Error.WriteLine($"kept: {folder}");
-            else if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            if (keep) Console.Error.WriteLine($"kept: {folder}{(database is null ? "" : $" and PostgreSQL database {database.Database}")}");
+            else
+            {
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+                if (database is not null) await AdminAsync(_postgresServer!, $"""DROP DATABASE IF EXISTS "{database.Database}" WITH (FORCE)""", CancellationToken.None);
+            }
         }
+    }
+
+    private static async Task<Npgsql.NpgsqlConnectionStringBuilder> ThrowawayPostgresAsync(string server, CancellationToken ct)
+    {
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = "bpostudio_bench_" + Guid.NewGuid().ToString("N")[..12] };
+        await AdminAsync(server, $"""CREATE DATABASE "{database.Database}" """, ct);
+        return database;
+    }
+
+    private static async Task AdminAsync(string server, string sql, CancellationToken ct)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static void WriteReview(TextWriter output, ReviewBenchmarkResult r, bool json)
