@@ -29,11 +29,16 @@ public sealed class JobService(IDbContextFactory<BpoDbContext> dbFactory, JobQue
     /// </summary>
     public async Task<Job> RunHereAsync(long jobId, CancellationToken ct = default)
     {
+        // This instance's background runner may claim the job first (every API push did): its end is published here at
+        // once, where waiting out a poll added up to half a second to each call. Another instance's run is polled for.
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = notifier.Subscribe(s => { if (s.Id == jobId && s.Status is not (JobStatus.Queued or JobStatus.Running)) ended.TrySetResult(); });
         await runner.RunJobAsync(jobId, ct);
         var done = await GetAsync(jobId, ct) ?? throw new NotFoundError($"There is no job {jobId}.");
         while (done.Status is JobStatus.Queued or JobStatus.Running)
         {
-            await Task.Delay(500, ct);
+            await Task.WhenAny(ended.Task, Task.Delay(500, ct));
+            ct.ThrowIfCancellationRequested();
             done = (await GetAsync(jobId, ct))!;
         }
         return done;
