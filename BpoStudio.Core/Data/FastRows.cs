@@ -180,9 +180,10 @@ internal sealed class SqliteStatementRows : IFastRows
         return ValueTask.CompletedTask;
     }
 
-    private static void Check(sqlite3 database, int result)
+    /// <summary>Throws SQLite's own message for a result that is not OK (the bulk insert shares it).</summary>
+    internal static void Check(sqlite3 database, int result)
     {
-        if (result != raw.SQLITE_OK) throw new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(database).utf8_to_string()}'.", result);
+        if (result != raw.SQLITE_OK) throw new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(database).utf8_to_string()}'.", result, raw.sqlite3_extended_errcode(database));
     }
 }
 

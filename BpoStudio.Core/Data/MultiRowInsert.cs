@@ -69,16 +69,11 @@ public sealed class MultiRowInsert : IDisposable
     private void InsertSqlite(IReadOnlyList<object?[]> rows, int start, int count, List<object[]> returned)
     {
         var database = ((SqliteConnection)_connection).Handle ?? throw new InvalidOperationException("The connection is not open.");
-        if (!_sqliteBySize.TryGetValue(count, out var statement))
+        var statement = Cached(_sqliteBySize, count, () =>
         {
-            if (_sqliteBySize.Count >= MaxCachedSizes && _sqliteBySize.Keys.FirstOrDefault(size => size != _rowsPerStatement) is > 0 and var evicted)
-            {
-                _sqliteBySize[evicted].Dispose();
-                _sqliteBySize.Remove(evicted);
-            }
-            Check(database, raw.sqlite3_prepare_v2(database, ValuesSql(count, (_, _) => "?"), out statement));
-            _sqliteBySize[count] = statement;
-        }
+            Check(database, raw.sqlite3_prepare_v2(database, ValuesSql(count, (_, _) => "?"), out var prepared));
+            return prepared;
+        });
         try
         {
             var index = 1;
@@ -122,11 +117,7 @@ public sealed class MultiRowInsert : IDisposable
         _ => throw new ArgumentException($"A bulk insert cannot write a {value.GetType().Name} ({value})."),
     };
 
-    private static void Check(sqlite3 database, int result)
-    {
-        if (result is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
-            throw new SqliteException($"SQLite Error {result}: '{raw.sqlite3_errmsg(database).utf8_to_string()}'.", result, raw.sqlite3_extended_errcode(database));
-    }
+    private static void Check(sqlite3 database, int result) => SqliteStatementRows.Check(database, result);
 
     private string ValuesSql(int rows, Func<int, int, string> parameter)
     {
@@ -148,15 +139,9 @@ public sealed class MultiRowInsert : IDisposable
     private object?[] Checked(object?[] row, int index) =>
         row.Length == _columns ? row : throw new ArgumentException($"Row {index} has {row.Length} values for the {_columns} columns of {_table}.");
 
-    /// <summary>The statement for <paramref name="parameterRows"/> rows of parameters, kept prepared (the full-size one always, and the last few others).</summary>
-    private DbCommand Cached(int parameterRows, Func<string> sql)
+    /// <summary>The statement for <paramref name="parameterRows"/> rows of parameters.</summary>
+    private DbCommand Cached(int parameterRows, Func<string> sql) => Cached(_bySize, parameterRows, () =>
     {
-        if (_bySize.TryGetValue(parameterRows, out var cached)) return cached;
-        if (_bySize.Count >= MaxCachedSizes && _bySize.Keys.FirstOrDefault(size => size != _rowsPerStatement) is > 0 and var evicted)
-        {
-            _bySize[evicted].Dispose();
-            _bySize.Remove(evicted);
-        }
         var command = _connection.CreateCommand();
         command.Transaction = _transaction;
         command.CommandText = sql();
@@ -166,7 +151,19 @@ public sealed class MultiRowInsert : IDisposable
             parameter.ParameterName = string.Create(CultureInfo.InvariantCulture, $"@p{p}");
             command.Parameters.Add(parameter);
         }
-        return _bySize[parameterRows] = command;
+        return command;
+    });
+
+    /// <summary>A statement by its number of rows, kept prepared: the full-size one always, and the last few others.</summary>
+    private T Cached<T>(Dictionary<int, T> cache, int rows, Func<T> create) where T : IDisposable
+    {
+        if (cache.TryGetValue(rows, out var cached)) return cached;
+        if (cache.Count >= MaxCachedSizes && cache.Keys.FirstOrDefault(size => size != _rowsPerStatement) is > 0 and var evicted)
+        {
+            cache[evicted].Dispose();
+            cache.Remove(evicted);
+        }
+        return cache[rows] = create();
     }
 
     public void Dispose()

@@ -175,35 +175,19 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     {
         var changed = Enumerable.Range(0, pairs.Count).Where(i => stored[i] != fingerprints[i]).ToList();
         if (changed.Count == 0) return;
-        await using var update = connection.CreateCommand();
-        update.Transaction = transaction;
         if (SqlIds.IsSqlite(connection))
         {
-            update.CommandText = """
-                UPDATE "Pairs" SET "ContentFingerprint" = j.value ->> 1 FROM json_each(@rows) AS j WHERE "Pairs"."Id" = j.value ->> 0
-                """;
             var json = new StringBuilder(changed.Count * 32).Append('[');
             foreach (var i in changed) json.Append('[').Append(pairs[i].PairId).Append(',').Append(fingerprints[i]).Append("],");
             json.Length--;
-            AddParameter(update, "@rows", json.Append(']').ToString());
+            await SqlCommands.ExecuteAsync(connection, transaction, """
+                UPDATE "Pairs" SET "ContentFingerprint" = j.value ->> 1 FROM json_each(@rows) AS j WHERE "Pairs"."Id" = j.value ->> 0
+                """, ct, ("rows", json.Append(']').ToString()));
         }
         else
-        {
-            update.CommandText = """
+            await SqlCommands.ExecuteAsync(connection, transaction, """
                 UPDATE "Pairs" AS p SET "ContentFingerprint" = v.fingerprint FROM unnest(@ids, @fingerprints) AS v(id, fingerprint) WHERE p."Id" = v.id
-                """;
-            AddParameter(update, "@ids", changed.Select(i => pairs[i].PairId).ToArray());
-            AddParameter(update, "@fingerprints", changed.Select(i => fingerprints[i]).ToArray());
-        }
-        await update.ExecuteNonQueryAsync(ct);
-    }
-
-    private static void AddParameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
+                """, ct, ("ids", changed.Select(i => pairs[i].PairId).ToArray()), ("fingerprints", changed.Select(i => fingerprints[i]).ToArray()));
     }
 
     private static async Task<Dictionary<long, long>> FirstWithFingerprintAsync(DbConnection connection, DbTransaction transaction, int datasetId, long[] fingerprints, CancellationToken ct)
