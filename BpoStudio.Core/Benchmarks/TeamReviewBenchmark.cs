@@ -15,14 +15,11 @@ public sealed record TeamReviewBenchmarkResult(long Pairs, double ThinkMs, doubl
 /// and reservation, the decision), each pausing a think time between pairs; decisions/s against one reviewer's in the
 /// same run, wasted attempts (conflicts or pairs others completed), p95 of decide + serve next.
 /// </summary>
-public sealed class TeamReviewBenchmark(IDbContextFactory<BpoDbContext> dbFactory, ReviewBenchmark seeder, ReviewQueue queue, ReviewService reviews)
+public sealed class TeamReviewBenchmark(ReviewBenchmark seeder, ReviewQueue queue, ReviewService reviews)
 {
     public async Task<TeamReviewBenchmarkResult> RunAsync(long pairs, IReadOnlyList<int> teams, TimeSpan think, TimeSpan perRound, CancellationToken ct = default)
     {
-        await seeder.SeedAsync(pairs, ct);
-        int datasetId;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            datasetId = await db.Datasets.Where(d => d.Name == ReviewBenchmark.DatasetName).Select(d => d.Id).SingleAsync(ct);
+        var datasetId = await seeder.SeedAsync(pairs, ct);
 
         var rounds = new List<TeamRound>();
         foreach (var team in teams)

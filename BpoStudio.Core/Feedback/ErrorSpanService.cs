@@ -116,11 +116,10 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
     /// <param name="expected">The rejected answer's version the caller saw; a different current one is refused, since someone edited or swapped the pair.</param>
     private static async Task<Response> RejectedAsync(BpoDbContext db, long pairId, CancellationToken ct, long? expected = null)
     {
-        var rejectedId = await db.Pairs.Where(p => p.Id == pairId).Select(p => (long?)p.RejectedResponseId).FirstOrDefaultAsync(ct)
+        var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).Where(r => db.Pairs.Any(p => p.Id == pairId && p.RejectedResponseId == r.Id)).FirstOrDefaultAsync(ct)
             ?? throw new NotFoundError($"There is no pair {pairId}.");
-        if (expected is { } seen && seen != rejectedId)
+        if (expected is { } seen && seen != rejected.Id)
             throw new ReviewRefusedException($"Pair {pairId}'s rejected answer changed since it was loaded (someone edited or swapped the pair); its spans are shown again, mark them on the new text.");
-        var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).FirstAsync(r => r.Id == rejectedId, ct);
         if (rejected.Kind.IsImagePair()) throw new ReviewRefusedException($"Pair {pairId} is an image pair: its rejected answer is the ground truth itself, so it has no wrong words to mark.");
         return rejected;
     }

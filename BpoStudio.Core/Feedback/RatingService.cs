@@ -39,10 +39,26 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
     {
         actor.RequireReviewer("see ratings");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var datasetId = await DatasetOfAsync(db, responseId, ct);
+        return (await SheetAsync(db, await DatasetOfAsync(db, responseId, ct), responseId, ct)).Values;
+    }
+
+    /// <summary>
+    /// A response's ratings beside its dataset's aspects and scales, for the review page: one query when the dataset has no
+    /// aspects (most have none), two otherwise.
+    /// </summary>
+    public async Task<RatingSheet> SheetAsync(int datasetId, long responseId, ClaimsPrincipal actor, CancellationToken ct = default)
+    {
+        actor.RequireReviewer("see ratings");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await SheetAsync(db, datasetId, responseId, ct);
+    }
+
+    private static async Task<RatingSheet> SheetAsync(BpoDbContext db, int datasetId, long responseId, CancellationToken ct)
+    {
+        var aspects = await db.RatingAspects.AsNoTracking().Where(a => a.DatasetId == datasetId).OrderBy(a => a.Id).ToListAsync(ct);
+        if (aspects.Count == 0) return new RatingSheet([], []);
         var current = (await CurrentAsync(db, [responseId], null, ct)).GetValueOrDefault(responseId) ?? [];
-        var aspects = await db.RatingAspects.AsNoTracking().Where(a => a.DatasetId == datasetId).OrderBy(a => a.Id).Select(a => a.Name).ToListAsync(ct);
-        return [.. aspects.Select(a => current.FirstOrDefault(r => r.Aspect == a) ?? new RatingValue(a, null, null, null, default))];
+        return new RatingSheet(aspects, [.. aspects.Select(a => current.FirstOrDefault(r => r.Aspect == a.Name) ?? new RatingValue(a.Name, null, null, null, default))]);
     }
 
     public async Task RateAsync(long responseId, string aspect, double? value, string? rationale, ClaimsPrincipal actor, CancellationToken ct = default)

@@ -34,4 +34,7 @@ public class ResponseRating
 }
 
 /// <summary>A response's current rating on one aspect.</summary>
+/// <summary>A response's rating per aspect of its dataset (an unrated aspect has no value), with the aspects' scales.</summary>
+public sealed record RatingSheet(IReadOnlyList<RatingAspect> Aspects, IReadOnlyList<RatingValue> Values);
+
 public sealed record RatingValue(string Aspect, double? Value, string? Rationale, string? RatedBy, DateTime RatedAt, string? Raw = null);

@@ -54,12 +54,11 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
     public async Task<JudgeHint?> ForPairAsync(long pairId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var pair = await db.Pairs.Where(p => p.Id == pairId).Select(p => new
-        {
-            Hidden = db.JudgeSettings.Any(s => s.DatasetId == p.DatasetId && !s.ShowHints) || db.SpotCheckItems.Any(i => i.PairId == p.Id),
-        }).FirstOrDefaultAsync(ct);
-        if (pair is null || pair.Hidden) return null;
-        return await db.PairScores.Where(s => s.PairId == pairId && s.PreferChosen != null && s.Scorer.StartsWith("judge:")).OrderByDescending(s => s.Id)
+        // One query, as the review page asks it for every pair: no hint in a spot check or where a lead switched hints off.
+        return await db.PairScores.Where(s => s.PairId == pairId && s.PreferChosen != null && s.Scorer.StartsWith("judge:")
+                && !db.SpotCheckItems.Any(i => i.PairId == pairId)
+                && !db.JudgeSettings.Any(j => !j.ShowHints && db.Pairs.Any(p => p.Id == pairId && p.DatasetId == j.DatasetId)))
+            .OrderByDescending(s => s.Id)
             .Select(s => new JudgeHint(s.Scorer, s.PreferChosen!.Value, s.Confidence ?? 0, s.OrdersDisagree, s.Rationale)).FirstOrDefaultAsync(ct);
     }
 }

@@ -106,3 +106,6 @@ public static class RejectReasons
         "Other",
     ];
 }
+
+/// <summary>A decision's effect on its pair: its status now (still pending under overlap until enough reviewers decided) and row version.</summary>
+public sealed record PairOutcome(long PairId, PairStatus Status, long RowVersion);

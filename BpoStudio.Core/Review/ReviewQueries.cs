@@ -123,21 +123,26 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     /// <summary>One pair as a reviewer sees it; with <paramref name="userId"/>, their own standing decision on it too.</summary>
     internal static async Task<PairView?> LoadAsync(BpoDbContext db, long pairId, CancellationToken ct, string? userId = null)
     {
-        var pair = await db.Pairs.AsNoTracking()
-            .Include(p => p.Sample).Include(p => p.ChosenResponse).Include(p => p.RejectedResponse)
-            .FirstOrDefaultAsync(p => p.Id == pairId, ct);
-        if (pair is null) return null;
+        // One query for the pair, its texts, its assignees and this reviewer's decision; its siblings in a second.
+        var row = await db.Pairs.AsNoTracking().Where(p => p.Id == pairId).Select(p => new
+        {
+            Pair = p, p.Sample, Chosen = p.ChosenResponse, Rejected = p.RejectedResponse,
+            Assignees = db.PairAssignments.Where(a => a.PairId == p.Id).OrderBy(a => a.UserId).Select(a => a.UserId).ToList(),
+            MyDecision = db.PairDecisions.Where(d => d.PairId == p.Id && d.UserId == userId).Select(d => (Decision?)d.Decision).FirstOrDefault(),
+            MyDecisionAt = db.PairDecisions.Where(d => d.PairId == p.Id && d.UserId == userId).Select(d => (DateTime?)d.At).FirstOrDefault(),
+        }).FirstOrDefaultAsync(ct);
+        if (row is null) return null;
+        var pair = row.Pair;
         var siblings = await db.Pairs.AsNoTracking()
             .Where(p => p.SampleId == pair.SampleId && p.Id != pair.Id && p.Status == PairStatus.Pending)
             .OrderBy(p => p.Id)
             .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method, p.ChosenResponse!.Text))
             .ToListAsync(ct);
-        var sample = pair.Sample!;
-        var assignees = await db.PairAssignments.Where(a => a.PairId == pairId).OrderBy(a => a.UserId).Select(a => a.UserId).ToListAsync(ct);
-        var mine = userId is null ? null : await db.PairDecisions.AsNoTracking().Where(d => d.PairId == pairId && d.UserId == userId)
-            .Select(d => new MyDecision(d.Decision, d.At)).FirstOrDefaultAsync(ct);
+        var sample = row.Sample!;
+        var assignees = row.Assignees;
+        var mine = row.MyDecision is { } decision ? new MyDecision(decision, row.MyDecisionAt!.Value) : null;
         return new PairView(pair.Id, pair.DatasetId, pair.RowVersion, pair.Status, sample.Id, sample.ImageHash, sample.ImageProblem, sample.Prompt,
-            Detail(pair.ChosenResponse!), Detail(pair.RejectedResponse!), siblings, assignees, pair.FlagComment, sample.MoreImageHashes)
+            Detail(row.Chosen!), Detail(row.Rejected!), siblings, assignees, pair.FlagComment, sample.MoreImageHashes)
         {
             Mine = mine,
             EarlierTurns = sample.Source is { Turn: > 0, RecordId: not null } ? await EarlierTurnsAsync(db, sample, ct) : [],

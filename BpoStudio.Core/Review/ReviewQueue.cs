@@ -98,9 +98,9 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
 
     private async Task ReserveSampleAsync(BpoDbContext db, int datasetId, string userId, long pairId, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
     {
-        var sampleId = await db.Pairs.Where(p => p.Id == pairId).Select(p => p.SampleId).FirstAsync(ct);
+        var served = await db.Pairs.Where(p => p.Id == pairId).Select(p => new { p.SampleId, db.Datasets.First(d => d.Id == datasetId).Overlap }).FirstAsync(ct);
+        var (sampleId, overlap) = (served.SampleId, served.Overlap);
         await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == userId && r.SampleId != sampleId).ExecuteDeleteAsync(ct);
-        var overlap = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstAsync(ct);
         // The served pair, and its sample's other open pairs that are still free for this reviewer under the overlap
         // (not the ones they skipped: a skip gives a pair back).
         var free = await db.Pairs.Where(p => p.SampleId == sampleId && p.Status == PairStatus.Pending && !skipped.Contains(p.Id)

@@ -93,8 +93,9 @@ public class ImagePairTests : IAsyncLifetime
             Assert.Contains("cannot be edited", (await Assert.ThrowsAsync<ReviewRefusedException>(() => reviews.EditAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator, PairSide.Rejected, "Something else."))).Message);
             var accepted = await reviews.AcceptAsync(pair.Id, pair.RowVersion, TestPrincipals.Annotator);
             Assert.Equal(PairStatus.Accepted, accepted.Status);
-            Assert.Equal(ResponseKind.ImagePair, accepted.Rejected.Kind);
-            Assert.NotNull(accepted.Rejected.Provenance.WeakenedImageHash);
+            var shown = (await _core.Get<ReviewQueries>().LoadAsync(accepted.PairId))!;
+            Assert.Equal(ResponseKind.ImagePair, shown.Rejected.Kind);
+            Assert.NotNull(shown.Rejected.Provenance.WeakenedImageHash);
             var textPair = await db.Pairs.Where(p => db.Responses.Any(r => r.Id == p.RejectedResponseId && r.Kind == ResponseKind.LlmHal)).OrderBy(p => p.Id).FirstAsync();
             await _core.Get<ReviewService>().AcceptAsync(textPair.Id, textPair.RowVersion, TestPrincipals.Annotator);
         }

@@ -26,6 +26,32 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task TheFilterBar_IsFoldedUntilOpened_StaysOpenThroughDecisions_AndCountsTheFiltersOn()
+    {
+        var (page, _) = await ReviewAsNewAnnotatorAsync();
+        var toggle = page.GetByTestId("filters-toggle");
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "false");
+        await Assertions.Expect(page.GetByTestId("filter-mine")).ToHaveCountAsync(0); // its fields exist only while open
+
+        await toggle.ClickAsync();
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true");
+        var first = await page.GetByTestId("pair").GetAttributeAsync("data-pair-id");
+        await page.Locator("#review-workspace").FocusAsync();
+        await page.Keyboard.PressAsync("a");
+        await Assertions.Expect(page.GetByTestId("pair")).Not.ToHaveAttributeAsync("data-pair-id", first!);
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true"); // a decision does not re-render the bar
+
+        await page.GetByTestId("filter-mine").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "My rejected" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("queue-empty")).ToContainTextAsync("No pairs match these filters");
+        await Assertions.Expect(toggle).ToContainTextAsync("Filters (1 on)");
+        await toggle.ClickAsync();
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "false");
+        await Assertions.Expect(toggle).ToContainTextAsync("Filters (1 on)"); // folded, the filter still applies and says so
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task TheWorkspaceWorksByKeyboardAlone_FocusIsKeptAndDecisionsAreAnnounced()
     {
         var (page, _) = await ReviewAsNewAnnotatorAsync();
@@ -137,6 +163,7 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true })).ToBeInViewportAsync();
         var widths = await page.EvaluateAsync<int[]>("() => [document.documentElement.scrollWidth, window.innerWidth]");
         Assert.True(widths[0] <= widths[1], $"the page is {widths[0]} px wide in a {widths[1]} px window");
-        await Assertions.Expect(page.Locator("details.review-filters")).Not.ToHaveAttributeAsync("open", ""); // folded away on a phone
+        await Assertions.Expect(page.GetByTestId("filters-toggle")).ToHaveAttributeAsync("aria-expanded", "false"); // folded away
+        await Assertions.Expect(page.GetByLabel("Status")).ToHaveCountAsync(0);
     }
 }

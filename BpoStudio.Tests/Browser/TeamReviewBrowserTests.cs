@@ -199,6 +199,7 @@ public class TeamReviewBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(page.GetByTestId("my-decision")).ToContainTextAsync("You accepted this pair");
 
         // The filter finds them although, under overlap 2, both pairs are still pending for the team.
+        await page.GetByTestId("filters-toggle").ClickAsync();
         await page.GetByTestId("filter-mine").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "My accepted" }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("pair")).ToHaveAttributeAsync("data-pair-id", first!);

@@ -176,6 +176,6 @@ public class ReviewQueueTests : IAsyncLifetime
 
         // She changes her mind while no lead has resolved it.
         var changed = await Reviews.RejectAsync(accepted.PairId, accepted.RowVersion, Ann, "Other");
-        Assert.Equal(Decision.Rejected, changed.Mine!.Decision);
+        Assert.Equal(Decision.Rejected, (await _core.Get<ReviewQueries>().LoadAsync(changed.PairId, userId: Ann.UserId()))!.Mine!.Decision);
     }
 }

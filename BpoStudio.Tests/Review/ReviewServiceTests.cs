@@ -169,7 +169,7 @@ public class ReviewServiceTests : IAsyncLifetime
 
         var flagged = await Reviews.FlagAsync(swapped.PairId, swapped.RowVersion, Ann, "Is the square really blue?");
         Assert.Equal(PairStatus.Flagged, flagged.Status);
-        Assert.Equal("Is the square really blue?", flagged.FlagComment);
+        Assert.Equal("Is the square really blue?", (await Queries.LoadAsync(flagged.PairId))!.FlagComment);
     }
 
     [Fact]

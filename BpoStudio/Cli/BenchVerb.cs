@@ -11,7 +11,7 @@ internal sealed class BenchVerb : ICliVerb
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "bench";
-    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench api [--records 100000] [--per-call 5000] [--reads 500] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200] | bench judge [--pairs 20000] [--latency-ms 300] [--concurrency 16] [--calibration-pairs 1000000]  (each with [--json])";
+    public string Usage => "bench all [--expected benchmarks/expected-ratios.json] [--write-expected] | bench review [--pairs 1000000] [--decisions 500] | bench review --annotators 1,10,50 [--pairs 100000] [--think-ms 200] [--seconds 10] | bench circuit [--pages 20] [--decisions 50] [--pairs 20000] [--chromium /usr/bin/chromium] | bench imaging [--iterations 20] | bench import [--records 1000000] | bench api [--records 100000] [--per-call 5000] [--reads 500] | bench export [--pairs 1000000] [--rounds 3] [--draft] | bench generate [--size smollm2-135m|tiny] [--prompt 128] [--tokens 64] [--batch 1,4,8] [--provider cpu|cuda|directml] [--kv-cache host|provider] [--job-samples 512] | bench triage [--pairs 1000000] [--lookups 200] | bench judge [--pairs 20000] [--latency-ms 300] [--concurrency 16] [--calibration-pairs 1000000]  (each with [--json])";
     public string Summary => "Measure a workload against a same-run baseline (review latency; weakening throughput vs ImageMagick).";
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft", "write-expected" };
     public bool UsesDatabase => false;
@@ -57,6 +57,19 @@ internal sealed class BenchVerb : ICliVerb
                     await output.WriteLineAsync($"  push   {api.PushSeconds,7:0.00} s  {api.PushRecordsPerSecond,9:N0} records/s   file import of the same records {api.FileSeconds:0.00} s ({api.FileRecordsPerSecond:N0}/s)   ratio {api.PushToFile:0.00} (target >= 0.5)");
                     await output.WriteLineAsync($"  paging {api.PagingSeconds,7:0.00} s for {api.Pairs:N0} pairs (1,000 a page)   TRL export of them {api.ExportSeconds:0.00} s   ratio {api.PagingToExport:0.00}x (target <= 3x)");
                     await output.WriteLineAsync($"  one-pair GET p50 {api.OnePairP50Ms:0.0} ms  p95 {api.OnePairP95Ms:0.0} ms (target p95 < 20 ms)");
+                }
+                return 0;
+            case "circuit":
+                var circuit = await CircuitBenchmark.RunAsync((int)ParsePositive(args.Option("pages") ?? "20", "pages"), (int)ParsePositive(args.Option("decisions") ?? "50", "decisions"),
+                    ParsePositive(args.Option("pairs") ?? "20000", "pairs"), args.Option("chromium") ?? "/usr/bin/chromium", ct);
+                if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "circuit", result = circuit }, Json));
+                else
+                {
+                    await output.WriteLineAsync($"bench circuit: {circuit.Pages} Chromium pages, each its own annotator, pressing A {circuit.Decisions / circuit.Pages} times ({circuit.Decisions:N0} decisions in {circuit.Seconds:0.0} s)");
+                    await output.WriteLineAsync($"  server CPU per decision {circuit.ServerCpuMsPerDecision,6:0.0} ms (target < 10)   the review services alone {circuit.ServiceCpuMsPerDecision:0.0} ms   ratio {circuit.CpuToService:0.0}x");
+                    await output.WriteLineAsync($"  allocated per decision  {circuit.ServerAllocatedKbPerDecision,6:N0} KB   the review services alone {circuit.ServiceAllocatedKbPerDecision:N0} KB");
+                    await output.WriteLineAsync($"  A to the next pair on screen p50 {circuit.KeyToNextPair.P50Ms:0.0} ms  p95 {circuit.KeyToNextPair.P95Ms:0.0} ms");
+                    await output.WriteLineAsync($"  managed memory per open circuit {circuit.HeapMbPerOpenCircuit:0.00} MB (target < 1), after the decisions {circuit.HeapMbPerCircuitAfterDecisions:0.00} MB; working set {circuit.WorkingSetMbPerOpenCircuit:0.00} MB");
                 }
                 return 0;
             case "judge":

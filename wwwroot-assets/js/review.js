@@ -106,11 +106,6 @@ export function focusElement(id) {
   if (el && document.activeElement !== el) { el.focus(); if (el.setSelectionRange) el.setSelectionRange(el.value.length, el.value.length); }
 }
 
-// A phone-sized window: the page folds its filters away at first.
-export function isNarrow() {
-  return window.matchMedia('(max-width: 700px)').matches;
-}
-
 // A mouse selection over an answer's words, as character offsets into the answer (each word carries its own).
 export function attachSpanSelection(element, dotnet) {
   if (!element) return { dispose: () => {} };

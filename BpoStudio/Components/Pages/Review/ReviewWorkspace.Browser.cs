@@ -31,7 +31,6 @@ public sealed partial class ReviewWorkspace
             _self = DotNetObjectReference.Create(this);
             _module = await JS.InvokeAsync<IJSObjectReference>("import", "./" + Assets["js/review.js"]); // fingerprinted: there is no import map (see SecurityHeaders)
             _keys = await _module.InvokeAsync<IJSObjectReference>("attachKeys", _self);
-            _filtersOpen = !await _module.InvokeAsync<bool>("isNarrow");
             StateHasChanged();
         }
         // The zoomable frame exists only for a pair with one image; an image pair or an empty queue removes it.

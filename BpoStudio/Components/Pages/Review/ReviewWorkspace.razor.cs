@@ -21,7 +21,6 @@ public sealed partial class ReviewWorkspace
     private PairView? _pair;
     private ReviewProgress? _progress;
     private bool _loaded, _busy, _helpVisible, _showWeakened, _flagging, _focusWorkspace;
-    private bool _filtersOpen = true;
     private PairSide? _editing;
     private string _editText = "";
     private string? _rejectReason;
@@ -29,10 +28,8 @@ public sealed partial class ReviewWorkspace
     private Severity _messageSeverity = Severity.Info;
     private int _sessionDecisions;
     private int _brightness = 100, _contrast = 100;
-    private ResponseKind? _filterKind;
-    private string? _filterMethod, _filterSearch, _filterSource, _filterAssignee, _filterFinding;
-    private PairStatus _filterStatus = PairStatus.Pending;
-    private MyDecisionFilter? _filterMine;
+    private ReviewFilterValues _filters = new();
+    private bool _isLead;
     private DateTime? _recentCursor; // K past this tab's history walks back through the reviewer's earlier decisions
     private readonly CancellationTokenSource _closing = new();
     private IReadOnlyList<UserSummary> _reviewers = [];
@@ -89,8 +86,7 @@ public sealed partial class ReviewWorkspace
 
     private bool Swapped => _pair is not null && !_pair.Chosen.Kind.IsPositive();
 
-    private bool FiltersSet => _filterMine is not null || _filterKind is not null || _filterMethod is not null || !string.IsNullOrWhiteSpace(_filterSearch) || _filterStatus != PairStatus.Pending
-        || _filterSource is not null || _filterAssignee is not null || _filterFinding is not null || SpotCheck is not null;
+    private bool FiltersSet => _filters.AnySet || SpotCheck is not null;
 
     /// <summary>What is true when no pair is served: no pairs at all, none matching the filters, or all of this reviewer's done.</summary>
     private string EmptyQueueMessage =>
@@ -110,9 +106,10 @@ public sealed partial class ReviewWorkspace
     protected override async Task OnInitializedAsync()
     {
         var user = (await AuthState).User;
-        _filterFinding = Finding;
+        _filters = _filters with { Finding = Finding };
         _userId = user.UserId();
-        if (user.IsInRole(Roles.Lead) || user.IsInRole(Roles.Admin))
+        _isLead = user.IsInRole(Roles.Lead) || user.IsInRole(Roles.Admin);
+        if (_isLead)
         {
             await using var scope = ScopeFactory.CreateAsyncScope();
             _reviewers = await scope.ServiceProvider.GetRequiredService<UserAdministration>().ListAsync();
@@ -182,7 +179,7 @@ public sealed partial class ReviewWorkspace
 
     private Task RejectAsync() => DecideAsync(async p => await Reviews.RejectAsync(p.PairId, p.RowVersion, await ActorAsync(), _rejectReason), "Rejected");
 
-    private Task SwapAsync() => ChangeAsync(async p => await Reviews.SwapAsync(p.PairId, p.RowVersion, await ActorAsync()), "Swapped chosen and rejected", advance: false);
+    private Task SwapAsync() => ChangeInPlaceAsync(async p => await Reviews.SwapAsync(p.PairId, p.RowVersion, await ActorAsync()), "Swapped chosen and rejected");
 
     private void StartEdit(PairSide side)
     {
@@ -209,7 +206,7 @@ public sealed partial class ReviewWorkspace
     {
         if (_editing is not { } side) return;
         _editText = text;
-        await ChangeAsync(async p => await Reviews.EditAsync(p.PairId, p.RowVersion, await ActorAsync(), side, text), "Edit saved as a new version", advance: false);
+        await ChangeInPlaceAsync(async p => await Reviews.EditAsync(p.PairId, p.RowVersion, await ActorAsync(), side, text), "Edit saved as a new version");
     }
 
     private Task SaveFlagAsync(string comment) =>
@@ -281,25 +278,32 @@ public sealed partial class ReviewWorkspace
         Show("Undone.", Severity.Info);
     }
 
-    private Task DecideAsync(Func<PairView, Task<PairView>> decide, string done) => ChangeAsync(decide, done, advance: true);
+    // A decision moves on to the next pair; its outcome says whether the pair is now complete (for the progress bar).
+    private Task DecideAsync(Func<PairView, Task<PairOutcome>> decide, string done) => ChangeAsync(async pair =>
+    {
+        var outcome = await decide(pair);
+        CancelEdit();
+        _sessionDecisions++;
+        _history.Push(outcome.PairId);
+        var recount = _sessionDecisions % ProgressRecountEvery == 0;
+        await LoadNextAsync(recount);
+        if (_progress is not null && !recount)
+            _progress = _progress with { Mine = _progress.Mine + 1, Decided = _progress.Decided + (outcome.Status == PairStatus.Pending ? 0 : 1) };
+    }, done);
 
-    private async Task ChangeAsync(Func<PairView, Task<PairView>> change, string done, bool advance)
+    private Task ChangeInPlaceAsync(Func<PairView, Task<PairView>> change, string done) => ChangeAsync(async pair =>
+    {
+        _pair = await change(pair);
+        CancelEdit();
+    }, done);
+
+    private async Task ChangeAsync(Func<PairView, Task> change, string done)
     {
         if (_pair is null || _busy) return;
         _busy = true;
         try
         {
-            var updated = await change(_pair);
-            CancelEdit();
-            if (advance)
-            {
-                _sessionDecisions++;
-                _history.Push(updated.PairId);
-                await LoadNextAsync(recount: _sessionDecisions % ProgressRecountEvery == 0);
-                if (_progress is not null && _sessionDecisions % ProgressRecountEvery != 0)
-                    _progress = _progress with { Mine = _progress.Mine + 1, Decided = _progress.Decided + (updated.Status == PairStatus.Pending ? 0 : 1) };
-            }
-            else _pair = updated;
+            await change(_pair);
             Show(done, Severity.Success);
         }
         catch (PairAlreadyDecidedException completed)
@@ -317,13 +321,9 @@ public sealed partial class ReviewWorkspace
         }
         catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
         {
-            Show(ex.Message, Severity.Error);
-        }
-        catch (Exception ex) when (BpoStudio.Core.DomainErrors.IsRefusal(ex))
-        {
             // Refused by the pair's state (a lead's final decision) or by the account: a message, not a dead circuit.
             Show(ex.Message, Severity.Warning);
-            if (ex is ReviewRefusedException) _pair = await Queries.LoadAsync(_pair.PairId, userId: _userId);
+            if (ex is ReviewRefusedException && _pair is not null) _pair = await Queries.LoadAsync(_pair.PairId, userId: _userId);
         }
         finally
         {
@@ -338,15 +338,15 @@ public sealed partial class ReviewWorkspace
     private async Task LoadNextAsync(bool recount = true)
     {
         _pair = await Queue.ServeAsync(DatasetId, await ActorAsync(),
-            new PairFilter(_filterKind, _filterMethod, _filterSearch, _filterStatus, _filterSource, _filterAssignee, _filterFinding, SpotCheckId: SpotCheck, MyDecision: _filterMine), _skipped);
+            _filters.ToPairFilter(SpotCheck), _skipped);
         if (recount || _progress is null) _progress = await Queries.ProgressAsync(DatasetId, _userId);
         _loaded = true;
         ResetPairState();
     }
 
-    private async Task ApplyFilterAsync(Action set)
+    private async Task ApplyFilterAsync(ReviewFilterValues filters)
     {
-        set();
+        _filters = filters;
         await LoadNextAsync();
         _focusWorkspace = false; // focus stays in the filter being changed
     }
