@@ -151,6 +151,18 @@ public class DatasetImporterTests : IAsyncLifetime
         var again = await importer.ImportAsync(new ImportRequest(second, "repeats", _files.File("images")));
         Assert.Equal((0, 1), (again.Imported, again.SamplesPresent));
         Assert.Contains("repeats record r0", Assert.Single(again.ContentDuplicates).Reason);
+
+        // An image met twice in one batch is loaded whole: the repeat among them is found, the new question kept.
+        var third = _files.File("third.json");
+        await File.WriteAllTextAsync(third, JsonSerializer.Serialize(new[] { Record("y1", "img/a.png", "Another question?", "Yes."), Record("y2", "img/a.png", "What is this?", "A circle.") }));
+        var both = await importer.ImportAsync(new ImportRequest(third, "repeats", _files.File("images")));
+        Assert.Equal((1, 1), (both.Imported, both.SamplesPresent));
+        Assert.Contains("repeats record r0", Assert.Single(both.ContentDuplicates).Reason);
+
+        // Another dataset showing the same image, prompt and answer is no repeat: each dataset keeps its own samples.
+        var elsewhere = await importer.ImportAsync(new ImportRequest(second, "repeats elsewhere", _files.File("images")));
+        Assert.Equal((1, 0), (elsewhere.Imported, elsewhere.SamplesPresent));
+        Assert.Empty(elsewhere.ContentDuplicates);
     }
 
     private static string BpoLine(string id, string prompt, string truth, params (string Text, string Type)[] negatives) =>

@@ -41,7 +41,8 @@ internal sealed class SampleConfiguration : IEntityTypeConfiguration<Sample>
         builder.Navigation(s => s.Source).IsRequired();
         builder.HasOne(s => s.Dataset).WithMany(d => d.Samples).HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(s => new { s.DatasetId, s.Id });
-        builder.HasIndex(s => s.ImageHash);
+        // By image, then dataset: an import's look-up of repeated content asks for both (and an image's users for the first).
+        builder.HasIndex(s => new { s.ImageHash, s.DatasetId });
     }
 }
 

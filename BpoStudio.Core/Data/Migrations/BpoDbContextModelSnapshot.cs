@@ -525,9 +525,9 @@ namespace BpoStudio.Core.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ImageHash");
-
                     b.HasIndex("DatasetId", "Id");
+
+                    b.HasIndex("ImageHash", "DatasetId");
 
                     b.ToTable("Samples");
                 });

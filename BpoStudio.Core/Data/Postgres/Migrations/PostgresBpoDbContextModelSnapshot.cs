@@ -546,9 +546,9 @@ namespace BpoStudio.Core.Data.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("ImageHash");
-
                     b.HasIndex("DatasetId", "Id");
+
+                    b.HasIndex("ImageHash", "DatasetId");
 
                     b.ToTable("Samples");
                 });
