@@ -26,7 +26,7 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
     }
 
     [Fact]
-    public async Task TheFilterBar_IsFoldedUntilOpened_StaysOpenThroughDecisions_AndCountsTheFiltersOn()
+    public async Task TheFilterBar_IsFoldedUntilOpened_StaysOpenOnTheNextPair_AndCountsTheFiltersOn()
     {
         var (page, _) = await ReviewAsNewAnnotatorAsync();
         var toggle = page.GetByTestId("filters-toggle");
@@ -36,10 +36,11 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
         await toggle.ClickAsync();
         await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true");
         var first = await page.GetByTestId("pair").GetAttributeAsync("data-pair-id");
+        // Moving on (a skip: deciding would take a pair of the demo dataset the other tests here expect undecided).
         await page.Locator("#review-workspace").FocusAsync();
-        await page.Keyboard.PressAsync("a");
+        await page.Keyboard.PressAsync("j");
         await Assertions.Expect(page.GetByTestId("pair")).Not.ToHaveAttributeAsync("data-pair-id", first!);
-        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true"); // a decision does not re-render the bar
+        await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true"); // the next pair does not re-render the bar
 
         await page.GetByTestId("filter-mine").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "My rejected" }).ClickAsync();

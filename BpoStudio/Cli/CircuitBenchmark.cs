@@ -43,8 +43,7 @@ internal static class CircuitBenchmark
         foreach (var i in Enumerable.Range(1, pages)) open.Add(await OpenReviewAsync(browser, review, i, ct));
         var (heapOpen, workingSetOpen) = Memory();
 
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
+        using var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var watch = Stopwatch.StartNew();
