@@ -27,7 +27,8 @@ public class ImportCliJobTests : IAsyncLifetime
     public async Task ABulkActionDuringACliImport_IsRefused_AndTheImportIsInTheHistory()
     {
         var path = _files.File("pairs.jsonl");
-        await File.WriteAllLinesAsync(path, Enumerable.Range(0, 30_000).Select(i => JsonSerializer.Serialize(new
+        // Large enough that the import is still running when the bulk action comes, on a busy CI machine too (30,000 once finished first).
+        await File.WriteAllLinesAsync(path, Enumerable.Range(0, 120_000).Select(i => JsonSerializer.Serialize(new
         {
             id = $"b{i}", prompt = $"Question {i}?",
             completions = new object[] { new { score = 1, response = $"Answer {i}.", type = "gt" }, new { score = 0, response = $"Wrong {i}.", type = "llm-hal" } },
@@ -52,6 +53,6 @@ public class ImportCliJobTests : IAsyncLifetime
         Assert.Equal(0, await cli);
         var history = await _core.Get<BpoStudio.Core.Import.ImportService>().HistoryAsync(datasetId!.Value, TestPrincipals.Lead);
         var entry = Assert.Single(history);
-        Assert.Equal((JobStatus.Completed, 30_000L), (entry.Status, entry.Summary!.Imported));
+        Assert.Equal((JobStatus.Completed, 120_000L), (entry.Status, entry.Summary!.Imported));
     }
 }
