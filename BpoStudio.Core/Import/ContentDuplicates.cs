@@ -40,9 +40,14 @@ internal sealed class ContentDuplicates(int datasetId)
         // showing it are loaded once, after which this import knows them (a file of many questions per picture). Loading
         // every sample of every image in each batch grew with the dataset wherever images are shared: bench api pushed
         // 1M records at 0.18x the file import's speed; looking up by prompt every time made a long file import pay it.
-        var byImage = batch.Where(b => !_imagesLoaded.Contains(b.ImageHash)).GroupBy(b => b.ImageHash).ToList();
-        var whole = byImage.Where(g => !_imagesMet.Add(g.Key) || g.Count() > 1).Select(g => g.Key).ToList();
-        var once = byImage.Where(g => !whole.Contains(g.Key)).SelectMany(g => g).Where(_looked.Add).ToList();
+        var whole = new List<string>();
+        var once = new List<(string ImageHash, string Prompt)>();
+        foreach (var image in batch.Where(b => !_imagesLoaded.Contains(b.ImageHash)).GroupBy(b => b.ImageHash))
+        {
+            var metBefore = !_imagesMet.Add(image.Key);
+            if (metBefore || image.Count() > 1) whole.Add(image.Key);
+            else once.AddRange(image.Where(_looked.Add));
+        }
         _imagesLoaded.UnionWith(whole);
         if (whole.Count == 0 && once.Count == 0) return;
         var images = once.Select(f => f.ImageHash).Distinct().ToList();

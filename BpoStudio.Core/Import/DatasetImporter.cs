@@ -153,7 +153,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         var fresh = batch.Where(e => !e.Present).ToList();
         var merges = batch.Where(e => e.Present).Select(e => (e.Sample, e.Target)).ToList();
         var images = await StoreImagesAsync(db, write, fresh, summary, ct);
-        await write.Repeats.LoadAsync(db, images.Select((image, i) => (image.Hash, fresh[i].Sample.Prompt)).Where(x => x.Hash is not null).Select(x => (x.Hash!, x.Prompt)), ct);
+        await write.Repeats.LoadAsync(db, fresh.Select((entry, i) => (Hash: images[i].Hash!, entry.Sample.Prompt)).Where(x => x.Hash is not null), ct);
         var samples = new List<(Sample Sample, SampleRef Target)>(fresh.Count);
         var ratings = new Dictionary<Response, IReadOnlyList<ImportedRating>>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < fresh.Count; i++)
