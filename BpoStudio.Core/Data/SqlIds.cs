@@ -38,6 +38,9 @@ public static class SqlCommands
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
+        // These statements span a dataset (a bulk accept of a million pairs): PostgreSQL's client would cut one at 30 s,
+        // and the caller's token is what ends it. SQLite's timeout is the wait for the write lock, which stays.
+        if (connection is not Microsoft.Data.Sqlite.SqliteConnection) command.CommandTimeout = 0;
         foreach (var (name, value) in parameters)
         {
             var parameter = command.CreateParameter();
