@@ -116,13 +116,20 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
     /// <param name="expected">The rejected answer's version the caller saw; a different current one is refused, since someone edited or swapped the pair.</param>
     private static async Task<Response> RejectedAsync(BpoDbContext db, long pairId, CancellationToken ct, long? expected = null)
     {
-        var rejected = await db.Responses.AsNoTracking().Include(r => r.Sample).Where(r => db.Pairs.Any(p => p.Id == pairId && p.RejectedResponseId == r.Id)).FirstOrDefaultAsync(ct)
+        var rejected = await RejectedQuery.For(db)(db, pairId)
             ?? throw new NotFoundError($"There is no pair {pairId}.");
         if (expected is { } seen && seen != rejected.Id)
             throw new ReviewRefusedException($"Pair {pairId}'s rejected answer changed since it was loaded (someone edited or swapped the pair); its spans are shown again, mark them on the new text.");
         if (rejected.Kind.IsImagePair()) throw new ReviewRefusedException($"Pair {pairId} is an image pair: its rejected answer is the ground truth itself, so it has no wrong words to mark.");
         return rejected;
     }
+
+    // Compiled, as the next one: the review page asks both for every pair.
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, Task<Response?>>> RejectedQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
+        db.Responses.AsNoTracking().Include(r => r.Sample).Where(r => db.Pairs.Any(p => p.Id == pairId && p.RejectedResponseId == r.Id)).FirstOrDefault()));
+
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, IAsyncEnumerable<ErrorSpan>>> StoredSpansQuery = new(() => EF.CompileAsyncQuery<BpoDbContext, long, ErrorSpan>((db, responseId) =>
+        db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == responseId && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id)));
 
     private static async Task<IReadOnlyList<SuggestedSpan>> SuggestionsAsync(BpoDbContext db, Response rejected, CancellationToken ct) =>
         SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct), await Judging.JudgeHints.FalseClaimsShownAsync(db, rejected.Sample!.DatasetId, rejected.Id, ct));
@@ -132,7 +139,7 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
 
     private static async Task<SpanSheet> SheetAsync(BpoDbContext db, Response rejected, CancellationToken ct)
     {
-        var stored = await db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == rejected.Id && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id).ToListAsync(ct);
+        var stored = await StoredSpansQuery.For(db)(db, rejected.Id).ToListAsync(ct);
         // A suggestion is offered until someone confirms, dismisses or marks over its characters.
         var open = (await SuggestionsAsync(db, rejected, ct)).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
         return new SpanSheet(rejected.Id, rejected.Text, [.. stored.Where(s => s.Status != SpanStatus.Dismissed)], open);

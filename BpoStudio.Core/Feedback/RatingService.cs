@@ -55,11 +55,15 @@ public sealed class RatingService(IDbContextFactory<BpoDbContext> dbFactory, Aud
 
     private static async Task<RatingSheet> SheetAsync(BpoDbContext db, int datasetId, long responseId, CancellationToken ct)
     {
-        var aspects = await db.RatingAspects.AsNoTracking().Where(a => a.DatasetId == datasetId).OrderBy(a => a.Id).ToListAsync(ct);
+        var aspects = await AspectsQuery.For(db)(db, datasetId).ToListAsync(ct);
         if (aspects.Count == 0) return new RatingSheet([], []);
         var current = (await CurrentAsync(db, [responseId], null, ct)).GetValueOrDefault(responseId) ?? [];
         return new RatingSheet(aspects, [.. aspects.Select(a => current.FirstOrDefault(r => r.Aspect == a.Name) ?? new RatingValue(a.Name, null, null, null, default))]);
     }
+
+    // Compiled: both sides' panels ask it for every pair the review page shows.
+    private static readonly CompiledPerModel<Func<BpoDbContext, int, IAsyncEnumerable<RatingAspect>>> AspectsQuery = new(() => EF.CompileAsyncQuery<BpoDbContext, int, RatingAspect>((db, datasetId) =>
+        db.RatingAspects.AsNoTracking().Where(a => a.DatasetId == datasetId).OrderBy(a => a.Id)));
 
     public async Task RateAsync(long responseId, string aspect, double? value, string? rationale, ClaimsPrincipal actor, CancellationToken ct = default)
     {

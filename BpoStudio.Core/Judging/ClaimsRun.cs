@@ -79,5 +79,9 @@ internal sealed class ClaimsRun(IDbContextFactory<BpoDbContext> dbFactory, Judge
 
     /// <summary>The claims of an answer the judge found false, for the review page's span suggestions.</summary>
     internal static async Task<List<ClaimCheck>> FalseClaimsAsync(BpoDbContext db, long responseId, CancellationToken ct) =>
-        await db.ClaimChecks.AsNoTracking().Where(c => c.ResponseId == responseId && c.Holds < 0.5).OrderBy(c => c.Start).ToListAsync(ct);
+        await FalseClaimsQuery.For(db)(db, responseId).ToListAsync(ct);
+
+    // Compiled: the review page's error spans ask it for every pair.
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, IAsyncEnumerable<ClaimCheck>>> FalseClaimsQuery = new(() => EF.CompileAsyncQuery<BpoDbContext, long, ClaimCheck>((db, responseId) =>
+        db.ClaimChecks.AsNoTracking().Where(c => c.ResponseId == responseId && c.Holds < 0.5).OrderBy(c => c.Start)));
 }

@@ -54,11 +54,14 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
     public async Task<JudgeHint?> ForPairAsync(long pairId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // One query, as the review page asks it for every pair: no hint in a spot check or where a lead switched hints off.
-        return await db.PairScores.Where(s => s.PairId == pairId && s.PreferChosen != null && s.Scorer.StartsWith("judge:")
+        return await HintQuery.For(db)(db, pairId);
+    }
+
+    // One compiled query, as the review page asks it for every pair: no hint in a spot check or where a lead switched hints off.
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, Task<JudgeHint?>>> HintQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
+        db.PairScores.Where(s => s.PairId == pairId && s.PreferChosen != null && s.Scorer.StartsWith("judge:")
                 && !db.SpotCheckItems.Any(i => i.PairId == pairId)
                 && !db.JudgeSettings.Any(j => !j.ShowHints && db.Pairs.Any(p => p.Id == pairId && p.DatasetId == j.DatasetId)))
             .OrderByDescending(s => s.Id)
-            .Select(s => new JudgeHint(s.Scorer, s.PreferChosen!.Value, s.Confidence ?? 0, s.OrdersDisagree, s.Rationale)).FirstOrDefaultAsync(ct);
-    }
+            .Select(s => new JudgeHint(s.Scorer, s.PreferChosen!.Value, s.Confidence ?? 0, s.OrdersDisagree, s.Rationale)).FirstOrDefault()));
 }

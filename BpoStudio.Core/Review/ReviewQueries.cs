@@ -18,13 +18,14 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var pairId = await NextIdAsync(db, datasetId, userId, filter, skipped ?? [], clock.GetUtcNow().UtcDateTime, ct);
-        return pairId is null ? null : await LoadAsync(db, pairId.Value, ct, userId);
+        var next = await NextIdAsync(db, datasetId, userId, filter, skipped ?? [], clock.GetUtcNow().UtcDateTime, ct);
+        return next is null ? null : await LoadAsync(db, next.Id, ct, userId);
     }
 
-    internal async Task<long?> NextIdAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
+    internal async Task<QueuedPair?> NextIdAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct,
+        QueueShape? shape = null)
     {
-        var overlap = await db.Datasets.Where(d => d.Id == datasetId).Select(d => d.Overlap).FirstOrDefaultAsync(ct);
+        var (overlap, hasMine, hasSampled) = shape ?? await ShapeAsync(db, datasetId, userId);
         var search = filter?.Search?.Trim();
         if (!string.IsNullOrEmpty(search) && await PairSearch.IsCommonAsync(db, search, ct, CommonSearchMatches))
             return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped, overlap, now, ct);
@@ -32,22 +33,32 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
         if (filter?.AssigneeId is not null || filter?.MyDecision is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
         {
             // Browsing one annotator's share, one's own decisions or decided pairs: plain id order, assignment aside.
-            return await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+            return await open.OrderBy(p => p.Id).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
         }
         // A spot check's sample comes before the rest, so the lead's estimate arrives while the rest waits on it. The IN list
         // drives the look-up from the (few) sampled pairs; a correlated probe per open pair would scan the whole queue.
         var sampled = db.SpotCheckItems.Where(i => i.DatasetId == datasetId).Select(i => i.PairId);
         var mine = db.PairAssignments.Where(a => a.DatasetId == datasetId && a.UserId == userId).Select(a => a.PairId);
-        // Within each tier: by id, or the judge's least certain verdicts first when the filter asks (Judging's order).
-        var pairId = await open.Where(p => mine.Contains(p.Id)).InReviewOrder(db, filter).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
-            ?? await open.Where(p => sampled.Contains(p.Id) && !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId != userId))
-                .OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct)
-            ?? await open.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id)).InReviewOrder(db, filter).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+        // Within each tier: by id, or the judge's least certain verdicts first when the filter asks (Judging's order). A tier
+        // with nothing in it (no assignments for this reviewer, no spot check) is not asked.
+        var pair = (hasMine ? await open.Where(p => mine.Contains(p.Id)).InReviewOrder(db, filter).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct) : null)
+            ?? (hasSampled ? await open.Where(p => sampled.Contains(p.Id) && !db.PairAssignments.Any(a => a.PairId == p.Id && a.UserId != userId))
+                .OrderBy(p => p.Id).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct) : null)
+            ?? await open.Where(p => !db.PairAssignments.Any(a => a.PairId == p.Id)).InReviewOrder(db, filter).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
         // With overlap, a pair given to fewer people than it needs still takes further reviewers once one's own share is served.
-        if (pairId is null && overlap > 1)
-            pairId = await open.Where(p => db.PairAssignments.Count(a => a.PairId == p.Id) < overlap).InReviewOrder(db, filter).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-        return pairId;
+        if (pair is null && overlap > 1)
+            pair = await open.Where(p => db.PairAssignments.Count(a => a.PairId == p.Id) < overlap).InReviewOrder(db, filter).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
+        return pair;
     }
+
+    /// <summary>What a serve needs to know of the dataset before looking: its overlap, and which tiers can hold anything.</summary>
+    internal static async Task<QueueShape> ShapeAsync(BpoDbContext db, int datasetId, string userId) =>
+        await ShapeQuery.For(db)(db, datasetId, userId) ?? new QueueShape(0, false, false);
+
+    private static readonly CompiledPerModel<Func<BpoDbContext, int, string, Task<QueueShape?>>> ShapeQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, int datasetId, string userId) =>
+        db.Datasets.Where(d => d.Id == datasetId)
+            .Select(d => new QueueShape(d.Overlap, db.PairAssignments.Any(a => a.DatasetId == datasetId && a.UserId == userId), db.SpotCheckItems.Any(i => i.DatasetId == datasetId)))
+            .FirstOrDefault()));
 
     public async Task<PairView?> LoadAsync(long pairId, CancellationToken ct = default, string? userId = null)
     {
@@ -80,7 +91,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     /// so the index is walked in its own order a page at a time, and the first open pair in it that is this reviewer's
     /// to review is served (assigned to them or to nobody, or to anyone with overlap); the assignment tiers give way here.
     /// </summary>
-    private static async Task<long?> NextOfCommonSearchAsync(BpoDbContext db, int datasetId, string userId, PairFilter rest, string search,
+    private static async Task<QueuedPair?> NextOfCommonSearchAsync(BpoDbContext db, int datasetId, string userId, PairFilter rest, string search,
         IReadOnlyCollection<long> skipped, int overlap, DateTime now, CancellationToken ct)
     {
         var open = Open(db, datasetId, userId, rest, skipped, overlap, now);
@@ -89,8 +100,8 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
         await foreach (var (prompts, ids) in PairSearch.CandidatePagesAsync(db, search, ct))
         {
             var matching = prompts ? open.Where(p => ids.Contains(p.SampleId)) : open.Where(p => ids.Contains(p.RejectedResponseId) || ids.Contains(p.ChosenResponseId));
-            var hit = await matching.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
-            if (hit is { } pairId) return pairId;
+            var hit = await matching.OrderBy(p => p.Id).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
+            if (hit is not null) return hit;
         }
         return null;
     }
@@ -124,20 +135,11 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     internal static async Task<PairView?> LoadAsync(BpoDbContext db, long pairId, CancellationToken ct, string? userId = null)
     {
         // One query for the pair, its texts, its assignees and this reviewer's decision; its siblings in a second.
-        var row = await db.Pairs.AsNoTracking().Where(p => p.Id == pairId).Select(p => new
-        {
-            Pair = p, p.Sample, Chosen = p.ChosenResponse, Rejected = p.RejectedResponse,
-            Assignees = db.PairAssignments.Where(a => a.PairId == p.Id).OrderBy(a => a.UserId).Select(a => a.UserId).ToList(),
-            MyDecision = db.PairDecisions.Where(d => d.PairId == p.Id && d.UserId == userId).Select(d => (Decision?)d.Decision).FirstOrDefault(),
-            MyDecisionAt = db.PairDecisions.Where(d => d.PairId == p.Id && d.UserId == userId).Select(d => (DateTime?)d.At).FirstOrDefault(),
-        }).FirstOrDefaultAsync(ct);
+        var row = await RowQuery.For(db)(db, pairId, userId);
         if (row is null) return null;
         var pair = row.Pair;
-        var siblings = await db.Pairs.AsNoTracking()
-            .Where(p => p.SampleId == pair.SampleId && p.Id != pair.Id && p.Status == PairStatus.Pending)
-            .OrderBy(p => p.Id)
-            .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method, p.ChosenResponse!.Text))
-            .ToListAsync(ct);
+        var siblings = new List<SiblingNegative>();
+        await foreach (var sibling in SiblingsQuery.For(db)(db, pair.SampleId, pair.Id).WithCancellation(ct)) siblings.Add(sibling);
         var sample = row.Sample!;
         var assignees = row.Assignees;
         var mine = row.MyDecision is { } decision ? new MyDecision(decision, row.MyDecisionAt!.Value) : null;
@@ -149,6 +151,22 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
             ResolvedBy = pair.ResolvedBy,
         };
     }
+
+    // Compiled: loading a pair is on every decision's path, and building and looking up these LINQ trees per call cost
+    // more than running them.
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, string?, Task<LoadedRow?>>> RowQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId, string? userId) =>
+        db.Pairs.AsNoTracking().Where(p => p.Id == pairId).Select(p => new LoadedRow(p, p.Sample!, p.ChosenResponse!, p.RejectedResponse!,
+            db.PairAssignments.Where(a => a.PairId == p.Id).OrderBy(a => a.UserId).Select(a => a.UserId).ToList(),
+            db.PairDecisions.Where(d => d.PairId == p.Id && d.UserId == userId).Select(d => (Decision?)d.Decision).FirstOrDefault(),
+            db.PairDecisions.Where(d => d.PairId == p.Id && d.UserId == userId).Select(d => (DateTime?)d.At).FirstOrDefault())).FirstOrDefault()));
+
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, long, IAsyncEnumerable<SiblingNegative>>> SiblingsQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long sampleId, long pairId) =>
+        db.Pairs.AsNoTracking()
+            .Where(p => p.SampleId == sampleId && p.Id != pairId && p.Status == PairStatus.Pending)
+            .OrderBy(p => p.Id)
+            .Select(p => new SiblingNegative(p.Id, p.RejectedResponse!.Kind, p.RejectedResponse.Text, p.RejectedResponse.Provenance.Method, p.ChosenResponse!.Text))));
+
+    private sealed record LoadedRow(PreferencePair Pair, Sample Sample, Response Chosen, Response Rejected, List<string> Assignees, Decision? MyDecision, DateTime? MyDecisionAt);
 
     // The same turns the exports read as context: the record's earlier samples with their imported ground truth.
     private static async Task<IReadOnlyList<ConversationTurn>> EarlierTurnsAsync(BpoDbContext db, Sample sample, CancellationToken ct)
@@ -164,3 +182,9 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
 
     private static ResponseDetail Detail(Response r) => new(r.Id, r.Kind, r.Text, r.Provenance, r.PreviousVersionId is not null);
 }
+
+/// <summary>A pair the queue found: its id, and its sample (whose other open pairs a serve reserves with it).</summary>
+internal sealed record QueuedPair(long Id, long SampleId);
+
+/// <summary>A dataset's overlap, and whether this reviewer has assignments in it and whether a spot check is open in it.</summary>
+internal sealed record QueueShape(int Overlap, bool HasMine, bool HasSampled);

@@ -35,17 +35,18 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
         if (filter?.MyDecision is not null || filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
         {
             var browsed = await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
-            return browsed is null ? null : await ReviewQueries.LoadAsync(db, browsed.Value, ct, who.Id);
+            return browsed is null ? null : await ReviewQueries.LoadAsync(db, browsed.Id, ct, who.Id);
         }
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await SerialiseClaimsAsync(db, datasetId, now, ct);
+        var shape = await ReviewQueries.ShapeAsync(db, datasetId, who.Id);
         // A sample already held comes first: its other negatives stay with the person who has its image open.
-        var pairId = await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct)
-            ?? await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
-        if (pairId is { } id) await ReserveSampleAsync(db, datasetId, who.Id, id, skipped ?? [], now, ct);
+        var next = await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct)
+            ?? await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct, shape);
+        if (next is not null) await ReserveSampleAsync(db, datasetId, who.Id, next, shape.Overlap, skipped ?? [], now, ct);
         else await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
-        return pairId is null ? null : await ReviewQueries.LoadAsync(db, pairId.Value, ct, who.Id);
+        return next is null ? null : await ReviewQueries.LoadAsync(db, next.Id, ct, who.Id);
     }
 
     /// <summary>Keeps this reviewer's holds in the dataset alive while the pair is on screen.</summary>
@@ -87,19 +88,18 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
 
     private const int ClaimLockSpace = 0x42504f; // "BPO": keeps these advisory locks apart from any other use
 
-    private static async Task<long?> HeldOpenPairAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
+    private static async Task<QueuedPair?> HeldOpenPairAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
     {
         var held = db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == userId && r.ExpiresAt > now).Select(r => r.PairId);
         var open = db.Matching(datasetId, filter, defaultStatus: PairStatus.Pending)
             .Where(p => held.Contains(p.Id) && !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
         if (skipped.Count > 0) open = open.Where(p => !skipped.Contains(p.Id));
-        return await open.OrderBy(p => p.Id).Select(p => (long?)p.Id).FirstOrDefaultAsync(ct);
+        return await open.OrderBy(p => p.Id).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
     }
 
-    private async Task ReserveSampleAsync(BpoDbContext db, int datasetId, string userId, long pairId, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
+    private async Task ReserveSampleAsync(BpoDbContext db, int datasetId, string userId, QueuedPair served, int overlap, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
     {
-        var served = await db.Pairs.Where(p => p.Id == pairId).Select(p => new { p.SampleId, db.Datasets.First(d => d.Id == datasetId).Overlap }).FirstAsync(ct);
-        var (sampleId, overlap) = (served.SampleId, served.Overlap);
+        var (pairId, sampleId) = (served.Id, served.SampleId);
         await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == userId && r.SampleId != sampleId).ExecuteDeleteAsync(ct);
         // The served pair, and its sample's other open pairs that are still free for this reviewer under the overlap
         // (not the ones they skipped: a skip gives a pair back).

@@ -26,18 +26,21 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     public Task<PairOutcome> FlagAsync(long pairId, long rowVersion, ClaimsPrincipal actor, string? comment, CancellationToken ct = default)
     {
         var who = Reviewer.Of(actor);
-        return ChangeAsync(pairId, rowVersion, who, ReviewAction.Flag, async (db, pair, e) =>
+        return ChangeAsync(pairId, rowVersion, who, ReviewAction.Flag, (db, state, e) =>
         {
-            await UpsertDecisionAsync(db, pair, who, Decision.Flagged, comment, ct);
+            var pair = state.Pair;
+            UpsertDecision(db, state, who, Decision.Flagged, comment);
             pair.Status = PairStatus.Flagged;
             pair.FlagComment = comment;
             e.Comment = comment;
+            return Task.CompletedTask;
         }, ct);
     }
 
     public Task<PairView> SwapAsync(long pairId, long rowVersion, ClaimsPrincipal actor, CancellationToken ct = default) =>
-        ChangeAndLoadAsync(pairId, rowVersion, Reviewer.Of(actor), ReviewAction.Swap, async (db, pair, _) =>
+        ChangeAndLoadAsync(pairId, rowVersion, Reviewer.Of(actor), ReviewAction.Swap, async (db, state, _) =>
         {
+            var pair = state.Pair;
             await RefuseForImagePairAsync(db, pair, "swapped", ct);
             (pair.ChosenResponseId, pair.RejectedResponseId) = (pair.RejectedResponseId, pair.ChosenResponseId);
         }, ct);
@@ -56,8 +59,9 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         lead.RequireLead("resolve flags and disagreements");
         if (final is not (PairStatus.Accepted or PairStatus.Rejected)) throw new InvalidInputError("A resolution accepts or rejects the pair.");
         var who = Reviewer.Of(lead);
-        return ChangeAndLoadAsync(pairId, rowVersion, who, ReviewAction.ResolveFlag, (_, pair, e) =>
+        return ChangeAndLoadAsync(pairId, rowVersion, who, ReviewAction.ResolveFlag, (_, state, e) =>
         {
+            var pair = state.Pair;
             pair.Status = final;
             pair.ResolvedBy = who.Name;
             if (final == PairStatus.Rejected) pair.RejectReason = note;
@@ -74,8 +78,9 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         if (newText.Length == 0) throw new InvalidInputError("The edited text is empty.");
         if (newText.Length > MaxTextLength) throw new InvalidInputError($"The edited text is longer than {MaxTextLength:N0} characters.");
         var action = side == PairSide.Chosen ? ReviewAction.EditChosen : ReviewAction.EditRejected;
-        return ChangeAndLoadAsync(pairId, rowVersion, who, action, async (db, pair, e) =>
+        return ChangeAndLoadAsync(pairId, rowVersion, who, action, async (db, state, e) =>
         {
+            var pair = state.Pair;
             await RefuseForImagePairAsync(db, pair, "edited", ct);
             var originalId = side == PairSide.Chosen ? pair.ChosenResponseId : pair.RejectedResponseId;
             var original = await db.Responses.AsNoTracking().FirstAsync(r => r.Id == originalId, ct);
@@ -176,18 +181,18 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     };
 
     private Task<PairOutcome> DecideAsync(long pairId, long rowVersion, Reviewer who, Decision decision, ReviewAction action, string? reason, CancellationToken ct) =>
-        ChangeAsync(pairId, rowVersion, who, action, async (db, pair, e) =>
+        ChangeAsync(pairId, rowVersion, who, action, (db, state, e) =>
         {
-            await UpsertDecisionAsync(db, pair, who, decision, reason, ct);
-            await db.SaveChangesAsync(ct);
-            var decisions = await db.PairDecisions.Where(d => d.PairId == pair.Id).Select(d => d.Decision).ToListAsync(ct);
-            pair.Status = StatusFor(decisions, await OverlapAsync(db, pair.DatasetId, ct));
+            var pair = state.Pair;
+            UpsertDecision(db, state, who, decision, reason);
+            pair.Status = StatusFor([.. state.Decisions.Select(d => d.Decision)], state.Overlap);
             if (decision == Decision.Rejected && pair.Status != PairStatus.Pending) pair.RejectReason = reason;
             e.Reason = reason;
+            return Task.CompletedTask;
         }, ct);
 
     private async Task<PairView> ChangeAndLoadAsync(long pairId, long rowVersion, Reviewer who, ReviewAction action,
-        Func<BpoDbContext, PreferencePair, ReviewEvent, Task> change, CancellationToken ct)
+        Func<BpoDbContext, PairState, ReviewEvent, Task> change, CancellationToken ct)
     {
         await ChangeAsync(pairId, rowVersion, who, action, change, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -195,7 +200,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     }
 
     private async Task<PairOutcome> ChangeAsync(long pairId, long rowVersion, Reviewer who, ReviewAction action,
-        Func<BpoDbContext, PreferencePair, ReviewEvent, Task> change, CancellationToken ct)
+        Func<BpoDbContext, PairState, ReviewEvent, Task> change, CancellationToken ct)
     {
         // SQLite reports a writer that committed first as busy: one retry sees its work and decides afresh.
         for (var attempt = 1; ; attempt++)
@@ -216,19 +221,20 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     }
 
     private async Task<PairOutcome> TryChangeAsync(long pairId, long rowVersion, Reviewer who, ReviewAction action,
-        Func<BpoDbContext, PreferencePair, ReviewEvent, Task> change, CancellationToken ct)
+        Func<BpoDbContext, PairState, ReviewEvent, Task> change, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await LockPairAsync(db, pairId, ct);
-        var pair = await db.Pairs.FirstOrDefaultAsync(p => p.Id == pairId, ct) ?? throw new NotFoundError($"There is no pair {pairId}.");
+        var state = await PairStateQuery.For(db)(db, pairId) ?? throw new NotFoundError($"There is no pair {pairId}.");
+        var pair = state.Pair;
         if (pair.ResolvedBy is not null && action != ReviewAction.ResolveFlag)
             throw new ReviewRefusedException($"{pair.ResolvedBy} resolved pair {pairId} as {pair.Status}; a lead's decision is final.");
         if (pair.RowVersion != rowVersion)
         {
             // Others completed the pair meanwhile: this decision is not needed, and asking to repeat it would waste the keypress.
             if (action is ReviewAction.Accept or ReviewAction.Reject or ReviewAction.Flag && pair.Status != PairStatus.Pending
-                && !await db.PairDecisions.AnyAsync(d => d.PairId == pairId && d.UserId == who.Id, ct))
+                && !state.Decisions.Any(d => d.UserId == who.Id))
             {
                 await ReleaseAsync(db, pairId, who, ct);
                 await tx.CommitAsync(ct);
@@ -240,7 +246,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
         var e = NewEvent(pair.Id, pair.DatasetId, who, action);
         (e.PreviousStatus, e.PreviousChosenResponseId, e.PreviousRejectedResponseId) = (pair.Status, pair.ChosenResponseId, pair.RejectedResponseId);
         e.PreviousDecisionSource = pair.DecisionSource;
-        await change(db, pair, e);
+        await change(db, state, e);
         // One of several overlapping decisions leaves the pair open and its row untouched, so its version stays what
         // the other reviewers loaded: their decisions are independent, not edit conflicts.
         var partial = action is ReviewAction.Accept or ReviewAction.Reject && pair.Status == PairStatus.Pending && e.PreviousStatus == PairStatus.Pending;
@@ -288,14 +294,28 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
     private static bool IsWriteConflict(Exception ex) =>
         (ex as Microsoft.Data.Sqlite.SqliteException ?? ex.InnerException as Microsoft.Data.Sqlite.SqliteException) is { SqliteErrorCode: 5 };
 
-    private async Task UpsertDecisionAsync(BpoDbContext db, PreferencePair pair, Reviewer who, Decision decision, string? reason, CancellationToken ct)
+    private void UpsertDecision(BpoDbContext db, PairState state, Reviewer who, Decision decision, string? reason)
     {
-        var existing = await db.PairDecisions.FirstOrDefaultAsync(d => d.PairId == pair.Id && d.UserId == who.Id, ct);
+        var existing = state.Decisions.FirstOrDefault(d => d.UserId == who.Id);
         if (existing is null)
-            db.PairDecisions.Add(new PairDecision { PairId = pair.Id, DatasetId = pair.DatasetId, UserId = who.Id, Decision = decision, Reason = reason, At = clock.GetUtcNow().UtcDateTime });
+        {
+            var added = new PairDecision { PairId = state.Pair.Id, DatasetId = state.Pair.DatasetId, UserId = who.Id, Decision = decision, Reason = reason, At = clock.GetUtcNow().UtcDateTime };
+            db.PairDecisions.Add(added);
+            state.Decisions.Add(added);
+        }
         else
             (existing.Decision, existing.Reason, existing.At) = (decision, reason, clock.GetUtcNow().UtcDateTime);
     }
+
+    /// <summary>A pair as a change meets it: tracked, with its dataset's overlap and every reviewer's decision on it.</summary>
+    private sealed record PairState(PreferencePair Pair, int Overlap, List<PairDecision> Decisions);
+
+    // One compiled query (a decision's hot path): the pair, the overlap and the decisions were three look-ups.
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, Task<PairState?>>> PairStateQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
+        db.Pairs.Where(p => p.Id == pairId)
+            .Select(p => new PairState(p, db.Datasets.Where(d => d.Id == p.DatasetId).Select(d => d.Overlap).FirstOrDefault(),
+                db.PairDecisions.Where(d => d.PairId == p.Id).ToList()))
+            .FirstOrDefault()));
 
     private ReviewEvent NewEvent(long pairId, int datasetId, Reviewer who, ReviewAction action) =>
         new() { PairId = pairId, DatasetId = datasetId, UserId = who.Id, UserName = who.Name, At = clock.GetUtcNow().UtcDateTime, Action = action };

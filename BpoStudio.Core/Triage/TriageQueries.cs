@@ -57,9 +57,13 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<IReadOnlyList<FindingBrief>> FindingsAsync(long pairId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.PairFindings.Where(f => f.PairId == pairId).OrderByDescending(f => f.Severity).ThenBy(f => f.CheckId)
-            .Select(f => new FindingBrief(f.CheckId, f.Severity, f.Detail)).ToListAsync(ct);
+        return await FindingsQuery.For(db)(db, pairId).ToListAsync(ct);
     }
+
+    // Compiled: the review page asks it for every pair it shows.
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, IAsyncEnumerable<FindingBrief>>> FindingsQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
+        db.PairFindings.Where(f => f.PairId == pairId).OrderByDescending(f => f.Severity).ThenBy(f => f.CheckId)
+            .Select(f => new FindingBrief(f.CheckId, f.Severity, f.Detail))));
 
     internal static async Task<IReadOnlyList<TriageRow>> RowsAsync(BpoDbContext db, IQueryable<PreferencePair> page, CancellationToken ct)
     {
