@@ -12,7 +12,7 @@ namespace BpoStudio.Tests.Browser;
 public class ErrorSpanBrowserTests(BrowserFixture fixture)
 {
     [Fact]
-    public async Task AnAnnotatorMarksTwoErrorSpansByKeyboard_ThenKeepsASuggestion_AndSelectsOneWithTheMouse()
+    public async Task AnAnnotatorMarksTwoErrorSpansByKeyboard_ThenKeepsASuggestion_AndSelectsOneWithTheMouse_AndClicksAWord()
     {
         var services = fixture.App.Services;
         var negative = new Response
@@ -72,6 +72,9 @@ public class ErrorSpanBrowserTests(BrowserFixture fixture)
         await page.Mouse.MoveAsync(near!.X + near.Width - 1, near.Y + near.Height / 2, new() { Steps = 5 });
         await page.Mouse.UpAsync();
         await Assertions.Expect(page.GetByTestId("span-selection")).ToContainTextAsync("“parked near”");
+        // A click on a word moves the cursor there.
+        await words.Nth(2).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("span-selection")).ToContainTextAsync("“bus”");
 
         await using var check = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
         var spans = await check.ErrorSpans.Where(s => s.ResponseId == rejectedId && s.Status == SpanStatus.Confirmed).OrderBy(s => s.Start).ToListAsync();

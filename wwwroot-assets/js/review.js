@@ -114,9 +114,14 @@ export function attachSpanSelection(element, dotnet) {
     if (!word || !element.contains(word)) return null;
     return Number(word.dataset.start) + (node.nodeType === Node.TEXT_NODE ? offset : 0);
   };
-  const onUp = () => {
+  const onUp = (event) => {
     const selection = window.getSelection();
-    if (!selection || selection.isCollapsed) return;
+    if (!selection || selection.isCollapsed) {
+      // A click: the cursor goes to the word clicked (one listener here instead of a .NET handler per word).
+      const word = event.target.closest?.('[data-word]');
+      if (word && element.contains(word)) dotnet.invokeMethodAsync('OnWordClickedAsync', Number(word.dataset.word));
+      return;
+    }
     const a = offsetOf(selection.anchorNode, selection.anchorOffset), b = offsetOf(selection.focusNode, selection.focusOffset);
     if (a === null || b === null) return;
     dotnet.invokeMethodAsync('OnTextSelectedAsync', Math.min(a, b), Math.max(a, b));

@@ -89,6 +89,16 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
         return Marking ? Task.CompletedTask : MarkingChanged.InvokeAsync(true);
     }
 
+    /// <summary>A click on a word puts the cursor there (one listener on the text, not a handler per word).</summary>
+    [JSInvokable]
+    public Task OnWordClickedAsync(int word)
+    {
+        if (word < 0 || word >= _words.Count) return Task.CompletedTask;
+        SetCursor(word, extend: false);
+        StateHasChanged();
+        return Task.CompletedTask;
+    }
+
     private void SetCursor(int word, bool extend)
     {
         _cursor = word;
