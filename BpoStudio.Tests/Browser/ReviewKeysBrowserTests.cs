@@ -76,6 +76,9 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
         Assert.Equal(pairId, await page.GetByTestId("pair").GetAttributeAsync("data-pair-id"));
         await page.Keyboard.PressAsync("0");
         await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveAttributeAsync("data-zoom", "1.00");
+        // Zoomed in, then on to the next pair (below): the next image starts at its fit.
+        await page.Keyboard.PressAsync("+");
+        await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveAttributeAsync("data-zoom", "1.25");
 
         // A decision by key: announced politely, and focus moves to the next pair rather than being lost. (Pairs at
         // the head of the demo queue belong to the other tests here: skip past them first.)
@@ -86,6 +89,7 @@ public class ReviewKeysBrowserTests(BrowserFixture fixture)
             await Assertions.Expect(page.GetByTestId("pair")).Not.ToHaveAttributeAsync("data-pair-id", pairId!);
             pairId = await page.GetByTestId("pair").GetAttributeAsync("data-pair-id");
         }
+        await Assertions.Expect(page.GetByTestId("image-frame")).ToHaveAttributeAsync("data-zoom", "1.00");
         await page.Keyboard.PressAsync("a");
         await Assertions.Expect(page.GetByTestId("pair")).Not.ToHaveAttributeAsync("data-pair-id", pairId!);
         await Assertions.Expect(page.GetByTestId("announcer")).ToHaveTextAsync("Accepted");

@@ -64,9 +64,14 @@ export function attachZoom(frame) {
   frame.addEventListener('pointermove', onMove);
   frame.addEventListener('pointerup', onUp);
   frame.addEventListener('dblclick', reset);
+  // The next pair starts at its fit when the workspace shows another pair: no call from the server per decision.
+  const workspace = frame.closest('[data-pair-id]');
+  const nextPair = workspace ? new MutationObserver(reset) : null;
+  nextPair?.observe(workspace, { attributes: true, attributeFilter: ['data-pair-id'] });
   return {
     reset,
     dispose: () => {
+      nextPair?.disconnect();
       frame.removeEventListener('wheel', onWheel);
       frame.removeEventListener('keydown', onKeyDown);
       frame.removeEventListener('pointerdown', onDown);

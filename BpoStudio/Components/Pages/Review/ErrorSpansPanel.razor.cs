@@ -21,9 +21,12 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
     private ElementReference _textElement;
     private IJSObjectReference? _module, _selection;
     private DotNetObjectReference<ErrorSpansPanel>? _self;
-    private long _loadedPair = -1;
+    private (long Pair, long Rejected)? _loaded;
 
     [Parameter, EditorRequired] public long PairId { get; set; }
+
+    /// <summary>The rejected answer's version on screen: an edit or a swap gives the pair another one, whose spans are read afresh.</summary>
+    [Parameter, EditorRequired] public long RejectedId { get; set; }
     [Parameter] public bool Marking { get; set; }
     [Parameter] public EventCallback<bool> MarkingChanged { get; set; }
 
@@ -35,10 +38,11 @@ public sealed partial class ErrorSpansPanel : IAsyncDisposable
 
     protected override async Task OnParametersSetAsync()
     {
-        if (_loadedPair == PairId) return;
-        _loadedPair = PairId;
+        // The panel stays from pair to pair (its script stays attached to the text): each new pair starts afresh.
+        if (_loaded == (PairId, RejectedId)) return;
+        _loaded = (PairId, RejectedId);
         Show(await Spans.SheetAsync(PairId, await ActorAsync()));
-        (_cursor, _anchor) = (0, 0);
+        (_cursor, _anchor, _type, _severity) = (0, 0, ErrorType.Object, ErrorSeverity.Major);
     }
 
     // The words are rendered only once the sheet has loaded, which may be after the first render: attach then.

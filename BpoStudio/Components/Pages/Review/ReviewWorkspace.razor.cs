@@ -358,8 +358,7 @@ public sealed partial class ReviewWorkspace
         _imageIndex = -1;
         _marking = false;
         _rejectReason = null; // a reason belongs to the pair it was chosen for
-        CancelEdit();
-        _ = ResetZoomAsync();
+        CancelEdit(); // the image's zoom resets in the browser when the pair changes
     }
 
     // Taken at each action, not kept from the first render: a revoked session makes it anonymous and the service refuses.
