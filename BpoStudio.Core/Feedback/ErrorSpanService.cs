@@ -124,9 +124,11 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
         return rejected;
     }
 
-    // Compiled, as the next one: the review page asks both for every pair.
+    // Compiled, as the next one: the review page asks both for every pair. The answer is found by the pair's key: asked
+    // as "an answer some pair with this id rejects", SQLite scanned every answer for each pair shown.
     private static readonly CompiledPerModel<Func<BpoDbContext, long, Task<Response?>>> RejectedQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
-        db.Responses.AsNoTracking().Include(r => r.Sample).Where(r => db.Pairs.Any(p => p.Id == pairId && p.RejectedResponseId == r.Id)).FirstOrDefault()));
+        db.Responses.AsNoTracking().Include(r => r.Sample)
+            .Where(r => r.Id == db.Pairs.Where(p => p.Id == pairId).Select(p => p.RejectedResponseId).FirstOrDefault()).FirstOrDefault()));
 
     private static readonly CompiledPerModel<Func<BpoDbContext, long, IAsyncEnumerable<ErrorSpan>>> StoredSpansQuery = new(() => EF.CompileAsyncQuery<BpoDbContext, long, ErrorSpan>((db, responseId) =>
         db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == responseId && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id)));

@@ -61,7 +61,7 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
     private static readonly CompiledPerModel<Func<BpoDbContext, long, Task<JudgeHint?>>> HintQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
         db.PairScores.Where(s => s.PairId == pairId && s.PreferChosen != null && s.Scorer.StartsWith("judge:")
                 && !db.SpotCheckItems.Any(i => i.PairId == pairId)
-                && !db.JudgeSettings.Any(j => !j.ShowHints && db.Pairs.Any(p => p.Id == pairId && p.DatasetId == j.DatasetId)))
+                && !db.JudgeSettings.Any(j => j.DatasetId == db.Pairs.Where(p => p.Id == pairId).Select(p => p.DatasetId).FirstOrDefault() && !j.ShowHints))
             .OrderByDescending(s => s.Id)
             .Select(s => new JudgeHint(s.Scorer, s.PreferChosen!.Value, s.Confidence ?? 0, s.OrdersDisagree, s.Rationale)).FirstOrDefault()));
 }
