@@ -25,7 +25,7 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     internal async Task<QueuedPair?> NextIdAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct,
         QueueShape? shape = null)
     {
-        var (overlap, hasMine, hasSampled) = shape ?? await ShapeAsync(db, datasetId, userId);
+        var (overlap, hasMine, hasSampled, _) = shape ?? await ShapeAsync(db, datasetId, userId);
         var search = filter?.Search?.Trim();
         if (!string.IsNullOrEmpty(search) && await PairSearch.IsCommonAsync(db, search, ct, CommonSearchMatches))
             return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped, overlap, now, ct);
@@ -53,11 +53,12 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
 
     /// <summary>What a serve needs to know of the dataset before looking: its overlap, and which tiers can hold anything.</summary>
     internal static async Task<QueueShape> ShapeAsync(BpoDbContext db, int datasetId, string userId) =>
-        await ShapeQuery.For(db)(db, datasetId, userId) ?? new QueueShape(0, false, false);
+        await ShapeQuery.For(db)(db, datasetId, userId) ?? new QueueShape(0, false, false, false);
 
     private static readonly CompiledPerModel<Func<BpoDbContext, int, string, Task<QueueShape?>>> ShapeQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, int datasetId, string userId) =>
         db.Datasets.Where(d => d.Id == datasetId)
-            .Select(d => new QueueShape(d.Overlap, db.PairAssignments.Any(a => a.DatasetId == datasetId && a.UserId == userId), db.SpotCheckItems.Any(i => i.DatasetId == datasetId)))
+            .Select(d => new QueueShape(d.Overlap, db.PairAssignments.Any(a => a.DatasetId == datasetId && a.UserId == userId), db.SpotCheckItems.Any(i => i.DatasetId == datasetId),
+                db.PairReservations.Any(r => r.DatasetId == datasetId && r.UserId == userId)))
             .FirstOrDefault()));
 
     public async Task<PairView?> LoadAsync(long pairId, CancellationToken ct = default, string? userId = null)
@@ -186,5 +187,8 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
 /// <summary>A pair the queue found: its id, and its sample (whose other open pairs a serve reserves with it).</summary>
 internal sealed record QueuedPair(long Id, long SampleId);
 
-/// <summary>A dataset's overlap, and whether this reviewer has assignments in it and whether a spot check is open in it.</summary>
-internal sealed record QueueShape(int Overlap, bool HasMine, bool HasSampled);
+/// <summary>
+/// A dataset's overlap, and whether this reviewer has assignments in it, whether a spot check is open in it, and whether
+/// they hold any pairs in it (read after expired holds are let go).
+/// </summary>
+internal sealed record QueueShape(int Overlap, bool HasMine, bool HasSampled, bool HoldsAny);

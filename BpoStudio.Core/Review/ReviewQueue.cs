@@ -41,10 +41,10 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
         await SerialiseClaimsAsync(db, datasetId, now, ct);
         var shape = await ReviewQueries.ShapeAsync(db, datasetId, who.Id);
         // A sample already held comes first: its other negatives stay with the person who has its image open.
-        var next = await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct)
+        var next = (shape.HoldsAny ? await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct) : null)
             ?? await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct, shape);
         if (next is not null) await ReserveSampleAsync(db, datasetId, who.Id, next, shape.Overlap, skipped ?? [], now, ct);
-        else await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
+        else if (shape.HoldsAny) await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
         return next is null ? null : await ReviewQueries.LoadAsync(db, next.Id, ct, who.Id);
     }
@@ -83,7 +83,8 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
     {
         if (db.Database.IsNpgsql())
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ClaimLockSpace}, {datasetId})", ct);
-        await db.PairReservations.Where(r => r.ExpiresAt <= now).ExecuteDeleteAsync(ct);
+        // Plain SQL for this and the other statements on every serve: translating their LINQ each time cost more than running them.
+        await db.Database.ExecuteSqlAsync($"""DELETE FROM "PairReservations" WHERE "ExpiresAt" <= {now}""", ct);
     }
 
     private const int ClaimLockSpace = 0x42504f; // "BPO": keeps these advisory locks apart from any other use
@@ -100,7 +101,7 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
     private async Task ReserveSampleAsync(BpoDbContext db, int datasetId, string userId, QueuedPair served, int overlap, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
     {
         var (pairId, sampleId) = (served.Id, served.SampleId);
-        await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == userId && r.SampleId != sampleId).ExecuteDeleteAsync(ct);
+        await db.Database.ExecuteSqlAsync($"""DELETE FROM "PairReservations" WHERE "DatasetId" = {datasetId} AND "UserId" = {userId} AND "SampleId" <> {sampleId}""", ct);
         // The served pair, and its sample's other open pairs that are still free for this reviewer under the overlap
         // (not the ones they skipped: a skip gives a pair back).
         var free = await db.Pairs.Where(p => p.SampleId == sampleId && p.Status == PairStatus.Pending && !skipped.Contains(p.Id)
@@ -112,7 +113,7 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
         foreach (var id in free)
             db.PairReservations.Add(new PairReservation { PairId = id, UserId = userId, DatasetId = datasetId, SampleId = sampleId, ExpiresAt = until });
         if (skipped.Count > 0) await db.PairReservations.Where(r => r.UserId == userId && skipped.Contains(r.PairId)).ExecuteDeleteAsync(ct);
-        await db.PairReservations.Where(r => r.UserId == userId && r.SampleId == sampleId).ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, until), ct);
+        await db.Database.ExecuteSqlAsync($"""UPDATE "PairReservations" SET "ExpiresAt" = {until} WHERE "UserId" = {userId} AND "SampleId" = {sampleId}""", ct);
         await db.SaveChangesAsync(ct);
     }
 }

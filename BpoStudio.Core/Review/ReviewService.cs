@@ -266,7 +266,7 @@ public sealed class ReviewService(IDbContextFactory<BpoDbContext> dbFactory, IPa
 
     // A decided pair is no longer held: under overlap N the decision itself now counts towards N.
     private static Task<int> ReleaseAsync(BpoDbContext db, long pairId, Reviewer who, CancellationToken ct) =>
-        db.PairReservations.Where(r => r.PairId == pairId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
+        db.Database.ExecuteSqlAsync($"""DELETE FROM "PairReservations" WHERE "PairId" = {pairId} AND "UserId" = {who.Id}""", ct);
 
     // PostgreSQL reads committed rows, so two reviewers counting decisions at once could both see too few: take the
     // pair's row lock first. SQLite has one writer at a time already.
