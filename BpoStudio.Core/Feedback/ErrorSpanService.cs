@@ -17,8 +17,10 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         actor.RequireReviewer("see error spans");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rejected = await RejectedAsync(db, pairId, ct);
-        return await SheetAsync(db, rejected, ct);
+        // The review page asks this for every pair: the answer, its spans and its checked claims in one query.
+        var row = await SheetQuery.For(db)(db, pairId) ?? throw new NotFoundError($"There is no pair {pairId}.");
+        row.Rejected.Sample = row.Sample;
+        return await SheetAsync(db, Checked(row.Rejected, pairId), ct, row.Stored, row.FalseClaims);
     }
 
     /// <summary>
@@ -118,6 +120,11 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         var rejected = await RejectedQuery.For(db)(db, pairId)
             ?? throw new NotFoundError($"There is no pair {pairId}.");
+        return Checked(rejected, pairId, expected);
+    }
+
+    private static Response Checked(Response rejected, long pairId, long? expected = null)
+    {
         if (expected is { } seen && seen != rejected.Id)
             throw new ReviewRefusedException($"Pair {pairId}'s rejected answer changed since it was loaded (someone edited or swapped the pair); its spans are shown again, mark them on the new text.");
         if (rejected.Kind.IsImagePair()) throw new ReviewRefusedException($"Pair {pairId} is an image pair: its rejected answer is the ground truth itself, so it has no wrong words to mark.");
@@ -130,20 +137,32 @@ public sealed class ErrorSpanService(IDbContextFactory<BpoDbContext> dbFactory, 
         db.Responses.AsNoTracking().Include(r => r.Sample)
             .Where(r => r.Id == db.Pairs.Where(p => p.Id == pairId).Select(p => p.RejectedResponseId).FirstOrDefault()).FirstOrDefault()));
 
+    private static readonly CompiledPerModel<Func<BpoDbContext, long, Task<SheetRow?>>> SheetQuery = new(() => EF.CompileAsyncQuery((BpoDbContext db, long pairId) =>
+        db.Responses.AsNoTracking()
+            .Where(r => r.Id == db.Pairs.Where(p => p.Id == pairId).Select(p => p.RejectedResponseId).FirstOrDefault())
+            .Select(r => new SheetRow(r, r.Sample!,
+                db.ErrorSpans.Where(s => s.ResponseId == r.Id && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id).ToList(),
+                db.ClaimChecks.Where(c => c.ResponseId == r.Id && c.Holds < 0.5).OrderBy(c => c.Start).ToList()))
+            .FirstOrDefault()));
+
+    private sealed record SheetRow(Response Rejected, Sample Sample, List<ErrorSpan> Stored, List<Judging.ClaimCheck> FalseClaims);
+
     private static readonly CompiledPerModel<Func<BpoDbContext, long, IAsyncEnumerable<ErrorSpan>>> StoredSpansQuery = new(() => EF.CompileAsyncQuery<BpoDbContext, long, ErrorSpan>((db, responseId) =>
         db.ErrorSpans.AsNoTracking().Where(s => s.ResponseId == responseId && s.Status != SpanStatus.Removed).OrderBy(s => s.Start).ThenBy(s => s.Id)));
 
-    private static async Task<IReadOnlyList<SuggestedSpan>> SuggestionsAsync(BpoDbContext db, Response rejected, CancellationToken ct) =>
-        SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct), await Judging.JudgeHints.FalseClaimsShownAsync(db, rejected.Sample!.DatasetId, rejected.Id, ct));
+    private static async Task<IReadOnlyList<SuggestedSpan>> SuggestionsAsync(BpoDbContext db, Response rejected, CancellationToken ct, List<Judging.ClaimCheck>? falseClaims = null) =>
+        SpanSuggestions.For(rejected, await PreviousTextAsync(db, rejected, ct),
+            await Judging.JudgeHints.FalseClaimsShownAsync(db, rejected.Sample!.DatasetId, rejected.Id, ct, falseClaims));
 
     private static async Task<string?> PreviousTextAsync(BpoDbContext db, Response rejected, CancellationToken ct) =>
         rejected.PreviousVersionId is { } id ? await db.Responses.Where(r => r.Id == id).Select(r => r.Text).FirstAsync(ct) : null;
 
-    private static async Task<SpanSheet> SheetAsync(BpoDbContext db, Response rejected, CancellationToken ct)
+    /// <param name="stored">The answer's stored spans, when the caller read them already; as <paramref name="falseClaims"/>.</param>
+    private static async Task<SpanSheet> SheetAsync(BpoDbContext db, Response rejected, CancellationToken ct, List<ErrorSpan>? stored = null, List<Judging.ClaimCheck>? falseClaims = null)
     {
-        var stored = await StoredSpansQuery.For(db)(db, rejected.Id).ToListAsync(ct);
+        stored ??= await StoredSpansQuery.For(db)(db, rejected.Id).ToListAsync(ct);
         // A suggestion is offered until someone confirms, dismisses or marks over its characters.
-        var open = (await SuggestionsAsync(db, rejected, ct)).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
+        var open = (await SuggestionsAsync(db, rejected, ct, falseClaims)).Where(s => !stored.Any(span => span.Overlaps(s.Start, s.Length))).ToList();
         return new SpanSheet(rejected.Id, rejected.Text, [.. stored.Where(s => s.Status != SpanStatus.Dismissed)], open);
     }
 }

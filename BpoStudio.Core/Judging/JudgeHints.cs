@@ -40,10 +40,11 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
     /// The claims of a rejected answer the judge found false, offered as error spans, or none when reviewers must not
     /// see the judge: hints off, or the answer in a pair of a spot check (blind).
     /// </summary>
-    internal static async Task<IReadOnlyList<ClaimCheck>> FalseClaimsShownAsync(BpoDbContext db, long datasetId, long responseId, CancellationToken ct)
+    /// <param name="falseClaims">The answer's false claims, when the caller read them already.</param>
+    internal static async Task<IReadOnlyList<ClaimCheck>> FalseClaimsShownAsync(BpoDbContext db, long datasetId, long responseId, CancellationToken ct, List<ClaimCheck>? falseClaims = null)
     {
         // Most answers have no checked claims: one indexed look-up, and the blind rules only when there is something to hide.
-        var claims = await ClaimsRun.FalseClaimsAsync(db, responseId, ct);
+        var claims = falseClaims ?? await ClaimsRun.FalseClaimsAsync(db, responseId, ct);
         if (claims.Count == 0) return claims;
         var hidden = await db.JudgeSettings.AnyAsync(s => s.DatasetId == datasetId && !s.ShowHints, ct)
             || await db.Pairs.AnyAsync(p => p.RejectedResponseId == responseId && db.SpotCheckItems.Any(i => i.PairId == p.Id), ct);
