@@ -14,7 +14,8 @@ export function attachKeys(dotnet) {
     if (typing && !(key === 'Escape' || (key === 'Enter' && ctrl))) return;
     if (!typing && ctrl && key !== 'z' && key !== 'Enter') return;
     event.preventDefault();
-    dotnet.invokeMethodAsync('OnKeyAsync', key, ctrl, event.shiftKey);
+    // Whether the workspace had focus: it keeps it through the next pair, so the server need not move it.
+    dotnet.invokeMethodAsync('OnKeyAsync', key, ctrl, event.shiftKey, document.activeElement?.id === 'review-workspace');
   };
   document.addEventListener('keydown', onKey);
   return { dispose: () => document.removeEventListener('keydown', onKey) };

@@ -26,6 +26,8 @@ public sealed partial class ReviewWorkspace
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
+        var keyInWorkspace = _keyInWorkspace;
+        _keyInWorkspace = false;
         if (firstRender)
         {
             _self = DotNetObjectReference.Create(this);
@@ -75,12 +77,14 @@ public sealed partial class ReviewWorkspace
         else if (_focusWorkspace)
         {
             // After a decision the next pair (or the empty queue's message) takes focus: it is never left on a removed button.
+            // A key pressed in the workspace leaves focus there, since the element stays from pair to pair: no call then.
             _focusWorkspace = false;
-            await _module.InvokeVoidAsync("focusElement", _pair is null ? "main-content" : "review-workspace");
+            if (!(keyInWorkspace && _pair is not null)) await _module.InvokeVoidAsync("focusElement", _pair is null ? "main-content" : "review-workspace");
         }
     }
 
     private bool _attachingZoom;
+    private bool _keyInWorkspace;
     private int _zoomRetries;
 
     private static async Task DisposeZoomAsync(IJSObjectReference zoom)

@@ -128,8 +128,9 @@ public sealed partial class ReviewWorkspace
     private string Announcement => _message is not null && _pair is null && _loaded ? $"{_message} {EmptyQueueMessage}" : _message ?? "";
 
     [JSInvokable]
-    public async Task OnKeyAsync(string key, bool ctrl, bool shift)
+    public async Task OnKeyAsync(string key, bool ctrl, bool shift, bool workspaceFocused)
     {
+        _keyInWorkspace = workspaceFocused;
         if (_helpVisible)
         {
             if (key is "Escape" or "?") _helpVisible = false;
