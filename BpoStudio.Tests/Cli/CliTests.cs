@@ -150,6 +150,40 @@ public class CliTests
         Assert.True(root.GetProperty("p95RatioToBaseline").GetDouble() > 0);
     }
 
+    // Benches that start their own host (the web app, the judge's) run on PostgreSQL too, each in a database of its own.
+    [Fact]
+    public async Task BenchApiAndJudge_RunOnPostgres_InDatabasesOfTheirOwn_DroppedAfterwards()
+    {
+        string[] postgres = ["--BpoStudio:Database=Postgres", $"--ConnectionStrings:BpoStudio={PostgresDatabase.Server}"];
+        var before = await BenchDatabasesAsync();
+
+        var api = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["bench", "api", "--records", "300", "--per-call", "100", "--reads", "20", "--json", .. postgres], api));
+        using (var json = System.Text.Json.JsonDocument.Parse(api.ToString()))
+        {
+            var result = json.RootElement.GetProperty("result");
+            Assert.Equal(300, result.GetProperty("records").GetInt64());
+            Assert.Equal(300, result.GetProperty("pairs").GetInt64());
+        }
+        var judge = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["bench", "judge", "--pairs", "40", "--latency-ms", "5", "--concurrency", "4", "--json", .. postgres], judge));
+        using (var json = System.Text.Json.JsonDocument.Parse(judge.ToString()))
+            Assert.Equal(40, json.RootElement.GetProperty("result").GetProperty("pairs").GetInt64());
+
+        Assert.Empty((await BenchDatabasesAsync()).Except(before));
+    }
+
+    private static async Task<List<string>> BenchDatabasesAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(PostgresDatabase.Server) { Database = "postgres" }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT datname FROM pg_database WHERE datname LIKE 'bpostudio_bench_%'", connection);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        return names;
+    }
+
     [Fact]
     public async Task Bench_RefusesUnknownWorkloadAndBadNumbers()
     {

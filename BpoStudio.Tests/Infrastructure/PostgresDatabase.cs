@@ -27,9 +27,12 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
+    /// <summary>The server's connection string, without a database.</summary>
+    public static string Server => Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured ? configured : LocalDefault;
+
     public static async Task<PostgresDatabase> CreateAsync()
     {
-        var server = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured ? configured : LocalDefault;
+        var server = Server;
         var database = new PostgresDatabase(server, "bpo_test_" + Guid.NewGuid().ToString("N")[..16]);
         try
         {

@@ -23,9 +23,10 @@ public sealed record ApiBenchmarkResult(long Records, int PerCall, double PushSe
 /// </summary>
 internal static class ApiBenchmark
 {
-    public static async Task<ApiBenchmarkResult> RunAsync(long records, int perCall, int reads, CancellationToken ct)
+    /// <param name="provider">The database settings (none: SQLite in the host's throwaway folder).</param>
+    public static async Task<ApiBenchmarkResult> RunAsync(long records, int perCall, int reads, IReadOnlyList<string> provider, CancellationToken ct)
     {
-        await using var host = await BenchWebHost.StartAsync("api", ["--Api:RequestsPerMinute=100000000"], ct);
+        await using var host = await BenchWebHost.StartAsync("api", ["--Api:RequestsPerMinute=100000000", .. provider], ct);
         var services = host.Services;
         var folder = host.Folder;
         await using (var scope = services.CreateAsyncScope())

@@ -16,17 +16,13 @@ internal sealed class BenchVerb : ICliVerb
     public IReadOnlySet<string> Flags => new HashSet<string> { "json", "draft", "write-expected" };
     public bool UsesDatabase => false;
 
-    // The PostgreSQL server each throwaway database is made on (--BpoStudio:Database=Postgres and its connection
-    // string), or null for SQLite in a throwaway folder.
-    private static string? _postgresServer;
-
     public async Task<int> RunAsync(IServiceProvider services, CliArguments args, TextWriter output, CancellationToken ct)
     {
         var configuration = services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
-        _postgresServer = string.Equals(configuration[BpoStudio.Core.CoreServiceCollectionExtensions.ProviderKey], "Postgres", StringComparison.OrdinalIgnoreCase)
+        var data = new BenchData(string.Equals(configuration[BpoStudio.Core.CoreServiceCollectionExtensions.ProviderKey], "Postgres", StringComparison.OrdinalIgnoreCase)
             ? Microsoft.Extensions.Configuration.ConfigurationExtensions.GetConnectionString(configuration, "BpoStudio")
               ?? throw new CliUsageException("bench on PostgreSQL needs --ConnectionStrings:BpoStudio naming the server (its database is not touched: each bench makes its own and drops it)")
-            : null;
+            : null);
         var workload = args.Positional(0, "a workload (review or imaging)");
         var json = args.Flag("json");
         switch (workload)
@@ -37,19 +33,20 @@ internal sealed class BenchVerb : ICliVerb
                 var teamPairs = ParsePositive(args.Option("pairs") ?? "100000", "pairs");
                 var think = TimeSpan.FromMilliseconds(ParsePositive(args.Option("think-ms") ?? "200", "think-ms"));
                 var roundSeconds = TimeSpan.FromSeconds(ParsePositive(args.Option("seconds") ?? "10", "seconds"));
-                await WithThrowawayDataAsync(async scratch =>
+                await data.WithThrowawayAsync(async scratch =>
                     WriteTeamReview(output, await scratch.GetRequiredService<TeamReviewBenchmark>().RunAsync(teamPairs, teams, think, roundSeconds, ct), json), ct);
                 return 0;
             case "review":
                 var pairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
                 var decisions = (int)ParsePositive(args.Option("decisions") ?? "500", "decisions");
-                await WithThrowawayDataAsync(async scratch =>
+                await data.WithThrowawayAsync(async scratch =>
                     WriteReview(output, await scratch.GetRequiredService<ReviewBenchmark>().RunAsync(pairs, decisions, ct), json), ct);
                 return 0;
             case "api":
                 var apiRecords = ParsePositive(args.Option("records") ?? "100000", "records");
                 var perCall = (int)ParsePositive(args.Option("per-call") ?? "5000", "per-call");
-                var api = await ApiBenchmark.RunAsync(apiRecords, perCall, (int)ParsePositive(args.Option("reads") ?? "500", "reads"), ct);
+                var reads = (int)ParsePositive(args.Option("reads") ?? "500", "reads");
+                var api = await data.WithProviderAsync(provider => ApiBenchmark.RunAsync(apiRecords, perCall, reads, provider, ct), ct);
                 if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "api", result = api }, Json));
                 else
                 {
@@ -60,8 +57,9 @@ internal sealed class BenchVerb : ICliVerb
                 }
                 return 0;
             case "circuit":
-                var circuit = await CircuitBenchmark.RunAsync((int)ParsePositive(args.Option("pages") ?? "20", "pages"), (int)ParsePositive(args.Option("decisions") ?? "50", "decisions"),
-                    ParsePositive(args.Option("pairs") ?? "20000", "pairs"), args.Option("chromium") ?? "/usr/bin/chromium", ct);
+                var (pages, perPage) = ((int)ParsePositive(args.Option("pages") ?? "20", "pages"), (int)ParsePositive(args.Option("decisions") ?? "50", "decisions"));
+                var (circuitPairs, chromium) = (ParsePositive(args.Option("pairs") ?? "20000", "pairs"), args.Option("chromium") ?? "/usr/bin/chromium");
+                var circuit = await data.WithProviderAsync(provider => CircuitBenchmark.RunAsync(pages, perPage, circuitPairs, chromium, provider, ct), ct);
                 if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "circuit", result = circuit }, Json));
                 else
                 {
@@ -73,8 +71,9 @@ internal sealed class BenchVerb : ICliVerb
                 }
                 return 0;
             case "judge":
-                var judged = await JudgeBenchmark.RunAsync(ParsePositive(args.Option("pairs") ?? "20000", "pairs"), (int)ParsePositive(args.Option("latency-ms") ?? "300", "latency-ms"),
-                    (int)ParsePositive(args.Option("concurrency") ?? "16", "concurrency"), args.Option("calibration-pairs") is { } more ? ParsePositive(more, "calibration-pairs") : 0, ct);
+                var (judgePairs, latency) = (ParsePositive(args.Option("pairs") ?? "20000", "pairs"), (int)ParsePositive(args.Option("latency-ms") ?? "300", "latency-ms"));
+                var (concurrency, calibration) = ((int)ParsePositive(args.Option("concurrency") ?? "16", "concurrency"), args.Option("calibration-pairs") is { } more ? ParsePositive(more, "calibration-pairs") : 0);
+                var judged = await data.WithProviderAsync(provider => JudgeBenchmark.RunAsync(judgePairs, latency, concurrency, calibration, provider, ct), ct);
                 if (json) await output.WriteLineAsync(JsonSerializer.Serialize(new { benchmark = "judge", result = judged }, Json));
                 else
                 {
@@ -85,13 +84,13 @@ internal sealed class BenchVerb : ICliVerb
                 return 0;
             case "import":
                 var records = ParsePositive(args.Option("records") ?? "1000000", "records");
-                await WithThrowawayDataAsync(async scratch =>
+                await data.WithThrowawayAsync(async scratch =>
                     WriteImport(output, await scratch.GetRequiredService<ImportBenchmark>().RunAsync(records, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct), json), ct);
                 return 0;
             case "export":
                 var exportPairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
                 var rounds = (int)ParsePositive(args.Option("rounds") ?? "3", "rounds");
-                await WithThrowawayDataAsync(async scratch =>
+                await data.WithThrowawayAsync(async scratch =>
                     WriteExport(output, await scratch.GetRequiredService<ExportBenchmark>().RunAsync(exportPairs, scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, rounds, args.Flag("draft"), ct), json), ct);
                 return 0;
             case "generate":
@@ -115,17 +114,17 @@ internal sealed class BenchVerb : ICliVerb
                 };
                 var jobSamples = (int)ParsePositive(args.Option("job-samples") ?? "0", "job-samples", allowZero: true);
                 GenerateBenchmarkResult? engine = null;
-                await WithThrowawayDataAsync(async scratch => engine = await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
+                await data.WithThrowawayAsync(async scratch => engine = await new GenerateBenchmark().RunAsync(size, sizeName, promptTokens, decodeTokens,
                     scratch.GetRequiredService<BpoStudio.Core.DataPaths>().Models, batchSizes, provider, cacheHome, ct), ct);
-                WriteGenerate(output, engine!, await GenerationJobsAsync(jobSamples, ct), json);
+                WriteGenerate(output, engine!, await GenerationJobsAsync(data, jobSamples, ct), json);
                 return 0;
             case "triage":
                 var triagePairs = ParsePositive(args.Option("pairs") ?? "1000000", "pairs");
                 var lookups = (int)ParsePositive(args.Option("lookups") ?? "200", "lookups");
-                await WithThrowawayDataAsync(async scratch => WriteTriage(output, await scratch.GetRequiredService<TriageBenchmark>().RunAsync(triagePairs, lookups, ct), json), ct);
+                await data.WithThrowawayAsync(async scratch => WriteTriage(output, await scratch.GetRequiredService<TriageBenchmark>().RunAsync(triagePairs, lookups, ct), json), ct);
                 return 0;
             case "all":
-                return await AllAsync(args, output, json, ct);
+                return await AllAsync(data, args, output, json, ct);
             case "imaging":
                 var iterations = (int)ParsePositive(args.Option("iterations") ?? "20", "iterations");
                 WriteImaging(output, await services.GetRequiredService<ImagingBenchmark>().RunAsync(iterations, ct), json);
@@ -136,7 +135,7 @@ internal sealed class BenchVerb : ICliVerb
     }
 
     // The same weakened-image job at batch 1 and 8, each in its own throwaway data folder and database.
-    private static async Task<List<GenerationJobFigure>> GenerationJobsAsync(int samples, CancellationToken ct)
+    private static async Task<List<GenerationJobFigure>> GenerationJobsAsync(BenchData data, int samples, CancellationToken ct)
     {
         var figures = new List<GenerationJobFigure>();
         if (samples == 0) return figures;
@@ -145,7 +144,7 @@ internal sealed class BenchVerb : ICliVerb
         {
             GenerationJobBenchmark.WriteModel(models);
             foreach (var batch in new[] { 1, 8 })
-                await WithThrowawayDataAsync(async scratch => figures.Add(await scratch.GetRequiredService<GenerationJobBenchmark>().RunAsync(batch, samples, ct)), ct,
+                await data.WithThrowawayAsync(async scratch => figures.Add(await scratch.GetRequiredService<GenerationJobBenchmark>().RunAsync(batch, samples, ct)), ct,
                     $"--Generation:Local:ModelsDirectory={models}", $"--Generation:Local:VisionModel={GenerationJobBenchmark.ModelName}", $"--Generation:Local:BatchSize={batch}");
         }
         finally
@@ -159,36 +158,36 @@ internal sealed class BenchVerb : ICliVerb
     /// Every benchmark at a reduced size (a few minutes here), each ratio against its same-run baseline compared with the
     /// committed expected ratios; exit 1 on a regression of more than a quarter. Run it before merging a change to a hot path.
     /// </summary>
-    private static async Task<int> AllAsync(CliArguments args, TextWriter output, bool json, CancellationToken ct)
+    private static async Task<int> AllAsync(BenchData data, CliArguments args, TextWriter output, bool json, CancellationToken ct)
     {
         // Resolved and read before the benchmarks run: a missing file fails at once, not after a minute of measuring.
         var expectedPath = Path.GetFullPath(args.Option("expected") ?? Path.Combine("benchmarks", "expected-ratios.json"));
         var write = args.Flag("write-expected");
         var expected = write ? null : await RegressionGuard.ReadAsync(expectedPath, ct);
         var ratios = new List<BenchRatio>();
-        await WithThrowawayDataAsync(async s =>
+        await data.WithThrowawayAsync(async s =>
         {
             var r = await s.GetRequiredService<ImportBenchmark>().RunAsync(100_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct);
             ratios.Add(new("import.speed-vs-parsing", r.RatioToBaseline, true, "records/s importing over records/s only parsing the same file"));
         }, ct);
-        await WithThrowawayDataAsync(async s =>
+        await data.WithThrowawayAsync(async s =>
         {
             var (first, third) = await s.GetRequiredService<ImportBenchmark>().RunGrowthAsync(5_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, ct);
             ratios.Add(new("import.third-file-vs-first", third / first, false, "seconds importing a third file of new records sharing images over the first"));
         }, ct);
-        await WithThrowawayDataAsync(async s =>
+        await data.WithThrowawayAsync(async s =>
         {
             var r = await s.GetRequiredService<ExportBenchmark>().RunAsync(100_000, s.GetRequiredService<BpoStudio.Core.DataPaths>().Uploads, rounds: 3, draft: false, ct);
             ratios.Add(new("export.time-vs-raw-write", r.RatioToRawWrite, false, "seconds exporting TRL over seconds writing the same bytes raw"));
         }, ct);
-        await WithThrowawayDataAsync(async s =>
+        await data.WithThrowawayAsync(async s =>
         {
             var r = await s.GetRequiredService<TriageBenchmark>().RunAsync(100_000, 100, ct);
             ratios.Add(new("triage.checks-vs-reading", r.ChecksSeconds / r.ReadBaselineSeconds, false, "all checks over reading the same rows"));
             ratios.Add(new("triage.dashboard-vs-count", r.DashboardMs / r.CountBaselineMs, false, "the dashboard over counting pairs by status"));
             ratios.Add(new("triage.bulk-accept-vs-update", r.BulkAcceptSeconds / r.UpdateBaselineSeconds, false, "a bulk accept over one bare UPDATE of the same rows"));
         }, ct);
-        await WithThrowawayDataAsync(async s =>
+        await data.WithThrowawayAsync(async s =>
         {
             var r = await s.GetRequiredService<TeamReviewBenchmark>().RunAsync(20_000, [1, 10], TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(6), ct);
             ratios.Add(new("review.ten-reviewers-vs-one", r.Rounds[^1].ScaleToOne, true, "decisions/s of 10 reviewers at once over one reviewer's"));
@@ -209,49 +208,6 @@ internal sealed class BenchVerb : ICliVerb
                 await output.WriteLineAsync($"  {(c.Regressed ? "REGRESSED" : "ok       ")} {c.Name,-32} {c.Measured,8:0.000}   expected {(c.Expected is { } e ? e.ToString("0.000") : "(none)"),8}   {c.Meaning}");
         }
         return checks.Any(c => c.Regressed) ? 1 : 0;
-    }
-
-    private static async Task WithThrowawayDataAsync(Func<IServiceProvider, Task> run, CancellationToken ct, params string[] settings)
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "bpostudio-bench-" + Guid.NewGuid().ToString("N"));
-        var database = _postgresServer is { } server ? await ThrowawayPostgresAsync(server, ct) : null;
-        var keep = Environment.GetEnvironmentVariable("BPOSTUDIO_BENCH_KEEP") is not null;
-        try
-        {
-            string[] provider = database is null ? [] : ["--BpoStudio:Database=Postgres", $"--ConnectionStrings:BpoStudio={database.ConnectionString}"];
-            // EF's "failed command" when it probes a new database for its migration history is expected here, not news.
-            using var host = CliApp.CreateHostBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", "--Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command=None",
-                .. provider, .. settings]).Build();
-            await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(ct);
-            await run(host.Services);
-        }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Npgsql.NpgsqlConnection.ClearAllPools();
-            // BPOSTUDIO_BENCH_KEEP=1 keeps the database for EXPLAIN QUERY PLAN and the like.
-            if (keep) Console.Error.WriteLine($"kept: {folder}{(database is null ? "" : $" and PostgreSQL database {database.Database}")}");
-            else
-            {
-                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-                if (database is not null) await AdminAsync(_postgresServer!, $"""DROP DATABASE IF EXISTS "{database.Database}" WITH (FORCE)""", CancellationToken.None);
-            }
-        }
-    }
-
-    private static async Task<Npgsql.NpgsqlConnectionStringBuilder> ThrowawayPostgresAsync(string server, CancellationToken ct)
-    {
-        var database = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = "bpostudio_bench_" + Guid.NewGuid().ToString("N")[..12] };
-        await AdminAsync(server, $"""CREATE DATABASE "{database.Database}" """, ct);
-        return database;
-    }
-
-    private static async Task AdminAsync(string server, string sql, CancellationToken ct)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = "postgres", Pooling = false }.ConnectionString);
-        await connection.OpenAsync(ct);
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct);
     }
 
     private static void WriteReview(TextWriter output, ReviewBenchmarkResult r, bool json)

@@ -3,7 +3,7 @@ using BpoStudio.Core.Benchmarks;
 
 namespace BpoStudio.Cli;
 
-/// <summary>The whole web app on a loopback port with a throwaway SQLite data folder, for benchmarks of its real hosts.</summary>
+/// <summary>The whole web app on a loopback port with a throwaway data folder (and the database settings given), for benchmarks of its real hosts.</summary>
 internal sealed class BenchWebHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -17,8 +17,10 @@ internal sealed class BenchWebHost : IAsyncDisposable
     public static async Task<BenchWebHost> StartAsync(string name, IEnumerable<string> settings, CancellationToken ct)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"bpostudio-bench-{name}-" + Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", "--urls=http://127.0.0.1:0",
-            "--Logging:LogLevel:Default=Warning", "--BpoStudio:Admin:Password=Bench-Admin-Pass-12345", .. settings]);
+        // Named after the app, not the process: its static assets' manifest is found by that name (a test host runs it too).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ApplicationName = typeof(BenchWebHost).Assembly.GetName().Name, Args = [$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", "--urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command=None", // a new database's missing migration history is expected
+            "--BpoStudio:Admin:Password=Bench-Admin-Pass-12345", .. settings] });
         builder.AddBpoStudioCore();
         builder.AddBpoStudioWeb();
         builder.Services.AddBenchmarks();

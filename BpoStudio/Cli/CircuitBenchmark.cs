@@ -19,9 +19,10 @@ internal static class CircuitBenchmark
 {
     private const string Password = "Bench-Pass-12345";
 
-    public static async Task<CircuitBenchmarkResult> RunAsync(int pages, int decisionsPerPage, long pairs, string chromium, CancellationToken ct)
+    /// <param name="provider">The database settings (none: SQLite in the host's throwaway folder).</param>
+    public static async Task<CircuitBenchmarkResult> RunAsync(int pages, int decisionsPerPage, long pairs, string chromium, IReadOnlyList<string> provider, CancellationToken ct)
     {
-        await using var host = await BenchWebHost.StartAsync("circuit", [], ct);
+        await using var host = await BenchWebHost.StartAsync("circuit", provider, ct);
         var services = host.Services;
         var datasetId = await services.GetRequiredService<ReviewBenchmark>().SeedAsync(pairs, ct);
         await using (var scope = services.CreateAsyncScope())

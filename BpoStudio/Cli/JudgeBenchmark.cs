@@ -22,7 +22,8 @@ public sealed record JudgeBenchmarkResult(long Pairs, int Concurrency, int Laten
 /// </summary>
 internal static class JudgeBenchmark
 {
-    public static async Task<JudgeBenchmarkResult> RunAsync(long pairs, int latencyMs, int concurrency, long calibrationPairs, CancellationToken ct)
+    /// <param name="provider">The database settings (none: SQLite in a throwaway folder).</param>
+    public static async Task<JudgeBenchmarkResult> RunAsync(long pairs, int latencyMs, int concurrency, long calibrationPairs, IReadOnlyList<string> provider, CancellationToken ct)
     {
         var folder = Path.Combine(Path.GetTempPath(), "bpostudio-bench-judge-" + Guid.NewGuid().ToString("N"));
         long calls = 0;
@@ -47,8 +48,8 @@ internal static class JudgeBenchmark
         await judge.StartAsync(ct);
         try
         {
-            var builder = WebApplication.CreateBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", "--Logging:LogLevel:Default=Warning",
-                $"--Judge:OpenAI:BaseUrl={judge.Urls.First()}/v1", "--Judge:OpenAI:Model=bench-judge", $"--Judge:OpenAI:MaxConcurrency={concurrency}", "--Judge:OpenAI:JsonSchema=false"]);
+            var builder = WebApplication.CreateBuilder([$"--BpoStudio:DataDirectory={folder}", "--BpoStudio:SeedDemo=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command=None",
+                $"--Judge:OpenAI:BaseUrl={judge.Urls.First()}/v1", "--Judge:OpenAI:Model=bench-judge", $"--Judge:OpenAI:MaxConcurrency={concurrency}", "--Judge:OpenAI:JsonSchema=false", .. provider]);
             builder.AddBpoStudioCore();
             await using var app = builder.Build();
             await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync(ct);
