@@ -52,8 +52,9 @@ public sealed class JudgeHints(IDbContextFactory<BpoDbContext> dbFactory, AuditL
     }
 
     /// <summary>The newest verdict on the pair, or null: hints off, the pair in a spot check (blind), or no verdict.</summary>
-    public async Task<JudgeHint?> ForPairAsync(long pairId, CancellationToken ct = default)
+    public async Task<JudgeHint?> ForPairAsync(long pairId, ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        actor.RequireReviewer("see the judge's hint");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await HintQuery.For(db)(db, pairId);
     }

@@ -54,8 +54,9 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
         return (total, await RowsAsync(db, query.InReviewOrder(db, filter).Skip(skip).Take(take), ct));
     }
 
-    public async Task<IReadOnlyList<FindingBrief>> FindingsAsync(long pairId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<FindingBrief>> FindingsAsync(long pairId, System.Security.Claims.ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        Accounts.ActorChecks.RequireReviewer(actor, "see what the checks found");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await FindingsQuery.For(db)(db, pairId).ToListAsync(ct);
     }

@@ -98,7 +98,7 @@ public class JudgeScoresAfterAnEditTests : JudgedBuses
         long pairId;
         await using (var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync())
             pairId = await db.PairFindings.Where(f => f.CheckId == JudgeFindings.PrefersRejected).OrderBy(f => f.PairId).Select(f => f.PairId).FirstAsync();
-        Assert.NotNull(await _core.Get<JudgeHints>().ForPairAsync(pairId));
+        Assert.NotNull(await _core.Get<JudgeHints>().ForPairAsync(pairId, TestPrincipals.Annotator));
         var pair = await _core.Get<ReviewQueries>().LoadAsync(pairId);
 
         if (edit) await reviews.EditAsync(pairId, pair!.RowVersion, TestPrincipals.Annotator, PairSide.Chosen, "The image shows a red bus, parked.");
@@ -110,7 +110,7 @@ public class JudgeScoresAfterAnEditTests : JudgedBuses
             Assert.False(await db.PairScores.AnyAsync(s => s.PairId == pairId));
             Assert.Equal(59, await db.PairScores.CountAsync(s => s.Scorer.StartsWith("judge:"))); // the other pairs keep theirs
         }
-        Assert.Null(await _core.Get<JudgeHints>().ForPairAsync(pairId));
+        Assert.Null(await _core.Get<JudgeHints>().ForPairAsync(pairId, TestPrincipals.Annotator));
         Assert.Equal(1, (await _core.Get<JudgeJobs>().DryRunAsync(new JudgeParameters(1), TestPrincipals.Lead)).Pairs);
     }
 }

@@ -35,8 +35,8 @@ public sealed class ReviewPageQueryPlanTests : IAsyncLifetime
         commands.Recording = true;
         await _core.Get<ReviewQueries>().LoadAsync(pair.PairId, userId: "someone");
         await _core.Get<ErrorSpanService>().SheetAsync(pair.PairId, TestPrincipals.Annotator);
-        await _core.Get<TriageQueries>().FindingsAsync(pair.PairId);
-        await _core.Get<JudgeHints>().ForPairAsync(pair.PairId);
+        await _core.Get<TriageQueries>().FindingsAsync(pair.PairId, TestPrincipals.Annotator);
+        await _core.Get<JudgeHints>().ForPairAsync(pair.PairId, TestPrincipals.Annotator);
         await _core.Get<RatingService>().SheetAsync(datasetId, pair.Rejected.Id, TestPrincipals.Annotator);
 
         commands.Recording = false;
@@ -60,6 +60,19 @@ public sealed class ReviewPageQueryPlanTests : IAsyncLifetime
             var subqueries = plan.Select(step => step.Split(' ')).Where(w => w is ["CO-ROUTINE" or "MATERIALIZE", _, ..]).Select(w => w[1]).ToHashSet();
             var scans = plan.Where(step => step.StartsWith("SCAN ") && !subqueries.Contains(step.Split(' ')[1])).ToList();
             Assert.True(scans.Count == 0, $"{sql}\n--\n{string.Join("\n", plan)}");
+        }
+    }
+
+    // The panels' look-ups check the caller themselves: a signed-out caller, or an account without a review role, is refused.
+    [Fact]
+    public async Task ThePanelsLookUps_RefuseACallerWithoutAReviewRole()
+    {
+        var datasetId = await _core.SeedDemoAsync();
+        var pair = (await _core.Get<ReviewQueue>().ServeAsync(datasetId, TestPrincipals.Annotator))!;
+        foreach (var stranger in new[] { new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity()), TestPrincipals.Of("viewer@example.test", "Viewer") })
+        {
+            await Assert.ThrowsAsync<BpoStudio.Core.ForbiddenError>(() => _core.Get<TriageQueries>().FindingsAsync(pair.PairId, stranger));
+            await Assert.ThrowsAsync<BpoStudio.Core.ForbiddenError>(() => _core.Get<JudgeHints>().ForPairAsync(pair.PairId, stranger));
         }
     }
 
