@@ -58,8 +58,11 @@ public class WebhookTests : IAsyncLifetime
                 s => s.SetProperty(p => p.Status, Core.Datasets.PairStatus.Accepted));
         await _app.Services.GetRequiredService<ApprovalService>().ApproveAsync(dataset, TestPrincipals.Lead, "for the hook");
 
+        // The receiver holds the body before the sender has read its 200 and logged the delivery: wait for both.
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (_received.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(100);
+        while ((_received.IsEmpty || (await webhooks.DeliveriesAsync(TestPrincipals.Admin, hook.Id)).Any(d => d.Status == DeliveryStatus.Pending))
+               && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
         var (id, timestamp, signature, body) = Assert.Single(_received);
         Assert.Equal("v1," + WebhookDispatcher.Sign(hook.Secret, id, timestamp, body), signature);
         using var payload = JsonDocument.Parse(body);
