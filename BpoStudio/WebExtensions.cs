@@ -58,6 +58,7 @@ public static class WebExtensions
         // After the migrator: the runner recovers interrupted jobs from the database as it starts.
         services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Jobs.JobRunner>());
         services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Webhooks.WebhookDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<BpoStudio.Core.Datasets.SearchIndexer>());
         return builder;
     }
 

@@ -18,17 +18,16 @@ public sealed class MultiRowInsert : IDisposable
     // SQLite allows 32,766 bound values a statement, PostgreSQL 65,535; rows beyond a few hundred gain nothing more.
     private const int MaxValuesPerStatement = 30_000, MaxRowsPerStatement = 500, MaxCachedSizes = 4;
     private readonly DbConnection _connection;
-    private readonly DbTransaction _transaction;
     private readonly string _table, _columnList, _returning;
     private readonly int _columns, _rowsPerStatement;
     private readonly bool _sqlite;
     private readonly Dictionary<int, DbCommand> _bySize = [];
     private readonly Dictionary<int, sqlite3_stmt> _sqliteBySize = [];
 
-    public MultiRowInsert(DbConnection connection, DbTransaction transaction, string table, IReadOnlyList<string> columns, IReadOnlyList<string>? returning = null)
+    public MultiRowInsert(DbConnection connection, DbTransaction? transaction, string table, IReadOnlyList<string> columns, IReadOnlyList<string>? returning = null)
     {
         _connection = connection;
-        _transaction = transaction;
+        Transaction = transaction;
         _table = table;
         _columns = columns.Count;
         _sqlite = SqlIds.IsSqlite(connection);
@@ -36,6 +35,12 @@ public sealed class MultiRowInsert : IDisposable
         _columnList = string.Join(", ", columns.Select(c => $"\"{c}\""));
         _returning = returning is { Count: > 0 } ? " RETURNING " + string.Join(", ", returning.Select(c => $"\"{c}\"")) : "";
     }
+
+    /// <summary>
+    /// The transaction the next rows are written in: one writer can serve a connection's successive transactions, and
+    /// keeping its statements prepared saves preparing one of thousands of values per batch (about 0.6 ms on SQLite).
+    /// </summary>
+    public DbTransaction? Transaction { get; set; }
 
     /// <summary>Writes the rows (each with one value per column) and, with RETURNING columns, gives their values for every row written.</summary>
     public async Task<List<object[]>> InsertAsync(IReadOnlyList<object?[]> rows, CancellationToken ct)
@@ -128,6 +133,7 @@ public sealed class MultiRowInsert : IDisposable
     private DbCommand ValuesCommand(IReadOnlyList<object?[]> rows, int start, int count)
     {
         var command = Cached(count, () => ValuesSql(count, (r, c) => $"@p{r * _columns + c}"));
+        command.Transaction = Transaction;
         for (var r = 0; r < count; r++)
         {
             var row = Checked(rows[start + r], start + r);
@@ -143,7 +149,6 @@ public sealed class MultiRowInsert : IDisposable
     private DbCommand Cached(int parameterRows, Func<string> sql) => Cached(_bySize, parameterRows, () =>
     {
         var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
         command.CommandText = sql();
         for (var p = 0; p < parameterRows * _columns; p++)
         {

@@ -10,6 +10,7 @@ public static class DatasetsServiceCollectionExtensions
         services.AddSingleton<DatasetQueries>();
         services.AddSingleton<DatasetAdministration>();
         services.AddSingleton<Demo.DemoSeeder>();
+        services.AddSingleton<SearchIndexer>();
         return services;
     }
 }

@@ -20,12 +20,17 @@ public static class PairSearch
         var words = Words(text);
         if (words.Count == 0 || text.Any(IsUnsegmented)) return Like(query, text);
         IQueryable<long> samples, responses;
+#pragma warning disable EF1003 // the SQL pieces are fixed table and column names; the words are parameters
         if (db.Database.IsSqlite())
         {
-            var match = string.Join(' ', words.Select((w, i) => $"\"{w}\"" + (i == words.Count - 1 ? "*" : "")));
-            samples = db.Database.SqlQuery<long>($"""SELECT rowid AS "Value" FROM "SampleSearch" WHERE "SampleSearch" MATCH {match}""");
-            responses = db.Database.SqlQuery<long>($"""SELECT rowid AS "Value" FROM "ResponseSearch" WHERE "ResponseSearch" MATCH {match}""");
+            // The index's matches, and the rows a large import left for it to catch up on (SearchIndex) by substring.
+            object[] values = [string.Join(' ', words.Select((w, i) => $"\"{w}\"" + (i == words.Count - 1 ? "*" : ""))), .. Patterns(words)];
+            samples = db.Database.SqlQueryRaw<long>(
+                """SELECT rowid AS "Value" FROM "SampleSearch" WHERE "SampleSearch" MATCH {0} UNION ALL """ + SearchIndex.Behind("Samples", "Prompt", words.Count, 1), values);
+            responses = db.Database.SqlQueryRaw<long>(
+                """SELECT rowid AS "Value" FROM "ResponseSearch" WHERE "ResponseSearch" MATCH {0} UNION ALL """ + SearchIndex.Behind("Responses", "Text", words.Count, 1), values);
         }
+#pragma warning restore EF1003
         else
         {
             var tsquery = string.Join(" & ", words.Select((w, i) => w + (i == words.Count - 1 ? ":*" : "")));
@@ -82,8 +87,24 @@ public static class PairSearch
                 if (page.Count < pageSize) break;
                 after = page[^1];
             }
+            // Then the rows still waiting for the index, in the same order (none once it has caught up).
+            var (table, column) = prompts ? ("Samples", "Prompt") : ("Responses", "Text");
+            var patterns = Patterns(Words(text));
+            after = 0;
+            while (true)
+            {
+#pragma warning disable EF1003 // fixed table and column names; the words are parameters
+                var page = await db.Database.SqlQueryRaw<long>(SearchIndex.Behind(table, column, patterns.Length, 0)
+                    + $$""" AND "Id" > {{{patterns.Length}}} ORDER BY "Id" LIMIT {{{patterns.Length + 1}}}""", [.. patterns, after, pageSize]).ToListAsync(ct);
+#pragma warning restore EF1003
+                if (page.Count > 0) yield return (prompts, page);
+                if (page.Count < pageSize) break;
+                after = page[^1];
+            }
         }
     }
+
+    private static object[] Patterns(List<string> words) => [.. words.Select(LikePattern.Containing)];
 
     private static string WholeWords(List<string> words) => string.Join(' ', words.Select(w => $"\"{w}\""));
 

@@ -7,20 +7,28 @@ namespace BpoStudio.Core.Import;
 /// <summary>
 /// The import's writes of samples, responses and pairs, a batch at a time in multi-row statements (quoted identifiers:
 /// both providers). Ids come back through RETURNING; each row's id is matched to it by a column it carries, so the
-/// mapping never rests on the order a database returns rows in.
+/// mapping never rests on the order a database returns rows in. One inserter serves every batch of an import on its
+/// one connection (<see cref="Enlist"/>), so its statements are prepared once.
 /// </summary>
-internal sealed class BulkInserter(DbConnection connection, DbTransaction transaction) : IDisposable
+internal sealed class BulkInserter(DbConnection connection) : IDisposable
 {
-    private readonly MultiRowInsert _samples = new(connection, transaction, "Samples",
+    private readonly MultiRowInsert _samples = new(connection, null, "Samples",
         ["DatasetId", "ImageHash", "ImageProblem", "Prompt", "CreatedAt", "SourceFile", "SourceRecordId", "SourceTurn", "SourceImagePath", "SourceOriginalPrompt", "SourceIdGenerated", "MoreImageHashes", "SourceMoreImagePaths", "SourceExtraJson"],
         ["Id", "SourceRecordId", "SourceTurn"]);
-    private readonly MultiRowInsert _responses = new(connection, transaction, "Responses",
+    private readonly MultiRowInsert _responses = new(connection, null, "Responses",
         ["SampleId", "Text", "Kind", "Score", "CreatedAt", "Method", "Model", "ExtraJson", "ParametersJson"], ["Id", "SampleId"]);
-    private readonly MultiRowInsert _pairs = new(connection, transaction, "Pairs",
+    private readonly MultiRowInsert _pairs = new(connection, null, "Pairs",
         ["DatasetId", "SampleId", "ChosenResponseId", "RejectedResponseId", "Status", "DecisionSource", "RowVersion"]);
 
     /// <summary>Ratings that arrive with the imported responses, written through Feedback, which owns them.</summary>
-    public Feedback.RatingWriter Ratings { get; } = new(connection, transaction);
+    public Feedback.RatingWriter Ratings { get; } = new(connection);
+
+    /// <summary>The batch's transaction, which the next writes join.</summary>
+    public void Enlist(DbTransaction transaction)
+    {
+        _samples.Transaction = _responses.Transaction = _pairs.Transaction = transaction;
+        Ratings.Transaction = transaction;
+    }
 
     /// <summary>Writes the samples (without their responses) and sets their ids. A batch's new samples differ in record id or turn.</summary>
     public async Task InsertSamplesAsync(IReadOnlyList<Sample> samples, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using BpoStudio.Core.Data;
 using BpoStudio.Core.Datasets;
 using BpoStudio.Core.Storage;
@@ -46,9 +47,15 @@ public sealed class ImportSummary
 /// A record whose sample is already there merges into it (<see cref="SampleMerger"/>): a second file of new negatives
 /// for the same records adds them, and importing the same file again adds nothing, which is how an import resumes.
 /// </summary>
-public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, IPairRecheck recheck, TimeProvider clock)
+public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, ImageStore images, IPairRecheck recheck, SearchIndexer searchIndexer, TimeProvider clock)
 {
     public const int BatchSize = 500;
+
+    /// <summary>
+    /// Samples an import writes with the full-text index kept row by row; past this many it holds the index back and
+    /// it catches up after the import (<see cref="SearchIndex"/>), so a small import is searchable word for word at once.
+    /// </summary>
+    internal int HoldSearchFrom { get; set; } = SearchIndex.CatchUpChunk;
 
     public async Task<ImportSummary> ImportAsync(ImportRequest request, Func<ImportSummary, Task>? afterBatch = null, CancellationToken ct = default)
     {
@@ -70,8 +77,8 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         // run), looked up a batch at a time by record id: loading them all per import cost a pipeline pushing into a
         // large dataset the whole dataset on every call.
         var present = new Dictionary<(string RecordId, int Turn), SampleRef>();
-        var write = new BatchWriter(datasetId, sourceFile, request.ImageRoot, new ContentDuplicates(datasetId),
-            new SampleMerger(datasetId, sourceFile, ImportMethod(format)));
+        await using var write = new BatchWriter(datasetId, sourceFile, request.ImageRoot, new ContentDuplicates(datasetId),
+            new SampleMerger(datasetId, sourceFile, ImportMethod(format)), await dbFactory.CreateDbContextAsync(ct));
 
         // Parsing runs a batch or two ahead on another core while the database writes: one is as fast as the other here.
         var chunks = Channel.CreateBounded<ReadChunk>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
@@ -92,6 +99,7 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         }
         finally
         {
+            if (write.HoldsSearch) await ReleaseSearchAsync();
             await stopReading.CancelAsync();
             // The reader's own failure (an unreadable file) is the one to report, not the channel closing after it.
             try { await reading; } catch (OperationCanceledException) when (stopReading.IsCancellationRequested && !ct.IsCancellationRequested) { }
@@ -101,6 +109,20 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
             await Judging.DataScores.DeriveAsync(db, datasetId, lastPairBefore, clock.GetUtcNow().UtcDateTime, ct);
         if (afterBatch is not null) await afterBatch(summary);
         return summary;
+    }
+
+    private async Task ReleaseSearchAsync()
+    {
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await SearchIndex.ReleaseAsync(db, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            // The import's own failure is the one to report; an unreleased hold lapses by itself (SearchIndex.HoldFor).
+        }
+        searchIndexer.Wake();
     }
 
     /// <summary>Records read and parsed, a batch's worth of samples at a time, with what the summary counts of them.</summary>
@@ -139,15 +161,40 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
     /// <summary>A record read: a new sample to write, or one present already (<paramref name="Present"/>) to merge into <paramref name="Target"/>.</summary>
     private sealed record BatchEntry(ImportedSample Sample, SampleRef Target, bool Present);
 
-    private sealed record BatchWriter(int DatasetId, string SourceFile, string? ImageRoot, ContentDuplicates Repeats, SampleMerger Merger)
+    /// <summary>
+    /// What the batches of one import share, its context and connection among them: one inserter serves every batch,
+    /// so its statements of thousands of values are prepared once, not per batch (a tenth of a million-record import).
+    /// </summary>
+    private sealed record BatchWriter(int DatasetId, string SourceFile, string? ImageRoot, ContentDuplicates Repeats, SampleMerger Merger, BpoDbContext Db) : IAsyncDisposable
     {
+        private BulkInserter? _insert;
+
         public Dictionary<string, (string? Hash, string? Problem)> ImageCache { get; } = [];
+
+        public async Task<BulkInserter> InserterAsync(CancellationToken ct)
+        {
+            if (_insert is not null) return _insert;
+            await Db.Database.OpenConnectionAsync(ct);
+            return _insert = new BulkInserter(Db.Database.GetDbConnection());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _insert?.Dispose(); // its statements go before the connection closes
+            if (_insert is not null) await Db.Database.CloseConnectionAsync();
+            await Db.DisposeAsync();
+        }
+
+        /// <summary>Whether this import holds the search index back (renewed with each batch it writes).</summary>
+        public bool HoldsSearch { get; set; }
     }
 
     private async Task WriteBatchAsync(BatchWriter write, List<BatchEntry> batch, ImportSummary summary, CancellationToken ct)
     {
         if (batch.Count == 0) return;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var db = write.Db;
+        var insert = await write.InserterAsync(ct);
+        db.ChangeTracker.Clear(); // the last batch's few tracked rows (stored images, aspects)
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var fresh = batch.Where(e => !e.Present).ToList();
@@ -181,21 +228,24 @@ public sealed class DatasetImporter(IDbContextFactory<BpoDbContext> dbFactory, I
         await db.SaveChangesAsync(ct); // the few new stored-image rows and rating aspects
         var connection = db.Database.GetDbConnection();
         var transaction = tx.GetDbTransaction();
-        using (var insert = new BulkInserter(connection, transaction))
+        if (write.HoldsSearch || summary.Imported >= HoldSearchFrom)
         {
-            var written = samples.Select(s => s.Sample).ToList();
-            await insert.InsertSamplesAsync(written, ct);
-            foreach (var (sample, target) in samples) target.Id = sample.Id;
-            var responses = written.SelectMany(sample => sample.Responses.Select(response => { response.SampleId = sample.Id; return response; })).ToList();
-            await insert.InsertResponsesAsync(responses, ct);
-            await insert.Ratings.AddAsync(RatingRows(write.DatasetId, ratings.Select(r => (r.Key, (IReadOnlyList<ImportedRating>?)r.Value)), now), ct);
-            var pairs = await insert.InsertPairsAsync(written.SelectMany(sample => PairBuilder.Build(write.DatasetId, sample.Id, sample.Responses)), ct);
-            // New samples have findings only through their pairs: a batch that made none has nothing to check.
-            if (pairs > 0) await recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, written[0].Id, written[^1].Id, ct);
-            await write.Merger.MergeAsync(db, insert, merges, summary, now,
-                rated => insert.Ratings.AddAsync(RatingRows(write.DatasetId, rated, now), ct),
-                (from, to) => recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, from, to, ct), ct);
+            await SearchIndex.HoldAsync(connection, transaction, now, ct);
+            write.HoldsSearch = true;
         }
+        insert.Enlist(transaction);
+        var written = samples.Select(s => s.Sample).ToList();
+        await insert.InsertSamplesAsync(written, ct);
+        foreach (var (sample, target) in samples) target.Id = sample.Id;
+        var responses = written.SelectMany(sample => sample.Responses.Select(response => { response.SampleId = sample.Id; return response; })).ToList();
+        await insert.InsertResponsesAsync(responses, ct);
+        await insert.Ratings.AddAsync(RatingRows(write.DatasetId, ratings.Select(r => (r.Key, (IReadOnlyList<ImportedRating>?)r.Value)), now), ct);
+        var pairs = await insert.InsertPairsAsync(written.SelectMany(sample => PairBuilder.Build(write.DatasetId, sample.Id, sample.Responses)), ct);
+        // New samples have findings only through their pairs: a batch that made none has nothing to check.
+        if (pairs > 0) await recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, written[0].Id, written[^1].Id, ct);
+        await write.Merger.MergeAsync(db, insert, merges, summary, now,
+            rated => insert.Ratings.AddAsync(RatingRows(write.DatasetId, rated, now), ct),
+            (from, to) => recheck.RecheckSamplesAsync(connection, transaction, write.DatasetId, from, to, ct), ct);
         await tx.CommitAsync(ct);
         summary.Imported += samples.Count;
         batch.Clear();

@@ -29,7 +29,10 @@ public class PairSearchTests : TriageDatasetTests
         await using var db = await NewDbAsync();
         var sql = db.Matching(Data.Id, new PairFilter(Search: "purple"), null).ToQueryString();
         Assert.Contains(Provider == DatabaseProvider.Sqlite ? "MATCH" : "to_tsquery", sql);
-        Assert.DoesNotContain("LIKE", sql);
+        // SQLite reads by substring only the rows a large import left for the index to catch up on (SearchBacklogTests).
+        var likes = sql.Split("LIKE").Length - 1;
+        Assert.True(Provider == DatabaseProvider.Sqlite ? likes > 0 : likes == 0, sql);
+        Assert.Equal(likes, sql.Split("""WHERE "Id" > (SELECT "IndexedThrough" FROM "SearchBacklog" """).Length - 1);
     }
 
     [Fact]

@@ -323,16 +323,18 @@ internal sealed class BenchVerb : ICliVerb
     private static void WriteImport(TextWriter output, ImportBenchmarkResult r, bool json)
     {
         // The targets are stated for a million records; a smaller run cannot meet or miss them.
-        bool? meets = r.Records < 1_000_000 ? null : r.ImportSeconds < 60 && r.PeakWorkingSetMegabytes < 500;
+        bool? meets = r.Records < 1_000_000 ? null : r.ImportSeconds < 20 && r.RatioToBaseline >= 0.25 && r.PeakWorkingSetMegabytes < 500;
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "import", r.Records, r.FileMegabytes, r.ImportSeconds, r.RecordsPerSecond, r.BaselineSeconds, r.BaselineRecordsPerSecond, r.RatioToBaseline, r.PeakWorkingSetMegabytes, targets = new { secondsFor1M = 60, peakMegabytes = 500 }, meetsTargets = meets }, Json));
+            output.WriteLine(JsonSerializer.Serialize(new { benchmark = "import", r.Records, r.FileMegabytes, r.ImportSeconds, r.RecordsPerSecond, r.BaselineSeconds, r.BaselineRecordsPerSecond, r.RatioToBaseline, r.PeakWorkingSetMegabytes,
+                r.SearchCatchUpSeconds, r.RowsIndexedAfter, targets = new { secondsFor1M = 20, ratioToParsing = 0.25, peakMegabytes = 500 }, meetsTargets = meets }, Json));
             return;
         }
         output.WriteLine($"bench import: {r.Records:N0} LLaVA records ({r.FileMegabytes:0} MB), no image copying");
         output.WriteLine($"  import      {r.ImportSeconds,8:0.0} s   {r.RecordsPerSecond,10:N0} records/s");
         output.WriteLine($"  parse only  {r.BaselineSeconds,8:0.0} s   {r.BaselineRecordsPerSecond,10:N0} records/s   (baseline: the same file read without storing)");
-        output.WriteLine($"  import speed / parse speed: {r.RatioToBaseline:0.00}   peak working set {r.PeakWorkingSetMegabytes:0} MB   targets (1M < 60 s, < 500 MB) met: {meets switch { null => "n/a below 1M records", true => "yes", false => "no" }}");
+        output.WriteLine($"  then search {r.SearchCatchUpSeconds,8:0.0} s   for the full-text index to catch up on the {r.RowsIndexedAfter:N0} prompts and answers the import left it (searchable by substring meanwhile)");
+        output.WriteLine($"  import speed / parse speed: {r.RatioToBaseline:0.00}   peak working set {r.PeakWorkingSetMegabytes:0} MB   targets (1M < 20 s, >= 0.25 of parsing, < 500 MB) met: {meets switch { null => "n/a below 1M records", true => "yes", false => "no" }}");
     }
 
     private static void WriteImaging(TextWriter output, ImagingBenchmarkResult r, bool json)

@@ -68,6 +68,8 @@ internal sealed class ImportVerb : ICliVerb
     {
         var job = await services.GetRequiredService<ImportService>().StartAsync(parameters, ActorChecks.CommandLine, ct);
         await CliJobs.RunHereAsync(services, job.Id, "import", ct);
+        // No web app may be running to index what a large import left behind: this command does it before it ends.
+        await services.GetRequiredService<Core.Datasets.SearchIndexer>().CatchUpAsync(ct);
         return JsonSerializer.Deserialize<ImportSummary>(await File.ReadAllTextAsync(services.GetRequiredService<DataPaths>().ImportSummary(job.Id), ct), ImportService.Json)!;
     }
 
