@@ -45,9 +45,11 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory, 
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var pairs = db.Pairs.Where(p => p.DatasetId == datasetId);
-        var byStatus = await pairs.GroupBy(p => p.Status).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        // Every pair is tallied by its negative: the counts by status are their sums, not a second pass over the pairs.
+        var tallies = await NegativeTallies.CountAsync(dbFactory, datasetId, ct);
+        var byStatus = tallies.GroupBy(t => t.Status).ToDictionary(g => g.Key, g => g.Sum(t => t.Count));
 
-        var byNegative = (await NegativeTallies.CountAsync(db, datasetId, ct)).Select(t => new NegativeCount(t.Kind, t.Method, t.Status, t.Count, t.Edited)).ToList();
+        var byNegative = tallies.Select(t => new NegativeCount(t.Kind, t.Method, t.Status, t.Count, t.Edited)).ToList();
         byNegative = await WithGeneratingMethodsAsync(db, pairs, byNegative, ct);
         static List<AcceptanceRow> Rates<T>(IEnumerable<T> rows, Func<T, string> key, Func<T, PairStatus> status, Func<T, int> count) =>
             rows.GroupBy(key).Select(g => new AcceptanceRow(g.Key,

@@ -26,7 +26,8 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<TriageOverview> OverviewAsync(int datasetId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var pairs = await db.Pairs.CountAsync(p => p.DatasetId == datasetId, ct);
+        var tallies = await NegativeTallies.CountAsync(dbFactory, datasetId, ct); // every pair, by its negative
+        var pairs = tallies.Sum(t => t.Count);
         var findings = await (from f in db.PairFindings
                               where f.DatasetId == datasetId
                               join p in db.Pairs on f.PairId equals p.Id
@@ -35,7 +36,7 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
                               select new { g.Key.CheckId, g.Key.Severity, g.Key.Kind, g.Key.Method, Count = g.Count() }).ToListAsync(ct);
         var blocking = await db.PairFindings.Where(f => f.DatasetId == datasetId && f.Severity == FindingSeverity.Block).Select(f => f.PairId).Distinct().CountAsync(ct);
         var withAny = await db.PairFindings.Where(f => f.DatasetId == datasetId).Select(f => f.PairId).Distinct().CountAsync(ct);
-        var methods = (await NegativeTallies.CountAsync(db, datasetId, ct)).GroupBy(t => (t.Kind, t.Method))
+        var methods = tallies.GroupBy(t => (t.Kind, t.Method))
             .Select(g => new { g.Key.Kind, g.Key.Method, Count = g.Sum(t => t.Count) }).ToList();
         var counts = findings.GroupBy(f => (f.CheckId, f.Severity))
             .Select(g => new FindingCount(g.Key.CheckId, g.Key.Severity, g.Sum(x => x.Count),
