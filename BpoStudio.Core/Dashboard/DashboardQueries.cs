@@ -41,8 +41,9 @@ public sealed class DashboardQueries(IDbContextFactory<BpoDbContext> dbFactory, 
 {
     private static readonly ReviewAction[] DecisionActions = [ReviewAction.Accept, ReviewAction.Reject, ReviewAction.Flag];
 
-    public async Task<DatasetDashboard> LoadAsync(int datasetId, int flaggedLimit = 50, CancellationToken ct = default)
+    public async Task<DatasetDashboard> LoadAsync(int datasetId, System.Security.Claims.ClaimsPrincipal actor, int flaggedLimit = 50, CancellationToken ct = default)
     {
+        Accounts.ActorChecks.RequireLead(actor, "see a dataset's dashboard");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var pairs = db.Pairs.Where(p => p.DatasetId == datasetId);
         // Every pair is tallied by its negative: the counts by status are their sums, not a second pass over the pairs.

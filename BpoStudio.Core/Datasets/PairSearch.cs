@@ -74,7 +74,9 @@ public static class PairSearch
     {
         // Whole words: a prefix query makes FTS5 merge the posting lists of every word with that prefix on each call,
         // about 16 ms per million texts, while a common word's own list is read only as far as the page needs.
-        var match = WholeWords(Words(text));
+        var words = Words(text);
+        var match = WholeWords(words);
+        var patterns = Patterns(words);
         foreach (var prompts in new[] { false, true })
         {
             long after = 0;
@@ -89,7 +91,6 @@ public static class PairSearch
             }
             // Then the rows still waiting for the index, in the same order (none once it has caught up).
             var (table, column) = prompts ? ("Samples", "Prompt") : ("Responses", "Text");
-            var patterns = Patterns(Words(text));
             after = 0;
             while (true)
             {

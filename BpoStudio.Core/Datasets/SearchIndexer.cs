@@ -37,6 +37,8 @@ public sealed class SearchIndexer(IDbContextFactory<BpoDbContext> dbFactory, Tim
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
+            if (!db.Database.IsSqlite()) return; // PostgreSQL keeps its indexes itself: nothing to catch up, ever
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -23,8 +23,9 @@ public sealed record TriageOverview(int Pairs, int WithBlocking, int WithoutFind
 /// <summary>What the Triage page and <c>review list</c> read: counts per finding and the pairs matching a filter.</summary>
 public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
 {
-    public async Task<TriageOverview> OverviewAsync(int datasetId, CancellationToken ct = default)
+    public async Task<TriageOverview> OverviewAsync(int datasetId, System.Security.Claims.ClaimsPrincipal actor, CancellationToken ct = default)
     {
+        Accounts.ActorChecks.RequireLead(actor, "see a dataset's triage overview");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var tallies = await NegativeTallies.CountAsync(dbFactory, datasetId, ct); // every pair, by its negative
         var pairs = tallies.Sum(t => t.Count);

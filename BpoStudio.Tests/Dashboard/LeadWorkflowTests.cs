@@ -34,6 +34,18 @@ public class LeadWorkflowTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _core.DisposeAsync();
 
+    // The dashboard and the triage overview check the caller themselves, not only the lead pages that show them.
+    [Fact]
+    public async Task TheDashboardAndTriageOverview_RefuseAnAnnotatorAndASignedOutCaller()
+    {
+        foreach (var stranger in new[] { TestPrincipals.Annotator, new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity()) })
+        {
+            await Assert.ThrowsAsync<Core.ForbiddenError>(() => _core.Get<DashboardQueries>().LoadAsync(_datasetId, stranger));
+            await Assert.ThrowsAsync<Core.ForbiddenError>(() => _core.Get<Core.Triage.TriageQueries>().OverviewAsync(_datasetId, stranger));
+        }
+        Assert.NotEmpty((await _core.Get<DashboardQueries>().LoadAsync(_datasetId, TestPrincipals.Lead)).ByStatus);
+    }
+
     [Fact]
     public async Task Dashboard_CountsStatusesRatesEditsAndAgreementAsComputedByHand()
     {
@@ -45,7 +57,7 @@ public class LeadWorkflowTests : IAsyncLifetime
         var pair = await PairAsync(_pairs[4]);
         await Review.EditAsync(pair.Id, pair.RowVersion, Ann, PairSide.Rejected, "An edited negative.");
 
-        var dashboard = await _core.Get<DashboardQueries>().LoadAsync(_datasetId);
+        var dashboard = await _core.Get<DashboardQueries>().LoadAsync(_datasetId, TestPrincipals.Lead);
 
         Assert.Equal(2, dashboard.ByStatus[PairStatus.Accepted]);
         Assert.Equal(1, dashboard.ByStatus[PairStatus.Rejected]);
@@ -151,7 +163,7 @@ public class LeadWorkflowTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromDays(8));
         await DecideAsync(_pairs[3], (Ann, true));
 
-        var ann = (await _core.Get<DashboardQueries>().LoadAsync(_datasetId)).Throughput.Single(t => t.Name == "ann@example.test");
+        var ann = (await _core.Get<DashboardQueries>().LoadAsync(_datasetId, TestPrincipals.Lead)).Throughput.Single(t => t.Name == "ann@example.test");
 
         Assert.Equal(4, ann.Decisions);
         Assert.Equal(1, ann.LastSevenDays);

@@ -68,8 +68,7 @@ public class SearchBacklogTests : IAsyncLifetime
     [Fact]
     public async Task ALiveHold_KeepsTheCatchingUpWaiting_UntilItEnds_OrLapsesAfterAKill()
     {
-        if (!Sqlite) return;
-        // An import killed mid-way: its hold was taken and never released.
+        // An import killed mid-way: its hold was taken and never released (on PostgreSQL a hold is nothing: it indexes itself).
         await using (var db = await NewDbAsync())
         {
             await db.Database.OpenConnectionAsync();
@@ -79,11 +78,12 @@ public class SearchBacklogTests : IAsyncLifetime
         }
         _core.Get<DatasetImporter>().HoldSearchFrom = int.MaxValue; // this import takes no hold of its own
         var dataset = await ImportAsync("held", 10, i => $"Count the penguins in photo {i}.");
-        Assert.Equal(30, await BacklogAsync()); // written while the index was held: left for later
+        Assert.Equal(Sqlite ? 30 : 0, await BacklogAsync()); // written while the index was held: left for later
         Assert.Equal(10, (await SearchAsync(dataset, "penguins")).Count);
 
         Assert.Equal(0, await _core.Get<SearchIndexer>().CatchUpAsync(default));
-        Assert.Equal(30, await BacklogAsync());
+        Assert.Equal(Sqlite ? 30 : 0, await BacklogAsync());
+        if (!Sqlite) return;
 
         await using (var db = await NewDbAsync())
             while (await SearchIndex.CatchUpChunkAsync(db, DateTime.UtcNow + SearchIndex.HoldFor + TimeSpan.FromSeconds(1), evenIfHeld: false, default) > 0) { }

@@ -227,7 +227,7 @@ public class ErrorSpanTests : IAsyncLifetime
         var sheet = await Spans.SheetAsync(pair.Id, TestPrincipals.Annotator);
         var suggestion = sheet.Suggestions[0];
         await Spans.ConfirmAsync(pair.Id, sheet.ResponseId, suggestion, suggestion.Type, ErrorSeverity.Major, TestPrincipals.Annotator);
-        var dashboard = await _core.Get<DashboardQueries>().LoadAsync(_datasetId);
+        var dashboard = await _core.Get<DashboardQueries>().LoadAsync(_datasetId, TestPrincipals.Lead);
         var row = Assert.Single(dashboard.Errors!);
         Assert.Equal((suggestion.Type.ToString().ToLowerInvariant(), "model-free-injection", 0, 1, 0), (row.Type, row.Method, row.Minor, row.Major, row.Critical));
     }

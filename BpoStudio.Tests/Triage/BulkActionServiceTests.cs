@@ -151,7 +151,7 @@ public class BulkActionServiceTests : TriageDatasetTests
         await reviews.AcceptAsync(pairId, (await queries.LoadAsync(pairId))!.RowVersion, Ann);
         await Bulk.ApplyAsync(Data.Id, new BulkRequest(new PairFilter(), BulkOperation.Flag, "look again"), TestPrincipals.Of(Ann.DisplayName(), BpoStudio.Core.Accounts.Roles.Lead));
 
-        var dashboard = await Core.Get<DashboardQueries>().LoadAsync(Data.Id);
+        var dashboard = await Core.Get<DashboardQueries>().LoadAsync(Data.Id, TestPrincipals.Lead);
         Assert.Equal(0, dashboard.Agreement.OverlappedPairs);
         Assert.Equal(1, Assert.Single(dashboard.Throughput).Decisions);
 

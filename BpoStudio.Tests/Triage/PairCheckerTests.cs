@@ -17,7 +17,7 @@ public class PairCheckerTests : TriageDatasetTests
     [Fact]
     public async Task TheOverview_BlockingWarningsOnlyAndClean_AddUpToThePairs()
     {
-        var overview = await Core.Get<TriageQueries>().OverviewAsync(Data.Id);
+        var overview = await Core.Get<TriageQueries>().OverviewAsync(Data.Id, TestPrincipals.Lead);
         await using var db = await NewDbAsync();
         var blocking = await db.Pairs.CountAsync(p => p.DatasetId == Data.Id && db.PairFindings.Any(f => f.PairId == p.Id && f.Severity == FindingSeverity.Block));
         var warnedOnly = await db.Pairs.CountAsync(p => p.DatasetId == Data.Id && db.PairFindings.Any(f => f.PairId == p.Id) && !db.PairFindings.Any(f => f.PairId == p.Id && f.Severity == FindingSeverity.Block));

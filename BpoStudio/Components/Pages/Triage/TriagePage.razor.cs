@@ -57,7 +57,7 @@ public sealed partial class TriagePage
 
     private async Task LoadAsync()
     {
-        _overview = await Queries.OverviewAsync(DatasetId);
+        _overview = await Queries.OverviewAsync(DatasetId, (await AuthState).User);
         _catalog = await Checker.CatalogAsync(DatasetId);
         _judge = await Calibration.LatestJudgeAsync(DatasetId);
     }
