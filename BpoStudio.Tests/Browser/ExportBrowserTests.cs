@@ -25,11 +25,9 @@ public class ExportBrowserTests(BrowserFixture fixture)
         await page.GetByRole(AriaRole.Link, new() { Name = "Export" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Export" })).ToBeVisibleAsync();
 
-        await page.GetByTestId("start-export").ClickAsync();
-
-        await Assertions.Expect(page.Locator("[data-testid^=export-status-]").First).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
-        await Assertions.Expect(page.Locator("[data-testid^=export-dataset-]").First).ToContainTextAsync("Demo shapes · ");
-        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("[data-testid^=download-]").First.ClickAsync());
+        var id = await fixture.StartExportAsync(page);
+        await Assertions.Expect(page.GetByTestId($"export-dataset-{id}")).ToContainTextAsync("Demo shapes · ");
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId($"download-{id}").ClickAsync());
         var zipPath = Path.Combine(Path.GetTempPath(), $"bpostudio-export-{Guid.NewGuid():N}.zip");
         await download.SaveAsAsync(zipPath);
         try
@@ -50,9 +48,7 @@ public class ExportBrowserTests(BrowserFixture fixture)
         }
         await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "bpostudio-export.png") });
 
-        // Other browser tests in this app may export too, so only this row is looked at.
-        var id = (await page.Locator("[data-testid^=delete-]").First.GetAttributeAsync("data-testid"))!["delete-".Length..];
-        await page.GetByTestId($"delete-{id}").ClickAsync(); // by its id: a first-row locator would follow a row that appeared meanwhile
+        await page.GetByTestId($"delete-{id}").ClickAsync(); // by its id: other browser tests in this app export too
         var dialog = page.GetByRole(AriaRole.Dialog);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
         await Assertions.Expect(dialog).ToBeHiddenAsync();

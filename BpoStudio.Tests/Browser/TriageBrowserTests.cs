@@ -96,12 +96,11 @@ public class TriageBrowserTests(BrowserFixture fixture)
         await lead.GotoAsync("/export");
         await BrowserSession.WaitForCircuitAsync(lead);
         await ChooseAsync(lead, "Dataset", Dataset);
-        await lead.GetByTestId("start-export").ClickAsync();
-        await Assertions.Expect(lead.Locator("[data-testid^=export-status-]").First).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
-        await Assertions.Expect(lead.Locator("[data-testid^=export-dataset-]").First).ToContainTextAsync($"{Dataset} · draft");
+        var exportId = await fixture.StartExportAsync(lead);
+        await Assertions.Expect(lead.GetByTestId($"export-dataset-{exportId}")).ToContainTextAsync($"{Dataset} · draft");
 
         await using var db = await services.GetRequiredService<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
-        var export = await db.Exports.Where(e => e.DatasetId == data.Id).OrderByDescending(e => e.Id).FirstAsync();
+        var export = await db.Exports.SingleAsync(e => e.Id == exportId);
         using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(export.FolderPath!, "manifest.json")));
         Assert.Equal(7, manifest.RootElement.GetProperty("counts").GetProperty("pairs").GetInt32());
         var decided = manifest.RootElement.GetProperty("counts").GetProperty("decidedBy");

@@ -73,6 +73,31 @@ public sealed class BrowserFixture : IAsyncLifetime
         return await SignedInPageAsync(user.Email, BpoAppFactory.UserPassword);
     }
 
+    /// <summary>
+    /// Clicks the Export page's start button and waits until that export's own row says Completed; returns its id. The
+    /// shared app's history lists other tests' exports too, so its first row may be an older, finished one.
+    /// </summary>
+    public async Task<long> StartExportAsync(Microsoft.Playwright.IPage page)
+    {
+        var dbFactory = App.Services.GetRequiredService<IDbContextFactory<Core.Data.BpoDbContext>>();
+        async Task<long> NewestAsync()
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            return await db.Exports.MaxAsync(e => (long?)e.Id) ?? 0;
+        }
+        var before = await NewestAsync();
+        await page.GetByTestId("start-export").ClickAsync();
+        var started = DateTime.UtcNow;
+        long id;
+        while ((id = await NewestAsync()) == before)
+        {
+            if (DateTime.UtcNow - started > TimeSpan.FromSeconds(20)) throw new TimeoutException("No export was started within 20 s of clicking Start.");
+            await Task.Delay(100);
+        }
+        await Microsoft.Playwright.Assertions.Expect(page.GetByTestId($"export-status-{id}")).ToHaveTextAsync("Completed", new() { Timeout = 30_000 });
+        return id;
+    }
+
     public async Task DisposeAsync()
     {
         await Browser.DisposeAsync();
