@@ -161,11 +161,22 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         """;
 
     // Image, prompt, chosen and rejected, separated so that no two different splits hash alike.
-    private static long Fingerprint(PairCheckInput pair)
+    // The parts' UTF-8 go into one pooled buffer, the bytes of the joined string's UTF-8 without building either.
+    internal static long Fingerprint(PairCheckInput pair)
     {
-        var text = string.Join('\u0000', pair.ImageHash ?? "", pair.Prompt, pair.Chosen.Raw, pair.Rejected.Raw);
+        ReadOnlySpan<string> parts = [pair.ImageHash ?? "", pair.Prompt, pair.Chosen.Raw, pair.Rejected.Raw];
+        var size = parts.Length - 1;
+        foreach (var part in parts) size += Encoding.UTF8.GetByteCount(part);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        var length = 0;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (i > 0) buffer[length++] = 0;
+            length += Encoding.UTF8.GetBytes(parts[i], buffer.AsSpan(length));
+        }
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes(text), hash);
+        SHA256.HashData(buffer.AsSpan(0, length), hash);
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         return BitConverter.ToInt64(hash);
     }
 

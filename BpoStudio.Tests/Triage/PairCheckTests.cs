@@ -170,4 +170,36 @@ public class PairCheckTests
         pair.DuplicateOf = 7;
         Assert.Equal("same as pair 7", new DuplicateCheck().Check(pair));
     }
+
+    [Fact]
+    public void TheAsciiPathOfTheProfile_NormalizesAsTheGeneralPathDoes()
+    {
+        var every = new string([.. Enumerable.Range(0, 128).Select(i => (char)i)]);
+        Assert.Equal(TextProfile.NormalizeUnicode(every), TextProfile.NormalizeAscii(every));
+        var random = new Random(38);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(0, 1_500)).Select(_ => (char)random.Next(0, 128))]); // past the stack buffer too
+            Assert.Equal(TextProfile.NormalizeUnicode(text), TextProfile.NormalizeAscii(text));
+        }
+        const string normalized = "a red car is parked";
+        Assert.Same(normalized, TextProfile.Normalize(normalized)); // nothing to change: no copy
+        Assert.Equal("a red car is parked", TextProfile.Normalize("  A red car, is PARKED! "));
+    }
+
+    [Fact]
+    public void TheContentFingerprint_IsTheSha256OfTheJoinedTexts_AsStoredBefore()
+    {
+        foreach (var (chosen, rejected, image) in new[] { ("A red car.", "A blue car.", (string?)"ab"), ("一只猫。", "Собака \ud800 é", null), ("", "", "") })
+        {
+            var pair = Pair(chosen, rejected, imageHash: image);
+            var joined = string.Join('\u0000', image ?? "", pair.Prompt, chosen, rejected);
+            var expected = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(joined)));
+            Assert.Equal(expected, Core.Triage.PairChecker.Fingerprint(pair));
+        }
+    }
+
+    [Fact]
+    public void Refusal_NamesTheFirstPhraseOfItsList_WhenAnAnswerHoldsSeveral() =>
+        Assert.Equal("rejected says \"i'm sorry\"", new RefusalCheck().Check(Pair("A dog.", "As an AI model, I\u2019m sorry.")));
 }

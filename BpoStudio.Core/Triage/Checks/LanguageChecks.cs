@@ -27,8 +27,15 @@ public sealed class RefusalCheck : IPairCheck
         Find(pair.Rejected.Raw) is { } rejected ? $"rejected says \"{rejected}\""
         : Find(pair.Chosen.Raw) is { } chosen ? $"chosen says \"{chosen}\"" : null;
 
+    // Every phrase searched in one pass, ignoring case: most answers hold none, and lower-casing each answer to test
+    // the phrases one by one was a fifth of the checks' time over a million pairs. Only for ASCII text, where ignoring
+    // case is exactly lower-casing; the loop below then names the first phrase of the list, as before.
+    private static readonly System.Buffers.SearchValues<string> AnyAsciiPhrase = System.Buffers.SearchValues.Create(
+        [.. Phrases.Where(p => System.Text.Ascii.IsValid(p))], StringComparison.OrdinalIgnoreCase);
+
     public static string? Find(string text)
     {
+        if (System.Text.Ascii.IsValid(text) && text.AsSpan().IndexOfAny(AnyAsciiPhrase) < 0) return null;
         var lower = text.ToLowerInvariant().Replace('\u2019', '\'');
         foreach (var phrase in Phrases)
             if (lower.Contains(phrase, StringComparison.Ordinal)) return phrase;
@@ -48,6 +55,10 @@ public sealed class LanguageMismatchCheck : IPairCheck
         ("Portuguese", ["o", "os", "as", "é", "e", "de", "em", "um", "uma", "há", "com", "que", "imagem", "na", "no"]),
         ("Italian", ["il", "lo", "gli", "è", "e", "di", "un", "una", "ci", "sono", "con", "che", "immagine", "nel"]),
     ];
+
+    // Each common word with the languages it belongs to as bits: one look-up per word instead of one per language.
+    private static readonly Dictionary<string, int> LatinLanguagesOf = Latin.SelectMany((language, l) => language.Words.Select(w => (w, l)))
+        .GroupBy(x => x.w, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Aggregate(0, (bits, x) => bits | 1 << x.l), StringComparer.Ordinal);
 
     private const string LatinUnknown = "Latin";
     private static readonly HashSet<string> LatinLanguages = [.. Latin.Select(l => l.Language)];
@@ -91,11 +102,14 @@ public sealed class LanguageMismatchCheck : IPairCheck
         if (counts[top] < 0.6 * letters) return null; // mixed text: no verdict
         if (top != LatinScript) return Scripts[top];
         // The language with the most common words, if it has at least three and twice the next one's.
+        Span<int> hitsOf = stackalloc int[Latin.Length];
+        foreach (var word in text.Words)
+            if (LatinLanguagesOf.TryGetValue(word, out var languages))
+                for (var l = 0; l < Latin.Length; l++) if ((languages & (1 << l)) != 0) hitsOf[l]++;
         int best = -1, bestHits = 0, secondHits = 0;
         for (var l = 0; l < Latin.Length; l++)
         {
-            var hits = 0;
-            foreach (var word in text.Words) if (Latin[l].Words.Contains(word)) hits++;
+            var hits = hitsOf[l];
             if (best < 0 || hits > bestHits) (best, bestHits, secondHits) = (l, hits, best < 0 ? 0 : bestHits);
             else if (hits > secondHits) secondHits = hits;
         }
