@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.Channels;
 using BpoStudio.Core.Accounts;
 using BpoStudio.Core.Audit;
 using BpoStudio.Core.Data;
@@ -23,7 +24,8 @@ public sealed record CheckRunSummary(long Pairs, IReadOnlyDictionary<string, int
 /// </summary>
 public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnumerable<IPairCheck> checks, AuditLog audit, TimeProvider clock) : IPairRecheck
 {
-    public const int ChunkSize = 20_000;
+    /// <summary>Pairs per transaction of a recompute (tests make it small to cross chunk borders with a few pairs).</summary>
+    internal int ChunkSize { get; init; } = 20_000;
     private const int ParallelFrom = 2_048;
 
     public IReadOnlyList<IPairCheck> Checks { get; } = [.. checks];
@@ -69,18 +71,26 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         actor.RequireLead("run the pair checks");
         var clock = Stopwatch.StartNew();
         long total = 0;
-        while (true)
+        // A reader prepares the next chunk (reading, fingerprints, each pair's own checks on every core) while the one
+        // writer stores this one: in turn, the cores idled through the writes and the database through the checks.
+        var prepared = Channel.CreateBounded<PreparedChunk>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(() => PrepareChunksAsync(datasetId, after, prepared.Writer, stop.Token), CancellationToken.None);
+        try
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var upper = await db.Pairs.Where(p => p.DatasetId == datasetId && p.Id > after).OrderBy(p => p.Id).Skip(ChunkSize - 1)
-                .Select(p => (long?)p.Id).FirstOrDefaultAsync(ct) ?? long.MaxValue;
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            var checkedPairs = await CheckAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, PairScope.ByPairId(after, upper), ct);
-            total += checkedPairs;
-            if (afterChunk is not null) await afterChunk(db, upper, total);
-            await tx.CommitAsync(ct);
-            if (upper == long.MaxValue) break;
-            after = upper;
+            await foreach (var chunk in prepared.Reader.ReadAllAsync(ct))
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                total += await WriteChunkAsync(db.Database.GetDbConnection(), tx.GetDbTransaction(), datasetId, chunk, ct);
+                if (afterChunk is not null) await afterChunk(db, chunk.Scope.High, total);
+                await tx.CommitAsync(ct);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await reader; // it never throws: a failure of its own reached the loop through the channel
         }
         var counts = await CountsAsync(datasetId, ct);
         await audit.WriteAsync(actor.DisplayName(), TriageAudit.ChecksRun, $"dataset {datasetId}",
@@ -100,30 +110,83 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         return Checks.Select(c => c.Id).Concat(JudgeFindings.Defaults.Select(d => d.Id)).ToDictionary(id => id, id => counts.GetValueOrDefault(id));
     }
 
-    private async Task<int> CheckAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct)
+    private async Task<int> CheckAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct) =>
+        await ApplyAsync(connection, transaction, datasetId, await PrepareAsync(connection, transaction, datasetId, scope, ct), ct);
+
+    private async Task PrepareChunksAsync(int datasetId, long after, ChannelWriter<PreparedChunk> output, CancellationToken ct)
     {
-        var severities = await SeveritiesAsync(connection, transaction, datasetId, ct);
-        var (pairs, stored) = await ReadAsync(connection, transaction, datasetId, scope, ct);
+        try
+        {
+            while (true)
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
+                var upper = await db.Pairs.Where(p => p.DatasetId == datasetId && p.Id > after).OrderBy(p => p.Id).Skip(ChunkSize - 1)
+                    .Select(p => (long?)p.Id).FirstOrDefaultAsync(ct) ?? long.MaxValue;
+                await db.Database.OpenConnectionAsync(ct);
+                await output.WriteAsync(await PrepareAsync(db.Database.GetDbConnection(), null, datasetId, PairScope.ByPairId(after, upper), ct), ct);
+                if (upper == long.MaxValue) break;
+                after = upper;
+            }
+            output.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            output.TryComplete(ex);
+        }
+    }
+
+    /// <summary>Reads a range's pairs, fingerprints them and runs the checks that look at one pair alone.</summary>
+    private async Task<PreparedChunk> PrepareAsync(DbConnection connection, DbTransaction? transaction, int datasetId, PairScope scope, CancellationToken ct)
+    {
+        var (pairs, stamps) = await ReadAsync(connection, transaction, datasetId, scope, ct);
+        var fingerprints = new long[pairs.Count];
+        var found = new List<(int Check, string Detail)>?[pairs.Count];
+        For(pairs.Count, i =>
+        {
+            fingerprints[i] = Fingerprint(pairs[i]);
+            for (var c = 0; c < Checks.Count; c++)
+                if (!Checks[c].ComparesPairs && Checks[c].Check(pairs[i]) is { } detail) (found[i] ??= []).Add((c, detail));
+        });
+        return new PreparedChunk(scope, pairs, stamps, fingerprints, found);
+    }
+
+    // The writer's transaction holds the write lock. A chunk read before it is stored as read only when none of its
+    // pairs changed meanwhile (an edit or a swap, a pair added to the last range); otherwise it is read again here.
+    private async Task<int> WriteChunkAsync(DbConnection connection, DbTransaction transaction, int datasetId, PreparedChunk chunk, CancellationToken ct)
+    {
+        var current = new List<PairStamp>(chunk.Stamps.Count);
+        await using (var command = SqlCommands.Create(connection, transaction, $"""
+            SELECT p."Id", p."ContentFingerprint", p."RowVersion", p."ChosenResponseId", p."RejectedResponseId" FROM "Pairs" p
+            WHERE +p."DatasetId" = @dataset AND {chunk.Scope.Sql("p")} ORDER BY p."Id"
+            """, ("dataset", datasetId), ("low", chunk.Scope.Low), ("high", chunk.Scope.High)))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) current.Add(PairStamp.Read(reader, 1, 2, 3));
+        if (!current.SequenceEqual(chunk.Stamps)) chunk = await PrepareAsync(connection, transaction, datasetId, chunk.Scope, ct);
+        return await ApplyAsync(connection, transaction, datasetId, chunk, ct);
+    }
+
+    /// <summary>Stores a prepared chunk: its changed fingerprints, the checks that compare pairs, and its findings in place of the old.</summary>
+    private async Task<int> ApplyAsync(DbConnection connection, DbTransaction transaction, int datasetId, PreparedChunk chunk, CancellationToken ct)
+    {
+        var (scope, pairs, found) = (chunk.Scope, chunk.Pairs, chunk.Found);
         if (pairs.Count == 0)
         {
             await DeleteFindingsAsync(connection, transaction, datasetId, scope, ct);
             return 0;
         }
-        var fingerprints = new long[pairs.Count];
-        For(pairs.Count, i => fingerprints[i] = Fingerprint(pairs[i]));
-        await StoreFingerprintsAsync(connection, transaction, pairs, stored, fingerprints, ct);
-        var first = await FirstWithFingerprintAsync(connection, transaction, datasetId, fingerprints, ct);
+        var severities = await SeveritiesAsync(connection, transaction, datasetId, ct);
+        await StoreFingerprintsAsync(connection, transaction, chunk, ct);
+        var first = await FirstWithFingerprintAsync(connection, transaction, datasetId, chunk.Fingerprints, ct);
         for (var i = 0; i < pairs.Count; i++)
-            if (first.TryGetValue(fingerprints[i], out var earliest) && earliest < pairs[i].PairId) pairs[i].DuplicateOf = earliest;
-
-        var found = new List<(long PairId, IPairCheck Check, string Detail)>[pairs.Count];
-        For(pairs.Count, i =>
         {
-            foreach (var check in Checks)
-                if (check.Check(pairs[i]) is { } detail) (found[i] ??= []).Add((pairs[i].PairId, check, detail));
-        });
+            if (!first.TryGetValue(chunk.Fingerprints[i], out var earliest) || earliest >= pairs[i].PairId) continue;
+            pairs[i].DuplicateOf = earliest;
+            for (var c = 0; c < Checks.Count; c++)
+                if (Checks[c].ComparesPairs && Checks[c].Check(pairs[i]) is { } detail) (found[i] ??= []).Add((c, detail));
+            found[i]?.Sort(); // in the checks' order, as one pass over them wrote them
+        }
         await DeleteFindingsAsync(connection, transaction, datasetId, scope, ct);
-        await InsertFindingsAsync(connection, transaction, datasetId, found, severities, ct);
+        await InsertFindingsAsync(connection, transaction, datasetId, pairs, found, severities, ct);
         return pairs.Count;
     }
 
@@ -133,25 +196,26 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         else Parallel.For(0, count, body);
     }
 
-    private static async Task<(List<PairCheckInput> Pairs, List<long?> Stored)> ReadAsync(DbConnection connection, DbTransaction transaction, int datasetId, PairScope scope, CancellationToken ct)
+    private static async Task<(List<PairCheckInput> Pairs, List<PairStamp> Stamps)> ReadAsync(DbConnection connection, DbTransaction? transaction, int datasetId, PairScope scope, CancellationToken ct)
     {
         await using var command = SqlCommands.Create(connection, transaction, ReadSql(scope.BySampleId), ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
         var pairs = new List<PairCheckInput>();
-        var stored = new List<long?>();
+        var stamps = new List<PairStamp>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
             ResponseKindNames.TryParse(reader.GetString(5), out var kind);
             pairs.Add(new PairCheckInput(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), kind, Text(6), Text(7), Text(8), Text(9), Text(10)));
-            stored.Add(reader.IsDBNull(1) ? null : reader.GetInt64(1));
+            stamps.Add(PairStamp.Read(reader, 1, 11, 12));
         }
-        return (pairs, stored);
+        return (pairs, stamps);
     }
 
     /// <summary>The pairs of a range with their texts: by sample ids (<c>@low</c>..<c>@high</c>) or by pair ids after <c>@low</c> up to <c>@high</c>.</summary>
     internal static string ReadSql(bool bySampleId) => $"""
-        SELECT p."Id", p."ContentFingerprint", s."Prompt", c."Text", r."Text", r."Kind", r."Method", r."ExtraJson", s."ImageHash", s."ImageProblem", s."SourceImagePath"
+        SELECT p."Id", p."ContentFingerprint", s."Prompt", c."Text", r."Text", r."Kind", r."Method", r."ExtraJson", s."ImageHash", s."ImageProblem", s."SourceImagePath",
+            p."RowVersion", p."ChosenResponseId", p."RejectedResponseId"
         FROM "Pairs" p
         JOIN "Samples" s ON s."Id" = p."SampleId"
         JOIN "Responses" c ON c."Id" = p."ChosenResponseId"
@@ -182,9 +246,10 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
 
     // One statement for a chunk's changed fingerprints: a statement per pair cost PostgreSQL a round trip each (6.4 s
     // for a first check of 20,000 pairs); on SQLite both take the same (the fingerprint index's updates are the cost).
-    private static async Task StoreFingerprintsAsync(DbConnection connection, DbTransaction transaction, List<PairCheckInput> pairs, List<long?> stored, long[] fingerprints, CancellationToken ct)
+    private static async Task StoreFingerprintsAsync(DbConnection connection, DbTransaction transaction, PreparedChunk chunk, CancellationToken ct)
     {
-        var changed = Enumerable.Range(0, pairs.Count).Where(i => stored[i] != fingerprints[i]).ToList();
+        var (pairs, fingerprints) = (chunk.Pairs, chunk.Fingerprints);
+        var changed = Enumerable.Range(0, pairs.Count).Where(i => chunk.Stamps[i].Fingerprint != fingerprints[i]).ToList();
         if (changed.Count == 0) return;
         if (SqlIds.IsSqlite(connection))
         {
@@ -221,19 +286,20 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
                 AND "CheckId" NOT LIKE '{JudgeFindings.Prefix}%'
             """, ct, ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
 
-    private static async Task InsertFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId,
-        List<(long PairId, IPairCheck Check, string Detail)>?[] found, Dictionary<string, FindingSeverity> severities, CancellationToken ct)
+    private async Task InsertFindingsAsync(DbConnection connection, DbTransaction transaction, int datasetId,
+        List<PairCheckInput> pairs, List<(int Check, string Detail)>?[] found, Dictionary<string, FindingSeverity> severities, CancellationToken ct)
     {
         await using var insert = SqlCommands.Create(connection, transaction, """
             INSERT INTO "PairFindings" ("DatasetId", "PairId", "CheckId", "Severity", "Detail") VALUES (@dataset, @pair, @check, @severity, @detail)
             """, ("dataset", datasetId), ("pair", 0L), ("check", ""), ("severity", ""), ("detail", ""));
         if (SqlIds.IsSqlite(connection)) insert.Prepare();
-        foreach (var findings in found)
+        for (var i = 0; i < pairs.Count; i++)
         {
-            if (findings is null) continue;
-            foreach (var (pairId, check, detail) in findings)
+            if (found[i] is not { } findings) continue;
+            foreach (var (index, detail) in findings)
             {
-                insert.Parameters[1].Value = pairId;
+                var check = Checks[index];
+                insert.Parameters[1].Value = pairs[i].PairId;
                 insert.Parameters[2].Value = check.Id;
                 insert.Parameters[3].Value = severities.GetValueOrDefault(check.Id, check.DefaultSeverity).ToString();
                 insert.Parameters[4].Value = MissingImageCheck.Truncate(detail, 256);
@@ -256,6 +322,15 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     /// write <c>+p."DatasetId"</c> so that SQLite walks this range's index and not the (dataset, status, ...) one, which
     /// made every import batch read all the dataset's pairs so far (quadratic over an import).
     /// </summary>
+    private sealed record PreparedChunk(PairScope Scope, List<PairCheckInput> Pairs, List<PairStamp> Stamps, long[] Fingerprints, List<(int Check, string Detail)>?[] Found);
+
+    /// <summary>What of a pair tells whether its content changed since it was read: its row version, its two answers and its stored fingerprint.</summary>
+    private readonly record struct PairStamp(long Id, long? Fingerprint, long RowVersion, long Chosen, long Rejected)
+    {
+        public static PairStamp Read(DbDataReader reader, int fingerprint, int rowVersion, int chosen) =>
+            new(reader.GetInt64(0), reader.IsDBNull(fingerprint) ? null : reader.GetInt64(fingerprint), reader.GetInt64(rowVersion), reader.GetInt64(chosen), reader.GetInt64(chosen + 1));
+    }
+
     private sealed record PairScope(bool BySampleId, long Low, long High)
     {
         public static PairScope ByPairId(long after, long upTo) => new(false, after, upTo);

@@ -56,6 +56,54 @@ public class PairCheckerTests : TriageDatasetTests
     }
 
     [Fact]
+    public async Task Recompute_InChunksOfTwo_FindsWhatItFindsInOne_DuplicatesAcrossChunksIncluded()
+    {
+        var before = await FindingsAsync();
+        await using (var db = await NewDbAsync()) await db.PairFindings.ExecuteDeleteAsync();
+
+        var summary = await SmallChunks(Core.Get<IEnumerable<IPairCheck>>()).RecomputeAsync(Data.Id, TestPrincipals.Lead);
+
+        Assert.Equal(10, summary.Pairs);
+        Assert.Equal(before.Order(), (await FindingsAsync()).Order());
+        Assert.Equal(1, summary.Findings[CheckIds.Duplicate]); // dup-2's copy is the dataset's last pair, dup-1 five chunks before
+    }
+
+    [Fact]
+    public async Task APairEditedAfterItsChunkWasRead_KeepsTheFindingsOfItsNewTexts()
+    {
+        // The edit lands while the recompute's reader is checking the chunk it has read (before the writer stores it),
+        // as a reviewer's edit can while a lead's checks job runs.
+        var pairId = Data.PairByRecord["clean-1"];
+        var editor = new EditingCheck(Core, pairId);
+        await SmallChunks([.. Core.Get<IEnumerable<IPairCheck>>(), editor]).RecomputeAsync(Data.Id, TestPrincipals.Lead);
+
+        Assert.True(editor.Edited);
+        Assert.Contains((pairId, CheckIds.Identical, FindingSeverity.Block), await FindingsAsync()); // the rejected answer is now the chosen one in capitals
+    }
+
+    private PairChecker SmallChunks(IEnumerable<IPairCheck> checks) =>
+        new(Core.Get<IDbContextFactory<BpoDbContext>>(), checks, Core.Get<Core.Audit.AuditLog>(), TimeProvider.System) { ChunkSize = 2 };
+
+    /// <summary>Fires nowhere; the first time it sees its pair it has an annotator edit that pair's negative, committed at once.</summary>
+    private sealed class EditingCheck(CoreServices core, long pairId) : IPairCheck
+    {
+        private int _edited;
+        public bool Edited => _edited == 1;
+        public string Id => "test-editor";
+        public string Description => "edits a pair while the checks run";
+        public FindingSeverity DefaultSeverity => FindingSeverity.Info;
+
+        public string? Check(PairCheckInput pair)
+        {
+            if (pair.PairId != pairId || Interlocked.Exchange(ref _edited, 1) == 1) return null;
+            var loaded = core.Get<ReviewQueries>().LoadAsync(pairId).GetAwaiter().GetResult()!;
+            core.Get<ReviewService>().EditAsync(pairId, loaded.RowVersion, TestPrincipals.Reviewer("ann-id", "ann"), PairSide.Rejected, loaded.Chosen.Text.ToUpperInvariant())
+                .GetAwaiter().GetResult();
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task SetSeverity_ChangesStoredFindings_AndWhatCountsAsBlocking()
     {
         var refusal = Data.PairByRecord["refusal"];

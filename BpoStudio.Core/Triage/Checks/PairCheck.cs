@@ -9,6 +9,9 @@ public interface IPairCheck
     string Description { get; }
     FindingSeverity DefaultSeverity { get; }
 
+    /// <summary>Whether it needs what the checker finds across the dataset (<see cref="PairCheckInput.DuplicateOf"/>), so runs after that look-up.</summary>
+    bool ComparesPairs => false;
+
     string? Check(PairCheckInput pair);
 }
 

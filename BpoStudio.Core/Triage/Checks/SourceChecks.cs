@@ -22,6 +22,7 @@ public sealed class DuplicateCheck : IPairCheck
     public string Id => CheckIds.Duplicate;
     public string Description => "The same image, prompt, chosen and rejected as another pair of the dataset.";
     public FindingSeverity DefaultSeverity => FindingSeverity.Warn;
+    public bool ComparesPairs => true;
 
     public string? Check(PairCheckInput pair) => pair.DuplicateOf is { } first ? $"same as pair {first}" : null;
 }
