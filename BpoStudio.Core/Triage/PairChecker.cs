@@ -138,7 +138,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     /// <summary>Reads a range's pairs, fingerprints them and runs the checks that look at one pair alone.</summary>
     private async Task<PreparedChunk> PrepareAsync(DbConnection connection, DbTransaction? transaction, int datasetId, PairScope scope, CancellationToken ct)
     {
-        var (pairs, stamps) = await ReadAsync(connection, transaction, datasetId, scope, ct);
+        var (pairs, stored, stamp) = await ReadAsync(connection, transaction, datasetId, scope, ct);
         var fingerprints = new long[pairs.Count];
         var found = new List<(int Check, string Detail)>?[pairs.Count];
         For(pairs.Count, i =>
@@ -147,21 +147,27 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
             for (var c = 0; c < Checks.Count; c++)
                 if (!Checks[c].ComparesPairs && Checks[c].Check(pairs[i]) is { } detail) (found[i] ??= []).Add((c, detail));
         });
-        return new PreparedChunk(scope, pairs, stamps, fingerprints, found);
+        return new PreparedChunk(scope, pairs, stored, stamp, fingerprints, found);
     }
 
     // The writer's transaction holds the write lock. A chunk read before it is stored as read only when none of its
-    // pairs changed meanwhile (an edit or a swap, a pair added to the last range); otherwise it is read again here.
+    // pairs changed meanwhile (an edit or a swap, a pair added to the last range, one deleted); otherwise it is read
+    // again here. Every change to a pair raises its row version, which never falls, so sums tell (and cost SQLite a few
+    // milliseconds a chunk where comparing the rows one by one in .NET cost a second over a million pairs).
     private async Task<int> WriteChunkAsync(DbConnection connection, DbTransaction transaction, int datasetId, PreparedChunk chunk, CancellationToken ct)
     {
-        var current = new List<PairStamp>(chunk.Stamps.Count);
+        ChunkStamp now;
         await using (var command = SqlCommands.Create(connection, transaction, $"""
-            SELECT p."Id", p."ContentFingerprint", p."RowVersion", p."ChosenResponseId", p."RejectedResponseId" FROM "Pairs" p
-            WHERE +p."DatasetId" = @dataset AND {chunk.Scope.Sql("p")} ORDER BY p."Id"
+            SELECT COUNT(*), CAST(COALESCE(SUM(p."Id"), 0) AS BIGINT), CAST(COALESCE(SUM(p."RowVersion"), 0) AS BIGINT),
+                CAST(COALESCE(SUM(p."ChosenResponseId" + p."RejectedResponseId"), 0) AS BIGINT)
+            FROM "Pairs" p WHERE +p."DatasetId" = @dataset AND {chunk.Scope.Sql("p")}
             """, ("dataset", datasetId), ("low", chunk.Scope.Low), ("high", chunk.Scope.High)))
         await using (var reader = await command.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) current.Add(PairStamp.Read(reader, 1, 2, 3));
-        if (!current.SequenceEqual(chunk.Stamps)) chunk = await PrepareAsync(connection, transaction, datasetId, chunk.Scope, ct);
+        {
+            await reader.ReadAsync(ct);
+            now = new ChunkStamp(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+        }
+        if (now != chunk.Stamp) chunk = await PrepareAsync(connection, transaction, datasetId, chunk.Scope, ct);
         return await ApplyAsync(connection, transaction, datasetId, chunk, ct);
     }
 
@@ -196,20 +202,22 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         else Parallel.For(0, count, body);
     }
 
-    private static async Task<(List<PairCheckInput> Pairs, List<PairStamp> Stamps)> ReadAsync(DbConnection connection, DbTransaction? transaction, int datasetId, PairScope scope, CancellationToken ct)
+    private static async Task<(List<PairCheckInput> Pairs, List<long?> Stored, ChunkStamp Stamp)> ReadAsync(DbConnection connection, DbTransaction? transaction, int datasetId, PairScope scope, CancellationToken ct)
     {
         await using var command = SqlCommands.Create(connection, transaction, ReadSql(scope.BySampleId), ("dataset", datasetId), ("low", scope.Low), ("high", scope.High));
         var pairs = new List<PairCheckInput>();
-        var stamps = new List<PairStamp>();
+        var stored = new List<long?>();
+        var stamp = new ChunkStamp(0, 0, 0, 0);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
             ResponseKindNames.TryParse(reader.GetString(5), out var kind);
             pairs.Add(new PairCheckInput(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), reader.GetString(4), kind, Text(6), Text(7), Text(8), Text(9), Text(10)));
-            stamps.Add(PairStamp.Read(reader, 1, 11, 12));
+            stored.Add(reader.IsDBNull(1) ? null : reader.GetInt64(1));
+            stamp = stamp.With(reader.GetInt64(0), reader.GetInt64(11), reader.GetInt64(12) + reader.GetInt64(13));
         }
-        return (pairs, stamps);
+        return (pairs, stored, stamp);
     }
 
     /// <summary>The pairs of a range with their texts: by sample ids (<c>@low</c>..<c>@high</c>) or by pair ids after <c>@low</c> up to <c>@high</c>.</summary>
@@ -249,7 +257,7 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     private static async Task StoreFingerprintsAsync(DbConnection connection, DbTransaction transaction, PreparedChunk chunk, CancellationToken ct)
     {
         var (pairs, fingerprints) = (chunk.Pairs, chunk.Fingerprints);
-        var changed = Enumerable.Range(0, pairs.Count).Where(i => chunk.Stamps[i].Fingerprint != fingerprints[i]).ToList();
+        var changed = Enumerable.Range(0, pairs.Count).Where(i => chunk.Stored[i] != fingerprints[i]).ToList();
         if (changed.Count == 0) return;
         if (SqlIds.IsSqlite(connection))
         {
@@ -322,13 +330,12 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
     /// write <c>+p."DatasetId"</c> so that SQLite walks this range's index and not the (dataset, status, ...) one, which
     /// made every import batch read all the dataset's pairs so far (quadratic over an import).
     /// </summary>
-    private sealed record PreparedChunk(PairScope Scope, List<PairCheckInput> Pairs, List<PairStamp> Stamps, long[] Fingerprints, List<(int Check, string Detail)>?[] Found);
+    private sealed record PreparedChunk(PairScope Scope, List<PairCheckInput> Pairs, List<long?> Stored, ChunkStamp Stamp, long[] Fingerprints, List<(int Check, string Detail)>?[] Found);
 
-    /// <summary>What of a pair tells whether its content changed since it was read: its row version, its two answers and its stored fingerprint.</summary>
-    private readonly record struct PairStamp(long Id, long? Fingerprint, long RowVersion, long Chosen, long Rejected)
+    /// <summary>A range's pairs as sums: their count, ids, row versions and answer ids.</summary>
+    private readonly record struct ChunkStamp(long Count, long Ids, long RowVersions, long Answers)
     {
-        public static PairStamp Read(DbDataReader reader, int fingerprint, int rowVersion, int chosen) =>
-            new(reader.GetInt64(0), reader.IsDBNull(fingerprint) ? null : reader.GetInt64(fingerprint), reader.GetInt64(rowVersion), reader.GetInt64(chosen), reader.GetInt64(chosen + 1));
+        public ChunkStamp With(long id, long rowVersion, long answers) => new(Count + 1, Ids + id, RowVersions + rowVersion, Answers + answers);
     }
 
     private sealed record PairScope(bool BySampleId, long Low, long High)

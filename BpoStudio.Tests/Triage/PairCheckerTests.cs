@@ -74,31 +74,54 @@ public class PairCheckerTests : TriageDatasetTests
         // The edit lands while the recompute's reader is checking the chunk it has read (before the writer stores it),
         // as a reviewer's edit can while a lead's checks job runs.
         var pairId = Data.PairByRecord["clean-1"];
-        var editor = new EditingCheck(Core, pairId);
-        await SmallChunks([.. Core.Get<IEnumerable<IPairCheck>>(), editor]).RecomputeAsync(Data.Id, TestPrincipals.Lead);
+        var edit = new InterferingCheck(pairId, () =>
+        {
+            var loaded = Core.Get<ReviewQueries>().LoadAsync(pairId).GetAwaiter().GetResult()!;
+            Core.Get<ReviewService>().EditAsync(pairId, loaded.RowVersion, TestPrincipals.Reviewer("ann-id", "ann"), PairSide.Rejected, loaded.Chosen.Text.ToUpperInvariant())
+                .GetAwaiter().GetResult();
+        });
+        await SmallChunks([.. Core.Get<IEnumerable<IPairCheck>>(), edit]).RecomputeAsync(Data.Id, TestPrincipals.Lead);
 
-        Assert.True(editor.Edited);
+        Assert.True(edit.Done);
         Assert.Contains((pairId, CheckIds.Identical, FindingSeverity.Block), await FindingsAsync()); // the rejected answer is now the chosen one in capitals
     }
 
-    private PairChecker SmallChunks(IEnumerable<IPairCheck> checks) =>
-        new(Core.Get<IDbContextFactory<BpoDbContext>>(), checks, Core.Get<Core.Audit.AuditLog>(), TimeProvider.System) { ChunkSize = 2 };
-
-    /// <summary>Fires nowhere; the first time it sees its pair it has an annotator edit that pair's negative, committed at once.</summary>
-    private sealed class EditingCheck(CoreServices core, long pairId) : IPairCheck
+    [Fact]
+    public async Task APairAddedToTheLastChunkAfterItWasRead_KeepsItsFindings()
     {
-        private int _edited;
-        public bool Edited => _edited == 1;
-        public string Id => "test-editor";
-        public string Description => "edits a pair while the checks run";
+        // An import adds a copy of an earlier record while the reader checks the last range, which has no upper end.
+        long last;
+        await using (var before = await NewDbAsync()) last = await before.Pairs.Where(p => p.DatasetId == Data.Id).MaxAsync(p => p.Id);
+        var add = new InterferingCheck(last, () =>
+        {
+            using var db = Core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContext();
+            TriageDataset.CopyRecordAsync(Core.Services, db, Data.Id, "dup-1", "dup-3").GetAwaiter().GetResult();
+        });
+        // Ten pairs in threes: the last range holds one pair and has no upper end, so the copy falls inside it.
+        await SmallChunks([.. Core.Get<IEnumerable<IPairCheck>>(), add], size: 3).RecomputeAsync(Data.Id, TestPrincipals.Lead);
+
+        Assert.True(add.Done);
+        await using var db = await NewDbAsync();
+        var copy = await db.Pairs.Where(p => p.DatasetId == Data.Id).MaxAsync(p => p.Id);
+        Assert.True(copy > last);
+        Assert.Contains(await FindingsAsync(), f => f.PairId == copy && f.CheckId == CheckIds.Duplicate);
+    }
+
+    private PairChecker SmallChunks(IEnumerable<IPairCheck> checks, int size = 2) =>
+        new(Core.Get<IDbContextFactory<BpoDbContext>>(), checks, Core.Get<Core.Audit.AuditLog>(), TimeProvider.System) { ChunkSize = size };
+
+    /// <summary>Fires nowhere; the first time it sees its pair it changes the dataset through another connection, committed at once.</summary>
+    private sealed class InterferingCheck(long pairId, Action change) : IPairCheck
+    {
+        private int _done;
+        public bool Done => _done == 1;
+        public string Id => "test-interference";
+        public string Description => "changes the dataset while the checks run";
         public FindingSeverity DefaultSeverity => FindingSeverity.Info;
 
         public string? Check(PairCheckInput pair)
         {
-            if (pair.PairId != pairId || Interlocked.Exchange(ref _edited, 1) == 1) return null;
-            var loaded = core.Get<ReviewQueries>().LoadAsync(pairId).GetAwaiter().GetResult()!;
-            core.Get<ReviewService>().EditAsync(pairId, loaded.RowVersion, TestPrincipals.Reviewer("ann-id", "ann"), PairSide.Rejected, loaded.Chosen.Text.ToUpperInvariant())
-                .GetAwaiter().GetResult();
+            if (pair.PairId == pairId && Interlocked.Exchange(ref _done, 1) == 0) change();
             return null;
         }
     }

@@ -62,7 +62,7 @@ public sealed class TriageDataset
     /// A second copy of a record, as a dataset imported before the importer caught content duplicates holds it (the
     /// importer now refuses it): the pair checks must still flag the later copy.
     /// </summary>
-    private static async Task CopyRecordAsync(IServiceProvider services, BpoDbContext db, int datasetId, string from, string to)
+    internal static async Task CopyRecordAsync(IServiceProvider services, BpoDbContext db, int datasetId, string from, string to)
     {
         var original = await db.Samples.AsNoTracking().Include(s => s.Responses).SingleAsync(s => s.DatasetId == datasetId && s.Source.RecordId == from);
         var copy = new Sample
