@@ -185,11 +185,11 @@ public sealed class PairChecker(IDbContextFactory<BpoDbContext> dbFactory, IEnum
         var first = await FirstWithFingerprintAsync(connection, transaction, datasetId, chunk.Fingerprints, ct);
         for (var i = 0; i < pairs.Count; i++)
         {
-            if (!first.TryGetValue(chunk.Fingerprints[i], out var earliest) || earliest >= pairs[i].PairId) continue;
-            pairs[i].DuplicateOf = earliest;
+            if (first.TryGetValue(chunk.Fingerprints[i], out var earliest) && earliest < pairs[i].PairId) pairs[i].DuplicateOf = earliest;
+            var had = found[i]?.Count ?? 0;
             for (var c = 0; c < Checks.Count; c++)
                 if (Checks[c].ComparesPairs && Checks[c].Check(pairs[i]) is { } detail) (found[i] ??= []).Add((c, detail));
-            found[i]?.Sort(); // in the checks' order, as one pass over them wrote them
+            if (had > 0 && found[i]!.Count > had) found[i]!.Sort(); // in the checks' order, as one pass over them wrote them
         }
         await DeleteFindingsAsync(connection, transaction, datasetId, scope, ct);
         await InsertFindingsAsync(connection, transaction, datasetId, pairs, found, severities, ct);
