@@ -107,6 +107,25 @@ public class TriageBrowserTests(BrowserFixture fixture)
         Assert.Equal((5, 0, 2), (decided.GetProperty("people").GetInt32(), decided.GetProperty("bulk").GetInt32(), decided.GetProperty("sampledStratum").GetInt32()));
     }
 
+    [Fact]
+    public async Task LeadRunsTheChecksAgain_FollowsTheJob_AndKeepsEachFinding()
+    {
+        var data = await TriageDataset.ImportAsync(fixture.App.Services, fixture.App.DataDirectory, "triage-rerun");
+        var lead = await fixture.SignedInPageAsync(BpoAppFactory.LeadEmail, BpoAppFactory.UserPassword);
+        await lead.GotoAsync($"/datasets/{data.Id}/triage");
+        await BrowserSession.WaitForCircuitAsync(lead);
+        await Assertions.Expect(lead.GetByTestId("finding-count-duplicate")).ToHaveTextAsync("1");
+
+        await lead.GetByTestId("run-checks").ClickAsync();
+
+        await Assertions.Expect(lead.GetByTestId("triage-message")).ToContainTextAsync("Checked 10 pairs.", new() { Timeout = 30_000 });
+        await Assertions.Expect(lead.GetByTestId("run-checks")).ToHaveTextAsync("Run checks again");
+        await Assertions.Expect(lead.GetByTestId("run-checks")).ToBeEnabledAsync();
+        foreach (var finding in new[] { "duplicate", "placeholder", "refusal" })
+            await Assertions.Expect(lead.GetByTestId($"finding-count-{finding}")).ToHaveTextAsync("1");
+        await lead.Context.CloseAsync();
+    }
+
     private static async Task ChooseAsync(IPage page, string label, string option)
     {
         await page.GetByLabel(label).First.ClickAsync();
