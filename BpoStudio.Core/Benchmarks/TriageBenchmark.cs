@@ -116,6 +116,7 @@ public sealed class TriageBenchmark(IDbContextFactory<BpoDbContext> dbFactory, P
     // One UPDATE of the same rows to the same state, then back: the least any bulk accept writes.
     private static async Task<double> BareUpdateSecondsAsync(BpoDbContext db, int datasetId, CancellationToken ct)
     {
+        db.Database.SetCommandTimeout(TimeSpan.FromMinutes(10)); // PostgreSQL took over Npgsql's default 30 s to put a million rows back
         var clock = Stopwatch.StartNew();
         await using (var tx = await db.Database.BeginTransactionAsync(ct))
         {
