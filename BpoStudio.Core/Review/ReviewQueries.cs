@@ -11,6 +11,9 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     /// <summary>Index matches from which a search is served by walking the index (see <see cref="PairSearch.IsCommonAsync"/>).</summary>
     public int CommonSearchMatches { get; init; } = PairSearch.CommonMatches;
 
+    /// <summary>Pending pairs PostgreSQL tests a search against before fetching its matches (see <see cref="PairSearch.ResolveOnPostgresAsync"/>).</summary>
+    internal int SearchProbePairs { get; init; } = 256;
+
     /// <summary>
     /// The next pair for this reviewer, without reserving it (<see cref="ReviewQueue.ServeAsync"/> reserves): assigned to
     /// them first, then unassigned; never one they already decided (unless browsing a decided status), nor one others hold.
@@ -29,7 +32,9 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
         var search = filter?.Search?.Trim();
         if (!string.IsNullOrEmpty(search) && await PairSearch.IsCommonAsync(db, search, ct, CommonSearchMatches))
             return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped, overlap, now, ct);
-        var open = Open(db, datasetId, userId, filter, skipped, overlap, now);
+        var resolved = string.IsNullOrEmpty(search) ? null : await PairSearch.ResolveOnPostgresAsync(db, datasetId, search, SearchProbePairs, CommonSearchMatches, ct);
+        var open = Open(db, datasetId, userId, resolved is null ? filter : filter! with { Search = null }, skipped, overlap, now);
+        if (resolved is not null) open = resolved.Apply(open);
         if (filter?.AssigneeId is not null || filter?.MyDecision is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
         {
             // Browsing one annotator's share, one's own decisions or decided pairs: plain id order, assignment aside.

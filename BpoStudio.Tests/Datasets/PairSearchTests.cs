@@ -73,6 +73,43 @@ public class PairSearchTests : TriageDatasetTests
         Assert.Null(await queue.NextAsync(Data.Id, annotator.UserId(), new PairFilter(Search: "nothing-like-it")));
     }
 
+    [Theory]
+    [InlineData(256, 20_000)] // "square" is among the first pending pairs: matched pair by pair on PostgreSQL
+    [InlineData(0, 20_000)] // not probed: its texts fetched and matched by id
+    [InlineData(0, 1)] // more texts than the cap: pair by pair
+    public async Task TheQueue_ServesEveryMatchInOrder_HoweverTheSearchIsMatched(int probePairs, int cap)
+    {
+        var queue = new BpoStudio.Core.Review.ReviewQueries(Core.Get<IDbContextFactory<BpoDbContext>>(), TimeProvider.System) { SearchProbePairs = probePairs, CommonSearchMatches = cap };
+        foreach (var text in new[] { "square", "PURPLE squ", "colour circle", "square yard" })
+        {
+            var served = new List<long>();
+            while (await queue.NextAsync(Data.Id, "ann-id", new PairFilter(Search: text), skipped: served) is { } pair) served.Add(pair.PairId);
+            Assert.Equal(await SearchAsync(text), served);
+        }
+    }
+
+    [Fact]
+    public async Task OnPostgres_ASearchIsResolvedByTextIds_OnlyWhenRareAndNotInTheQueuesFront()
+    {
+        await using var db = await NewDbAsync();
+        var probed = await PairSearch.ResolveOnPostgresAsync(db, Data.Id, "square", probePairs: 256, cap: 100, default);
+        var rare = await PairSearch.ResolveOnPostgresAsync(db, Data.Id, "square", probePairs: 0, cap: 100, default);
+        var many = await PairSearch.ResolveOnPostgresAsync(db, Data.Id, "square", probePairs: 0, cap: 1, default);
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            Assert.All(new[] { probed, rare, many }, Assert.Null); // SQLite's queue walks its own index
+            return;
+        }
+        Assert.Null(probed!.ResponseIds);
+        Assert.Null(many!.ResponseIds);
+        var squares = await db.Responses.Where(r => r.Text.Contains("square")).Select(r => r.Id).OrderBy(id => id).ToListAsync();
+        Assert.Equal(squares, rare!.ResponseIds!.Order());
+        var prompts = await db.Samples.Where(x => x.DatasetId == Data.Id && x.Prompt.Contains("square")).Select(x => x.Id).OrderBy(id => id).ToListAsync();
+        Assert.NotEmpty(prompts);
+        Assert.Equal(prompts, rare.SampleIds!.Order());
+        Assert.Null(await PairSearch.ResolveOnPostgresAsync(db, Data.Id, "正方形", 256, 100, default)); // unsegmented: the substring scan
+    }
+
     private async Task<List<long>> SearchAsync(string text)
     {
         await using var db = await NewDbAsync();
