@@ -129,6 +129,18 @@ public static class PairSearch
         return samples.Length > cap || responses.Length > cap ? byRow : byRow with { SampleIds = samples, ResponseIds = responses };
     }
 
+    /// <summary>
+    /// The search over a handful of pairs (a reviewer's held sample): PostgreSQL tests each pair's texts itself rather
+    /// than collect every match from the index (a second at 1M for a common word); SQLite's index is asked as usual.
+    /// </summary>
+    public static IQueryable<PreferencePair> ApplyToFew(BpoDbContext db, IQueryable<PreferencePair> few, string text)
+    {
+        var words = Words(text);
+        return db.Database.IsSqlite() || words.Count == 0 || text.Any(IsUnsegmented)
+            ? Apply(db, few, text)
+            : new ResolvedSearch(TsQuery(words), null, null).Apply(few);
+    }
+
     private static string TsQuery(List<string> words) => string.Join(" & ", words.Select((w, i) => w + (i == words.Count - 1 ? ":*" : "")));
 
     private static object[] Patterns(List<string> words) => [.. words.Select(LikePattern.Containing)];

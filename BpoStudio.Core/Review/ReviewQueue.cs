@@ -92,9 +92,18 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
     private static async Task<QueuedPair?> HeldOpenPairAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct)
     {
         var held = db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == userId && r.ExpiresAt > now).Select(r => r.PairId);
-        var open = db.Matching(datasetId, filter, defaultStatus: PairStatus.Pending)
+        // The held pairs first, the search over them after: they are a sample's few (none once its last pair is decided),
+        // while a search's subqueries collect every text that matches (a second per serve at 1M for a common word).
+        var search = filter?.Search?.Trim();
+        var open = db.Matching(datasetId, string.IsNullOrEmpty(search) ? filter : filter! with { Search = null }, defaultStatus: PairStatus.Pending)
             .Where(p => held.Contains(p.Id) && !db.PairDecisions.Any(d => d.PairId == p.Id && d.UserId == userId));
         if (skipped.Count > 0) open = open.Where(p => !skipped.Contains(p.Id));
+        if (!string.IsNullOrEmpty(search))
+        {
+            var few = await open.Select(p => p.Id).ToListAsync(ct);
+            if (few.Count == 0) return null;
+            open = PairSearch.ApplyToFew(db, db.Pairs.Where(p => few.Contains(p.Id)), search);
+        }
         return await open.OrderBy(p => p.Id).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
     }
 

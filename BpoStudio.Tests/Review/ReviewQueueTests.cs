@@ -113,6 +113,30 @@ public class ReviewQueueTests : IAsyncLifetime
         Assert.Equal(0, await db.Pairs.CountAsync(p => p.Status == PairStatus.Pending));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ASearch_ServesTheHeldSamplesMatchingPairFirst_AndNeverOneThatDoesNotMatch(bool secondMatches)
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var sample = await db.Pairs.Where(p => p.DatasetId == _datasetId).GroupBy(p => p.SampleId).Where(g => g.Count() >= 2).Select(g => g.Key).OrderByDescending(id => id).FirstAsync();
+        var pairs = await db.Pairs.Where(p => p.SampleId == sample).OrderBy(p => p.Id).Select(p => new { p.Id, p.RejectedResponseId }).ToListAsync();
+        var other = await db.Pairs.Where(p => p.DatasetId == _datasetId && p.SampleId != sample).OrderBy(p => p.Id).Select(p => new { p.Id, p.RejectedResponseId }).FirstAsync();
+        async Task SayAsync(long responseId, string text) => await db.Responses.Where(r => r.Id == responseId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, text));
+        await SayAsync(pairs[0].RejectedResponseId, "A zebranoid lamp stands by the door.");
+        await SayAsync(pairs[1].RejectedResponseId, secondMatches ? "Two zebranoid lamps stand by the door." : "A plain lamp stands by the door.");
+        var search = new PairFilter(Search: "zebranoid");
+        Assert.True(other.Id < pairs[1].Id);
+
+        var first = (await Queue.ServeAsync(_datasetId, Ann, search))!;
+        Assert.Equal(pairs[0].Id, first.PairId);
+        Assert.Contains(pairs[1].Id, await db.PairReservations.Where(r => r.UserId == "ann-id").Select(r => r.PairId).ToListAsync()); // the sample is held
+        await Reviews.AcceptAsync(first.PairId, first.RowVersion, Ann);
+        await SayAsync(other.RejectedResponseId, "A zebranoid lamp elsewhere."); // a match outside the held sample, before it in the queue
+        var second = (await Queue.ServeAsync(_datasetId, Ann, search))!;
+        Assert.Equal(secondMatches ? pairs[1].Id : other.Id, second.PairId);
+    }
+
     [Fact]
     public async Task AnExpiredReservation_ReturnsToTheQueue_ARenewedOneDoesNot()
     {
