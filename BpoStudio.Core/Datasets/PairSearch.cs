@@ -17,8 +17,7 @@ public static class PairSearch
 
     public static IQueryable<PreferencePair> Apply(BpoDbContext db, IQueryable<PreferencePair> query, string text)
     {
-        var words = Words(text);
-        if (words.Count == 0 || text.Any(IsUnsegmented)) return Like(query, text);
+        if (IndexWords(text) is not { } words) return Like(query, text);
         IQueryable<long> samples, responses;
 #pragma warning disable EF1003 // the SQL pieces are fixed table and column names; the words are parameters
         if (db.Database.IsSqlite())
@@ -47,8 +46,7 @@ public static class PairSearch
     /// </summary>
     public static async Task<bool> IsCommonAsync(BpoDbContext db, string text, CancellationToken ct, int commonMatches = CommonMatches)
     {
-        var words = Words(text);
-        if (!db.Database.IsSqlite() || words.Count == 0 || text.Any(IsUnsegmented)) return false;
+        if (!db.Database.IsSqlite() || IndexWords(text) is not { } words) return false;
         var match = WholeWords(words);
         var found = await db.Database.SqlQuery<int>($"""
             SELECT COUNT(*) AS "Value" FROM (SELECT 1 FROM "ResponseSearch" WHERE "ResponseSearch" MATCH {match} LIMIT {commonMatches})
@@ -115,9 +113,8 @@ public static class PairSearch
     /// </summary>
     public static async Task<ResolvedSearch?> ResolveOnPostgresAsync(BpoDbContext db, int datasetId, string text, int probePairs, int cap, CancellationToken ct)
     {
-        var words = Words(text);
-        if (db.Database.IsSqlite() || words.Count == 0 || text.Any(IsUnsegmented)) return null;
-        var byRow = new ResolvedSearch(TsQuery(words), null, null);
+        if (db.Database.IsSqlite() || IndexWords(text) is not { } words) return null;
+        var byRow = ResolvedSearch.ByRow(TsQuery(words));
         var front = db.Pairs.Where(p => p.DatasetId == datasetId && p.Status == PairStatus.Pending).OrderBy(p => p.Id).Take(probePairs);
         if (probePairs > 0 && await byRow.Apply(front).AnyAsync(ct)) return byRow;
         var samples = await db.Database.SqlQuery<long>($"""
@@ -135,11 +132,11 @@ public static class PairSearch
     /// </summary>
     public static IQueryable<PreferencePair> ApplyToFew(BpoDbContext db, IQueryable<PreferencePair> few, string text)
     {
-        var words = Words(text);
-        return db.Database.IsSqlite() || words.Count == 0 || text.Any(IsUnsegmented)
-            ? Apply(db, few, text)
-            : new ResolvedSearch(TsQuery(words), null, null).Apply(few);
+        return db.Database.IsSqlite() || IndexWords(text) is not { } words ? Apply(db, few, text) : ResolvedSearch.ByRow(TsQuery(words)).Apply(few);
     }
+
+    // The words the index is asked for; null when it cannot split the text (none, or a script written without spaces).
+    private static List<string>? IndexWords(string text) => Words(text) is { Count: > 0 } words && !text.Any(IsUnsegmented) ? words : null;
 
     private static string TsQuery(List<string> words) => string.Join(" & ", words.Select((w, i) => w + (i == words.Count - 1 ? ":*" : "")));
 
@@ -171,6 +168,8 @@ public static class PairSearch
 /// <summary>A PostgreSQL search resolved for the queue: by the ids of the texts that hold its words, or pair by pair when those are many.</summary>
 public sealed record ResolvedSearch(string TsQuery, long[]? SampleIds, long[]? ResponseIds)
 {
+    public static ResolvedSearch ByRow(string tsQuery) => new(tsQuery, null, null);
+
     public IQueryable<PreferencePair> Apply(IQueryable<PreferencePair> query)
     {
         if (SampleIds is { } samples && ResponseIds is { } responses)

@@ -21,18 +21,25 @@ public sealed class ReviewQueries(IDbContextFactory<BpoDbContext> dbFactory, Tim
     public async Task<PairView?> NextAsync(int datasetId, string userId, PairFilter? filter = null, IReadOnlyCollection<long>? skipped = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var next = await NextIdAsync(db, datasetId, userId, filter, skipped ?? [], clock.GetUtcNow().UtcDateTime, ct);
+        var search = await ResolveSearchAsync(db, datasetId, filter, ct);
+        var next = await NextIdAsync(db, datasetId, userId, filter, search, skipped ?? [], clock.GetUtcNow().UtcDateTime, ct);
         return next is null ? null : await LoadAsync(db, next.Id, ct, userId);
     }
 
-    internal async Task<QueuedPair?> NextIdAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, IReadOnlyCollection<long> skipped, DateTime now, CancellationToken ct,
-        QueueShape? shape = null)
+    /// <summary>
+    /// The filter's search as PostgreSQL's queue matches it (see <see cref="PairSearch.ResolveOnPostgresAsync"/>); null without
+    /// a search and on SQLite. Its own step, so a serve does it before taking the dataset's claim lock.
+    /// </summary>
+    internal async Task<ResolvedSearch?> ResolveSearchAsync(BpoDbContext db, int datasetId, PairFilter? filter, CancellationToken ct) =>
+        filter?.Search?.Trim() is { Length: > 0 } search ? await PairSearch.ResolveOnPostgresAsync(db, datasetId, search, SearchProbePairs, CommonSearchMatches, ct) : null;
+
+    internal async Task<QueuedPair?> NextIdAsync(BpoDbContext db, int datasetId, string userId, PairFilter? filter, ResolvedSearch? resolved, IReadOnlyCollection<long> skipped,
+        DateTime now, CancellationToken ct, QueueShape? shape = null)
     {
         var (overlap, hasMine, hasSampled, _) = shape ?? await ShapeAsync(db, datasetId, userId);
         var search = filter?.Search?.Trim();
         if (!string.IsNullOrEmpty(search) && await PairSearch.IsCommonAsync(db, search, ct, CommonSearchMatches))
             return await NextOfCommonSearchAsync(db, datasetId, userId, filter! with { Search = null }, search, skipped, overlap, now, ct);
-        var resolved = string.IsNullOrEmpty(search) ? null : await PairSearch.ResolveOnPostgresAsync(db, datasetId, search, SearchProbePairs, CommonSearchMatches, ct);
         var open = Open(db, datasetId, userId, resolved is null ? filter : filter! with { Search = null }, skipped, overlap, now);
         if (resolved is not null) open = resolved.Apply(open);
         if (filter?.AssigneeId is not null || filter?.MyDecision is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)

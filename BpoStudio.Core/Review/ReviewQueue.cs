@@ -34,15 +34,16 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
         // Browsing one's decisions, a decided status or an annotator's share reserves nothing: no lock, no writes.
         if (filter?.MyDecision is not null || filter?.AssigneeId is not null || (filter?.Status ?? PairStatus.Pending) != PairStatus.Pending)
         {
-            var browsed = await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct);
+            var browsed = await queries.NextIdAsync(db, datasetId, who.Id, filter, await queries.ResolveSearchAsync(db, datasetId, filter, ct), skipped ?? [], now, ct);
             return browsed is null ? null : await ReviewQueries.LoadAsync(db, browsed.Id, ct, who.Id);
         }
+        var search = await queries.ResolveSearchAsync(db, datasetId, filter, ct); // outside the lock: it reads no reservation
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await SerialiseClaimsAsync(db, datasetId, now, ct);
         var shape = await ReviewQueries.ShapeAsync(db, datasetId, who.Id);
         // A sample already held comes first: its other negatives stay with the person who has its image open.
         var next = (shape.HoldsAny ? await HeldOpenPairAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct) : null)
-            ?? await queries.NextIdAsync(db, datasetId, who.Id, filter, skipped ?? [], now, ct, shape);
+            ?? await queries.NextIdAsync(db, datasetId, who.Id, filter, search, skipped ?? [], now, ct, shape);
         if (next is not null) await ReserveSampleAsync(db, datasetId, who.Id, next, shape.Overlap, skipped ?? [], now, ct);
         else if (shape.HoldsAny) await db.PairReservations.Where(r => r.DatasetId == datasetId && r.UserId == who.Id).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);

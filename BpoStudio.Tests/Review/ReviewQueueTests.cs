@@ -90,6 +90,40 @@ public class ReviewQueueTests : IAsyncLifetime
         if (reviewers > 2) Assert.True(decidedBy.Values.Distinct().Count() > reviewers / 2, "the work was not spread over the team");
     }
 
+    /// <summary>A team searching the same word at once: each matching pair decided once, nothing else served.</summary>
+    [Fact]
+    public async Task TenReviewersSearchingAtOnce_DecideEachMatchingPairOnce_AndNoOther()
+    {
+        await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
+        var answers = await db.Pairs.Where(p => p.DatasetId == _datasetId).OrderBy(p => p.Id).Select(p => new { p.Id, p.RejectedResponseId }).ToListAsync();
+        var matching = answers.Where((_, i) => i % 3 != 1).ToList(); // some pairs of a sample match and some do not
+        foreach (var pair in matching)
+            await db.Responses.Where(r => r.Id == pair.RejectedResponseId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "A zebranoid lamp stands by the door."));
+        var search = new PairFilter(Search: "zebranoid");
+        var wasted = 0;
+        var decidedBy = new ConcurrentDictionary<long, string>();
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
+        {
+            var me = Annotator(i);
+            for (var pair = await Queue.ServeAsync(_datasetId, me, search); pair is not null; pair = await Queue.ServeAsync(_datasetId, me, search))
+            {
+                await Task.Delay(3);
+                try
+                {
+                    await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, me);
+                    Assert.True(decidedBy.TryAdd(pair.PairId, me.UserId()), $"pair {pair.PairId} was served to two reviewers");
+                }
+                catch (Exception ex) when (ex is ReviewConflictException or PairAlreadyDecidedException)
+                {
+                    Interlocked.Increment(ref wasted);
+                }
+            }
+        })));
+
+        Assert.Equal(0, wasted);
+        Assert.Equal(matching.Select(p => p.Id).Order(), decidedBy.Keys.Order());
+    }
+
     [Fact]
     public async Task OverlapTwo_GivesEveryPairExactlyTwoReviewers_WithTwentyAtOnce()
     {
