@@ -54,18 +54,16 @@ public class ReviewQueueTests : IAsyncLifetime
         Assert.NotEqual(annNext.PairId, bobNext!.PairId);
     }
 
-    /// <summary>Twenty people pressing A as fast as the queue serves: no wasted decision, every pair decided once.</summary>
-    [Theory]
-    [InlineData(2)]
-    [InlineData(20)]
-    public async Task ConcurrentReviewers_UnderOverlapOne_NeverShareAPair(int reviewers)
+    // Every reviewer serves and accepts until the queue is empty for them: how many decisions were wasted on a pair
+    // someone else had, and who decided each pair.
+    private async Task<(int Wasted, ConcurrentDictionary<long, string> DecidedBy)> AcceptAllAtOnceAsync(int reviewers, PairFilter? filter = null)
     {
         var wasted = 0;
         var decidedBy = new ConcurrentDictionary<long, string>();
         await Task.WhenAll(Enumerable.Range(0, reviewers).Select(i => Task.Run(async () =>
         {
             var me = Annotator(i);
-            for (var pair = await Queue.ServeAsync(_datasetId, me); pair is not null; pair = await Queue.ServeAsync(_datasetId, me))
+            for (var pair = await Queue.ServeAsync(_datasetId, me, filter); pair is not null; pair = await Queue.ServeAsync(_datasetId, me, filter))
             {
                 await Task.Delay(3); // a glance at the pair, so every reviewer gets a turn on this 2-core machine
                 try
@@ -79,6 +77,16 @@ public class ReviewQueueTests : IAsyncLifetime
                 }
             }
         })));
+        return (wasted, decidedBy);
+    }
+
+    /// <summary>Twenty people pressing A as fast as the queue serves: no wasted decision, every pair decided once.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(20)]
+    public async Task ConcurrentReviewers_UnderOverlapOne_NeverShareAPair(int reviewers)
+    {
+        var (wasted, decidedBy) = await AcceptAllAtOnceAsync(reviewers);
 
         Assert.Equal(0, wasted);
         await using var db = await _core.Get<IDbContextFactory<BpoDbContext>>().CreateDbContextAsync();
@@ -99,26 +107,7 @@ public class ReviewQueueTests : IAsyncLifetime
         var matching = answers.Where((_, i) => i % 3 != 1).ToList(); // some pairs of a sample match and some do not
         foreach (var pair in matching)
             await db.Responses.Where(r => r.Id == pair.RejectedResponseId).ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "A zebranoid lamp stands by the door."));
-        var search = new PairFilter(Search: "zebranoid");
-        var wasted = 0;
-        var decidedBy = new ConcurrentDictionary<long, string>();
-        await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
-        {
-            var me = Annotator(i);
-            for (var pair = await Queue.ServeAsync(_datasetId, me, search); pair is not null; pair = await Queue.ServeAsync(_datasetId, me, search))
-            {
-                await Task.Delay(3);
-                try
-                {
-                    await Reviews.AcceptAsync(pair.PairId, pair.RowVersion, me);
-                    Assert.True(decidedBy.TryAdd(pair.PairId, me.UserId()), $"pair {pair.PairId} was served to two reviewers");
-                }
-                catch (Exception ex) when (ex is ReviewConflictException or PairAlreadyDecidedException)
-                {
-                    Interlocked.Increment(ref wasted);
-                }
-            }
-        })));
+        var (wasted, decidedBy) = await AcceptAllAtOnceAsync(10, new PairFilter(Search: "zebranoid"));
 
         Assert.Equal(0, wasted);
         Assert.Equal(matching.Select(p => p.Id).Order(), decidedBy.Keys.Order());
