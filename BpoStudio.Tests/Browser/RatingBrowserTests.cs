@@ -31,6 +31,9 @@ public class RatingBrowserTests(BrowserFixture fixture)
         await Assertions.Expect(lead.GetByText("Visual Faithfulness: 1 to 5")).ToBeVisibleAsync();
         await lead.GetByText("Error severity weights", new() { Exact = true }).ClickAsync();
         await lead.GetByLabel("Critical").FillAsync("3");
+        await lead.GetByLabel("Critical").PressAsync("Tab");
+        // The caption is computed on the server, so it shows the circuit has the new weight before Save is pressed.
+        await Assertions.Expect(lead.GetByText("one critical and one minor error weigh 4.5")).ToBeVisibleAsync();
         await lead.GetByRole(AriaRole.Button, new() { Name = "Save weights" }).ClickAsync();
         await Assertions.Expect(lead.GetByText("Severity weights saved")).ToBeVisibleAsync();
 
