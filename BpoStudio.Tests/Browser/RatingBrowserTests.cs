@@ -35,7 +35,8 @@ public class RatingBrowserTests(BrowserFixture fixture)
         // The caption is computed on the server, so it shows the circuit has the new weight before Save is pressed.
         await Assertions.Expect(lead.GetByText("one critical and one minor error weigh 4.5")).ToBeVisibleAsync();
         await lead.GetByRole(AriaRole.Button, new() { Name = "Save weights" }).ClickAsync();
-        await Assertions.Expect(lead.GetByText("Severity weights saved")).ToBeVisibleAsync();
+        // CI's two cores run the other test collections beside this one; a save there once took longer than 5 s.
+        await Assertions.Expect(lead.GetByText("Severity weights saved")).ToBeVisibleAsync(new() { Timeout = 15_000 });
 
         var page = await fixture.NewAnnotatorPageAsync();
         await page.GotoAsync($"/review/{datasetId}");
