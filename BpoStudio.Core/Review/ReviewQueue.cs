@@ -103,7 +103,8 @@ public sealed class ReviewQueue(IDbContextFactory<BpoDbContext> dbFactory, Revie
         {
             var few = await open.Select(p => p.Id).ToListAsync(ct);
             if (few.Count == 0) return null;
-            open = PairSearch.ApplyToFew(db, db.Pairs.Where(p => few.Contains(p.Id)), search);
+            var matching = await PairSearch.MatchingFewAsync(db, few, search, ct);
+            open = db.Pairs.Where(p => matching.Contains(p.Id));
         }
         return await open.OrderBy(p => p.Id).Select(p => new QueuedPair(p.Id, p.SampleId)).FirstOrDefaultAsync(ct);
     }

@@ -55,6 +55,31 @@ public class PairSearchTests : TriageDatasetTests
         Assert.Equal([Data.PairByRecord["clean-1"]], await SearchAsync("%"));
     }
 
+    [Theory]
+    [InlineData("purple square", true)]
+    [InlineData("PURPLE squ", true)]
+    [InlineData("sofa", true)]
+    [InlineData("colour circle", true)]
+    [InlineData("square yard", false)]
+    [InlineData("\"sorry\" -but* (", true)]
+    [InlineData("café crè", true)]
+    [InlineData("cafe", false)] // SQLite's index folds diacritics and PostgreSQL's does not: each provider's own answer either way
+    [InlineData("正方形", true)]
+    public async Task AHandfulOfPairs_AreMatchedAsTheIndexMatchesThem(string text, bool anyMatch)
+    {
+        await using var db = await NewDbAsync();
+        await db.Responses.Where(r => r.Text == "A red circle is above the blue square.").ExecuteUpdateAsync(s => s.SetProperty(r => r.Text, "Un café crème; 红色的圆在蓝色的正方形上面。"));
+        var all = await db.Pairs.Where(p => p.DatasetId == Data.Id).Select(p => p.Id).ToListAsync();
+
+        var byIndex = await SearchAsync(text);
+        Assert.Equal(byIndex, await PairSearch.MatchingFewAsync(db, all, text, CancellationToken.None));
+        Assert.Equal(anyMatch || (text == "cafe" && Provider == DatabaseProvider.Sqlite), byIndex.Count > 0);
+        // Again on the same connection, inside a transaction, over a part: the table is emptied between uses.
+        await using var tx = await db.Database.BeginTransactionAsync();
+        var part = all.Where((_, i) => i % 2 == 0).ToList();
+        Assert.Equal(byIndex.Intersect(part), await PairSearch.MatchingFewAsync(db, part, text, CancellationToken.None));
+    }
+
     [Fact]
     public async Task TheQueue_ServesACommonSearchByWalkingTheIndex_SkippingDecidedPairs()
     {
