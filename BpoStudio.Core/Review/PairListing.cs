@@ -47,7 +47,7 @@ public sealed class PairListing(IDbContextFactory<BpoDbContext> dbFactory)
         limit = CheckLimit(limit);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await RequireDatasetAsync(db, datasetId, ct);
-        var query = db.Matching(datasetId, filter, defaultStatus: null);
+        var query = await db.MatchingAsync(datasetId, filter, defaultStatus: null, ct);
         if (after is { } cursor) query = query.Where(p => p.Id > cursor);
         var rows = await query.OrderBy(p => p.Id).Take(limit).AsNoTracking().Select(p => new
         {

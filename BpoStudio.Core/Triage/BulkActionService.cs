@@ -38,8 +38,9 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         actor.RequireLead("apply bulk decisions");
         Validate(request);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var matched = await db.Matching(datasetId, request.Filter, defaultStatus: null).CountAsync(ct);
-        var eligible = Eligible(db, datasetId, request);
+        var matching = await db.MatchingAsync(datasetId, request.Filter, defaultStatus: null, ct);
+        var matched = await matching.CountAsync(ct);
+        var eligible = Eligible(db, matching, request);
         var sample = await TriageQueries.RowsAsync(db, eligible.OrderBy(p => p.Id).Take(PreviewSize), ct);
         return new BulkResult(matched, await eligible.CountAsync(ct), null, sample);
     }
@@ -59,9 +60,10 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         await LockDatasetAsync(connection, tx.GetDbTransaction(), datasetId, ct);
         await RefuseWhileWritingJobsRunAsync(db, datasetId, dataset, importJobId, ct);
 
-        var matched = await db.Matching(datasetId, request.Filter, defaultStatus: null).CountAsync(ct);
+        var matching = await db.MatchingAsync(datasetId, request.Filter, defaultStatus: null, ct);
+        var matched = await matching.CountAsync(ct);
         if (matched == 0) throw new ConflictError($"No pair of '{dataset}' matches {request.Filter.Describe()}; nothing was changed.");
-        var ids = await Eligible(db, datasetId, request).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
+        var ids = await Eligible(db, matching, request).OrderBy(p => p.Id).Select(p => p.Id).ToListAsync(ct);
         if (ids.Count == 0)
             throw new ConflictError($"{matched:N0} pairs match, but each is already {Target(request.Operation)}, was decided by a person or resolved by a lead; " +
                 "nothing was changed (include decided pairs to override people's decisions).");
@@ -127,9 +129,9 @@ public sealed class BulkActionService(IDbContextFactory<BpoDbContext> dbFactory,
         return await db.BulkActions.AsNoTracking().Where(b => b.DatasetId == datasetId).OrderByDescending(b => b.Id).Take(count).ToListAsync(ct);
     }
 
-    private static IQueryable<PreferencePair> Eligible(BpoDbContext db, int datasetId, BulkRequest request)
+    private static IQueryable<PreferencePair> Eligible(BpoDbContext db, IQueryable<PreferencePair> matching, BulkRequest request)
     {
-        var query = db.Matching(datasetId, request.Filter, defaultStatus: null).Where(p => p.ResolvedBy == null);
+        var query = matching.Where(p => p.ResolvedBy == null);
         if (!request.IncludeDecided) query = query.Where(p => !db.PairDecisions.Any(d => d.PairId == p.Id));
         return request.Operation switch
         {

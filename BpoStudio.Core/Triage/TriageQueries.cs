@@ -51,7 +51,7 @@ public sealed class TriageQueries(IDbContextFactory<BpoDbContext> dbFactory)
     public async Task<(int Total, IReadOnlyList<TriageRow> Rows)> PairsAsync(int datasetId, PairFilter filter, int skip = 0, int take = 50, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = db.Matching(datasetId, filter, defaultStatus: null);
+        var query = await db.MatchingAsync(datasetId, filter, defaultStatus: null, ct);
         var total = await query.CountAsync(ct);
         return (total, await RowsAsync(db, query.InReviewOrder(db, filter).Skip(skip).Take(take), ct));
     }

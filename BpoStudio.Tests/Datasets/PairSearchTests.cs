@@ -80,6 +80,22 @@ public class PairSearchTests : TriageDatasetTests
         Assert.Equal(byIndex.Intersect(part), await PairSearch.MatchingFewAsync(db, part, text, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData("purple square")]
+    [InlineData("sofa")]
+    [InlineData("colour circle")]
+    [InlineData("square yard")]
+    [InlineData("正方形")]
+    public async Task ListingsMatchASearchAsTheFilterDoes_ByTextIdsOnPostgres(string text)
+    {
+        await using var db = await NewDbAsync();
+        var query = await db.MatchingAsync(Data.Id, new PairFilter(Search: text), null, CancellationToken.None);
+        Assert.Equal(await SearchAsync(text), await query.OrderBy(p => p.Id).Select(p => p.Id).ToListAsync());
+        var sql = query.ToQueryString();
+        if (Provider == DatabaseProvider.Postgres && text != "正方形") Assert.DoesNotContain("to_tsquery", sql); // the ids the search resolved to
+        else Assert.Contains(text == "正方形" ? "LIKE" : "MATCH", sql);
+    }
+
     [Fact]
     public async Task TheQueue_ServesACommonSearchByWalkingTheIndex_SkippingDecidedPairs()
     {
